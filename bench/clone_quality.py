@@ -1,0 +1,336 @@
+"""Clone quality on real speech: similarity, pitch, tempo, intelligibility and speed.
+
+Protocol (DESIGN.md, "Evaluation protocol"), on LibriSpeech utterances, one per speaker:
+
+* Split: the *reference* is the start of the utterance up to where the VAD
+  (``detect_speech``) has found 6 s of speech; the *held-out* part is the rest. A clone
+  is made from the reference only and scored against the held-out part only.
+* Normalisation: over every usable utterance in ``index.csv`` (held-out part with at
+  least 3 s of speech), with the same embedding (``voxclone.embed``), ``same_mean`` is
+  the mean of cos(ref_i, held_i) and ``diff_mean`` the mean of cos(ref_i, held_j),
+  i != j. Normalised similarity = (cos - diff_mean) / (same_mean - diff_mean): 0 is "a
+  different speaker", 1 is "the same speaker, another recording". Measured every run.
+* Per speaker (half female, half male, a fixed hash order among utterances >= 12 s)
+  and effort: ``enroll`` is timed; three fixed sentences are synthesised and timed
+  (real-time factor = compute s / audio s); the clone is the three concatenated.
+  - similarity: cos(embed(clone), embed(held-out)), raw and normalised;
+  - pitch: |12 log2(clone F0 median / speaker F0 median)| semitones, and the ratio of
+    5-95 % F0 ranges in semitones, speaker statistics from the whole utterance;
+  - tempo: clone syllable rate / speaker syllable rate;
+  - intelligibility: PocketSphinx word error rate on each sentence (total errors /
+    total words), and its ratio to the WER of Piper's stock "joe" voice on the same
+    sentences.
+
+Run from the repo root: ``python bench/clone_quality.py [--quick]``; writes
+``<out>.md`` (tables) and ``<out>.json`` (per-speaker rows).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import voxclone
+from voxclone.audio import Audio
+from voxclone.audio.prosody import ProsodyStats, prosody_stats
+from voxclone.clone.conditioning import StyleConditioning
+from voxclone.clone.fit import EFFORTS, learned_probe
+from voxclone.errors import VoxcloneError
+from voxclone.speaker import cosine
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import speech_data as sd  # the shared benchmark helpers next to this file
+
+#: New sentences (not voxclone's internal probe), each about 2-4 s when spoken.
+SENTENCES = (
+    "Could you pick up some bread and milk on your way home?",
+    "The meeting has been moved to Thursday afternoon.",
+    "We waited outside the station for almost an hour.",
+)
+GAP_S = 0.25  # silence between the sentences when they are joined into one clip
+DEFAULT_OUT = sd.REPO_ROOT / "bench" / "results" / "clone_quality"
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+@dataclass(frozen=True)
+class Truth:
+    """What a clone of one speaker is scored against."""
+
+    split: sd.Split
+    heldout_embedding: np.ndarray
+    prosody: ProsodyStats  # of the whole utterance
+
+
+def join(clips: Sequence[Audio]) -> Audio:
+    """Concatenate clips of one sample rate with ``GAP_S`` of silence between them."""
+    rate = clips[0].sample_rate
+    gap = np.zeros(round(GAP_S * rate), dtype=np.float32)
+    parts: list[np.ndarray] = []
+    for clip in clips:
+        parts.extend([clip.samples, gap])
+    return Audio(np.concatenate(parts[:-1]), rate)
+
+
+#: Baseline: the single stock pack whose probe speech is closest to the speaker.
+NEAREST = "nearest-pack"
+
+
+def nearest_pack(profile: voxclone.VoiceProfile) -> voxclone.VoiceProfile:
+    """``profile`` with its conditioning replaced by the nearest single stock pack."""
+    learned = learned_probe()
+    if learned is None:
+        raise SystemExit("the nearest-pack baseline needs src/voxclone/clone/data/")
+    names = list(learned.pack_embeddings)
+    scores = [float(learned.pack_embeddings[n] @ profile.embedding) for n in names]
+    best = names[int(np.argmax(scores))]
+    return dataclasses.replace(profile, conditioning=StyleConditioning({best: 1.0}),
+                               score=max(scores))
+
+
+def semitones(ratio: float) -> float:
+    return float(12 * np.log2(ratio))
+
+
+def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
+              recognizer: sd.Recognizer) -> dict[str, Any]:
+    """Enrol one speaker at one effort and measure the clone."""
+    speaker = truth.split.utterance.speaker
+    began = time.perf_counter()
+    profile = voxclone.enroll(f"bench-{speaker}-{effort}", truth.split.reference,
+                              effort="stock" if effort == NEAREST else effort,  # type: ignore[arg-type]
+                              save=False)
+    if effort == NEAREST:
+        profile = nearest_pack(profile)
+    enroll_s = time.perf_counter() - began
+    clips, compute_s = [], 0.0
+    for text in SENTENCES:
+        began = time.perf_counter()
+        clips.append(voxclone.synthesize(text, profile))
+        compute_s += time.perf_counter() - began
+    clone = join(clips)
+    raw = cosine(voxclone.embed(clone), truth.heldout_embedding)
+    stats, real = prosody_stats(clone), truth.prosody
+    transcripts = [sd.score_transcript(recognizer, t, c) for t, c in zip(SENTENCES, clips,
+                                                                          strict=True)]
+    return {
+        "speaker": speaker, "gender": truth.split.utterance.gender, "effort": effort,
+        "cosine": raw, "similarity": norm.normalise(raw), "enroll_score": profile.score,
+        "f0_median_hz": stats.f0_median, "speaker_f0_median_hz": real.f0_median,
+        "f0_error_st": abs(semitones(stats.f0_median / real.f0_median)),
+        "f0_range_ratio": stats.f0_range_semitones / real.f0_range_semitones,
+        "rate_ratio": stats.syllable_rate / real.syllable_rate,
+        "asr_errors": sum(t.errors for t in transcripts),
+        "asr_words": sum(t.words for t in transcripts),
+        "transcripts": [t.as_dict() for t in transcripts],
+        "enroll_s": enroll_s,
+        "rtf": compute_s / sum(c.duration for c in clips),
+        "audio_s": clone.duration,
+    }
+
+
+def summarise(rows: Sequence[dict[str, Any]], effort: str, joe_wer: float) -> dict[str, Any]:
+    """One table row: aggregate the per-speaker rows of one effort."""
+    ok = [r for r in rows if r["effort"] == effort and "error" not in r]
+    failed = sum(1 for r in rows if r["effort"] == effort and "error" in r)
+    if not ok:
+        return {"effort": effort, "speakers": 0, "failed": failed}
+
+    def col(key: str) -> list[float]:
+        return [float(r[key]) for r in ok]
+
+    wer = sum(col("asr_errors")) / sum(col("asr_words"))
+    return {
+        "effort": effort, "speakers": len(ok), "failed": failed,
+        "similarity_mean": statistics.fmean(col("similarity")),
+        "similarity_median": statistics.median(col("similarity")),
+        "cosine_mean": statistics.fmean(col("cosine")),
+        "f0_error_st_median": statistics.median(col("f0_error_st")),
+        "f0_within_1st": sum(e <= 1.0 for e in col("f0_error_st")) / len(ok),
+        "f0_range_ratio_median": statistics.median(col("f0_range_ratio")),
+        "rate_ratio_median": statistics.median(col("rate_ratio")),
+        "wer": wer,
+        "wer_ratio": wer / joe_wer if joe_wer > 0 else None,
+        "enroll_s_median": statistics.median(col("enroll_s")),
+        "enroll_s_max": max(col("enroll_s")),
+        "rtf_median": statistics.median(col("rtf")),
+    }
+
+
+COLUMNS = (  # (header, key, format)
+    ("effort", "effort", "{}"), ("speakers", "speakers", "{}"),
+    ("sim mean", "similarity_mean", "{:.3f}"), ("sim median", "similarity_median", "{:.3f}"),
+    ("raw cos mean", "cosine_mean", "{:.3f}"),
+    ("F0 err st (median)", "f0_error_st_median", "{:.2f}"),
+    ("F0 within 1 st", "f0_within_1st", "{:.0%}"),
+    ("F0 range ratio (median)", "f0_range_ratio_median", "{:.2f}"),
+    ("rate ratio (median)", "rate_ratio_median", "{:.2f}"),
+    ("WER", "wer", "{:.1%}"), ("WER / joe", "wer_ratio", "{:.2f}"),
+    ("enroll s (median)", "enroll_s_median", "{:.1f}"), ("enroll s (max)", "enroll_s_max",
+                                                          "{:.1f}"),
+    ("RTF (median)", "rtf_median", "{:.2f}"),
+)
+
+
+def markdown_table(summary: Sequence[dict[str, Any]]) -> str:
+    lines = ["| " + " | ".join(h for h, _, _ in COLUMNS) + " |",
+             "|" + "---|" * len(COLUMNS)]
+    for row in summary:
+        cells = []
+        for _, key, fmt in COLUMNS:
+            value = row.get(key)
+            cells.append("n/a" if value is None else fmt.format(value))
+        failed = f" ({row['failed']} failed)" if row.get("failed") else ""
+        lines.append("| " + " | ".join(cells) + " |" + failed)
+    return "\n".join(lines)
+
+
+def render(meta: dict[str, Any], summary: Sequence[dict[str, Any]]) -> str:
+    joe = meta["joe"]
+    header = [
+        "# Clone quality",
+        "",
+        f"- date: {meta['date']}; machine: {meta['machine']}, torch threads "
+        f"{meta['torch_threads']}; git: {meta['git_commit']}",
+        f"- normalisation over {meta['normalisation']['speakers']} usable speakers: "
+        f"same_mean {meta['normalisation']['same_mean']:.3f}, "
+        f"diff_mean {meta['normalisation']['diff_mean']:.3f} (GE2E, voxclone.embed)",
+        f"- reference: first {sd.REFERENCE_SPEECH_S:.0f} s of speech; scored against the "
+        "rest of the utterance",
+        f"- stock voice (Piper joe) WER {joe['wer']:.1%} ({joe['errors']}/{joe['words']} "
+        "words, PocketSphinx)",
+        f"- wall time {meta['wall_s']:.0f} s",
+        "",
+        "",
+    ]
+    return "\n".join(header) + markdown_table(summary) + "\n"
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--speakers", type=int, default=24,
+                        help="speakers to clone, half female, half male (default 24)")
+    parser.add_argument("--efforts", default=f"{NEAREST},stock,fast,balanced",
+                        help="comma-separated enroll efforts, or nearest-pack for the "
+                             f"baseline (default {NEAREST},stock,fast,balanced)")
+    parser.add_argument("--out", default=str(DEFAULT_OUT),
+                        help="output path without extension; writes .md and .json")
+    parser.add_argument("--speech-dir", default=None,
+                        help=f"speech folder (default {sd.DEFAULT_SPEECH_DIR})")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="torch threads for the speaker encoder and VAD (default: "
+                             "torch's own; 1 is much faster on a busy machine)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke test: 2 speakers, efforts stock,fast")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.speakers, args.efforts = 2, f"{NEAREST},stock,fast"
+    args.efforts = [e.strip() for e in args.efforts.split(",") if e.strip()]
+    unknown = [e for e in args.efforts if e not in (*EFFORTS, NEAREST)]
+    if unknown or not args.efforts or args.speakers < 1:
+        parser.error(f"efforts must be among {', '.join(EFFORTS)}; speakers >= 1")
+    return args
+
+
+def stock_voice_wer(recognizer: sd.Recognizer) -> dict[str, Any]:
+    clips, seconds = sd.stock_voice_audio(SENTENCES)
+    transcripts = [sd.score_transcript(recognizer, t, c) for t, c in zip(SENTENCES, clips,
+                                                                          strict=True)]
+    errors, total = sum(t.errors for t in transcripts), sum(t.words for t in transcripts)
+    return {"wer": errors / total, "errors": errors, "words": total,
+            "seconds_per_sentence": seconds, "transcripts": [t.as_dict() for t in transcripts]}
+
+
+def warm_up(reference: Audio) -> None:
+    """Load every model once so the first speaker's timings are not load times."""
+    voxclone.synthesize(SENTENCES[0], voxclone.enroll("bench-warmup", reference,
+                                                      effort="stock", save=False))
+
+
+def set_torch_threads(threads: int) -> int:
+    """Apply ``--threads`` (0: keep torch's default); returns the count in use."""
+    import torch
+
+    if threads > 0:
+        torch.set_num_threads(threads)
+    return int(torch.get_num_threads())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    threads = set_torch_threads(args.threads)
+    folder = sd.corpus_dir(args.speech_dir)
+    utterances = sd.read_index(folder)
+    log(f"clone_quality: {args.speakers} speakers, efforts {','.join(args.efforts)}, "
+        f"torch threads {threads}, data {folder}")
+
+    log(f"measuring normalisation on all {len(utterances)} utterances ...")
+    norm, heldout = sd.measure_normalisation(utterances, voxclone.embed, log)
+    log(f"same_mean {norm.same_mean:.3f}  diff_mean {norm.diff_mean:.3f}  "
+        f"({norm.speakers} usable)")
+    chosen = sd.choose_speakers(utterances, set(heldout), args.speakers)
+
+    recognizer = sd.Recognizer()
+    joe = stock_voice_wer(recognizer)
+    log(f"stock voice joe: WER {joe['wer']:.1%}")
+
+    rows: list[dict[str, Any]] = []
+    for index, utterance in enumerate(chosen, 1):
+        split = sd.split_utterance(utterance)
+        assert split is not None  # chosen among usable utterances
+        truth = Truth(split, heldout[utterance.speaker], prosody_stats(split.audio))
+        if index == 1:
+            warm_up(split.reference)
+        for effort in args.efforts:
+            try:
+                row = clone_row(truth, effort, norm, recognizer)
+            except VoxcloneError as exc:
+                row = {"speaker": utterance.speaker, "gender": utterance.gender,
+                       "effort": effort, "error": str(exc)}
+                log(f"[{index}/{len(chosen)}] {utterance.speaker} {effort}: FAILED {exc}")
+            else:
+                log(f"[{index}/{len(chosen)}] {utterance.speaker} ({utterance.gender}) "
+                    f"{effort}: sim {row['similarity']:.3f} (cos {row['cosine']:.3f}) "
+                    f"F0 err {row['f0_error_st']:.2f} st, rate x{row['rate_ratio']:.2f}, "
+                    f"ASR {row['asr_errors']}/{row['asr_words']}, enroll "
+                    f"{row['enroll_s']:.1f} s, RTF {row['rtf']:.2f}")
+            rows.append(row)
+
+    summary = [summarise(rows, effort, joe["wer"]) for effort in args.efforts]
+    meta = {
+        "date": sd.now(), "machine": sd.machine(), "torch_threads": threads,
+        "git_commit": sd.git_commit(),
+        "voxclone_version": voxclone.__version__, "data": str(folder),
+        "speakers": [u.speaker for u in chosen], "efforts": args.efforts,
+        "sentences": list(SENTENCES), "reference_speech_s": sd.REFERENCE_SPEECH_S,
+        "normalisation": {"same_mean": norm.same_mean, "diff_mean": norm.diff_mean,
+                          "speakers": norm.speakers},
+        "joe": joe, "wall_s": time.perf_counter() - started,
+    }
+    text = render(meta, summary)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_name(out.name + ".md").write_text(text)
+    out.with_name(out.name + ".json").write_text(
+        json.dumps({"meta": meta, "summary": summary, "rows": rows}, indent=1) + "\n")
+    log("")
+    log(text)
+    log(f"wrote {out}.md and {out}.json")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

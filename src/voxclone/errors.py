@@ -1,0 +1,43 @@
+"""Exception types raised by voxclone.
+
+Every error a user can cause derives from :class:`VoxcloneError`; its message says
+what went wrong and what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class VoxcloneError(Exception):
+    """Base class of every error voxclone raises on purpose."""
+
+
+class AudioError(VoxcloneError):
+    """An audio input could not be used (unreadable, empty, silent, too short...)."""
+
+
+class AudioFormatError(AudioError):
+    """The file is corrupt or not in a supported format (WAV, FLAC, OGG, MP3)."""
+
+
+class NoSpeechError(AudioError):
+    """The audio holds no (or too little) speech to work with."""
+
+
+class TextError(VoxcloneError):
+    """The text to speak is empty or cannot be rendered."""
+
+
+class VoiceNotFoundError(VoxcloneError):
+    """No voice profile of that name exists in the voices directory."""
+
+
+class VoiceExistsError(VoxcloneError):
+    """A voice profile of that name already exists and overwriting was not asked for."""
+
+
+class ProfileError(VoxcloneError):
+    """A stored voice profile is unreadable, of an unknown version, or fails its checksum."""
+
+
+class ModelError(VoxcloneError):
+    """A model's weights are missing or fail their checksum."""

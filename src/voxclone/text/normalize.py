@@ -1,0 +1,261 @@
+"""English text normalisation: spell out numbers, symbols and abbreviations.
+
+The phonemizer reads words, not digits or symbols, and reads some of them badly
+("$3.50", "10:05 pm", "Dr."), so :func:`normalize_text` rewrites them as the words a
+speaker would say. Sentence punctuation (``. , ! ? ; : — …``) is kept because it
+drives the model's prosody.
+
+Everything here is table-driven; the only import-time work is compiling regexes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from num2words import num2words
+
+__all__ = ["normalize_text", "number_to_words"]
+
+# --------------------------------------------------------------------------- tables
+
+#: Replacement -> the characters rewritten to it before anything else.
+_CHAR_GROUPS: dict[str, str] = {
+    "'": "\u2018\u2019\u201a\u201b\u2032",  # curly / low / prime single quotes
+    '"': "\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb",  # curly / low / guillemets
+    "-": "\u2010\u2011\u2012\u2212\ufe63\uff0d",  # hyphens, minus sign
+    "\u2014": "\u2015\u2e3a\u2e3b",  # horizontal bar, two/three-em dash -> em dash
+    " ": "\t\u00a0\u2007\u2009\u200a\u202f",  # tab, no-break and thin spaces
+    "": "\u200b\u200c\u200d\ufeff\u00ad",  # zero-width characters, soft hyphen
+    "\n": "\r\u2028\u0085",  # line breaks
+}
+_CHAR_MAP = str.maketrans(
+    {char: new for new, chars in _CHAR_GROUPS.items() for char in chars} | {"\u2029": "\n\n"}
+)
+
+#: (pattern, spoken form, may end a sentence). The spoken form may use ``\\1`` for a
+#: group of the pattern. Patterns are case-sensitive: "No." is only "number" before digits.
+_ABBREVIATIONS: tuple[tuple[str, str, bool], ...] = (
+    (r"\b(?:Mrs|MRS|mrs)\.", "Missus", False),
+    (r"\b(?:Mr|MR|mr)\.", "Mister", False),
+    (r"\b(?:Ms|MS|ms)\.", "Miz", False),
+    (r"\b(?:Dr|DR|dr)\.", "Doctor", False),
+    (r"\b(?:Prof|PROF|prof)\.", "Professor", False),
+    # "Main St." / "42nd St." is a street; "St. Louis" / "to St. Paul" is a saint.
+    (r"(?<=[^.!?]\s)([A-Z][a-z]+|\d+(?:st|nd|rd|th)?) St\.", r"\1 Street", True),
+    (r"\bSt\.(?=\s+[A-Z])", "Saint", False),
+    (r"\bSt\.", "Street", True),
+    (r"\b(?:Jr|JR)\.", "Junior", True),
+    (r"\b(?:Sr|SR)\.", "Senior", True),
+    (r"\b(?:vs|VS|Vs)\.?(?=\s)", "versus", False),
+    (r"\b(?:etc|Etc|ETC)\.", "et cetera", True),
+    (r"\b[Ee]\.\s?[Gg]\.", "for example", False),
+    (r"\b[Ii]\.\s?[Ee]\.", "that is", False),
+    (r"\b(?:No|NO|no)\.\s*(?=\d)", "number ", False),
+    (r"#(?=\d)", "number ", False),
+)
+
+#: Symbol -> spoken word (surrounded by spaces; whitespace is collapsed afterwards).
+_SYMBOLS: dict[str, str] = {
+    "&": "and",
+    "+": "plus",
+    "@": "at",
+    "=": "equals",
+    "%": "percent",
+    "°": "degrees",
+    "×": "times",
+    "÷": "divided by",
+    "~": "about",
+}
+
+#: Currency symbol -> (unit singular, unit plural, cent singular, cent plural).
+_CURRENCIES: dict[str, tuple[str, str, str, str]] = {
+    "$": ("dollar", "dollars", "cent", "cents"),
+    "£": ("pound", "pounds", "penny", "pence"),
+    "€": ("euro", "euros", "cent", "cents"),
+    "¥": ("yen", "yen", "sen", "sen"),
+}
+
+_SCALES = r"(?:thousand|million|billion|trillion)"
+
+# ------------------------------------------------------------------------- regexes
+
+_NUM = r"\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?"  # "1,234.5", "3.14", "42"
+_NUM_RE = re.compile(rf"(?<!\d)(?:{_NUM})|(?<![\w.])\.\d+")  # also ".5"
+_ABBREV_RES = tuple((re.compile(p), w, e) for p, w, e in _ABBREVIATIONS)
+_SENTENCE_AFTER_RE = re.compile(r"[\"')\]]?(?:\s*$|[ ]*\n|\s+[\"'(]?[A-Z])")
+_ELLIPSIS_RE = re.compile(r"\.{3,}|(?:\. ){2,}\.")
+_DOUBLE_DASH_RE = re.compile(r"\s*--+\s*")
+_DOTTED_RE = re.compile(r"(?<![\d.])\d+(?:\.\d+){2,}(?![\d.]\d)")  # versions, IP addresses
+_DASHED_RE = re.compile(r"(?<![\d-])\d+(?:-\d+){2,}(?![\d-])")  # phone numbers, codes
+_RANGE_RE = re.compile(
+    rf"(?<![\d.,-])([$£€¥]?(?:{_NUM}))\s?[-\u2013]\s?(?=[$£€¥]?\d)(?!{_NUM}[-\u2013]\d)"
+)
+_EN_DASH_RE = re.compile(r"\s*\u2013\s*")
+_CURRENCY_RE = re.compile(rf"([$£€¥])\s?({_NUM}|\.\d+)(?:\s?({_SCALES})\b)?")
+_MERIDIEM = r"\s?([AaPp])\.?\s?[Mm](?![A-Za-z])\.?"
+_TIME_RE = re.compile(
+    rf"\b([01]?\d|2[0-3]):([0-5]\d)(?::[0-5]\d)?(?:{_MERIDIEM})?|\b(1[0-2]|0?[1-9]){_MERIDIEM}"
+)
+_PERCENT_RE = re.compile(rf"({_NUM})\s?%")
+_ORDINAL_RE = re.compile(r"\b(\d{1,3}(?:,\d{3})+|\d+)(st|nd|rd|th)\b", re.IGNORECASE)
+_NEGATIVE_RE = re.compile(r"(?<![\w.])-(?=[$£€¥]?\.?\d)")
+_SYMBOL_RE = re.compile("|".join(re.escape(s) for s in _SYMBOLS))
+_SPACE_BEFORE_PUNCT_RE = re.compile(r"\s+([.,!?;:…)])")
+_SPACES_RE = re.compile(r"[ ]{2,}")
+_NEWLINE_SPACE_RE = re.compile(r" *\n *")
+_NEWLINES_RE = re.compile(r"\n{3,}")
+
+# ------------------------------------------------------------------------- numbers
+
+
+def _american(words: str) -> str:
+    """Drop num2words' British ``and`` and commas: 'one hundred and one' -> 'one hundred one'."""
+    return words.replace(",", "").replace(" and ", " ")
+
+
+def _digits(text: str) -> str:
+    """Read a digit string one digit at a time ('007' -> 'zero zero seven')."""
+    return " ".join(num2words(int(d)) for d in text)
+
+
+def number_to_words(token: str, *, as_year: bool = True) -> str:
+    """Spell out one number token such as ``"1,234"``, ``"3.14"``, ``"1999"`` or ``"007"``.
+
+    Standalone 4-digit numbers in 1100-1999 and 2010-2099 are read as years when
+    ``as_year`` is true. Numbers with a leading zero or more than 15 digits are read
+    digit by digit.
+
+    Raises:
+        ValueError: if ``token`` is not made of digits, thousands commas and one dot.
+    """
+    integer, _, fraction = token.replace(",", "").partition(".")
+    if not (integer or fraction).isdigit() or (fraction and not fraction.isdigit()):
+        raise ValueError(f"not a number: {token!r}")
+    if fraction:
+        whole = number_to_words(integer, as_year=False) + " " if integer else ""
+        return f"{whole}point {_digits(fraction)}"
+    value = int(integer)
+    if (len(integer) > 1 and integer[0] == "0") or len(integer) > 15:
+        return _digits(integer)
+    if (
+        as_year
+        and "," not in token
+        and len(integer) == 4
+        and (1100 <= value <= 1999 or 2010 <= value <= 2099)
+    ):
+        return str(num2words(value, to="year"))
+    return _american(num2words(value))
+
+
+def _money(symbol: str, amount: str, scale: str | None) -> str:
+    unit, units, cent, cents = _CURRENCIES[symbol]
+    if scale:  # "$5 million" / "$2.5 billion" -> "five million dollars"
+        return f"{number_to_words(amount, as_year=False)} {scale} {units}"
+    integer, _, fraction = amount.replace(",", "").partition(".")
+    whole = int(integer or 0)
+    if len(fraction) > 2:  # "$1.005": not a money amount we can read as cents
+        return f"{number_to_words(amount, as_year=False)} {units}"
+    change = int(fraction.ljust(2, "0")) if fraction else 0
+    parts = []
+    if whole or not change:
+        parts.append(
+            f"{number_to_words(str(whole), as_year=False)} {unit if whole == 1 else units}"
+        )
+    if change:
+        parts.append(f"{_american(num2words(change))} {cent if change == 1 else cents}")
+    return " and ".join(parts)
+
+
+def _stop(match: re.Match[str]) -> str:
+    """'.' if the match swallowed a full stop that also ends the sentence, else ''."""
+    if match[0].endswith(".") and _SENTENCE_AFTER_RE.match(match.string, match.end()):
+        return "."
+    return ""
+
+
+def _time(match: re.Match[str]) -> str:
+    if match[1] is None:  # "5pm", "11 a.m."
+        hour, minute, meridiem = int(match[4]), 0, match[5]
+    else:
+        hour, minute, meridiem = int(match[1]), int(match[2]), match[3]
+    words = _american(num2words(hour))
+    if minute == 0:
+        words += "" if meridiem else " o'clock" if hour <= 12 else " hundred"
+    elif minute < 10:
+        words += f" oh {num2words(minute)}"
+    else:
+        words += f" {num2words(minute)}"
+    if meridiem:
+        words += " ay em" if meridiem in "Aa" else " pee em"
+    return words + _stop(match)
+
+
+def _pad(match: re.Match[str], words: str) -> str:
+    """Return ``words`` spaced off any letter the match is glued to ("MP3", "5kg")."""
+    start, end = match.span()
+    before, after = match.string[max(start - 1, 0) : start], match.string[end : end + 1]
+    return (" " if before.isalpha() else "") + words + (" " if after.isalpha() else "")
+
+
+def _number(match: re.Match[str]) -> str:
+    return _pad(match, number_to_words(match[0]))
+
+
+def _ordinal(match: re.Match[str]) -> str:
+    digits = match[1].replace(",", "")
+    if len(digits) > 15:  # as for cardinals: too long to say as one number
+        return f"{_digits(digits)} {match[2]}"
+    return _american(num2words(int(digits), to="ordinal"))
+
+
+def _dotted(match: re.Match[str]) -> str:
+    return _pad(match, " dot ".join(number_to_words(p, as_year=False) for p in match[0].split(".")))
+
+
+def _dashed(match: re.Match[str]) -> str:
+    return _pad(match, ", ".join(_digits(part) for part in match[0].split("-")))
+
+
+def _abbreviation(word: str, may_end: bool) -> Callable[[re.Match[str]], str]:
+    def replace(match: re.Match[str]) -> str:
+        return match.expand(word) + (_stop(match) if may_end else "")
+
+    return replace
+
+
+# --------------------------------------------------------------------------- public
+
+
+def normalize_text(text: str) -> str:
+    """Rewrite English ``text`` so that every word can be read out by the phonemizer.
+
+    Expands numbers (cardinals, decimals, negatives, ordinals, years, ranges),
+    currency, percentages, clock times, common abbreviations and symbols; maps
+    unicode quotes and dashes to plain ones; collapses runs of spaces (paragraph
+    breaks are kept as a blank line). Sentence punctuation is kept.
+
+    Never raises: text with nothing to say comes back empty (the phonemizer raises
+    :class:`~voxclone.errors.TextError` for that).
+    """
+    text = text.replace("\r\n", "\n").translate(_CHAR_MAP)
+    text = _ELLIPSIS_RE.sub("\u2026", text)
+    text = _DOUBLE_DASH_RE.sub(" \u2014 ", text)
+    for regex, word, may_end in _ABBREV_RES:
+        text = regex.sub(_abbreviation(word, may_end), text)
+    text = _DOTTED_RE.sub(_dotted, text)
+    text = _DASHED_RE.sub(_dashed, text)
+    text = _RANGE_RE.sub(r"\1 to ", text)
+    text = _EN_DASH_RE.sub(" \u2014 ", text)
+    text = _NEGATIVE_RE.sub("minus ", text)
+    text = _CURRENCY_RE.sub(lambda m: _money(m[1], m[2], m[3]), text)
+    text = _TIME_RE.sub(_time, text)
+    text = _PERCENT_RE.sub(lambda m: f"{m[1]} percent", text)
+    text = _ORDINAL_RE.sub(_ordinal, text)
+    text = _NUM_RE.sub(_number, text)
+    text = _SYMBOL_RE.sub(lambda m: f" {_SYMBOLS[m[0]]} ", text)
+    text = _SPACES_RE.sub(" ", text)
+    text = _SPACE_BEFORE_PUNCT_RE.sub(r"\1", text)
+    text = _NEWLINE_SPACE_RE.sub("\n", text)
+    text = _NEWLINES_RE.sub("\n\n", text)
+    return text.strip()

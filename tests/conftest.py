@@ -1,0 +1,65 @@
+"""Shared fixtures: real voices the tests make themselves (no network, no data files).
+
+"The person" is Piper's en_US "joe" voice - a different model from the one voxclone
+clones with, so a clone that sounds like joe has really transferred identity.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from voxclone.audio import Audio, write_audio
+from voxclone.demo import load_person, speak_person
+
+REFERENCE_TEXT = (
+    "When the sunlight strikes raindrops in the air, they act as a prism. "
+    "My grandmother kept bees behind the orchard for almost forty years."
+)
+HELDOUT_TEXT = (
+    "Please remember to lock the back door before you leave the house tonight. "
+    "The train to the city was late again this morning."
+)
+SPEECH_DIR = Path(os.environ.get("VOXCLONE_SPEECH_DIR",
+                                 Path(__file__).resolve().parents[2] / "shared" / "speech"))
+
+
+def piper_speak(text: str) -> Audio:
+    """``text`` spoken by Piper's joe voice (22.05 kHz float32)."""
+    return speak_person(_person(), text)
+
+
+@functools.lru_cache(maxsize=1)
+def _person() -> Any:
+    return load_person()
+
+
+@pytest.fixture(scope="session")
+def joe_reference() -> Audio:
+    """About 8 s of joe reading two sentences."""
+    return piper_speak(REFERENCE_TEXT)
+
+
+@pytest.fixture(scope="session")
+def joe_heldout() -> Audio:
+    """Other sentences by joe, never used for enrollment."""
+    return piper_speak(HELDOUT_TEXT)
+
+
+@pytest.fixture(scope="session")
+def joe_wav(tmp_path_factory: pytest.TempPathFactory, joe_reference: Audio) -> Path:
+    path = tmp_path_factory.mktemp("ref") / "joe.wav"
+    write_audio(joe_reference, path)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own voices directory; nothing touches the user's."""
+    home = tmp_path / "voxclone-home"
+    monkeypatch.setenv("VOXCLONE_HOME", str(home))
+    return home

@@ -1,0 +1,170 @@
+"""The public API end to end: enroll a real voice, speak with it, compare speakers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import voxclone
+from voxclone.audio import Audio, write_audio
+from voxclone.clone.conditioning import StyleConditioning
+from voxclone.errors import (
+    AudioError,
+    AudioFormatError,
+    NoSpeechError,
+    TextError,
+    VoiceExistsError,
+    VoiceNotFoundError,
+)
+
+from .conftest import SPEECH_DIR, piper_speak
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    if not directory.exists():
+        return {}
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
+
+
+@pytest.fixture(scope="module")
+def fast_voice(joe_reference: Audio) -> voxclone.VoiceProfile:
+    return voxclone.enroll("joe", joe_reference, effort="fast", save=False)
+
+
+def test_enroll_stores_a_profile_that_loads(joe_wav: Path, tmp_path: Path) -> None:
+    profile = voxclone.enroll("joe", [joe_wav], effort="stock", voices_dir=tmp_path)
+    assert profile.embedding.shape == (256,)
+    assert np.linalg.norm(profile.embedding) == pytest.approx(1.0, abs=1e-4)
+    assert 5.0 < profile.speech_seconds < 12.0
+    assert len(profile.sources[0].sha256) == 64
+    assert 80 < profile.prosody.f0_median < 200  # joe is a male voice
+    loaded = voxclone.load_voice("joe", voices_dir=tmp_path)
+    np.testing.assert_allclose(loaded.embedding, profile.embedding, atol=1e-6)
+    assert [v.name for v in voxclone.list_voices(voices_dir=tmp_path)] == ["joe"]
+
+
+def test_refinement_beats_the_nearest_stock_voice(
+    joe_reference: Audio, joe_heldout: Audio, fast_voice: voxclone.VoiceProfile
+) -> None:
+    stock = voxclone.enroll("joe-stock", joe_reference, effort="stock", save=False)
+    assert fast_voice.score >= stock.score
+    # Judged on other sentences against joe's held-out speech, not the probe.
+    text = "A quiet evening by the lake is all I want this weekend."
+    clone_sim = voxclone.similarity(voxclone.synthesize(text, fast_voice), joe_heldout)
+    stock_sim = voxclone.similarity(voxclone.synthesize(text, stock), joe_heldout)
+    assert clone_sim > stock_sim - 0.02
+    assert clone_sim > 0.6
+
+
+def test_clone_is_closer_to_its_speaker_than_to_another(
+    fast_voice: voxclone.VoiceProfile, joe_heldout: Audio
+) -> None:
+    flacs = sorted(SPEECH_DIR.glob("librispeech-clean/*.flac"))
+    if not flacs:
+        pytest.skip("shared LibriSpeech speech not available")
+    clone = voxclone.synthesize("Nobody expected the old bridge to last so long.", fast_voice)
+    other = [voxclone.similarity(clone, f) for f in flacs[:3]]
+    assert voxclone.similarity(clone, joe_heldout) > max(other)
+
+
+def test_few_shot_combines_clips(joe_reference: Audio, joe_heldout: Audio) -> None:
+    profile = voxclone.enroll("joe2", [joe_reference, joe_heldout], effort="stock", save=False)
+    assert len(profile.sources) == 2
+    single = voxclone.enroll("joe1", joe_reference, effort="stock", save=False)
+    assert profile.speech_seconds > single.speech_seconds
+
+
+def test_synthesize_and_stream_agree(fast_voice: voxclone.VoiceProfile) -> None:
+    text = "One small sentence. And then another one."
+    chunks = list(voxclone.synthesize_stream(text, fast_voice))
+    whole = voxclone.synthesize(text, fast_voice)
+    assert len(chunks) == 2
+    assert all(c.sample_rate == 24_000 for c in chunks)
+    assert whole.duration == pytest.approx(sum(c.duration for c in chunks), abs=0.01)
+
+
+def test_speed_option(fast_voice: voxclone.VoiceProfile) -> None:
+    text = "Counting slowly from one to ten."
+    slow = voxclone.synthesize(text, fast_voice, speed=0.75)
+    quick = voxclone.synthesize(text, fast_voice, speed=1.5)
+    assert slow.duration > 1.4 * quick.duration
+
+
+def test_bad_text_and_unknown_voice(fast_voice: voxclone.VoiceProfile) -> None:
+    with pytest.raises(TextError, match="empty"):
+        voxclone.synthesize("   ", fast_voice)
+    with pytest.raises(TextError, match="empty"):
+        voxclone.synthesize_stream("", fast_voice)  # fails before the first chunk
+    with pytest.raises(VoiceNotFoundError, match="enroll it first"):
+        voxclone.synthesize("Hello.", "nobody")
+
+
+def test_similarity_separates_speakers(joe_reference: Audio, joe_heldout: Audio) -> None:
+    other = piper_speak("Hello there.")  # same speaker, very short
+    assert voxclone.similarity(joe_reference, joe_heldout) > 0.8
+    with pytest.raises(NoSpeechError):
+        voxclone.similarity(joe_reference, Audio(other.samples[:4000], other.sample_rate))
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda d: d.joinpath("empty.wav").write_bytes(b""), AudioFormatError, "empty"),
+        (lambda d: d.joinpath("corrupt.wav").write_bytes(b"RIFF" + bytes(range(200))),
+         AudioFormatError, "not a readable audio file"),
+        (lambda d: d.joinpath("notes.mp3").write_text("just some text"),
+         AudioFormatError, "notes.mp3"),
+        (lambda d: write_audio(Audio(np.zeros(48_000, np.float32), 16_000),
+                               d / "silence.wav"), NoSpeechError, "no speech"),
+    ],
+)
+def test_unusable_clips_are_refused_and_nothing_changes(
+    tmp_path: Path, joe_reference: Audio, make, error, message  # type: ignore[no-untyped-def]
+) -> None:
+    voices = tmp_path / "voices"
+    voxclone.enroll("keep", joe_reference, effort="stock", voices_dir=voices)
+    before = snapshot(voices)
+    clips = tmp_path / "clips"
+    clips.mkdir()
+    make(clips)
+    clip = next(clips.iterdir())
+    with pytest.raises(error, match=message):
+        voxclone.enroll("keep", [clip], effort="stock", voices_dir=voices, overwrite=True)
+    assert snapshot(voices) == before
+
+
+def test_too_little_speech_is_refused(joe_reference: Audio, tmp_path: Path) -> None:
+    short = Audio(joe_reference.samples[: int(2.0 * joe_reference.sample_rate)],
+                  joe_reference.sample_rate)
+    with pytest.raises(NoSpeechError, match="record a few seconds more"):
+        voxclone.enroll("short", short, effort="stock", voices_dir=tmp_path)
+    assert not tmp_path.joinpath("short.voice.json").exists()
+
+
+def test_existing_voice_is_kept(joe_reference: Audio, tmp_path: Path) -> None:
+    voxclone.enroll("joe", joe_reference, effort="stock", voices_dir=tmp_path)
+    before = snapshot(tmp_path)
+    with pytest.raises(VoiceExistsError):
+        voxclone.enroll("joe", joe_reference, effort="stock", voices_dir=tmp_path)
+    assert snapshot(tmp_path) == before
+
+
+def test_missing_file_and_bad_effort(tmp_path: Path) -> None:
+    with pytest.raises(AudioError, match=r"nope\.wav"):
+        voxclone.enroll("x", [tmp_path / "nope.wav"], effort="stock", voices_dir=tmp_path)
+    with pytest.raises(ValueError, match="balanced"):
+        voxclone.enroll("x", [tmp_path / "nope.wav"], effort="turbo")  # type: ignore[arg-type]
+    with pytest.raises(AudioError, match="no reference clips"):
+        voxclone.enroll("x", [], effort="stock", voices_dir=tmp_path)
+
+
+def test_profile_from_another_engine_is_refused(fast_voice: voxclone.VoiceProfile) -> None:
+    alien = voxclone.VoiceProfile(
+        name="alien", embedding=fast_voice.embedding,
+        conditioning=StyleConditioning({"jf_alpha": 1.0}), prosody=fast_voice.prosody,
+        sources=fast_voice.sources, engine="other-engine", effort="stock", score=0.0,
+    )
+    with pytest.raises(voxclone.VoxcloneError, match="re-enroll"):
+        voxclone.synthesize("Hello.", alien)

@@ -1,0 +1,115 @@
+"""Voice profiles: versioned, checksummed, atomically stored, never silently damaged."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voxclone.audio.prosody import ProsodyStats
+from voxclone.clone.conditioning import StyleConditioning
+from voxclone.clone.profile import SourceClip, VoiceProfile, VoiceStore
+from voxclone.errors import ProfileError, VoiceExistsError, VoiceNotFoundError
+
+
+def make_profile(name: str = "ada", seed: int = 0) -> VoiceProfile:
+    rng = np.random.default_rng(seed)
+    embedding = rng.standard_normal(256).astype(np.float32)
+    return VoiceProfile(
+        name=name,
+        embedding=embedding / np.linalg.norm(embedding),
+        conditioning=StyleConditioning({"jf_alpha": 0.7, "jm_kumo": 0.3},
+                                       rng.standard_normal(256) * 0.01),
+        prosody=ProsodyStats(180.0, 150.0, 260.0, 4.2, 0.6),
+        sources=(SourceClip("ab" * 32, 6.0, 5.1),),
+        engine="kokoro-82m-int8",
+        effort="fast",
+        score=0.71,
+    )
+
+
+def test_round_trip_keeps_everything(tmp_path: Path) -> None:
+    store = VoiceStore(tmp_path)
+    original = make_profile()
+    store.save(original)
+    loaded = store.load("ada")
+    np.testing.assert_allclose(loaded.embedding, original.embedding, atol=1e-6)
+    np.testing.assert_allclose(loaded.conditioning.delta, original.conditioning.delta, atol=1e-6)
+    assert loaded.conditioning.weights == pytest.approx(original.conditioning.weights)
+    assert loaded.prosody == original.prosody
+    assert loaded.sources == original.sources
+    assert store.names() == ["ada"]
+
+
+def test_profile_holds_hashes_not_audio(tmp_path: Path) -> None:
+    path = VoiceStore(tmp_path).save(make_profile())
+    data = json.loads(path.read_text())
+    assert set(data) >= {"format", "version", "sha256", "embedding", "conditioning", "sources"}
+    assert path.stat().st_size < 20_000  # numbers and hashes, no waveform
+
+
+def test_edited_profile_is_detected(tmp_path: Path) -> None:
+    store = VoiceStore(tmp_path)
+    path = store.save(make_profile())
+    data = json.loads(path.read_text())
+    data["embedding"][0] += 0.5
+    path.write_text(json.dumps(data))
+    with pytest.raises(ProfileError, match="checksum"):
+        store.load("ada")
+
+
+@pytest.mark.parametrize("content", ["", "not json", "[1, 2]", '{"format": "other"}'])
+def test_damaged_file_gives_profile_error(tmp_path: Path, content: str) -> None:
+    store = VoiceStore(tmp_path)
+    store.path("ada").parent.mkdir(parents=True, exist_ok=True)
+    store.path("ada").write_text(content)
+    with pytest.raises(ProfileError):
+        store.load("ada")
+
+
+def test_future_version_is_refused_with_advice(tmp_path: Path) -> None:
+    store = VoiceStore(tmp_path)
+    path = store.save(make_profile())
+    data = json.loads(path.read_text())
+    data["version"] = 99
+    path.write_text(json.dumps(data))
+    with pytest.raises(ProfileError, match="upgrade voxclone"):
+        store.load("ada")
+
+
+def test_unknown_voice_names_known_ones(tmp_path: Path) -> None:
+    store = VoiceStore(tmp_path)
+    store.save(make_profile("bob"))
+    with pytest.raises(VoiceNotFoundError, match="bob"):
+        store.load("alice")
+
+
+def test_no_overwrite_without_consent_and_file_unchanged(tmp_path: Path) -> None:
+    store = VoiceStore(tmp_path)
+    path = store.save(make_profile(seed=1))
+    before = path.read_bytes()
+    with pytest.raises(VoiceExistsError, match="--force"):
+        store.save(make_profile(seed=2))
+    assert path.read_bytes() == before
+    store.save(make_profile(seed=2), overwrite=True)
+    assert path.read_bytes() != before
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temp files left
+
+
+@pytest.mark.parametrize("name", ["", "../evil", "a/b", ".hidden", "x" * 65, "sp ace"])
+def test_bad_names_are_refused(tmp_path: Path, name: str) -> None:
+    with pytest.raises(ValueError, match="invalid voice name"):
+        VoiceStore(tmp_path).path(name)
+
+
+def test_conditioning_table_mixes_packs() -> None:
+    packs = {"a": np.ones((510, 256), np.float32), "b": np.zeros((510, 256), np.float32)}
+    cond = StyleConditioning({"a": 0.25, "b": 0.75}, np.full(256, 0.1))
+    table = cond.table(packs)
+    assert table.shape == (510, 256)
+    np.testing.assert_allclose(table, 0.35, atol=1e-6)
+    np.testing.assert_allclose(cond.style(packs, 10), table[9])
+    with pytest.raises(ProfileError, match="not installed"):
+        StyleConditioning({"zz": 1.0}).table(packs)

@@ -1,0 +1,97 @@
+"""Learn how Kokoro's style vector moves the GE2E speaker embedding (a linear model).
+
+Renders voxclone's probe sentence with random styles around the stock packs (random
+pack mixtures plus random offsets), embeds each rendering with the GE2E encoder, and
+fits a ridge regression ``embedding - e0 ~ (style - s0) / scale @ B``. The enrollment
+search uses ``B`` as its prior: from the first step it knows which style directions
+move the voice toward a target speaker, instead of spending its budget exploring.
+
+No human speech is used, so no benchmark speaker is seen in training.
+
+    python train/style_response.py --minutes 12
+
+writes ``src/voxclone/clone/data/style_response.npz`` (about 0.3 MB), which also holds
+the probe's embeddings for the stock packs, so that enrollment need not render them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import time
+from pathlib import Path
+
+import numpy as np
+
+from voxclone.clone.fit import PROBE_TEXT, VoiceFitter
+from voxclone.engines.kokoro import default_engine, stock_packs
+from voxclone.speaker import default_encoder
+
+OUT = Path(__file__).resolve().parents[1] / "src" / "voxclone" / "clone" / "data"
+
+
+def sample_styles(fitter: VoiceFitter, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """One random style for the probe: (style (256,), its offset in scale units (256,))."""
+    rows = fitter.pack_rows()
+    weights = rng.dirichlet(np.full(len(rows), 0.4))
+    base = sum(w * row for w, row in zip(weights, rows.values(), strict=True))
+    radius = rng.uniform(0.0, 1.2) * np.sqrt(base.size)
+    direction = rng.standard_normal(base.size)
+    z = direction * (radius / np.linalg.norm(direction))
+    return np.asarray(base + z * fitter.scale, dtype=np.float32), z
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=12.0, help="time to spend rendering")
+    parser.add_argument("--max-samples", type=int, default=2000)
+    parser.add_argument("--ridge", type=float, default=3.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=OUT / "style_response.npz")
+    args = parser.parse_args()
+
+    fitter = VoiceFitter(default_engine(), default_encoder(), stock_packs())
+    pack_names = list(fitter.packs)
+    pack_embeddings = np.stack([fitter.evaluate(row) for row in fitter.pack_rows().values()])
+    rng = np.random.default_rng(args.seed)
+    styles, embeddings = [], []
+    began = time.monotonic()
+    while time.monotonic() - began < args.minutes * 60 and len(styles) < args.max_samples:
+        style, _ = sample_styles(fitter, rng)
+        styles.append(style)
+        embeddings.append(fitter.evaluate(style))
+        if len(styles) % 25 == 0:
+            print(f"{len(styles)} renderings, {time.monotonic() - began:.0f} s", flush=True)
+
+    s = np.stack(styles).astype(np.float64)
+    e = np.stack(embeddings).astype(np.float64)
+    s0, e0 = s.mean(axis=0), e.mean(axis=0)
+    x = (s - s0) / fitter.scale
+    y = e - e0
+    n_train = int(0.85 * len(x))
+    b = ridge(x[:n_train], y[:n_train], args.ridge)
+    held = y[n_train:] - x[n_train:] @ b
+    r2 = 1.0 - float((held**2).sum() / (y[n_train:] ** 2).sum())
+    b = ridge(x, y, args.ridge)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        args.out,
+        response=b.astype(np.float32),
+        style_mean=s0.astype(np.float32),
+        embedding_mean=e0.astype(np.float32),
+        probe_sha256=np.array(hashlib.sha256(PROBE_TEXT.encode()).hexdigest()),
+        pack_names=np.array(pack_names),
+        pack_embeddings=pack_embeddings.astype(np.float32),
+        samples=np.array(len(x)),
+        heldout_r2=np.array(r2),
+    )
+    print(f"{len(x)} samples; held-out R^2 of the linear response {r2:.3f}; wrote {args.out}")
+
+
+def ridge(x: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
+    """Ridge regression coefficients (features x outputs)."""
+    return np.linalg.solve(x.T @ x + lam * np.eye(x.shape[1]), x.T @ y)
+
+
+if __name__ == "__main__":
+    main()
