@@ -10,6 +10,8 @@ No human speech is used, so no benchmark speaker is seen in training.
 
     python train/style_response.py --minutes 12
 
+Renderings are kept in the user cache, so a later run adds to them.
+
 writes ``src/voxclone/clone/data/style_response.npz`` (about 0.3 MB), which also holds
 the probe's embeddings for the stock packs, so that enrollment need not render them.
 """
@@ -24,10 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from voxclone.clone.fit import PROBE_TEXT, VoiceFitter
-from voxclone.engines.kokoro import default_engine, stock_packs
+from voxclone.engines.kokoro import cache_dir, default_engine, stock_packs
 from voxclone.speaker import default_encoder
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "voxclone" / "clone" / "data"
+SAMPLES = cache_dir() / "train" / "style_response_samples.npz"
 
 
 def sample_styles(fitter: VoiceFitter, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -45,7 +48,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=12.0, help="time to spend rendering")
     parser.add_argument("--max-samples", type=int, default=2000)
-    parser.add_argument("--ridge", type=float, default=3.0)
+    parser.add_argument("--samples", type=Path, default=SAMPLES,
+                        help="renderings are kept here and reused by later runs")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=OUT / "style_response.npz")
     args = parser.parse_args()
@@ -53,8 +57,13 @@ def main() -> None:
     fitter = VoiceFitter(default_engine(), default_encoder(), stock_packs())
     pack_names = list(fitter.packs)
     pack_embeddings = np.stack([fitter.evaluate(row) for row in fitter.pack_rows().values()])
-    rng = np.random.default_rng(args.seed)
-    styles, embeddings = [], []
+    styles: list[np.ndarray] = []
+    embeddings: list[np.ndarray] = []
+    if args.samples.exists():
+        with np.load(args.samples) as old:
+            styles, embeddings = list(old["styles"]), list(old["embeddings"])
+        print(f"reusing {len(styles)} renderings from {args.samples}")
+    rng = np.random.default_rng(args.seed + len(styles))
     began = time.monotonic()
     while time.monotonic() - began < args.minutes * 60 and len(styles) < args.max_samples:
         style, _ = sample_styles(fitter, rng)
@@ -62,17 +71,16 @@ def main() -> None:
         embeddings.append(fitter.evaluate(style))
         if len(styles) % 25 == 0:
             print(f"{len(styles)} renderings, {time.monotonic() - began:.0f} s", flush=True)
+            save_samples(args.samples, styles, embeddings)
+    save_samples(args.samples, styles, embeddings)
 
     s = np.stack(styles).astype(np.float64)
     e = np.stack(embeddings).astype(np.float64)
     s0, e0 = s.mean(axis=0), e.mean(axis=0)
     x = (s - s0) / fitter.scale
     y = e - e0
-    n_train = int(0.85 * len(x))
-    b = ridge(x[:n_train], y[:n_train], args.ridge)
-    held = y[n_train:] - x[n_train:] @ b
-    r2 = 1.0 - float((held**2).sum() / (y[n_train:] ** 2).sum())
-    b = ridge(x, y, args.ridge)
+    lam, r2 = choose_ridge(x, y)
+    b = ridge(x, y, lam)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
         args.out,
@@ -85,7 +93,30 @@ def main() -> None:
         samples=np.array(len(x)),
         heldout_r2=np.array(r2),
     )
-    print(f"{len(x)} samples; held-out R^2 of the linear response {r2:.3f}; wrote {args.out}")
+    print(f"{len(x)} samples; ridge {lam:g}; cross-validated R^2 {r2:.3f}; wrote {args.out}")
+
+
+def save_samples(path: Path, styles: list[np.ndarray], embeddings: list[np.ndarray]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, styles=np.stack(styles), embeddings=np.stack(embeddings))
+
+
+def choose_ridge(x: np.ndarray, y: np.ndarray, folds: int = 5) -> tuple[float, float]:
+    """The ridge strength with the best k-fold held-out R^2, and that R^2."""
+    order = np.random.default_rng(0).permutation(len(x))
+    best = (0.0, -np.inf)
+    for lam in (1e1, 3e1, 1e2, 3e2, 1e3, 3e3, 1e4):
+        residual = total = 0.0
+        for k in range(folds):
+            test = order[k::folds]
+            train = np.setdiff1d(order, test)
+            b = ridge(x[train], y[train], lam)
+            residual += float(((y[test] - x[test] @ b) ** 2).sum())
+            total += float((y[test] ** 2).sum())
+        r2 = 1.0 - residual / total
+        if r2 > best[1]:
+            best = (lam, r2)
+    return best
 
 
 def ridge(x: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:

@@ -94,9 +94,9 @@ class VoiceFitter:
             target, rows, self.evaluate, self.pack_embeddings()
         )
         budget = REFINE_SECONDS[effort] if budget_s is None else budget_s
+        if progress is not None:
+            progress(0.0 if budget > 0 else 1.0, score)
         if budget <= 0:
-            if progress is not None:
-                progress(1.0, score)
             return SearchResult(start, score, 0, time.monotonic() - began)
         base = np.asarray(sum(w * rows[n] for n, w in start.weights.items()), dtype=np.float32)
         result = refine(target, start, start_embedding, base, self.scale, self.evaluate,

@@ -48,7 +48,7 @@ class SearchSettings:
         explore_rank: exploration uses the strongest directions of the prior.
     """
 
-    explore_radius: float = 0.35
+    explore_radius: float = 0.25
     initial_points: int = 10
     explore_per_step: int = 2
     max_offset: float = 1.5

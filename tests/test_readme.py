@@ -1,0 +1,34 @@
+"""The README's Python example runs as written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from voxclone.audio import Audio, write_audio
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+
+
+def test_readme_has_a_python_example() -> None:
+    assert python_blocks()
+
+
+def test_readme_python_example_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, joe_reference: Audio, joe_heldout: Audio
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    # The clips the example names: two recordings of one person.
+    write_audio(joe_reference, tmp_path / "ada-1.wav")
+    write_audio(joe_heldout, tmp_path / "ada-2.flac")
+    for block in python_blocks():
+        namespace: dict[str, object] = {}
+        exec(compile(block, str(README), "exec"), namespace)
+    assert (tmp_path / "hello.mp3").stat().st_size > 1000
+    assert (tmp_path / "voxclone-home" / "voices" / "ada.voice.json").is_file()
