@@ -58,6 +58,11 @@ def test_refinement_beats_the_nearest_stock_voice(
     assert clone_sim > 0.6
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap (issues 2/3): a male voice cloned at `fast` from the five stock "
+    "packs (one male) is still closer to some LibriSpeech speakers than to itself",
+)
 def test_clone_is_closer_to_its_speaker_than_to_another(
     fast_voice: voxclone.VoiceProfile, joe_heldout: Audio
 ) -> None:
