@@ -25,6 +25,7 @@ from voxclone.audio import Audio, load_audio, prepare_reference
 from voxclone.audio.prosody import prosody_stats
 from voxclone.clone.fit import Effort, VoiceFitter, check_effort
 from voxclone.clone.profile import SourceClip, VoiceProfile, VoiceStore, check_name
+from voxclone.digest import file_sha256
 from voxclone.engines.kokoro import default_engine, stock_packs
 from voxclone.errors import AudioError, NoSpeechError, VoxcloneError
 from voxclone.pipeline import SynthesisOptions, Synthesizer
@@ -40,6 +41,7 @@ VoiceRef = str | VoiceProfile
 MIN_SPEECH_SECONDS = 3.0
 #: Reference clips longer than this are refused (trim them first).
 MAX_CLIP_SECONDS = 600.0
+
 
 @lru_cache(maxsize=1)
 def _synthesizer() -> Synthesizer:
@@ -61,11 +63,7 @@ def _clip_hash(source: ClipSource, audio: Audio) -> str:
     if isinstance(source, bytes):
         return hashlib.sha256(source).hexdigest()
     if isinstance(source, (str, os.PathLike)) and str(source) != "-":
-        digest = hashlib.sha256()
-        with open(source, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        return digest.hexdigest()
+        return file_sha256(source)
     return hashlib.sha256(audio.samples.tobytes()).hexdigest()
 
 

