@@ -33,15 +33,15 @@ OUT = Path(__file__).resolve().parents[1] / "src" / "voxclone" / "clone" / "data
 SAMPLES = cache_dir() / "train" / "style_response_samples.npz"
 
 
-def sample_styles(fitter: VoiceFitter, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """One random style for the probe: (style (256,), its offset in scale units (256,))."""
+def sample_style(fitter: VoiceFitter, rng: np.random.Generator) -> np.ndarray:
+    """One random style (256,) for the probe: a pack mixture plus a random offset."""
     rows = fitter.pack_rows()
     weights = rng.dirichlet(np.full(len(rows), 0.4))
     base = sum(w * row for w, row in zip(weights, rows.values(), strict=True))
     radius = rng.uniform(0.0, 1.2) * np.sqrt(base.size)
     direction = rng.standard_normal(base.size)
     z = direction * (radius / np.linalg.norm(direction))
-    return np.asarray(base + z * fitter.scale, dtype=np.float32), z
+    return np.asarray(base + z * fitter.scale, dtype=np.float32)
 
 
 def main() -> None:
@@ -66,7 +66,7 @@ def main() -> None:
     rng = np.random.default_rng(args.seed + len(styles))
     began = time.monotonic()
     while time.monotonic() - began < args.minutes * 60 and len(styles) < args.max_samples:
-        style, _ = sample_styles(fitter, rng)
+        style = sample_style(fitter, rng)
         styles.append(style)
         embeddings.append(fitter.evaluate(style))
         if len(styles) % 25 == 0:
