@@ -41,3 +41,7 @@ class ProfileError(VoxcloneError):
 
 class ModelError(VoxcloneError):
     """A model's weights are missing or fail their checksum."""
+
+
+class SecretError(VoxcloneError):
+    """The installation secret (which signs consent and keys the watermark) is unusable."""

@@ -24,6 +24,7 @@ import numpy as np
 from voxclone.audio.prosody import ProsodyStats
 from voxclone.clone.conditioning import StyleConditioning
 from voxclone.errors import ProfileError, VoiceExistsError, VoiceNotFoundError
+from voxclone.keys import home_dir
 
 FORMAT = "voxclone.voice"
 FORMAT_VERSION = 1
@@ -146,11 +147,7 @@ def check_name(name: str) -> str:
 
 def default_voices_dir() -> Path:
     """``$VOXCLONE_HOME/voices``, else ``$XDG_DATA_HOME/voxclone/voices`` (~/.local/share)."""
-    home = os.environ.get("VOXCLONE_HOME")
-    if home:
-        return Path(home) / "voices"
-    data = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
-    return Path(data) / "voxclone" / "voices"
+    return home_dir() / "voices"
 
 
 class VoiceStore:
