@@ -1,0 +1,53 @@
+"""The watermark stage's protocol and what a detection reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+#: Payloads are unsigned integers of this many bits (they name a synthesis record).
+PAYLOAD_BITS = 32
+
+
+@dataclass(frozen=True)
+class Detection:
+    """What :func:`voxclone.detect` found in one audio.
+
+    Attributes:
+        found: a watermark made with this installation's key is present.
+        payload: the 32-bit payload (the synthesis record id) when found, else None.
+        false_positive_probability: chance that unmarked audio scores at least this
+            high (small = confident); 1.0 when nothing was found.
+        start_s, end_s: where in the audio the watermark was read (seconds); None
+            when nothing was found.
+        speed: playback-speed factor at which it was found (1.0 = untouched).
+    """
+
+    found: bool
+    payload: int | None = None
+    false_positive_probability: float = 1.0
+    start_s: float | None = None
+    end_s: float | None = None
+    speed: float = 1.0
+
+
+@runtime_checkable
+class Watermark(Protocol):
+    """An audio watermark: embed a payload, detect it again."""
+
+    name: str
+
+    def embed(self, samples: np.ndarray, sample_rate: int, payload: int, *,
+              start_sample: int = 0) -> np.ndarray:
+        """Return ``samples`` (float32 mono) carrying ``payload``.
+
+        ``start_sample`` is the position of ``samples`` in a longer stream, so that
+        chunks watermarked one by one join into one continuous watermark.
+        """
+        ...
+
+    def detect(self, samples: np.ndarray, sample_rate: int) -> Detection:
+        """Look for this key's watermark in float mono ``samples``."""
+        ...

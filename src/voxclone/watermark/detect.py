@@ -1,0 +1,221 @@
+"""Detection: measure the cells on every alignment of the grid, find the one where the
+bit ratios sit on the lattice, decode the codeword, check its CRC and strength.
+
+The search covers grid offsets (every 4 ms), the codeword's cyclic position, and
+playback speeds from -5% to +5% (tried only when the untouched speed finds nothing).
+A long file is also searched window by window, which finds a mark spliced into
+other audio and tolerates small speed errors.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import soxr
+
+from voxclone.watermark.base import Detection
+from voxclone.watermark.code import PAYLOAD_BITS_CODED, bits_to_int, crc_ok, encode, viterbi
+from voxclone.watermark.layout import Layout
+from voxclone.watermark.stft import band_energies, frames_of
+
+#: Grid offsets are searched in steps of this many samples at 8 kHz (4 ms).
+OFFSET_STEP = 32
+#: Speeds tried after 1.0 finds nothing (resampling-style speed changes).
+SPEEDS = tuple(1.0 + sign * step / 100 for step in range(1, 6) for sign in (1, -1))
+#: At speeds other than 1.0 a coarse grid (whole hops only) screens first; the full
+#: grid is searched only where the coarse one reaches this z-score.
+SCREEN_SYNC = 2.5
+#: Noise floor: this percentile of each band's energy over time is subtracted.
+NOISE_PERCENTILE = 10.0
+#: Energy (relative to a loud bit) below which a bit counts as silent.
+SILENCE = 1e-5
+#: A bit whose weaker set holds this many times the noise floor counts half
+#: (tuned on noisy and MP3-coded renderings).
+NOISE_WEIGHT = 10.0
+#: A run of symbols is decoded only when, at its best grid offset, the bit ratios sit
+#: on the lattice with at least this z-score (on unmarked audio the z-score is
+#: standard normal at any one offset); a mark is reported when the decoded codeword
+#: then passes its CRC-16.
+MIN_SYNC = 3.5
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """Soft values of every symbol at every grid offset for one speed."""
+
+    soft: np.ndarray   # (offsets, symbols, bits) weighted cos of the bit phase
+    sync: np.ndarray   # (offsets, symbols) lattice closeness, independent of bits
+    power: np.ndarray  # (offsets, symbols) sum of squared weights
+
+
+def _grid(x8: np.ndarray, layout: Layout, *, shifts: int | None = None) -> _Grid | None:
+    """Soft values at every offset; ``shifts`` limits the sub-hop offsets tried."""
+    cfg = layout.config
+    per_symbol = cfg.frames_per_unit * cfg.units_per_symbol
+    stride = cfg.hop // OFFSET_STEP if shifts is None else min(shifts, cfg.hop // OFFSET_STEP)
+    # One STFT every hop/stride samples; the grid at sub-hop shift s uses every
+    # `stride`-th frame starting at frame s.
+    fine = band_energies(frames_of(x8, cfg.frame, cfg.hop // stride),
+                         cfg.first_bin, cfg.band_bins, cfg.bands)
+    frames = len(fine) // stride
+    symbols_n = frames // per_symbol
+    if symbols_n < 1:
+        return None
+    phases = np.arange(per_symbol)
+    # a late phase fits one symbol fewer: that symbol gets weight 0
+    whole = (phases[:, None] + per_symbol * (np.arange(symbols_n)[None, :] + 1)) <= frames
+    units_at = np.minimum(phases[:, None] + cfg.frames_per_unit * np.arange(
+        symbols_n * cfg.units_per_symbol)[None, :], frames - cfg.frames_per_unit)
+    soft = np.zeros((stride, per_symbol, symbols_n, cfg.bits_per_symbol))
+    sync = np.zeros((stride, per_symbol, symbols_n))
+    power = np.zeros((stride, per_symbol, symbols_n))
+    for shift in range(stride):
+        energies = fine[shift::stride]
+        floor = np.percentile(energies, NOISE_PERCENTILE, axis=0)
+        energies = np.maximum(energies - floor, 1e-3 * floor + 1e-20)
+        # noise energy expected in each bit's weaker set, for weighting by its SNR
+        noise_a, noise_b = layout.sums(np.tile(floor * cfg.frames_per_unit,
+                                               cfg.units_per_symbol))
+        quiet = NOISE_WEIGHT * np.maximum(noise_a, noise_b)
+        # a strong pair of cells: 3 pairs x 4 frames of a loud band
+        reference = 3 * cfg.frames_per_unit * float(np.percentile(energies, 90)) + 1e-20
+        quiet = quiet + SILENCE * reference  # nothing from (near-)digital silence
+        csum = np.concatenate([np.zeros((1, cfg.bands)), np.cumsum(energies, axis=0)])
+        units = csum[units_at + cfg.frames_per_unit] - csum[units_at]
+        cells = units.reshape(per_symbol, symbols_n, cfg.cells)
+        ratio, weakest = layout.ratios(cells)
+        # the spread of a ratio in dB grows like noise/signal: weight ~ 1/spread^2
+        weight = weakest ** 2 / (weakest ** 2 + quiet ** 2) * whole[..., None]
+        turns = (ratio - layout.dither) / cfg.delta_db
+        soft[shift] = weight * np.cos(2 * np.pi * turns)
+        sync[shift] = (weight * np.cos(4 * np.pi * turns)).sum(axis=2)
+        power[shift] = (weight ** 2).sum(axis=2)
+    offsets = stride * per_symbol
+    return _Grid(soft.reshape(offsets, symbols_n, -1), sync.reshape(offsets, symbols_n),
+                 power.reshape(offsets, symbols_n))
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    payload: int
+    score: float
+    sync: float  # z-score of the lattice closeness at the chosen offset
+    first: int  # symbols [first, last) carried it
+    last: int
+    offset: int  # index into the grid's offsets
+
+
+def _offset_samples(index: int, layout: Layout) -> int:
+    cfg = layout.config
+    per_symbol = cfg.frames_per_unit * cfg.units_per_symbol
+    shift, phase = divmod(index, per_symbol)
+    return shift * OFFSET_STEP + phase * cfg.hop
+
+
+def _decode(soft: np.ndarray, layout: Layout) -> tuple[int, float] | None:
+    """Decode one run of symbols ``(symbols, bits)`` at every cyclic position; return the
+    best (payload, score) whose CRC holds, or None."""
+    cfg = layout.config
+    n = len(soft)
+    words = np.zeros((cfg.symbols, len(layout.slot_of_coded)))
+    for rotation in range(cfg.symbols):
+        acc = np.zeros((cfg.symbols, cfg.bits_per_symbol))
+        np.add.at(acc, (np.arange(n) + rotation) % cfg.symbols, soft)
+        words[rotation] = acc[layout.slot_of_coded, layout.bit_of_coded]
+    infos = viterbi(words)
+    best: tuple[int, float] | None = None
+    for rotation in range(cfg.symbols):
+        info = infos[rotation]
+        if not crc_ok(info):
+            continue
+        payload = bits_to_int(info[:PAYLOAD_BITS_CODED])
+        signs = 1.0 - 2.0 * encode(payload)
+        word = words[rotation]
+        norm = math.sqrt(float(np.sum(word ** 2))) + 1e-12
+        score = float(np.dot(word, signs)) / norm
+        if best is None or score > best[1]:
+            best = (payload, score)
+    return best
+
+
+def _spans(symbols: int, layout: Layout) -> list[tuple[int, int]]:
+    """The whole run, and windows a little longer than one codeword, half overlapping."""
+    window = layout.config.symbols + 1
+    spans = [(0, symbols)]
+    if symbols > window + 2:
+        spans += [(a, a + window) for a in range(0, symbols - window + 1, window // 2)]
+    return spans
+
+
+def _sync_z(grid: _Grid, first: int, last: int) -> tuple[int, float]:
+    """Best offset for symbols [first, last) and its lattice z-score."""
+    offset = int(np.argmax(grid.sync[:, first:last].sum(axis=1)))
+    spread = math.sqrt(float(grid.power[offset, first:last].sum()) / 2.0) + 1e-12
+    return offset, float(grid.sync[offset, first:last].sum()) / spread
+
+
+def _best_sync(grid: _Grid, layout: Layout) -> float:
+    return max(_sync_z(grid, a, b)[1] for a, b in _spans(grid.sync.shape[1], layout))
+
+
+def _search(grid: _Grid, layout: Layout) -> tuple[_Candidate | None, int]:
+    """Best candidate over the whole run and over windows; also the number of
+    (span, offset) pairs searched, for the false-positive bound."""
+    spans = _spans(grid.sync.shape[1], layout)
+    best: _Candidate | None = None
+    for first, last in spans:
+        offset, sync = _sync_z(grid, first, last)
+        if sync < MIN_SYNC:
+            continue  # not on the lattice: no need to decode
+        found = _decode(grid.soft[offset, first:last], layout)
+        if found is None:
+            continue
+        if best is None or sync > best.sync:
+            best = _Candidate(found[0], found[1], sync, first, last, offset)
+    return best, len(spans) * grid.sync.shape[0]
+
+
+def false_positive_probability(sync: float, trials: int, rotations: int) -> float:
+    """Bound on the chance that unmarked audio yields a CRC-valid codeword at a grid
+    offset whose z-score reaches ``sync``: a union bound over the ``trials`` offsets
+    searched of the normal tail, times ``rotations`` decodes, times the CRC's 2^-16."""
+    tail = 0.5 * math.erfc(sync / math.sqrt(2.0))
+    return float(min(1.0, trials * tail * rotations / 65536.0))
+
+
+def detect_samples(samples: np.ndarray, sample_rate: int, layout: Layout, *,
+                   speeds: bool = True) -> Detection:
+    """See :meth:`QimWatermark.detect`."""
+    cfg = layout.config
+    x = np.asarray(samples, dtype=np.float64)
+    if x.ndim != 1:
+        raise ValueError("detect needs mono samples")
+    trials = 0
+    for speed in (1.0, *(SPEEDS if speeds else ())):
+        x8 = np.asarray(soxr.resample(x, sample_rate / speed, cfg.analysis_rate, quality="MQ"),
+                        dtype=np.float64)
+        if speed != 1.0:
+            coarse = _grid(x8, layout, shifts=1)
+            if coarse is None or _best_sync(coarse, layout) < SCREEN_SYNC:
+                continue
+        grid = _grid(x8, layout)
+        if grid is None:
+            continue
+        candidate, tried = _search(grid, layout)
+        trials += tried
+        if candidate is None:
+            continue
+        offset = _offset_samples(candidate.offset, layout)
+        scale = 1.0 / (cfg.analysis_rate * speed)
+        return Detection(
+            found=True,
+            payload=candidate.payload,
+            false_positive_probability=false_positive_probability(
+                candidate.sync, trials, cfg.symbols),
+            start_s=round((offset + candidate.first * cfg.symbol_samples) * scale, 3),
+            end_s=round((offset + candidate.last * cfg.symbol_samples) * scale, 3),
+            speed=speed,
+        )
+    return Detection(found=False)
