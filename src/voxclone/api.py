@@ -30,7 +30,9 @@ from voxclone.engines.kokoro import default_engine, stock_packs
 from voxclone.errors import AudioError, NoSpeechError, VoxcloneError
 from voxclone.pipeline import SynthesisOptions, Synthesizer
 from voxclone.progress import ProgressCallback, progress_bar
+from voxclone.provenance import SynthesisLog, SynthesisRecord, text_digest
 from voxclone.speaker import combine_embeddings, cosine, default_encoder
+from voxclone.watermark import Detection, Watermark, default_watermark
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +43,8 @@ VoiceRef = str | VoiceProfile
 MIN_SPEECH_SECONDS = 3.0
 #: Reference clips longer than this are refused (trim them first).
 MAX_CLIP_SECONDS = 600.0
+#: Files longer than this are refused by :func:`detect` (split them first).
+MAX_DETECT_SECONDS = 4 * 3600.0
 
 
 @lru_cache(maxsize=1)
@@ -203,7 +207,9 @@ def synthesize_stream(
 ) -> Iterator[Audio]:
     """Speak ``text`` in ``voice``, yielding one ``Audio`` chunk (24 kHz) per sentence.
 
-    The text and voice are validated before the first chunk is rendered.
+    The chunks carry one continuous watermark whose payload is the id of the
+    synthesis record, which is logged before the first chunk is yielded. The text
+    and voice are validated before the first chunk is rendered.
 
     Raises:
         TextError: empty or unpronounceable text.
@@ -214,7 +220,23 @@ def synthesize_stream(
     options = SynthesisOptions(speed=speed)
     synthesizer = _synthesizer()
     synthesizer.plan(text)  # validate eagerly, not at the first next()
-    return synthesizer.stream(text, profile, options)
+    watermark = default_watermark()
+    log = SynthesisLog()
+    record = SynthesisRecord(id=log.new_id(), voice=profile.name, text_sha256=text_digest(text),
+                             engine=synthesizer.engine.name, watermark=watermark.name,
+                             streamed=True)
+    return _marked_chunks(synthesizer.stream(text, profile, options), watermark, record, log)
+
+
+def _marked_chunks(chunks: Iterator[Audio], watermark: Watermark, record: SynthesisRecord,
+                   log: SynthesisLog) -> Iterator[Audio]:
+    log.append(record)
+    position = 0  # chunks are marked on one grid, so the joined stream reads as one mark
+    for chunk in chunks:
+        marked = watermark.embed(chunk.samples, chunk.sample_rate, record.id,
+                                 start_sample=position)
+        position += len(chunk.samples)
+        yield Audio(marked, chunk.sample_rate)
 
 
 def synthesize(
@@ -224,13 +246,61 @@ def synthesize(
     speed: float = 1.0,
     voices_dir: str | os.PathLike[str] | None = None,
 ) -> Audio:
-    """Speak ``text`` in ``voice`` (a name or a profile); float32 mono 24 kHz ``Audio``.
+    """Speak ``text`` in ``voice`` (a name or a profile); float32 mono 24 kHz ``Audio``,
+    watermarked with the id of its synthesis record (read it back with :func:`detect`).
 
     Raises the same errors as :func:`synthesize_stream`.
     """
-    chunks = [c.samples for c in synthesize_stream(text, voice, speed=speed,
-                                                   voices_dir=voices_dir)]
-    return Audio(np.concatenate(chunks), _synthesizer().engine.sample_rate)
+    return render(text, voice, speed=speed, voices_dir=voices_dir)[0]
+
+
+def render(
+    text: str,
+    voice: VoiceRef,
+    *,
+    speed: float = 1.0,
+    voices_dir: str | os.PathLike[str] | None = None,
+) -> tuple[Audio, SynthesisRecord]:
+    """Like :func:`synthesize`, also returning the synthesis record (for front ends)."""
+    profile = _voice(voice, voices_dir)
+    options = SynthesisOptions(speed=speed)
+    synthesizer = _synthesizer()
+    raw = synthesizer.synthesize(text, profile, options)
+    watermark = default_watermark()
+    log = SynthesisLog()
+    record = SynthesisRecord(id=log.new_id(), voice=profile.name, text_sha256=text_digest(text),
+                             engine=synthesizer.engine.name, watermark=watermark.name,
+                             seconds=round(raw.duration, 3))
+    marked = watermark.embed(raw.samples, raw.sample_rate, record.id)
+    log.append(record)
+    return Audio(marked, raw.sample_rate), record
+
+
+def detect(source: ClipSource) -> Detection:
+    """Look for this installation's watermark in a clip (path, encoded bytes, ``Audio``,
+    or ``-`` for stdin), any format and rate >= 8 kHz.
+
+    The payload, when found, is a synthesis id: :func:`find_synthesis` gives its record.
+
+    Raises:
+        AudioError: unreadable, empty or longer than 4 hours.
+    """
+    if isinstance(source, Audio):
+        audio = source
+    else:
+        audio = load_audio(source, max_seconds=MAX_DETECT_SECONDS)
+    if audio.sample_rate < 8000:
+        audio = audio.resample(8000)
+    result = default_watermark().detect(audio.samples, audio.sample_rate)
+    logger.info("detect %s: %s", _clip_name(source, 0),
+                f"synthesis {result.payload:08x}" if result.found and result.payload is not None
+                else "no watermark")
+    return result
+
+
+def find_synthesis(payload: int) -> SynthesisRecord | None:
+    """The record of the synthesis whose watermark carries ``payload``, if it was made here."""
+    return SynthesisLog().find(payload)
 
 
 def similarity(

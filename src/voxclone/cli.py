@@ -25,6 +25,8 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 import voxclone
+from voxclone import cli_detect
+from voxclone.api import render
 from voxclone.audio import SUPPORTED_OUTPUT, encode_audio, write_audio
 from voxclone.clone.fit import EFFORTS
 from voxclone.clone.profile import VoiceProfile, VoiceStore, default_voices_dir
@@ -135,6 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("b", metavar="B", help="audio file or voice name")
     p.set_defaults(handler=cmd_similarity)
 
+    cli_detect.add_parser(sub, flags)
+
     p = sub.add_parser("demo", parents=[flags],
                        help="clone a built-in voice end to end (needs voxclone[demo])",
                        description="Record a reference with Piper's 'joe' voice, clone it, "
@@ -203,12 +207,12 @@ def cmd_say(args: argparse.Namespace) -> int:
         if args.stream:
             logger.info("--stream only applies to standard output; writing %s whole",
                         args.output)
-        audio = voxclone.synthesize(text, args.name, speed=args.speed,
-                                    voices_dir=args.voices_dir)
+        audio, record = render(text, args.name, speed=args.speed, voices_dir=args.voices_dir)
         write_audio(audio, args.output, format=fmt)
         seconds = audio.duration
+        logger.info("synthesis %s (the watermark's payload)", record.hex_id)
     where = "standard output" if to_stdout else args.output
-    _status(args, f"wrote {seconds:.1f} s of audio to {where}", stream=sys.stderr)
+    _status(args, f"wrote {seconds:.1f} s of watermarked audio to {where}", stream=sys.stderr)
     return EXIT_OK
 
 

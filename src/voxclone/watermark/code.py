@@ -2,7 +2,7 @@
 convolutional code with batched soft-decision (wrap-around) Viterbi decoding.
 
 The payload (32 bits) and its CRC-16 make 48 information bits; tail-biting needs
-no flush bits, so the codeword is exactly 96 coded bits, sent as 12 symbols of 8.
+no flush bits, so the codeword is exactly 96 coded bits, sent as 8 symbols of 12.
 The CRC makes a random decode pass with probability 2^-16, which bounds false
 positives together with the number of decodes tried.
 """

@@ -79,8 +79,10 @@ def _grid(x8: np.ndarray, layout: Layout, *, shifts: int | None = None) -> _Grid
         noise_a, noise_b = layout.sums(np.tile(floor * cfg.frames_per_unit,
                                                cfg.units_per_symbol))
         quiet = NOISE_WEIGHT * np.maximum(noise_a, noise_b)
-        # a strong pair of cells: 3 pairs x 4 frames of a loud band
-        reference = 3 * cfg.frames_per_unit * float(np.percentile(energies, 90)) + 1e-20
+        # a loud bit: its cells (pairs per bit x frames per cell) all in a loud band
+        pairs_per_bit = cfg.cells / (2 * cfg.bits_per_symbol)
+        reference = pairs_per_bit * cfg.frames_per_unit * float(
+            np.percentile(energies, 90)) + 1e-20
         quiet = quiet + SILENCE * reference  # nothing from (near-)digital silence
         csum = np.concatenate([np.zeros((1, cfg.bands)), np.cumsum(energies, axis=0)])
         units = csum[units_at + cfg.frames_per_unit] - csum[units_at]

@@ -1,10 +1,10 @@
 """The watermark's time-frequency grid and its keyed layout.
 
-The mark lives in the energies of *cells*: 64 ms x 219 Hz tiles between 750 and
-3375 Hz, a band that survives telephone filtering, 8 kHz resampling and low-bitrate
-MP3. Four cell columns make a *symbol* (256 ms) carrying 8 coded bits; 12 symbols
-carry one 96-bit codeword, repeated for as long as the audio lasts, so any 3 s
-hold the whole payload.
+The mark lives in the energies of *cells*: 64 ms x 156 Hz tiles between 750 and
+3250 Hz, a band that survives telephone filtering, 8 kHz resampling and low-bitrate
+MP3. Four cell columns make a *symbol* (256 ms) carrying 12 coded bits; 8 symbols
+(2.05 s) carry one 96-bit codeword, repeated for as long as the audio lasts, so any
+3 s hold the whole payload at least once.
 
 Each bit is the log ratio of the summed energies of two keyed sets of cells, paired
 in the same column and adjacent bands; the embedder moves that ratio onto a keyed,
@@ -33,11 +33,11 @@ class WatermarkConfig:
     frame: int = 256           # samples at analysis_rate: 32 ms
     hop: int = 128             # 16 ms
     first_bin: int = 24        # 750 Hz
-    band_bins: int = 7         # 218.75 Hz
-    bands: int = 12            # up to 3375 Hz
+    band_bins: int = 5         # 156.25 Hz
+    bands: int = 16            # up to 3250 Hz
     frames_per_unit: int = 4   # one cell column = 64 ms
     units_per_symbol: int = 4  # one symbol = 256 ms
-    bits_per_symbol: int = 8
+    bits_per_symbol: int = 12
     delta_db: float = 5.0      # lattice step of the log energy ratio
 
     @property
@@ -82,7 +82,7 @@ class Layout:
         set_a, set_b: int arrays ``(pairs,)``: the two cells of each pair.
         bit_of_pair: int array ``(pairs,)``: which of the symbol's bits a pair serves.
         dither: float array ``(bits_per_symbol,)``: lattice offset per bit, dB.
-        slot_of_coded, bit_of_coded: where each of the 88 coded bits is sent.
+        slot_of_coded, bit_of_coded: where each of the 96 coded bits is sent.
     """
 
     config: WatermarkConfig
@@ -134,7 +134,7 @@ class Layout:
         return self._interleave % self.config.bits_per_symbol
 
     def symbol_bits(self, coded: np.ndarray) -> np.ndarray:
-        """Arrange 88 coded bits as ``(symbols, bits_per_symbol)``."""
+        """Arrange the 96 coded bits as ``(symbols, bits_per_symbol)``."""
         grid = np.zeros((self.config.symbols, self.config.bits_per_symbol), dtype=np.uint8)
         grid[self.slot_of_coded, self.bit_of_coded] = coded
         return grid

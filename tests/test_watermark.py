@@ -1,0 +1,177 @@
+"""The watermark: every synthesis carries it, it survives what audio goes through,
+only this installation reads it, and unmarked audio is not flagged."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+import voxclone
+from voxclone.audio import Audio, load_audio, write_audio
+from voxclone.cli import main
+from voxclone.provenance import SynthesisLog, text_digest
+from voxclone.watermark import QimWatermark
+from voxclone.watermark.code import bits_to_int, crc_ok, encode, viterbi
+
+from .conftest import SPEECH_DIR
+
+TEXT = ("The lighthouse keeper counted the ships every evening. "
+        "Nobody remembered when the old bridge was painted green. "
+        "We will meet at the station at half past six.")
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("wm-home")
+
+
+@pytest.fixture()
+def _home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    # one installation (secret + synthesis log) shared by this module's tests
+    monkeypatch.setenv("VOXCLONE_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="module")
+def marked(home: Path, joe_reference: Audio) -> tuple[Audio, voxclone.VoiceProfile]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VOXCLONE_HOME", str(home))
+        voice = voxclone.enroll("joe", joe_reference, effort="stock", save=False)
+        return voxclone.synthesize(TEXT, voice), voice
+
+
+def test_synthesis_carries_its_record(_home: Path,
+                                      marked: tuple[Audio, voxclone.VoiceProfile]) -> None:
+    audio, voice = marked
+    found = voxclone.detect(audio)
+    assert found.found and found.payload is not None
+    assert found.false_positive_probability < 1e-9
+    assert found.start_s is not None and found.start_s < 0.6
+    record = voxclone.find_synthesis(found.payload)
+    assert record is not None
+    assert record.voice == voice.name
+    assert record.text_sha256 == text_digest(TEXT)
+    assert record.seconds == pytest.approx(audio.duration, abs=0.01)
+
+
+def test_survives_mp3_resampling_and_gain(_home: Path, tmp_path: Path,
+                                          marked: tuple[Audio, voxclone.VoiceProfile]) -> None:
+    audio, _ = marked
+    payload = voxclone.detect(audio).payload
+    mp3 = tmp_path / "clip.mp3"
+    write_audio(audio, mp3)
+    assert voxclone.detect(str(mp3)).payload == payload
+    phone = audio.resample(8000).resample(24000)
+    assert voxclone.detect(phone).payload == payload
+    quiet = Audio(audio.samples * 0.3, audio.sample_rate)
+    assert voxclone.detect(quiet).payload == payload
+
+
+def test_any_three_seconds_carry_it(_home: Path,
+                                    marked: tuple[Audio, voxclone.VoiceProfile]) -> None:
+    audio, _ = marked
+    payload = voxclone.detect(audio).payload
+    rate = audio.sample_rate
+    for start in (0.4, 2.1, audio.duration - 3.2):
+        piece = audio.samples[int(start * rate): int((start + 3.0) * rate)]
+        assert voxclone.detect(Audio(piece, rate)).payload == payload, start
+
+
+def test_found_after_a_speed_change(_home: Path,
+                                    marked: tuple[Audio, voxclone.VoiceProfile]) -> None:
+    audio, _ = marked
+    faster = Audio(audio.resample(round(audio.sample_rate / 1.03)).samples, audio.sample_rate)
+    result = voxclone.detect(faster)
+    assert result.payload == voxclone.detect(audio).payload
+    assert result.speed == pytest.approx(1.03)
+
+
+def test_streamed_chunks_form_one_mark(_home: Path,
+                                       marked: tuple[Audio, voxclone.VoiceProfile]) -> None:
+    _, voice = marked
+    chunks = list(voxclone.synthesize_stream(TEXT, voice))
+    assert len(chunks) == 3
+    record = SynthesisLog().records()[-1]
+    assert record.streamed and record.text_sha256 == text_digest(TEXT)
+    joined = Audio(np.concatenate([c.samples for c in chunks]), 24_000)
+    assert voxclone.detect(joined).payload == record.id
+
+
+def test_unmarked_audio_is_not_flagged(_home: Path, joe_reference: Audio) -> None:
+    rng = np.random.default_rng(0)
+    clips = [
+        joe_reference,  # real-sounding speech from another synthesiser
+        Audio(np.zeros(24_000 * 4, dtype=np.float32), 24_000),
+        Audio(rng.normal(0, 0.1, 24_000 * 4).astype(np.float32), 24_000),
+        Audio(np.full(24_000 * 4, 1e-6, dtype=np.float32), 24_000),
+    ]
+    clips += [load_audio(str(p)) for p in sorted(SPEECH_DIR.glob("*/*.flac"))[:3]]
+    for clip in clips:
+        assert not voxclone.detect(clip).found
+
+
+def test_another_installation_cannot_read_it(marked: tuple[Audio, voxclone.VoiceProfile],
+                                             tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    audio, _ = marked
+    monkeypatch.setenv("VOXCLONE_HOME", str(tmp_path / "elsewhere"))
+    assert not voxclone.detect(audio).found
+
+
+def test_mark_is_quiet_and_exact(joe_reference: Audio) -> None:
+    clean = joe_reference.resample(24_000)
+    mark = QimWatermark(b"0123456789abcdef0123456789abcdef")
+    marked = mark.embed(clean.samples, 24_000, 0xDEADBEEF)
+    noise = marked.astype(np.float64) - clean.samples
+    snr = 10 * np.log10(np.sum(clean.samples.astype(np.float64) ** 2) / np.sum(noise ** 2))
+    assert snr >= 30.0
+    assert mark.detect(marked, 24_000).payload == 0xDEADBEEF
+
+
+def test_bad_arguments_are_refused() -> None:
+    mark = QimWatermark(b"k" * 32)
+    x = np.zeros(24_000, dtype=np.float32)
+    with pytest.raises(ValueError, match="32-bit"):
+        mark.embed(x, 24_000, 1 << 32)
+    with pytest.raises(ValueError, match="resample first"):
+        mark.embed(x, 22_050, 1)
+    with pytest.raises(ValueError, match="16 bytes"):
+        QimWatermark(b"short")
+
+
+def test_code_corrects_errors_and_erasures() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        payload = int(rng.integers(0, 1 << 32))
+        soft = 1.0 - 2.0 * encode(payload)
+        soft[rng.choice(96, 16, replace=False)] = 0.0  # erased
+        soft[rng.choice(96, 3, replace=False)] *= -0.5  # wrong, with less confidence
+        info = viterbi(soft[None])[0]
+        assert crc_ok(info) and bits_to_int(info[:32]) == payload
+
+
+def test_detect_cli(_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                    marked: tuple[Audio, voxclone.VoiceProfile], joe_wav: Path) -> None:
+    audio, _ = marked
+    path = tmp_path / "said.flac"
+    write_audio(audio, path)
+    assert main(["detect", str(path), str(joe_wav)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert "watermarked - synthesis" in out[0] and "voice 'joe'" in out[0]
+    assert "no voxclone watermark" in out[1]
+    assert main(["detect", "--json", str(path)]) == 0
+    assert '"found": true' in capsys.readouterr().out
+
+
+def test_detect_refuses_bad_input(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"not audio at all")
+    with pytest.raises(voxclone.VoxcloneError):
+        voxclone.detect(str(bad))
+    buffer = io.BytesIO()
+    sf.write(buffer, np.zeros(10, dtype=np.float32), 24_000, format="WAV")
+    assert not voxclone.detect(buffer.getvalue()).found  # too short to hold a mark
