@@ -190,7 +190,9 @@ def test_say_stream_pcm_to_stdout(enrolled: Enrolled,
     captured = capsysbinary.readouterr()
     assert status == 0
     assert len(captured.out) > 0 and len(captured.out) % 2 == 0
-    assert b"of audio to standard output" in captured.err
+    assert b"of watermarked audio to standard output" in captured.err
+    pcm = np.frombuffer(captured.out, dtype="<i2").astype(np.float32) / 32768
+    assert voxclone.detect(Audio(pcm, 24_000)).found  # the stream carries the mark
 
 
 def test_say_text_from_stdin(enrolled: Enrolled, tmp_path: Path,
