@@ -12,7 +12,7 @@
   payload bits right (a clip where nothing is found scores 0.5, chance); wrong = found
   with a wrong payload.
 * False positives: >= 10,000 unmarked windows - LibriSpeech speech (3 s windows every
-  second, and 6 s every 3 s), the unmarked renderings (3 s windows every second, and
+  0.5 s, and 6 s every 2 s), the unmarked renderings (3 s windows every 0.5 s, and
   whole), noises and silence, and the marked renderings read with another key.
 * Imperceptibility: SNR of the mark against the unmarked rendering, and wide-band
   PESQ (ITU-T P.862.2, at 16 kHz) of marked against unmarked.
@@ -109,12 +109,12 @@ def unmarked_windows(files: list[Path], clips: list[np.ndarray], marked: list[np
                      rng: np.random.Generator) -> Iterator[tuple[str, np.ndarray]]:
     for path in files:
         x = load24(path)
-        for w in wc.windows(x, RATE, 3.0, 1.0):
+        for w in wc.windows(x, RATE, 3.0, 0.5):
             yield "LibriSpeech 3 s", w
-        for w in wc.windows(x, RATE, 6.0, 3.0):
+        for w in wc.windows(x, RATE, 6.0, 2.0):
             yield "LibriSpeech 6 s", w
     for x in clips:
-        for w in wc.windows(x, RATE, 3.0, 1.0):
+        for w in wc.windows(x, RATE, 3.0, 0.5):
             yield "unmarked synthesis 3 s", w
         yield "unmarked synthesis whole", x
     for kind, x in wc.noise_clips(600):

@@ -43,8 +43,8 @@ VoiceRef = str | VoiceProfile
 MIN_SPEECH_SECONDS = 3.0
 #: Reference clips longer than this are refused (trim them first).
 MAX_CLIP_SECONDS = 600.0
-#: Files longer than this are refused by :func:`detect` (split them first).
-MAX_DETECT_SECONDS = 4 * 3600.0
+#: Files longer than this (an hour) are refused by :func:`detect` (split them first).
+MAX_DETECT_SECONDS = 3600.0
 
 
 @lru_cache(maxsize=1)
@@ -283,7 +283,7 @@ def detect(source: ClipSource) -> Detection:
     The payload, when found, is a synthesis id: :func:`find_synthesis` gives its record.
 
     Raises:
-        AudioError: unreadable, empty or longer than 4 hours.
+        AudioError: unreadable, empty or longer than an hour.
     """
     if isinstance(source, Audio):
         audio = source
