@@ -31,8 +31,12 @@ def embed_samples(samples: np.ndarray, sample_rate: int, payload: int, layout: L
     symbol_len = cfg.symbol_samples * (sample_rate // cfg.analysis_rate)
     lead = start_sample % symbol_len  # samples since the last symbol boundary
     first_symbol = (start_sample - lead) // symbol_len
-    x = np.concatenate([np.zeros(lead + frame), np.asarray(samples, dtype=np.float64)])
-    whole = (len(x) - frame - hop) // symbol_len  # symbols whose last frame fits
+    n = len(samples)
+    # zeros before and after: every real sample lies under two full windows, so the
+    # resynthesis is exact up to the very first and last sample
+    x = np.concatenate([np.zeros(lead + frame), np.asarray(samples, dtype=np.float64),
+                        np.zeros(frame)])
+    whole = (lead + n - hop) // symbol_len  # symbols whose last frame fits in the signal
     skip = 1 if lead else 0  # the first symbol is cut by the chunk start
     if whole - skip <= 0:
         return np.asarray(samples, dtype=np.float32).copy()
@@ -57,7 +61,7 @@ def embed_samples(samples: np.ndarray, sample_rate: int, payload: int, layout: L
             gain_db[begin: begin + len(per_frame)] += per_frame
             np.clip(gain_db, -_MAX_CHANGE_DB, _MAX_CHANGE_DB, out=gain_db)
         x = overlap_add(_apply(spectra, gain_db, cfg), frame, hop, len(x))
-    marked = x[lead + frame:]
+    marked = x[lead + frame: lead + frame + n]
     original = np.asarray(samples, dtype=np.float64)
     mark = marked - original
     power = float(np.sum(mark ** 2))
