@@ -2,7 +2,9 @@
 
 The public API::
 
-    enroll(name, clips, effort=...) -> VoiceProfile
+    challenge(name) -> Challenge                  # what the speaker reads for consent
+    enroll(name, clips, consent=..., challenge=..., effort=...) -> VoiceProfile
+    consent_record(name) -> ConsentRecord / revoke(name) -> RevocationRecord
     synthesize(text, voice, speed=...) -> Audio
     synthesize_stream(text, voice, speed=...) -> Iterator[Audio]
     similarity(a, b) -> float
@@ -12,30 +14,43 @@ Nothing is loaded at import; models load on first use.
 """
 
 from voxclone.api import (
+    challenge,
+    consent_record,
     embed,
     enroll,
     list_voices,
     load_voice,
+    revocations,
+    revoke,
     similarity,
     synthesize,
     synthesize_stream,
 )
 from voxclone.audio import Audio, load_audio, write_audio
 from voxclone.clone.profile import VoiceProfile
-from voxclone.errors import VoxcloneError
+from voxclone.consent import Challenge, ConsentRecord, RevocationRecord
+from voxclone.errors import ConsentError, VoxcloneError
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Audio",
+    "Challenge",
+    "ConsentError",
+    "ConsentRecord",
+    "RevocationRecord",
     "VoiceProfile",
     "VoxcloneError",
     "__version__",
+    "challenge",
+    "consent_record",
     "embed",
     "enroll",
     "list_voices",
     "load_audio",
     "load_voice",
+    "revocations",
+    "revoke",
     "similarity",
     "synthesize",
     "synthesize_stream",

@@ -1,10 +1,12 @@
-"""The Python API: enroll a voice, speak text in it, compare speakers.
+"""The Python API: enroll a voice (with its owner's consent), speak in it, compare speakers.
 
 Example::
 
     import voxclone
 
-    voice = voxclone.enroll("ada", ["ada1.wav", "ada2.flac"], effort="fast")
+    challenge = voxclone.challenge("ada")   # Ada reads challenge.text into consent.wav
+    voice = voxclone.enroll("ada", ["ada1.wav", "ada2.flac"], effort="fast",
+                            consent="consent.wav", challenge=challenge.id)
     audio = voxclone.synthesize("Hello there.", voice)
     audio.save("hello.wav")  # or voxclone.audio.write_audio(audio, "hello.mp3")
 """
@@ -16,6 +18,7 @@ import logging
 import os
 import time
 from collections.abc import Iterator, Sequence
+from datetime import timedelta
 from functools import lru_cache
 from typing import Union
 
@@ -25,9 +28,26 @@ from voxclone.audio import Audio, load_audio, prepare_reference
 from voxclone.audio.prosody import prosody_stats
 from voxclone.clone.fit import Effort, VoiceFitter, check_effort
 from voxclone.clone.profile import SourceClip, VoiceProfile, VoiceStore, check_name
+from voxclone.consent import (
+    DEFAULT_VALID_FOR,
+    Challenge,
+    ChallengeStore,
+    ConsentRecord,
+    ConsentStore,
+    ConsentVerification,
+    ConsentVerifier,
+    RevocationRecord,
+)
+from voxclone.consent.record import WAIVED
+from voxclone.consent.signed_json import erase
 from voxclone.digest import file_sha256
 from voxclone.engines.kokoro import default_engine, stock_packs
-from voxclone.errors import AudioError, NoSpeechError, VoxcloneError
+from voxclone.errors import (
+    AudioError,
+    ConsentMissingError,
+    NoSpeechError,
+    VoxcloneError,
+)
 from voxclone.pipeline import SynthesisOptions, Synthesizer
 from voxclone.progress import ProgressCallback, progress_bar
 from voxclone.speaker import combine_embeddings, cosine, default_encoder
@@ -90,10 +110,54 @@ def embed(source: ClipSource) -> np.ndarray:
     return default_encoder().embed(clean)
 
 
+#: What the waiver of ``i_am_the_speaker=True`` is recorded as.
+SPEAKER_WAIVER = ("i_am_the_speaker: the enrolling user declared that the reference clips "
+                  "are recordings of their own voice; no consent recording was verified")
+
+
+def _consent_verifier() -> ConsentVerifier:
+    """The verifier :func:`enroll` uses.
+
+    The watermark detector is wired in here: ``synthetic_check`` takes the consent
+    recording (``Audio``) and returns True when it is voxclone's own (watermarked)
+    output. Until then the check is recorded as "not available".
+    """
+    return ConsentVerifier(ChallengeStore(), synthetic_check=None)
+
+
+def _consent_help(name: str) -> str:
+    return (f"run `voxclone challenge {name}` (Python: voxclone.challenge({name!r})), record "
+            "the speaker reading it, then pass --consent FILE --challenge ID "
+            "(consent=..., challenge=...)")
+
+
+def _check_consent_args(name: str, consent: ClipSource | None,
+                        challenge: str | Challenge | None, i_am_the_speaker: bool) -> None:
+    if i_am_the_speaker:
+        if consent is not None or challenge is not None:
+            raise ValueError("give either a consent recording and its challenge, or "
+                             "i_am_the_speaker=True (--i-am-the-speaker), not both")
+        return
+    if consent is None:
+        raise ConsentMissingError(
+            f"enrolling {name!r} needs the speaker's recorded consent: {_consent_help(name)}. "
+            "Only for recordings of your own voice: --i-am-the-speaker "
+            "(i_am_the_speaker=True) skips this and is logged"
+        )
+    if challenge is None:
+        raise ConsentMissingError(
+            f"the consent recording for {name!r} needs the id of the challenge it reads: "
+            f"pass --challenge ID (challenge=...); {_consent_help(name)}"
+        )
+
+
 def enroll(
     name: str,
     clips: ClipSource | Sequence[ClipSource],
     *,
+    consent: ClipSource | None = None,
+    challenge: str | Challenge | None = None,
+    i_am_the_speaker: bool = False,
     effort: Effort = "balanced",
     voices_dir: str | os.PathLike[str] | None = None,
     overwrite: bool = False,
@@ -101,27 +165,42 @@ def enroll(
     progress: bool | ProgressCallback = False,
     seed: int = 0,
 ) -> VoiceProfile:
-    """Clone a voice from one clip (one-shot) or several (few-shot).
+    """Clone a voice from one clip (one-shot) or several (few-shot), with consent.
+
+    Consent is verified before anything is fitted or written: the ``consent``
+    recording must read the ``challenge`` (from :func:`challenge`) aloud, the phrase
+    must be heard, and its speaker must be the speaker of ``clips``. On success the
+    challenge is used up, and a signed consent record is stored next to the profile.
 
     Args:
         name: the voice's name in the voices directory.
         clips: WAV/FLAC/OGG/MP3 paths, encoded bytes, or ``Audio`` objects.
+        consent: the speaker reading the challenge (path, bytes or ``Audio``).
+        challenge: the challenge (or its id) that ``consent`` reads.
+        i_am_the_speaker: enroll without a consent recording, because the clips are
+            your own voice. Logged as a warning and recorded as a waiver.
         effort: ``stock`` (instant, nearest stock voice), ``fast`` (~10 s),
             ``balanced`` (~1 min) or ``best`` (~4 min).
         voices_dir: where profiles live (default: :func:`default_voices_dir`).
         overwrite: replace an existing voice of that name.
-        save: store the profile (False: just return it).
+        save: store the profile and consent record (False: just return the profile;
+            the challenge is used up all the same).
         progress: True for a progress bar on stderr, or a callback
             ``(fraction_done, best_similarity)``.
         seed: seeds the search, so the same clips give the same voice.
 
     Raises:
-        ValueError: bad name or effort.
-        VoiceExistsError: the name is taken and ``overwrite`` is false (checked first).
+        ValueError: bad name or effort, or both consent and ``i_am_the_speaker``.
+        ConsentMissingError: no consent recording or no challenge (checked first).
+        VoiceExistsError: the name is taken and ``overwrite`` is false.
         AudioError / NoSpeechError: a clip is unusable, or there is under 3 s of speech.
+        ChallengeError: the challenge is unknown, used, expired or for another name.
+        PhraseNotHeardError / SpeakerMismatchError / SyntheticConsentError: the consent
+            recording failed that check (the message says what to do).
     """
     check_name(name)
     check_effort(effort)
+    _check_consent_args(name, consent, challenge, i_am_the_speaker)
     store = VoiceStore(voices_dir)
     if save and not overwrite:
         store.check_free(name)  # fail before minutes of work, not after
@@ -130,6 +209,9 @@ def enroll(
         raise AudioError("no reference clips given; pass at least one recording of the speaker")
 
     began = time.monotonic()
+    verifier = _consent_verifier()
+    if challenge is not None:  # cheap, and needs no audio: fail before decoding clips
+        verifier.check_challenge(name, challenge)
     cleaned: list[Audio] = []
     records: list[SourceClip] = []
     for index, source in enumerate(sources):
@@ -147,9 +229,39 @@ def enroll(
     encoder = default_encoder()
     target = combine_embeddings([encoder.embed(c) for c in cleaned],
                                 [r.speech_seconds for r in records])
+
+    verification: ConsentVerification | None = None
+    if consent is not None and challenge is not None:
+        consent_audio = _load_clip(consent, 0)
+        verification = verifier.verify(name, challenge, consent_audio, target,
+                                       consent_sha256=_clip_hash(consent, consent_audio))
+        record = verification.record([r.sha256 for r in records])
+        verifier.challenges.claim(verification.challenge)  # single use, from now on
+    else:
+        logger.warning("enrolling %s WITHOUT a consent recording (i_am_the_speaker=True); "
+                       "this is recorded in its consent record", name)
+        record = ConsentRecord(name=name, decision=WAIVED,
+                               reference_sha256=tuple(r.sha256 for r in records),
+                               waiver=SPEAKER_WAIVER)
+    try:
+        profile = _fit_and_save(name, target, cleaned, records, effort, store, record,
+                                overwrite=overwrite, save=save, progress=progress, seed=seed)
+    except BaseException:
+        if verification is not None:
+            verifier.challenges.release(verification.challenge)
+        raise
+    logger.info("enrolled %s: similarity %.3f in %.1f s", name, profile.score,
+                time.monotonic() - began)
+    return profile
+
+
+def _fit_and_save(name: str, target: np.ndarray, cleaned: list[Audio],
+                  records: list[SourceClip], effort: Effort, store: VoiceStore,
+                  record: ConsentRecord, *, overwrite: bool, save: bool,
+                  progress: bool | ProgressCallback, seed: int) -> VoiceProfile:
+    """Fit the voice, then store the profile and its consent record (both or neither)."""
     joined = Audio(np.concatenate([c.samples for c in cleaned]), cleaned[0].sample_rate)
     prosody = prosody_stats(joined)
-
     fitter = _fitter()
     if callable(progress):
         result = fitter.fit(target, effort, seed=seed, progress=progress)
@@ -167,10 +279,68 @@ def enroll(
         score=result.score,
     )
     if save:
+        consents = ConsentStore(store.directory)
+        consents.key  # noqa: B018 - fail on an unusable secret before writing anything
         store.save(profile, overwrite=overwrite)
-    logger.info("enrolled %s: similarity %.3f in %.1f s", name, result.score,
-                time.monotonic() - began)
+        try:
+            consents.save(record)
+        except BaseException:
+            erase(store.path(name))
+            raise
     return profile
+
+
+def challenge(name: str, *, valid_for: float | timedelta = DEFAULT_VALID_FOR) -> Challenge:
+    """Issue a consent challenge for the voice ``name``.
+
+    The speaker reads ``challenge.text`` (the consent statement, then a random phrase)
+    in one recording, which is passed to :func:`enroll` with ``challenge.id``. A
+    challenge can be used once, for this name only, within ``valid_for`` (seconds or a
+    ``timedelta``; default 10 minutes).
+
+    Raises:
+        ValueError: invalid name or non-positive ``valid_for``.
+        SecretError: the installation secret is unusable.
+    """
+    if not isinstance(valid_for, timedelta):
+        valid_for = timedelta(seconds=float(valid_for))
+    return ChallengeStore().issue(name, valid_for=valid_for)
+
+
+def consent_record(name: str, *,
+                   voices_dir: str | os.PathLike[str] | None = None) -> ConsentRecord:
+    """The verified (signature-checked) consent record of the voice ``name``.
+
+    Raises:
+        ValueError: invalid name.
+        ConsentRecordError: no record, or it was edited (fails its signature).
+    """
+    return ConsentStore(voices_dir).load(check_name(name))
+
+
+def revoke(name: str, *,
+           voices_dir: str | os.PathLike[str] | None = None) -> RevocationRecord:
+    """Revoke the voice ``name``: delete its profile (with the speaker embedding) and its
+    consent record, discard its pending challenges, and keep a signed revocation record.
+
+    Raises:
+        ValueError: invalid name.
+        VoiceNotFoundError: no voice or consent record of that name.
+    """
+    check_name(name)
+    record = ConsentStore(voices_dir).revoke(name)
+    ChallengeStore().discard_pending(name)
+    return record
+
+
+def revocations(name: str | None = None, *,
+                voices_dir: str | os.PathLike[str] | None = None) -> list[RevocationRecord]:
+    """The verified revocation records (of ``name``, or of all voices), oldest first.
+
+    Raises:
+        ConsentRecordError: a revocation record was edited (fails its signature).
+    """
+    return ConsentStore(voices_dir).revocations(check_name(name) if name else None)
 
 
 def load_voice(name: str, *, voices_dir: str | os.PathLike[str] | None = None) -> VoiceProfile:
