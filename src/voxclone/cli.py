@@ -302,6 +302,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     ]
     lines = [
         f"reference (the person): {result.reference_path} ({result.reference_seconds:.1f} s)",
+        f"consent (verified):     {result.consent_path} "
+        f"(voxclone consent show {result.voice_name} --voices-dir {result.voice_path.parent})",
         f"clone:                  {result.clone_path}",
         f"nearest stock voice:    {result.stock_path}",
         f"similarity to a held-out recording of the person ({result.held_out_path}):",

@@ -1,7 +1,8 @@
 """``voxclone demo``: clone a voice end to end with nothing to download or record.
 
 Piper's "joe" voice (the optional ``voxclone[demo]`` extra) plays the person: it reads
-a ~10 s reference, which is enrolled as the voice ``demo-joe``; the clone then speaks
+a ~10 s reference and the consent challenge voxclone issues for ``demo-joe``; the
+reference is enrolled with that consent as the voice ``demo-joe``; the clone then speaks
 new sentences. To show how close it came, the clone and the nearest stock voice are
 both compared with a *separate* recording of joe reading other sentences.
 """
@@ -65,6 +66,7 @@ class DemoResult:
 
     out_dir: Path
     reference_path: Path
+    consent_path: Path
     reference_seconds: float
     held_out_path: Path
     clone_path: Path
@@ -121,9 +123,9 @@ def run_demo(
 ) -> DemoResult:
     """Record a reference with Piper's joe, clone it, and measure the clone.
 
-    Writes ``reference.wav``, ``held-out.wav``, ``clone.wav``, ``stock.wav`` and
-    ``voices/demo-joe.voice.json`` under ``out_dir`` (created if needed; a previous
-    demo's files are replaced).
+    Writes ``reference.wav``, ``consent.wav``, ``held-out.wav``, ``clone.wav``,
+    ``stock.wav``, ``voices/demo-joe.voice.json`` and its consent record under
+    ``out_dir`` (created if needed; a previous demo's files are replaced).
 
     Args:
         out_dir: where to write the files.
@@ -151,15 +153,25 @@ def run_demo(
     write_audio(reference, reference_path)
     write_audio(held_out, held_out_path)
 
-    say(f"enrolling {VOICE_NAME!r} from {reference_path} (effort {effort})...")
-    profile = voxclone.enroll(VOICE_NAME, reference_path, effort=effort,
-                              voices_dir=voices_dir, overwrite=True, progress=progress)
+    consent_path = out / "consent.wav"
+    challenge = voxclone.challenge(VOICE_NAME)
+    say(f"the person reads the consent challenge {challenge.id}: \"{challenge.text}\"")
+    write_audio(speak_person(person, challenge.text), consent_path)
+
+    say(f"verifying consent and enrolling {VOICE_NAME!r} from {reference_path} "
+        f"(effort {effort})...")
+    profile = voxclone.enroll(VOICE_NAME, reference_path, consent=consent_path,
+                              challenge=challenge, effort=effort, voices_dir=voices_dir,
+                              overwrite=True, progress=progress)
     if effort == "stock":
         stock = profile
     else:
-        say("finding the nearest stock voice for comparison...")
-        stock = voxclone.enroll(f"{VOICE_NAME}-stock", reference_path, effort="stock",
-                                save=False)
+        say("finding the nearest stock voice for comparison (the person consents again)...")
+        stock_name = f"{VOICE_NAME}-stock"
+        again = voxclone.challenge(stock_name)
+        stock = voxclone.enroll(stock_name, reference_path,
+                                consent=speak_person(person, again.text), challenge=again,
+                                effort="stock", save=False)
 
     say("speaking new sentences with the clone and the stock voice...")
     clone_audio = voxclone.synthesize(CLONE_TEXT, profile)
@@ -173,6 +185,7 @@ def run_demo(
     result = DemoResult(
         out_dir=out,
         reference_path=reference_path,
+        consent_path=consent_path,
         reference_seconds=reference.duration,
         held_out_path=held_out_path,
         clone_path=clone_path,

@@ -1,12 +1,19 @@
 """Does the consent recording say the challenge? Offline speech recognition (pocketsphinx).
 
 The recognizer is constrained to what a consent recording can contain: a JSGF grammar
-that allows the statement's words in any order and number, then four words of the
-challenge word list (any four, so a wrong phrase is heard as what it is), then the
-statement's words again. Measured against the free language model on Piper and
-espeak-ng voices (bench/consent.py; the free model heard espeak's phrases almost never),
-the grammar hears the phrase far more reliably, and every word it can output is one the
-check knows about. The phrase is heard when its words come out in order, contiguously.
+of the statement's words (and the speaker's name, when the dictionary knows it) in any
+order and number, followed by exactly four words of the challenge word list - any
+four, so a wrong phrase is heard as what it is, and the expected phrase gets no head
+start over any other. The phrase is heard when those four words are the challenge's,
+in order.
+
+Why a grammar: on the same recordings (statement + phrase; Piper "joe" and espeak-ng
+voices) pocketsphinx's free language model heard the four words in order in 1 of 28
+(joe "salmon at all" for "salmon kettle"; espeak almost nothing), the grammar in 5 of
+28 with joe at 4 of 4 and no wrong phrase accepted. Trailing words after the phrase
+must not be allowed: a trailing statement loop let the decoder swallow the phrase.
+Favouring the expected phrase in the grammar (a weighted alternative) did not help
+the espeak voices either, and would raise false accepts when the phrase is missing.
 
 pocketsphinx (its US English acoustic model and dictionary ship in the wheel) is loaded
 on first use, once per process.
@@ -49,19 +56,13 @@ class PhraseCheck:
 
     Attributes:
         transcript: the recognizer's output (words of the grammar).
-        phrase_heard: the challenge phrase's words came out in order, contiguously.
+        phrase_heard: the four words heard are the challenge's, in order.
         statement_recall: share of the statement's words heard in order (0..1).
     """
 
     transcript: str
     phrase_heard: bool
     statement_recall: float
-
-
-def contains_in_order(words: Sequence[str], phrase: Sequence[str]) -> bool:
-    """Whether ``phrase`` occurs in ``words`` as a contiguous run."""
-    n = len(phrase)
-    return any(list(words[i:i + n]) == list(phrase) for i in range(len(words) - n + 1))
 
 
 def ordered_recall(expected: Sequence[str], heard: Sequence[str]) -> float:
@@ -77,14 +78,22 @@ def ordered_recall(expected: Sequence[str], heard: Sequence[str]) -> float:
     return previous[-1] / len(expected)
 
 
-def consent_grammar(challenge: Challenge) -> str:
-    """The JSGF grammar a recording of ``challenge`` is decoded with."""
-    statement = " | ".join(sorted(set(statement_words())))
-    words = " | ".join(CHALLENGE_WORDS)
+def consent_grammar(challenge: Challenge, *, name_known: bool = False) -> str:
+    """The JSGF grammar a recording of ``challenge`` is decoded with.
+
+    Args:
+        challenge: the challenge read (its length sets the number of word slots).
+        name_known: the dictionary has the speaker's name (lower case): allow it.
+    """
+    statement = set(statement_words())
+    if name_known:
+        statement.add(challenge.name.lower())
+    slots = " ".join(["<word>"] * len(challenge.phrase))
     return (
         "#JSGF V1.0;\ngrammar consent;\n"
-        "public <consent> = <statement>* <word> <word> <word> <word> <statement>* ;\n"
-        f"<statement> = {statement} ;\n<word> = {words} ;\n"
+        f"public <consent> = <statement>* {slots} ;\n"
+        f"<statement> = {' | '.join(sorted(statement))} ;\n"
+        f"<word> = {' | '.join(CHALLENGE_WORDS)} ;\n"
     )
 
 
@@ -140,9 +149,13 @@ class PhraseRecognizer:
 
     def check(self, audio: Audio, challenge: Challenge) -> PhraseCheck:
         """Decode ``audio`` and compare it with ``challenge``."""
-        transcript = self.transcribe(audio, consent_grammar(challenge))
+        with self._lock:
+            name_known = (challenge.name.isalpha() and
+                          self._decoder.lookup_word(challenge.name.lower()) is not None)
+        transcript = self.transcribe(audio, consent_grammar(challenge, name_known=name_known))
         heard = transcript.split()
-        result = PhraseCheck(transcript, contains_in_order(heard, challenge.phrase),
+        phrase = list(challenge.phrase)
+        result = PhraseCheck(transcript, heard[-len(phrase):] == phrase,
                              ordered_recall(statement_words(), heard))
         logger.debug("consent ASR heard %r (phrase %s, statement %.2f)", transcript,
                      challenge.phrase, result.statement_recall)
