@@ -302,7 +302,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--speech-dir", help="folder holding librispeech-clean/")
     parser.add_argument("--out", default=str(RESULTS), help="writes OUT.md and OUT.json")
-    parser.add_argument("--phrases", type=int, default=8, help="challenges per voice")
+    parser.add_argument("--phrases", type=int, default=5, help="challenges per voice")
     parser.add_argument("--quick", action="store_true",
                         help="40 utterances, 2 phrases, 2 espeak voices")
     args = parser.parse_args()

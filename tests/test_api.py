@@ -159,11 +159,12 @@ def test_too_little_speech_is_refused(joe_reference: Audio, tmp_path: Path) -> N
 
 
 def test_existing_voice_is_kept(joe_reference: Audio, tmp_path: Path) -> None:
-    enroll("joe", joe_reference, effort="stock", voices_dir=tmp_path)
-    before = snapshot(tmp_path)
+    voices = tmp_path / "voices"
+    enroll("joe", joe_reference, effort="stock", voices_dir=voices)
+    before = snapshot(voices)
     with pytest.raises(VoiceExistsError):
-        enroll("joe", joe_reference, effort="stock", voices_dir=tmp_path)
-    assert snapshot(tmp_path) == before
+        enroll("joe", joe_reference, effort="stock", voices_dir=voices)
+    assert snapshot(voices) == before
 
 
 def test_missing_file_and_bad_effort(tmp_path: Path) -> None:
