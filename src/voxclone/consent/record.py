@@ -244,8 +244,6 @@ class ConsentStore:
         write_atomic(path, seal(REVOCATION_FORMAT, FORMAT_VERSION, asdict(record), self.key))
         erase(profile)
         erase(consent)
-        for leftover in self.directory.glob(f".tmp-*{name}*"):
-            erase(leftover)
         logger.warning("revoked voice %s: profile and consent record deleted, revocation "
                        "recorded in %s", name, path)
         return record
