@@ -210,11 +210,11 @@ def challenge_benchmark(phrases: int, espeak_voices: tuple[str, ...], home: Path
             others = [w for w in CHALLENGE_WORDS if w not in challenge.phrase]
             wrong = [others[(index * 7 + k * 13) % len(others)] for k in range(PHRASE_WORDS)]
             right = speak(challenge.text)
-            cases = [
-                ("right", right, challenge),
+            cases = [  # refusals first: an accepted recording uses the challenge up
                 ("wrong phrase", speak(f"{challenge.statement} {', '.join(wrong)}."), challenge),
                 ("statement only", speak(challenge.statement), challenge),
                 ("phrase only", speak(challenge.phrase_text), challenge),
+                ("right", right, challenge),
             ]
             for case, audio, issued in cases:
                 accepted, outcome, details = _attempt(verifier, name, issued, audio, reference)
@@ -302,7 +302,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--speech-dir", help="folder holding librispeech-clean/")
     parser.add_argument("--out", default=str(RESULTS), help="writes OUT.md and OUT.json")
-    parser.add_argument("--phrases", type=int, default=5, help="challenges per voice")
+    parser.add_argument("--phrases", type=int, default=4, help="challenges per voice")
     parser.add_argument("--quick", action="store_true",
                         help="40 utterances, 2 phrases, 2 espeak voices")
     args = parser.parse_args()
