@@ -40,11 +40,11 @@ from voxclone.consent import (
 )
 from voxclone.consent.record import WAIVED
 from voxclone.consent.signed_json import erase
+from voxclone.consent.verify import check_consent_args
 from voxclone.digest import file_sha256
 from voxclone.engines.kokoro import default_engine, stock_packs
 from voxclone.errors import (
     AudioError,
-    ConsentMissingError,
     NoSpeechError,
     VoxcloneError,
 )
@@ -125,32 +125,6 @@ def _consent_verifier() -> ConsentVerifier:
     return ConsentVerifier(ChallengeStore(), synthetic_check=None)
 
 
-def _consent_help(name: str) -> str:
-    return (f"run `voxclone challenge {name}` (Python: voxclone.challenge({name!r})), record "
-            "the speaker reading it, then pass --consent FILE --challenge ID "
-            "(consent=..., challenge=...)")
-
-
-def _check_consent_args(name: str, consent: ClipSource | None,
-                        challenge: str | Challenge | None, i_am_the_speaker: bool) -> None:
-    if i_am_the_speaker:
-        if consent is not None or challenge is not None:
-            raise ValueError("give either a consent recording and its challenge, or "
-                             "i_am_the_speaker=True (--i-am-the-speaker), not both")
-        return
-    if consent is None:
-        raise ConsentMissingError(
-            f"enrolling {name!r} needs the speaker's recorded consent: {_consent_help(name)}. "
-            "Only for recordings of your own voice: --i-am-the-speaker "
-            "(i_am_the_speaker=True) skips this and is logged"
-        )
-    if challenge is None:
-        raise ConsentMissingError(
-            f"the consent recording for {name!r} needs the id of the challenge it reads: "
-            f"pass --challenge ID (challenge=...); {_consent_help(name)}"
-        )
-
-
 def enroll(
     name: str,
     clips: ClipSource | Sequence[ClipSource],
@@ -200,7 +174,7 @@ def enroll(
     """
     check_name(name)
     check_effort(effort)
-    _check_consent_args(name, consent, challenge, i_am_the_speaker)
+    check_consent_args(name, consent, challenge, i_am_the_speaker=i_am_the_speaker)
     store = VoiceStore(voices_dir)
     if save and not overwrite:
         store.check_free(name)  # fail before minutes of work, not after

@@ -19,6 +19,7 @@ from voxclone.consent.challenge import Challenge, ChallengeStore, check_challeng
 from voxclone.consent.phrase_check import PhraseRecognizer, default_recognizer
 from voxclone.consent.record import VERIFIED, ConsentRecord
 from voxclone.errors import (
+    ConsentMissingError,
     NoSpeechError,
     PhraseNotHeardError,
     SpeakerMismatchError,
@@ -69,6 +70,38 @@ class ConsentVerification:
 def _record_again(challenge: Challenge) -> str:
     return (f"record yourself reading, in one take, clearly and in a quiet room: "
             f"\"{challenge.text}\" - and pass that recording with --challenge {challenge.id}")
+
+
+def _consent_help(name: str) -> str:
+    return (f"run `voxclone challenge {name}` (Python: voxclone.challenge({name!r})), record "
+            "the speaker reading it, then pass --consent FILE --challenge ID "
+            "(consent=..., challenge=...)")
+
+
+def check_consent_args(name: str, consent: object | None, challenge: str | Challenge | None,
+                       *, i_am_the_speaker: bool) -> None:
+    """Check that enrollment got consent and its challenge, or the waiver (not both).
+
+    Raises:
+        ConsentMissingError: no consent recording, or no challenge for it.
+        ValueError: both a consent recording and ``i_am_the_speaker``.
+    """
+    if i_am_the_speaker:
+        if consent is not None or challenge is not None:
+            raise ValueError("give either a consent recording and its challenge, or "
+                             "i_am_the_speaker=True (--i-am-the-speaker), not both")
+        return
+    if consent is None:
+        raise ConsentMissingError(
+            f"enrolling {name!r} needs the speaker's recorded consent: {_consent_help(name)}. "
+            "Only for recordings of your own voice: --i-am-the-speaker "
+            "(i_am_the_speaker=True) skips this and is logged"
+        )
+    if challenge is None:
+        raise ConsentMissingError(
+            f"the consent recording for {name!r} needs the id of the challenge it reads: "
+            f"pass --challenge ID (challenge=...); {_consent_help(name)}"
+        )
 
 
 class ConsentVerifier:
