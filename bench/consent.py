@@ -303,13 +303,16 @@ def main() -> None:
     parser.add_argument("--speech-dir", help="folder holding librispeech-clean/")
     parser.add_argument("--out", default=str(RESULTS), help="writes OUT.md and OUT.json")
     parser.add_argument("--phrases", type=int, default=4, help="challenges per voice")
+    parser.add_argument("--espeak-voices", default=",".join(ESPEAK_VOICES),
+                        help="comma-separated espeak-ng voices ('' for Piper joe only)")
     parser.add_argument("--quick", action="store_true",
                         help="40 utterances, 2 phrases, 2 espeak voices")
     args = parser.parse_args()
     began = time.monotonic()
     limit = 40 if args.quick else None
     phrases = 2 if args.quick else args.phrases
-    espeak_voices = ESPEAK_VOICES[:2] if args.quick else ESPEAK_VOICES
+    chosen = tuple(v for v in args.espeak_voices.split(",") if v)
+    espeak_voices = chosen[:2] if args.quick else chosen
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
@@ -321,7 +324,7 @@ def main() -> None:
         challenge = challenge_benchmark(phrases, espeak_voices, Path(home), log)
     header = [f"- date: {now()}", f"- machine: {machine()}", f"- commit: {git_commit()}",
               f"- wall time: {time.monotonic() - began:.0f} s",
-              "- command: `python bench/consent.py" + (" --quick" if args.quick else "") + "`"]
+              "- command: `python " + " ".join(sys.argv) + "`"]
     text = markdown(speaker, challenge, header)
     print(text)
     out = Path(args.out)
