@@ -4,8 +4,8 @@ The recognizer is constrained to what a consent recording can contain: a JSGF gr
 of the statement's words (and the speaker's name, when the dictionary knows it) in any
 order and number, followed by exactly four words of the challenge word list - any
 four, so a wrong phrase is heard as what it is, and the expected phrase gets no head
-start over any other. The phrase is heard when at least three of those four words are the
-challenge's, each in its place (``MIN_PHRASE_WORDS``).
+start over any other. The phrase is heard when at least three of the challenge's four words
+are among the words heard in the slots, in order (``MIN_PHRASE_WORDS``).
 
 Why a grammar: on the same recordings (statement + phrase; Piper "joe" and espeak-ng
 voices) pocketsphinx's free language model heard the four words in order in 1 of 28
@@ -39,14 +39,17 @@ from voxclone.errors import ModelError
 logger = logging.getLogger(__name__)
 
 ASR_SAMPLE_RATE = 16_000
-#: Of the phrase's four words, at least this many must be heard, each in its place.
+#: Of the phrase's four words, at least this many must be heard, in order.
 #: Piper "joe" reading the right phrase lost one word now and then ("canyon" heard as
-#: "pepper"); three fresh random words in place are still about 20 bits: no recording
-#: made before the challenge contains them, and a wrong phrase or none matches that
-#: many by chance with a probability of about 3e-6.
+#: "pepper"), and when the decoder's beam does not reach the end of the grammar its
+#: best partial path stops a word short. Three fresh random words in order are still
+#: about 20 bits: no recording made before the challenge contains them, and the four
+#: words heard for a wrong phrase (or none) hold three of them in order with a
+#: probability of about 1e-5.
 MIN_PHRASE_WORDS = 3
 #: Silence added before and after the recording: pocketsphinx drops words at the edges.
 _PAD_SECONDS = 0.5
+_CHALLENGE_SET = frozenset(CHALLENGE_WORDS)
 #: "voxclone" is not in the CMU dictionary.
 _EXTRA_WORDS = {"voxclone": "V AA K S K L OW N"}
 
@@ -63,8 +66,8 @@ class PhraseCheck:
 
     Attributes:
         transcript: the recognizer's output (words of the grammar).
-        phrase_heard: at least ``MIN_PHRASE_WORDS`` of the four words heard are the
-            challenge's, each in its place.
+        phrase_heard: at least ``MIN_PHRASE_WORDS`` of the challenge's four words were
+            heard, in order.
         statement_recall: share of the statement's words heard in order (0..1).
     """
 
@@ -73,17 +76,20 @@ class PhraseCheck:
     statement_recall: float
 
 
-def ordered_recall(expected: Sequence[str], heard: Sequence[str]) -> float:
-    """Longest common subsequence of ``expected`` and ``heard``, over ``len(expected)``."""
-    if not expected:
-        return 1.0
+def common_in_order(expected: Sequence[str], heard: Sequence[str]) -> int:
+    """Length of the longest common subsequence of ``expected`` and ``heard``."""
     previous = [0] * (len(heard) + 1)
     for want in expected:
         current = [0]
         for j, got in enumerate(heard):
             current.append(previous[j] + 1 if want == got else max(previous[j + 1], current[j]))
         previous = current
-    return previous[-1] / len(expected)
+    return previous[-1]
+
+
+def ordered_recall(expected: Sequence[str], heard: Sequence[str]) -> float:
+    """Share of ``expected`` found in ``heard`` in order (1.0 for nothing expected)."""
+    return common_in_order(expected, heard) / len(expected) if expected else 1.0
 
 
 def name_parts(name: str) -> list[str]:
@@ -165,8 +171,9 @@ class PhraseRecognizer:
                      if self._decoder.lookup_word(w) is not None]
         transcript = self.transcribe(audio, consent_grammar(challenge, name_words=known))
         heard = transcript.split()
-        slots = heard[-len(challenge.phrase):] if len(heard) >= len(challenge.phrase) else []
-        matched = sum(h == w for h, w in zip(slots, challenge.phrase, strict=False))
+        # The grammar allows challenge words only in the phrase slots.
+        phrase_heard = [w for w in heard if w in _CHALLENGE_SET]
+        matched = common_in_order(challenge.phrase, phrase_heard)
         result = PhraseCheck(transcript, matched >= MIN_PHRASE_WORDS,
                              ordered_recall(statement_words(), heard))
         logger.debug("consent ASR heard %r (phrase %s, statement %.2f)", transcript,
