@@ -7,10 +7,11 @@ four, so a wrong phrase is heard as what it is, and the expected phrase gets no 
 start over any other. The phrase is heard when at least three of the challenge's four words
 are among the words heard in the slots, in order (``MIN_PHRASE_WORDS``).
 
-Why a grammar: on the same recordings (statement + phrase; Piper "joe" and espeak-ng
-voices) pocketsphinx's free language model heard the four words in order in 1 of 28
-(joe "salmon at all" for "salmon kettle"; espeak almost nothing), the grammar in 5 of
-28 with joe at 4 of 4 and no wrong phrase accepted. Trailing words after the phrase
+Why a grammar: on the same 28 recordings (statement + phrase; Piper "joe" and six
+espeak-ng voices, 4 phrases each; a measurement made while building this, not part of
+bench/consent.py) pocketsphinx's free language model heard all four words in order in
+1 (joe: "salmon at all" for "salmon kettle"; espeak: almost nothing), this grammar in
+5, with joe at 4 of 4 and no wrong phrase accepted. Trailing words after the phrase
 must not be allowed: a trailing statement loop let the decoder swallow the phrase.
 Favouring the expected phrase in the grammar (a weighted alternative) did not help
 the espeak voices either, and would raise false accepts when the phrase is missing.
