@@ -22,7 +22,7 @@ import voxclone
 from voxclone.audio import Audio, write_audio
 from voxclone.clone.fit import Effort
 from voxclone.clone.profile import VoiceStore
-from voxclone.errors import VoxcloneError
+from voxclone.errors import PhraseNotHeardError, VoxcloneError
 from voxclone.speaker import cosine
 
 logger = logging.getLogger(__name__)
@@ -48,6 +48,10 @@ CLONE_TEXT = (
     "Hello, this is my cloned voice speaking. It was made on this computer, without "
     "sending anything to the internet. Does it sound like me?"
 )
+
+#: Challenges the person reads before the demo gives up (speech recognition misses
+#: one of Piper joe's phrases in about 20).
+CONSENT_ATTEMPTS = 3
 
 #: Silence put between Piper's sentences, in seconds.
 SENTENCE_GAP_S = 0.25
@@ -114,6 +118,27 @@ def speak_person(person: Any, text: str) -> Audio:
     return Audio(np.concatenate(parts), rate)
 
 
+def _enroll_with_consent(person: Any, name: str, reference: Path, consent_path: Path,
+                         say: Callable[[str], None], **options: Any) -> voxclone.VoiceProfile:
+    """The person reads a fresh challenge for ``name``; enroll with it.
+
+    Like a person would, they read a new challenge when theirs was not heard, up to
+    ``CONSENT_ATTEMPTS`` times (then the PhraseNotHeardError is raised).
+    """
+    for attempt in range(1, CONSENT_ATTEMPTS + 1):
+        challenge = voxclone.challenge(name)
+        say(f"the person reads consent challenge {challenge.id}: \"{challenge.text}\"")
+        write_audio(speak_person(person, challenge.text), consent_path)
+        try:
+            return voxclone.enroll(name, reference, consent=consent_path,
+                                   challenge=challenge, **options)
+        except PhraseNotHeardError as exc:
+            if attempt == CONSENT_ATTEMPTS:
+                raise
+            say(f"consent not heard ({exc}); reading a new challenge")
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
 def run_demo(
     out_dir: str | os.PathLike[str] = "voxclone-demo",
     *,
@@ -154,24 +179,18 @@ def run_demo(
     write_audio(held_out, held_out_path)
 
     consent_path = out / "consent.wav"
-    challenge = voxclone.challenge(VOICE_NAME)
-    say(f"the person reads the consent challenge {challenge.id}: \"{challenge.text}\"")
-    write_audio(speak_person(person, challenge.text), consent_path)
-
-    say(f"verifying consent and enrolling {VOICE_NAME!r} from {reference_path} "
+    say(f"verifying the person's consent and enrolling {VOICE_NAME!r} from {reference_path} "
         f"(effort {effort})...")
-    profile = voxclone.enroll(VOICE_NAME, reference_path, consent=consent_path,
-                              challenge=challenge, effort=effort, voices_dir=voices_dir,
-                              overwrite=True, progress=progress)
+    profile = _enroll_with_consent(person, VOICE_NAME, reference_path, consent_path, say,
+                                   effort=effort, voices_dir=voices_dir, overwrite=True,
+                                   progress=progress)
     if effort == "stock":
         stock = profile
     else:
         say("finding the nearest stock voice for comparison (the person consents again)...")
-        stock_name = f"{VOICE_NAME}-stock"
-        again = voxclone.challenge(stock_name)
-        stock = voxclone.enroll(stock_name, reference_path,
-                                consent=speak_person(person, again.text), challenge=again,
-                                effort="stock", save=False)
+        stock = _enroll_with_consent(person, f"{VOICE_NAME}-stock", reference_path,
+                                     out / "consent-stock.wav", say, effort="stock",
+                                     save=False)
 
     say("speaking new sentences with the clone and the stock voice...")
     clone_audio = voxclone.synthesize(CLONE_TEXT, profile)
