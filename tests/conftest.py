@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,33 @@ SPEECH_DIR = Path(os.environ.get("VOXCLONE_SPEECH_DIR",
 def piper_speak(text: str) -> Audio:
     """``text`` spoken by Piper's joe voice (22.05 kHz float32)."""
     return speak_person(_person(), text)
+
+
+#: Tries joe gets at a consent reading the recognizer hears (see :func:`joe_consents`).
+CONSENT_ATTEMPTS = 4
+
+
+def joe_consents(name: str = "joe", issue: Callable[..., Any] | None = None,
+                 **kwargs: Any) -> tuple[Any, Audio]:
+    """A consent challenge for ``name`` and joe reading it, heard by the recognizer.
+
+    pocketsphinx mishears about 1 in 20 of joe's readings (bench/results/consent.md).
+    Like a person asked to record again, joe then gets a fresh challenge (up to
+    ``CONSENT_ATTEMPTS`` tries), so tests that need an accepted reading do not fail at
+    random. ``issue`` defaults to :func:`voxclone.challenge`.
+    """
+    import voxclone
+    from voxclone.consent.phrase_check import default_recognizer
+    from voxclone.consent.verify import MIN_STATEMENT_RECALL
+
+    issue = issue or voxclone.challenge
+    for _ in range(CONSENT_ATTEMPTS):
+        challenge = issue(name, **kwargs)
+        audio = piper_speak(challenge.text)
+        heard = default_recognizer().check(audio, challenge)
+        if heard.phrase_heard and heard.statement_recall >= MIN_STATEMENT_RECALL:
+            break
+    return challenge, audio
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,8 +1,13 @@
-"""The public API end to end: enroll a real voice, speak with it, compare speakers."""
+"""The public API end to end: enroll a real voice, speak with it, compare speakers.
+
+Consent is not what these tests are about (tests/test_consent.py is): they enroll with
+``i_am_the_speaker=True``, the flag for one's own recordings.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -22,6 +27,11 @@ from voxclone.errors import (
 from .conftest import SPEECH_DIR, piper_speak
 
 
+def enroll(*args: Any, **kwargs: Any) -> voxclone.VoiceProfile:
+    """``voxclone.enroll`` of one's own recordings (no consent recording)."""
+    return voxclone.enroll(*args, i_am_the_speaker=True, **kwargs)
+
+
 def snapshot(directory: Path) -> dict[str, bytes]:
     if not directory.exists():
         return {}
@@ -30,11 +40,11 @@ def snapshot(directory: Path) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def fast_voice(joe_reference: Audio) -> voxclone.VoiceProfile:
-    return voxclone.enroll("joe", joe_reference, effort="fast", save=False)
+    return enroll("joe", joe_reference, effort="fast", save=False)
 
 
 def test_enroll_stores_a_profile_that_loads(joe_wav: Path, tmp_path: Path) -> None:
-    profile = voxclone.enroll("joe", [joe_wav], effort="stock", voices_dir=tmp_path)
+    profile = enroll("joe", [joe_wav], effort="stock", voices_dir=tmp_path)
     assert profile.embedding.shape == (256,)
     assert np.linalg.norm(profile.embedding) == pytest.approx(1.0, abs=1e-4)
     assert 5.0 < profile.speech_seconds < 12.0
@@ -48,7 +58,7 @@ def test_enroll_stores_a_profile_that_loads(joe_wav: Path, tmp_path: Path) -> No
 def test_refinement_beats_the_nearest_stock_voice(
     joe_reference: Audio, joe_heldout: Audio, fast_voice: voxclone.VoiceProfile
 ) -> None:
-    stock = voxclone.enroll("joe-stock", joe_reference, effort="stock", save=False)
+    stock = enroll("joe-stock", joe_reference, effort="stock", save=False)
     assert fast_voice.score >= stock.score
     # Judged on other sentences against joe's held-out speech, not the probe.
     text = "A quiet evening by the lake is all I want this weekend."
@@ -75,9 +85,9 @@ def test_clone_is_closer_to_its_speaker_than_to_another(
 
 
 def test_few_shot_combines_clips(joe_reference: Audio, joe_heldout: Audio) -> None:
-    profile = voxclone.enroll("joe2", [joe_reference, joe_heldout], effort="stock", save=False)
+    profile = enroll("joe2", [joe_reference, joe_heldout], effort="stock", save=False)
     assert len(profile.sources) == 2
-    single = voxclone.enroll("joe1", joe_reference, effort="stock", save=False)
+    single = enroll("joe1", joe_reference, effort="stock", save=False)
     assert profile.speech_seconds > single.speech_seconds
 
 
@@ -129,14 +139,14 @@ def test_unusable_clips_are_refused_and_nothing_changes(
     tmp_path: Path, joe_reference: Audio, make, error, message  # type: ignore[no-untyped-def]
 ) -> None:
     voices = tmp_path / "voices"
-    voxclone.enroll("keep", joe_reference, effort="stock", voices_dir=voices)
+    enroll("keep", joe_reference, effort="stock", voices_dir=voices)
     before = snapshot(voices)
     clips = tmp_path / "clips"
     clips.mkdir()
     make(clips)
     clip = next(clips.iterdir())
     with pytest.raises(error, match=message):
-        voxclone.enroll("keep", [clip], effort="stock", voices_dir=voices, overwrite=True)
+        enroll("keep", [clip], effort="stock", voices_dir=voices, overwrite=True)
     assert snapshot(voices) == before
 
 
@@ -144,25 +154,26 @@ def test_too_little_speech_is_refused(joe_reference: Audio, tmp_path: Path) -> N
     short = Audio(joe_reference.samples[: int(2.0 * joe_reference.sample_rate)],
                   joe_reference.sample_rate)
     with pytest.raises(NoSpeechError, match="record a few seconds more"):
-        voxclone.enroll("short", short, effort="stock", voices_dir=tmp_path)
+        enroll("short", short, effort="stock", voices_dir=tmp_path)
     assert not tmp_path.joinpath("short.voice.json").exists()
 
 
 def test_existing_voice_is_kept(joe_reference: Audio, tmp_path: Path) -> None:
-    voxclone.enroll("joe", joe_reference, effort="stock", voices_dir=tmp_path)
-    before = snapshot(tmp_path)
+    voices = tmp_path / "voices"
+    enroll("joe", joe_reference, effort="stock", voices_dir=voices)
+    before = snapshot(voices)
     with pytest.raises(VoiceExistsError):
-        voxclone.enroll("joe", joe_reference, effort="stock", voices_dir=tmp_path)
-    assert snapshot(tmp_path) == before
+        enroll("joe", joe_reference, effort="stock", voices_dir=voices)
+    assert snapshot(voices) == before
 
 
 def test_missing_file_and_bad_effort(tmp_path: Path) -> None:
     with pytest.raises(AudioError, match=r"nope\.wav"):
-        voxclone.enroll("x", [tmp_path / "nope.wav"], effort="stock", voices_dir=tmp_path)
+        enroll("x", [tmp_path / "nope.wav"], effort="stock", voices_dir=tmp_path)
     with pytest.raises(ValueError, match="balanced"):
-        voxclone.enroll("x", [tmp_path / "nope.wav"], effort="turbo")  # type: ignore[arg-type]
+        enroll("x", [tmp_path / "nope.wav"], effort="turbo")
     with pytest.raises(AudioError, match="no reference clips"):
-        voxclone.enroll("x", [], effort="stock", voices_dir=tmp_path)
+        enroll("x", [], effort="stock", voices_dir=tmp_path)
 
 
 def test_profile_from_another_engine_is_refused(fast_voice: voxclone.VoiceProfile) -> None:

@@ -17,6 +17,9 @@ import soundfile as sf
 import voxclone
 from voxclone.audio import Audio, write_audio
 from voxclone.cli import PROBABLY_SAME, VERY_LIKELY_SAME, describe_similarity, main
+from voxclone.consent.challenge import ChallengeStore
+
+from .conftest import joe_consents
 
 pytest.importorskip("piper", reason="the CLI tests record their reference with Piper")
 
@@ -48,12 +51,27 @@ def reference_wav(joe_wav: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def enrolled(tmp_path_factory: pytest.TempPathFactory, reference_wav: Path) -> Enrolled:
-    """``voxclone enroll joe REF --effort stock`` into a fresh voices directory."""
+    """The consent flow on the command line: ``voxclone challenge joe --json``, joe reads
+    it, then ``voxclone enroll joe REF --consent FILE --challenge ID --effort stock``."""
     voices_dir = tmp_path_factory.mktemp("voices")
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-        status = main(["enroll", VOICE, str(reference_wav), "--effort", "stock",
-                       "--voices-dir", str(voices_dir)])
+    home = tmp_path_factory.mktemp("home")
+    with pytest.MonkeyPatch.context() as patch:  # one home for the module's voices
+        patch.setenv("VOXCLONE_HOME", str(home))
+        def issue(name: str) -> voxclone.Challenge:  # through the CLI, as a user would
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                assert main(["challenge", name, "--json"]) == 0
+            return ChallengeStore().check(json.loads(out.getvalue())["id"], name)
+
+        issued, reading = joe_consents(VOICE, issue=issue)
+        challenge = {"id": issued.id, "text": issued.text}
+        consent = voices_dir.parent / "consent.wav"
+        write_audio(reading, consent)
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            status = main(["enroll", VOICE, str(reference_wav), "--effort", "stock",
+                           "--consent", str(consent), "--challenge", challenge["id"],
+                           "--voices-dir", str(voices_dir)])
     return Enrolled(voices_dir, status, out.getvalue())
 
 
@@ -106,6 +124,7 @@ def test_enroll_then_voices_lists_it(enrolled: Enrolled,
     assert enrolled.status == 0
     assert f"enrolled voice '{VOICE}'" in enrolled.stdout
     assert "effort:     stock" in enrolled.stdout
+    assert f"consent:    verified (see `voxclone consent show {VOICE}`)" in enrolled.stdout
     assert str(enrolled.voices_dir / f"{VOICE}.voice.json") in enrolled.stdout
 
     assert main(["voices", *_voices_args(enrolled)]) == 0
@@ -124,7 +143,7 @@ def test_enroll_twice_without_force_keeps_profile(
 ) -> None:
     before = _snapshot(enrolled.voices_dir)
     status = main(["enroll", VOICE, str(reference_wav), "--effort", "stock", "-q",
-                   *_voices_args(enrolled)])
+                   "--i-am-the-speaker", *_voices_args(enrolled)])
     err = capsys.readouterr().err
     assert status == 2
     assert err.startswith("voxclone: error: ") and "already exists" in err and "--force" in err
@@ -154,7 +173,7 @@ def test_enroll_bad_clip_fails_cleanly(
     clip = _bad_clip(kind, tmp_path)
     before = _snapshot(enrolled.voices_dir)
     assert main(["enroll", "newvoice", str(clip), "--effort", "stock", "-q",
-                 *_voices_args(enrolled)]) == 2
+                 "--i-am-the-speaker", *_voices_args(enrolled)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("voxclone: error: ")
     assert "Traceback" not in err
@@ -169,7 +188,8 @@ def test_enroll_stdin_garbage(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                               capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"\x00garbage" * 100)))
     voices_dir = tmp_path / "voices"
-    assert main(["enroll", "x", "-", "--voices-dir", str(voices_dir), "-q"]) == 2
+    assert main(["enroll", "x", "-", "--voices-dir", str(voices_dir), "-q",
+                 "--i-am-the-speaker"]) == 2
     assert "not a readable audio file" in capsys.readouterr().err
     assert not voices_dir.exists()
 
@@ -265,8 +285,11 @@ def test_demo_stock(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--effort", "stock", "-q"]) == 0
     stdout = capsys.readouterr().out
-    for name in ("reference.wav", "held-out.wav", "clone.wav", "stock.wav",
-                 "voices/demo-joe.voice.json"):
+    for name in ("reference.wav", "consent.wav", "held-out.wav", "clone.wav", "stock.wav",
+                 "voices/demo-joe.voice.json", "voices/demo-joe.consent.json"):
         assert (out / name).is_file(), name
     assert "clone (stock):" in stdout and "nearest stock voice:" in stdout
+    assert "consent (verified):" in stdout
+    record = voxclone.consent_record("demo-joe", voices_dir=out / "voices")
+    assert record.decision == "verified" and record.phrase_heard
     assert sf.info(str(out / "clone.wav")).samplerate == 24000

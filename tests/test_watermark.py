@@ -40,7 +40,8 @@ def _home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def marked(home: Path, joe_reference: Audio) -> tuple[Audio, voxclone.VoiceProfile]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("VOXCLONE_HOME", str(home))
-        voice = voxclone.enroll("joe", joe_reference, effort="stock", save=False)
+        voice = voxclone.enroll("joe", joe_reference, effort="stock", save=False,
+                                i_am_the_speaker=True)
         return voxclone.synthesize(TEXT, voice), voice
 
 

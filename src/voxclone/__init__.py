@@ -2,7 +2,9 @@
 
 The public API::
 
-    enroll(name, clips, effort=...) -> VoiceProfile
+    challenge(name) -> Challenge                  # what the speaker reads for consent
+    enroll(name, clips, consent=..., challenge=..., effort=...) -> VoiceProfile
+    consent_record(name) -> ConsentRecord / revoke(name) -> RevocationRecord
     synthesize(text, voice, speed=...) -> Audio
     synthesize_stream(text, voice, speed=...) -> Iterator[Audio]
     similarity(a, b) -> float
@@ -16,31 +18,39 @@ Nothing is loaded at import; models load on first use.
 """
 
 from voxclone.api import (
-    detect,
+    challenge,
+    consent_record,
     embed,
     enroll,
-    find_synthesis,
     list_voices,
     load_voice,
+    revocations,
+    revoke,
     similarity,
-    synthesize,
-    synthesize_stream,
 )
 from voxclone.audio import Audio, load_audio, write_audio
 from voxclone.clone.profile import VoiceProfile
-from voxclone.errors import VoxcloneError
+from voxclone.consent import Challenge, ConsentRecord, RevocationRecord
+from voxclone.errors import ConsentError, VoxcloneError
 from voxclone.provenance import SynthesisRecord
+from voxclone.synthesis import detect, find_synthesis, synthesize, synthesize_stream
 from voxclone.watermark import Detection
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Audio",
+    "Challenge",
+    "ConsentError",
+    "ConsentRecord",
     "Detection",
+    "RevocationRecord",
     "SynthesisRecord",
     "VoiceProfile",
     "VoxcloneError",
     "__version__",
+    "challenge",
+    "consent_record",
     "detect",
     "embed",
     "enroll",
@@ -48,6 +58,8 @@ __all__ = [
     "list_voices",
     "load_audio",
     "load_voice",
+    "revocations",
+    "revoke",
     "similarity",
     "synthesize",
     "synthesize_stream",

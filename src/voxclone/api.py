@@ -1,10 +1,12 @@
-"""The Python API: enroll a voice, speak text in it, compare speakers.
+"""The Python API: enroll a voice (with its owner's consent), speak in it, compare speakers.
 
 Example::
 
     import voxclone
 
-    voice = voxclone.enroll("ada", ["ada1.wav", "ada2.flac"], effort="fast")
+    challenge = voxclone.challenge("ada")   # Ada reads challenge.text into consent.wav
+    voice = voxclone.enroll("ada", ["ada1.wav", "ada2.flac"], effort="fast",
+                            consent="consent.wav", challenge=challenge.id)
     audio = voxclone.synthesize("Hello there.", voice)
     audio.save("hello.wav")  # or voxclone.audio.write_audio(audio, "hello.mp3")
 """
@@ -15,7 +17,8 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from datetime import timedelta
 from functools import lru_cache
 from typing import Union
 
@@ -25,14 +28,29 @@ from voxclone.audio import Audio, load_audio, prepare_reference
 from voxclone.audio.prosody import prosody_stats
 from voxclone.clone.fit import Effort, VoiceFitter, check_effort
 from voxclone.clone.profile import SourceClip, VoiceProfile, VoiceStore, check_name
+from voxclone.consent import (
+    DEFAULT_VALID_FOR,
+    Challenge,
+    ChallengeStore,
+    ConsentRecord,
+    ConsentStore,
+    ConsentVerification,
+    ConsentVerifier,
+    RevocationRecord,
+)
+from voxclone.consent.record import WAIVED
+from voxclone.consent.signed_json import erase
+from voxclone.consent.verify import check_consent_args
 from voxclone.digest import file_sha256
 from voxclone.engines.kokoro import default_engine, stock_packs
-from voxclone.errors import AudioError, NoSpeechError, VoxcloneError
-from voxclone.pipeline import SynthesisOptions, Synthesizer
+from voxclone.errors import (
+    AudioError,
+    NoSpeechError,
+    VoxcloneError,
+)
 from voxclone.progress import ProgressCallback, progress_bar
-from voxclone.provenance import SynthesisLog, SynthesisRecord, text_digest
 from voxclone.speaker import combine_embeddings, cosine, default_encoder
-from voxclone.watermark import Detection, Watermark, default_watermark
+from voxclone.synthesis import is_voxclone_output
 
 logger = logging.getLogger(__name__)
 
@@ -43,13 +61,6 @@ VoiceRef = str | VoiceProfile
 MIN_SPEECH_SECONDS = 3.0
 #: Reference clips longer than this are refused (trim them first).
 MAX_CLIP_SECONDS = 600.0
-#: Files longer than this (an hour) are refused by :func:`detect` (split them first).
-MAX_DETECT_SECONDS = 3600.0
-
-
-@lru_cache(maxsize=1)
-def _synthesizer() -> Synthesizer:
-    return Synthesizer(default_engine(), stock_packs())
 
 
 @lru_cache(maxsize=1)
@@ -94,10 +105,27 @@ def embed(source: ClipSource) -> np.ndarray:
     return default_encoder().embed(clean)
 
 
+#: What the waiver of ``i_am_the_speaker=True`` is recorded as.
+SPEAKER_WAIVER = ("i_am_the_speaker: the enrolling user declared that the reference clips "
+                  "are recordings of their own voice; no consent recording was verified")
+
+
+def _consent_verifier() -> ConsentVerifier:
+    """The verifier :func:`enroll` uses.
+
+    A consent recording that carries this installation's watermark is voxclone's own
+    output, and is refused.
+    """
+    return ConsentVerifier(ChallengeStore(), synthetic_check=is_voxclone_output)
+
+
 def enroll(
     name: str,
     clips: ClipSource | Sequence[ClipSource],
     *,
+    consent: ClipSource | None = None,
+    challenge: str | Challenge | None = None,
+    i_am_the_speaker: bool = False,
     effort: Effort = "balanced",
     voices_dir: str | os.PathLike[str] | None = None,
     overwrite: bool = False,
@@ -105,27 +133,42 @@ def enroll(
     progress: bool | ProgressCallback = False,
     seed: int = 0,
 ) -> VoiceProfile:
-    """Clone a voice from one clip (one-shot) or several (few-shot).
+    """Clone a voice from one clip (one-shot) or several (few-shot), with consent.
+
+    Consent is verified before anything is fitted or written: the ``consent``
+    recording must read the ``challenge`` (from :func:`challenge`) aloud, the phrase
+    must be heard, and its speaker must be the speaker of ``clips``. On success the
+    challenge is used up, and a signed consent record is stored next to the profile.
 
     Args:
         name: the voice's name in the voices directory.
         clips: WAV/FLAC/OGG/MP3 paths, encoded bytes, or ``Audio`` objects.
+        consent: the speaker reading the challenge (path, bytes or ``Audio``).
+        challenge: the challenge (or its id) that ``consent`` reads.
+        i_am_the_speaker: enroll without a consent recording, because the clips are
+            your own voice. Logged as a warning and recorded as a waiver.
         effort: ``stock`` (instant, nearest stock voice), ``fast`` (~10 s),
             ``balanced`` (~1 min) or ``best`` (~4 min).
         voices_dir: where profiles live (default: :func:`default_voices_dir`).
         overwrite: replace an existing voice of that name.
-        save: store the profile (False: just return it).
+        save: store the profile and consent record (False: just return the profile;
+            the challenge is used up all the same).
         progress: True for a progress bar on stderr, or a callback
             ``(fraction_done, best_similarity)``.
         seed: seeds the search, so the same clips give the same voice.
 
     Raises:
-        ValueError: bad name or effort.
-        VoiceExistsError: the name is taken and ``overwrite`` is false (checked first).
+        ValueError: bad name or effort, or both consent and ``i_am_the_speaker``.
+        ConsentMissingError: no consent recording or no challenge (checked first).
+        VoiceExistsError: the name is taken and ``overwrite`` is false.
         AudioError / NoSpeechError: a clip is unusable, or there is under 3 s of speech.
+        ChallengeError: the challenge is unknown, used, expired or for another name.
+        PhraseNotHeardError / SpeakerMismatchError / SyntheticConsentError: the consent
+            recording failed that check (the message says what to do).
     """
     check_name(name)
     check_effort(effort)
+    check_consent_args(name, consent, challenge, i_am_the_speaker=i_am_the_speaker)
     store = VoiceStore(voices_dir)
     if save and not overwrite:
         store.check_free(name)  # fail before minutes of work, not after
@@ -134,6 +177,9 @@ def enroll(
         raise AudioError("no reference clips given; pass at least one recording of the speaker")
 
     began = time.monotonic()
+    verifier = _consent_verifier()
+    if challenge is not None:  # cheap, and needs no audio: fail before decoding clips
+        verifier.check_challenge(name, challenge)
     cleaned: list[Audio] = []
     records: list[SourceClip] = []
     for index, source in enumerate(sources):
@@ -151,9 +197,39 @@ def enroll(
     encoder = default_encoder()
     target = combine_embeddings([encoder.embed(c) for c in cleaned],
                                 [r.speech_seconds for r in records])
+
+    verification: ConsentVerification | None = None
+    if consent is not None and challenge is not None:
+        consent_audio = _load_clip(consent, 0)
+        verification = verifier.verify(name, challenge, consent_audio, target,
+                                       consent_sha256=_clip_hash(consent, consent_audio))
+        record = verification.record([r.sha256 for r in records])
+        verifier.challenges.claim(verification.challenge)  # single use, from now on
+    else:
+        logger.warning("enrolling %s WITHOUT a consent recording (i_am_the_speaker=True); "
+                       "this is recorded in its consent record", name)
+        record = ConsentRecord(name=name, decision=WAIVED,
+                               reference_sha256=tuple(r.sha256 for r in records),
+                               waiver=SPEAKER_WAIVER)
+    try:
+        profile = _fit_and_save(name, target, cleaned, records, effort, store, record,
+                                overwrite=overwrite, save=save, progress=progress, seed=seed)
+    except BaseException:
+        if verification is not None:
+            verifier.challenges.release(verification.challenge)
+        raise
+    logger.info("enrolled %s: similarity %.3f in %.1f s", name, profile.score,
+                time.monotonic() - began)
+    return profile
+
+
+def _fit_and_save(name: str, target: np.ndarray, cleaned: list[Audio],
+                  records: list[SourceClip], effort: Effort, store: VoiceStore,
+                  record: ConsentRecord, *, overwrite: bool, save: bool,
+                  progress: bool | ProgressCallback, seed: int) -> VoiceProfile:
+    """Fit the voice, then store the profile and its consent record (both or neither)."""
     joined = Audio(np.concatenate([c.samples for c in cleaned]), cleaned[0].sample_rate)
     prosody = prosody_stats(joined)
-
     fitter = _fitter()
     if callable(progress):
         result = fitter.fit(target, effort, seed=seed, progress=progress)
@@ -171,10 +247,68 @@ def enroll(
         score=result.score,
     )
     if save:
+        consents = ConsentStore(store.directory)
+        consents.key  # noqa: B018 - fail on an unusable secret before writing anything
         store.save(profile, overwrite=overwrite)
-    logger.info("enrolled %s: similarity %.3f in %.1f s", name, result.score,
-                time.monotonic() - began)
+        try:
+            consents.save(record)
+        except BaseException:
+            erase(store.path(name))
+            raise
     return profile
+
+
+def challenge(name: str, *, valid_for: float | timedelta = DEFAULT_VALID_FOR) -> Challenge:
+    """Issue a consent challenge for the voice ``name``.
+
+    The speaker reads ``challenge.text`` (the consent statement, then a random phrase)
+    in one recording, which is passed to :func:`enroll` with ``challenge.id``. A
+    challenge can be used once, for this name only, within ``valid_for`` (seconds or a
+    ``timedelta``; default 10 minutes).
+
+    Raises:
+        ValueError: invalid name or non-positive ``valid_for``.
+        SecretError: the installation secret is unusable.
+    """
+    if not isinstance(valid_for, timedelta):
+        valid_for = timedelta(seconds=float(valid_for))
+    return ChallengeStore().issue(name, valid_for=valid_for)
+
+
+def consent_record(name: str, *,
+                   voices_dir: str | os.PathLike[str] | None = None) -> ConsentRecord:
+    """The verified (signature-checked) consent record of the voice ``name``.
+
+    Raises:
+        ValueError: invalid name.
+        ConsentRecordError: no record, or it was edited (fails its signature).
+    """
+    return ConsentStore(voices_dir).load(check_name(name))
+
+
+def revoke(name: str, *,
+           voices_dir: str | os.PathLike[str] | None = None) -> RevocationRecord:
+    """Revoke the voice ``name``: delete its profile (with the speaker embedding) and its
+    consent record, discard its pending challenges, and keep a signed revocation record.
+
+    Raises:
+        ValueError: invalid name.
+        VoiceNotFoundError: no voice or consent record of that name.
+    """
+    check_name(name)
+    record = ConsentStore(voices_dir).revoke(name)
+    ChallengeStore().discard_pending(name)
+    return record
+
+
+def revocations(name: str | None = None, *,
+                voices_dir: str | os.PathLike[str] | None = None) -> list[RevocationRecord]:
+    """The verified revocation records (of ``name``, or of all voices), oldest first.
+
+    Raises:
+        ConsentRecordError: a revocation record was edited (fails its signature).
+    """
+    return ConsentStore(voices_dir).revocations(check_name(name) if name else None)
 
 
 def load_voice(name: str, *, voices_dir: str | os.PathLike[str] | None = None) -> VoiceProfile:
@@ -196,111 +330,6 @@ def list_voices(*, voices_dir: str | os.PathLike[str] | None = None) -> list[Voi
 
 def _voice(voice: VoiceRef, voices_dir: str | os.PathLike[str] | None) -> VoiceProfile:
     return voice if isinstance(voice, VoiceProfile) else load_voice(voice, voices_dir=voices_dir)
-
-
-def synthesize_stream(
-    text: str,
-    voice: VoiceRef,
-    *,
-    speed: float = 1.0,
-    voices_dir: str | os.PathLike[str] | None = None,
-) -> Iterator[Audio]:
-    """Speak ``text`` in ``voice``, yielding one ``Audio`` chunk (24 kHz) per sentence.
-
-    The chunks carry one continuous watermark whose payload is the id of the
-    synthesis record, which is logged before the first chunk is yielded. The text
-    and voice are validated before the first chunk is rendered.
-
-    Raises:
-        TextError: empty or unpronounceable text.
-        VoiceNotFoundError / ProfileError: unknown or damaged voice.
-        ValueError: speed outside 0.5-2.0.
-    """
-    profile = _voice(voice, voices_dir)
-    options = SynthesisOptions(speed=speed)
-    synthesizer = _synthesizer()
-    synthesizer.plan(text)  # validate eagerly, not at the first next()
-    watermark = default_watermark()
-    log = SynthesisLog()
-    record = SynthesisRecord(id=log.new_id(), voice=profile.name, text_sha256=text_digest(text),
-                             engine=synthesizer.engine.name, watermark=watermark.name,
-                             streamed=True)
-    return _marked_chunks(synthesizer.stream(text, profile, options), watermark, record, log)
-
-
-def _marked_chunks(chunks: Iterator[Audio], watermark: Watermark, record: SynthesisRecord,
-                   log: SynthesisLog) -> Iterator[Audio]:
-    log.append(record)
-    position = 0  # chunks are marked on one grid, so the joined stream reads as one mark
-    for chunk in chunks:
-        marked = watermark.embed(chunk.samples, chunk.sample_rate, record.id,
-                                 start_sample=position)
-        position += len(chunk.samples)
-        yield Audio(marked, chunk.sample_rate)
-
-
-def synthesize(
-    text: str,
-    voice: VoiceRef,
-    *,
-    speed: float = 1.0,
-    voices_dir: str | os.PathLike[str] | None = None,
-) -> Audio:
-    """Speak ``text`` in ``voice`` (a name or a profile); float32 mono 24 kHz ``Audio``,
-    watermarked with the id of its synthesis record (read it back with :func:`detect`).
-
-    Raises the same errors as :func:`synthesize_stream`.
-    """
-    return render(text, voice, speed=speed, voices_dir=voices_dir)[0]
-
-
-def render(
-    text: str,
-    voice: VoiceRef,
-    *,
-    speed: float = 1.0,
-    voices_dir: str | os.PathLike[str] | None = None,
-) -> tuple[Audio, SynthesisRecord]:
-    """Like :func:`synthesize`, also returning the synthesis record (for front ends)."""
-    profile = _voice(voice, voices_dir)
-    options = SynthesisOptions(speed=speed)
-    synthesizer = _synthesizer()
-    raw = synthesizer.synthesize(text, profile, options)
-    watermark = default_watermark()
-    log = SynthesisLog()
-    record = SynthesisRecord(id=log.new_id(), voice=profile.name, text_sha256=text_digest(text),
-                             engine=synthesizer.engine.name, watermark=watermark.name,
-                             seconds=round(raw.duration, 3))
-    marked = watermark.embed(raw.samples, raw.sample_rate, record.id)
-    log.append(record)
-    return Audio(marked, raw.sample_rate), record
-
-
-def detect(source: ClipSource) -> Detection:
-    """Look for this installation's watermark in a clip (path, encoded bytes, ``Audio``,
-    or ``-`` for stdin), any format and rate >= 8 kHz.
-
-    The payload, when found, is a synthesis id: :func:`find_synthesis` gives its record.
-
-    Raises:
-        AudioError: unreadable, empty or longer than an hour.
-    """
-    if isinstance(source, Audio):
-        audio = source
-    else:
-        audio = load_audio(source, max_seconds=MAX_DETECT_SECONDS)
-    if audio.sample_rate < 8000:
-        audio = audio.resample(8000)
-    result = default_watermark().detect(audio.samples, audio.sample_rate)
-    logger.info("detect %s: %s", _clip_name(source, 0),
-                f"synthesis {result.payload:08x}" if result.found and result.payload is not None
-                else "no watermark")
-    return result
-
-
-def find_synthesis(payload: int) -> SynthesisRecord | None:
-    """The record of the synthesis whose watermark carries ``payload``, if it was made here."""
-    return SynthesisLog().find(payload)
 
 
 def similarity(

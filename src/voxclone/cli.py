@@ -2,7 +2,10 @@
 
 Subcommands::
 
-    voxclone enroll NAME CLIP... [--effort E] [--force] [--voices-dir DIR]
+    voxclone challenge NAME                        (see voxclone.cli_consent)
+    voxclone enroll NAME CLIP... --consent FILE --challenge ID [--effort E] [--force]
+    voxclone enroll NAME CLIP... --i-am-the-speaker ...
+    voxclone consent show NAME / voxclone revoke NAME
     voxclone say NAME TEXT|- -o OUT|- [--format F] [--speed X] [--stream]
     voxclone voices [--json]
     voxclone similarity A B
@@ -26,11 +29,12 @@ from typing import Any, TextIO
 
 import voxclone
 from voxclone import cli_detect
-from voxclone.api import render
 from voxclone.audio import SUPPORTED_OUTPUT, encode_audio, write_audio
+from voxclone.cli_consent import add_consent_commands
 from voxclone.clone.fit import EFFORTS
 from voxclone.clone.profile import VoiceProfile, VoiceStore, default_voices_dir
 from voxclone.errors import VoiceNotFoundError, VoxcloneError
+from voxclone.synthesis import render
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--effort", choices=EFFORTS, default="balanced",
                    help="stock: instant; fast: ~10 s; balanced: ~1 min (default); best: ~4 min")
     p.add_argument("--force", action="store_true", help="replace a voice of the same name")
+    p.add_argument("--consent", metavar="FILE",
+                   help="the speaker reading the challenge from `voxclone challenge NAME`")
+    p.add_argument("--challenge", metavar="ID", help="the id of that challenge")
+    p.add_argument("--i-am-the-speaker", action="store_true",
+                   help="enroll without a consent recording because the clips are your own "
+                        "voice (logged, and recorded in the consent record)")
     p.set_defaults(handler=cmd_enroll)
 
     p = sub.add_parser("say", parents=[flags, voices_dir], help="speak text in a voice",
@@ -147,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where to write the demo's audio and voice (default: ./voxclone-demo)")
     p.add_argument("--effort", choices=EFFORTS, default="fast", help="default: fast")
     p.set_defaults(handler=cmd_demo)
+    add_consent_commands(sub, flags, voices_dir)
     return parser
 
 
@@ -167,18 +178,26 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     """``voxclone enroll``: clone a voice and store it."""
     if args.clips.count(_STDIO) > 1:
         raise VoxcloneError("standard input ('-') can be given only once as a CLIP")
+    if args.consent == _STDIO and _STDIO in args.clips:
+        raise VoxcloneError("standard input ('-') can be either a CLIP or the --consent "
+                            "recording, not both")
     clips: list[str | bytes] = [_read_stdin_bytes() if c == _STDIO else c for c in args.clips]
+    consent = _read_stdin_bytes() if args.consent == _STDIO else args.consent
     profile = voxclone.enroll(
-        args.name, clips, effort=args.effort, voices_dir=args.voices_dir,
-        overwrite=args.force, progress=not args.quiet,
+        args.name, clips, consent=consent, challenge=args.challenge,
+        i_am_the_speaker=args.i_am_the_speaker, effort=args.effort,
+        voices_dir=args.voices_dir, overwrite=args.force, progress=not args.quiet,
     )
     path = VoiceStore(args.voices_dir).path(profile.name)
     count = len(profile.sources)
+    consent_note = ("WAIVED (--i-am-the-speaker)" if args.i_am_the_speaker else
+                    f"verified (see `voxclone consent show {profile.name}`)")
     _status(args, f"enrolled voice {profile.name!r}\n"
                   f"  speech:     {profile.speech_seconds:.1f} s from {count} "
                   f"clip{'s' if count != 1 else ''}\n"
                   f"  similarity: {profile.score:.3f} ({describe_similarity(profile.score)})\n"
                   f"  effort:     {profile.effort}\n"
+                  f"  consent:    {consent_note}\n"
                   f"  stored in:  {path}")
     return EXIT_OK
 
@@ -287,6 +306,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     ]
     lines = [
         f"reference (the person): {result.reference_path} ({result.reference_seconds:.1f} s)",
+        f"consent (verified):     {result.consent_path} "
+        f"(voxclone consent show {result.voice_name} --voices-dir {result.voice_path.parent})",
         f"clone:                  {result.clone_path}",
         f"nearest stock voice:    {result.stock_path}",
         f"similarity to a held-out recording of the person ({result.held_out_path}):",

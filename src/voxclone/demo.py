@@ -1,7 +1,8 @@
 """``voxclone demo``: clone a voice end to end with nothing to download or record.
 
 Piper's "joe" voice (the optional ``voxclone[demo]`` extra) plays the person: it reads
-a ~10 s reference, which is enrolled as the voice ``demo-joe``; the clone then speaks
+a ~10 s reference and the consent challenge voxclone issues for ``demo-joe``; the
+reference is enrolled with that consent as the voice ``demo-joe``; the clone then speaks
 new sentences. To show how close it came, the clone and the nearest stock voice are
 both compared with a *separate* recording of joe reading other sentences.
 """
@@ -21,7 +22,7 @@ import voxclone
 from voxclone.audio import Audio, write_audio
 from voxclone.clone.fit import Effort
 from voxclone.clone.profile import VoiceStore
-from voxclone.errors import VoxcloneError
+from voxclone.errors import PhraseNotHeardError, VoxcloneError
 from voxclone.speaker import cosine
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,10 @@ CLONE_TEXT = (
     "sending anything to the internet. Does it sound like me?"
 )
 
+#: Challenges the person reads before the demo gives up (speech recognition misses
+#: one of Piper joe's phrases in about 20).
+CONSENT_ATTEMPTS = 3
+
 #: Silence put between Piper's sentences, in seconds.
 SENTENCE_GAP_S = 0.25
 
@@ -65,6 +70,7 @@ class DemoResult:
 
     out_dir: Path
     reference_path: Path
+    consent_path: Path
     reference_seconds: float
     held_out_path: Path
     clone_path: Path
@@ -112,6 +118,27 @@ def speak_person(person: Any, text: str) -> Audio:
     return Audio(np.concatenate(parts), rate)
 
 
+def _enroll_with_consent(person: Any, name: str, reference: Path, consent_path: Path,
+                         say: Callable[[str], None], **options: Any) -> voxclone.VoiceProfile:
+    """The person reads a fresh challenge for ``name``; enroll with it.
+
+    Like a person would, they read a new challenge when theirs was not heard, up to
+    ``CONSENT_ATTEMPTS`` times (then the PhraseNotHeardError is raised).
+    """
+    for attempt in range(1, CONSENT_ATTEMPTS + 1):
+        challenge = voxclone.challenge(name)
+        say(f"the person reads consent challenge {challenge.id}: \"{challenge.text}\"")
+        write_audio(speak_person(person, challenge.text), consent_path)
+        try:
+            return voxclone.enroll(name, reference, consent=consent_path,
+                                   challenge=challenge, **options)
+        except PhraseNotHeardError as exc:
+            if attempt == CONSENT_ATTEMPTS:
+                raise
+            say(f"consent not heard ({exc}); reading a new challenge")
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
 def run_demo(
     out_dir: str | os.PathLike[str] = "voxclone-demo",
     *,
@@ -121,9 +148,9 @@ def run_demo(
 ) -> DemoResult:
     """Record a reference with Piper's joe, clone it, and measure the clone.
 
-    Writes ``reference.wav``, ``held-out.wav``, ``clone.wav``, ``stock.wav`` and
-    ``voices/demo-joe.voice.json`` under ``out_dir`` (created if needed; a previous
-    demo's files are replaced).
+    Writes ``reference.wav``, ``consent.wav``, ``held-out.wav``, ``clone.wav``,
+    ``stock.wav``, ``voices/demo-joe.voice.json`` and its consent record under
+    ``out_dir`` (created if needed; a previous demo's files are replaced).
 
     Args:
         out_dir: where to write the files.
@@ -151,15 +178,19 @@ def run_demo(
     write_audio(reference, reference_path)
     write_audio(held_out, held_out_path)
 
-    say(f"enrolling {VOICE_NAME!r} from {reference_path} (effort {effort})...")
-    profile = voxclone.enroll(VOICE_NAME, reference_path, effort=effort,
-                              voices_dir=voices_dir, overwrite=True, progress=progress)
+    consent_path = out / "consent.wav"
+    say(f"verifying the person's consent and enrolling {VOICE_NAME!r} from {reference_path} "
+        f"(effort {effort})...")
+    profile = _enroll_with_consent(person, VOICE_NAME, reference_path, consent_path, say,
+                                   effort=effort, voices_dir=voices_dir, overwrite=True,
+                                   progress=progress)
     if effort == "stock":
         stock = profile
     else:
-        say("finding the nearest stock voice for comparison...")
-        stock = voxclone.enroll(f"{VOICE_NAME}-stock", reference_path, effort="stock",
-                                save=False)
+        say("finding the nearest stock voice for comparison (the person consents again)...")
+        stock = _enroll_with_consent(person, f"{VOICE_NAME}-stock", reference_path,
+                                     out / "consent-stock.wav", say, effort="stock",
+                                     save=False)
 
     say("speaking new sentences with the clone and the stock voice...")
     clone_audio = voxclone.synthesize(CLONE_TEXT, profile)
@@ -173,6 +204,7 @@ def run_demo(
     result = DemoResult(
         out_dir=out,
         reference_path=reference_path,
+        consent_path=consent_path,
         reference_seconds=reference.duration,
         held_out_path=held_out_path,
         clone_path=clone_path,

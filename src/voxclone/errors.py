@@ -45,3 +45,34 @@ class ModelError(VoxcloneError):
 
 class SecretError(VoxcloneError):
     """The installation secret (which signs consent and keys the watermark) is unusable."""
+
+
+class ConsentError(VoxcloneError):
+    """Enrollment was refused: the owner's spoken consent is missing or did not verify.
+
+    The subclasses say which check failed; every message says what to do next.
+    """
+
+
+class ConsentMissingError(ConsentError):
+    """No consent recording (or no challenge id) was given."""
+
+
+class ChallengeError(ConsentError):
+    """The challenge is unknown, expired, already used, or was issued for another name."""
+
+
+class PhraseNotHeardError(ConsentError):
+    """Speech recognition did not hear the challenge phrase (or the statement) in the recording."""
+
+
+class SpeakerMismatchError(ConsentError):
+    """The consent recording and the reference clips are not the same speaker."""
+
+
+class SyntheticConsentError(ConsentError):
+    """The consent recording is synthetic speech (it carries voxclone's watermark)."""
+
+
+class ConsentRecordError(ConsentError):
+    """A stored consent or revocation record is missing, unreadable, or fails its signature."""

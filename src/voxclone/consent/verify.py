@@ -1,0 +1,195 @@
+"""Verify a consent recording: fresh challenge, not synthetic, the phrase, the same speaker.
+
+:class:`ConsentVerifier` runs the checks cheapest first and raises the first that
+fails, as a :class:`~voxclone.errors.ConsentError` subclass whose message says what to
+do. It writes nothing: the caller claims the challenge (:meth:`ChallengeStore.claim`)
+once it acts on the verdict.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from voxclone.audio import Audio, prepare_reference
+from voxclone.consent.challenge import Challenge, ChallengeStore, check_challenge_id
+from voxclone.consent.phrase_check import PhraseRecognizer, default_recognizer
+from voxclone.consent.record import VERIFIED, ConsentRecord
+from voxclone.errors import (
+    ConsentMissingError,
+    NoSpeechError,
+    PhraseNotHeardError,
+    SpeakerMismatchError,
+    SyntheticConsentError,
+)
+from voxclone.speaker import SpeakerEncoder, default_encoder
+from voxclone.speaker.verify import SAME_SPEAKER_THRESHOLD, same_speaker
+
+logger = logging.getLogger(__name__)
+
+#: ``synthetic_check(audio)`` returns True when ``audio`` is synthetic speech (e.g. it
+#: carries voxclone's watermark).
+SyntheticCheck = Callable[[Audio], bool]
+
+#: The recording must contain at least this share of the statement's words, in order.
+MIN_STATEMENT_RECALL = 0.5
+
+#: ``ConsentRecord.synthetic_check`` values.
+SYNTHETIC_PASSED = "passed"
+SYNTHETIC_UNAVAILABLE = "not available"
+
+
+@dataclass(frozen=True)
+class ConsentVerification:
+    """A consent recording that passed every check, with the evidence."""
+
+    challenge: Challenge
+    consent_sha256: str
+    transcript: str
+    statement_recall: float
+    speaker_cosine: float
+    speaker_threshold: float
+    synthetic_check: str
+
+    def record(self, reference_sha256: Sequence[str]) -> ConsentRecord:
+        """The consent record of this verification for a voice made from those clips."""
+        return ConsentRecord(
+            name=self.challenge.name, decision=VERIFIED,
+            reference_sha256=tuple(reference_sha256), challenge_id=self.challenge.id,
+            statement=self.challenge.statement, phrase=self.challenge.phrase,
+            consent_sha256=self.consent_sha256, transcript=self.transcript,
+            phrase_heard=True, statement_recall=round(self.statement_recall, 4),
+            speaker_cosine=round(self.speaker_cosine, 4),
+            speaker_threshold=self.speaker_threshold, synthetic_check=self.synthetic_check,
+        )
+
+
+def _record_again(challenge: Challenge) -> str:
+    return (f"record yourself reading, in one take, clearly and in a quiet room: "
+            f"\"{challenge.text}\" - and pass that recording with --challenge {challenge.id}")
+
+
+def _consent_help(name: str) -> str:
+    return (f"run `voxclone challenge {name}` (Python: voxclone.challenge({name!r})), record "
+            "the speaker reading it, then pass --consent FILE --challenge ID "
+            "(consent=..., challenge=...)")
+
+
+def check_consent_args(name: str, consent: object | None, challenge: str | Challenge | None,
+                       *, i_am_the_speaker: bool) -> None:
+    """Check that enrollment got consent and its challenge, or the waiver (not both).
+
+    Raises:
+        ConsentMissingError: no consent recording, or no challenge for it.
+        ValueError: both a consent recording and ``i_am_the_speaker``.
+    """
+    if i_am_the_speaker:
+        if consent is not None or challenge is not None:
+            raise ValueError("give either a consent recording and its challenge, or "
+                             "i_am_the_speaker=True (--i-am-the-speaker), not both")
+        return
+    if consent is None:
+        raise ConsentMissingError(
+            f"enrolling {name!r} needs the speaker's recorded consent: {_consent_help(name)}. "
+            "Only for recordings of your own voice: --i-am-the-speaker "
+            "(i_am_the_speaker=True) skips this and is logged"
+        )
+    if challenge is None:
+        raise ConsentMissingError(
+            f"the consent recording for {name!r} needs the id of the challenge it reads: "
+            f"pass --challenge ID (challenge=...); {_consent_help(name)}"
+        )
+
+
+class ConsentVerifier:
+    """Checks consent recordings against challenges and reference speech.
+
+    Args:
+        challenges: where challenges were issued (default: this installation's).
+        recognizer: the speech recognizer (default: shared pocketsphinx).
+        encoder: the speaker encoder (default: shared GE2E).
+        synthetic_check: detector of synthetic speech (voxclone's watermark); None
+            skips that check and records it as ``"not available"``.
+        threshold: same-speaker cosine threshold.
+    """
+
+    def __init__(self, challenges: ChallengeStore | None = None, *,
+                 recognizer: PhraseRecognizer | None = None,
+                 encoder: SpeakerEncoder | None = None,
+                 synthetic_check: SyntheticCheck | None = None,
+                 threshold: float = SAME_SPEAKER_THRESHOLD) -> None:
+        self.challenges = challenges or ChallengeStore()
+        self._recognizer = recognizer
+        self._encoder = encoder
+        self.synthetic_check = synthetic_check
+        self.threshold = threshold
+
+    def check_challenge(self, name: str, challenge: str | Challenge) -> Challenge:
+        """The stored challenge, if usable now for ``name`` (see ChallengeStore.check)."""
+        challenge_id = challenge.id if isinstance(challenge, Challenge) else challenge
+        return self.challenges.check(check_challenge_id(challenge_id), name)
+
+    def verify(self, name: str, challenge: str | Challenge, consent: Audio,
+               reference: np.ndarray, *, consent_sha256: str) -> ConsentVerification:
+        """Verify that ``consent`` is ``name`` reading ``challenge``, live, in the voice
+        whose reference embedding is ``reference``.
+
+        Raises:
+            ChallengeError: unknown, used, expired, or another name's challenge.
+            ConsentRecordError: the stored challenge was edited.
+            SyntheticConsentError: the recording is synthetic (watermarked).
+            PhraseNotHeardError: no speech, or the phrase or statement was not heard.
+            SpeakerMismatchError: the consent speaker is not the reference speaker.
+        """
+        issued = self.check_challenge(name, challenge)
+        synthetic = SYNTHETIC_UNAVAILABLE
+        if self.synthetic_check is not None:
+            if self.synthetic_check(consent):
+                raise SyntheticConsentError(
+                    "the consent recording is synthetic speech (it carries voxclone's "
+                    "watermark): consent must be spoken by the person themself; "
+                    + _record_again(issued)
+                )
+            synthetic = SYNTHETIC_PASSED
+        try:
+            clean, _ = prepare_reference(consent, name="consent recording")
+        except NoSpeechError as exc:
+            raise PhraseNotHeardError(
+                f"the consent recording holds no usable speech ({exc}); "
+                + _record_again(issued)
+            ) from exc
+
+        heard = (self._recognizer or default_recognizer()).check(consent, issued)
+        if not heard.phrase_heard:
+            raise PhraseNotHeardError(
+                f"the challenge phrase \"{issued.phrase_text}\" was not heard in the consent "
+                f"recording (speech recognition heard: \"{heard.transcript}\"); "
+                + _record_again(issued)
+            )
+        if heard.statement_recall < MIN_STATEMENT_RECALL:
+            raise PhraseNotHeardError(
+                f"the consent statement was not heard in the recording (only "
+                f"{heard.statement_recall:.0%} of its words; heard: \"{heard.transcript}\"); "
+                + _record_again(issued)
+            )
+
+        embedding = (self._encoder or default_encoder()).embed(clean)
+        decision = same_speaker(embedding, reference, self.threshold)
+        if not decision.same:
+            raise SpeakerMismatchError(
+                f"the consent recording is not the same speaker as the reference clips "
+                f"(similarity {decision.cosine:.3f}, at least {decision.threshold:.3f} "
+                "needed): the person whose voice is cloned must record the consent "
+                "themself, with the same microphone if possible; "
+                + _record_again(issued)
+            )
+        logger.info("consent for %s verified: challenge %s, speaker %.3f, statement %.2f",
+                    name, issued.id, decision.cosine, heard.statement_recall)
+        return ConsentVerification(
+            challenge=issued, consent_sha256=consent_sha256, transcript=heard.transcript,
+            statement_recall=heard.statement_recall, speaker_cosine=decision.cosine,
+            speaker_threshold=decision.threshold, synthetic_check=synthetic,
+        )

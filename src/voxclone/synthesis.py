@@ -1,0 +1,147 @@
+"""Speaking and provenance: watermarked synthesis (whole or streamed), its records,
+and reading the watermark back.
+
+Every front door (API, CLI, server) synthesises through these functions, so every
+audio voxclone produces carries the installation's watermark.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from functools import lru_cache
+
+from voxclone.audio import Audio, load_audio
+from voxclone.clone.profile import VoiceProfile, VoiceStore
+from voxclone.engines.kokoro import default_engine, stock_packs
+from voxclone.pipeline import SynthesisOptions, Synthesizer
+from voxclone.provenance import SynthesisLog, SynthesisRecord, text_digest
+from voxclone.watermark import Detection, Watermark, default_watermark
+
+logger = logging.getLogger(__name__)
+
+#: Files longer than this (an hour) are refused by :func:`detect` (split them first).
+MAX_DETECT_SECONDS = 3600.0
+
+VoiceRef = str | VoiceProfile
+AudioSource = str | os.PathLike[str] | bytes | Audio
+
+
+@lru_cache(maxsize=1)
+def _synthesizer() -> Synthesizer:
+    return Synthesizer(default_engine(), stock_packs())
+
+
+def _voice(voice: VoiceRef, voices_dir: str | os.PathLike[str] | None) -> VoiceProfile:
+    return voice if isinstance(voice, VoiceProfile) else VoiceStore(voices_dir).load(voice)
+
+
+def synthesize_stream(
+    text: str,
+    voice: VoiceRef,
+    *,
+    speed: float = 1.0,
+    voices_dir: str | os.PathLike[str] | None = None,
+) -> Iterator[Audio]:
+    """Speak ``text`` in ``voice``, yielding one ``Audio`` chunk (24 kHz) per sentence.
+
+    The chunks carry one continuous watermark whose payload is the id of the
+    synthesis record, which is logged before the first chunk is yielded. The text
+    and voice are validated before the first chunk is rendered.
+
+    Raises:
+        TextError: empty or unpronounceable text.
+        VoiceNotFoundError / ProfileError: unknown or damaged voice.
+        ValueError: speed outside 0.5-2.0.
+    """
+    profile = _voice(voice, voices_dir)
+    options = SynthesisOptions(speed=speed)
+    synthesizer = _synthesizer()
+    synthesizer.plan(text)  # validate eagerly, not at the first next()
+    watermark = default_watermark()
+    log = SynthesisLog()
+    record = SynthesisRecord(id=log.new_id(), voice=profile.name, text_sha256=text_digest(text),
+                             engine=synthesizer.engine.name, watermark=watermark.name,
+                             streamed=True)
+    return _marked_chunks(synthesizer.stream(text, profile, options), watermark, record, log)
+
+
+def _marked_chunks(chunks: Iterator[Audio], watermark: Watermark, record: SynthesisRecord,
+                   log: SynthesisLog) -> Iterator[Audio]:
+    log.append(record)
+    position = 0  # chunks are marked on one grid, so the joined stream reads as one mark
+    for chunk in chunks:
+        marked = watermark.embed(chunk.samples, chunk.sample_rate, record.id,
+                                 start_sample=position)
+        position += len(chunk.samples)
+        yield Audio(marked, chunk.sample_rate)
+
+
+def synthesize(
+    text: str,
+    voice: VoiceRef,
+    *,
+    speed: float = 1.0,
+    voices_dir: str | os.PathLike[str] | None = None,
+) -> Audio:
+    """Speak ``text`` in ``voice`` (a name or a profile); float32 mono 24 kHz ``Audio``,
+    watermarked with the id of its synthesis record (read it back with :func:`detect`).
+
+    Raises the same errors as :func:`synthesize_stream`.
+    """
+    return render(text, voice, speed=speed, voices_dir=voices_dir)[0]
+
+
+def render(
+    text: str,
+    voice: VoiceRef,
+    *,
+    speed: float = 1.0,
+    voices_dir: str | os.PathLike[str] | None = None,
+) -> tuple[Audio, SynthesisRecord]:
+    """Like :func:`synthesize`, also returning the synthesis record (for front ends)."""
+    profile = _voice(voice, voices_dir)
+    options = SynthesisOptions(speed=speed)
+    synthesizer = _synthesizer()
+    raw = synthesizer.synthesize(text, profile, options)
+    watermark = default_watermark()
+    log = SynthesisLog()
+    record = SynthesisRecord(id=log.new_id(), voice=profile.name, text_sha256=text_digest(text),
+                             engine=synthesizer.engine.name, watermark=watermark.name,
+                             seconds=round(raw.duration, 3))
+    marked = watermark.embed(raw.samples, raw.sample_rate, record.id)
+    log.append(record)
+    return Audio(marked, raw.sample_rate), record
+
+
+def detect(source: AudioSource) -> Detection:
+    """Look for this installation's watermark in a clip (path, encoded bytes, ``Audio``,
+    or ``-`` for stdin), any format and rate >= 8 kHz.
+
+    The payload, when found, is a synthesis id: :func:`find_synthesis` gives its record.
+
+    Raises:
+        AudioError: unreadable, empty or longer than an hour.
+    """
+    if isinstance(source, Audio):
+        audio = source
+    else:
+        audio = load_audio(source, max_seconds=MAX_DETECT_SECONDS)
+    if audio.sample_rate < 8000:
+        audio = audio.resample(8000)
+    result = default_watermark().detect(audio.samples, audio.sample_rate)
+    logger.info("detect: %s",
+                f"synthesis {result.payload:08x}" if result.found and result.payload is not None
+                else "no watermark")
+    return result
+
+
+def find_synthesis(payload: int) -> SynthesisRecord | None:
+    """The record of the synthesis whose watermark carries ``payload``, if it was made here."""
+    return SynthesisLog().find(payload)
+
+
+def is_voxclone_output(audio: Audio) -> bool:
+    """Whether ``audio`` carries this installation's watermark (any rate)."""
+    return detect(audio).found

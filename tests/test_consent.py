@@ -1,0 +1,379 @@
+"""Consent verification with the real models: pocketsphinx, GE2E, Piper "joe" as the person.
+
+Each test has its own voxclone home (conftest), so its own installation key and
+challenges. The "different speaker" is espeak-ng (called directly) or a LibriSpeech
+speaker from ../shared/speech.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import voxclone
+from bench.espeak_tts import espeak_speak
+from voxclone.audio import Audio, load_audio, write_audio
+from voxclone.cli import main
+from voxclone.consent import ChallengeStore, ConsentVerifier, default_recognizer
+from voxclone.consent.challenge import PHRASE_WORDS
+from voxclone.consent.phrase_check import statement_words
+from voxclone.consent.wordlist import CHALLENGE_WORDS
+from voxclone.errors import (
+    ChallengeError,
+    ConsentMissingError,
+    ConsentRecordError,
+    PhraseNotHeardError,
+    SpeakerMismatchError,
+    SyntheticConsentError,
+    VoiceNotFoundError,
+)
+from voxclone.keys import home_dir
+
+from .conftest import SPEECH_DIR, joe_consents, piper_speak
+
+pytest.importorskip("piper", reason="the person who consents is Piper's joe voice")
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    if not directory.exists():
+        return {}
+    return {str(p.relative_to(directory)): p.read_bytes()
+            for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def heard_reading(tmp_path: Path, name: str = "joe") -> tuple[voxclone.Challenge, Path]:
+    """A challenge and joe's reading of it that the recognizer hears, as a WAV file."""
+    challenge, audio = joe_consents(name)
+    path = tmp_path / f"consent-{challenge.id}.wav"
+    write_audio(audio, path)
+    return challenge, path
+
+
+def read_aloud(challenge: voxclone.Challenge, tmp_path: Path) -> Path:
+    """Joe reads the challenge (statement, then phrase) into a WAV file."""
+    path = tmp_path / f"consent-{challenge.id}.wav"
+    write_audio(piper_speak(challenge.text), path)
+    return path
+
+
+def other_words(challenge: voxclone.Challenge) -> list[str]:
+    return [w for w in CHALLENGE_WORDS if w not in challenge.phrase][:PHRASE_WORDS]
+
+
+# --------------------------------------------------------------------------- challenges
+
+
+def test_challenge_names_the_speaker_and_draws_fresh_words() -> None:
+    first, second = voxclone.challenge("ada"), voxclone.challenge("ada")
+    assert first.statement == ("I, ada, agree that a synthetic copy of my voice may be "
+                               "created with voxclone.")
+    assert first.text.startswith(first.statement)
+    assert len(set(first.phrase)) == PHRASE_WORDS
+    assert set(first.phrase) <= set(CHALLENGE_WORDS)
+    assert re.fullmatch(r"[0-9a-f]{12}", first.id) and first.id != second.id
+    assert first.phrase != second.phrase or first.id != second.id
+    assert 599 <= (first.expires - first.issued).total_seconds() <= 600
+
+
+def test_word_list_is_recognisable() -> None:
+    assert len(set(CHALLENGE_WORDS)) == len(CHALLENGE_WORDS) >= 100
+    assert not set(CHALLENGE_WORDS) & set(statement_words())
+    decoder = default_recognizer()._decoder
+    missing = [w for w in CHALLENGE_WORDS if decoder.lookup_word(w) is None]
+    assert missing == []
+
+
+# --------------------------------------------------------------------------- accepted
+
+
+def test_right_phrase_by_the_same_speaker_is_accepted_and_recorded(
+    joe_reference: Audio, tmp_path: Path
+) -> None:
+    voices = tmp_path / "voices"
+    challenge, consent = heard_reading(tmp_path)
+    profile = voxclone.enroll("joe", joe_reference, consent=consent, challenge=challenge.id,
+                              effort="stock", voices_dir=voices)
+    record = voxclone.consent_record("joe", voices_dir=voices)
+    assert record.decision == "verified" and record.waiver is None
+    assert record.challenge_id == challenge.id and record.phrase == challenge.phrase
+    assert record.statement == challenge.statement
+    assert record.phrase_heard and " ".join(challenge.phrase) in (record.transcript or "")
+    assert record.speaker_cosine is not None and record.speaker_threshold is not None
+    assert record.speaker_cosine >= record.speaker_threshold
+    assert record.synthetic_check == "passed"  # the watermark detector looked
+    assert record.reference_sha256 == tuple(s.sha256 for s in profile.sources)
+    assert record.consent_sha256 is not None and len(record.consent_sha256) == 64
+    assert record.voxclone_version == voxclone.__version__
+    stored = json.loads((voices / "joe.consent.json").read_text())
+    assert stored["format"] == "voxclone.consent" and len(stored["hmac"]) == 64
+    assert "embedding" not in stored
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+def test_missing_consent_is_refused_with_instructions(joe_reference: Audio,
+                                                      tmp_path: Path) -> None:
+    voices = tmp_path / "voices"
+    with pytest.raises(ConsentMissingError, match=r"voxclone challenge joe.*--consent FILE "
+                                                  r"--challenge ID"):
+        voxclone.enroll("joe", joe_reference, effort="stock", voices_dir=voices)
+    with pytest.raises(ConsentMissingError, match="--challenge ID"):
+        voxclone.enroll("joe", joe_reference, consent=joe_reference, effort="stock",
+                        voices_dir=voices)
+    assert not voices.exists()
+
+
+def _refused(error: type[Exception], match: str, *, voices: Path, clips: Any,
+             consent: Any, challenge: str | voxclone.Challenge, name: str = "joe") -> None:
+    """Enrollment is refused with ``error`` and writes nothing to the voices folder."""
+    before = snapshot(voices)
+    with pytest.raises(error, match=match):
+        voxclone.enroll(name, clips, consent=consent, challenge=challenge, effort="stock",
+                        voices_dir=voices)
+    assert snapshot(voices) == before
+
+
+@pytest.mark.parametrize("spoken", ["wrong phrase", "statement only", "phrase only"])
+def test_wrong_or_missing_phrase_is_refused(spoken: str, joe_reference: Audio,
+                                            tmp_path: Path) -> None:
+    challenge = voxclone.challenge("joe")
+    text = {
+        "wrong phrase": f"{challenge.statement} {', '.join(other_words(challenge))}.",
+        "statement only": challenge.statement,
+        "phrase only": challenge.phrase_text,
+    }[spoken]
+    expected = "statement was not heard" if spoken == "phrase only" else "was not heard"
+    _refused(PhraseNotHeardError, expected, voices=tmp_path / "voices",
+             clips=joe_reference, consent=piper_speak(text), challenge=challenge)
+    # A refusal does not use the challenge up: the speaker can record it again.
+    ChallengeStore().check(challenge.id, "joe")
+
+
+def test_silence_is_refused(joe_reference: Audio, tmp_path: Path) -> None:
+    challenge = voxclone.challenge("joe")
+    silence = Audio(np.zeros(5 * 16_000, dtype=np.float32), 16_000)
+    _refused(PhraseNotHeardError, "no usable speech", voices=tmp_path / "voices",
+             clips=joe_reference, consent=silence, challenge=challenge)
+
+
+def _espeak_reference() -> Audio:
+    return espeak_speak("When the sunlight strikes raindrops in the air, they act as a "
+                        "prism. My grandmother kept bees behind the orchard.", "en-us+f2")
+
+
+def _librispeech_reference() -> Audio:
+    flacs = sorted(SPEECH_DIR.glob("librispeech-clean/*.flac"))
+    if not flacs:
+        pytest.skip("shared LibriSpeech speech not available")
+    return load_audio(str(flacs[0]))
+
+
+@pytest.mark.parametrize("reference", [_espeak_reference, _librispeech_reference],
+                         ids=["espeak", "librispeech"])
+def test_different_speaker_is_refused(reference: Any, tmp_path: Path) -> None:
+    challenge, consent = heard_reading(tmp_path)  # joe reads it right; the clips are not joe
+    _refused(SpeakerMismatchError, "not the same speaker", voices=tmp_path / "voices",
+             clips=reference(), consent=consent, challenge=challenge)
+
+
+def test_expired_challenge_is_refused(joe_reference: Audio, tmp_path: Path) -> None:
+    challenge = voxclone.challenge("joe", valid_for=0.5)
+    consent = read_aloud(challenge, tmp_path)
+    time.sleep(max(0.0, (challenge.expires.timestamp() - time.time())) + 0.05)
+    _refused(ChallengeError, f"challenge {challenge.id} expired", voices=tmp_path / "voices",
+             clips=joe_reference, consent=consent, challenge=challenge.id)
+
+
+def test_replayed_consent_is_refused(joe_reference: Audio, tmp_path: Path) -> None:
+    voices = tmp_path / "voices"
+    challenge, consent = heard_reading(tmp_path)
+    voxclone.enroll("joe", joe_reference, consent=consent, challenge=challenge,
+                    effort="stock", voices_dir=voices)
+    # The same recording and challenge again (e.g. to re-create a revoked voice).
+    voxclone.revoke("joe", voices_dir=voices)
+    _refused(ChallengeError, "already been used", voices=voices, clips=joe_reference,
+             consent=consent, challenge=challenge.id)
+    # The old recording against a fresh challenge: its phrase is not the new one.
+    fresh = voxclone.challenge("joe")
+    _refused(PhraseNotHeardError, "was not heard", voices=voices, clips=joe_reference,
+             consent=consent, challenge=fresh.id)
+
+
+def test_challenge_for_another_name_is_refused(joe_reference: Audio, tmp_path: Path) -> None:
+    challenge = voxclone.challenge("ada")
+    _refused(ChallengeError, "issued for the voice 'ada', not 'joe'",
+             voices=tmp_path / "voices", clips=joe_reference,
+             consent=read_aloud(challenge, tmp_path), challenge=challenge.id)
+
+
+@pytest.mark.parametrize(("challenge_id", "message"), [
+    ("0123456789ab", "unknown to this installation"),
+    ("../../secret", "not a challenge id"),
+])
+def test_unknown_or_malformed_challenge_is_refused(challenge_id: str, message: str,
+                                                   joe_reference: Audio,
+                                                   tmp_path: Path) -> None:
+    _refused(ChallengeError, message, voices=tmp_path / "voices", clips=joe_reference,
+             consent=joe_reference, challenge=challenge_id)
+
+
+def test_synthetic_consent_is_refused_by_the_hook(joe_reference: Audio) -> None:
+    """The watermark detector plugs in as ``synthetic_check``; its verdict is obeyed."""
+    challenge = voxclone.challenge("joe")
+    consent = piper_speak(challenge.text)
+    reference = voxclone.embed(joe_reference)
+    seen: list[Audio] = []
+
+    def watermarked(audio: Audio) -> bool:
+        seen.append(audio)
+        return True
+
+    verifier = ConsentVerifier(synthetic_check=watermarked)
+    with pytest.raises(SyntheticConsentError, match="synthetic speech"):
+        verifier.verify("joe", challenge, consent, reference, consent_sha256="0" * 64)
+    assert seen == [consent]
+    passed = ConsentVerifier(synthetic_check=lambda audio: False).verify(
+        "joe", challenge, consent, reference, consent_sha256="0" * 64)
+    assert passed.synthetic_check == "passed"
+
+
+# --------------------------------------------------------------------------- records
+
+
+def test_edited_consent_record_is_detected(joe_reference: Audio, tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    voices = tmp_path / "voices"
+    voxclone.enroll("joe", joe_reference, i_am_the_speaker=True, effort="stock",
+                    voices_dir=voices)
+    path = voices / "joe.consent.json"
+    data = json.loads(path.read_text())
+    data["decision"] = "verified"  # someone upgrades a waiver to a verified consent
+    path.write_text(json.dumps(data))
+    with pytest.raises(ConsentRecordError, match="fails its signature check"):
+        voxclone.consent_record("joe", voices_dir=voices)
+    assert main(["consent", "show", "joe", "--voices-dir", str(voices)]) == 2
+    assert "fails its signature check" in capsys.readouterr().err
+
+
+def test_edited_challenge_is_detected(joe_reference: Audio) -> None:
+    challenge = voxclone.challenge("joe", valid_for=1)
+    path = ChallengeStore().directory / f"{challenge.id}.pending.json"
+    data = json.loads(path.read_text())
+    data["expires"] = "2999-01-01T00:00:00+00:00"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ConsentRecordError, match="fails its signature check"):
+        ChallengeStore().check(challenge.id, "joe")
+
+
+def test_forced_enrollment_is_logged_and_recorded(joe_reference: Audio, tmp_path: Path,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    voices = tmp_path / "voices"
+    with caplog.at_level(logging.WARNING, logger="voxclone"):
+        voxclone.enroll("me", joe_reference, i_am_the_speaker=True, effort="stock",
+                        voices_dir=voices)
+    assert any(r.levelno == logging.WARNING and "WITHOUT a consent recording" in r.message
+               for r in caplog.records)
+    record = voxclone.consent_record("me", voices_dir=voices)
+    assert record.decision == "waived" and "i_am_the_speaker" in (record.waiver or "")
+    assert record.challenge_id is None and record.consent_sha256 is None
+    with pytest.raises(ValueError, match="not both"):
+        voxclone.enroll("me2", joe_reference, consent=joe_reference, challenge="0" * 12,
+                        i_am_the_speaker=True, effort="stock", voices_dir=voices)
+
+
+def test_revocation_leaves_no_embedding_behind(joe_reference: Audio, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    home = home_dir()
+    challenge, consent = heard_reading(tmp_path)
+    profile = voxclone.enroll("joe", joe_reference, consent=consent,
+                              challenge=challenge, effort="stock")  # default voices dir
+    voices = home / "voices"
+    old_consent = (voices / "joe.consent.json").read_bytes()
+    pending = voxclone.challenge("joe")  # an unused challenge is discarded too
+
+    assert main(["revoke", "joe"]) == 0
+    assert "revoked voice 'joe'" in capsys.readouterr().err
+
+    # No file anywhere under the home holds the embedding (as stored: 7 decimals).
+    needles = [repr(round(float(x), 7)).encode() for x in profile.embedding[:8]]
+    for path in home.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert b"embedding" not in data, path
+            assert sum(n in data for n in needles) < 3, path
+    assert not list(home.rglob("*.voice.json"))
+    with pytest.raises(VoiceNotFoundError):
+        voxclone.load_voice("joe")
+    with pytest.raises(ConsentRecordError, match="no consent record"):
+        voxclone.consent_record("joe")
+    with pytest.raises(ChallengeError, match="unknown"):
+        ChallengeStore().check(pending.id, "joe")
+
+    (revocation,) = voxclone.revocations("joe")
+    assert revocation.name == "joe"
+    assert revocation.consent_record_sha256 == hashlib.sha256(old_consent).hexdigest()
+    with pytest.raises(VoiceNotFoundError, match="nothing to revoke"):
+        voxclone.revoke("joe")
+
+
+def test_edited_revocation_record_is_detected(joe_reference: Audio, tmp_path: Path) -> None:
+    voices = tmp_path / "voices"
+    voxclone.enroll("joe", joe_reference, i_am_the_speaker=True, effort="stock",
+                    voices_dir=voices)
+    voxclone.revoke("joe", voices_dir=voices)
+    (path,) = (voices / "revoked").glob("joe.*.revocation.json")
+    data = json.loads(path.read_text())
+    data["revoked"] = "2020-01-01T00:00:00+00:00"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ConsentRecordError, match="fails its signature check"):
+        voxclone.revocations("joe", voices_dir=voices)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_cli_consent_flow(joe_reference: Audio, tmp_path: Path,
+                          capsys: pytest.CaptureFixture[str]) -> None:
+    voices, clip = tmp_path / "voices", tmp_path / "joe.wav"
+    write_audio(joe_reference, clip)
+    assert main(["enroll", "joe", str(clip), "--effort", "stock", "-q",
+                 "--voices-dir", str(voices)]) == 2
+    assert "voxclone challenge joe" in capsys.readouterr().err
+
+    assert main(["challenge", "joe"]) == 0
+    printed = capsys.readouterr().out
+    found = re.search(r"challenge id: ([0-9a-f]{12})", printed)
+    assert found is not None
+    challenge_id = found.group(1)
+    pending = ChallengeStore().check(challenge_id, "joe")
+    assert pending.statement in printed and pending.phrase_text in printed
+
+    consent = read_aloud(pending, tmp_path)
+    assert main(["enroll", "joe", str(clip), "--consent", str(consent), "--challenge",
+                 challenge_id, "--effort", "stock", "-q", "--voices-dir", str(voices)]) == 0
+    assert main(["consent", "show", "joe", "--voices-dir", str(voices)]) == 0
+    shown = capsys.readouterr().out
+    assert "decision:" in shown and "verified" in shown and challenge_id in shown
+    assert "signature:" in shown and "valid" in shown
+
+
+def test_voxclone_output_cannot_give_consent(joe_reference: Audio, tmp_path: Path) -> None:
+    """A clone reading the challenge carries the watermark and is refused, before ASR."""
+    clone = voxclone.enroll("joe", joe_reference, i_am_the_speaker=True, effort="stock",
+                            save=False)
+    challenge = voxclone.challenge("joe")
+    fake = voxclone.synthesize(challenge.text, clone)
+    voices = tmp_path / "voices"
+    with pytest.raises(SyntheticConsentError, match="watermark"):
+        voxclone.enroll("joe", joe_reference, consent=fake, challenge=challenge,
+                        effort="stock", voices_dir=voices)
+    assert not voices.exists()
