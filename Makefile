@@ -29,6 +29,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/clone_quality.py
 	$(BIN)/python bench/consent.py
+	$(BIN)/python bench/watermark.py
 
 clean:
 	rm -rf $(VENV) voxclone-demo .pytest_cache .mypy_cache .ruff_cache

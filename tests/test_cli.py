@@ -290,6 +290,7 @@ def test_demo_stock(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         assert (out / name).is_file(), name
     assert "clone (stock):" in stdout and "nearest stock voice:" in stdout
     assert "consent (verified):" in stdout
+    assert "watermark: found in" in stdout
     record = voxclone.consent_record("demo-joe", voices_dir=out / "voices")
     assert record.decision == "verified" and record.phrase_heard
     assert sf.info(str(out / "clone.wav")).samplerate == 24000

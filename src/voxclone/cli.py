@@ -318,6 +318,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         *([f"  (little gain at effort {result.effort} on this machine; try --effort "
            f"{_NEXT_EFFORT[result.effort]})"]
           if gain < SMALL_GAIN and result.effort in _NEXT_EFFORT else []),
+        _watermark_line(result.clone_path),
         f"voice stored in {result.voice_path}",
         f"try: voxclone say {result.voice_name} \"Hello there.\" -o hello.wav "
         f"--voices-dir {result.voice_path.parent}",
@@ -327,6 +328,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------- entry point
+
+
+def _watermark_line(path: os.PathLike[str] | str) -> str:
+    found = voxclone.detect(str(path))
+    if not found.found or found.payload is None:
+        return f"watermark: NOT found in {path}"
+    return (f"watermark: found in {path} (synthesis {found.payload:08x}; "
+            f"check any file with `voxclone detect FILE`)")
 
 
 def _setup_logging(quiet: bool, verbose: int) -> None:
