@@ -39,6 +39,9 @@ NOISE_WEIGHT = 10.0
 #: standard normal at any one offset); a mark is reported when the decoded codeword
 #: then passes its CRC-16.
 MIN_SYNC = 3.5
+#: A run is decoded at up to this many of its best-synchronised offsets (a short or
+#: quiet run can rank a near miss first).
+DECODE_OFFSETS = 3
 
 
 @dataclass(frozen=True)
@@ -168,15 +171,24 @@ def _search(grid: _Grid, layout: Layout) -> tuple[_Candidate | None, int]:
     spans = _spans(grid.sync.shape[1], layout)
     best: _Candidate | None = None
     for first, last in spans:
-        offset, sync = _sync_z(grid, first, last)
-        if sync < MIN_SYNC:
-            continue  # not on the lattice: no need to decode
-        found = _decode(grid.soft[offset, first:last], layout)
-        if found is None:
-            continue
-        if best is None or sync > best.sync:
-            best = _Candidate(found[0], found[1], sync, first, last, offset)
+        for offset, sync in _top_offsets(grid, first, last):
+            if sync < MIN_SYNC:
+                break  # not on the lattice: no need to decode
+            found = _decode(grid.soft[offset, first:last], layout)
+            if found is None:
+                continue
+            if best is None or sync > best.sync:
+                best = _Candidate(found[0], found[1], sync, first, last, offset)
+            break
     return best, len(spans) * grid.sync.shape[0]
+
+
+def _top_offsets(grid: _Grid, first: int, last: int) -> list[tuple[int, float]]:
+    """The ``DECODE_OFFSETS`` offsets with the highest lattice z-scores, best first."""
+    spread = np.sqrt(grid.power[:, first:last].sum(axis=1) / 2.0) + 1e-12
+    z = grid.sync[:, first:last].sum(axis=1) / spread
+    order = np.argsort(-z)[:DECODE_OFFSETS]
+    return [(int(o), float(z[o])) for o in order]
 
 
 def false_positive_probability(sync: float, trials: int, rotations: int) -> float:
@@ -215,7 +227,7 @@ def detect_samples(samples: np.ndarray, sample_rate: int, layout: Layout, *,
             found=True,
             payload=candidate.payload,
             false_positive_probability=false_positive_probability(
-                candidate.sync, trials, cfg.symbols),
+                candidate.sync, trials, cfg.symbols * DECODE_OFFSETS),
             start_s=round((offset + candidate.first * cfg.symbol_samples) * scale, 3),
             end_s=round((offset + candidate.last * cfg.symbol_samples) * scale, 3),
             speed=speed,
