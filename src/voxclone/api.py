@@ -55,7 +55,6 @@ from voxclone.synthesis import is_voxclone_output
 logger = logging.getLogger(__name__)
 
 ClipSource = Union[str, "os.PathLike[str]", bytes, Audio]
-VoiceRef = str | VoiceProfile
 
 #: Enrollment needs at least this much speech over all clips, in seconds.
 MIN_SPEECH_SECONDS = 3.0
@@ -326,10 +325,6 @@ def list_voices(*, voices_dir: str | os.PathLike[str] | None = None) -> list[Voi
         except VoxcloneError as exc:
             logger.warning("skipping voice %s: %s", name, exc)
     return voices
-
-
-def _voice(voice: VoiceRef, voices_dir: str | os.PathLike[str] | None) -> VoiceProfile:
-    return voice if isinstance(voice, VoiceProfile) else load_voice(voice, voices_dir=voices_dir)
 
 
 def similarity(

@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -21,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from voxclone.atomic_file import write_text_atomic
 from voxclone.audio.prosody import ProsodyStats
 from voxclone.clone.conditioning import StyleConditioning
 from voxclone.errors import ProfileError, VoiceExistsError, VoiceNotFoundError
@@ -211,18 +211,7 @@ class VoiceStore:
         path = self.path(profile.name)
         if not overwrite:
             self.check_free(profile.name)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(profile.to_json(), indent=1)
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=SUFFIX)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        write_text_atomic(path, json.dumps(profile.to_json(), indent=1))
         return path
 
     def delete(self, name: str) -> None:

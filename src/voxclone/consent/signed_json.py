@@ -11,11 +11,11 @@ import hashlib
 import hmac
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from voxclone.atomic_file import write_text_atomic
 from voxclone.errors import ConsentRecordError
 
 SIGNATURE_FIELD = "hmac"
@@ -69,17 +69,7 @@ def write_atomic(path: Path, data: Mapping[str, Any]) -> None:
     Raises:
         OSError: the folder cannot be created or written.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=1)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_text_atomic(path, json.dumps(data, indent=1))
 
 
 def read_json(path: Path, *, what: str) -> Any:
