@@ -166,6 +166,10 @@ def test_detect_cli(_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert "no voxclone watermark" in out[1]
     assert main(["detect", "--json", str(path)]) == 0
     assert '"found": true' in capsys.readouterr().out
+    # a bad file among good ones is reported, the rest still checked, exit status 2
+    assert main(["detect", str(tmp_path / "missing.wav"), str(path)]) == 2
+    captured = capsys.readouterr()
+    assert "does not exist" in captured.err and "watermarked - synthesis" in captured.out
 
 
 def test_detect_refuses_bad_input(tmp_path: Path) -> None:

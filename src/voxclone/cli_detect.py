@@ -26,12 +26,22 @@ def add_parser(sub: Any, flags: argparse.ArgumentParser) -> None:
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
-    """Print, for each file, whether it carries the watermark and what it points to."""
+    """Print, for each file, whether it carries the watermark and what it points to.
+
+    An unreadable file is reported on stderr and the others are still checked; the
+    exit status is then 2.
+    """
     if args.files.count(_STDIO) > 1:
         raise VoxcloneError("standard input ('-') can be given only once")
+    status = 0
     for name in args.files:
         source: str | bytes = sys.stdin.buffer.read() if name == _STDIO else name
-        result = voxclone.detect(source)
+        try:
+            result = voxclone.detect(source)
+        except VoxcloneError as exc:
+            print(f"voxclone: error: {exc}", file=sys.stderr)
+            status = 2
+            continue
         record = (voxclone.find_synthesis(result.payload)
                   if result.found and result.payload is not None else None)
         if args.json:
@@ -55,4 +65,4 @@ def cmd_detect(args: argparse.Namespace) -> int:
         print(f"{name}: watermarked - synthesis {result.payload:08x} ({origin}); "
               f"found at {where}{speed}; false-positive probability "
               f"{result.false_positive_probability:.1e}")
-    return 0
+    return status
