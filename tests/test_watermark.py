@@ -12,8 +12,9 @@ import soundfile as sf
 
 import voxclone
 from voxclone.audio import Audio, load_audio, write_audio
+from voxclone.audit import AuditLog
 from voxclone.cli import main
-from voxclone.provenance import SynthesisLog, text_digest
+from voxclone.provenance import text_digest
 from voxclone.watermark import QimWatermark
 from voxclone.watermark.code import bits_to_int, crc_ok, encode, viterbi
 
@@ -96,9 +97,13 @@ def test_streamed_chunks_form_one_mark(_home: Path,
     _, voice = marked
     chunks = list(voxclone.synthesize_stream(TEXT, voice))
     assert len(chunks) == 3
-    record = SynthesisLog().records()[-1]
-    assert record.streamed and record.text_sha256 == text_digest(TEXT)
+    started, ended = AuditLog().entries()[-2:]
+    assert started.event == "synthesis" and ended.event == "stream-end"
+    record = voxclone.find_synthesis(started.payload)
+    assert record is not None and record.streamed and record.text_sha256 == text_digest(TEXT)
     joined = Audio(np.concatenate([c.samples for c in chunks]), 24_000)
+    assert ended.payload == record.id
+    assert ended.details["seconds"] == pytest.approx(joined.duration, abs=1e-3)
     assert voxclone.detect(joined).payload == record.id
 
 

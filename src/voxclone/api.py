@@ -49,6 +49,7 @@ from voxclone.errors import (
     VoxcloneError,
 )
 from voxclone.progress import ProgressCallback, progress_bar
+from voxclone.provenance import AuditContext
 from voxclone.speaker import combine_embeddings, cosine, default_encoder
 from voxclone.synthesis import is_voxclone_output
 
@@ -131,6 +132,7 @@ def enroll(
     save: bool = True,
     progress: bool | ProgressCallback = False,
     seed: int = 0,
+    audit: AuditContext | None = None,
 ) -> VoiceProfile:
     """Clone a voice from one clip (one-shot) or several (few-shot), with consent.
 
@@ -155,6 +157,7 @@ def enroll(
         progress: True for a progress bar on stderr, or a callback
             ``(fraction_done, best_similarity)``.
         seed: seeds the search, so the same clips give the same voice.
+        audit: who enrolls, for the audit log (default: the local user).
 
     Raises:
         ValueError: bad name or effort, or both consent and ``i_am_the_speaker``.
@@ -164,7 +167,31 @@ def enroll(
         ChallengeError: the challenge is unknown, used, expired or for another name.
         PhraseNotHeardError / SpeakerMismatchError / SyntheticConsentError: the consent
             recording failed that check (the message says what to do).
+        AuditError: the audit log cannot be written (nothing is stored).
     """
+    return enroll_with_record(
+        name, clips, consent=consent, challenge=challenge, i_am_the_speaker=i_am_the_speaker,
+        effort=effort, voices_dir=voices_dir, overwrite=overwrite, save=save,
+        progress=progress, seed=seed, audit=audit)[0]
+
+
+def enroll_with_record(
+    name: str,
+    clips: ClipSource | Sequence[ClipSource],
+    *,
+    consent: ClipSource | None = None,
+    challenge: str | Challenge | None = None,
+    i_am_the_speaker: bool = False,
+    effort: Effort = "balanced",
+    voices_dir: str | os.PathLike[str] | None = None,
+    overwrite: bool = False,
+    save: bool = True,
+    progress: bool | ProgressCallback = False,
+    seed: int = 0,
+    audit: AuditContext | None = None,
+) -> tuple[VoiceProfile, ConsentRecord]:
+    """:func:`enroll`, also returning the consent record (for front ends that store
+    voices elsewhere, like the server's registry). Same arguments and errors."""
     check_name(name)
     check_effort(effort)
     check_consent_args(name, consent, challenge, i_am_the_speaker=i_am_the_speaker)
@@ -210,6 +237,7 @@ def enroll(
         record = ConsentRecord(name=name, decision=WAIVED,
                                reference_sha256=tuple(r.sha256 for r in records),
                                waiver=SPEAKER_WAIVER)
+    context = audit or AuditContext()
     try:
         profile = _fit_and_save(name, target, cleaned, records, effort, store, record,
                                 overwrite=overwrite, save=save, progress=progress, seed=seed)
@@ -217,9 +245,20 @@ def enroll(
         if verification is not None:
             verifier.challenges.release(verification.challenge)
         raise
+    try:
+        context.audit_log().append(
+            "enroll", actor=context.actor, owner_id=context.owner_id, voice=name,
+            details={"effort": effort, "score": round(profile.score, 4),
+                     "consent": record.decision, "challenge": record.challenge_id,
+                     "references_sha256": [r.sha256 for r in records], "saved": save})
+    except BaseException:
+        if save:  # an enrollment the audit log does not know of must not stay
+            erase(store.path(name))
+            erase(ConsentStore(store.directory).path(name))
+        raise
     logger.info("enrolled %s: similarity %.3f in %.1f s", name, profile.score,
                 time.monotonic() - began)
-    return profile
+    return profile, record
 
 
 def _fit_and_save(name: str, target: np.ndarray, cleaned: list[Audio],
@@ -257,7 +296,8 @@ def _fit_and_save(name: str, target: np.ndarray, cleaned: list[Audio],
     return profile
 
 
-def challenge(name: str, *, valid_for: float | timedelta = DEFAULT_VALID_FOR) -> Challenge:
+def challenge(name: str, *, valid_for: float | timedelta = DEFAULT_VALID_FOR,
+              audit: AuditContext | None = None) -> Challenge:
     """Issue a consent challenge for the voice ``name``.
 
     The speaker reads ``challenge.text`` (the consent statement, then a random phrase)
@@ -271,7 +311,11 @@ def challenge(name: str, *, valid_for: float | timedelta = DEFAULT_VALID_FOR) ->
     """
     if not isinstance(valid_for, timedelta):
         valid_for = timedelta(seconds=float(valid_for))
-    return ChallengeStore().issue(name, valid_for=valid_for)
+    issued = ChallengeStore().issue(name, valid_for=valid_for)
+    context = audit or AuditContext()
+    context.audit_log().append("challenge", actor=context.actor, owner_id=context.owner_id,
+                               voice=name, details={"challenge": issued.id})
+    return issued
 
 
 def consent_record(name: str, *,
@@ -285,8 +329,8 @@ def consent_record(name: str, *,
     return ConsentStore(voices_dir).load(check_name(name))
 
 
-def revoke(name: str, *,
-           voices_dir: str | os.PathLike[str] | None = None) -> RevocationRecord:
+def revoke(name: str, *, voices_dir: str | os.PathLike[str] | None = None,
+           audit: AuditContext | None = None) -> RevocationRecord:
     """Revoke the voice ``name``: delete its profile (with the speaker embedding) and its
     consent record, discard its pending challenges, and keep a signed revocation record.
 
@@ -297,6 +341,9 @@ def revoke(name: str, *,
     check_name(name)
     record = ConsentStore(voices_dir).revoke(name)
     ChallengeStore().discard_pending(name)
+    context = audit or AuditContext()
+    context.audit_log().append("revoke", actor=context.actor, owner_id=context.owner_id,
+                               voice=name, details={"profile_sha256": record.profile_sha256})
     return record
 
 

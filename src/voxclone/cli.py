@@ -10,6 +10,9 @@ Subcommands::
     voxclone voices [--json]
     voxclone similarity A B
     voxclone demo [--out DIR] [--effort E]
+    voxclone detect FILE...                        (see voxclone.cli_detect)
+    voxclone audit show|verify / owner add|list / key issue|list|revoke / serve
+                                                   (see voxclone.cli_registry)
 
 User mistakes (a :class:`~voxclone.errors.VoxcloneError` or ``ValueError`` from the
 API) print ``voxclone: error: <message>`` to stderr and exit with status 2; anything
@@ -31,6 +34,7 @@ import voxclone
 from voxclone import cli_detect
 from voxclone.audio import SUPPORTED_OUTPUT, encode_audio, write_audio
 from voxclone.cli_consent import add_consent_commands
+from voxclone.cli_registry import add_registry_commands
 from voxclone.clone.fit import EFFORTS
 from voxclone.clone.profile import VoiceProfile, VoiceStore, default_voices_dir
 from voxclone.errors import VoiceNotFoundError, VoxcloneError
@@ -148,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_similarity)
 
     cli_detect.add_parser(sub, flags)
+    add_registry_commands(sub, flags)
 
     p = sub.add_parser("demo", parents=[flags],
                        help="clone a built-in voice end to end (needs voxclone[demo])",

@@ -76,3 +76,27 @@ class SyntheticConsentError(ConsentError):
 
 class ConsentRecordError(ConsentError):
     """A stored consent or revocation record is missing, unreadable, or fails its signature."""
+
+
+class RegistryError(VoxcloneError):
+    """The registry database (voices, owners, keys, audit log) cannot be used."""
+
+
+class AuditError(RegistryError):
+    """The audit log cannot be written, so the action it would record was not done."""
+
+
+class AccessError(VoxcloneError):
+    """A request is not allowed: missing, unknown or revoked API key, or not the owner."""
+
+
+class UnknownKeyError(AccessError):
+    """No API key, or one that is unknown or revoked."""
+
+
+class RateLimitError(AccessError):
+    """The API key made too many requests this minute, or used up its daily audio quota."""
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -1,28 +1,36 @@
 """Synthesis records: what each watermark payload stands for.
 
 Every synthesis gets a fresh random 32-bit id, which is the payload its watermark
-carries, and a record appended to ``<home>/syntheses.jsonl`` (one JSON object per
-line, appended with a single write and fsync'd). :func:`voxclone.detect` looks the
-payload up here. The record holds a hash of the text, never the text.
+carries, and a ``synthesis`` entry in the audit log (:mod:`voxclone.audit`) holding
+the voice, who asked, a hash of the text (never the text), the engine and the
+duration. :func:`voxclone.find_synthesis` looks a payload up there.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import os
 import secrets
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any
 
-from voxclone.keys import home_dir
+from voxclone.audit import AuditEntry, AuditLog, local_actor
 
 logger = logging.getLogger(__name__)
 
-LOG_FILE = "syntheses.jsonl"
+
+@dataclass(frozen=True)
+class AuditContext:
+    """Who is asking, for the audit log: ``actor`` (``local:USER``, ``key:PREFIX``), the
+    ``owner_id`` concerned (server registry), and the ``log`` to write to (default: the
+    installation's)."""
+
+    actor: str = field(default_factory=local_actor)
+    owner_id: int | None = None
+    log: AuditLog | None = None
+
+    def audit_log(self) -> AuditLog:
+        return self.log if self.log is not None else AuditLog()
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,7 @@ class SynthesisRecord:
         streamed: True when the audio was streamed chunk by chunk.
         seconds: audio length (None for a stream, whose length is known only later).
         created: UTC time, ISO 8601.
+        actor: who asked for it.
     """
 
     id: int
@@ -48,6 +57,7 @@ class SynthesisRecord:
     streamed: bool = False
     seconds: float | None = None
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
+    actor: str = ""
 
     @property
     def hex_id(self) -> str:
@@ -58,49 +68,36 @@ def text_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-class SynthesisLog:
-    """The append-only log of synthesis records of one voxclone home."""
-
-    def __init__(self, home: str | os.PathLike[str] | None = None) -> None:
-        self.path = (Path(home) if home is not None else home_dir()) / LOG_FILE
-
-    def records(self) -> list[SynthesisRecord]:
-        """Every readable record, oldest first (damaged lines are skipped, logged)."""
-        try:
-            lines = self.path.read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            return []
-        out = []
-        for number, line in enumerate(lines, 1):
-            try:
-                out.append(SynthesisRecord(**json.loads(line)))
-            except (ValueError, TypeError) as exc:
-                logger.warning("%s line %d is damaged (%s); skipped", self.path, number, exc)
-        return out
-
-    def find(self, record_id: int) -> SynthesisRecord | None:
-        """The record with this id, or None."""
-        return next((r for r in self.records() if r.id == record_id), None)
-
-    def new_id(self) -> int:
-        """A random 32-bit id not used in this log yet."""
-        used = {r.id for r in self.records()}
-        while True:
-            candidate = secrets.randbits(32)
-            if candidate not in used:
-                return candidate
-
-    def append(self, record: SynthesisRecord) -> None:
-        """Add ``record`` (one write of one line, then fsync)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps(_plain(asdict(record)), sort_keys=True) + "\n"
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            os.write(fd, line.encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+def new_payload(log: AuditLog) -> int:
+    """A random 32-bit synthesis id that no synthesis in ``log`` carries yet."""
+    while True:
+        candidate = secrets.randbits(32)
+        if log.find_payload(candidate) is None:
+            return candidate
 
 
-def _plain(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: (float(v) if isinstance(v, float) else v) for k, v in data.items()}
+def log_synthesis(record: SynthesisRecord, context: AuditContext) -> AuditEntry:
+    """Append ``record`` to the audit log as a ``synthesis`` entry.
+
+    Raises:
+        AuditError: it could not be written (the audio must then not be released).
+    """
+    return context.audit_log().append(
+        "synthesis", actor=context.actor, owner_id=context.owner_id, voice=record.voice,
+        payload=record.id,
+        details={"text_sha256": record.text_sha256, "engine": record.engine,
+                 "watermark": record.watermark, "streamed": record.streamed,
+                 "seconds": record.seconds})
+
+
+def find_record(payload: int, log: AuditLog | None = None) -> SynthesisRecord | None:
+    """The synthesis record whose watermark carries ``payload``, or None."""
+    entry = (log if log is not None else AuditLog()).find_payload(payload)
+    if entry is None:
+        return None
+    details = entry.details
+    return SynthesisRecord(
+        id=payload, voice=entry.voice or "", text_sha256=str(details.get("text_sha256", "")),
+        engine=str(details.get("engine", "")), watermark=str(details.get("watermark", "")),
+        streamed=bool(details.get("streamed", False)), seconds=details.get("seconds"),
+        created=entry.at, actor=entry.actor)

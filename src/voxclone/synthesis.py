@@ -7,6 +7,7 @@ audio voxclone produces carries the installation's watermark.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from collections.abc import Iterator
@@ -16,7 +17,14 @@ from voxclone.audio import Audio, load_audio
 from voxclone.clone.profile import VoiceProfile, VoiceStore
 from voxclone.engines.kokoro import default_engine, stock_packs
 from voxclone.pipeline import SynthesisOptions, Synthesizer
-from voxclone.provenance import SynthesisLog, SynthesisRecord, text_digest
+from voxclone.provenance import (
+    AuditContext,
+    SynthesisRecord,
+    find_record,
+    log_synthesis,
+    new_payload,
+    text_digest,
+)
 from voxclone.watermark import Detection, Watermark, default_watermark
 
 logger = logging.getLogger(__name__)
@@ -43,39 +51,62 @@ def synthesize_stream(
     *,
     speed: float = 1.0,
     voices_dir: str | os.PathLike[str] | None = None,
+    audit: AuditContext | None = None,
 ) -> Iterator[Audio]:
     """Speak ``text`` in ``voice``, yielding one ``Audio`` chunk (24 kHz) per sentence.
 
     The chunks carry one continuous watermark whose payload is the id of the
-    synthesis record, which is logged before the first chunk is yielded. The text
-    and voice are validated before the first chunk is rendered.
+    synthesis record, which is written to the audit log (as ``audit.actor``, default
+    the local user) before the first chunk is rendered; a ``stream-end`` entry with the
+    length follows when the stream is used up. The text and voice are validated first.
 
     Raises:
+        AuditError: the audit log cannot be written (nothing is rendered).
         TextError: empty or unpronounceable text.
         VoiceNotFoundError / ProfileError: unknown or damaged voice.
         ValueError: speed outside 0.5-2.0.
+    """
+    return render_stream(text, voice, speed=speed, voices_dir=voices_dir, audit=audit)[1]
+
+
+def render_stream(
+    text: str,
+    voice: VoiceRef,
+    *,
+    speed: float = 1.0,
+    voices_dir: str | os.PathLike[str] | None = None,
+    audit: AuditContext | None = None,
+) -> tuple[SynthesisRecord, Iterator[Audio]]:
+    """Like :func:`synthesize_stream`, also returning the synthesis record (for front ends
+    that name the watermark payload before the audio, like the server). Same errors.
     """
     profile = _voice(voice, voices_dir)
     options = SynthesisOptions(speed=speed)
     synthesizer = _synthesizer()
     synthesizer.plan(text)  # validate eagerly, not at the first next()
     watermark = default_watermark()
-    log = SynthesisLog()
-    record = SynthesisRecord(id=log.new_id(), voice=profile.name, text_sha256=text_digest(text),
-                             engine=synthesizer.engine.name, watermark=watermark.name,
-                             streamed=True)
-    return _marked_chunks(synthesizer.stream(text, profile, options), watermark, record, log)
+    context = audit or AuditContext()
+    record = SynthesisRecord(id=new_payload(context.audit_log()), voice=profile.name,
+                             text_sha256=text_digest(text), engine=synthesizer.engine.name,
+                             watermark=watermark.name, streamed=True, actor=context.actor)
+    log_synthesis(record, context)  # before any audio exists
+    return record, _marked_chunks(synthesizer.stream(text, profile, options), watermark,
+                                  record, context)
 
 
 def _marked_chunks(chunks: Iterator[Audio], watermark: Watermark, record: SynthesisRecord,
-                   log: SynthesisLog) -> Iterator[Audio]:
-    log.append(record)
+                   context: AuditContext) -> Iterator[Audio]:
     position = 0  # chunks are marked on one grid, so the joined stream reads as one mark
+    rate = 0
     for chunk in chunks:
         marked = watermark.embed(chunk.samples, chunk.sample_rate, record.id,
                                  start_sample=position)
         position += len(chunk.samples)
+        rate = chunk.sample_rate
         yield Audio(marked, chunk.sample_rate)
+    context.audit_log().append(
+        "stream-end", actor=context.actor, owner_id=context.owner_id, voice=record.voice,
+        payload=record.id, details={"seconds": round(position / rate, 3) if rate else 0.0})
 
 
 def synthesize(
@@ -84,13 +115,16 @@ def synthesize(
     *,
     speed: float = 1.0,
     voices_dir: str | os.PathLike[str] | None = None,
+    audit: AuditContext | None = None,
 ) -> Audio:
     """Speak ``text`` in ``voice`` (a name or a profile); float32 mono 24 kHz ``Audio``,
     watermarked with the id of its synthesis record (read it back with :func:`detect`).
 
-    Raises the same errors as :func:`synthesize_stream`.
+    The synthesis is written to the audit log (as ``audit.actor``, default the local
+    user) before the audio is returned. Raises the same errors as
+    :func:`synthesize_stream`.
     """
-    return render(text, voice, speed=speed, voices_dir=voices_dir)[0]
+    return render(text, voice, speed=speed, voices_dir=voices_dir, audit=audit)[0]
 
 
 def render(
@@ -99,6 +133,7 @@ def render(
     *,
     speed: float = 1.0,
     voices_dir: str | os.PathLike[str] | None = None,
+    audit: AuditContext | None = None,
 ) -> tuple[Audio, SynthesisRecord]:
     """Like :func:`synthesize`, also returning the synthesis record (for front ends)."""
     profile = _voice(voice, voices_dir)
@@ -106,23 +141,27 @@ def render(
     synthesizer = _synthesizer()
     raw = synthesizer.synthesize(text, profile, options)
     watermark = default_watermark()
-    log = SynthesisLog()
-    record = SynthesisRecord(id=log.new_id(), voice=profile.name, text_sha256=text_digest(text),
-                             engine=synthesizer.engine.name, watermark=watermark.name,
-                             seconds=round(raw.duration, 3))
+    context = audit or AuditContext()
+    record = SynthesisRecord(id=new_payload(context.audit_log()), voice=profile.name,
+                             text_sha256=text_digest(text), engine=synthesizer.engine.name,
+                             watermark=watermark.name, seconds=round(raw.duration, 3),
+                             actor=context.actor)
     marked = watermark.embed(raw.samples, raw.sample_rate, record.id)
-    log.append(record)
+    log_synthesis(record, context)
     return Audio(marked, raw.sample_rate), record
 
 
-def detect(source: AudioSource) -> Detection:
+def detect(source: AudioSource, *, audit: AuditContext | None = None) -> Detection:
     """Look for this installation's watermark in a clip (path, encoded bytes, ``Audio``,
     or ``-`` for stdin), any format and rate >= 8 kHz.
 
     The payload, when found, is a synthesis id: :func:`find_synthesis` gives its record.
+    Each detection is written to the audit log (as ``audit.actor``, default the local
+    user), with the SHA-256 of the audio checked.
 
     Raises:
         AudioError: unreadable, empty or longer than an hour.
+        AuditError: the audit log cannot be written.
     """
     if isinstance(source, Audio):
         audio = source
@@ -131,6 +170,14 @@ def detect(source: AudioSource) -> Detection:
     if audio.sample_rate < 8000:
         audio = audio.resample(8000)
     result = default_watermark().detect(audio.samples, audio.sample_rate)
+    context = audit or AuditContext()
+    context.audit_log().append(
+        "detect", actor=context.actor, owner_id=context.owner_id,
+        payload=result.payload if result.found else None,
+        details={"found": result.found, "audio_sha256": hashlib.sha256(
+                     audio.samples.tobytes()).hexdigest(),
+                 "seconds": round(audio.duration, 3),
+                 "false_positive_probability": result.false_positive_probability})
     logger.info("detect: %s",
                 f"synthesis {result.payload:08x}" if result.found and result.payload is not None
                 else "no watermark")
@@ -138,8 +185,9 @@ def detect(source: AudioSource) -> Detection:
 
 
 def find_synthesis(payload: int) -> SynthesisRecord | None:
-    """The record of the synthesis whose watermark carries ``payload``, if it was made here."""
-    return SynthesisLog().find(payload)
+    """The record of the synthesis whose watermark carries ``payload``, if it was made here
+    (looked up in the audit log)."""
+    return find_record(payload)
 
 
 def is_voxclone_output(audio: Audio) -> bool:

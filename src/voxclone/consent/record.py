@@ -174,10 +174,23 @@ class ConsentStore:
         """The consent record file of ``name`` (which need not exist)."""
         return self.directory / f"{check_name(name)}{CONSENT_SUFFIX}"
 
+    def sealed(self, record: ConsentRecord) -> dict[str, Any]:
+        """``record`` as signed JSON (what :meth:`save` writes; the server stores it too)."""
+        return seal(CONSENT_FORMAT, FORMAT_VERSION, record.to_json(), self.key)
+
+    def unsealed(self, data: Any, *, origin: str) -> ConsentRecord:
+        """The record in signed JSON ``data``.
+
+        Raises:
+            ConsentRecordError: unreadable, or fails its signature.
+        """
+        body = unseal(data, CONSENT_FORMAT, FORMAT_VERSION, self.key, origin=origin)
+        return ConsentRecord.from_json(body, origin=origin)
+
     def save(self, record: ConsentRecord) -> Path:
         """Sign and write ``record`` atomically (replacing an older one)."""
         path = self.path(record.name)
-        write_atomic(path, seal(CONSENT_FORMAT, FORMAT_VERSION, record.to_json(), self.key))
+        write_atomic(path, self.sealed(record))
         return path
 
     def load(self, name: str) -> ConsentRecord:
@@ -196,8 +209,7 @@ class ConsentStore:
                 "consent: `voxclone challenge NAME`, then `voxclone enroll NAME CLIPS "
                 "--consent FILE --challenge ID`"
             ) from None
-        body = unseal(data, CONSENT_FORMAT, FORMAT_VERSION, self.key, origin=str(path))
-        record = ConsentRecord.from_json(body, origin=str(path))
+        record = self.unsealed(data, origin=str(path))
         if record.name != name:
             raise ConsentRecordError(f"{path} is the consent record of {record.name!r}, "
                                      f"not {name!r}; it was tampered with")

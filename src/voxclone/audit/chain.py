@@ -1,0 +1,132 @@
+"""The hash chain of the audit log: how an entry is sealed, and how a chain is checked.
+
+Each entry's ``hash`` is HMAC-SHA256, under a key derived from the installation
+secret, of the previous entry's hash and the entry's own fields (its number
+included). Editing an entry breaks its hash; deleting or moving one breaks the
+numbering or the link to its predecessor; and without the key nobody can re-seal
+the chain after tampering with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+#: The ``prev_hash`` of the first entry.
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One audit log entry.
+
+    Attributes:
+        seq: its number, from 1, without gaps.
+        at: UTC time, ISO 8601.
+        event: what happened (``enroll``, ``synthesis``, ``detect``, ``grant``, ...).
+        actor: who did it (``local:USER`` or ``key:PREFIX``).
+        owner_id: the owner concerned (server registry), if any.
+        voice: the voice concerned, if any.
+        payload: the watermark payload (synthesis and detection), if any.
+        details: event-specific fields (JSON-compatible).
+        prev_hash: the previous entry's hash (64 hex digits).
+        hash: this entry's hash.
+    """
+
+    seq: int
+    at: str
+    event: str
+    actor: str
+    owner_id: int | None = None
+    voice: str | None = None
+    payload: int | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+    prev_hash: str = GENESIS
+    hash: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"seq": self.seq, "at": self.at, "event": self.event, "actor": self.actor,
+                "owner_id": self.owner_id, "voice": self.voice, "payload": self.payload,
+                "details": dict(self.details), "prev_hash": self.prev_hash, "hash": self.hash}
+
+
+def seal(entry: AuditEntry, key: bytes) -> str:
+    """The hash ``entry`` must carry, given its fields and ``prev_hash``."""
+    body = {"seq": entry.seq, "at": entry.at, "event": entry.event, "actor": entry.actor,
+            "owner_id": entry.owner_id, "voice": entry.voice, "payload": entry.payload,
+            "details": entry.details}
+    message = entry.prev_hash.encode() + b"\n" + canonical(body)
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def canonical(body: Mapping[str, Any]) -> bytes:
+    """Stable JSON bytes (sorted keys, no spaces) for hashing."""
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class AuditProblem:
+    """Something wrong in the chain: at entry ``seq``, of ``kind``
+    (``edited``, ``deleted``, ``reordered``, ``truncated``), explained in ``message``."""
+
+    seq: int
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    """The result of checking a whole chain: ``entries`` read, ``problems`` found."""
+
+    entries: int
+    problems: tuple[AuditProblem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_chain(entries: Iterable[AuditEntry], key: bytes,
+                head: tuple[int, str] | None) -> AuditReport:
+    """Check ``entries`` (in stored order, by ``seq``) against ``key`` and the recorded
+    ``head`` (last seq and hash; None when nothing was ever logged)."""
+    problems: list[AuditProblem] = []
+    expected_seq, previous = 1, GENESIS
+    count = 0
+    for entry in entries:
+        count += 1
+        if entry.seq > expected_seq:
+            missing = (f"entry {expected_seq} is" if entry.seq == expected_seq + 1
+                       else f"entries {expected_seq}-{entry.seq - 1} are")
+            problems.append(AuditProblem(expected_seq, "deleted",
+                                         f"{missing} missing (deleted)"))
+        if entry.prev_hash != previous:
+            problems.append(AuditProblem(
+                entry.seq, "reordered",
+                f"entry {entry.seq} does not follow the entry before it (entries were "
+                "reordered, or one was deleted or inserted)"))
+        if not hmac.compare_digest(seal(entry, key), entry.hash):
+            problems.append(AuditProblem(
+                entry.seq, "edited",
+                f"entry {entry.seq} was edited or moved: its content no longer matches its "
+                "hash"))
+        expected_seq, previous = entry.seq + 1, entry.hash
+    last = (expected_seq - 1, previous) if count else None
+    if head is not None and last != head:
+        if last is None or head[0] > last[0]:
+            problems.append(AuditProblem(
+                last[0] + 1 if last else 1, "truncated",
+                f"the log ends early: it should end with entry {head[0]} (entries at its end "
+                "were deleted)"))
+        else:
+            problems.append(AuditProblem(
+                head[0], "edited",
+                f"the log's head record (entry {head[0]}) does not match its last entry"))
+    elif head is None and count:
+        problems.append(AuditProblem(1, "edited", "the log's head record is missing"))
+    return AuditReport(count, tuple(problems))

@@ -1,0 +1,128 @@
+"""The audit log: every enrollment, synthesis, detection, grant and revocation,
+appended to a keyed hash chain in the registry database.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Engine, RowMapping, insert, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from voxclone.audit.chain import GENESIS, AuditEntry, AuditReport, check_chain, seal
+from voxclone.errors import AuditError
+from voxclone.keys import derive_key
+from voxclone.registry.database import open_database
+from voxclone.registry.schema import audit, audit_head
+
+logger = logging.getLogger(__name__)
+
+
+def local_actor() -> str:
+    """The actor recorded for the Python API and CLI: ``local:`` and the OS user."""
+    try:
+        return f"local:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "local:unknown"
+
+
+class AuditLog:
+    """The audit log in one registry database (default: see
+    :func:`voxclone.registry.open_database`), keyed by the installation secret."""
+
+    def __init__(self, engine: Engine | None = None, *, key: bytes | None = None) -> None:
+        self.engine = engine if engine is not None else open_database()
+        self._key = key
+
+    @property
+    def key(self) -> bytes:
+        if self._key is None:
+            self._key = derive_key("audit")
+        return self._key
+
+    def append(self, event: str, *, actor: str | None = None, owner_id: int | None = None,
+               voice: str | None = None, payload: int | None = None,
+               details: Mapping[str, Any] | None = None) -> AuditEntry:
+        """Append one entry and return it (sealed, numbered).
+
+        Appends are serialised by a lock on the chain's head row, so concurrent writers
+        (threads, processes, servers sharing PostgreSQL) never fork the chain.
+
+        Raises:
+            AuditError: the entry could not be written (the caller must not go on).
+        """
+        body = json.loads(json.dumps(dict(details or {}), allow_nan=False))
+        key = self.key
+        try:
+            with self.engine.begin() as conn:
+                head = conn.execute(select(audit_head.c.seq, audit_head.c.hash)
+                                    .where(audit_head.c.id == 1).with_for_update()).first()
+                seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
+                entry = AuditEntry(seq=seq, at=datetime.now(timezone.utc).isoformat(),
+                                   event=event, actor=actor or local_actor(),
+                                   owner_id=owner_id, voice=voice, payload=payload,
+                                   details=body, prev_hash=prev)
+                entry = replace(entry, hash=seal(entry, key))
+                row = entry.to_json()
+                row["details"] = json.dumps(body, sort_keys=True)
+                conn.execute(insert(audit).values(**row))
+                if head:
+                    conn.execute(update(audit_head).where(audit_head.c.id == 1)
+                                 .values(seq=seq, hash=entry.hash))
+                else:
+                    conn.execute(insert(audit_head).values(id=1, seq=seq, hash=entry.hash))
+        except SQLAlchemyError as exc:
+            raise AuditError(f"cannot write to the audit log ({exc.__class__.__name__}: "
+                             f"{exc}); the {event} was not done") from exc
+        logger.debug("audit %d: %s by %s", entry.seq, event, entry.actor)
+        return entry
+
+    def entries(self, *, owner_id: int | None = None, event: str | None = None,
+                voice: str | None = None, actors: Sequence[str] = (), after: int = 0,
+                limit: int | None = None) -> list[AuditEntry]:
+        """Entries, oldest first, after entry number ``after``; filtered by event or
+        voice, and to those concerning ``owner_id`` or done by one of ``actors``."""
+        query = select(audit).where(audit.c.seq > after).order_by(audit.c.seq)
+        if owner_id is not None or actors:
+            query = query.where(or_(audit.c.owner_id == owner_id, audit.c.actor.in_(actors)))
+        if event is not None:
+            query = query.where(audit.c.event == event)
+        if voice is not None:
+            query = query.where(audit.c.voice == voice)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            return [_entry(row) for row in conn.execute(query).mappings()]
+
+    def find_payload(self, payload: int, event: str = "synthesis") -> AuditEntry | None:
+        """The first ``event`` entry with this watermark payload, or None."""
+        query = (select(audit).where(audit.c.payload == payload, audit.c.event == event)
+                 .order_by(audit.c.seq).limit(1))
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return _entry(row) if row else None
+
+    def verify(self) -> AuditReport:
+        """Check the whole chain: edited, deleted, reordered or cut-off entries."""
+        with self.engine.connect() as conn:
+            head_row = conn.execute(select(audit_head.c.seq, audit_head.c.hash)
+                                    .where(audit_head.c.id == 1)).first()
+            rows = conn.execute(select(audit).order_by(audit.c.seq)).mappings()
+            head = (head_row.seq, head_row.hash) if head_row else None
+            return check_chain((_entry(row) for row in rows), self.key, head)
+
+
+def _entry(row: RowMapping) -> AuditEntry:
+    try:
+        details = json.loads(row["details"])
+    except ValueError:
+        details = {"unreadable": row["details"]}
+    return AuditEntry(seq=row["seq"], at=row["at"], event=row["event"], actor=row["actor"],
+                      owner_id=row["owner_id"], voice=row["voice"], payload=row["payload"],
+                      details=details, prev_hash=row["prev_hash"], hash=row["hash"])

@@ -1,0 +1,191 @@
+"""Registry subcommands of the ``voxclone`` command line: the audit log, owners and API
+keys, and the HTTP server.
+
+::
+
+    voxclone audit show [--event E] [--voice V] [--after N] [--limit N] [--json]
+    voxclone audit verify
+    voxclone owner add NAME [--admin]      (prints the owner's first API key)
+    voxclone owner list
+    voxclone key issue OWNER [--label L] [--rate-per-minute N] [--quota-seconds S]
+    voxclone key list OWNER / voxclone key revoke OWNER PREFIX
+    voxclone serve [--host H] [--port P]
+
+Each takes ``--database-url URL`` (default ``$VOXCLONE_DATABASE_URL``, else SQLite in
+the voxclone home).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from voxclone.audit import AuditLog
+from voxclone.registry import open_database
+from voxclone.registry.access import (
+    DEFAULT_QUOTA_SECONDS_PER_DAY,
+    DEFAULT_RATE_PER_MINUTE,
+    Access,
+)
+
+EXIT_OK, EXIT_TAMPERED = 0, 3
+
+
+def add_registry_commands(sub: Any, flags: argparse.ArgumentParser) -> None:
+    """Add ``audit``, ``owner``, ``key`` and ``serve`` to the subcommand parser ``sub``."""
+    db = argparse.ArgumentParser(add_help=False)
+    db.add_argument("--database-url", metavar="URL",
+                    help="registry database (default: $VOXCLONE_DATABASE_URL, else SQLite "
+                         "in the voxclone home)")
+
+    audit = sub.add_parser("audit", help="show or verify the tamper-evident audit log")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    p = audit_sub.add_parser("show", parents=[flags, db], help="print audit entries")
+    p.add_argument("--event", help="only this event (enroll, synthesis, detect, ...)")
+    p.add_argument("--voice", help="only this voice")
+    p.add_argument("--after", type=int, default=0, metavar="N", help="entries after number N")
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="at most N entries")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(handler=cmd_audit_show)
+    p = audit_sub.add_parser("verify", parents=[flags, db],
+                             help="check that no entry was edited, deleted or reordered")
+    p.set_defaults(handler=cmd_audit_verify)
+
+    owner = sub.add_parser("owner", help="manage the server's owners")
+    owner_sub = owner.add_subparsers(dest="owner_command", required=True, metavar="ACTION")
+    p = owner_sub.add_parser("add", parents=[flags, db],
+                             help="create an owner and print its first API key")
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--admin", action="store_true", help="may create owners, see all audit")
+    p.set_defaults(handler=cmd_owner_add)
+    p = owner_sub.add_parser("list", parents=[flags, db], help="list owners")
+    p.set_defaults(handler=cmd_owner_list)
+
+    key = sub.add_parser("key", help="manage API keys")
+    key_sub = key.add_subparsers(dest="key_command", required=True, metavar="ACTION")
+    p = key_sub.add_parser("issue", parents=[flags, db], help="issue a key and print it")
+    p.add_argument("owner", metavar="OWNER")
+    p.add_argument("--label", default="")
+    p.add_argument("--rate-per-minute", type=int, default=DEFAULT_RATE_PER_MINUTE)
+    p.add_argument("--quota-seconds", type=float, default=DEFAULT_QUOTA_SECONDS_PER_DAY,
+                   help="seconds of audio a day (UTC)")
+    p.set_defaults(handler=cmd_key_issue)
+    p = key_sub.add_parser("list", parents=[flags, db], help="list an owner's keys")
+    p.add_argument("owner", metavar="OWNER")
+    p.set_defaults(handler=cmd_key_list)
+    p = key_sub.add_parser("revoke", parents=[flags, db], help="revoke a key")
+    p.add_argument("owner", metavar="OWNER")
+    p.add_argument("prefix", metavar="PREFIX")
+    p.set_defaults(handler=cmd_key_revoke)
+
+    p = sub.add_parser("serve", parents=[flags, db],
+                       help="run the HTTP API and web page (needs voxclone[server])")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(handler=cmd_serve)
+
+
+def _access(args: argparse.Namespace) -> Access:
+    return Access(open_database(args.database_url))
+
+
+def cmd_audit_show(args: argparse.Namespace) -> int:
+    log = AuditLog(open_database(args.database_url))
+    for entry in log.entries(event=args.event, voice=args.voice, after=args.after,
+                             limit=args.limit):
+        if args.json:
+            print(json.dumps(entry.to_json(), sort_keys=True))
+        else:
+            what = f" voice={entry.voice}" if entry.voice else ""
+            payload = f" payload={entry.payload:08x}" if entry.payload is not None else ""
+            details = json.dumps(dict(entry.details), sort_keys=True)
+            print(f"{entry.seq:6d} {entry.at} {entry.event:<11} {entry.actor}{what}{payload} "
+                  f"{details}")
+    return EXIT_OK
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    report = AuditLog(open_database(args.database_url)).verify()
+    if report.ok:
+        print(f"audit log intact: {report.entries} entries, chain and head check out")
+        return EXIT_OK
+    print(f"audit log TAMPERED: {len(report.problems)} problem(s) in {report.entries} entries",
+          file=sys.stderr)
+    for problem in report.problems:
+        print(f"  entry {problem.seq}: {problem.kind}: {problem.message}", file=sys.stderr)
+    return EXIT_TAMPERED
+
+
+def cmd_owner_add(args: argparse.Namespace) -> int:
+    access = _access(args)
+    owner = access.add_owner(args.name, is_admin=args.admin)
+    secret, key = access.issue_key(owner.id, label="first key")
+    AuditLog(access.engine).append("owner-add", owner_id=owner.id,
+                                   details={"name": owner.name, "is_admin": owner.is_admin,
+                                            "prefix": key.prefix})
+    print(secret)
+    print(f"owner {owner.name} created; the line above is its API key, shown only now",
+          file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_owner_list(args: argparse.Namespace) -> int:
+    for owner in _access(args).owners():
+        print(f"{owner.name}{' (admin)' if owner.is_admin else ''}  since {owner.created_at}")
+    return EXIT_OK
+
+
+def _owner_id(access: Access, name: str) -> int:
+    try:
+        return access.owner(name).id
+    except LookupError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def cmd_key_issue(args: argparse.Namespace) -> int:
+    access = _access(args)
+    owner_id = _owner_id(access, args.owner)
+    secret, key = access.issue_key(owner_id, label=args.label,
+                                   rate_per_minute=args.rate_per_minute,
+                                   quota_seconds_per_day=args.quota_seconds)
+    AuditLog(access.engine).append("key-issue", owner_id=owner_id,
+                                   details={"prefix": key.prefix})
+    print(secret)
+    return EXIT_OK
+
+
+def cmd_key_list(args: argparse.Namespace) -> int:
+    access = _access(args)
+    for key in access.keys(_owner_id(access, args.owner)):
+        state = f"revoked {key.revoked_at}" if key.revoked_at else "live"
+        print(f"{key.prefix}  {state}  {key.rate_per_minute}/min  "
+              f"{key.quota_seconds_per_day:.0f} s/day  {key.label}")
+    return EXIT_OK
+
+
+def cmd_key_revoke(args: argparse.Namespace) -> int:
+    access = _access(args)
+    owner_id = _owner_id(access, args.owner)
+    access.revoke_key(owner_id, args.prefix)
+    AuditLog(access.engine).append("key-revoke", owner_id=owner_id,
+                                   details={"prefix": args.prefix})
+    print(f"key {args.prefix} revoked", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+    except ImportError:
+        raise ValueError("`voxclone serve` needs the server extra: "
+                         "pip install 'voxclone[server]'") from None
+    from voxclone.server import create_app
+
+    app = create_app(args.database_url)
+    print(f"voxclone: serving on http://{args.host}:{args.port}/ (API docs at /docs)",
+          file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port,
+                log_level="warning" if not args.verbose else "info")
+    return EXIT_OK

@@ -1,0 +1,72 @@
+"""The FastAPI application: routes, authentication, error mapping and the web page."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.resources import files
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from voxclone import __version__
+from voxclone.errors import RateLimitError, UnknownKeyError, VoxcloneError
+from voxclone.registry import open_database
+from voxclone.server import routes_admin, routes_speech, routes_voices
+from voxclone.server.errors import error_body, status_of
+from voxclone.server.state import ServerConfig, ServerState
+
+logger = logging.getLogger(__name__)
+
+_STATIC = files("voxclone.server") / "static"
+
+
+def create_app(database_url: str | None = None, *,
+               config: ServerConfig | None = None) -> FastAPI:
+    """The voxclone HTTP API and web page over the registry at ``database_url``
+    (default: ``$VOXCLONE_DATABASE_URL``, else SQLite in the voxclone home).
+
+    Raises:
+        RegistryError: the database cannot be opened or migrated.
+    """
+    state = ServerState(open_database(database_url), config or ServerConfig())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        state.jobs.shutdown()
+
+    app = FastAPI(title="voxclone", version=__version__, lifespan=lifespan,
+                  description="Offline voice cloning with consent, watermarking and an "
+                              "audit log. Every route but /health needs an API key "
+                              "(Authorization: Bearer vxk_...).")
+    app.state.voxclone = state
+
+    async def voxclone_error(_request: Request, exc: Exception) -> JSONResponse:
+        headers = ({"Retry-After": str(max(1, round(exc.retry_after)))}
+                   if isinstance(exc, RateLimitError) else None)
+        if isinstance(exc, UnknownKeyError):
+            headers = {"WWW-Authenticate": "Bearer"}
+        return JSONResponse({"error": error_body(exc)}, status_code=status_of(exc),
+                            headers=headers)
+
+    for kind in (VoxcloneError, ValueError, LookupError):
+        app.add_exception_handler(kind, voxclone_error)
+
+    @app.get("/health", tags=["service"])
+    def health() -> dict[str, Any]:
+        """Liveness: no key needed."""
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(str(_STATIC / "index.html"), media_type="text/html")
+
+    app.mount("/static", StaticFiles(directory=str(_STATIC)), name="static")
+    app.include_router(routes_voices.router)
+    app.include_router(routes_speech.router)
+    app.include_router(routes_admin.router)
+    return app

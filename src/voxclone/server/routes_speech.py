@@ -1,0 +1,124 @@
+"""Speech (OpenAI-compatible ``POST /v1/audio/speech``, streamed as sentences are ready
+for ``wav`` and ``pcm``) and watermark detection."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, UploadFile
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from voxclone.audio import Audio, encode_audio
+from voxclone.errors import AudioFormatError
+from voxclone.provenance import find_record
+from voxclone.registry.access import ApiKey
+from voxclone.server.auth import Caller, State
+from voxclone.server.state import ServerState
+from voxclone.server.uploads import read_upload
+from voxclone.synthesis import detect, render, render_stream
+
+router = APIRouter(prefix="/v1", tags=["speech"])
+
+MEDIA_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav", "flac": "audio/flac",
+               "pcm": "audio/pcm", "ogg": "audio/ogg"}
+#: OpenAI formats voxclone has no encoder for.
+UNSUPPORTED = ("opus", "aac")
+STREAMED = ("wav", "pcm")
+SAMPLE_RATE = 24_000
+
+
+class SpeechRequest(BaseModel):
+    """OpenAI's speech request; ``voice`` is one of your voices (``NAME``) or one
+    granted to you (``OWNER/NAME``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    model: str = Field("voxclone", max_length=100,
+                       description="accepted for compatibility (tts-1, ...); voxclone "
+                                   "always uses its cloning engine")
+    input: str = Field(min_length=1, max_length=20_000, description="the text to speak")
+    voice: str = Field(min_length=1, max_length=170)
+    response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm", "ogg"] = "mp3"
+    speed: float = Field(1.0, ge=0.5, le=2.0, description="speaking rate, 0.5-2.0")
+    instructions: str | None = Field(None, max_length=4096,
+                                     description="accepted for compatibility; ignored")
+    stream_format: Literal["audio"] = "audio"
+
+
+def wav_stream_header(rate: int) -> bytes:
+    """A 16-bit mono WAV header whose sizes say "unknown" (streamed audio)."""
+    unknown = 0xFFFFFFFF
+    return (b"RIFF" + struct.pack("<I", unknown) + b"WAVEfmt "
+            + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
+            + b"data" + struct.pack("<I", unknown))
+
+
+@router.post("/audio/speech", response_class=Response,
+             responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()},
+                              "description": "watermarked speech; header "
+                                             "X-Voxclone-Synthesis names its record"}})
+def speech(body: SpeechRequest, who: Caller, state: State) -> Response:
+    """Speak ``input`` in ``voice``. ``wav`` and ``pcm`` (16-bit mono 24 kHz) stream
+    sentence by sentence; other formats come whole."""
+    if body.response_format in UNSUPPORTED:
+        raise AudioFormatError(f"response_format {body.response_format!r} is not supported; "
+                               "use mp3, wav, flac, pcm or ogg")
+    entry = state.voices.usable(who.owner, body.voice)
+    state.access.check_quota(who.key)
+    context = state.context(who, owner_id=entry.owner_id)
+    if body.response_format in STREAMED:
+        record, chunks = render_stream(body.input, entry.profile, speed=body.speed,
+                                       audit=context)
+        stream = _encoded(state.metered(chunks), body.response_format, state, who.key)
+        return StreamingResponse(stream, media_type=MEDIA_TYPES[body.response_format],
+                                 headers={"X-Voxclone-Synthesis": record.hex_id})
+    with state.slots:
+        audio, record = render(body.input, entry.profile, speed=body.speed, audit=context)
+    state.access.add_audio(who.key, audio.duration)
+    return Response(encode_audio(audio, body.response_format),
+                    media_type=MEDIA_TYPES[body.response_format],
+                    headers={"X-Voxclone-Synthesis": record.hex_id,
+                             "X-Voxclone-Seconds": f"{audio.duration:.3f}"})
+
+
+def _encoded(chunks: Iterator[Audio], fmt: str, state: ServerState, key: ApiKey,
+             ) -> Iterator[bytes]:
+    if fmt == "wav":
+        yield wav_stream_header(SAMPLE_RATE)
+    seconds = 0.0
+    try:
+        for chunk in chunks:
+            seconds += chunk.duration
+            yield encode_audio(chunk, "pcm")
+    finally:
+        state.access.add_audio(key, seconds)
+
+
+@router.post("/detect", tags=["watermark"])
+async def detect_watermark(who: Caller, state: State,
+                           file: Annotated[UploadFile, File(description="audio to check")],
+                           ) -> dict[str, Any]:
+    """Look for this installation's watermark in an audio file (WAV, FLAC, OGG, MP3).
+    The synthesis record is shown only to the owner of the voice it was made with."""
+    data = await read_upload(file, state.config.max_upload_bytes, "the file")
+    result = detect(data, audit=state.context(who))
+    body: dict[str, Any] = {
+        "found": result.found,
+        "payload": f"{result.payload:08x}" if result.found and result.payload is not None
+        else None,
+        "false_positive_probability": result.false_positive_probability,
+        "start_s": result.start_s, "end_s": result.end_s, "speed": result.speed,
+        "synthesis": None,
+    }
+    if result.found and result.payload is not None:
+        record_entry = state.audit.find_payload(result.payload)
+        if record_entry is not None and (record_entry.owner_id == who.owner.id
+                                         or who.owner.is_admin):
+            record = find_record(result.payload, state.audit)
+            if record is not None:
+                body["synthesis"] = {"voice": record.voice, "created": record.created,
+                                     "text_sha256": record.text_sha256,
+                                     "seconds": record.seconds, "actor": record.actor}
+    return body

@@ -1,0 +1,61 @@
+"""What the server's routes share: the registry, the audit log, the enrollment jobs, and
+a limit on how many syntheses run at once."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from voxclone.audio import Audio
+from voxclone.audit import AuditLog
+from voxclone.provenance import AuditContext
+from voxclone.registry.access import Access, Principal
+from voxclone.registry.voices import VoiceRegistry
+from voxclone.server.jobs import EnrollmentJobs
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Server settings.
+
+    Attributes:
+        max_text_chars: longest ``input`` accepted for synthesis.
+        max_upload_bytes: largest audio file accepted in an upload.
+        synthesis_slots: syntheses run at once (more queue); default: one per 2 cores.
+    """
+
+    max_text_chars: int = 20_000
+    max_upload_bytes: int = 50 * 1024 * 1024
+    synthesis_slots: int = 1
+
+
+class ServerState:
+    """The server's shared objects (one per app)."""
+
+    def __init__(self, engine: Engine, config: ServerConfig) -> None:
+        self.config = config
+        self.engine = engine
+        self.access = Access(engine)
+        self.voices = VoiceRegistry(engine)
+        self.audit = AuditLog(engine)
+        self.jobs = EnrollmentJobs()
+        self.slots = threading.BoundedSemaphore(config.synthesis_slots)
+
+    def context(self, principal: Principal, owner_id: int | None = None) -> AuditContext:
+        """Audit context of a request by ``principal`` concerning ``owner_id``'s things."""
+        return AuditContext(actor=principal.actor,
+                            owner_id=principal.owner.id if owner_id is None else owner_id,
+                            log=self.audit)
+
+    def metered(self, chunks: Iterator[Audio]) -> Iterator[Audio]:
+        """``chunks``, each rendered while holding a synthesis slot."""
+        iterator = iter(chunks)
+        while True:
+            with self.slots:
+                chunk = next(iterator, None)
+            if chunk is None:
+                return
+            yield chunk

@@ -1,0 +1,123 @@
+"""The audit log: a keyed hash chain that finds edited, deleted, reordered and cut-off
+entries, written by every enrollment, synthesis and detection."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, update
+
+import voxclone
+from voxclone.audit import AuditLog
+from voxclone.cli import main
+from voxclone.provenance import text_digest
+from voxclone.registry import open_database
+from voxclone.registry.schema import audit
+
+
+@pytest.fixture()
+def log() -> AuditLog:
+    log = AuditLog()
+    for number in range(6):
+        log.append("synthesis", voice="ada", payload=number, details={"n": number})
+    return log
+
+
+def test_an_untouched_log_verifies(log: AuditLog) -> None:
+    report = log.verify()
+    assert report.ok and report.entries == 6
+    assert [e.seq for e in log.entries()] == [1, 2, 3, 4, 5, 6]
+
+
+def test_an_edited_entry_is_found(log: AuditLog) -> None:
+    with log.engine.begin() as conn:
+        conn.execute(update(audit).where(audit.c.seq == 3).values(voice="bob"))
+    report = log.verify()
+    assert [(p.seq, p.kind) for p in report.problems] == [(3, "edited")]
+
+
+def test_a_deleted_entry_is_found(log: AuditLog) -> None:
+    with log.engine.begin() as conn:
+        conn.execute(delete(audit).where(audit.c.seq == 4))
+    kinds = {(p.seq, p.kind) for p in log.verify().problems}
+    assert (4, "deleted") in kinds and (5, "reordered") in kinds
+
+
+def test_reordered_entries_are_found(log: AuditLog) -> None:
+    with log.engine.begin() as conn:  # swap entries 2 and 5, numbers and all
+        conn.execute(update(audit).where(audit.c.seq == 2).values(seq=-1))
+        conn.execute(update(audit).where(audit.c.seq == 5).values(seq=2))
+        conn.execute(update(audit).where(audit.c.seq == -1).values(seq=5))
+    problems = log.verify().problems
+    assert {p.seq for p in problems if p.kind == "reordered"} >= {2, 5}
+    assert {p.seq for p in problems if p.kind == "edited"} == {2, 5}
+
+
+def test_a_log_cut_short_is_found(log: AuditLog) -> None:
+    with log.engine.begin() as conn:
+        conn.execute(delete(audit).where(audit.c.seq >= 5))
+    report = log.verify()
+    assert [(p.seq, p.kind) for p in report.problems] == [(5, "truncated")]
+
+
+def test_another_key_cannot_reseal_the_chain(log: AuditLog) -> None:
+    forger = AuditLog(log.engine, key=b"x" * 32)
+    assert not forger.verify().ok
+    forger.append("synthesis", voice="ada", payload=99)
+    assert [p.seq for p in log.verify().problems] == [7]
+
+
+def test_concurrent_appends_keep_one_unbroken_chain() -> None:
+    log = AuditLog()
+
+    def writer(tag: int) -> None:
+        for number in range(20):
+            AuditLog(log.engine).append("detect", details={"writer": tag, "n": number})
+
+    threads = [threading.Thread(target=writer, args=(t,)) for t in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    report = log.verify()
+    assert report.ok and report.entries == 80
+
+
+def test_cli_verify_reports_tampering(log: AuditLog, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", "verify"]) == 0
+    assert "intact: 6 entries" in capsys.readouterr().out
+    with log.engine.begin() as conn:
+        conn.execute(update(audit).where(audit.c.seq == 2).values(details='{"n": 7}'))
+    assert main(["audit", "verify"]) == 3
+    err = capsys.readouterr().err
+    assert "TAMPERED" in err and "entry 2: edited" in err
+    assert main(["audit", "show", "--voice", "ada", "--after", "4"]) == 0
+    shown = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in shown] == ["5", "6"]
+
+
+def test_the_database_url_comes_from_the_environment(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    monkeypatch.setenv("VOXCLONE_DATABASE_URL", url)
+    AuditLog().append("detect")
+    assert (tmp_path / "elsewhere.db").is_file()
+    assert AuditLog(open_database(url)).verify().entries == 1
+
+
+def test_synthesis_and_detection_are_audited(joe_reference: voxclone.Audio) -> None:
+    voice = voxclone.enroll("joe", joe_reference, effort="stock", i_am_the_speaker=True)
+    text = "The audit log remembers this sentence."
+    audio = voxclone.synthesize(text, voice)
+    voxclone.detect(audio)
+    events = AuditLog().entries()
+    assert [e.event for e in events] == ["enroll", "synthesis", "detect"]
+    enrolled, made, checked = events
+    assert enrolled.voice == "joe" and enrolled.details["consent"] == "waived"
+    assert made.details["text_sha256"] == text_digest(text)
+    assert made.details["seconds"] == pytest.approx(audio.duration, abs=1e-3)
+    assert checked.details["found"] and checked.payload == made.payload
+    assert made.actor.startswith("local:")
+    assert AuditLog().verify().ok

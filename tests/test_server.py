@@ -1,0 +1,246 @@
+"""The HTTP API, run for real: consent and enrollment, OpenAI-compatible speech (whole
+and streamed), detection, grants, revocation, keys, quotas and the audit log - and a
+second owner's key refused on every route that touches the first owner's things."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import soundfile as sf
+from fastapi.testclient import TestClient
+
+from voxclone.audio import Audio, load_audio
+from voxclone.audit import AuditLog
+
+from .conftest import joe_consents
+from .server_helpers import Owner, add_owner, http_challenge, wait_for_job, wav_bytes
+
+pytest.importorskip("fastapi", reason="the server extra is not installed")
+
+TEXT = "Good morning. This is a cloned voice, speaking over HTTP."
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = tmp_path_factory.mktemp("server-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VOXCLONE_HOME", str(path))
+        yield path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """All tests here share one server home (its database, secret and voices)."""
+    monkeypatch.setenv("VOXCLONE_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="module")
+def client(home: Path) -> Iterator[TestClient]:
+    from voxclone.server import create_app
+
+    with TestClient(create_app()) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def alice(client: TestClient) -> Owner:
+    return add_owner("alice")
+
+
+@pytest.fixture(scope="module")
+def bob(client: TestClient) -> Owner:
+    return add_owner("bob")
+
+
+@pytest.fixture(scope="module")
+def admin(client: TestClient) -> Owner:
+    return add_owner("root", admin=True)
+
+
+@pytest.fixture(scope="module")
+def enrolled(client: TestClient, alice: Owner, joe_reference: Audio) -> dict[str, Any]:
+    """alice enrolls joe as "ada" over HTTP, with joe's spoken consent."""
+    challenge, reading = joe_consents("ada", issue=http_challenge(client, alice))
+    response = client.post(
+        "/v1/voices", headers=alice.headers,
+        data={"name": "ada", "challenge": challenge.id, "effort": "stock"},
+        files=[("references", ("joe.wav", wav_bytes(joe_reference), "audio/wav")),
+               ("consent", ("consent.wav", wav_bytes(reading), "audio/wav"))])
+    assert response.status_code == 202, response.text
+    job = wait_for_job(client, alice, response.json())
+    assert job["status"] == "done", job
+    return job
+
+
+def speak(client: TestClient, owner: Owner, voice: str, fmt: str = "wav",
+          text: str = TEXT) -> Any:
+    return client.post("/v1/audio/speech", headers=owner.headers,
+                       json={"model": "tts-1", "voice": voice, "input": text,
+                             "response_format": fmt})
+
+
+def test_health_needs_no_key(client: TestClient) -> None:
+    assert client.get("/health").json()["status"] == "ok"
+
+
+def test_every_other_route_needs_a_key(client: TestClient) -> None:
+    routes = [(path, method) for path, item in client.app.openapi()["paths"].items()
+              for method in item if path != "/health"]
+    assert len(routes) >= 15
+    for path, method in routes:
+        url = path.replace("{name}", "ada").replace("{job_id}", "x").replace(
+            "{prefix}", "x").replace("{owner}", "bob")
+        for headers in ({}, {"Authorization": "Bearer vxk_000000000000_" + "a" * 32}):
+            response = client.request(method, url, headers=headers)
+            assert response.status_code == 401, (method, path, response.text)
+
+
+def test_enrollment_over_http_with_consent(client: TestClient, alice: Owner,
+                                           enrolled: dict[str, Any]) -> None:
+    assert enrolled["result"]["name"] == "ada" and enrolled["progress"] == 1.0
+    voices = client.get("/v1/voices", headers=alice.headers).json()
+    assert [v["name"] for v in voices] == ["ada"]
+    record = client.get("/v1/voices/ada/consent", headers=alice.headers).json()
+    assert record["decision"] == "verified" and record["name"] == "ada"
+
+
+def test_enrollment_without_the_challenge_read_is_refused(
+        client: TestClient, alice: Owner, joe_reference: Audio) -> None:
+    challenge = http_challenge(client, alice)("eve")
+    response = client.post(
+        "/v1/voices", headers=alice.headers,
+        data={"name": "eve", "challenge": challenge.id, "effort": "stock"},
+        files=[("references", ("joe.wav", wav_bytes(joe_reference), "audio/wav")),
+               ("consent", ("consent.wav", wav_bytes(joe_reference), "audio/wav"))])
+    job = wait_for_job(client, alice, response.json())
+    assert job["status"] == "failed"
+    assert job["error"]["type"] == "PhraseNotHeardError"
+    assert "eve" not in [v["name"] for v in client.get("/v1/voices",
+                                                        headers=alice.headers).json()]
+
+
+def test_speech_whole_and_streamed_is_watermarked(client: TestClient, alice: Owner,
+                                                  enrolled: dict[str, Any]) -> None:
+    for fmt in ("wav", "mp3", "pcm", "flac"):
+        response = speak(client, alice, "ada", fmt)
+        assert response.status_code == 200, response.text
+        payload = response.headers["X-Voxclone-Synthesis"]
+        if fmt == "pcm":
+            audio = Audio(
+                (sf.read(io.BytesIO(response.content), samplerate=24_000, channels=1,
+                         format="RAW", subtype="PCM_16", dtype="float32")[0]), 24_000)
+        else:
+            audio = load_audio(response.content)
+        assert 2.0 < audio.duration < 10.0
+        found = client.post("/v1/detect", headers=alice.headers,
+                            files={"file": ("clip", wav_bytes(audio), "audio/wav")}).json()
+        assert found["found"] and found["payload"] == payload
+        assert found["synthesis"]["voice"] == "ada"
+
+
+def test_another_owner_cannot_touch_the_voice(client: TestClient, alice: Owner, bob: Owner,
+                                              enrolled: dict[str, Any]) -> None:
+    h = bob.headers
+    assert client.get("/v1/voices", headers=h).json() == []
+    for method, url in (("GET", "/v1/voices/ada"), ("DELETE", "/v1/voices/ada"),
+                        ("GET", "/v1/voices/ada/consent"), ("GET", "/v1/voices/ada/grants"),
+                        ("DELETE", "/v1/voices/ada/grants/bob"),
+                        ("GET", f"/v1/jobs/{enrolled['id']}")):
+        assert client.request(method, url, headers=h).status_code == 404, (method, url)
+    assert client.post("/v1/voices/ada/grants", json={"owner": "bob"},
+                       headers=h).status_code == 404
+    for voice in ("ada", "alice/ada"):
+        assert speak(client, bob, voice).status_code == 404
+    alice_key = client.get("/v1/keys", headers=alice.headers).json()[0]["prefix"]
+    assert client.delete(f"/v1/keys/{alice_key}", headers=h).status_code == 404
+    assert client.get("/v1/audit/verify", headers=h).status_code == 403
+    assert client.post("/v1/owners", json={"name": "mallory"}, headers=h).status_code == 403
+    bobs_keys = {f"key:{k['prefix']}" for k in client.get("/v1/keys", headers=h).json()}
+    bobs_view = client.get("/v1/audit?limit=1000", headers=h).json()
+    assert bobs_view and all(e["actor"] in bobs_keys for e in bobs_view)
+    assert not [e for e in bobs_view if e["voice"] == "ada"]
+    # alice's audio: bob learns it is watermarked, not whose it is
+    clip = speak(client, alice, "ada").content
+    seen = client.post("/v1/detect", headers=h,
+                       files={"file": ("clip.wav", clip, "audio/wav")}).json()
+    assert seen["found"] and seen["synthesis"] is None
+    assert client.get("/v1/voices/ada", headers=alice.headers).status_code == 200
+
+
+def test_a_grant_lets_another_owner_speak(client: TestClient, alice: Owner, bob: Owner,
+                                          enrolled: dict[str, Any]) -> None:
+    assert client.post("/v1/voices/ada/grants", json={"owner": "bob"},
+                       headers=alice.headers).status_code == 204
+    assert client.get("/v1/voices/ada/grants", headers=alice.headers).json() == ["bob"]
+    assert [v["name"] for v in client.get("/v1/voices", headers=bob.headers).json()] == [
+        "alice/ada"]
+    response = speak(client, bob, "alice/ada")
+    assert response.status_code == 200
+    entry = AuditLog().find_payload(int(response.headers["X-Voxclone-Synthesis"], 16))
+    assert entry is not None and entry.actor.startswith("key:")
+    assert client.delete("/v1/voices/ada/grants/bob", headers=alice.headers).status_code == 204
+    assert speak(client, bob, "alice/ada").status_code == 404
+
+
+def test_rate_limit_and_quota(client: TestClient, enrolled: dict[str, Any]) -> None:
+    limited = add_owner("carol", rate_per_minute=3)
+    codes = [client.get("/v1/voices", headers=limited.headers).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    response = client.get("/v1/voices", headers=limited.headers)
+    assert int(response.headers["Retry-After"]) >= 1
+    assert "3 requests a minute" in response.json()["error"]["message"]
+
+
+def test_a_quota_stops_synthesis(client: TestClient, alice: Owner,
+                                 enrolled: dict[str, Any]) -> None:
+    small = client.post("/v1/keys", headers=alice.headers,
+                        json={"label": "tiny", "quota_seconds_per_day": 1.0}).json()
+    owner = Owner("alice", small["key"])
+    assert speak(client, owner, "ada").status_code == 200  # uses > 1 s
+    over = speak(client, owner, "ada")
+    assert over.status_code == 429 and "for today" in over.json()["error"]["message"]
+
+
+def test_keys_can_be_issued_and_revoked(client: TestClient, alice: Owner) -> None:
+    new = client.post("/v1/keys", headers=alice.headers, json={"label": "laptop"}).json()
+    fresh = Owner("alice", new["key"])
+    assert client.get("/v1/voices", headers=fresh.headers).status_code == 200
+    assert client.delete(f"/v1/keys/{new['prefix']}", headers=alice.headers).status_code == 204
+    refused = client.get("/v1/voices", headers=fresh.headers)
+    assert refused.status_code == 401 and "revoked" in refused.json()["error"]["message"]
+
+
+def test_bad_requests_get_clear_errors(client: TestClient, alice: Owner,
+                                       enrolled: dict[str, Any]) -> None:
+    assert speak(client, alice, "ada", "aac").json()["error"]["message"].startswith(
+        "response_format 'aac' is not supported")
+    assert speak(client, alice, "ada", text="   ").status_code == 422
+    empty = client.post("/v1/detect", headers=alice.headers,
+                        files={"file": ("x.wav", b"", "audio/wav")})
+    assert empty.status_code == 422 and "empty" in empty.json()["error"]["message"]
+    junk = client.post("/v1/detect", headers=alice.headers,
+                       files={"file": ("x.wav", b"not audio at all", "audio/wav")})
+    assert junk.status_code == 422
+    taken = client.post("/v1/voices", headers=alice.headers,
+                        data={"name": "ada", "challenge": "0" * 12},
+                        files=[("references", ("a.wav", b"x", "audio/wav")),
+                               ("consent", ("c.wav", b"x", "audio/wav"))])
+    assert taken.status_code == 409
+
+
+def test_revocation_deletes_the_voice_and_is_audited(client: TestClient, alice: Owner,
+                                                     admin: Owner,
+                                                     enrolled: dict[str, Any]) -> None:
+    assert client.delete("/v1/voices/ada", headers=alice.headers).status_code == 204
+    assert client.get("/v1/voices", headers=alice.headers).json() == []
+    assert speak(client, alice, "ada").status_code == 404
+    events = [e["event"] for e in client.get("/v1/audit?limit=1000",
+                                             headers=alice.headers).json()]
+    assert {"challenge", "enroll", "synthesis", "detect", "grant", "ungrant",
+            "revoke"} <= set(events)
+    assert client.get("/v1/audit/verify", headers=admin.headers).json()["ok"]
