@@ -1,12 +1,27 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   - builds .venv, assembles the model, clones a voice and speaks with it
-#   make test   - builds .venv and runs the test suite
+#   make test   - builds .venv (and installs Chromium and PostgreSQL from Debian if
+#                 missing) and runs the test suite
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench clean
+
+# Debian packages the tests use: Chromium for the browser test, PostgreSQL for the
+# registry on PostgreSQL. Installed when missing (needs root, as on CI).
+SYSTEM_STAMP := $(VENV)/.system-packages
+
+$(SYSTEM_STAMP):
+	@if ! command -v chromium >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium postgresql >/dev/null; \
+	  else \
+	    echo "make: install Debian's chromium and postgresql (sudo apt-get install chromium postgresql) for the browser and PostgreSQL tests"; \
+	  fi; \
+	fi
+	mkdir -p $(VENV) && touch $(SYSTEM_STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +34,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/voxclone demo --out voxclone-demo
 
-test: $(STAMP)
+test: $(STAMP) $(SYSTEM_STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

@@ -94,7 +94,7 @@ class AuditReport:
 def check_chain(entries: Iterable[AuditEntry], key: bytes,
                 head: tuple[int, str] | None) -> AuditReport:
     """Check ``entries`` (in stored order, by ``seq``) against ``key`` and the recorded
-    ``head`` (last seq and hash; None when nothing was ever logged)."""
+    ``head`` (last seq and hash, ``(0, GENESIS)`` for an empty log; None if missing)."""
     problems: list[AuditProblem] = []
     expected_seq, previous = 1, GENESIS
     count = 0
@@ -116,17 +116,17 @@ def check_chain(entries: Iterable[AuditEntry], key: bytes,
                 f"entry {entry.seq} was edited or moved: its content no longer matches its "
                 "hash"))
         expected_seq, previous = entry.seq + 1, entry.hash
-    last = (expected_seq - 1, previous) if count else None
-    if head is not None and last != head:
-        if last is None or head[0] > last[0]:
+    last = (expected_seq - 1, previous)
+    if head is None:
+        problems.append(AuditProblem(last[0], "edited", "the log's head record is missing"))
+    elif last != head:
+        if head[0] > last[0]:
             problems.append(AuditProblem(
-                last[0] + 1 if last else 1, "truncated",
+                last[0] + 1, "truncated",
                 f"the log ends early: it should end with entry {head[0]} (entries at its end "
                 "were deleted)"))
         else:
             problems.append(AuditProblem(
                 head[0], "edited",
                 f"the log's head record (entry {head[0]}) does not match its last entry"))
-    elif head is None and count:
-        problems.append(AuditProblem(1, "edited", "the log's head record is missing"))
     return AuditReport(count, tuple(problems))

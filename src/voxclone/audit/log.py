@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, RowMapping, insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from voxclone.audit.chain import GENESIS, AuditEntry, AuditReport, check_chain, seal
+from voxclone.audit.chain import AuditEntry, AuditReport, check_chain, seal
 from voxclone.errors import AuditError
 from voxclone.keys import derive_key
 from voxclone.registry.database import open_database
@@ -63,20 +63,21 @@ class AuditLog:
             with self.engine.begin() as conn:
                 head = conn.execute(select(audit_head.c.seq, audit_head.c.hash)
                                     .where(audit_head.c.id == 1).with_for_update()).first()
-                seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
-                entry = AuditEntry(seq=seq, at=datetime.now(timezone.utc).isoformat(),
+                if head is None:
+                    raise AuditError("the audit log's head record is missing, so nothing can "
+                                     "be appended; run `voxclone audit verify` and restore "
+                                     "the database from a backup")
+                entry = AuditEntry(seq=head.seq + 1,
+                                   at=datetime.now(timezone.utc).isoformat(),
                                    event=event, actor=actor or local_actor(),
                                    owner_id=owner_id, voice=voice, payload=payload,
-                                   details=body, prev_hash=prev)
+                                   details=body, prev_hash=head.hash)
                 entry = replace(entry, hash=seal(entry, key))
                 row = entry.to_json()
                 row["details"] = json.dumps(body, sort_keys=True)
                 conn.execute(insert(audit).values(**row))
-                if head:
-                    conn.execute(update(audit_head).where(audit_head.c.id == 1)
-                                 .values(seq=seq, hash=entry.hash))
-                else:
-                    conn.execute(insert(audit_head).values(id=1, seq=seq, hash=entry.hash))
+                conn.execute(update(audit_head).where(audit_head.c.id == 1)
+                             .values(seq=entry.seq, hash=entry.hash))
         except SQLAlchemyError as exc:
             raise AuditError(f"cannot write to the audit log ({exc.__class__.__name__}: "
                              f"{exc}); the {event} was not done") from exc

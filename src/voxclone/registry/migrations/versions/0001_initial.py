@@ -79,12 +79,14 @@ def upgrade() -> None:
     )
     op.create_index("ix_audit_owner_id", "audit", ["owner_id"])
     op.create_index("ix_audit_payload", "audit", ["payload"])
-    op.create_table(
+    head = op.create_table(
         "audit_head",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
         sa.Column("seq", sa.BigInteger, nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
     )
+    # The head row exists from the start, so the first append has a row to lock too.
+    op.bulk_insert(head, [{"id": 1, "seq": 0, "hash": "0" * 64}])
 
 
 def downgrade() -> None:

@@ -1,0 +1,59 @@
+"""Property-based tests of the HTTP API from its own OpenAPI spec (schemathesis): with a
+valid key, no generated request - odd names, strings, numbers, files - gets a server
+error."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+schemathesis = pytest.importorskip("schemathesis")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from schemathesis.checks import not_a_server_error  # noqa: E402
+
+from .server_helpers import Owner, add_owner  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    path = tmp_path_factory.mktemp("schemathesis-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VOXCLONE_HOME", str(path))
+        yield path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("VOXCLONE_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="module")
+def app(home: Path) -> object:
+    from voxclone.server.app import create_app
+
+    return create_app()
+
+
+@pytest.fixture(scope="module")
+def owner(app: object) -> Owner:
+    # A generous limit: the generator sends hundreds of requests a minute.
+    return add_owner("prop", admin=True, rate_per_minute=100_000)
+
+
+def test_no_request_gets_a_server_error(app: object, owner: Owner) -> None:
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 15
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=12, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck))
+        def no_server_error(case: Any) -> None:
+            case.call_and_validate(headers=owner.headers, checks=[not_a_server_error])
+
+        no_server_error()
