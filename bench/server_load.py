@@ -43,7 +43,7 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from speech_data import git_commit, machine, now  # noqa: E402
+from speech_data import git_commit, machine, now
 
 OUT = Path(__file__).resolve().parent / "results" / "server_load"
 SENTENCES = [

@@ -160,16 +160,18 @@ def test_another_owner_cannot_touch_the_voice(client: TestClient, alice: Owner, 
     assert client.delete(f"/v1/keys/{alice_key}", headers=h).status_code == 404
     assert client.get("/v1/audit/verify", headers=h).status_code == 403
     assert client.post("/v1/owners", json={"name": "mallory"}, headers=h).status_code == 403
-    bobs_keys = {f"key:{k['prefix']}" for k in client.get("/v1/keys", headers=h).json()}
-    bobs_view = client.get("/v1/audit?limit=1000", headers=h).json()
-    assert bobs_view and all(e["actor"] in bobs_keys for e in bobs_view)
-    assert not [e for e in bobs_view if e["voice"] == "ada"]
     # alice's audio: bob learns it is watermarked, not whose it is
     clip = speak(client, alice, "ada").content
     seen = client.post("/v1/detect", headers=h,
                        files={"file": ("clip.wav", clip, "audio/wav")}).json()
     assert seen["found"] and seen["synthesis"] is None
     assert client.get("/v1/voices/ada", headers=alice.headers).status_code == 200
+    # bob's audit view: his own detection, nothing of alice's
+    bobs_keys = {f"key:{k['prefix']}" for k in client.get("/v1/keys", headers=h).json()}
+    bobs_view = client.get("/v1/audit?limit=1000", headers=h).json()
+    assert bobs_view and all(e["actor"] in bobs_keys for e in bobs_view)
+    assert not [e for e in bobs_view if e["voice"] == "ada"]
+
 
 
 def test_a_grant_lets_another_owner_speak(client: TestClient, alice: Owner, bob: Owner,
@@ -244,3 +246,34 @@ def test_revocation_deletes_the_voice_and_is_audited(client: TestClient, alice: 
     assert {"challenge", "enroll", "synthesis", "detect", "grant", "ungrant",
             "revoke"} <= set(events)
     assert client.get("/v1/audit/verify", headers=admin.headers).json()["ok"]
+
+
+def test_voxclone_serve_starts_the_server(home: Path) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "voxclone.cli", "serve", "--port",
+                               str(port)], env=dict(os.environ, VOXCLONE_HOME=str(home)))
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                assert server.poll() is None and time.monotonic() < deadline
+                time.sleep(0.2)
+        assert response.json()["status"] == "ok"
+        assert httpx.get(f"http://127.0.0.1:{port}/v1/voices").status_code == 401
+        assert "voxclone" in httpx.get(f"http://127.0.0.1:{port}/").text
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

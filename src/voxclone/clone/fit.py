@@ -102,6 +102,8 @@ class VoiceFitter:
         result = refine(target, start, start_embedding, base, self.scale, self.evaluate,
                         budget_s=budget, prior=_prior(), seed=seed,
                         progress=progress)
+        if result.score < score:  # nothing better found in the budget (a busy CPU)
+            return SearchResult(start, score, result.evaluations, time.monotonic() - began)
         return SearchResult(result.conditioning, result.score, result.evaluations,
                             time.monotonic() - began)
 
