@@ -65,6 +65,8 @@ class InlineExecutor:
         return f"1 process (this one) x {plural(threads_per_worker(1), 'thread')}"
 
     def run(self, jobs: Sequence[LineJob]) -> Generator[LineResult, None, None]:
+        if not jobs:
+            return
         prepare_worker(None)
         for job in jobs:
             yield render_line(job)

@@ -80,7 +80,8 @@ class RayExecutor:
         try:
             if self.address == LOCAL:
                 ray.init(num_cpus=max(self.workers or cores(), self.threads),
-                         include_dashboard=False, logging_level=logging.WARNING)
+                         include_dashboard=False, logging_level=logging.WARNING,
+                         _node_ip_address="127.0.0.1")  # this machine only: loopback
             else:
                 ray.init(address=self.address, logging_level=logging.WARNING)
         except (ConnectionError, RuntimeError, ValueError) as exc:

@@ -193,6 +193,7 @@ class _Job:
 
     def run(self, executor: Executor, progress: bool) -> BatchReport:
         started = time.monotonic()
+        self._remove_leftovers()
         previous = self.manifest.read()
         voices = _check_voices({line.voice for line in self.lines if line.problem is None},
                                self.options.voices_dir)
@@ -226,6 +227,16 @@ class _Job:
         logger.info("batch: %d rendered, %d skipped, %d failed in %.1f s",
                     report.rendered, report.skipped, len(report.failed), report.seconds)
         return report
+
+    def _remove_leftovers(self) -> None:
+        """Delete the temporary files a killed run was writing (``.<file>.XXXX``)."""
+        names = {output_name(line.id, self.options.format) for line in self.lines}
+        for path in self.out.iterdir():
+            stem = path.name[1:].rpartition(".")[0]
+            if path.name.startswith(".") and (stem in names or path.name.startswith(
+                    ".tmp-")) and path.is_file():
+                logger.info("removing %s, left over by an interrupted run", path)
+                path.unlink(missing_ok=True)
 
     def _plan(self, previous: dict[str, ManifestEntry], voices: dict[str, _Voice]
               ) -> tuple[list[LineJob], list[ManifestEntry], int]:
