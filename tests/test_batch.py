@@ -169,7 +169,8 @@ def test_local_run_with_bad_lines(tmp_path: Path) -> None:
     rows: list[dict[str, object]] = [
         {"id": "a", "voice": "joe", "text": "Good morning to all of you, and welcome back."},
         {"id": "b", "voice": "nobody", "text": "Unknown voice."},
-        {"id": "c", "voice": "joe", "text": "The door is open, so please come in and sit down.", "speed": 1.3},
+        {"id": "c", "voice": "joe", "text": "The door is open, so please come in and sit down.",
+         "speed": 1.3},
         {"id": "d", "voice": "joe", "text": "   "},
         {"id": "e", "voice": "mute", "text": "No consent."},
         {"id": "f", "voice": "joe", "text": "Too slow.", "speed": 0.1},
