@@ -2,7 +2,7 @@
 (local worker processes) and on a local Ray instance, one after the other in one run.
 
 A fresh voxclone home gets the voice joe (Piper's voice, ``effort=stock``); a JSONL
-script of ``--lines`` short lines (20 sentences of 1.5-4 s, repeated) is rendered to WAV
+script of ``--lines`` short lines (20 sentences of 2-3.5 s, repeated) is rendered to WAV
 with ``voxclone.batch.render_script`` three times, into fresh output directories:
 
 - ``1 process``: in the calling process, ONNX Runtime on every core;
@@ -125,6 +125,8 @@ def run_config(config: str, script: Path, outdir: Path) -> dict[str, Any]:
         "lines_per_minute": round(60.0 * report.rendered / seconds, 1),
         "steady_lines_per_minute": steady_rate(outdir),
         "audio_seconds": round(report.audio_seconds, 1),
+        "line_seconds": [min(e.duration or 0.0 for e in report.entries),
+                         max(e.duration or 0.0 for e in report.entries)],
         "realtime_factor": round(report.audio_seconds / seconds, 2),
         "load_before": before, "load_after": loadavg(),
     }
@@ -177,14 +179,16 @@ def markdown(results: list[dict[str, Any]], marks: dict[str, Any], meta: dict[st
         for r in results)
     detected = "\n".join(f"| {k} | {v['detected']} / {v['files']} |"
                          for k, v in marks["detected_by_duration"].items())
+    shortest, longest = results[0]["line_seconds"]
     return f"""# Batch rendering
 
-`python bench/batch.py` - {meta['lines']} short lines (1.5-4 s, 20 sentences repeated) in
-one voice (joe, `effort=stock`), WAV, rendered three times in one run. Times include
-starting the workers and loading the models (each configuration in a fresh process);
-"steady" leaves that out. {meta['machine']}, commit {meta['commit']},
-{meta['date']}; the machine was shared (1-minute load average before -> after each
-configuration shown; the benchmark ran under `nice -n 19`).
+`python bench/batch.py` - {meta['lines']} short lines ({shortest:.1f}-{longest:.1f} s of audio
+each, 20 sentences repeated) in one voice (joe, `effort=stock`), WAV, rendered three
+times in one run. Times include starting the workers and loading the models (each
+configuration in a fresh process); "steady" leaves that out. {meta['machine']},
+commit {meta['commit']}, {meta['date']}; the machine was shared (1-minute load
+average before -> after each configuration shown; the benchmark ran under
+`nice -n 19`).
 
 | configuration | workers | lines/min | steady lines/min | wall s | audio / wall | failed | load |
 | --- | --- | --- | --- | --- | --- | --- | --- |
