@@ -11,6 +11,7 @@ Subcommands::
     voxclone similarity A B
     voxclone demo [--out DIR] [--effort E]
     voxclone detect FILE...                        (see voxclone.cli_detect)
+    voxclone batch SCRIPT -o OUTDIR [--workers N] [--ray ADDRESS]  (see voxclone.cli_batch)
     voxclone audit show|verify / owner add|list / key issue|list|revoke / serve
                                                    (see voxclone.cli_registry)
 
@@ -33,6 +34,7 @@ from typing import Any, TextIO
 import voxclone
 from voxclone import cli_detect
 from voxclone.audio import SUPPORTED_OUTPUT, encode_audio, write_audio
+from voxclone.cli_batch import add_batch_command
 from voxclone.cli_consent import add_consent_commands
 from voxclone.cli_registry import add_registry_commands
 from voxclone.clone.fit import EFFORTS
@@ -163,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--effort", choices=EFFORTS, default="fast", help="default: fast")
     p.set_defaults(handler=cmd_demo)
     add_consent_commands(sub, flags, voices_dir)
+    add_batch_command(sub, flags, voices_dir)
     return parser
 
 

@@ -100,3 +100,13 @@ class RateLimitError(AccessError):
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class ScriptError(VoxcloneError):
+    """A batch script is malformed (unreadable, unknown format, missing columns, bad JSON,
+    duplicate or invalid ids); the message names the file and line."""
+
+
+class BatchError(VoxcloneError):
+    """A batch job cannot run or go on: unusable output directory, a worker that died, Ray
+    missing or unreachable. Finished lines stay in the manifest; re-run to resume."""

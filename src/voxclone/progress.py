@@ -1,4 +1,4 @@
-"""Progress reporting for long work (enrollment): a tqdm bar or a user callback."""
+"""Progress reporting for long work (enrollment, batch jobs): tqdm bars or a user callback."""
 
 from __future__ import annotations
 
@@ -29,3 +29,21 @@ def progress_bar(description: str, enabled: bool = True) -> Iterator[ProgressCal
         yield update
         bar.n = 100
         bar.refresh()
+
+
+@contextmanager
+def count_bar(description: str, total: int, unit: str,
+              enabled: bool = True) -> Iterator[Callable[[], None] | None]:
+    """A callback that advances a tqdm bar of ``total`` items on stderr by one (shows
+    items per second and the time left)."""
+    if not enabled:
+        yield None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc=description, unit=unit, leave=True, smoothing=0.1) as bar:
+
+        def advance() -> None:
+            bar.update(1)
+
+        yield advance

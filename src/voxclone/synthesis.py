@@ -151,6 +151,18 @@ def render(
     return Audio(marked, raw.sample_rate), record
 
 
+def preload() -> None:
+    """Load the synthesis models now rather than on first use: the engine and its style
+    packs, the phonemizer and the watermark key (batch workers call it once at start).
+
+    Raises:
+        ModelError: the model's weights are missing or fail their checksum.
+        SecretError: the installation secret is unusable.
+    """
+    _synthesizer().plan("Ready.")
+    default_watermark()
+
+
 def detect(source: AudioSource, *, audit: AuditContext | None = None) -> Detection:
     """Look for this installation's watermark in a clip (path, encoded bytes, ``Audio``,
     or ``-`` for stdin), any format and rate >= 8 kHz.

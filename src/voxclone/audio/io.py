@@ -21,7 +21,8 @@ import soundfile as sf
 from voxclone.audio.types import Audio
 from voxclone.errors import AudioError, AudioFormatError
 
-__all__ = ["SUPPORTED_INPUT", "SUPPORTED_OUTPUT", "encode_audio", "load_audio", "write_audio"]
+__all__ = ["SUPPORTED_INPUT", "SUPPORTED_OUTPUT", "encode_audio", "load_audio", "write_audio",
+           "write_encoded"]
 
 logger = logging.getLogger(__name__)
 
@@ -354,6 +355,16 @@ def write_audio(
     except (OSError, ValueError) as exc:
         shown = f"'{raw_name}'" if isinstance(raw_name, str) else "the output stream"
         raise AudioError(f"cannot write audio to {shown}: {exc}") from exc
+
+
+def write_encoded(data: bytes, path: str | os.PathLike[str]) -> None:
+    """Write already encoded audio (:func:`encode_audio`'s bytes) to ``path``, atomically
+    and with the permissions :func:`write_audio` gives.
+
+    Raises:
+        AudioError: the file cannot be written.
+    """
+    _atomic_write(os.fspath(path), data)
 
 
 def _default_file_mode() -> int:

