@@ -183,8 +183,8 @@ def markdown(results: list[dict[str, Any]], marks: dict[str, Any], meta: dict[st
     return f"""# Batch rendering
 
 `python bench/batch.py` - {meta['lines']} short lines ({shortest:.1f}-{longest:.1f} s of audio
-each, 20 sentences repeated) in one voice (joe, `effort=stock`), WAV, rendered three
-times in one run. Times include starting the workers and loading the models (each
+each, 20 sentences repeated) in one voice (joe, `effort=stock`), WAV, rendered
+{len(results)} times in one run. Times include starting the workers and loading the models (each
 configuration in a fresh process); "steady" leaves that out. {meta['machine']},
 commit {meta['commit']}, {meta['date']}; the machine was shared (1-minute load
 average before -> after each configuration shown; the benchmark ran under

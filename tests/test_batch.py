@@ -192,6 +192,8 @@ def test_local_run_with_bad_lines(tmp_path: Path) -> None:
     assert "speed" in errors["f"]
     assert "nothing to pronounce" in errors["g"]
     assert sorted(p.name for p in out.iterdir()) == ["a.flac", "c.flac", "h.flac", MANIFEST_NAME]
+    modes = {p.name: p.stat().st_mode & 0o777 for p in out.iterdir()}
+    assert len(set(modes.values())) == 1, modes  # the manifest is as readable as the audio
     on_disk = [json.loads(x) for x in (out / MANIFEST_NAME).read_text().splitlines()]
     assert [x["id"] for x in on_disk] == [e.id for e in report.entries]
     _check_outputs(report, {str(r["id"]): str(r["text"]) for r in rows})

@@ -157,6 +157,10 @@ class Manifest:
         """
         text = "".join(json.dumps(e.to_json(), ensure_ascii=False) + "\n" for e in entries)
         try:
+            # keep the permissions the appended file got (the umask's), not the temp file's
+            mode = self.path.stat().st_mode & 0o777 if self.path.exists() else None
             write_text_atomic(self.path, text)
+            if mode is not None:
+                os.chmod(self.path, mode)
         except OSError as exc:
             raise BatchError(f"cannot write the manifest {self.path}: {exc}") from exc
