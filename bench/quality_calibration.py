@@ -161,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     rng = np.random.default_rng(20261125)
-    pool = qd.partition(sd.read_index(sd.corpus_dir(args.speech_dir)), "calibration")
+    pool = qd.speakers_of("calibration", args.speech_dir)
     splits = []
     for u in sorted(pool, key=lambda u: sd._order_key(u.speaker)):
         if u.seconds >= 12.0 and (s := sd.split_utterance(u)) is not None:

@@ -32,6 +32,11 @@ def partition(utterances: Sequence[sd.Utterance], split: str) -> list[sd.Utteran
     return [u for u in utterances if is_calibration(u) == (split == "calibration")]
 
 
+def speakers_of(split: str, speech_dir: str | None) -> list[sd.Utterance]:
+    """The utterances of ``split``'s speakers in the speech folder (``--speech-dir``)."""
+    return partition(sd.read_index(sd.corpus_dir(speech_dir)), split)
+
+
 def power(x: np.ndarray) -> float:
     return float(np.mean(x.astype(np.float64) ** 2)) + 1e-20
 

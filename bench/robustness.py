@@ -131,15 +131,15 @@ def render(meta: dict[str, Any], table: Sequence[dict[str, Any]]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--speakers", type=int, default=8)
-    parser.add_argument("--denoise", default="clean,white 20 dB,white 10 dB,babble 10 dB",
+    parser.add_argument("--speakers", type=int, default=6)
+    parser.add_argument("--denoise", default="white 20 dB,babble 20 dB,white 10 dB,babble 10 dB",
                         help="comma-separated conditions also run after denoising")
     parser.add_argument("--speech-dir", default=None)
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     args = parser.parse_args(argv)
     started = time.perf_counter()
     rng = np.random.default_rng(20261125)
-    pool = qd.partition(sd.read_index(sd.corpus_dir(args.speech_dir)), "evaluation")
+    pool = qd.speakers_of("evaluation", args.speech_dir)
     log(f"robustness: normalisation over {len(pool)} evaluation utterances ...")
     norm, heldout = sd.measure_normalisation(pool, voxclone.embed, log)
     chosen = sd.choose_speakers(pool, set(heldout), args.speakers)

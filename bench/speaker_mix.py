@@ -3,7 +3,8 @@
 Cases, from the speakers of one split (``quality_data.partition``; thresholds are
 chosen with ``--split calibration``, figures reported with ``--split evaluation``):
 
-* single: each speaker's whole utterance - a second speaker found is a false alarm;
+* single: each speaker's whole utterance, as recorded and with white noise at 20 dB
+  SNR - a second speaker found is a false alarm;
 * concatenated: 4-8 s of speaker A's speech, 0.3 s of silence, then 2-4 s of speaker
   B (B first in half the cases);
 * overlapped: 5-8 s of A with 2.5-4 s of B talking over the end of it at the same
@@ -105,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     rng = np.random.default_rng(7 if args.split == "evaluation" else 11)
-    pool = qd.partition(sd.read_index(sd.corpus_dir(args.speech_dir)), args.split)
+    pool = qd.speakers_of(args.split, args.speech_dir)
     encoder = default_encoder()
     speech: dict[str, Audio] = {}
     raw: dict[str, Audio] = {}
@@ -119,10 +120,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     rows: list[dict[str, Any]] = []
     for k in names:
-        c = analyse_clip(raw[k], k)
-        assert c.split is not None
-        rows.append({"kind": "single", "a": k, "cosine": c.split.cosine,
-                     "minority_s": c.split.minority_seconds, "found": c.split.two_speakers})
+        for kind, clip in (("single", raw[k]),
+                           ("single, white noise 20 dB",
+                            qd.add_noise(raw[k], qd.white(len(raw[k]), rng), 20, rng))):
+            c = analyse_clip(clip, k)
+            assert c.split is not None
+            rows.append({"kind": kind, "a": k, "cosine": c.split.cosine,
+                         "minority_s": c.split.minority_seconds,
+                         "found": c.split.two_speakers})
     log(f"  single: {sum(r['found'] for r in rows)}/{len(rows)} false alarms")
     for kind, make in (("concatenated", concatenated), ("overlapped", overlapped)):
         for i in range(args.cases):
@@ -155,7 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "detected": found.outliers == (2,) and not found.ambiguous})
 
     single = [r for r in rows if r["kind"] == "single"]
-    mixed = [r for r in rows if r["kind"] != "single"]
+    noisy_single = [r for r in rows if r["kind"] == "single, white noise 20 dB"]
+    mixed = [r for r in rows if not r["kind"].startswith("single")]
     by_kind = {k: [r for r in rows if r["kind"] == k] for k in ("concatenated", "overlapped")}
     genuine = [r for r in outlier_rows if r["kind"] == "genuine"]
     outliers = [r for r in outlier_rows if r["kind"] == "outlier"]
@@ -176,6 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "overlapped_detected": rate(sum(r["found"] for r in by_kind["overlapped"]),
                                     len(by_kind["overlapped"])),
         "false_alarms": rate(sum(r["found"] for r in single), len(single)),
+        "false_alarms_white_noise_20_dB": rate(sum(r["found"] for r in noisy_single),
+                                               len(noisy_single)),
         "outlier_detected": rate(sum(r["detected"] for r in outliers), len(outliers)),
         "genuine_sets_with_a_clip_excluded": rate(sum(r["excluded"] for r in genuine),
                                                   len(genuine)),
@@ -196,6 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         *(f"| {k.replace('_', ' ')} | {v} |" for k, v in summary.items()), "",
         "Split cosine percentiles (1 / 5 / 50 / 95 / 99):", "",
         f"- single speaker: {percentiles([r['cosine'] for r in single])}",
+        f"- single speaker, white noise 20 dB: "
+        f"{percentiles([r['cosine'] for r in noisy_single])}",
         f"- concatenated: {percentiles([r['cosine'] for r in by_kind['concatenated']])}",
         f"- overlapped: {percentiles([r['cosine'] for r in by_kind['overlapped']])}",
         f"- few-shot, genuine clip vs the rest (lowest of 3): {percentiles(genuine_min)}",

@@ -50,8 +50,7 @@ def describe(report: QualityReport) -> str:
     """The report as plain text: one block per clip, then the set, then the verdict."""
     lines = []
     for c in report.clips:
-        state = c.verdict.upper() + (" (left out)" if c.excluded and c.snr_db is not None
-                                     else "")
+        state = c.verdict.upper() + (" (left out)" if c.excluded else "")
         lines.append(f"{c.name}: {state}")
         lines.append(f"  {_measures(c)}")
         lines += [f"  - {p.message}\n    -> {p.advice}" for p in c.problems]

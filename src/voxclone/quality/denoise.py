@@ -19,9 +19,12 @@ __all__ = ["wiener_denoise"]
 
 _SMOOTHING: Final[float] = 0.98  # decision-directed weight of the previous frame
 _GAIN_FLOOR: Final[float] = 0.1  # -20 dB at most of attenuation
+#: The noise estimate is scaled by this: a gentle filter. On the calibration speakers
+#: x0.3 beat x1 (20 dB white noise: drop 0.08 vs 0.22; clean: 0.03 vs 0.05).
+GENTLE: Final[float] = 0.3
 
 
-def wiener_denoise(spec: Spectrum, noise_scale: float = 1.0) -> Audio:
+def wiener_denoise(spec: Spectrum, noise_scale: float = GENTLE) -> Audio:
     """The clip of ``spec`` with its stationary noise attenuated.
 
     Args:

@@ -22,8 +22,11 @@ logger = logging.getLogger(__name__)
 Clip = Union[str, "os.PathLike[str]", bytes, Audio]
 
 #: Denoise a clip's speech when its estimated SNR is below this (dB); ``None``: never.
-#: Measured in bench/results/quality_calibration.md and robustness.md.
-DENOISE_BELOW_DB: float | None = None
+#: On 40 calibration speakers (bench/results/quality_calibration.md) the gentle Wiener
+#: denoiser cut the reference's drop at 20 dB white noise from 0.39 to 0.08 and with
+#: babble from 0.22 to 0.14, but cost clean references 0.03: so only below 25 dB.
+#: Its effect on clones: bench/results/robustness.md.
+DENOISE_BELOW_DB: float | None = 25.0
 
 
 def _name(clip: Clip, index: int) -> str:
@@ -85,9 +88,9 @@ class Screened:
 def screen(audios: Sequence[Audio], names: Sequence[str], *, force: bool = False) -> Screened:
     """The quality gate of :func:`voxclone.enroll`.
 
-    Clips of another speaker (when the others agree) and clips without speech are left
-    out with a warning. Anything else the report refuses raises, unless ``force``, in
-    which case it is logged as a warning and the clips are used anyway.
+    A clip of another speaker (when the other clips agree) is left out with a warning.
+    Anything else the report refuses raises, unless ``force``: then it is logged as a
+    warning and the clips are used anyway (but for clips without usable speech).
 
     Raises:
         ReferenceQualityError: the report refuses the clips and ``force`` is false
@@ -99,9 +102,9 @@ def screen(audios: Sequence[Audio], names: Sequence[str], *, force: bool = False
     report = _report(analyses)
     for verdict in report.clips:
         if verdict.excluded:
-            logger.warning("leaving out %s: %s", verdict.name,
-                           "; ".join(str(p) for p in verdict.problems[:1]))
-    keep = tuple(i for i, v in enumerate(report.clips) if not v.excluded)
+            logger.warning("leaving out %s: %s", verdict.name, verdict.problems[0])
+    keep = tuple(i for i, v in enumerate(report.clips)
+                 if not v.excluded and analyses[i].clean is not None)
     if not keep:
         raise NoSpeechError(f"no speech found in {', '.join(names)}; record yourself speaking "
                             "for at least 6 seconds, close to the microphone, in a quiet room")

@@ -33,17 +33,24 @@ WARNING: Final[Verdict] = "usable with warnings"
 REFUSED: Final[Verdict] = "refused"
 Severity = Literal["warning", "refuse"]
 
-#: Enrollment needs this much speech over all clips (seconds).
+# Calibrated on 40 LibriSpeech calibration speakers (bench/results/quality_calibration.md):
+# "drop" is how far a problem moves the reference's own d-vector - the target a clone
+# is fitted to - towards a stranger's (normalised: 1 = all the way). A clip is refused
+# where the mean drop reaches about 0.5 (or, for clipping, where distortion is heavy),
+# and warned about where it exceeds 0.1.
+
+#: Enrollment needs this much speech over all clips (seconds): 3 s drop 0.11.
 MIN_SPEECH_S: Final[float] = 3.0
-#: Below this much speech the clone is measurably less like the speaker.
+#: The benchmarks' reference length; 4 s: drop 0.06.
 GOOD_SPEECH_S: Final[float] = 6.0
-#: Estimated SNR (dB) under which a clip is refused / warned about.
-SNR_FLOOR_DB: Final[float] = 10.0
-SNR_WARN_DB: Final[float] = 20.0
-#: Share of samples on clipped, flat tops above which a clip is refused / warned about.
-CLIPPED_REFUSE: Final[float] = 0.05
+#: Estimated SNR (dB): 12.5-15 dB drop 0.54 (refused below 15 dB; 1 of 40 clean
+#: LibriSpeech references, a noisy recording, is), 22.5-25 dB drop 0.20, 25-27.5 dB 0.09.
+SNR_FLOOR_DB: Final[float] = 15.0
+SNR_WARN_DB: Final[float] = 25.0
+#: Share of samples on clipped, flat tops: 1 % drop 0.01, 3 % 0.05, 10 % 0.19.
+CLIPPED_REFUSE: Final[float] = 0.10
 CLIPPED_WARN: Final[float] = 0.01
-#: A recording carrying nothing above this (Hz) sounds like a phone line.
+#: A recording carrying nothing above this (Hz) is a phone line: drop 0.63, refused.
 NARROWBAND_HZ: Final[float] = 4500.0
 #: Quieter than this (LUFS, as recorded) and the microphone is too far or too low.
 QUIET_LUFS: Final[float] = -45.0
@@ -90,7 +97,7 @@ class ClipVerdict:
         speaker_split_cosine: how alike the two most different groups of its speech
             windows are (below the threshold: two speakers); ``None`` if too short.
         cosine_to_others: few-shot: its speaker cosine to the other clips combined.
-        excluded: left out of enrollment (another speaker's clip, or no speech).
+        excluded: left out of enrollment as another speaker's clip.
         denoised: its speech was denoised before enrollment.
     """
 
@@ -215,7 +222,7 @@ def _clip_problems(c: ClipAnalysis, *, several: bool) -> list[Problem]:
             "turn the microphone gain down or move a little further from it, and record again"))
     if s.bandwidth_hz < NARROWBAND_HZ:
         found.append(Problem(
-            "narrowband", "warning", f"this sounds like a phone line (nothing above "
+            "narrowband", "refuse", f"this sounds like a phone line (nothing above "
             f"{s.bandwidth_hz / 1000:.1f} kHz)",
             "record with the microphone directly (a voice memo, not a call), at 16 kHz "
             "or more"))
@@ -276,7 +283,7 @@ def judge(clips: Sequence[ClipAnalysis], agreement: SetAgreement) -> QualityRepo
             other_sound_seconds=s.other_sound_seconds if s else None,
             speaker_split_cosine=c.split.cosine if c.split and c.split.checked else None,
             cosine_to_others=agreement.cosines[i] if several else None,
-            excluded=i in outliers or c.clean is None, denoised=c.denoised))
+            excluded=i in outliers, denoised=c.denoised))
     used = [c for i, c in enumerate(clips) if i not in outliers and c.clean is not None]
     speech = sum(c.speech_seconds for c in used)
     problems: list[Problem] = []
