@@ -132,7 +132,7 @@ def render(meta: dict[str, Any], table: Sequence[dict[str, Any]]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--speakers", type=int, default=6)
-    parser.add_argument("--denoise", default="white 20 dB,babble 20 dB,white 10 dB,babble 10 dB",
+    parser.add_argument("--denoise", default="white 20 dB,babble 20 dB",
                         help="comma-separated conditions also run after denoising")
     parser.add_argument("--speech-dir", default=None)
     parser.add_argument("--out", default=str(DEFAULT_OUT))

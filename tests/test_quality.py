@@ -84,6 +84,7 @@ def test_too_little_speech_is_refused_with_advice(joe_reference: Audio, tmp_path
     report = voxclone.check(short)
     assert report.verdict == "refused" and codes(report)[0] == "too_little_speech"
     more = math.ceil(GOOD_SPEECH_S - report.clips[0].speech_seconds)
+    assert more >= 2  # 2 s of audio: at least 3 s of speech short of GOOD_SPEECH_S
     assert advice(report, "too_little_speech") == f"record {more} more seconds of speech"
     with pytest.raises(ReferenceQualityError,
                        match=f"record {more} more seconds of speech") as err:

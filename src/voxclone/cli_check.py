@@ -43,6 +43,8 @@ def _measures(c: ClipVerdict) -> str:
         parts.append(f"one-voice score {c.speaker_split_cosine:.2f}")
     if c.cosine_to_others is not None:
         parts.append(f"like the other clips {c.cosine_to_others:.2f}")
+    if c.denoised:
+        parts.append("denoised for enrollment")
     return ", ".join(parts)
 
 
