@@ -22,11 +22,11 @@ logger = logging.getLogger(__name__)
 Clip = Union[str, "os.PathLike[str]", bytes, Audio]
 
 #: Denoise a clip's speech when its estimated SNR is below this (dB); ``None``: never.
-#: On 40 calibration speakers (bench/results/quality_calibration.md) the gentle Wiener
-#: denoiser cut the reference's drop at 20 dB white noise from 0.39 to 0.08 and with
-#: babble from 0.22 to 0.14, but cost clean references 0.03: so only below 25 dB.
-#: Its effect on clones: bench/results/robustness.md.
-DENOISE_BELOW_DB: float | None = 25.0
+#: Off: the gentle Wiener denoiser restores the reference's d-vector (40 calibration
+#: speakers, 20 dB white noise: drop 0.39 -> 0.08; quality_calibration.md) but not the
+#: clone (6 evaluation speakers, effort fast, robustness.md: drop 0.041 -> 0.035 with
+#: white noise, 0.122 -> 0.141 with babble at 20 dB), so it is left off.
+DENOISE_BELOW_DB: float | None = None
 
 
 def _name(clip: Clip, index: int) -> str:
