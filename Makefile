@@ -46,6 +46,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/consent.py
 	$(BIN)/python bench/watermark.py
 	$(BIN)/python bench/batch.py
+	$(BIN)/python bench/robustness.py
+	$(BIN)/python bench/speaker_mix.py
 
 clean:
 	rm -rf $(VENV) voxclone-demo .pytest_cache .mypy_cache .ruff_cache

@@ -80,6 +80,9 @@ def test_enroll_speak_play_and_detect_in_the_browser(server_url: str, tmp_path: 
         page.fill("#voice-name", "ada")
         record(page, "#ref-record", "#ref-stop", seconds)
         assert "recorded" in page.inner_text("#ref-status")
+        page.wait_for_function("document.getElementById('quality-report').textContent",
+                               timeout=120_000)
+        assert page.inner_text("#quality-report").startswith("Quality: ")
         page.select_option("#effort", "stock")
         for _attempt in range(3):  # like a person asked to read the phrase again
             page.click("#get-challenge")

@@ -277,3 +277,19 @@ def test_voxclone_serve_starts_the_server(home: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_quality_check_route(client: TestClient, alice: Owner, joe_reference: Audio) -> None:
+    good = client.post("/v1/check", headers=alice.headers,
+                       files=[("files", ("joe.wav", wav_bytes(joe_reference), "audio/wav"))])
+    assert good.status_code == 200, good.text
+    clip = good.json()["clips"][0]
+    assert clip["name"] == "joe.wav" and clip["verdict"] != "refused"
+    short = Audio(joe_reference.samples[: joe_reference.sample_rate * 2],
+                  joe_reference.sample_rate)
+    refused = client.post("/v1/check", headers=alice.headers,
+                          files=[("files", ("short.wav", wav_bytes(short), "audio/wav"))])
+    body = refused.json()
+    assert body["clips"][0]["verdict"] == "refused"
+    assert any("more seconds" in p["advice"] for p in body["clips"][0]["problems"]
+               + body["problems"])

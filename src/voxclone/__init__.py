@@ -8,6 +8,7 @@ The public API::
     synthesize(text, voice, speed=...) -> Audio
     synthesize_stream(text, voice, speed=...) -> Iterator[Audio]
     similarity(a, b) -> float
+    check(clips) -> QualityReport      (is a reference good enough to clone from?)
     detect(clip) -> Detection          (watermark: found, payload, confidence, where)
     find_synthesis(payload) -> SynthesisRecord | None
     load_voice(name) / list_voices()
@@ -31,8 +32,9 @@ from voxclone.api import (
 from voxclone.audio import Audio, load_audio, write_audio
 from voxclone.clone.profile import VoiceProfile
 from voxclone.consent import Challenge, ConsentRecord, RevocationRecord
-from voxclone.errors import ConsentError, VoxcloneError
+from voxclone.errors import ConsentError, ReferenceQualityError, VoxcloneError
 from voxclone.provenance import SynthesisRecord
+from voxclone.quality import QualityReport, check
 from voxclone.synthesis import detect, find_synthesis, synthesize, synthesize_stream
 from voxclone.watermark import Detection
 
@@ -44,12 +46,15 @@ __all__ = [
     "ConsentError",
     "ConsentRecord",
     "Detection",
+    "QualityReport",
+    "ReferenceQualityError",
     "RevocationRecord",
     "SynthesisRecord",
     "VoiceProfile",
     "VoxcloneError",
     "__version__",
     "challenge",
+    "check",
     "consent_record",
     "detect",
     "embed",

@@ -45,11 +45,12 @@ from voxclone.digest import file_sha256
 from voxclone.engines.kokoro import default_engine, stock_packs
 from voxclone.errors import (
     AudioError,
-    NoSpeechError,
     VoxcloneError,
 )
 from voxclone.progress import ProgressCallback, progress_bar
 from voxclone.provenance import AuditContext
+from voxclone.quality import screen
+from voxclone.quality.report import MIN_SPEECH_S
 from voxclone.speaker import combine_embeddings, cosine, default_encoder
 from voxclone.synthesis import is_voxclone_output
 
@@ -58,7 +59,7 @@ logger = logging.getLogger(__name__)
 ClipSource = Union[str, "os.PathLike[str]", bytes, Audio]
 
 #: Enrollment needs at least this much speech over all clips, in seconds.
-MIN_SPEECH_SECONDS = 3.0
+MIN_SPEECH_SECONDS = MIN_SPEECH_S
 #: Reference clips longer than this are refused (trim them first).
 MAX_CLIP_SECONDS = 600.0
 
@@ -133,6 +134,7 @@ def enroll(
     progress: bool | ProgressCallback = False,
     seed: int = 0,
     audit: AuditContext | None = None,
+    force: bool = False,
 ) -> VoiceProfile:
     """Clone a voice from one clip (one-shot) or several (few-shot), with consent.
 
@@ -158,12 +160,18 @@ def enroll(
             ``(fraction_done, best_similarity)``.
         seed: seeds the search, so the same clips give the same voice.
         audit: who enrolls, for the audit log (default: the local user).
+        force: enroll even if the quality gate (:func:`voxclone.check`) refuses the
+            clips (logged as a warning). A clip of another speaker among clips that
+            otherwise agree is left out either way.
 
     Raises:
         ValueError: bad name or effort, or both consent and ``i_am_the_speaker``.
         ConsentMissingError: no consent recording or no challenge (checked first).
         VoiceExistsError: the name is taken and ``overwrite`` is false.
-        AudioError / NoSpeechError: a clip is unusable, or there is under 3 s of speech.
+        AudioError / NoSpeechError: a clip is unreadable, or no clip holds speech.
+        ReferenceQualityError: the quality gate refuses the clips (under 3 s of speech,
+            too noisy, heavily clipped, two speakers in a clip, clips of different
+            people); its message says what to fix, its ``report`` holds the details.
         ChallengeError: the challenge is unknown, used, expired or for another name.
         PhraseNotHeardError / SpeakerMismatchError / SyntheticConsentError: the consent
             recording failed that check (the message says what to do).
@@ -172,7 +180,7 @@ def enroll(
     return enroll_with_record(
         name, clips, consent=consent, challenge=challenge, i_am_the_speaker=i_am_the_speaker,
         effort=effort, voices_dir=voices_dir, overwrite=overwrite, save=save,
-        progress=progress, seed=seed, audit=audit)[0]
+        progress=progress, seed=seed, audit=audit, force=force)[0]
 
 
 def enroll_with_record(
@@ -189,6 +197,7 @@ def enroll_with_record(
     progress: bool | ProgressCallback = False,
     seed: int = 0,
     audit: AuditContext | None = None,
+    force: bool = False,
 ) -> tuple[VoiceProfile, ConsentRecord]:
     """:func:`enroll`, also returning the consent record (for front ends that store
     voices elsewhere, like the server's registry). Same arguments and errors."""
@@ -206,23 +215,15 @@ def enroll_with_record(
     verifier = _consent_verifier()
     if challenge is not None:  # cheap, and needs no audio: fail before decoding clips
         verifier.check_challenge(name, challenge)
-    cleaned: list[Audio] = []
-    records: list[SourceClip] = []
-    for index, source in enumerate(sources):
-        audio = _load_clip(source, index)
-        clean, report = prepare_reference(audio, name=_clip_name(source, index))
-        cleaned.append(clean)
-        records.append(SourceClip(_clip_hash(source, audio), round(audio.duration, 3),
-                                  round(report.speech_seconds, 3)))
-    speech = sum(r.speech_seconds for r in records)
-    if speech < MIN_SPEECH_SECONDS:
-        raise NoSpeechError(
-            f"only {speech:.1f} s of speech in the reference; at least "
-            f"{MIN_SPEECH_SECONDS:.0f} s is needed - record a few seconds more"
-        )
-    encoder = default_encoder()
-    target = combine_embeddings([encoder.embed(c) for c in cleaned],
-                                [r.speech_seconds for r in records])
+    audios = [_load_clip(source, index) for index, source in enumerate(sources)]
+    # The quality gate (voxclone.quality): refuses a bad reference unless forced, leaves
+    # out another speaker's clip, and returns the cleaned speech and its d-vectors.
+    screened = screen(audios, [_clip_name(s, i) for i, s in enumerate(sources)], force=force)
+    cleaned = list(screened.clean)
+    records = [SourceClip(_clip_hash(sources[i], audios[i]), round(audios[i].duration, 3),
+                          round(screened.report.clips[i].speech_seconds, 3))
+               for i in screened.keep]
+    target = combine_embeddings(list(screened.embeddings), [r.speech_seconds for r in records])
 
     verification: ConsentVerification | None = None
     if consent is not None and challenge is not None:

@@ -4,6 +4,8 @@ Subcommands::
 
     voxclone challenge NAME                        (see voxclone.cli_consent)
     voxclone enroll NAME CLIP... --consent FILE --challenge ID [--effort E] [--force]
+                   [--force-quality]
+    voxclone check CLIP... [--json]                (see voxclone.cli_check)
     voxclone enroll NAME CLIP... --i-am-the-speaker ...
     voxclone consent show NAME / voxclone revoke NAME
     voxclone say NAME TEXT|- -o OUT|- [--format F] [--speed X] [--stream]
@@ -32,7 +34,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 import voxclone
-from voxclone import cli_detect
+from voxclone import cli_check, cli_detect
 from voxclone.audio import SUPPORTED_OUTPUT, encode_audio, write_audio
 from voxclone.cli_batch import add_batch_command
 from voxclone.cli_consent import add_consent_commands
@@ -118,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--effort", choices=EFFORTS, default="balanced",
                    help="stock: instant; fast: ~10 s; balanced: ~1 min (default); best: ~4 min")
     p.add_argument("--force", action="store_true", help="replace a voice of the same name")
+    p.add_argument("--force-quality", action="store_true",
+                   help="enroll even if the quality check refuses the clips (logged)")
     p.add_argument("--consent", metavar="FILE",
                    help="the speaker reading the challenge from `voxclone challenge NAME`")
     p.add_argument("--challenge", metavar="ID", help="the id of that challenge")
@@ -155,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_detect.add_parser(sub, flags)
     add_registry_commands(sub, flags)
+    cli_check.add_parser(sub, flags)
 
     p = sub.add_parser("demo", parents=[flags],
                        help="clone a built-in voice end to end (needs voxclone[demo])",
@@ -195,6 +200,7 @@ def cmd_enroll(args: argparse.Namespace) -> int:
         args.name, clips, consent=consent, challenge=args.challenge,
         i_am_the_speaker=args.i_am_the_speaker, effort=args.effort,
         voices_dir=args.voices_dir, overwrite=args.force, progress=not args.quiet,
+        force=args.force_quality,
     )
     path = VoiceStore(args.voices_dir).path(profile.name)
     count = len(profile.sources)

@@ -6,6 +6,8 @@ what went wrong and what to do about it.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class VoxcloneError(Exception):
     """Base class of every error voxclone raises on purpose."""
@@ -110,3 +112,20 @@ class ScriptError(VoxcloneError):
 class BatchError(VoxcloneError):
     """A batch job cannot run or go on: unusable output directory, a worker that died, Ray
     missing or unreachable. Finished lines stay in the manifest; re-run to resume."""
+
+
+class ReferenceQualityError(AudioError):
+    """The reference clips would make a bad clone (too little speech, too noisy, clipped,
+    two speakers, clips of different people). ``report`` holds the full
+    :class:`voxclone.quality.QualityReport`; the message lists what to fix.
+    Pass ``force=True`` (``--force-quality`` on the command line) to enroll anyway.
+    """
+
+    def __init__(self, report: Any) -> None:
+        self.report = report
+        lines = report.refusals()
+        super().__init__(
+            "the reference recording would make a bad clone:\n  "
+            + "\n  ".join(lines)
+            + "\n(`voxclone check CLIP...` shows every measure; to enroll anyway: "
+            "--force-quality, or force=True in Python)")

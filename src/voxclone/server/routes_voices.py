@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from voxclone.api import challenge as issue_challenge
@@ -13,6 +14,7 @@ from voxclone.api import enroll_with_record
 from voxclone.clone.profile import check_name
 from voxclone.consent import ConsentStore
 from voxclone.errors import VoiceNotFoundError
+from voxclone.quality import check
 from voxclone.registry.voices import VoiceEntry
 from voxclone.server.auth import Caller, Poller, State
 from voxclone.server.errors import error_body
@@ -75,6 +77,22 @@ async def enroll(
 
     job = state.jobs.submit(who.owner.id, name, work, error_body)
     return job.to_json()
+
+
+@router.post("/check")
+async def check_references(
+    who: Caller, state: State,
+    files: Annotated[list[UploadFile], File(description="reference recordings to check")],
+) -> dict[str, Any]:
+    """The quality report of reference recordings (what enrollment would refuse, and
+    what to fix), without enrolling anything."""
+    limit = state.config.max_upload_bytes
+    clips = [await read_upload(f, limit, "a reference recording") for f in files]
+    report = await run_in_threadpool(check, clips)
+    body: dict[str, Any] = report.as_dict()
+    for clip, upload in zip(body["clips"], files, strict=True):
+        clip["name"] = upload.filename or clip["name"]
+    return body
 
 
 @router.get("/jobs/{job_id}")

@@ -1,0 +1,191 @@
+"""Clone similarity from degraded references: noise, babble and a phone line, vs clean.
+
+On LibriSpeech *evaluation* speakers (``quality_data.partition``; the gate's thresholds
+were chosen on the others), half female, half male, with ``clone_quality.py``'s
+protocol: the reference is the first 6 s of speech of the utterance, the clone (three
+fixed sentences) is scored against the rest of the utterance, and similarity is
+normalised (0 = a different speaker, 1 = the same speaker) with constants measured in
+this run over every usable evaluation utterance.
+
+Each reference is degraded - white noise and babble (4 other evaluation speakers
+talking at once) at 20, 10 and 5 dB SNR, and a phone line (8 kHz, 300-3400 Hz) - and
+enrolled at effort ``fast`` (``force=True``, so what the gate refuses is measured too).
+Per condition: the clone's normalised similarity and its drop from the clean
+reference's clone (paired, same speakers and seed), the degraded reference's own
+similarity, and what ``voxclone.check`` says about it. Conditions in ``--denoise``
+are also enrolled after the gate's Wiener denoiser.
+
+Run from the repo root: ``python bench/robustness.py``; writes
+``bench/results/robustness.{md,json}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import voxclone
+from voxclone.audio import Audio, detect_speech
+from voxclone.quality import gate
+from voxclone.quality.denoise import wiener_denoise
+from voxclone.quality.measures import spectrum
+from voxclone.speaker import cosine
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import clone_quality as cq
+import quality_data as qd
+import speech_data as sd
+
+DEFAULT_OUT = sd.REPO_ROOT / "bench" / "results" / "robustness"
+SNRS = (20, 10, 5)
+TARGET_DROP_AT_10_DB = 0.10
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def degradations(ref: Audio, babble_noise: np.ndarray,
+                 rng: np.random.Generator) -> dict[str, Audio]:
+    out = {"clean": ref}
+    for snr in SNRS:
+        out[f"white {snr} dB"] = qd.add_noise(ref, qd.white(len(ref), rng), snr, rng)
+    for snr in SNRS:
+        out[f"babble {snr} dB"] = qd.add_noise(ref, babble_noise, snr, rng)
+    out["telephone"] = qd.telephone(ref)
+    return out
+
+
+def denoised(audio: Audio) -> Audio:
+    """The gate's Wiener denoiser applied to a whole reference (16 kHz out)."""
+    audio16k = audio.resample(16_000)
+    return wiener_denoise(spectrum(audio16k, detect_speech(audio16k)))
+
+
+def clone_similarity(reference: Audio, held: np.ndarray, norm: sd.Normalisation,
+                     name: str, *, denoise: bool) -> tuple[float, float]:
+    """(normalised similarity of a ``fast`` clone of ``reference``, enroll seconds).
+
+    ``denoise``: the gate denoises the reference (``quality.gate.DENOISE_BELOW_DB``
+    above any SNR) or never does (``None``), whatever the code's default.
+    """
+    saved = gate.DENOISE_BELOW_DB
+    gate.DENOISE_BELOW_DB = 1e9 if denoise else None
+    try:
+        began = time.perf_counter()
+        profile = voxclone.enroll(name, reference, effort="fast", save=False,
+                                  i_am_the_speaker=True, force=True)
+        enroll_s = time.perf_counter() - began
+    finally:
+        gate.DENOISE_BELOW_DB = saved
+    clone = cq.join([voxclone.synthesize(text, profile) for text in cq.SENTENCES])
+    return norm.normalise(cosine(voxclone.embed(clone), held)), enroll_s
+
+
+def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    clean = {r["speaker"]: r for r in rows if r["condition"] == "clean"}
+    table = []
+    for name in dict.fromkeys(r["condition"] for r in rows):
+        sel = [r for r in rows if r["condition"] == name]
+        verdicts = [r["verdict"] for r in sel]
+        table.append({
+            "condition": name, "n": len(sel),
+            "clone": statistics.fmean(r["clone"] for r in sel),
+            "clone_drop": statistics.fmean(clean[r["speaker"]]["clone"] - r["clone"]
+                                           for r in sel),
+            "reference": statistics.fmean(r["reference"] for r in sel),
+            "snr_db": statistics.median(r["snr_db"] for r in sel),
+            "verdicts": {v: verdicts.count(v) for v in dict.fromkeys(verdicts)},
+        })
+    return table
+
+
+def render(meta: dict[str, Any], table: Sequence[dict[str, Any]]) -> str:
+    lines = [
+        "# Robustness: clone similarity from degraded references", "",
+        f"- date: {meta['date']}; machine: {meta['machine']}; git: {meta['git_commit']}",
+        f"- {meta['speakers']} LibriSpeech evaluation speakers (half female, half male); "
+        "effort `fast`, seed 0, `force=True`; reference = first 6 s of speech",
+        f"- normalisation over {meta['normalisation']['speakers']} evaluation utterances: "
+        f"same_mean {meta['normalisation']['same_mean']:.3f}, diff_mean "
+        f"{meta['normalisation']['diff_mean']:.3f}",
+        f"- target: drop at 10 dB <= {TARGET_DROP_AT_10_DB:.2f}; wall time "
+        f"{meta['wall_s']:.0f} s", "",
+        "| reference | clone similarity | drop vs clean | reference's own similarity | "
+        "gate's SNR estimate (median) | gate verdicts |", "|---|---|---|---|---|---|",
+    ]
+    for r in table:
+        verdicts = ", ".join(f"{k} {v}" for k, v in r["verdicts"].items())
+        lines.append(f"| {r['condition']} | {r['clone']:.3f} | {r['clone_drop']:+.3f} | "
+                     f"{r['reference']:.3f} | {r['snr_db']:.1f} dB | {verdicts} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--speakers", type=int, default=6)
+    parser.add_argument("--denoise", default="white 20 dB,babble 20 dB",
+                        help="comma-separated conditions also run after denoising")
+    parser.add_argument("--speech-dir", default=None)
+    parser.add_argument("--out", default=str(DEFAULT_OUT))
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    rng = np.random.default_rng(20261125)
+    pool = qd.speakers_of("evaluation", args.speech_dir)
+    log(f"robustness: normalisation over {len(pool)} evaluation utterances ...")
+    norm, heldout = sd.measure_normalisation(pool, voxclone.embed, log)
+    chosen = sd.choose_speakers(pool, set(heldout), args.speakers)
+    bank = qd.voice_bank([u for u in pool if u not in chosen])
+    extra = [c.strip() for c in args.denoise.split(",") if c.strip()]
+    rows: list[dict[str, Any]] = []
+    for index, utterance in enumerate(chosen, 1):
+        split = sd.split_utterance(utterance)
+        assert split is not None  # chosen among usable utterances
+        held = heldout[utterance.speaker]
+        noise = qd.babble(qd.babble_voices(bank, utterance.speaker, rng),
+                          split.audio.sample_rate, rng)
+        conditions: list[tuple[str, Audio, bool]] = []
+        for name, audio in degradations(split.reference, noise, rng).items():
+            conditions.append((name, audio, False))
+            if name in extra:
+                conditions.append((name + " + denoise", audio, True))
+        for name, reference, denoise in conditions:
+            report = voxclone.check(reference)
+            clone, enroll_s = clone_similarity(reference, held, norm,
+                                               f"robust-{utterance.speaker}", denoise=denoise)
+            own = voxclone.embed(denoised(reference) if denoise else reference)
+            rows.append({
+                "speaker": utterance.speaker, "gender": utterance.gender,
+                "condition": name, "clone": clone, "enroll_s": enroll_s,
+                "reference": norm.normalise(cosine(own, held)),
+                "snr_db": report.clips[0].snr_db, "verdict": report.verdict,
+            })
+            log(f"[{index}/{len(chosen)}] {utterance.speaker} {name}: clone "
+                f"{clone:.3f}, reference {rows[-1]['reference']:.3f}, gate "
+                f"{report.verdict} (SNR {rows[-1]['snr_db']:.1f} dB), enroll {enroll_s:.1f} s")
+    table = summarise(rows)
+    meta = {"date": sd.now(), "machine": sd.machine(), "git_commit": sd.git_commit(),
+            "speakers": len(chosen), "speaker_ids": [u.speaker for u in chosen],
+            "effort": "fast", "sentences": list(cq.SENTENCES),
+            "normalisation": {"same_mean": norm.same_mean, "diff_mean": norm.diff_mean,
+                              "speakers": norm.speakers},
+            "wall_s": time.perf_counter() - started}
+    text = render(meta, table)
+    out = Path(args.out)
+    out.with_name(out.name + ".md").write_text(text)
+    out.with_name(out.name + ".json").write_text(
+        json.dumps({"meta": meta, "summary": table, "rows": rows}, indent=1) + "\n")
+    log(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,230 @@
+"""Second-speaker and few-shot outlier detection on real speech (LibriSpeech).
+
+Cases, from the speakers of one split (``quality_data.partition``; thresholds are
+chosen with ``--split calibration``, figures reported with ``--split evaluation``):
+
+* single: each speaker's whole utterance, as recorded and with white noise at 20 dB
+  SNR - a second speaker found is a false alarm;
+* concatenated: 4-8 s of speaker A's speech, 0.3 s of silence, then 2-4 s of speaker
+  B (B first in half the cases);
+* overlapped: 5-8 s of A with 2.5-4 s of B talking over the end of it at the same
+  level (crosstalk);
+* few-shot outlier: A's speech cut into two clips (>= 3 s each) plus a 3-5 s clip of
+  B: detected when exactly B's clip is left out; and three clips of A alone: a clip
+  left out (or the set refused) is a false exclusion.
+
+Each mixed clip goes through the gate's own analysis (``analyse_clip``: VAD, clean-up,
+1.6 s speech windows, 2-means split). Run from the repo root:
+``python bench/speaker_mix.py [--split calibration] [--cases 200]``; writes
+``bench/results/speaker_mix[_calibration].{md,json}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from voxclone.audio import Audio, load_audio, prepare_reference
+from voxclone.quality.analyse import analyse_clip
+from voxclone.quality.speakers import (
+    MIN_SPLIT_SECONDS,
+    OUTLIER_THRESHOLD,
+    TWO_SPEAKER_THRESHOLD,
+    find_outliers,
+)
+from voxclone.speaker import default_encoder
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import quality_data as qd
+import speech_data as sd
+
+RATE = 16_000
+RESULTS = sd.REPO_ROOT / "bench" / "results"
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def piece(audio: Audio, seconds: float, rng: np.random.Generator) -> np.ndarray:
+    """``seconds`` of ``audio``'s (trimmed) speech from a random offset."""
+    n = min(len(audio), round(seconds * RATE))
+    start = int(rng.integers(0, len(audio) - n + 1))
+    return audio.samples[start:start + n]
+
+
+def rms(x: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(x.astype(np.float64) ** 2))) + 1e-12
+
+
+def concatenated(a: Audio, b: Audio, rng: np.random.Generator) -> tuple[Audio, float]:
+    pa, pb = piece(a, rng.uniform(4, 8), rng), piece(b, rng.uniform(2, 4), rng)
+    pb = pb * (rms(pa) / rms(pb))
+    gap = np.zeros(round(0.3 * RATE), dtype=np.float32)
+    parts = [pa, gap, pb] if rng.random() < 0.5 else [pb, gap, pa]
+    return Audio(np.concatenate(parts).astype(np.float32), RATE), len(pb) / RATE
+
+
+def overlapped(a: Audio, b: Audio, rng: np.random.Generator) -> tuple[Audio, float]:
+    pa, pb = piece(a, rng.uniform(5, 8), rng).copy(), piece(b, rng.uniform(2.5, 4), rng)
+    pb = pb * (rms(pa) / rms(pb))
+    n = min(len(pb), len(pa))
+    pa[-n:] += pb[:n]
+    pa *= 0.9 / max(1e-9, float(np.max(np.abs(pa))))
+    return Audio(pa.astype(np.float32), RATE), n / RATE
+
+
+def rate(hits: int, n: int) -> str:
+    """``hits/n (p %, 95 % Wilson interval)``."""
+    if n == 0:
+        return "n/a"
+    p, z = hits / n, 1.96
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return f"{hits}/{n} = {p:.1%} ({max(0, centre - half):.1%}-{min(1, centre + half):.1%})"
+
+
+def percentiles(values: Sequence[float]) -> str:
+    q = np.percentile(values, [1, 5, 50, 95, 99]) if values else []
+    return " / ".join(f"{v:.3f}" for v in q)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--split", choices=qd.SPLITS, default="evaluation")
+    parser.add_argument("--cases", type=int, default=200, help="cases of each mixed kind")
+    parser.add_argument("--speech-dir", default=None)
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    rng = np.random.default_rng(7 if args.split == "evaluation" else 11)
+    pool = qd.speakers_of(args.split, args.speech_dir)
+    encoder = default_encoder()
+    speech: dict[str, Audio] = {}
+    raw: dict[str, Audio] = {}
+    for u in pool:
+        audio = load_audio(str(u.path))
+        clean, report = prepare_reference(audio)
+        if report.speech_seconds >= 6.0:
+            speech[u.speaker], raw[u.speaker] = clean, audio
+    names = sorted(speech)
+    log(f"speaker_mix ({args.split}): {len(names)} speakers with >= 6 s of speech")
+
+    rows: list[dict[str, Any]] = []
+    for k in names:
+        for kind, clip in (("single", raw[k]),
+                           ("single, white noise 20 dB",
+                            qd.add_noise(raw[k], qd.white(len(raw[k]), rng), 20, rng))):
+            c = analyse_clip(clip, k)
+            assert c.split is not None
+            rows.append({"kind": kind, "a": k, "cosine": c.split.cosine,
+                         "minority_s": c.split.minority_seconds,
+                         "found": c.split.two_speakers})
+    log(f"  single: {sum(r['found'] for r in rows)}/{len(rows)} false alarms")
+    for kind, make in (("concatenated", concatenated), ("overlapped", overlapped)):
+        for i in range(args.cases):
+            a, b = rng.choice(names, 2, replace=False)
+            clip, b_seconds = make(speech[a], speech[b], rng)
+            c = analyse_clip(clip, f"{a}+{b}")
+            assert c.split is not None
+            rows.append({"kind": kind, "a": a, "b": b, "b_seconds": b_seconds,
+                         "cosine": c.split.cosine, "minority_s": c.split.minority_seconds,
+                         "found": c.split.two_speakers})
+            if (i + 1) % 50 == 0:
+                found = sum(r["found"] for r in rows if r["kind"] == kind)
+                log(f"  {kind}: {i + 1}/{args.cases}, detected {found}")
+
+    outlier_rows: list[dict[str, Any]] = []
+    long_enough = [k for k in names if speech[k].duration >= 9.0]
+    for k in long_enough:  # genuine sets: three clips of one speaker
+        third = len(speech[k]) // 3
+        parts = [Audio(speech[k].samples[i * third:(i + 1) * third], RATE) for i in range(3)]
+        found = find_outliers([encoder.embed(p) for p in parts], [p.duration for p in parts])
+        outlier_rows.append({"kind": "genuine", "a": k, "cosines": found.cosines,
+                             "excluded": bool(found.outliers) or found.ambiguous})
+    for _ in range(args.cases):  # two clips of A and one of B
+        a, b = rng.choice(names, 2, replace=False)
+        half = len(speech[a]) // 2
+        parts = [Audio(speech[a].samples[:half], RATE), Audio(speech[a].samples[half:], RATE),
+                 Audio(piece(speech[b], rng.uniform(3, 5), rng), RATE)]
+        found = find_outliers([encoder.embed(p) for p in parts], [p.duration for p in parts])
+        outlier_rows.append({"kind": "outlier", "a": a, "b": b, "cosines": found.cosines,
+                             "detected": found.outliers == (2,) and not found.ambiguous})
+
+    single = [r for r in rows if r["kind"] == "single"]
+    noisy_single = [r for r in rows if r["kind"] == "single, white noise 20 dB"]
+    mixed = [r for r in rows if not r["kind"].startswith("single")]
+    by_kind = {k: [r for r in rows if r["kind"] == k] for k in ("concatenated", "overlapped")}
+    genuine = [r for r in outlier_rows if r["kind"] == "genuine"]
+    outliers = [r for r in outlier_rows if r["kind"] == "outlier"]
+    # Threshold sweep: detection and false alarms of the split-cosine threshold.
+    sweep = []
+    for thr in np.arange(0.70, 0.905, 0.01):
+        def hit(r: dict[str, Any], t: float = float(thr)) -> bool:
+            return r["cosine"] < t and r["minority_s"] >= MIN_SPLIT_SECONDS
+        sweep.append({"threshold": round(float(thr), 2),
+                      "false_alarms": sum(hit(r) for r in single) / len(single),
+                      "detected": sum(hit(r) for r in mixed) / len(mixed)})
+    genuine_min = [min(r["cosines"]) for r in genuine]
+    impostor = [r["cosines"][2] for r in outliers]
+    summary = {
+        "second_speaker_detected": rate(sum(r["found"] for r in mixed), len(mixed)),
+        "concatenated_detected": rate(sum(r["found"] for r in by_kind["concatenated"]),
+                                      len(by_kind["concatenated"])),
+        "overlapped_detected": rate(sum(r["found"] for r in by_kind["overlapped"]),
+                                    len(by_kind["overlapped"])),
+        "false_alarms": rate(sum(r["found"] for r in single), len(single)),
+        "false_alarms_white_noise_20_dB": rate(sum(r["found"] for r in noisy_single),
+                                               len(noisy_single)),
+        "outlier_detected": rate(sum(r["detected"] for r in outliers), len(outliers)),
+        "genuine_sets_with_a_clip_excluded": rate(sum(r["excluded"] for r in genuine),
+                                                  len(genuine)),
+    }
+    meta = {"date": sd.now(), "machine": sd.machine(), "git_commit": sd.git_commit(),
+            "split": args.split, "speakers": len(names), "cases": args.cases,
+            "two_speaker_threshold": TWO_SPEAKER_THRESHOLD,
+            "min_split_seconds": MIN_SPLIT_SECONDS, "outlier_threshold": OUTLIER_THRESHOLD,
+            "wall_s": time.perf_counter() - started}
+    lines = [
+        f"# Second speaker and few-shot outliers ({args.split} speakers)", "",
+        f"- date: {meta['date']}; machine: {meta['machine']}; git: {meta['git_commit']}",
+        f"- {len(names)} LibriSpeech {args.split} speakers (>= 6 s of speech); "
+        f"thresholds: split cosine < {TWO_SPEAKER_THRESHOLD} with >= {MIN_SPLIT_SECONDS} s "
+        f"in the smaller group; outlier cosine < {OUTLIER_THRESHOLD}",
+        f"- wall time {meta['wall_s']:.0f} s", "",
+        "| measure | result (95 % interval) |", "|---|---|",
+        *(f"| {k.replace('_', ' ')} | {v} |" for k, v in summary.items()), "",
+        "Split cosine percentiles (1 / 5 / 50 / 95 / 99):", "",
+        f"- single speaker: {percentiles([r['cosine'] for r in single])}",
+        f"- single speaker, white noise 20 dB: "
+        f"{percentiles([r['cosine'] for r in noisy_single])}",
+        f"- concatenated: {percentiles([r['cosine'] for r in by_kind['concatenated']])}",
+        f"- overlapped: {percentiles([r['cosine'] for r in by_kind['overlapped']])}",
+        f"- few-shot, genuine clip vs the rest (lowest of 3): {percentiles(genuine_min)}",
+        f"- few-shot, other speaker's clip vs the rest: {percentiles(impostor)}", "",
+        "Threshold sweep (split cosine):", "",
+        "| threshold | false alarms | detected (both kinds) |", "|---|---|---|",
+        *(f"| {s['threshold']:.2f} | {s['false_alarms']:.1%} | {s['detected']:.1%} |"
+          for s in sweep),
+    ]
+    text = "\n".join(lines) + "\n"
+    out = Path(args.out) if args.out else RESULTS / (
+        "speaker_mix" + ("_calibration" if args.split == "calibration" else ""))
+    out.with_name(out.name + ".md").write_text(text)
+    out.with_name(out.name + ".json").write_text(json.dumps(
+        {"meta": meta, "summary": summary, "sweep": sweep, "rows": rows,
+         "outlier_rows": outlier_rows}, indent=1) + "\n")
+    log(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

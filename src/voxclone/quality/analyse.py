@@ -1,0 +1,116 @@
+"""Analyse reference clips: every measure the quality gate judges, and the cleaned speech.
+
+One clip: decode (elsewhere), VAD at 16 kHz, signal measures, clean-up
+(:func:`voxclone.audio.prepare_reference`), optional denoising, speaker windows.
+A set: the clips' d-vectors compared with each other (few-shot outliers).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from voxclone.audio import VAD_SAMPLE_RATE, Audio, detect_speech, prepare_reference
+from voxclone.errors import NoSpeechError
+from voxclone.quality.denoise import wiener_denoise
+from voxclone.quality.measures import SignalMeasures, measure_signal, spectrum
+from voxclone.quality.speakers import (
+    SetAgreement,
+    SpeakerSplit,
+    find_outliers,
+    split_speakers,
+    window_embeddings,
+)
+from voxclone.speaker import default_encoder
+from voxclone.speaker.encoder import SpeakerEncoder
+
+__all__ = ["ClipAnalysis", "analyse_clip", "analyse_set"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ClipAnalysis:
+    """Everything measured on one clip, and the speech to enroll from.
+
+    Attributes:
+        name: how messages refer to the clip.
+        total_seconds: length of the recording.
+        speech_seconds: speech the VAD found (0 when none).
+        signal: the signal measures (``None`` when the clip holds no speech).
+        split: the two-group split of its speech windows (``None``: no speech).
+        clean: the speech, trimmed and loudness-normalised, 16 kHz float32 (denoised
+            when ``denoised``); ``None`` when there is no usable speech.
+        embedding: d-vector of ``clean``, float32 ``(256,)``; ``None`` without speech.
+        denoised: whether ``clean`` went through the Wiener denoiser.
+        error: why the clip could not be used at all (no speech), else ``None``.
+    """
+
+    name: str
+    total_seconds: float
+    speech_seconds: float
+    signal: SignalMeasures | None
+    split: SpeakerSplit | None
+    clean: Audio | None
+    embedding: np.ndarray | None
+    denoised: bool = False
+    error: str | None = None
+
+    @property
+    def speech_ratio(self) -> float:
+        """Share of the recording that is speech (0..1)."""
+        return self.speech_seconds / self.total_seconds if self.total_seconds > 0 else 0.0
+
+
+def analyse_clip(audio: Audio, name: str, *, denoise_below_db: float | None = None,
+                 encoder: SpeakerEncoder | None = None) -> ClipAnalysis:
+    """Measure one recording (any sample rate) and prepare its speech.
+
+    Args:
+        audio: the recording as decoded.
+        name: how messages refer to it.
+        denoise_below_db: denoise the speech when its estimated SNR is below this
+            (``None``: never).
+        encoder: speaker encoder (default: the shared GE2E one).
+
+    Returns:
+        A :class:`ClipAnalysis`; a clip without (enough) speech is returned with
+        ``error`` set rather than raised, so a report can cover every clip.
+    """
+    encoder = encoder or default_encoder()
+    audio16k = audio.resample(VAD_SAMPLE_RATE)
+    segments = detect_speech(audio16k)
+    speech = sum(end - start for start, end in segments)
+    if not segments:
+        return ClipAnalysis(name, audio.duration, 0.0, None, None, None, None,
+                            error="no speech found")
+    spec = spectrum(audio16k, segments)
+    signal = measure_signal(audio, spec)
+    denoised = denoise_below_db is not None and signal.snr_db < denoise_below_db
+    source = wiener_denoise(spec) if denoised else audio
+    try:
+        clean, _ = prepare_reference(source, name=name)
+        embedding = encoder.embed(clean)
+    except NoSpeechError as exc:
+        return ClipAnalysis(name, audio.duration, speech, signal, None, None, None,
+                            error=str(exc))
+    split = split_speakers(window_embeddings(encoder, clean))
+    logger.debug("%s: %.1f s speech, SNR %.1f dB, split cosine %.3f", name, speech,
+                 signal.snr_db, split.cosine)
+    return ClipAnalysis(name, audio.duration, speech, signal, split, clean, embedding,
+                        denoised=denoised)
+
+
+def analyse_set(clips: Sequence[ClipAnalysis]) -> SetAgreement:
+    """Compare the usable clips' speakers; indices in the result refer to ``clips``."""
+    usable = [i for i, c in enumerate(clips) if c.embedding is not None]
+    agreement = find_outliers([clips[i].embedding for i in usable],  # type: ignore[misc]
+                              [clips[i].speech_seconds for i in usable])
+    cosines = [float("nan")] * len(clips)
+    for k, i in enumerate(usable):
+        cosines[i] = agreement.cosines[k]
+    return SetAgreement(tuple(cosines), tuple(usable[k] for k in agreement.outliers),
+                        agreement.ambiguous)

@@ -1,0 +1,121 @@
+"""``check``: the quality report of reference clips, and the gate enrollment applies."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Union
+
+import numpy as np
+
+from voxclone.audio import Audio, load_audio
+from voxclone.errors import NoSpeechError, ReferenceQualityError
+from voxclone.quality.analyse import ClipAnalysis, analyse_clip, analyse_set
+from voxclone.quality.report import QualityReport, judge
+
+__all__ = ["DENOISE_BELOW_DB", "Screened", "check", "screen"]
+
+logger = logging.getLogger(__name__)
+
+Clip = Union[str, "os.PathLike[str]", bytes, Audio]
+
+#: Denoise a clip's speech when its estimated SNR is below this (dB); ``None``: never.
+#: Off: the gentle Wiener denoiser restores the reference's d-vector (40 calibration
+#: speakers, 20 dB white noise: drop 0.39 -> 0.08; quality_calibration.md) but not the
+#: clone (6 evaluation speakers, effort fast, robustness.md: drop 0.041 -> 0.035 with
+#: white noise, 0.122 -> 0.141 with babble at 20 dB), so it is left off.
+DENOISE_BELOW_DB: float | None = None
+
+
+def _name(clip: Clip, index: int) -> str:
+    return str(clip) if isinstance(clip, (str, os.PathLike)) else f"clip {index + 1}"
+
+
+def analyse(audios: Sequence[Audio], names: Sequence[str]) -> list[ClipAnalysis]:
+    """:func:`~voxclone.quality.analyse.analyse_clip` of every clip, denoising below
+    :data:`DENOISE_BELOW_DB` (read at call time)."""
+    return [analyse_clip(a, n, denoise_below_db=DENOISE_BELOW_DB)
+            for a, n in zip(audios, names, strict=True)]
+
+
+def check(clips: Clip | Sequence[Clip]) -> QualityReport:
+    """Check reference recordings before cloning from them.
+
+    Measures, per clip: seconds of speech and speech ratio, loudness, estimated SNR,
+    clipping, bandwidth (phone line), non-speech sound and a second speaker; across
+    clips, a clip of a different person. Each clip gets a verdict (``good``,
+    ``usable with warnings``, ``refused``) and each problem plain-words advice.
+
+    Args:
+        clips: one clip or several: paths (WAV/FLAC/OGG/MP3), encoded bytes or
+            ``Audio`` (any sample rate).
+
+    Returns:
+        A :class:`~voxclone.quality.report.QualityReport`; ``report.refused`` says
+        whether :func:`voxclone.enroll` would refuse them.
+
+    Raises:
+        AudioError / AudioFormatError: a clip cannot be read (missing, corrupt, empty).
+    """
+    sources = [clips] if isinstance(clips, (str, os.PathLike, bytes, Audio)) else list(clips)
+    audios = [c if isinstance(c, Audio) else load_audio(c) for c in sources]
+    return _report(analyse(audios, [_name(c, i) for i, c in enumerate(sources)]))
+
+
+def _report(analyses: Sequence[ClipAnalysis]) -> QualityReport:
+    return judge(analyses, analyse_set(analyses))
+
+
+@dataclass(frozen=True)
+class Screened:
+    """What passed the gate: the report, and the clips to enroll from.
+
+    Attributes:
+        report: the quality report of all clips.
+        keep: indices (into the clips given) of the clips to use.
+        clean: their cleaned speech, 16 kHz float32 (denoised where the report says).
+        embeddings: their d-vectors, float32 ``(256,)`` each.
+    """
+
+    report: QualityReport
+    keep: tuple[int, ...]
+    clean: tuple[Audio, ...]
+    embeddings: tuple[np.ndarray, ...]
+
+
+def screen(audios: Sequence[Audio], names: Sequence[str], *, force: bool = False) -> Screened:
+    """The quality gate of :func:`voxclone.enroll`.
+
+    A clip of another speaker (when the other clips agree) is left out with a warning.
+    Anything else the report refuses raises, unless ``force``: then it is logged as a
+    warning and the clips are used anyway (but for clips without usable speech).
+
+    Raises:
+        ReferenceQualityError: the report refuses the clips and ``force`` is false
+            (its ``report`` attribute holds the report; the message lists each refusal
+            with its advice).
+        NoSpeechError: no clip holds usable speech (even with ``force``).
+    """
+    analyses = analyse(audios, names)
+    report = _report(analyses)
+    for verdict in report.clips:
+        if verdict.excluded:
+            logger.warning("leaving out %s: %s", verdict.name, verdict.problems[0])
+    keep = tuple(i for i, v in enumerate(report.clips)
+                 if not v.excluded and analyses[i].clean is not None)
+    if not keep:
+        raise NoSpeechError(f"no speech found in {', '.join(names)}; record yourself speaking "
+                            "for at least 6 seconds, close to the microphone, in a quiet room")
+    if report.refused:
+        if not force:
+            raise ReferenceQualityError(report)
+        logger.warning("quality gate overridden (force=True): %s", "; ".join(report.refusals()))
+    for i in keep:
+        for problem in report.clips[i].problems:
+            if problem.severity == "warning":
+                logger.warning("%s: %s", report.clips[i].name, problem)
+    return Screened(report, keep,
+                    tuple(analyses[i].clean for i in keep),  # type: ignore[misc]
+                    tuple(analyses[i].embedding for i in keep))  # type: ignore[misc]

@@ -1,0 +1,230 @@
+"""The reference quality gate: ``voxclone.check``, its refusals in ``enroll``, the CLI.
+
+Real models throughout (Silero VAD, GE2E). "The person" is Piper's joe; a second
+person comes from the shared LibriSpeech speech (tests needing it skip without it).
+Degradations are made here, at levels well past the calibrated thresholds, so each
+test checks a decision the gate must get right, and the exact advice shown.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import math
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import signal
+
+import voxclone
+from voxclone.audio import Audio, load_audio, write_audio
+from voxclone.cli import main
+from voxclone.errors import NoSpeechError, ReferenceQualityError
+from voxclone.quality.measures import clipped_fraction, estimate_snr, spectrum
+from voxclone.quality.report import GOOD_SPEECH_S, SNR_FLOOR_DB
+
+from .conftest import SPEECH_DIR
+
+RATE = 16_000
+OTHER_SPEAKER = SPEECH_DIR / "librispeech-clean" / "103-1240-0000.flac"  # a woman
+
+
+def at16k(audio: Audio) -> Audio:
+    return audio.resample(RATE)
+
+
+def with_noise(audio: Audio, snr_db: float, seed: int = 0) -> Audio:
+    """``audio`` (16 kHz) plus white noise at ``snr_db`` (whole-clip powers)."""
+    x = at16k(audio).samples.astype(np.float64)
+    noise = np.random.default_rng(seed).standard_normal(len(x))
+    noise *= np.sqrt(np.mean(x**2) / (np.mean(noise**2) * 10 ** (snr_db / 10)))
+    mixed = x + noise
+    return Audio((mixed * (0.9 / np.max(np.abs(mixed)))).astype(np.float32), RATE)
+
+
+@pytest.fixture(scope="module")
+def other_speaker() -> Audio:
+    if not OTHER_SPEAKER.is_file():
+        pytest.skip("shared LibriSpeech speech not available")
+    return at16k(load_audio(str(OTHER_SPEAKER)))
+
+
+def codes(report: voxclone.QualityReport, clip: int = 0) -> list[str]:
+    return [p.code for p in report.clips[clip].problems]
+
+
+def advice(report: voxclone.QualityReport, code: str, clip: int = 0) -> str:
+    (problem,) = [p for p in report.clips[clip].problems if p.code == code]
+    return problem.advice
+
+
+def test_a_clean_reference_is_good(joe_reference: Audio) -> None:
+    report = voxclone.check(joe_reference)
+    (clip,) = report.clips
+    assert report.verdict == clip.verdict == "good", clip.problems
+    assert clip.snr_db is not None and clip.snr_db > 30
+    assert clip.bandwidth_hz is not None and clip.bandwidth_hz >= 7000
+    assert 5.0 < clip.speech_seconds < clip.total_seconds
+    assert clip.speaker_split_cosine is not None and not report.any_refused
+
+
+def test_snr_estimate_follows_added_noise(joe_reference: Audio) -> None:
+    for snr in (5.0, 15.0):
+        noisy = with_noise(joe_reference, snr)
+        estimate = estimate_snr(spectrum(noisy, voxclone.audio.detect_speech(noisy)))
+        assert abs(estimate - snr) < 4.0, (snr, estimate)
+
+
+def test_too_little_speech_is_refused_with_advice(joe_reference: Audio, tmp_path: Path) -> None:
+    short = Audio(joe_reference.samples[: int(2.0 * joe_reference.sample_rate)],
+                  joe_reference.sample_rate)
+    report = voxclone.check(short)
+    assert report.verdict == "refused" and codes(report)[0] == "too_little_speech"
+    more = math.ceil(GOOD_SPEECH_S - report.clips[0].speech_seconds)
+    assert more >= 2  # 2 s of audio: at least 3 s of speech short of GOOD_SPEECH_S
+    assert advice(report, "too_little_speech") == f"record {more} more seconds of speech"
+    with pytest.raises(ReferenceQualityError,
+                       match=f"record {more} more seconds of speech") as err:
+        voxclone.enroll("short", short, i_am_the_speaker=True, effort="stock",
+                        voices_dir=tmp_path)
+    assert err.value.report.refused
+    assert not any(tmp_path.iterdir())
+
+
+def test_noisy_reference_is_refused_with_advice(joe_reference: Audio, tmp_path: Path) -> None:
+    noisy = with_noise(joe_reference, SNR_FLOOR_DB - 7)
+    report = voxclone.check(noisy)
+    assert report.verdict == "refused" and "noisy" in codes(report)
+    assert advice(report, "noisy") == (
+        "record in a quiet room: move away from the fan, TV, traffic or other people, "
+        "and speak close to the microphone")
+    with pytest.raises(ReferenceQualityError, match="move away from the fan"):
+        voxclone.enroll("noisy", noisy, i_am_the_speaker=True, effort="stock",
+                        voices_dir=tmp_path)
+
+
+def test_heavily_clipped_reference_is_refused(joe_reference: Audio) -> None:
+    x = at16k(joe_reference).samples
+    clipped = Audio(np.clip(x / np.quantile(np.abs(x), 0.85), -1, 1).astype(np.float32), RATE)
+    assert clipped_fraction(clipped) == pytest.approx(0.15, abs=0.02)
+    assert clipped_fraction(at16k(joe_reference)) < 1e-3
+    report = voxclone.check(clipped)
+    assert report.verdict == "refused" and "clipped" in codes(report)
+    assert advice(report, "clipped") == ("turn the microphone gain down or move a little "
+                                         "further from it, and record again")
+
+
+def test_phone_line_is_refused(joe_reference: Audio) -> None:
+    narrow = joe_reference.resample(8000)
+    sos = signal.butter(4, (300, 3400), btype="bandpass", fs=8000, output="sos")
+    phone = Audio(signal.sosfilt(sos, narrow.samples).astype(np.float32), 8000)
+    report = voxclone.check(phone)
+    assert codes(report) == ["narrowband"] and report.verdict == "refused"
+    assert advice(report, "narrowband") == ("record with the microphone directly (a voice "
+                                            "memo, not a call), at 16 kHz or more")
+
+
+def test_two_speakers_in_one_clip_are_refused(joe_reference: Audio, other_speaker: Audio,
+                                              tmp_path: Path) -> None:
+    joined = Audio(np.concatenate([at16k(joe_reference).samples,
+                                   other_speaker.samples[: 5 * RATE]]), RATE)
+    report = voxclone.check(joined)
+    assert report.verdict == "refused" and codes(report)[0] == "two_speakers"
+    assert advice(report, "two_speakers") == ("only one person should speak: cut the other "
+                                              "voice out, or record again alone")
+    with pytest.raises(ReferenceQualityError, match="only one person should speak"):
+        voxclone.enroll("two", joined, i_am_the_speaker=True, effort="stock",
+                        voices_dir=tmp_path)
+
+
+def test_force_enrolls_a_refused_reference_and_logs_it(
+    joe_reference: Audio, caplog: pytest.LogCaptureFixture
+) -> None:
+    noisy = with_noise(joe_reference, SNR_FLOOR_DB - 7)
+    with caplog.at_level(logging.WARNING, logger="voxclone"):
+        profile = voxclone.enroll("forced", noisy, i_am_the_speaker=True, effort="stock",
+                                  save=False, force=True)
+    assert profile.speech_seconds > 3.0
+    assert any("quality gate overridden (force=True)" in r.message
+               and "move away from the fan" in r.message for r in caplog.records)
+
+
+def test_few_shot_leaves_out_another_speakers_clip(
+    joe_reference: Audio, joe_heldout: Audio, other_speaker: Audio,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clips = [joe_reference, joe_heldout, other_speaker]
+    report = voxclone.check(clips)
+    assert [c.excluded for c in report.clips] == [False, False, True]
+    assert report.clips[2].verdict == "refused" and codes(report, 2)[0] == "other_speaker"
+    assert advice(report, "other_speaker", 2) == ("it is left out; use recordings of the "
+                                                  "same person only")
+    assert report.verdict == "usable with warnings" and report.any_refused
+    with caplog.at_level(logging.WARNING, logger="voxclone"):
+        profile = voxclone.enroll("joe", clips, i_am_the_speaker=True, effort="stock",
+                                  save=False)
+    assert len(profile.sources) == 2
+    assert any("leaving out clip 3" in r.message for r in caplog.records)
+
+
+def test_two_clips_of_different_people_are_refused(joe_reference: Audio,
+                                                   other_speaker: Audio) -> None:
+    report = voxclone.check([joe_reference, other_speaker])
+    assert report.verdict == "refused"
+    (problem,) = report.problems
+    assert problem.code == "mixed_speakers"
+    assert problem.advice == "use recordings of one person only"
+    assert not any(c.excluded for c in report.clips)  # which one is the speaker is unknown
+
+
+def test_silence_is_no_speech(tmp_path: Path) -> None:
+    silence = Audio(np.zeros(3 * RATE, dtype=np.float32), RATE)
+    report = voxclone.check(silence)
+    assert report.verdict == "refused" and codes(report) == ["no_speech"]
+    with pytest.raises(NoSpeechError, match="no speech found"):
+        voxclone.enroll("quiet", silence, i_am_the_speaker=True, effort="stock",
+                        voices_dir=tmp_path)
+
+
+def run_cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        status = main(list(argv))
+    return status, out.getvalue(), err.getvalue()
+
+
+def test_cli_check_prints_verdicts_and_exits_1_on_refusal(
+    joe_wav: Path, joe_reference: Audio, tmp_path: Path
+) -> None:
+    status, out, _ = run_cli("check", str(joe_wav))
+    assert status == 0
+    assert out.splitlines()[0] == f"{joe_wav}: GOOD"
+    assert out.splitlines()[-1].startswith("verdict: good (")
+
+    noisy = tmp_path / "noisy.wav"
+    write_audio(with_noise(joe_reference, SNR_FLOOR_DB - 7), noisy)
+    status, out, _ = run_cli("check", str(joe_wav), str(noisy), "--json")
+    assert status == 1
+    report = json.loads(out)
+    assert [c["verdict"] for c in report["clips"]] == ["good", "refused"]
+    assert report["verdict"] == "refused"
+    assert "noisy" in [p["code"] for p in report["clips"][1]["problems"]]
+
+
+def test_cli_enroll_refuses_then_force_quality_enrolls(joe_reference: Audio,
+                                                       tmp_path: Path) -> None:
+    noisy = tmp_path / "noisy.wav"
+    write_audio(with_noise(joe_reference, SNR_FLOOR_DB - 7), noisy)
+    args = ["enroll", "joe", str(noisy), "--i-am-the-speaker", "--effort", "stock", "-q",
+            "--voices-dir", str(tmp_path / "voices")]
+    status, _, err = run_cli(*args)
+    assert status == 2
+    assert "would make a bad clone" in err and "move away from the fan" in err
+    assert "--force-quality" in err
+    assert not (tmp_path / "voices" / "joe.voice.json").exists()
+    status, _, err = run_cli(*args, "--force-quality")
+    assert status == 0, err
+    assert (tmp_path / "voices" / "joe.voice.json").exists()
