@@ -24,6 +24,10 @@ logger = logging.getLogger(__name__)
 #: Files longer than this (an hour) are refused by :func:`detect` (split them first).
 MAX_DETECT_SECONDS = 3600.0
 
+#: Streaming cuts a long first sentence so its first chunk has at most this many
+#: phonemes (about 1.5 s of speech): the first audio comes sooner.
+STREAM_FIRST_CHUNK_TOKENS = 24
+
 VoiceRef = str | VoiceProfile
 AudioSource = str | os.PathLike[str] | bytes | Audio
 
@@ -44,11 +48,14 @@ def synthesize_stream(
     speed: float = 1.0,
     voices_dir: str | os.PathLike[str] | None = None,
 ) -> Iterator[Audio]:
-    """Speak ``text`` in ``voice``, yielding one ``Audio`` chunk (24 kHz) per sentence.
+    """Speak ``text`` in ``voice``, yielding one ``Audio`` chunk (24 kHz) per sentence;
+    a long first sentence comes in two chunks, a short lead-in first, so that audio
+    starts sooner.
 
     The chunks carry one continuous watermark whose payload is the id of the
     synthesis record, which is logged before the first chunk is yielded. The text
-    and voice are validated before the first chunk is rendered.
+    and voice are validated before this returns; later sentences are phonemized
+    while earlier ones are rendered.
 
     Raises:
         TextError: empty or unpronounceable text.
@@ -56,15 +63,15 @@ def synthesize_stream(
         ValueError: speed outside 0.5-2.0.
     """
     profile = _voice(voice, voices_dir)
-    options = SynthesisOptions(speed=speed)
+    options = SynthesisOptions(speed=speed, first_chunk_tokens=STREAM_FIRST_CHUNK_TOKENS)
     synthesizer = _synthesizer()
-    synthesizer.plan(text)  # validate eagerly, not at the first next()
+    chunks = synthesizer.stream(text, profile, options)  # validates before returning
     watermark = default_watermark()
     log = SynthesisLog()
     record = SynthesisRecord(id=log.new_id(), voice=profile.name, text_sha256=text_digest(text),
                              engine=synthesizer.engine.name, watermark=watermark.name,
                              streamed=True)
-    return _marked_chunks(synthesizer.stream(text, profile, options), watermark, record, log)
+    return _marked_chunks(chunks, watermark, record, log)
 
 
 def _marked_chunks(chunks: Iterator[Audio], watermark: Watermark, record: SynthesisRecord,

@@ -7,6 +7,7 @@ ships, and loaded once per process.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.resources as resources
 import logging
@@ -16,10 +17,17 @@ import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from voxclone.digest import file_sha256
+from voxclone.engines.session import (
+    SessionConfig,
+    build_optimized,
+    cached_optimized,
+    open_session,
+)
 from voxclone.errors import ModelError, TextError
 from voxclone.text import tokenize
 
@@ -111,6 +119,20 @@ def stock_packs() -> dict[str, np.ndarray]:
         return {name: np.asarray(npz[name][:, 0, :], dtype=np.float32) for name in npz.files}
 
 
+def _load_optimized(config: SessionConfig) -> Any:
+    """A session on the cached optimised model, built (or rebuilt) when needed."""
+    expected = _expected_sha256()
+    source = cache_dir() / MODEL_FILE
+    cached = cached_optimized(source, expected)
+    if cached is not None:
+        try:
+            return open_session(cached, config)
+        except ModelError as exc:
+            logger.warning("the cached optimised model does not load (%s); rebuilding it", exc)
+    built = build_optimized(assemble_model(source.parent), expected)
+    return open_session(built, config)
+
+
 class KokoroEngine:
     """Kokoro-82M v1.0, int8 ONNX, 24 kHz, conditioned on a 256-d style vector.
 
@@ -123,20 +145,29 @@ class KokoroEngine:
     max_tokens = 510
     style_dim = 256
 
-    def __init__(self, model_path: Path | None = None, *, threads: int | None = None) -> None:
-        import onnxruntime as ort
+    def __init__(self, model_path: Path | None = None, *, threads: int | None = None,
+                 config: SessionConfig | None = None) -> None:
+        """Load the model: ``model_path`` as it is, or (default) the verified model from
+        the cache, through its cached optimised graph (see :mod:`voxclone.engines.session`).
 
-        path = model_path or assemble_model()
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or max(1, os.cpu_count() or 1)
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        try:
-            self._session = ort.InferenceSession(
-                str(path), sess_options=options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # onnxruntime raises its own untyped errors
-            raise ModelError(f"could not load the Kokoro model from {path}: {exc}") from exc
+        Args:
+            model_path: an ONNX file to load instead of the packaged model.
+            threads: intra-op threads (overrides ``config.threads``).
+            config: session settings; ``SessionConfig()`` by default.
+
+        Raises:
+            ModelError: the model is missing, fails its checksum or cannot be loaded.
+        """
+        config = config or SessionConfig()
+        if threads is not None:
+            config = dataclasses.replace(config, threads=threads)
+        self.config = config
+        if model_path is not None:
+            self._session = open_session(model_path, config)
+        elif config.cache_optimized:
+            self._session = _load_optimized(config)
+        else:
+            self._session = open_session(assemble_model(), config)
 
     def tokenize(self, phonemes: str) -> list[int]:
         """Phoneme string -> Kokoro ids (unknown symbols dropped)."""
