@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/clone_quality.py
 	$(BIN)/python bench/consent.py
 	$(BIN)/python bench/watermark.py
+	$(BIN)/python bench/speed.py
 
 clean:
 	rm -rf $(VENV) voxclone-demo .pytest_cache .mypy_cache .ruff_cache

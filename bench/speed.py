@@ -60,11 +60,12 @@ class Baseline:
     def __init__(self, voice: Any) -> None:
         import onnxruntime as ort
 
-        from voxclone.engines.kokoro import assemble_model, default_engine, stock_packs
+        from voxclone.engines.kokoro import KokoroEngine, assemble_model, stock_packs
         from voxclone.pipeline import Synthesizer
 
         self.session = ort.InferenceSession(str(assemble_model()))
-        self.planner = Synthesizer(default_engine(), stock_packs())
+        # Text planning only needs the engine's vocabulary and limits, not its model.
+        self.planner = Synthesizer(KokoroEngine.__new__(KokoroEngine), stock_packs())
         self.packs = stock_packs()
         self.voice = voice
 
@@ -96,25 +97,25 @@ def summary(ours: Sequence[float], base: Sequence[float]) -> dict[str, Any]:
             "voxclone_all": list(ours), "baseline_all": list(base)}
 
 
-def rtf_rows(voice: Any, baseline: Baseline, runs: int,
-             cases: dict[str, str]) -> dict[str, Any]:
+def rtf_rows(voice: Any, baseline: Baseline, runs: dict[str, int],
+             cases: dict[str, str], warm_up: bool = True) -> dict[str, Any]:
     import voxclone
 
     rows = {}
     for name, text in cases.items():
         ours, base, audio_s = [], [], 0.0
-        for run in range(runs + 1):  # run 0 warms up
+        warm = 1 if warm_up and not rows else 0  # the first case's run 0 warms up
+        for run in range(runs[name] + warm):
             order = ("ours", "base") if run % 2 else ("base", "ours")
             for which in order:
                 if which == "ours":
                     took, audio = timed(lambda t=text: voxclone.synthesize(t, voice))
                     audio_s = audio.duration
-                    rtf = took / audio.duration
-                    if run:
-                        ours.append(rtf)
+                    if run >= warm:
+                        ours.append(took / audio.duration)
                 else:
                     took, seconds = timed(lambda t=text: baseline.synthesize(t))
-                    if run:
+                    if run >= warm:
                         base.append(took / seconds)
         rows[name] = {**summary(ours, base), "audio_s": audio_s}
         log(f"  RTF {name}: {rows[name]['voxclone']:.3f} vs baseline "
@@ -149,8 +150,13 @@ def first_audio_rows(voice: Any, baseline: Baseline, runs: int,
     return rows
 
 
+#: Peak resident memory of this process image: VmHWM (ru_maxrss would also count the
+#: parent's memory at fork time, which Linux carries over into the child's figure).
+_PEAK = ("def peak_mb():\n    for line in open('/proc/self/status'):\n"
+         "        if line.startswith('VmHWM:'):\n            return int(line.split()[1]) / 1024\n")
+
 _CHILD = {
-    "load": "from voxclone.engines.kokoro import KokoroEngine\n"
+    "load": "import onnxruntime\nfrom voxclone.engines.kokoro import KokoroEngine\n"
             "t = time.perf_counter(); KokoroEngine(); out = time.perf_counter() - t",
     "load-baseline": "import onnxruntime as ort\n"
                      "from voxclone.engines.kokoro import assemble_model\n"
@@ -160,17 +166,17 @@ _CHILD = {
     "memory": "import voxclone, speed_texts\nfrom voxclone.clone.profile import VoiceProfile\n"
               "voice = VoiceProfile.from_json(json.loads(sys.argv[1]))\n"
               "voxclone.synthesize(speed_texts.MEDIUM, voice)\n"
-              "out = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024",
+              "out = peak_mb()",
     "memory-baseline": "import speed, speed_texts\nfrom voxclone.clone.profile import "
                        "VoiceProfile\nvoice = VoiceProfile.from_json(json.loads(sys.argv[1]))\n"
                        "speed.Baseline(voice).synthesize(speed_texts.MEDIUM)\n"
-                       "out = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024",
+                       "out = peak_mb()",
 }
 
 
 def child(kind: str, env: dict[str, str], arg: str = "") -> float:
     """Run one measurement in a fresh interpreter; returns its ``out``."""
-    code = ("import json, resource, sys, time\n" + _CHILD[kind] + "\nprint(json.dumps(out))")
+    code = "import json, sys, time\n" + _PEAK + _CHILD[kind] + "\nprint(json.dumps(out))"
     done = subprocess.run([sys.executable, "-c", code, arg], env=env, check=True,
                           capture_output=True, text=True,
                           cwd=Path(__file__).resolve().parent)
@@ -181,7 +187,7 @@ def process_rows(voice: Any, runs: int) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(sd.REPO_ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
     with tempfile.TemporaryDirectory() as cold:
-        first, _ = timed(lambda: child("load", {**env, "VOXCLONE_CACHE": cold}))
+        first = child("load", {**env, "VOXCLONE_CACHE": cold})
     load, load_base = [], []
     for _ in range(runs):
         load.append(child("load", env))
@@ -248,16 +254,19 @@ def markdown(meta: dict[str, Any], res: dict[str, Any]) -> str:
              f"{meta['load_end']} (a shared machine: other jobs ran alongside)",
              f"- baseline: {meta['baseline']}",
              f"- voice: stock enrollment of LibriSpeech speaker {meta['speaker']}; "
-             f"{meta['runs']} runs per figure (medians), interleaved with the baseline", "",
+             f"{meta['runs']} runs per figure ({meta['long_runs']} for the long text's RTF; "
+             "medians), interleaved with the baseline", "",
              "| measure | voxclone | baseline | ratio | target |", "|---|---|---|---|---|"]
     for name, row in res["rtf"].items():
         lines.append(f"| RTF, {name} ({row['audio_s']:.0f} s of speech) | "
                      f"{row['voxclone']:.3f} | {row['baseline']:.3f} | {row['ratio']:.2f} | "
                      + ("<= 0.15 |" if name == "long" else "|"))
-    for name, row in res["first_audio"].items():
+    for name, row in res.get("first_audio", {}).items():
         lines.append(f"| first audio, streaming, {name} text | {row['voxclone'] * 1000:.0f} ms "
                      f"| {row['baseline'] * 1000:.0f} ms | {row['ratio']:.2f} | <= 250 ms |")
-    proc = res["process"]
+    proc = res.get("process")
+    if proc is None:
+        return "\n".join(lines) + "\n"
     lines += [f"| model load (fresh process) | {proc['load_s']['voxclone']:.2f} s | "
               f"{proc['load_s']['baseline']:.2f} s | {proc['load_s']['ratio']:.2f} | <= 1 s |",
               f"| first assembly + optimisation (fresh cache) | {proc['first_assembly_s']:.1f} s"
@@ -268,7 +277,7 @@ def markdown(meta: dict[str, Any], res: dict[str, Any]) -> str:
               f"{proc['peak_memory_mb']['ratio']:.2f} | <= 1536 MB |", ""]
     lines += ["| enrollment effort | wall time (median) | runs |", "|---|---|---|"]
     lines += [f"| {effort} | {row['median_s']:.1f} s | {len(row['runs'])} |"
-              for effort, row in res["enrollment"].items()]
+              for effort, row in res.get("enrollment", {}).items()]
     if "quality" in res:
         q = res["quality"]
         lines += ["", "Streaming's split first sentence vs whole synthesis "
@@ -283,6 +292,8 @@ def markdown(meta: dict[str, Any], res: dict[str, Any]) -> str:
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per figure (default 5)")
+    parser.add_argument("--long-runs", type=int, default=0,
+                        help="runs for the long text's RTF (default: --runs)")
     parser.add_argument("--efforts", default="stock,fast,balanced",
                         help="enrollment efforts to time (default stock,fast,balanced)")
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="output path, no extension")
@@ -292,6 +303,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.runs, args.efforts = 2, "stock"
+    args.long_runs = args.long_runs or args.runs
     args.efforts = [e for e in args.efforts.split(",") if e]
     return args
 
@@ -306,6 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     torch.set_num_threads(1)  # the GE2E encoder and VAD; Kokoro's threads are its own
     meta: dict[str, Any] = {"date": sd.now(), "machine": sd.machine(),
                             "git_commit": sd.git_commit(), "runs": args.runs,
+                            "long_runs": args.long_runs,
                             "load_start": load_average(),
                             "baseline": "onnxruntime.InferenceSession(path), default options; "
                                         "same phoneme chunks and style; no watermark or log"}
@@ -317,27 +330,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     voice = voxclone.enroll("speed-voice", split.reference, effort="stock", save=False,
                            i_am_the_speaker=True)  # public benchmark speech
     baseline = Baseline(voice)
-    cases = {"short": texts.SHORT, "medium": texts.MEDIUM}
-    if not args.quick:
-        cases["long"] = texts.LONG
+    out = Path(args.out)
+    runs = {"short": args.runs, "medium": args.runs, "long": args.long_runs}
     res: dict[str, Any] = {}
     log(f"speed: {args.runs} runs, load {load_average()}")
-    res["rtf"] = rtf_rows(voice, baseline, args.runs, cases)
-    res["first_audio"] = first_audio_rows(
-        voice, baseline, args.runs, {k: v for k, v in cases.items() if k != "short"})
-    res["process"] = process_rows(voice, args.runs)
-    res["enrollment"] = enrollment_rows(split.reference, args.efforts)
-    res["quality"] = quality_rows(voice, split.heldout)
-    meta["load_end"] = load_average()
-    text = markdown(meta, res)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_name(out.name + ".md").write_text(text)
-    out.with_name(out.name + ".json").write_text(json.dumps({"meta": meta, **res}, indent=1)
-                                                 + "\n")
-    log("\n" + text)
+    # Cheapest sections first, results saved after each: the long text's RTF comes last.
+    sections: list[tuple[str, Callable[[], Any]]] = [
+        ("rtf", lambda: rtf_rows(voice, baseline, runs,
+                                 {"short": texts.SHORT, "medium": texts.MEDIUM})),
+        ("first_audio", lambda: first_audio_rows(
+            voice, baseline, args.runs,
+            {"medium": texts.MEDIUM} | ({} if args.quick else {"long": texts.LONG}))),
+        ("process", lambda: process_rows(voice, args.runs)),
+        ("enrollment", lambda: enrollment_rows(split.reference, args.efforts)),
+        ("quality", lambda: quality_rows(voice, split.heldout)),
+    ]
+    if not args.quick:
+        sections.append(("rtf", lambda: {**res["rtf"], **rtf_rows(
+            voice, baseline, runs, {"long": texts.LONG}, warm_up=False)}))
+    for name, measure in sections:
+        res[name] = measure()
+        meta["load_end"] = load_average()
+        save(out, meta, res)
+    log("\n" + markdown(meta, res))
     log(f"wrote {out}.md and {out}.json")
     return 0
+
+
+def save(out: Path, meta: dict[str, Any], res: dict[str, Any]) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_name(out.name + ".md").write_text(markdown(meta, res))
+    out.with_name(out.name + ".json").write_text(json.dumps({"meta": meta, **res}, indent=1)
+                                                 + "\n")
 
 
 if __name__ == "__main__":

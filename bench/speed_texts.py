@@ -52,4 +52,8 @@ QUALITY = (
     "The meeting has been moved to Thursday afternoon because the manager is away.",
     "We waited outside the station for almost an hour before the last train arrived.",
     "Please remember to water the plants in the kitchen while we are on holiday.",
+    "My brother bought a second hand bicycle from a neighbour who was moving abroad.",
+    "The children built a small wooden boat and sailed it across the village pond.",
+    "If the weather stays dry tomorrow, we could walk along the river to the old mill.",
+    "She found her grandmother's recipe for apple cake in a box of letters upstairs.",
 )
