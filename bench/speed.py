@@ -255,7 +255,14 @@ def markdown(meta: dict[str, Any], res: dict[str, Any]) -> str:
              f"- baseline: {meta['baseline']}",
              f"- voice: stock enrollment of LibriSpeech speaker {meta['speaker']}; "
              f"{meta['runs']} runs per figure ({meta['long_runs']} for the long text's RTF; "
-             "medians), interleaved with the baseline", "",
+             "medians), interleaved with the baseline"]
+    if "long_rerun" in meta:
+        rerun = meta["long_rerun"]
+        lines.append(f"- the long text's RTF was measured again on its own at {rerun['date']} "
+                     f"(load {rerun['load_start']} -> {rerun['load_end']}), same protocol: "
+                     "in the full run the load fell from ~11 to ~2 midway, so its 3 runs "
+                     "were not comparable (kept in the JSON as `rtf_long_first_run`)")
+    lines += ["",
              "| measure | voxclone | baseline | ratio | target |", "|---|---|---|---|---|"]
     for name, row in res["rtf"].items():
         lines.append(f"| RTF, {name} ({row['audio_s']:.0f} s of speech) | "
