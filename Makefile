@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/batch.py
 	$(BIN)/python bench/robustness.py
 	$(BIN)/python bench/speaker_mix.py
+	$(BIN)/python bench/speed.py
 
 clean:
 	rm -rf $(VENV) voxclone-demo .pytest_cache .mypy_cache .ruff_cache

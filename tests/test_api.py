@@ -101,6 +101,21 @@ def test_synthesize_and_stream_agree(fast_voice: voxclone.VoiceProfile) -> None:
     assert whole.duration == pytest.approx(sum(c.duration for c in chunks), abs=0.01)
 
 
+def test_stream_starts_a_long_first_sentence_with_a_short_lead_in(
+    fast_voice: voxclone.VoiceProfile,
+) -> None:
+    text = ("Could you pick up some bread and milk on your way home from the station "
+            "tonight? Thanks.")
+    chunks = list(voxclone.synthesize_stream(text, fast_voice))
+    whole = voxclone.synthesize(text, fast_voice)
+    assert len(chunks) == 3  # lead-in, rest of the first sentence, second sentence
+    assert chunks[0].duration < 0.5 * chunks[1].duration
+    streamed = sum(c.duration for c in chunks)
+    assert streamed == pytest.approx(whole.duration, rel=0.25)  # same words, same voice
+    joined = Audio(np.concatenate([c.samples for c in chunks]), 24_000)
+    assert voxclone.detect(joined).found
+
+
 def test_speed_option(fast_voice: voxclone.VoiceProfile) -> None:
     text = "Counting slowly from one to ten."
     slow = voxclone.synthesize(text, fast_voice, speed=0.75)

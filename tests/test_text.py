@@ -13,6 +13,7 @@ from voxclone.text import (
     load_vocab,
     normalize_text,
     phonemize,
+    split_head,
     split_phonemes,
     split_sentences,
     tokenize,
@@ -159,6 +160,20 @@ def test_split_phonemes_prefers_sentence_then_clause_boundaries(page: str) -> No
     assert split_phonemes("   ") == []
     with pytest.raises(ValueError):
         split_phonemes("abc", 0)
+
+
+def test_split_head_cuts_a_short_lead_in_at_a_natural_boundary() -> None:
+    sentence = phonemize("Could you pick up some bread and milk on your way home tonight?")
+    head, tail = split_head(sentence, 24)
+    assert 0 < len(head) <= 24 and tail
+    assert f"{head} {tail}".split() == sentence.split()  # lossless, words whole
+    clause = phonemize("Well, if you ask me, the bread and the milk can wait until tomorrow.")
+    head, _ = split_head(clause, 24)
+    assert head.endswith(",")  # a clause mark is preferred to a word gap
+    short = phonemize("Hello there, friend.")
+    assert split_head(short, 24) == (short, "")  # too short to be worth cutting
+    with pytest.raises(ValueError):
+        split_head("abc", 0)
 
 
 # ---------------------------------------------------------------------- phonemize

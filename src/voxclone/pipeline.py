@@ -3,12 +3,18 @@
 Text handling lives in :mod:`voxclone.text`; the engine only sees phoneme ids and a
 style vector. Nothing here changes state during synthesis, so one ``Synthesizer``
 serves any number of threads.
+
+Text processing is pipelined with inference: the first sentence is phonemized before
+anything is rendered (so bad input fails first), and while the engine renders one
+chunk, a worker thread of the call phonemizes the next sentences.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,12 +23,15 @@ from voxclone.audio import Audio
 from voxclone.clone.profile import VoiceProfile
 from voxclone.engines.base import Engine
 from voxclone.errors import ProfileError, TextError
-from voxclone.text import normalize_text, phonemize, split_phonemes, split_sentences
+from voxclone.text import normalize_text, phonemize, split_head, split_phonemes, split_sentences
 
 logger = logging.getLogger(__name__)
 
 #: The longest text one call accepts (about an hour of speech).
 MAX_TEXT_CHARS = 200_000
+
+#: Sentences phonemized ahead of the one being rendered.
+LOOKAHEAD_SENTENCES = 2
 
 
 @dataclass(frozen=True)
@@ -32,16 +41,35 @@ class SynthesisOptions:
     Attributes:
         speed: speaking-rate multiplier, 0.5-2.0 (1.0 = the voice's own rate).
         sentence_pause: seconds of silence added between sentences.
+        first_chunk_tokens: when above 0, a first sentence longer than 1.5 x this many
+            phonemes is cut (at a clause mark or word gap) so the first chunk is at most
+            this long: a quicker start for streaming. 0 keeps whole sentences.
     """
 
     speed: float = 1.0
     sentence_pause: float = 0.12
+    first_chunk_tokens: int = 0
 
     def __post_init__(self) -> None:
         if not 0.5 <= self.speed <= 2.0:
             raise ValueError(f"speed must be between 0.5 and 2.0, got {self.speed}")
         if not 0.0 <= self.sentence_pause <= 2.0:
             raise ValueError(f"sentence_pause must be 0-2 s, got {self.sentence_pause}")
+        if self.first_chunk_tokens < 0:
+            raise ValueError(f"first_chunk_tokens must be >= 0, got {self.first_chunk_tokens}")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Phoneme ids for one engine call.
+
+    Attributes:
+        ids: the engine's phoneme ids, ``1 <= len(ids) <= max_tokens``.
+        sentence_end: whether the chunk ends a sentence (a pause may follow it).
+    """
+
+    ids: tuple[int, ...]
+    sentence_end: bool
 
 
 class Synthesizer:
@@ -57,6 +85,18 @@ class Synthesizer:
         Raises:
             TextError: the text is empty, too long, or has nothing to pronounce.
         """
+        return [list(chunk.ids) for chunk in self.chunks(text)]
+
+    def chunks(self, text: str, first_chunk_tokens: int = 0) -> Iterator[Chunk]:
+        """The chunks of ``text`` in order, phonemized one or two sentences ahead of
+        the consumer by a worker thread.
+
+        The text is checked, and its first pronounceable sentence phonemized, before
+        this returns; unpronounceable sentences after it are skipped.
+
+        Raises:
+            TextError: the text is empty, too long, or has nothing to pronounce.
+        """
         if not isinstance(text, str) or not text.strip():
             raise TextError("the text is empty; give some words to speak")
         if len(text) > MAX_TEXT_CHARS:
@@ -64,27 +104,53 @@ class Synthesizer:
                 f"the text has {len(text)} characters; the limit is {MAX_TEXT_CHARS} "
                 "per call - split it into several calls"
             )
-        chunks: list[list[int]] = []
-        for sentence in split_sentences(normalize_text(text)):
-            try:
-                phonemes = phonemize(sentence)
-            except TextError:
-                logger.debug("skipping unpronounceable sentence %r", sentence)
-                continue
-            for piece in split_phonemes(phonemes, self.engine.max_tokens - 10):
-                ids = self.engine.tokenize(piece)
-                if ids:
-                    chunks.append(ids)
-        if not chunks:
-            raise TextError(f"nothing to pronounce in {text[:60]!r}; give words to speak")
-        return chunks
+        sentences = split_sentences(normalize_text(text))
+        for index, sentence in enumerate(sentences):
+            first = self._sentence_chunks(sentence, first_chunk_tokens)
+            if first:
+                return self._pipelined(first, sentences[index + 1:])
+        raise TextError(f"nothing to pronounce in {text[:60]!r}; give words to speak")
+
+    def _sentence_chunks(self, sentence: str, head_tokens: int = 0) -> list[Chunk]:
+        """The chunks of one sentence (none when it has nothing to pronounce)."""
+        try:
+            phonemes = phonemize(sentence)
+        except TextError:
+            logger.debug("skipping unpronounceable sentence %r", sentence)
+            return []
+        pieces: list[str] = []
+        if head_tokens > 0:
+            head, phonemes = split_head(phonemes, head_tokens)
+            pieces.append(head)
+        pieces.extend(split_phonemes(phonemes, self.engine.max_tokens - 10))
+        ids = [tuple(i) for i in map(self.engine.tokenize, pieces) if i]
+        return [Chunk(piece, n == len(ids) - 1) for n, piece in enumerate(ids)]
+
+    def _pipelined(self, first: list[Chunk], rest: Sequence[str]) -> Iterator[Chunk]:
+        if not rest:
+            yield from first
+            return
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voxclone-text")
+        try:
+            pending: deque[Future[list[Chunk]]] = deque(
+                pool.submit(self._sentence_chunks, s) for s in rest[:LOOKAHEAD_SENTENCES])
+            queued = len(pending)
+            yield from first
+            while pending:
+                done = pending.popleft().result()
+                if queued < len(rest):
+                    pending.append(pool.submit(self._sentence_chunks, rest[queued]))
+                    queued += 1
+                yield from done
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def stream(self, text: str, voice: VoiceProfile,
                options: SynthesisOptions | None = None) -> Iterator[Audio]:
         """Yield one ``Audio`` (float32 mono at the engine's rate) per chunk, in order.
 
-        The text is checked completely before the first chunk is rendered, so bad
-        input fails before any audio is produced.
+        The voice, the text and its first sentence are checked before this returns,
+        so bad input fails before any audio is produced.
         """
         options = options or SynthesisOptions()
         if voice.engine != self.engine.name:
@@ -92,14 +158,20 @@ class Synthesizer:
                 f"voice {voice.name!r} was made for engine {voice.engine!r}, not "
                 f"{self.engine.name!r}; re-enroll it"
             )
-        chunks = self.plan(text)
+        return self._render(self.chunks(text, options.first_chunk_tokens), voice, options)
+
+    def _render(self, chunks: Iterator[Chunk], voice: VoiceProfile,
+                options: SynthesisOptions) -> Iterator[Audio]:
         pause = np.zeros(int(options.sentence_pause * self.engine.sample_rate), np.float32)
-        for index, ids in enumerate(chunks):
-            style = voice.conditioning.style(self.packs, len(ids))
-            wav = self.engine.render(ids, style, options.speed)
-            if index < len(chunks) - 1:
+        chunk: Chunk | None = next(chunks)
+        while chunk is not None:
+            style = voice.conditioning.style(self.packs, len(chunk.ids))
+            wav = self.engine.render(chunk.ids, style, options.speed)
+            following = next(chunks, None)  # already phonemized by the worker
+            if following is not None and chunk.sentence_end:
                 wav = np.concatenate([wav, pause])
             yield Audio(wav, self.engine.sample_rate)
+            chunk = following
 
     def synthesize(self, text: str, voice: VoiceProfile,
                    options: SynthesisOptions | None = None) -> Audio:

@@ -32,6 +32,10 @@ logger = logging.getLogger(__name__)
 #: Files longer than this (an hour) are refused by :func:`detect` (split them first).
 MAX_DETECT_SECONDS = 3600.0
 
+#: Streaming cuts a long first sentence so its first chunk has at most this many
+#: phonemes (about 1.5 s of speech): the first audio comes sooner.
+STREAM_FIRST_CHUNK_TOKENS = 24
+
 VoiceRef = str | VoiceProfile
 AudioSource = str | os.PathLike[str] | bytes | Audio
 
@@ -53,12 +57,15 @@ def synthesize_stream(
     voices_dir: str | os.PathLike[str] | None = None,
     audit: AuditContext | None = None,
 ) -> Iterator[Audio]:
-    """Speak ``text`` in ``voice``, yielding one ``Audio`` chunk (24 kHz) per sentence.
+    """Speak ``text`` in ``voice``, yielding one ``Audio`` chunk (24 kHz) per sentence;
+    a long first sentence comes in two chunks, a short lead-in first, so that audio
+    starts sooner.
 
     The chunks carry one continuous watermark whose payload is the id of the
     synthesis record, which is written to the audit log (as ``audit.actor``, default
     the local user) before the first chunk is rendered; a ``stream-end`` entry with the
-    length follows when the stream is used up. The text and voice are validated first.
+    length follows when the stream is used up. The text and voice are validated before
+    this returns; later sentences are phonemized while earlier ones are rendered.
 
     Raises:
         AuditError: the audit log cannot be written (nothing is rendered).
@@ -81,17 +88,16 @@ def render_stream(
     that name the watermark payload before the audio, like the server). Same errors.
     """
     profile = _voice(voice, voices_dir)
-    options = SynthesisOptions(speed=speed)
+    options = SynthesisOptions(speed=speed, first_chunk_tokens=STREAM_FIRST_CHUNK_TOKENS)
     synthesizer = _synthesizer()
-    synthesizer.plan(text)  # validate eagerly, not at the first next()
+    chunks = synthesizer.stream(text, profile, options)  # validates before returning
     watermark = default_watermark()
     context = audit or AuditContext()
     record = SynthesisRecord(id=new_payload(context.audit_log()), voice=profile.name,
                              text_sha256=text_digest(text), engine=synthesizer.engine.name,
                              watermark=watermark.name, streamed=True, actor=context.actor)
     log_synthesis(record, context)  # before any audio exists
-    return record, _marked_chunks(synthesizer.stream(text, profile, options), watermark,
-                                  record, context)
+    return record, _marked_chunks(chunks, watermark, record, context)
 
 
 def _marked_chunks(chunks: Iterator[Audio], watermark: Watermark, record: SynthesisRecord,

