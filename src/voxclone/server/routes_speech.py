@@ -74,7 +74,7 @@ def speech(body: SpeechRequest, who: Caller, state: State) -> Response:
         stream = _encoded(state.metered(chunks), body.response_format, state, who.key)
         return StreamingResponse(stream, media_type=MEDIA_TYPES[body.response_format],
                                  headers={"X-Voxclone-Synthesis": record.hex_id})
-    with state.slots:
+    with state.slots.slot():
         audio, record = render(body.input, entry.profile, speed=body.speed, audit=context)
     state.access.add_audio(who.key, audio.duration)
     return Response(encode_audio(audio, body.response_format),

@@ -3,7 +3,6 @@ a limit on how many syntheses run at once."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -15,6 +14,7 @@ from voxclone.provenance import AuditContext
 from voxclone.registry.access import Access, Principal
 from voxclone.registry.voices import VoiceRegistry
 from voxclone.server.jobs import EnrollmentJobs
+from voxclone.server.slots import FIRST, LATER, SynthesisSlots
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class ServerState:
         self.voices = VoiceRegistry(engine)
         self.audit = AuditLog(engine)
         self.jobs = EnrollmentJobs()
-        self.slots = threading.BoundedSemaphore(config.synthesis_slots)
+        self.slots = SynthesisSlots(config.synthesis_slots)
 
     def context(self, principal: Principal, owner_id: int | None = None) -> AuditContext:
         """Audit context of a request by ``principal`` concerning ``owner_id``'s things."""
@@ -51,11 +51,14 @@ class ServerState:
                             log=self.audit)
 
     def metered(self, chunks: Iterator[Audio]) -> Iterator[Audio]:
-        """``chunks``, each rendered while holding a synthesis slot."""
+        """``chunks``, each rendered while holding a synthesis slot (the first one with
+        priority: see :mod:`voxclone.server.slots`)."""
         iterator = iter(chunks)
+        priority = FIRST
         while True:
-            with self.slots:
+            with self.slots.slot(priority):
                 chunk = next(iterator, None)
             if chunk is None:
                 return
+            priority = LATER
             yield chunk
