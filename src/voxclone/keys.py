@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from voxclone.errors import SecretError
@@ -55,16 +56,22 @@ def _create(path: Path) -> bytes:
     data = secrets.token_bytes(SECRET_BYTES)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # O_EXCL: two processes starting at once must not each write their own secret.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # Written whole to a private file first, then linked into place: a process that
+        # loses the race reads a complete secret, never a half-written one, and two
+        # processes starting at once never each keep their own (link fails if it exists).
+        fd, temp = tempfile.mkstemp(prefix=".secret-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.link(temp, path)
+        finally:
+            os.unlink(temp)
     except FileExistsError:
         return path.read_bytes()
     except OSError as exc:
         raise SecretError(f"cannot create the installation secret {path}: {exc}") from exc
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
     return data
 
 
