@@ -93,11 +93,15 @@ def log_synthesis(record: SynthesisRecord, context: AuditContext) -> AuditEntry:
 def find_record(payload: int, log: AuditLog | None = None) -> SynthesisRecord | None:
     """The synthesis record whose watermark carries ``payload``, or None."""
     entry = (log if log is not None else AuditLog()).find_payload(payload)
-    if entry is None:
-        return None
+    return record_of(entry) if entry is not None else None
+
+
+def record_of(entry: AuditEntry) -> SynthesisRecord:
+    """The synthesis record a ``synthesis`` audit entry holds."""
     details = entry.details
     return SynthesisRecord(
-        id=payload, voice=entry.voice or "", text_sha256=str(details.get("text_sha256", "")),
+        id=entry.payload if entry.payload is not None else 0, voice=entry.voice or "",
+        text_sha256=str(details.get("text_sha256", "")),
         engine=str(details.get("engine", "")), watermark=str(details.get("watermark", "")),
         streamed=bool(details.get("streamed", False)), seconds=details.get("seconds"),
         created=entry.at, actor=entry.actor)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from voxclone.audio import Audio, encode_audio
 from voxclone.errors import AudioFormatError
-from voxclone.provenance import find_record
+from voxclone.provenance import record_of
 from voxclone.registry.access import ApiKey
 from voxclone.server.auth import Caller, State
 from voxclone.server.state import ServerState
@@ -113,12 +113,10 @@ async def detect_watermark(who: Caller, state: State,
         "synthesis": None,
     }
     if result.found and result.payload is not None:
-        record_entry = state.audit.find_payload(result.payload)
-        if record_entry is not None and (record_entry.owner_id == who.owner.id
-                                         or who.owner.is_admin):
-            record = find_record(result.payload, state.audit)
-            if record is not None:
-                body["synthesis"] = {"voice": record.voice, "created": record.created,
-                                     "text_sha256": record.text_sha256,
-                                     "seconds": record.seconds, "actor": record.actor}
+        entry = state.audit.find_payload(result.payload)
+        if entry is not None and (entry.owner_id == who.owner.id or who.owner.is_admin):
+            record = record_of(entry)
+            body["synthesis"] = {"voice": record.voice, "created": record.created,
+                                 "text_sha256": record.text_sha256,
+                                 "seconds": record.seconds, "actor": record.actor}
     return body
