@@ -79,7 +79,9 @@ def new_owner(body: OwnerRequest, who: Admin, state: State) -> dict[str, Any]:
 
 
 @router.get("/audit", tags=["audit"])
-def audit(who: Caller, state: State, after: int = Query(0, ge=0),
+def audit(who: Caller, state: State,
+          # Bounded by the database's 64-bit integer: a larger number is a 422, not a 500.
+          after: int = Query(0, ge=0, le=2**63 - 1),
           limit: int = Query(100, ge=1, le=1000),
           event: str | None = Query(None, max_length=32)) -> list[dict[str, Any]]:
     """Audit entries about your voices or made with your keys (all, for administrators),
