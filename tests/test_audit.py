@@ -3,6 +3,8 @@ entries, written by every enrollment, synthesis and detection."""
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 from pathlib import Path
 
@@ -11,10 +13,12 @@ from sqlalchemy import delete, update
 
 import voxclone
 from voxclone.audit import AuditLog
+from voxclone.audit.anchor import ANCHOR_FILE
+from voxclone.audit.chain import GENESIS
 from voxclone.cli import main
 from voxclone.provenance import text_digest
 from voxclone.registry import open_database
-from voxclone.registry.schema import audit
+from voxclone.registry.schema import audit, audit_head
 
 
 @pytest.fixture()
@@ -62,6 +66,51 @@ def test_a_log_cut_short_is_found(log: AuditLog) -> None:
     assert [(p.seq, p.kind) for p in report.problems] == [(5, "truncated")]
 
 
+def _roll_back(log: AuditLog, to: int) -> None:
+    """Cut the log after entry ``to`` and set the head row to match, as someone with
+    write access to the database (but not to the voxclone home) could."""
+    kept = next(e for e in log.entries() if e.seq == to) if to else None
+    with log.engine.begin() as conn:
+        conn.execute(delete(audit).where(audit.c.seq > to))
+        conn.execute(update(audit_head).values(seq=to, hash=kept.hash if kept else GENESIS))
+
+
+def test_a_log_cut_short_with_its_head_rolled_back_is_found(log: AuditLog) -> None:
+    _roll_back(log, 4)
+    report = log.verify()
+    assert [(p.seq, p.kind) for p in report.problems] == [(5, "truncated")]
+    assert "this installation wrote entry 6" in report.problems[0].message
+
+
+def test_a_wiped_log_is_found(log: AuditLog) -> None:
+    _roll_back(log, 0)
+    report = log.verify()
+    assert report.entries == 0
+    assert [(p.seq, p.kind) for p in report.problems] == [(1, "truncated")]
+
+
+def test_the_anchor_follows_the_newest_entry_and_its_edits_are_ignored(
+        log: AuditLog, tmp_path: Path) -> None:
+    assert log.verify().anchored_seq == 6
+    anchor_file = Path(os.environ["VOXCLONE_HOME"]) / ANCHOR_FILE
+    data = json.loads(anchor_file.read_text())
+    (database,) = data
+    data[database]["seq"] = 4  # someone lowers the anchor to hide a cut: no longer signed
+    anchor_file.write_text(json.dumps(data))
+    _roll_back(log, 4)
+    report = log.verify()
+    assert report.ok and report.anchored_seq is None  # no witness left, and none forged
+    log.append("detect")
+    assert log.verify().anchored_seq == 5
+
+
+def test_another_database_is_not_judged_by_this_homes_anchor(log: AuditLog,
+                                                              tmp_path: Path) -> None:
+    other = AuditLog(open_database(f"sqlite:///{tmp_path / 'other.db'}"))
+    report = other.verify()
+    assert report.ok and report.entries == 0 and report.anchored_seq is None
+
+
 def test_another_key_cannot_reseal_the_chain(log: AuditLog) -> None:
     forger = AuditLog(log.engine, key=b"x" * 32)
     assert not forger.verify().ok
@@ -82,7 +131,7 @@ def test_concurrent_appends_keep_one_unbroken_chain() -> None:
     for thread in threads:
         thread.join()
     report = log.verify()
-    assert report.ok and report.entries == 80
+    assert report.ok and report.entries == 80 and report.anchored_seq == 80
 
 
 def test_cli_verify_reports_tampering(log: AuditLog, capsys: pytest.CaptureFixture[str]) -> None:

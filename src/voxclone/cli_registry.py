@@ -109,7 +109,11 @@ def cmd_audit_show(args: argparse.Namespace) -> int:
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     report = AuditLog(open_database(args.database_url)).verify()
     if report.ok:
-        print(f"audit log intact: {report.entries} entries, chain and head check out")
+        witness = (f"anchored here up to entry {report.anchored_seq}"
+                   if report.anchored_seq is not None
+                   else "no anchor in this voxclone home (written by another installation?)")
+        print(f"audit log intact: {report.entries} entries, chain and head check out; "
+              f"{witness}")
         return EXIT_OK
     print(f"audit log TAMPERED: {len(report.problems)} problem(s) in {report.entries} entries",
           file=sys.stderr)

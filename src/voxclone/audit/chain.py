@@ -85,6 +85,9 @@ class AuditReport:
 
     entries: int
     problems: tuple[AuditProblem, ...]
+    #: The entry this installation's anchor vouches for (see :mod:`.anchor`), or None
+    #: when no anchor was checked (another installation's database, or none written).
+    anchored_seq: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -92,14 +95,20 @@ class AuditReport:
 
 
 def check_chain(entries: Iterable[AuditEntry], key: bytes,
-                head: tuple[int, str] | None) -> AuditReport:
-    """Check ``entries`` (in stored order, by ``seq``) against ``key`` and the recorded
-    ``head`` (last seq and hash, ``(0, GENESIS)`` for an empty log; None if missing)."""
+                head: tuple[int, str] | None,
+                anchor: tuple[int, str] | None = None) -> AuditReport:
+    """Check ``entries`` (in stored order, by ``seq``) against ``key``, the recorded
+    ``head`` (last seq and hash, ``(0, GENESIS)`` for an empty log; None if missing) and,
+    if given, the ``anchor`` kept outside the database (seq and hash of an entry that
+    was written)."""
     problems: list[AuditProblem] = []
     expected_seq, previous = 1, GENESIS
     count = 0
+    anchored_hash: str | None = None
     for entry in entries:
         count += 1
+        if anchor is not None and entry.seq == anchor[0]:
+            anchored_hash = entry.hash
         if entry.seq > expected_seq:
             missing = (f"entry {expected_seq} is" if entry.seq == expected_seq + 1
                        else f"entries {expected_seq}-{entry.seq - 1} are")
@@ -129,4 +138,25 @@ def check_chain(entries: Iterable[AuditEntry], key: bytes,
             problems.append(AuditProblem(
                 head[0], "edited",
                 f"the log's head record (entry {head[0]}) does not match its last entry"))
-    return AuditReport(count, tuple(problems))
+    if anchor is not None:
+        problems.extend(_anchor_problems(anchor, last, anchored_hash, problems))
+    return AuditReport(count, tuple(problems), anchor[0] if anchor is not None else None)
+
+
+def _anchor_problems(anchor: tuple[int, str], last: tuple[int, str],
+                     anchored_hash: str | None,
+                     found: list[AuditProblem]) -> list[AuditProblem]:
+    """What the anchor adds to the problems ``found`` from the database alone."""
+    seq, expected = anchor
+    if seq > last[0]:
+        if any(p.kind == "truncated" for p in found):
+            return []
+        return [AuditProblem(last[0] + 1, "truncated",
+                             f"the log ends at entry {last[0]}, but this installation wrote "
+                             f"entry {seq} (entries at its end were deleted and the head "
+                             "record rolled back)")]
+    if anchored_hash is not None and anchored_hash != expected:
+        return [AuditProblem(seq, "edited",
+                             f"entry {seq} is not the entry this installation wrote there "
+                             "(the log was rewritten from that point)")]
+    return []

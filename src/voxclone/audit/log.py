@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import Engine, RowMapping, insert, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from voxclone.audit.anchor import ANCHOR_FILE, Anchor, AnchorFile
 from voxclone.audit.chain import AuditEntry, AuditReport, check_chain, seal
 from voxclone.errors import AuditError
-from voxclone.keys import derive_key
+from voxclone.keys import derive_key, home_dir
 from voxclone.registry.database import open_database
 from voxclone.registry.schema import audit, audit_head
 
@@ -45,6 +46,11 @@ class AuditLog:
         if self._key is None:
             self._key = derive_key("audit")
         return self._key
+
+    def _anchors(self) -> tuple[AnchorFile, str]:
+        """This home's anchor file and the name it gives this database."""
+        database = self.engine.url.render_as_string(hide_password=True)
+        return AnchorFile(home_dir() / ANCHOR_FILE, self.key), database
 
     def append(self, event: str, *, actor: str | None = None, owner_id: int | None = None,
                voice: str | None = None, payload: int | None = None,
@@ -81,6 +87,13 @@ class AuditLog:
         except SQLAlchemyError as exc:
             raise AuditError(f"cannot write to the audit log ({exc.__class__.__name__}: "
                              f"{exc}); the {event} was not done") from exc
+        anchors, database = self._anchors()
+        try:
+            anchors.advance(database, Anchor(entry.seq, entry.hash))
+        except OSError as exc:
+            # The entry is in the log; only the outside witness of it is behind.
+            logger.warning("audit entry %d written, but its anchor %s could not be "
+                           "updated (%s)", entry.seq, anchors.path, exc)
         logger.debug("audit %d: %s by %s", entry.seq, event, entry.actor)
         return entry
 
@@ -110,13 +123,18 @@ class AuditLog:
         return _entry(row) if row else None
 
     def verify(self) -> AuditReport:
-        """Check the whole chain: edited, deleted, reordered or cut-off entries."""
+        """Check the whole chain: edited, deleted, reordered or cut-off entries, against
+        the head row and this home's anchor (which also catches a log cut short
+        together with its head row)."""
+        anchors, database = self._anchors()
+        found = anchors.get(database)
+        anchor = (found.seq, found.hash) if found is not None else None
         with self.engine.connect() as conn:
             head_row = conn.execute(select(audit_head.c.seq, audit_head.c.hash)
                                     .where(audit_head.c.id == 1)).first()
             rows = conn.execute(select(audit).order_by(audit.c.seq)).mappings()
             head = (head_row.seq, head_row.hash) if head_row else None
-            return check_chain((_entry(row) for row in rows), self.key, head)
+            return check_chain((_entry(row) for row in rows), self.key, head, anchor)
 
 
 def _entry(row: RowMapping) -> AuditEntry:

@@ -99,6 +99,6 @@ def audit(who: Caller, state: State,
 def audit_verify(who: Admin, state: State) -> dict[str, Any]:
     """Check the whole audit chain (administrators only)."""
     report = state.audit.verify()
-    return {"ok": report.ok, "entries": report.entries,
+    return {"ok": report.ok, "entries": report.entries, "anchored_seq": report.anchored_seq,
             "problems": [{"seq": p.seq, "kind": p.kind, "message": p.message}
                          for p in report.problems]}
