@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -85,9 +85,25 @@ def joe_wav(tmp_path_factory: pytest.TempPathFactory, joe_reference: Audio) -> P
     return path
 
 
+@pytest.fixture(scope="module")
+def module_home(request: pytest.FixtureRequest,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One voxclone home for a whole test module (for modules that set
+    ``SHARED_HOME = True``, such as the server's: one database, secret and voices)."""
+    path = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1] + "-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VOXCLONE_HOME", str(path))
+        yield path
+
+
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Every test gets its own voices directory; nothing touches the user's."""
-    home = tmp_path / "voxclone-home"
+def _isolated_home(request: pytest.FixtureRequest, tmp_path: Path,
+                   monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own voxclone home (or its module's, with ``SHARED_HOME``);
+    nothing touches the user's."""
+    if getattr(request.module, "SHARED_HOME", False):
+        home: Path = request.getfixturevalue("module_home")
+    else:
+        home = tmp_path / "voxclone-home"
     monkeypatch.setenv("VOXCLONE_HOME", str(home))
     return home

@@ -5,7 +5,6 @@ error."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,23 +16,12 @@ from schemathesis.checks import not_a_server_error  # noqa: E402
 
 from .server_helpers import Owner, add_owner  # noqa: E402
 
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("schemathesis-home")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("VOXCLONE_HOME", str(path))
-        yield path
-
-
-@pytest.fixture(autouse=True)
-def _isolated_home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("VOXCLONE_HOME", str(home))
-    return home
+#: One home (database, secret) for the app and every generated request.
+SHARED_HOME = True
 
 
 @pytest.fixture(scope="module")
-def app(home: Path) -> object:
+def app(module_home: Path) -> object:
     from voxclone.server.app import create_app
 
     return create_app()

@@ -21,26 +21,14 @@ from .server_helpers import Owner, add_owner, http_challenge, wait_for_job, wav_
 
 pytest.importorskip("fastapi", reason="the server extra is not installed")
 
+#: All tests here share one server home: its database, secret and voices.
+SHARED_HOME = True
+
 TEXT = "Good morning. This is a cloned voice, speaking over HTTP."
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("server-home")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("VOXCLONE_HOME", str(path))
-        yield path
-
-
-@pytest.fixture(autouse=True)
-def _isolated_home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """All tests here share one server home (its database, secret and voices)."""
-    monkeypatch.setenv("VOXCLONE_HOME", str(home))
-    return home
-
-
-@pytest.fixture(scope="module")
-def client(home: Path) -> Iterator[TestClient]:
+def client(module_home: Path) -> Iterator[TestClient]:
     from voxclone.server import create_app
 
     with TestClient(create_app()) as test_client:
@@ -248,7 +236,7 @@ def test_revocation_deletes_the_voice_and_is_audited(client: TestClient, alice: 
     assert client.get("/v1/audit/verify", headers=admin.headers).json()["ok"]
 
 
-def test_voxclone_serve_starts_the_server(home: Path) -> None:
+def test_voxclone_serve_starts_the_server(module_home: Path) -> None:
     import os
     import socket
     import subprocess
@@ -261,7 +249,7 @@ def test_voxclone_serve_starts_the_server(home: Path) -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     server = subprocess.Popen([sys.executable, "-m", "voxclone.cli", "serve", "--port",
-                               str(port)], env=dict(os.environ, VOXCLONE_HOME=str(home)))
+                               str(port)], env=dict(os.environ, VOXCLONE_HOME=str(module_home)))
     try:
         deadline = time.monotonic() + 60
         while True:
