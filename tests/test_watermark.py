@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+import soxr
 
 import voxclone
 from voxclone.audio import Audio, load_audio, write_audio
@@ -17,6 +18,7 @@ from voxclone.cli import main
 from voxclone.provenance import text_digest
 from voxclone.watermark import QimWatermark
 from voxclone.watermark.code import bits_to_int, crc_ok, encode, viterbi
+from voxclone.watermark.echo import find_echo
 
 from .conftest import SPEECH_DIR
 
@@ -90,6 +92,31 @@ def test_found_after_a_speed_change(_home: Path,
     result = voxclone.detect(faster)
     assert result.payload == voxclone.detect(audio).payload
     assert result.speed == pytest.approx(1.03)
+
+
+def _with_echo(x: np.ndarray, rate: int, delay_s: float, gain: float) -> np.ndarray:
+    d = int(delay_s * rate)
+    y = np.array(x, dtype=np.float64)
+    y[d:] += gain * x[:-d]
+    return y / max(1.0, float(np.max(np.abs(y))))
+
+
+def test_found_through_a_strong_echo(_home: Path,
+                                     marked: tuple[Audio, voxclone.VoiceProfile]) -> None:
+    audio, _ = marked
+    made = voxclone.detect(audio)
+    heard = _with_echo(audio.samples, audio.sample_rate, 0.15, 0.6)
+    echo = find_echo(soxr.resample(heard, audio.sample_rate, 8000), 8000)
+    assert echo is not None and echo.delay == 1200 and echo.gain == pytest.approx(0.6, abs=0.05)
+    found = voxclone.detect(Audio(heard.astype(np.float32), audio.sample_rate))
+    assert found.found and found.payload == made.payload
+
+
+def test_speech_without_an_echo_shows_none(joe_reference: Audio) -> None:
+    x8 = soxr.resample(joe_reference.samples, joe_reference.sample_rate, 8000)
+    assert find_echo(x8, 8000) is None
+    echoed = find_echo(_with_echo(x8, 8000, 0.1, 0.3), 8000)
+    assert echoed is not None and echoed.delay == 800
 
 
 def test_streamed_chunks_form_one_mark(_home: Path,

@@ -2,7 +2,9 @@
 bit ratios sit on the lattice, decode the codeword, check its CRC and strength.
 
 The search covers grid offsets (every 4 ms), the codeword's cyclic position, and
-playback speeds from -5% to +5% (tried only when the untouched speed finds nothing).
+playback speeds from -5% to +5% (tried only when the untouched speed finds nothing);
+last, when the clip has one strong echo, the echo is undone and the search run again
+(``echo``).
 A long file is also searched window by window, which finds a mark spliced into
 other audio and tolerates small speed errors.
 """
@@ -17,6 +19,7 @@ import soxr
 
 from voxclone.watermark.base import Detection
 from voxclone.watermark.code import PAYLOAD_BITS_CODED, bits_to_int, crc_ok, encode, viterbi
+from voxclone.watermark.echo import find_echo, remove_echo
 from voxclone.watermark.layout import Layout
 from voxclone.watermark.stft import band_energies, frames_of
 
@@ -207,29 +210,48 @@ def detect_samples(samples: np.ndarray, sample_rate: int, layout: Layout, *,
     if x.ndim != 1:
         raise ValueError("detect needs mono samples")
     trials = 0
+    plain: np.ndarray | None = None
     for speed in (1.0, *(SPEEDS if speeds else ())):
         x8 = np.asarray(soxr.resample(x, sample_rate / speed, cfg.analysis_rate, quality="MQ"),
                         dtype=np.float64)
-        if speed != 1.0:
+        if speed == 1.0:
+            plain = x8
+        else:
             coarse = _grid(x8, layout, shifts=1)
             if coarse is None or _best_sync(coarse, layout) < SCREEN_SYNC:
                 continue
-        grid = _grid(x8, layout)
-        if grid is None:
-            continue
-        candidate, tried = _search(grid, layout)
-        trials += tried
-        if candidate is None:
-            continue
-        offset = _offset_samples(candidate.offset, layout)
-        scale = 1.0 / (cfg.analysis_rate * speed)
-        return Detection(
-            found=True,
-            payload=candidate.payload,
-            false_positive_probability=false_positive_probability(
-                candidate.sync, trials, cfg.symbols * DECODE_OFFSETS),
-            start_s=round((offset + candidate.first * cfg.symbol_samples) * scale, 3),
-            end_s=round((offset + candidate.last * cfg.symbol_samples) * scale, 3),
-            speed=speed,
-        )
+        found, trials = _look(x8, layout, speed, trials)
+        if found is not None:
+            return found
+    # Last, a strong echo is undone and the untouched speed searched again.
+    echo = find_echo(plain, cfg.analysis_rate) if plain is not None else None
+    if plain is not None and echo is not None:
+        found, _ = _look(remove_echo(plain, echo), layout, 1.0, trials)
+        if found is not None:
+            return found
     return Detection(found=False)
+
+
+def _look(x8: np.ndarray, layout: Layout, speed: float,
+          trials: int) -> tuple[Detection | None, int]:
+    """Search ``x8`` (at the analysis rate, played at ``speed``); the detection if a
+    mark is found, and the trial count with this search's offsets added."""
+    cfg = layout.config
+    grid = _grid(x8, layout)
+    if grid is None:
+        return None, trials
+    candidate, tried = _search(grid, layout)
+    trials += tried
+    if candidate is None:
+        return None, trials
+    offset = _offset_samples(candidate.offset, layout)
+    scale = 1.0 / (cfg.analysis_rate * speed)
+    return Detection(
+        found=True,
+        payload=candidate.payload,
+        false_positive_probability=false_positive_probability(
+            candidate.sync, trials, cfg.symbols * DECODE_OFFSETS),
+        start_s=round((offset + candidate.first * cfg.symbol_samples) * scale, 3),
+        end_s=round((offset + candidate.last * cfg.symbol_samples) * scale, 3),
+        speed=speed,
+    ), trials
