@@ -51,13 +51,15 @@ class SessionConfig:
         threads: intra-op threads; ``None`` = ``$VOXCLONE_THREADS`` if set (a positive
             integer; batch workers set it), else one per CPU.
         cache_optimized: save the optimised graph in the cache and load it from there.
-        spin: let idle worker threads spin-wait for work (faster on an idle machine,
-            wasteful on a busy one).
+        spin: let idle worker threads spin-wait for work. Off by default: on a busy
+            machine (a server with other work, several workers) spinning threads take
+            the cores the working ones need - 1.3x slower here with two other jobs
+            running - and on an idle one it gained nothing measurable.
     """
 
     threads: int | None = None
     cache_optimized: bool = True
-    spin: bool = True
+    spin: bool = False
 
     def __post_init__(self) -> None:
         if self.threads is not None and self.threads < 1:
