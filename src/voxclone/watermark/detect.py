@@ -122,25 +122,39 @@ def _offset_samples(index: int, layout: Layout) -> int:
     return shift * OFFSET_STEP + phase * cfg.hop
 
 
-def _decode(soft: np.ndarray, layout: Layout) -> tuple[int, float] | None:
-    """Decode one run of symbols ``(symbols, bits)`` at every cyclic position; return the
-    best (payload, score) whose CRC holds, or None."""
+def _words(soft: np.ndarray, layout: Layout) -> np.ndarray:
+    """The received 96-bit words of one run of symbols ``(symbols, bits)``, one per
+    position the run may start at: ``2 * symbols`` positions in the two-period cycle,
+    then ``symbols`` positions of marks made before the cycle existed (every period
+    interleaved as the even one). Shape ``(3 * symbols, 96)``."""
     cfg = layout.config
-    n = len(soft)
-    words = np.zeros((cfg.symbols, len(layout.slot_of_coded)))
-    for rotation in range(cfg.symbols):
-        acc = np.zeros((cfg.symbols, cfg.bits_per_symbol))
-        np.add.at(acc, (np.arange(n) + rotation) % cfg.symbols, soft)
-        words[rotation] = acc[layout.slot_of_coded, layout.bit_of_coded]
+    n, period = len(soft), cfg.symbols
+    slot, bit = layout.slot_of_coded, layout.bit_of_coded
+    words = np.zeros((3 * period, slot.shape[1]))
+    for rotation in range(2 * period):
+        acc = np.zeros((2 * period, cfg.bits_per_symbol))
+        np.add.at(acc, (np.arange(n) + rotation) % (2 * period), soft)
+        words[rotation] = acc[slot[0], bit[0]] + acc[period + slot[1], bit[1]]
+        if rotation < period:  # the older, single-interleaving layout
+            words[2 * period + rotation] = (acc[:period] + acc[period:])[slot[0], bit[0]]
+    return words
+
+
+#: Decodes tried per run of symbols (see :func:`_words`), for the false-positive bound.
+ROTATIONS_PER_SYMBOL = 3
+
+
+def _decode(soft: np.ndarray, layout: Layout) -> tuple[int, float] | None:
+    """Decode one run of symbols ``(symbols, bits)`` at every position in the cycle;
+    return the best (payload, score) whose CRC holds, or None."""
+    words = _words(soft, layout)
     infos = viterbi(words)
     best: tuple[int, float] | None = None
-    for rotation in range(cfg.symbols):
-        info = infos[rotation]
+    for word, info in zip(words, infos, strict=True):
         if not crc_ok(info):
             continue
         payload = bits_to_int(info[:PAYLOAD_BITS_CODED])
         signs = 1.0 - 2.0 * encode(payload)
-        word = words[rotation]
         norm = math.sqrt(float(np.sum(word ** 2))) + 1e-12
         score = float(np.dot(word, signs)) / norm
         if best is None or score > best[1]:
@@ -250,7 +264,7 @@ def _look(x8: np.ndarray, layout: Layout, speed: float,
         found=True,
         payload=candidate.payload,
         false_positive_probability=false_positive_probability(
-            candidate.sync, trials, cfg.symbols * DECODE_OFFSETS),
+            candidate.sync, trials, ROTATIONS_PER_SYMBOL * cfg.symbols * DECODE_OFFSETS),
         start_s=round((offset + candidate.first * cfg.symbol_samples) * scale, 3),
         end_s=round((offset + candidate.last * cfg.symbol_samples) * scale, 3),
         speed=speed,

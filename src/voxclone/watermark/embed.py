@@ -40,8 +40,8 @@ def embed_samples(samples: np.ndarray, sample_rate: int, payload: int, layout: L
     skip = 1 if lead else 0  # the first symbol is cut by the chunk start
     if whole - skip <= 0:
         return np.asarray(samples, dtype=np.float32).copy()
-    bits = layout.symbol_bits(encode(payload))
-    slots = (first_symbol + np.arange(skip, whole)) % cfg.symbols
+    bits = layout.cycle_bits(encode(payload))
+    slots = (first_symbol + np.arange(skip, whole)) % len(bits)
     target_bits = bits[slots]  # (symbols, bits)
 
     for passes in _PASSES:

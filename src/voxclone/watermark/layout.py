@@ -3,8 +3,10 @@
 The mark lives in the energies of *cells*: 64 ms x 156 Hz tiles between 750 and
 3250 Hz, a band that survives telephone filtering, 8 kHz resampling and low-bitrate
 MP3. Four cell columns make a *symbol* (256 ms) carrying 12 coded bits; 8 symbols
-(2.05 s) carry one 96-bit codeword, repeated for as long as the audio lasts, so any
-3 s hold the whole payload at least once.
+(2.05 s, a *period*) carry one 96-bit codeword, repeated for as long as the audio
+lasts, so any 3 s hold the whole payload at least once. Even and odd periods
+interleave the codeword differently, so when a pause in a short excerpt silences some
+symbols, the symbols heard in the other period fill in other coded bits.
 
 Each bit is the log ratio of the summed energies of two keyed sets of cells, paired
 in the same column and adjacent bands; the embedder moves that ratio onto a keyed,
@@ -82,7 +84,8 @@ class Layout:
         set_a, set_b: int arrays ``(pairs,)``: the two cells of each pair.
         bit_of_pair: int array ``(pairs,)``: which of the symbol's bits a pair serves.
         dither: float array ``(bits_per_symbol,)``: lattice offset per bit, dB.
-        slot_of_coded, bit_of_coded: where each of the 96 coded bits is sent.
+        slot_of_coded, bit_of_coded: where each of the 96 coded bits is sent, in even
+            and in odd codeword periods (two interleavings of the same codeword).
     """
 
     config: WatermarkConfig
@@ -123,21 +126,35 @@ class Layout:
 
     @cached_property
     def _interleave(self) -> np.ndarray:
-        return _rng(self.key, b"interleave").permutation(CODED_BITS)
+        """``(2, 96)``: where each coded bit goes in even and in odd codeword periods."""
+        return np.stack([_rng(self.key, b"interleave").permutation(CODED_BITS),
+                         _rng(self.key, b"interleave-odd").permutation(CODED_BITS)])
 
     @property
     def slot_of_coded(self) -> np.ndarray:
+        """``(2, 96)``: the symbol of its period each coded bit is sent in."""
         return self._interleave // self.config.bits_per_symbol
 
     @property
     def bit_of_coded(self) -> np.ndarray:
+        """``(2, 96)``: the bit of that symbol."""
         return self._interleave % self.config.bits_per_symbol
 
-    def symbol_bits(self, coded: np.ndarray) -> np.ndarray:
-        """Arrange the 96 coded bits as ``(symbols, bits_per_symbol)``."""
+    def symbol_bits(self, coded: np.ndarray, period: int = 0) -> np.ndarray:
+        """Arrange the 96 coded bits as ``(symbols, bits_per_symbol)`` for an even
+        (``period`` 0) or odd (1) codeword period."""
         grid = np.zeros((self.config.symbols, self.config.bits_per_symbol), dtype=np.uint8)
-        grid[self.slot_of_coded, self.bit_of_coded] = coded
+        grid[self.slot_of_coded[period], self.bit_of_coded[period]] = coded
         return grid
+
+    def cycle_bits(self, coded: np.ndarray) -> np.ndarray:
+        """The bits of a whole cycle of two periods, ``(2 * symbols, bits_per_symbol)``.
+
+        The two periods carry the same codeword, interleaved differently: where a pause
+        silences some symbols of one period, the same symbols of the next carry other
+        coded bits, so a short excerpt with a pause still holds most of the codeword.
+        """
+        return np.concatenate([self.symbol_bits(coded, 0), self.symbol_bits(coded, 1)])
 
     def sums(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Summed energies of each bit's two cell sets, each ``(..., bits_per_symbol)``.

@@ -24,7 +24,8 @@ class QimWatermark:
         config: grid and strength; the default is what the benchmark measured.
     """
 
-    name = "qim-v1"
+    #: v2 interleaves odd codeword periods differently; v1 marks are still read.
+    name = "qim-v2"
 
     def __init__(self, key: bytes, config: WatermarkConfig | None = None) -> None:
         if len(key) < 16:
