@@ -57,6 +57,9 @@ class MatchSettings:
         range_weight: weight of the F0-range error against the F0-median error
             (both in log units; the range target is looser: +-20 % vs 1 semitone).
         rate_bounds: the clamp of the voice's speaking-rate factor.
+        close_enough: no step is taken once the probe's F0 median is within this many
+            semitones and its F0 range within this fraction of the speaker's (a 6 s
+            reference's range is itself only known to about 10-20 %).
     """
 
     steps: int = 3
@@ -65,6 +68,7 @@ class MatchSettings:
     max_offset: float = 1.2
     range_weight: float = 0.35
     rate_bounds: tuple[float, float] = (0.75, 1.33)
+    close_enough: tuple[float, float] = (0.3, 0.15)
 
 
 @dataclass(frozen=True)
@@ -206,8 +210,9 @@ def match_prosody(
         z, stats = z0.copy(), first[1]
         for _ in range(settings.steps):
             error = pitch_error(stats, speaker)
-            if abs(error[0]) < 0.25 * np.log(2) / 12 and abs(error[1]) < 0.05:
-                break  # a quarter semitone and 5 % of range: close enough
+            if abs(error[0]) < settings.close_enough[0] * np.log(2) / 12 and \
+                    abs(error[1]) < np.log1p(settings.close_enough[1]):
+                break  # every step costs a little identity: stop when close enough
             step = min_norm_step(jacobian, error, weights, settings.max_step * width)
             total = z + step - z0
             if np.linalg.norm(total) > settings.max_offset * width:
