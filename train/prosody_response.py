@@ -17,10 +17,8 @@ writes ``src/voxclone/clone/data/prosody_response.npz`` (a few kB).
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +32,7 @@ from voxclone.errors import NoSpeechError
 from voxclone.speaker import default_encoder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from style_response import choose_ridge, ridge, sample_style  # the sibling script
+from style_response import choose_ridge, collect, ridge, training_args  # the sibling script
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "voxclone" / "clone" / "data"
 SAMPLES = cache_dir() / "train" / "prosody_response_samples.npz"
@@ -53,38 +51,16 @@ def measure(fitter: VoiceFitter, style: np.ndarray) -> np.ndarray | None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, default=6.0, help="time to spend rendering")
-    parser.add_argument("--max-samples", type=int, default=1000)
-    parser.add_argument("--samples", type=Path, default=SAMPLES,
-                        help="renderings are kept here and reused by later runs")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=OUT / "prosody_response.npz")
-    args = parser.parse_args()
+    args = training_args(__doc__, minutes=6.0, max_samples=1000, samples=SAMPLES,
+                         out=OUT / "prosody_response.npz")
 
     fitter = VoiceFitter(default_engine(), default_encoder(), stock_packs())
-    styles: list[np.ndarray] = []
-    measures: list[np.ndarray] = []
-    if args.samples.exists():
-        with np.load(args.samples) as old:
-            styles, measures = list(old["styles"]), list(old["measures"])
-        print(f"reusing {len(styles)} renderings from {args.samples}")
-    rng = np.random.default_rng(args.seed + 1000 + len(styles))
-    began = time.monotonic()
-    while time.monotonic() - began < args.minutes * 60 and len(styles) < args.max_samples:
-        style = sample_style(fitter, rng)
-        measured = measure(fitter, style)
-        if measured is None:
-            continue
-        styles.append(style)
-        measures.append(measured)
-        if len(styles) % 25 == 0:
-            print(f"{len(styles)} renderings, {time.monotonic() - began:.0f} s", flush=True)
-            save_samples(args.samples, styles, measures)
-    save_samples(args.samples, styles, measures)
+    styles, measured = collect(fitter, lambda style: measure(fitter, style), args.samples,
+                               "measures", minutes=args.minutes,
+                               max_samples=args.max_samples, seed=args.seed + 1000)
 
-    s = np.stack(styles).astype(np.float64)
-    y_all = np.stack(measures).astype(np.float64)
+    s = styles.astype(np.float64)
+    y_all = measured.astype(np.float64)
     s0, y0 = s.mean(axis=0), y_all.mean(axis=0)
     x = ((s - s0) / fitter.scale)[:, PROSODY_DIMS]
     y = y_all - y0
@@ -105,11 +81,6 @@ def main() -> None:
         heldout_r2=r2.astype(np.float32),
     )
     print(f"{len(x)} samples; wrote {args.out}")
-
-
-def save_samples(path: Path, styles: list[np.ndarray], measures: list[np.ndarray]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, styles=np.stack(styles), measures=np.stack(measures))
 
 
 if __name__ == "__main__":
