@@ -23,6 +23,7 @@ import hashlib
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -110,7 +111,8 @@ def collect(fitter: VoiceFitter, measure: Callable[[np.ndarray], np.ndarray | No
 
     def save() -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, styles=np.stack(styles), **{key: np.stack(measures)})
+        arrays: dict[str, Any] = {"styles": np.stack(styles), key: np.stack(measures)}
+        np.savez(path, **arrays)
 
     while time.monotonic() - began < minutes * 60 and len(styles) < max_samples:
         style = sample_style(fitter, rng)
