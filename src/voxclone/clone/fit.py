@@ -115,7 +115,8 @@ class VoiceFitter:
     def match_prosody(self, fitted: SearchResult, target: np.ndarray,
                       speaker: ProsodyStats) -> ProsodyMatch:
         """Correct a fit's pitch toward ``speaker``'s and measure its rate factor
-        (:func:`voxclone.clone.prosody_match.match_prosody`; 3-5 probe renderings)."""
+        (:func:`voxclone.clone.prosody_match.match_prosody`): up to 4 renderings of the
+        probe, then the probe and a second sentence for the rate."""
         probe_rows = len(self.probe_ids)
         rate_ids = self.engine.tokenize(phonemize(normalize_text(RATE_TEXT)))
 
@@ -135,7 +136,6 @@ class VoiceFitter:
         return match_prosody(speaker, target, fitted.conditioning, fitted.score, probe_style,
                              self.scale, render, self.encoder.embed,
                              learned_response(PROBE_TEXT), rate_probe=rate_probe)
-
 
 
 @dataclass(frozen=True)

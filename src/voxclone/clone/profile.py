@@ -117,7 +117,8 @@ class VoiceProfile:
         if data.get("version") not in READABLE_VERSIONS:
             raise ProfileError(
                 f"{origin} has format version {data.get('version')}; this voxclone reads "
-                f"version {FORMAT_VERSION} - upgrade voxclone or re-enroll the voice"
+                f"versions {READABLE_VERSIONS[0]}-{READABLE_VERSIONS[-1]} - upgrade voxclone "
+                "or re-enroll the voice"
             )
         body = {k: v for k, v in data.items() if k not in ("format", "version", "sha256")}
         if data.get("sha256") != _digest(body):
