@@ -116,7 +116,7 @@ class VoiceFitter:
                       speaker: ProsodyStats) -> ProsodyMatch:
         """Correct a fit's pitch toward ``speaker``'s and measure its rate factor
         (:func:`voxclone.clone.prosody_match.match_prosody`): up to 4 renderings of the
-        probe, then the probe and a second sentence for the rate."""
+        probe, then a second sentence for the rate."""
         probe_rows = len(self.probe_ids)
         rate_ids = self.engine.tokenize(phonemize(normalize_text(RATE_TEXT)))
 
@@ -128,10 +128,9 @@ class VoiceFitter:
                          self.engine.sample_rate)
 
         def rate_probe(conditioning: StyleConditioning) -> Audio:
-            # the probe and a second sentence: more syllables, a steadier rate
-            parts = [self.engine.render(ids, conditioning.style(self.packs, len(ids)))
-                     for ids in (self.probe_ids, rate_ids)]
-            return Audio(np.concatenate(parts), self.engine.sample_rate)
+            # a second sentence: more syllables, a steadier rate
+            style = conditioning.style(self.packs, len(rate_ids))
+            return Audio(self.engine.render(rate_ids, style), self.engine.sample_rate)
 
         return match_prosody(speaker, target, fitted.conditioning, fitted.score, probe_style,
                              self.scale, render, self.encoder.embed,

@@ -54,8 +54,10 @@ class MatchSettings:
         identity_tolerance: largest drop of the probe's cosine to the speaker accepted.
         max_step: RMS per-dimension bound of one step, in pack-spread units.
         max_offset: RMS per-dimension bound of the whole correction, same units.
-        range_weight: weight of the F0-range error against the F0-median error
-            (both in log units; the range target is looser: +-20 % vs 1 semitone).
+        range_weight: weight of the F0-range error against the F0-median error, in
+            the step (log units) and in choosing the result (where the range counts
+            only beyond ``range_tolerance``: the median comes first).
+        range_tolerance: F0-range mismatch (a fraction) that is not penalised.
         rate_bounds: the clamp of the voice's speaking-rate factor.
         close_enough: no step is taken once the probe's F0 median is within this many
             semitones and its F0 range within this fraction of the speaker's (a 6 s
@@ -67,6 +69,7 @@ class MatchSettings:
     max_step: float = 0.6
     max_offset: float = 1.2
     range_weight: float = 0.35
+    range_tolerance: float = 0.2
     rate_bounds: tuple[float, float] = (0.75, 1.33)
     close_enough: tuple[float, float] = (0.3, 0.15)
 
@@ -179,8 +182,9 @@ def match_prosody(
         embed: d-vector of an ``Audio``.
         response: pitch response ``(128, 2)`` (:func:`learned_response`); ``None``
             skips the pitch correction (the rate factor is still measured).
-        rate_probe: renders more speech with a conditioning to measure the clone's
-            rate on (default: the probe alone).
+        rate_probe: renders more speech with a conditioning (same sample rate as
+            ``render``); the clone's rate is measured on the probe and it together
+            (default: on the probe alone).
         settings: knobs.
     """
     settings = settings or MatchSettings()
@@ -196,13 +200,17 @@ def match_prosody(
             return None
 
     def badness(stats: ProsodyStats) -> float:
-        return float(np.linalg.norm(pitch_error(stats, speaker) * weights))
+        # Semitones of median error, plus the range only beyond its tolerance: a step
+        # that fixes the median but widens the range a little is still worth keeping.
+        median, spread = np.abs(pitch_error(stats, speaker))
+        excess = max(0.0, spread / np.log1p(settings.range_tolerance) - 1.0)
+        return float(median * 12 / np.log(2) + settings.range_weight * excess)
 
     first = measure(start)
     renders = 1
     if first is None:  # nothing voiced to measure: keep the identity fit as it is
         return ProsodyMatch(start, start_score, 1.0, (float("nan"),) * 2, renders)
-    best = (start, start_score, first[1])
+    best = (start, start_score, *first)
     error_before = _semitones(first[1], speaker)
     if response is not None:
         jacobian = response.copy()
@@ -228,11 +236,14 @@ def match_prosody(
             jacobian += np.outer(step, seen - step @ jacobian) / float(step @ step)
             z, stats = z + step, new_stats
             score = float(embed(audio) @ target)
+            logger.debug("pitch step %.2f: F0 error %.2f st, range x%.2f, cosine %.3f",
+                         float(np.linalg.norm(step) / width), _semitones(new_stats, speaker),
+                         new_stats.f0_range_semitones / speaker.f0_range_semitones, score)
             if score >= start_score - settings.identity_tolerance and \
-                    badness(new_stats) < badness(best[2]):
-                best = (candidate, score, new_stats)
-    conditioning, score, stats = best
-    rate = _rate_factor(speaker, conditioning, stats, rate_probe, settings)
+                    badness(new_stats) < badness(best[3]):
+                best = (candidate, score, audio, new_stats)
+    conditioning, score, audio, stats = best
+    rate = _rate_factor(speaker, conditioning, audio, stats, rate_probe, settings)
     renders += rate_probe is not None
     after = _semitones(stats, speaker)
     logger.info("pitch matched: F0 error %.2f -> %.2f st, cosine %.3f -> %.3f, rate x%.2f, "
@@ -240,13 +251,16 @@ def match_prosody(
     return ProsodyMatch(conditioning, score, rate, (error_before, after), renders)
 
 
-def _rate_factor(speaker: ProsodyStats, conditioning: StyleConditioning, probe: ProsodyStats,
+def _rate_factor(speaker: ProsodyStats, conditioning: StyleConditioning, probe: Audio,
+                 probe_stats: ProsodyStats,
                  rate_probe: Callable[[StyleConditioning], Audio] | None,
                  settings: MatchSettings) -> float:
-    clone_rate = probe.syllable_rate
+    clone_rate = probe_stats.syllable_rate
     if rate_probe is not None:
+        more = rate_probe(conditioning).samples
         with contextlib.suppress(NoSpeechError):  # keep the probe's own rate
-            clone_rate = prosody_stats(rate_probe(conditioning)).syllable_rate
+            joined = Audio(np.concatenate([probe.samples, more]), probe.sample_rate)
+            clone_rate = prosody_stats(joined).syllable_rate
     if clone_rate <= 0 or speaker.syllable_rate <= 0:
         return 1.0
     low, high = settings.rate_bounds
