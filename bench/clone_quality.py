@@ -21,6 +21,12 @@ Protocol (DESIGN.md, "Evaluation protocol"), on LibriSpeech utterances, one per 
     total words), and its ratio to the WER of Piper's stock "joe" voice on the same
     sentences.
 
+* Prosody match (issue 3): targets are F0 median within 1 semitone, F0 range ratio
+  within +-20 %, speaking-rate ratio within +-10 %; the table gives the share of
+  speakers meeting each. ``--baseline`` interleaves, per speaker and effort, a clone
+  enrolled without the prosody match (``match_prosody=False``: the method before it),
+  as the row ``<effort>-baseline``.
+
 Run from the repo root: ``python bench/clone_quality.py [--quick]``; writes
 ``<out>.md`` (tables) and ``<out>.json`` (per-speaker rows).
 """
@@ -86,6 +92,8 @@ def join(clips: Sequence[Audio]) -> Audio:
 
 #: Baseline: the single stock pack whose probe speech is closest to the speaker.
 NEAREST = "nearest-pack"
+#: Suffix of an effort enrolled without the prosody match (``--baseline``).
+BASELINE = "-baseline"
 
 
 def nearest_pack(profile: voxclone.VoiceProfile) -> voxclone.VoiceProfile:
@@ -108,10 +116,13 @@ def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
               recognizer: sd.Recognizer) -> dict[str, Any]:
     """Enrol one speaker at one effort and measure the clone."""
     speaker = truth.split.utterance.speaker
+    fit_effort = effort.removesuffix(BASELINE)
     began = time.perf_counter()
-    profile = voxclone.enroll(f"bench-{speaker}-{effort}", truth.split.reference,
-                              effort="stock" if effort == NEAREST else effort,  # type: ignore[arg-type]
-                              save=False)
+    profile = voxclone.enroll(f"bench-{speaker}-{fit_effort}", truth.split.reference,
+                              effort="stock" if effort == NEAREST else fit_effort,  # type: ignore[arg-type]
+                              save=False, match_prosody=not effort.endswith(BASELINE),
+                              i_am_the_speaker=True,  # public benchmark speech
+                              force=True)  # every speaker is measured, gate or not
     if effort == NEAREST:
         profile = nearest_pack(profile)
     enroll_s = time.perf_counter() - began
@@ -132,6 +143,7 @@ def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
         "f0_error_st": abs(semitones(stats.f0_median / real.f0_median)),
         "f0_range_ratio": stats.f0_range_semitones / real.f0_range_semitones,
         "rate_ratio": stats.syllable_rate / real.syllable_rate,
+        "rate_factor": profile.rate,
         "asr_errors": sum(t.errors for t in transcripts),
         "asr_words": sum(t.words for t in transcripts),
         "transcripts": [t.as_dict() for t in transcripts],
@@ -160,13 +172,22 @@ def summarise(rows: Sequence[dict[str, Any]], effort: str, joe_wer: float) -> di
         "f0_error_st_median": statistics.median(col("f0_error_st")),
         "f0_within_1st": sum(e <= 1.0 for e in col("f0_error_st")) / len(ok),
         "f0_range_ratio_median": statistics.median(col("f0_range_ratio")),
+        "f0_range_within_20pct": sum(abs(r - 1) <= 0.2 for r in col("f0_range_ratio")) / len(ok),
         "rate_ratio_median": statistics.median(col("rate_ratio")),
+        "rate_within_10pct": sum(abs(r - 1) <= 0.1 for r in col("rate_ratio")) / len(ok),
+        "all_prosody_met": sum(meets_prosody_targets(r) for r in ok) / len(ok),
         "wer": wer,
         "wer_ratio": wer / joe_wer if joe_wer > 0 else None,
         "enroll_s_median": statistics.median(col("enroll_s")),
         "enroll_s_max": max(col("enroll_s")),
         "rtf_median": statistics.median(col("rtf")),
     }
+
+
+def meets_prosody_targets(row: dict[str, Any]) -> bool:
+    """F0 median within 1 st, F0 range within +-20 % and rate within +-10 %."""
+    return (row["f0_error_st"] <= 1.0 and abs(row["f0_range_ratio"] - 1) <= 0.2
+            and abs(row["rate_ratio"] - 1) <= 0.1)
 
 
 COLUMNS = (  # (header, key, format)
@@ -176,7 +197,10 @@ COLUMNS = (  # (header, key, format)
     ("F0 err st (median)", "f0_error_st_median", "{:.2f}"),
     ("F0 within 1 st", "f0_within_1st", "{:.0%}"),
     ("F0 range ratio (median)", "f0_range_ratio_median", "{:.2f}"),
+    ("F0 range within 20%", "f0_range_within_20pct", "{:.0%}"),
     ("rate ratio (median)", "rate_ratio_median", "{:.2f}"),
+    ("rate within 10%", "rate_within_10pct", "{:.0%}"),
+    ("all three met", "all_prosody_met", "{:.0%}"),
     ("WER", "wer", "{:.1%}"), ("WER / joe", "wer_ratio", "{:.2f}"),
     ("enroll s (median)", "enroll_s_median", "{:.1f}"), ("enroll s (max)", "enroll_s_max",
                                                           "{:.1f}"),
@@ -232,6 +256,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=0,
                         help="torch threads for the speaker encoder and VAD (default: "
                              "torch's own; 1 is much faster on a busy machine)")
+    parser.add_argument("--baseline", action="store_true",
+                        help="also enroll each speaker without the prosody match, for "
+                             f"every effort but stock (rows '<effort>{BASELINE}')")
     parser.add_argument("--quick", action="store_true",
                         help="smoke test: 2 speakers, efforts stock,fast")
     args = parser.parse_args(argv)
@@ -241,6 +268,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     unknown = [e for e in args.efforts if e not in (*EFFORTS, NEAREST)]
     if unknown or not args.efforts or args.speakers < 1:
         parser.error(f"efforts must be among {', '.join(EFFORTS)}; speakers >= 1")
+    if args.baseline:
+        args.efforts = [label for e in args.efforts for label in
+                        ((e + BASELINE, e) if e not in (NEAREST, "stock") else (e,))]
     return args
 
 
@@ -255,8 +285,9 @@ def stock_voice_wer(recognizer: sd.Recognizer) -> dict[str, Any]:
 
 def warm_up(reference: Audio) -> None:
     """Load every model once so the first speaker's timings are not load times."""
-    voxclone.synthesize(SENTENCES[0], voxclone.enroll("bench-warmup", reference,
-                                                      effort="stock", save=False))
+    voxclone.synthesize(SENTENCES[0], voxclone.enroll(
+        "bench-warmup", reference, effort="stock", save=False, i_am_the_speaker=True,
+        force=True))
 
 
 def set_torch_threads(threads: int) -> int:

@@ -6,6 +6,7 @@ Consent is not what these tests are about (tests/test_consent.py is): they enrol
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 
 import voxclone
 from voxclone.audio import Audio, write_audio
+from voxclone.audio.prosody import prosody_stats
 from voxclone.clone.conditioning import StyleConditioning
 from voxclone.errors import (
     AudioError,
@@ -25,7 +27,7 @@ from voxclone.errors import (
     VoiceNotFoundError,
 )
 
-from .conftest import SPEECH_DIR, piper_speak
+from .conftest import HELDOUT_TEXT, SPEECH_DIR, piper_speak
 
 
 def enroll(*args: Any, **kwargs: Any) -> voxclone.VoiceProfile:
@@ -121,6 +123,30 @@ def test_speed_option(fast_voice: voxclone.VoiceProfile) -> None:
     slow = voxclone.synthesize(text, fast_voice, speed=0.75)
     quick = voxclone.synthesize(text, fast_voice, speed=1.5)
     assert slow.duration > 1.4 * quick.duration
+
+
+def test_voice_rate_factor_scales_every_speed(fast_voice: voxclone.VoiceProfile) -> None:
+    """A voice's rate factor multiplies the caller's speed: rate 0.8 at speed s speaks
+    exactly like rate 1 at speed 0.8 s."""
+    text = "Counting slowly from one to ten."
+    natural = dataclasses.replace(fast_voice, rate=1.0)
+    slower = dataclasses.replace(fast_voice, rate=0.8)
+    for speed in (1.0, 1.5):
+        audio = voxclone.synthesize(text, slower, speed=speed)
+        same = voxclone.synthesize(text, natural, speed=0.8 * speed)
+        assert audio.duration == pytest.approx(same.duration, abs=0.01)
+        assert audio.duration > 1.15 * voxclone.synthesize(text, natural, speed=speed).duration
+
+
+def test_clone_speaks_at_the_speakers_pitch(
+    joe_heldout: Audio, fast_voice: voxclone.VoiceProfile
+) -> None:
+    """Issue 3's pitch target on joe's held-out sentences: F0 median within 1 semitone
+    (the prosody match is on by default). The rate target (10 %) is not asserted: on
+    these two sentences joe's clones measured 1.02-1.10 of joe's rate across runs."""
+    joe = prosody_stats(joe_heldout)
+    clone = prosody_stats(voxclone.synthesize(HELDOUT_TEXT, fast_voice))
+    assert abs(12 * np.log2(clone.f0_median / joe.f0_median)) < 1.0
 
 
 def test_bad_text_and_unknown_voice(fast_voice: voxclone.VoiceProfile) -> None:

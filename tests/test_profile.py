@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 from pathlib import Path
 
@@ -113,3 +115,30 @@ def test_conditioning_table_mixes_packs() -> None:
     np.testing.assert_allclose(cond.style(packs, 10), table[9])
     with pytest.raises(ProfileError, match="not installed"):
         StyleConditioning({"zz": 1.0}).table(packs)
+
+
+def test_rate_factor_round_trips(tmp_path: Path) -> None:
+    store = VoiceStore(tmp_path)
+    store.save(dataclasses.replace(make_profile(), rate=0.87))
+    assert store.load("ada").rate == pytest.approx(0.87)
+
+
+def test_version_1_profile_still_loads_at_its_own_rate(tmp_path: Path) -> None:
+    """A profile saved before the speaking-rate factor existed keeps working, at rate 1."""
+    store = VoiceStore(tmp_path)
+    path = store.save(make_profile())
+    data = json.loads(path.read_text())
+    body = {k: v for k, v in data.items() if k not in ("format", "version", "sha256", "rate")}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    path.write_text(json.dumps({"format": data["format"], "version": 1,
+                                "sha256": hashlib.sha256(canonical.encode()).hexdigest(),
+                                **body}))
+    loaded = store.load("ada")
+    assert loaded.rate == 1.0
+    np.testing.assert_allclose(loaded.embedding, make_profile().embedding, atol=1e-6)
+
+
+@pytest.mark.parametrize("rate", [0.2, 3.0, float("nan")])
+def test_absurd_rate_factor_is_refused(rate: float) -> None:
+    with pytest.raises(ProfileError, match="re-enroll"):
+        dataclasses.replace(make_profile(), rate=rate)

@@ -21,7 +21,9 @@ from __future__ import annotations
 import argparse
 import hashlib
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -45,37 +47,18 @@ def sample_style(fitter: VoiceFitter, rng: np.random.Generator) -> np.ndarray:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--minutes", type=float, default=12.0, help="time to spend rendering")
-    parser.add_argument("--max-samples", type=int, default=2000)
-    parser.add_argument("--samples", type=Path, default=SAMPLES,
-                        help="renderings are kept here and reused by later runs")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=OUT / "style_response.npz")
-    args = parser.parse_args()
+    args = training_args(__doc__, minutes=12.0, max_samples=2000, samples=SAMPLES,
+                         out=OUT / "style_response.npz")
 
     fitter = VoiceFitter(default_engine(), default_encoder(), stock_packs())
     pack_names = list(fitter.packs)
     pack_embeddings = np.stack([fitter.evaluate(row) for row in fitter.pack_rows().values()])
-    styles: list[np.ndarray] = []
-    embeddings: list[np.ndarray] = []
-    if args.samples.exists():
-        with np.load(args.samples) as old:
-            styles, embeddings = list(old["styles"]), list(old["embeddings"])
-        print(f"reusing {len(styles)} renderings from {args.samples}")
-    rng = np.random.default_rng(args.seed + len(styles))
-    began = time.monotonic()
-    while time.monotonic() - began < args.minutes * 60 and len(styles) < args.max_samples:
-        style = sample_style(fitter, rng)
-        styles.append(style)
-        embeddings.append(fitter.evaluate(style))
-        if len(styles) % 25 == 0:
-            print(f"{len(styles)} renderings, {time.monotonic() - began:.0f} s", flush=True)
-            save_samples(args.samples, styles, embeddings)
-    save_samples(args.samples, styles, embeddings)
+    styles, embeddings = collect(fitter, fitter.evaluate, args.samples, "embeddings",
+                                 minutes=args.minutes, max_samples=args.max_samples,
+                                 seed=args.seed)
 
-    s = np.stack(styles).astype(np.float64)
-    e = np.stack(embeddings).astype(np.float64)
+    s = styles.astype(np.float64)
+    e = embeddings.astype(np.float64)
     s0, e0 = s.mean(axis=0), e.mean(axis=0)
     x = (s - s0) / fitter.scale
     y = e - e0
@@ -96,9 +79,53 @@ def main() -> None:
     print(f"{len(x)} samples; ridge {lam:g}; cross-validated R^2 {r2:.3f}; wrote {args.out}")
 
 
-def save_samples(path: Path, styles: list[np.ndarray], embeddings: list[np.ndarray]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, styles=np.stack(styles), embeddings=np.stack(embeddings))
+def training_args(doc: str | None, *, minutes: float, max_samples: int, samples: Path,
+                  out: Path) -> argparse.Namespace:
+    """Command-line options of a training script that renders random styles."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=minutes,
+                        help="time to spend rendering")
+    parser.add_argument("--max-samples", type=int, default=max_samples)
+    parser.add_argument("--samples", type=Path, default=samples,
+                        help="renderings are kept here and reused by later runs")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=out)
+    return parser.parse_args()
+
+
+def collect(fitter: VoiceFitter, measure: Callable[[np.ndarray], np.ndarray | None],
+            path: Path, key: str, *, minutes: float, max_samples: int,
+            seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Random probe styles (:func:`sample_style`) and ``measure`` of each, ``(n, 256)``
+    and ``(n, ...)``, added for ``minutes`` to those kept in ``path`` under ``key``
+    (saved every 25, so an interrupted run loses little). ``measure`` may return None
+    to drop a style."""
+    styles: list[np.ndarray] = []
+    measures: list[np.ndarray] = []
+    if path.exists():
+        with np.load(path) as old:
+            styles, measures = list(old["styles"]), list(old[key])
+        print(f"reusing {len(styles)} renderings from {path}")
+    rng = np.random.default_rng(seed + len(styles))
+    began = time.monotonic()
+
+    def save() -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays: dict[str, Any] = {"styles": np.stack(styles), key: np.stack(measures)}
+        np.savez(path, **arrays)
+
+    while time.monotonic() - began < minutes * 60 and len(styles) < max_samples:
+        style = sample_style(fitter, rng)
+        measured = measure(style)
+        if measured is None:
+            continue
+        styles.append(style)
+        measures.append(measured)
+        if len(styles) % 25 == 0:
+            print(f"{len(styles)} renderings, {time.monotonic() - began:.0f} s", flush=True)
+            save()
+    save()
+    return np.stack(styles), np.stack(measures)
 
 
 def choose_ridge(x: np.ndarray, y: np.ndarray, folds: int = 5) -> tuple[float, float]:

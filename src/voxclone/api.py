@@ -135,6 +135,7 @@ def enroll(
     seed: int = 0,
     audit: AuditContext | None = None,
     force: bool = False,
+    match_prosody: bool = True,
 ) -> VoiceProfile:
     """Clone a voice from one clip (one-shot) or several (few-shot), with consent.
 
@@ -163,6 +164,10 @@ def enroll(
         force: enroll even if the quality gate (:func:`voxclone.check`) refuses the
             clips (logged as a warning). A clip of another speaker among clips that
             otherwise agree is left out either way.
+        match_prosody: after the fit (efforts other than ``stock``), move the clone's
+            pitch and pitch range toward the speaker's and store a speaking-rate factor
+            (3-5 more renderings of the probe, a few seconds). False keeps the stock
+            voices' pitch and rate.
 
     Raises:
         ValueError: bad name or effort, or both consent and ``i_am_the_speaker``.
@@ -180,7 +185,8 @@ def enroll(
     return enroll_with_record(
         name, clips, consent=consent, challenge=challenge, i_am_the_speaker=i_am_the_speaker,
         effort=effort, voices_dir=voices_dir, overwrite=overwrite, save=save,
-        progress=progress, seed=seed, audit=audit, force=force)[0]
+        progress=progress, seed=seed, audit=audit, force=force,
+        match_prosody=match_prosody)[0]
 
 
 def enroll_with_record(
@@ -198,6 +204,7 @@ def enroll_with_record(
     seed: int = 0,
     audit: AuditContext | None = None,
     force: bool = False,
+    match_prosody: bool = True,
 ) -> tuple[VoiceProfile, ConsentRecord]:
     """:func:`enroll`, also returning the consent record (for front ends that store
     voices elsewhere, like the server's registry). Same arguments and errors."""
@@ -241,7 +248,8 @@ def enroll_with_record(
     context = audit or AuditContext()
     try:
         profile = _fit_and_save(name, target, cleaned, records, effort, store, record,
-                                overwrite=overwrite, save=save, progress=progress, seed=seed)
+                                overwrite=overwrite, save=save, progress=progress, seed=seed,
+                                match_prosody=match_prosody and effort != "stock")
     except BaseException:
         if verification is not None:
             verifier.challenges.release(verification.challenge)
@@ -265,8 +273,10 @@ def enroll_with_record(
 def _fit_and_save(name: str, target: np.ndarray, cleaned: list[Audio],
                   records: list[SourceClip], effort: Effort, store: VoiceStore,
                   record: ConsentRecord, *, overwrite: bool, save: bool,
-                  progress: bool | ProgressCallback, seed: int) -> VoiceProfile:
-    """Fit the voice, then store the profile and its consent record (both or neither)."""
+                  progress: bool | ProgressCallback, seed: int,
+                  match_prosody: bool) -> VoiceProfile:
+    """Fit the voice (and its prosody), then store the profile and its consent record
+    (both or neither)."""
     joined = Audio(np.concatenate([c.samples for c in cleaned]), cleaned[0].sample_rate)
     prosody = prosody_stats(joined)
     fitter = _fitter()
@@ -275,15 +285,20 @@ def _fit_and_save(name: str, target: np.ndarray, cleaned: list[Audio],
     else:
         with progress_bar(f"enrolling {name} ({effort})", enabled=bool(progress)) as bar:
             result = fitter.fit(target, effort, seed=seed, progress=bar)
+    conditioning, score, rate = result.conditioning, result.score, 1.0
+    if match_prosody:
+        matched = fitter.match_prosody(result, target, prosody)
+        conditioning, score, rate = matched.conditioning, matched.score, matched.rate
     profile = VoiceProfile(
         name=name,
         embedding=target,
-        conditioning=result.conditioning,
+        conditioning=conditioning,
         prosody=prosody,
         sources=tuple(records),
         engine=fitter.engine.name,
         effort=effort,
-        score=result.score,
+        score=score,
+        rate=rate,
     )
     if save:
         consents = ConsentStore(store.directory)

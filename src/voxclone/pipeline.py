@@ -39,7 +39,8 @@ class SynthesisOptions:
     """Per-call options.
 
     Attributes:
-        speed: speaking-rate multiplier, 0.5-2.0 (1.0 = the voice's own rate).
+        speed: speaking-rate multiplier, 0.5-2.0 (1.0 = the voice's own rate: the
+            engine runs at ``speed`` times the profile's ``rate`` factor).
         sentence_pause: seconds of silence added between sentences.
         first_chunk_tokens: when above 0, a first sentence longer than 1.5 x this many
             phonemes is cut (at a clause mark or word gap) so the first chunk is at most
@@ -166,7 +167,7 @@ class Synthesizer:
         chunk: Chunk | None = next(chunks)
         while chunk is not None:
             style = voice.conditioning.style(self.packs, len(chunk.ids))
-            wav = self.engine.render(chunk.ids, style, options.speed)
+            wav = self.engine.render(chunk.ids, style, options.speed * voice.rate)
             following = next(chunks, None)  # already phonemized by the worker
             if following is not None and chunk.sentence_end:
                 wav = np.concatenate([wav, pause])

@@ -14,7 +14,9 @@ from typing import Literal, get_args
 import numpy as np
 
 from voxclone.audio import Audio
-from voxclone.clone.conditioning import pack_scale
+from voxclone.audio.prosody import ProsodyStats
+from voxclone.clone.conditioning import StyleConditioning, pack_scale
+from voxclone.clone.prosody_match import ProsodyMatch, learned_response, match_prosody
 from voxclone.clone.search import Progress, SearchResult, fit_mixture, refine
 from voxclone.engines.base import Engine
 from voxclone.speaker import SpeakerEncoder
@@ -30,6 +32,9 @@ REFINE_SECONDS: dict[str, float] = {"stock": 0.0, "fast": 8.0, "balanced": 45.0,
 
 #: The probe sentence rendered at every evaluation (about 3.4 s of speech).
 PROBE_TEXT = "Bright yellow boats drift past the old harbor."
+
+#: Rendered after the probe to measure a clone's speaking rate on more syllables.
+RATE_TEXT = "She said the children would be home by seven, after the game."
 
 _cache_lock = threading.Lock()
 _pack_embedding_cache: dict[tuple[int, str], dict[str, np.ndarray]] = {}
@@ -107,7 +112,29 @@ class VoiceFitter:
         return SearchResult(result.conditioning, result.score, result.evaluations,
                             time.monotonic() - began)
 
+    def match_prosody(self, fitted: SearchResult, target: np.ndarray,
+                      speaker: ProsodyStats) -> ProsodyMatch:
+        """Correct a fit's pitch toward ``speaker``'s and measure its rate factor
+        (:func:`voxclone.clone.prosody_match.match_prosody`): up to 4 renderings of the
+        probe, then a second sentence for the rate."""
+        probe_rows = len(self.probe_ids)
+        rate_ids = self.engine.tokenize(phonemize(normalize_text(RATE_TEXT)))
 
+        def probe_style(conditioning: StyleConditioning) -> np.ndarray:
+            return conditioning.style(self.packs, probe_rows)
+
+        def render(style: np.ndarray, speed: float) -> Audio:
+            return Audio(self.engine.render(self.probe_ids, style, speed),
+                         self.engine.sample_rate)
+
+        def rate_probe(conditioning: StyleConditioning) -> Audio:
+            # a second sentence: more syllables, a steadier rate
+            style = conditioning.style(self.packs, len(rate_ids))
+            return Audio(self.engine.render(rate_ids, style), self.engine.sample_rate)
+
+        return match_prosody(speaker, target, fitted.conditioning, fitted.score, probe_style,
+                             self.scale, render, self.encoder.embed,
+                             learned_response(PROBE_TEXT), rate_probe=rate_probe)
 
 
 @dataclass(frozen=True)

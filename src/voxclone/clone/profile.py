@@ -27,7 +27,11 @@ from voxclone.errors import ProfileError, VoiceExistsError, VoiceNotFoundError
 from voxclone.keys import home_dir
 
 FORMAT = "voxclone.voice"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Versions this voxclone reads: version 1 had no speaking-rate factor (it reads as 1.0).
+READABLE_VERSIONS = (1, 2)
+#: The range of a voice's speaking-rate factor.
+RATE_BOUNDS = (0.5, 2.0)
 SUFFIX = ".voice.json"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -55,6 +59,8 @@ class VoiceProfile:
         effort: effort level of the fit.
         score: cosine between the clone's probe speech and ``embedding``.
         created: ISO-8601 UTC timestamp.
+        rate: speaking-rate factor fitted to the speaker (their syllable rate over the
+            clone's at engine speed 1); synthesis multiplies the caller's speed by it.
     """
 
     name: str
@@ -66,9 +72,15 @@ class VoiceProfile:
     effort: str
     score: float
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
+    rate: float = 1.0
 
     def __post_init__(self) -> None:
         check_name(self.name)
+        if not RATE_BOUNDS[0] <= self.rate <= RATE_BOUNDS[1]:
+            raise ProfileError(
+                f"speaking-rate factor {self.rate} is outside {RATE_BOUNDS[0]}-{RATE_BOUNDS[1]}; "
+                "re-enroll the voice"
+            )
         object.__setattr__(self, "embedding", np.asarray(self.embedding, dtype=np.float32))
         object.__setattr__(self, "sources", tuple(self.sources))
 
@@ -89,6 +101,7 @@ class VoiceProfile:
             "conditioning": self.conditioning.to_json(),
             "prosody": {k: round(float(v), 4) for k, v in asdict(self.prosody).items()},
             "sources": [asdict(s) for s in self.sources],
+            "rate": round(float(self.rate), 4),
         }
         return {"format": FORMAT, "version": FORMAT_VERSION, "sha256": _digest(body), **body}
 
@@ -101,10 +114,11 @@ class VoiceProfile:
         """
         if data.get("format") != FORMAT:
             raise ProfileError(f"{origin} is not a voxclone voice profile")
-        if data.get("version") != FORMAT_VERSION:
+        if data.get("version") not in READABLE_VERSIONS:
             raise ProfileError(
                 f"{origin} has format version {data.get('version')}; this voxclone reads "
-                f"version {FORMAT_VERSION} - upgrade voxclone or re-enroll the voice"
+                f"versions {READABLE_VERSIONS[0]}-{READABLE_VERSIONS[-1]} - upgrade voxclone "
+                "or re-enroll the voice"
             )
         body = {k: v for k, v in data.items() if k not in ("format", "version", "sha256")}
         if data.get("sha256") != _digest(body):
@@ -125,6 +139,7 @@ class VoiceProfile:
                 effort=str(body["effort"]),
                 score=float(body["score"]),
                 created=str(body["created"]),
+                rate=float(body.get("rate", 1.0)),  # version 1: no rate factor
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ProfileError(f"{origin} is malformed: {exc}") from exc
