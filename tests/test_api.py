@@ -43,7 +43,7 @@ def snapshot(directory: Path) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def fast_voice(joe_reference: Audio) -> voxclone.VoiceProfile:
-    return enroll("joe", joe_reference, effort="fast", save=False)
+    return enroll("joe", joe_reference, effort="fast", save=False, match_prosody=True)
 
 
 def test_enroll_stores_a_profile_that_loads(joe_wav: Path, tmp_path: Path) -> None:
@@ -142,8 +142,9 @@ def test_clone_speaks_at_the_speakers_pitch(
     joe_heldout: Audio, fast_voice: voxclone.VoiceProfile
 ) -> None:
     """Issue 3's pitch target on joe's held-out sentences: F0 median within 1 semitone
-    (the prosody match is on by default). The rate target (10 %) is not asserted: on
-    these two sentences joe's clones measured 1.02-1.10 of joe's rate across runs."""
+    (with the prosody match; joe's clones were mostly within it without). The rate
+    target (10 %) is not asserted: on these two sentences joe's clones measured
+    1.02-1.10 of joe's rate across runs."""
     joe = prosody_stats(joe_heldout)
     clone = prosody_stats(voxclone.synthesize(HELDOUT_TEXT, fast_voice))
     assert abs(12 * np.log2(clone.f0_median / joe.f0_median)) < 1.0

@@ -135,7 +135,7 @@ def enroll(
     seed: int = 0,
     audit: AuditContext | None = None,
     force: bool = False,
-    match_prosody: bool = True,
+    match_prosody: bool = False,
 ) -> VoiceProfile:
     """Clone a voice from one clip (one-shot) or several (few-shot), with consent.
 
@@ -166,8 +166,9 @@ def enroll(
             otherwise agree is left out either way.
         match_prosody: after the fit (efforts other than ``stock``), move the clone's
             pitch and pitch range toward the speaker's and store a speaking-rate factor
-            (3-5 more renderings of the probe, a few seconds). False keeps the stock
-            voices' pitch and rate.
+            (3-5 more renderings of the probe, a few seconds). Off by default for now:
+            it brings pitch and rate closer and raises similarity, but costs
+            intelligibility (README, "Pitch and rate match").
 
     Raises:
         ValueError: bad name or effort, or both consent and ``i_am_the_speaker``.
@@ -204,7 +205,7 @@ def enroll_with_record(
     seed: int = 0,
     audit: AuditContext | None = None,
     force: bool = False,
-    match_prosody: bool = True,
+    match_prosody: bool = False,
 ) -> tuple[VoiceProfile, ConsentRecord]:
     """:func:`enroll`, also returning the consent record (for front ends that store
     voices elsewhere, like the server's registry). Same arguments and errors."""
