@@ -43,6 +43,11 @@ def snapshot(directory: Path) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def fast_voice(joe_reference: Audio) -> voxclone.VoiceProfile:
+    return enroll("joe", joe_reference, effort="fast", save=False)
+
+
+@pytest.fixture(scope="module")
+def matched_voice(joe_reference: Audio) -> voxclone.VoiceProfile:
     return enroll("joe", joe_reference, effort="fast", save=False, match_prosody=True)
 
 
@@ -139,14 +144,14 @@ def test_voice_rate_factor_scales_every_speed(fast_voice: voxclone.VoiceProfile)
 
 
 def test_clone_speaks_at_the_speakers_pitch(
-    joe_heldout: Audio, fast_voice: voxclone.VoiceProfile
+    joe_heldout: Audio, matched_voice: voxclone.VoiceProfile
 ) -> None:
     """Issue 3's pitch target on joe's held-out sentences: F0 median within 1 semitone
     (with the prosody match; joe's clones were mostly within it without). The rate
     target (10 %) is not asserted: on these two sentences joe's clones measured
     1.02-1.10 of joe's rate across runs."""
     joe = prosody_stats(joe_heldout)
-    clone = prosody_stats(voxclone.synthesize(HELDOUT_TEXT, fast_voice))
+    clone = prosody_stats(voxclone.synthesize(HELDOUT_TEXT, matched_voice))
     assert abs(12 * np.log2(clone.f0_median / joe.f0_median)) < 1.0
 
 
