@@ -9,10 +9,13 @@ the way a speaker of the language reads them:
 - Hindi: num2words has no Hindi, and espeak-ng's Hindi reads digits well, so numbers
   stay digits; decimals, dates, percent and currency get Hindi words around them and
   the danda ``।`` becomes a full stop.
-- Japanese and Mandarin: their G2Ps read digits with the right counters (``3月``,
-  ``二〇二四年``), so this only rewrites what they misread: ISO dates to 年月日,
-  thousands commas, currency symbols to units after the number, and (Japanese)
-  decimals and percent.
+- Japanese: numbers become kanji numerals with num2words (``2024年3月5日`` ->
+  ``二千二十四年三月五日``): pyopenjtalk reads counters right only after kanji
+  (``三月`` sangatsu, ``五日`` itsuka, but ``3月`` "san tsuki"). ISO dates become 年月日,
+  decimals ``三点五``, ``%`` パーセント, currency symbols units after the number.
+- Mandarin: misaki's G2P reads digits, decimals, percent and negatives itself (with
+  cn2an, years digit by digit), so only ISO dates (to 年月日), thousands commas and
+  currency symbols are rewritten.
 
 Everything is table-driven; the only import-time work is compiling regexes.
 """
@@ -214,6 +217,8 @@ def _normalize_hindi(text: str) -> str:
 # ------------------------------------------------------------------ Japanese, Mandarin
 
 _KANJI_DIGITS = str.maketrans("0123456789", "〇一二三四五六七八九")
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+_INTEGER_RE = re.compile(r"\d+")
 _CJK_DECIMAL_RE = re.compile(r"(\d)\.(\d+)")
 _CJK_CURRENCY_RE = re.compile(r"([¥￥$€£])\s?(\d+(?:\.\d+)?)")
 _CJK_PERCENT_RE = re.compile(r"(\d)\s?[%％]")
@@ -227,14 +232,21 @@ def _cjk_dates(text: str) -> str:
 
 
 def _normalize_japanese(text: str) -> str:
-    text = _cjk_dates(clean_characters(text))
+    text = _cjk_dates(clean_characters(text).translate(_FULLWIDTH_DIGITS))
     text = _THOUSANDS_COMMA_RE.sub("", text)
     text = _CJK_CURRENCY_RE.sub(lambda m: f"{m[2]}{_JA_CURRENCIES[m[1]]}", text)
     text = _CJK_PERCENT_RE.sub(r"\1パーセント", text)
     text = _NEGATIVE_RE.sub("マイナス", text)
-    # pyopenjtalk drops the point of "3.5": write "3点五" (decimals read digit by digit).
+    # pyopenjtalk drops the point of "3.5": "3点五" (decimals read digit by digit).
     text = _CJK_DECIMAL_RE.sub(lambda m: f"{m[1]}点{m[2].translate(_KANJI_DIGITS)}", text)
-    return text.strip()
+    return _INTEGER_RE.sub(_kanji_number, text).strip()
+
+
+def _kanji_number(match: re.Match[str]) -> str:
+    digits = match[0]
+    if (len(digits) > 1 and digits[0] == "0") or len(digits) > 15:  # codes: digit by digit
+        return digits.translate(_KANJI_DIGITS)
+    return str(num2words(int(digits), lang="ja"))
 
 
 def _normalize_mandarin(text: str) -> str:
