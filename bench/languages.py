@@ -50,6 +50,7 @@ from voxclone.audio.prosody import ProsodyStats
 from voxclone.clone.conditioning import StyleConditioning
 from voxclone.clone.profile import SourceClip, VoiceProfile
 from voxclone.engines.kokoro import default_engine, stock_packs
+from voxclone.errors import VoxcloneError
 from voxclone.pipeline import SynthesisOptions, Synthesizer
 from voxclone.speaker import cosine
 
@@ -172,18 +173,31 @@ def content_matches(clips: Sequence[Audio], refs: Sequence[np.ndarray]) -> int:
 # ------------------------------------------------------------- 1. identity across languages
 
 
-def clone_rows(chosen: Sequence[sd.Utterance], languages: Mapping[str, Sequence[str]],
-               heldout: Mapping[str, np.ndarray],
+def clone_rows(candidates: Sequence[sd.Utterance], count: int,
+               languages: Mapping[str, Sequence[str]], heldout: Mapping[str, np.ndarray],
                norm: sd.Normalisation, recognizer: sd.Recognizer,
-               espeak_refs: Mapping[str, list[np.ndarray]]) -> list[dict[str, Any]]:
-    rows = []
-    for index, utterance in enumerate(chosen, 1):
+               espeak_refs: Mapping[str, list[np.ndarray]],
+               ) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """Rows for the first ``count`` candidates (half of each gender) whose reference the
+    quality gate accepts; the refused ones are returned as skipped."""
+    rows, skipped = [], []
+    wanted = {"F": count - count // 2, "M": count // 2}
+    for utterance in candidates:
+        if wanted[utterance.gender] == 0:
+            continue
         split = sd.split_utterance(utterance)
         assert split is not None  # chosen among usable utterances
         began = time.perf_counter()
-        profile = voxclone.enroll(f"bench-{utterance.speaker}", split.reference,
-                                  effort="fast", save=False,
-                                  i_am_the_speaker=True)  # public benchmark speech
+        try:
+            profile = voxclone.enroll(f"bench-{utterance.speaker}", split.reference,
+                                      effort="fast", save=False,
+                                      i_am_the_speaker=True)  # public benchmark speech
+        except VoxcloneError as exc:
+            log(f"  {utterance.speaker}: reference refused, next speaker ({exc})")
+            skipped.append({"speaker": utterance.speaker, "error": str(exc)})
+            continue
+        wanted[utterance.gender] -= 1
+        index = count - sum(wanted.values())
         enroll_s = time.perf_counter() - began
         for code, texts in languages.items():
             began = time.perf_counter()
@@ -204,9 +218,9 @@ def clone_rows(chosen: Sequence[sd.Utterance], languages: Mapping[str, Sequence[
                 row["content_hits"] = content_matches(clips, espeak_refs[code])
             rows.append(row)
         mean = np.mean([r["similarity"] for r in rows if r["speaker"] == utterance.speaker])
-        log(f"[{index}/{len(chosen)}] {utterance.speaker} ({utterance.gender}) enrolled in "
+        log(f"[{index}/{count}] {utterance.speaker} ({utterance.gender}) enrolled in "
             f"{enroll_s:.1f} s; mean sim over languages {mean:.3f}")
-    return rows
+    return rows, skipped
 
 
 def pack_language_rows(synth: Synthesizer, packs: Sequence[str],
@@ -250,8 +264,12 @@ def reference_rows(synth: Synthesizer, packs: Sequence[str]) -> tuple[list[dict[
         voice = pack_voice(pack)
         for code, text in REFERENCES.items():
             reference = synth.synthesize(text, voice, SynthesisOptions(language=code))
-            profile = voxclone.enroll(f"bench-{pack}-{code}", reference, effort="fast",
-                                      save=False, i_am_the_speaker=True)  # a stock voice
+            try:
+                profile = voxclone.enroll(f"bench-{pack}-{code}", reference, effort="fast",
+                                          save=False, i_am_the_speaker=True)  # a stock voice
+            except VoxcloneError as exc:
+                log(f"  pack {pack}, {code} reference refused: {exc}")
+                continue
             clips = [voxclone.synthesize(t, profile) for t in SENTENCES["en-us"]]
             raw = cosine(voxclone.embed(join(clips)), own[pack])
             rows.append({"pack": pack, "reference_language": code,
@@ -315,6 +333,8 @@ def render(meta: Mapping[str, Any], table: Sequence[dict[str, Any]],
         "recogniser installs with a model for these languages; Japanese is given to "
         "espeak-ng as its katakana reading); a proxy that tells a sentence from the "
         "other two, not a word error rate",
+        f"- speakers whose reference the quality gate refused (replaced by the next of "
+        f"their gender): {', '.join(s['speaker'] for s in meta['skipped_speakers']) or 'none'}",
         f"- wall time {meta['wall_s']:.0f} s", "",
         "| language | speakers | sim mean | sim median | raw cos | Δ sim vs English "
         "clone | pack cos | Δ pack cos vs English | content (clones) | content (packs) "
@@ -391,7 +411,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{NORMALISATION_UTTERANCES} utterances of {folder}")
     norm, heldout = sd.measure_normalisation(sample[:NORMALISATION_UTTERANCES],
                                              voxclone.embed, log)
-    chosen = sd.choose_speakers(sample[:NORMALISATION_UTTERANCES], set(heldout), speakers)
+    # Spares: a reference the quality gate refuses is replaced by the next of its gender.
+    candidates = sd.choose_speakers(sample, set(heldout), speakers + 4)
     espeak_refs = {code: [_mfcc(espeak_speak(_espeak_text(code, t), voice))
                           for t in SENTENCES[code]]
                    for code, voice in ESPEAK_VOICES.items() if code in languages}
@@ -400,7 +421,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     log("1. identity across languages: stock packs")
     pack_rows = pack_language_rows(synth, packs, languages, espeak_refs)
     log("1. identity across languages: clones of LibriSpeech speakers")
-    clones = clone_rows(chosen, languages, heldout, norm, sd.Recognizer(), espeak_refs)
+    clones, skipped = clone_rows(candidates, speakers, languages, heldout, norm,
+                                 sd.Recognizer(), espeak_refs)
     log("2. enrollment from a non-English reference")
     references, ref_norm = reference_rows(synth, packs)
 
@@ -408,7 +430,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     meta = {
         "date": sd.now(), "machine": sd.machine(), "git_commit": sd.git_commit(),
         "voxclone_version": voxclone.__version__, "data": str(folder),
-        "speakers": [u.speaker for u in chosen], "packs": list(packs),
+        "speakers": list(dict.fromkeys(r["speaker"] for r in clones)),
+        "skipped_speakers": skipped, "packs": list(packs),
         "sentences": languages, "references": REFERENCES, "pack_heldout": PACK_HELDOUT,
         "normalisation": {"same_mean": norm.same_mean, "diff_mean": norm.diff_mean,
                           "speakers": norm.speakers},
