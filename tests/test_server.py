@@ -131,6 +131,23 @@ def test_speech_whole_and_streamed_is_watermarked(client: TestClient, alice: Own
         assert found["synthesis"]["voice"] == "ada"
 
 
+def test_speech_takes_a_language(client: TestClient, alice: Owner,
+                                 enrolled: dict[str, Any]) -> None:
+    def ask(language: str, text: str, fmt: str) -> Any:
+        return client.post("/v1/audio/speech", headers=alice.headers,
+                           json={"voice": "ada", "input": text, "response_format": fmt,
+                                 "language": language})
+
+    for fmt in ("wav", "flac"):  # streamed and whole
+        spanish = ask("es", "Buenos días. El tren sale a las 3.", fmt)
+        assert spanish.status_code == 200, spanish.text
+        assert load_audio(spanish.content).duration > 1.5
+    wrong = ask("xx", "Hola.", "wav")
+    assert wrong.status_code == 422
+    assert "unknown language 'xx'" in wrong.json()["error"]["message"]
+    assert "pt-br" in wrong.json()["error"]["message"]
+
+
 def test_another_owner_cannot_touch_the_voice(client: TestClient, alice: Owner, bob: Owner,
                                               enrolled: dict[str, Any]) -> None:
     h = bob.headers

@@ -5,8 +5,8 @@ The public API::
     challenge(name) -> Challenge                  # what the speaker reads for consent
     enroll(name, clips, consent=..., challenge=..., effort=...) -> VoiceProfile
     consent_record(name) -> ConsentRecord / revoke(name) -> RevocationRecord
-    synthesize(text, voice, speed=...) -> Audio
-    synthesize_stream(text, voice, speed=...) -> Iterator[Audio]
+    synthesize(text, voice, speed=..., language=...) -> Audio
+    synthesize_stream(text, voice, speed=..., language=...) -> Iterator[Audio]
     similarity(a, b) -> float
     check(clips) -> QualityReport      (is a reference good enough to clone from?)
     detect(clip) -> Detection          (watermark: found, payload, confidence, where)

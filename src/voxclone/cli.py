@@ -8,7 +8,8 @@ Subcommands::
     voxclone check CLIP... [--json]                (see voxclone.cli_check)
     voxclone enroll NAME CLIP... --i-am-the-speaker ...
     voxclone consent show NAME / voxclone revoke NAME
-    voxclone say NAME TEXT|- -o OUT|- [--format F] [--speed X] [--stream]
+    voxclone say NAME TEXT|- -o OUT|- [--format F] [--speed X] [--language L] [--stream]
+    voxclone languages [--json]
     voxclone voices [--json]
     voxclone similarity A B
     voxclone demo [--out DIR] [--effort E]
@@ -43,6 +44,7 @@ from voxclone.clone.fit import EFFORTS
 from voxclone.clone.profile import VoiceProfile, VoiceStore, default_voices_dir
 from voxclone.errors import VoiceNotFoundError, VoxcloneError
 from voxclone.synthesis import render
+from voxclone.text.languages import LANGUAGES
 
 logger = logging.getLogger(__name__)
 
@@ -144,9 +146,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="audio format (default: from OUT's extension; wav for '-'); "
                         "pcm/raw is headerless 16-bit little-endian mono 24 kHz")
     p.add_argument("--speed", type=float, default=1.0, help="speaking rate, 0.5-2.0")
+    p.add_argument("--language", metavar="L",
+                   help="the text's language: es, fr, it, pt-br, hi, ja, zh, en-us, en-gb "
+                        "(default: hi/ja/zh detected from the script, else en-us); "
+                        "see `voxclone languages`")
     p.add_argument("--stream", action="store_true",
                    help="with --format pcm and -o -, write each sentence as soon as it is ready")
     p.set_defaults(handler=cmd_say)
+
+    p = sub.add_parser("languages", parents=[flags], help="list the languages voices speak")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(handler=cmd_languages)
 
     p = sub.add_parser("voices", parents=[flags, voices_dir], help="list the stored voices")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -235,6 +245,7 @@ def cmd_say(args: argparse.Namespace) -> int:
         seconds = 0.0
         out = sys.stdout.buffer
         for chunk in voxclone.synthesize_stream(text, args.name, speed=args.speed,
+                                                language=args.language,
                                                 voices_dir=args.voices_dir):
             out.write(encode_audio(chunk, fmt))
             out.flush()
@@ -243,12 +254,23 @@ def cmd_say(args: argparse.Namespace) -> int:
         if args.stream:
             logger.info("--stream only applies to standard output; writing %s whole",
                         args.output)
-        audio, record = render(text, args.name, speed=args.speed, voices_dir=args.voices_dir)
+        audio, record = render(text, args.name, speed=args.speed, language=args.language,
+                               voices_dir=args.voices_dir)
         write_audio(audio, args.output, format=fmt)
         seconds = audio.duration
         logger.info("synthesis %s (the watermark's payload)", record.hex_id)
     where = "standard output" if to_stdout else args.output
     _status(args, f"wrote {seconds:.1f} s of watermarked audio to {where}", stream=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_languages(args: argparse.Namespace) -> int:
+    """``voxclone languages``: the codes ``say --language`` accepts."""
+    rows = [{"code": lang.code, "name": lang.name} for lang in LANGUAGES.values()]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        print("\n".join(f"{row['code']:<7} {row['name']}" for row in rows))
     return EXIT_OK
 
 

@@ -29,9 +29,9 @@ def add_batch_command(sub: Any, flags: argparse.ArgumentParser,
     p = sub.add_parser(
         "batch", parents=[flags, voices_dir], help="render a whole script, one file per line",
         description="Speak every line of SCRIPT (CSV or JSONL with voice, text and optional "
-                    "id and speed; or SRT) into OUTDIR: one watermarked audio file per line "
-                    "and manifest.jsonl. Running it again resumes: finished lines are "
-                    "skipped, missing or damaged ones rendered again.")
+                    "id, speed and language; or SRT) into OUTDIR: one watermarked audio "
+                    "file per line and manifest.jsonl. Running it again resumes: finished "
+                    "lines are skipped, missing or damaged ones rendered again.")
     p.add_argument("script", metavar="SCRIPT", help="a .csv, .jsonl or .srt file")
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR",
                    help="output directory (created if needed)")

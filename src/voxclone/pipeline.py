@@ -23,7 +23,9 @@ from voxclone.audio import Audio
 from voxclone.clone.profile import VoiceProfile
 from voxclone.engines.base import Engine
 from voxclone.errors import ProfileError, TextError
-from voxclone.text import normalize_text, phonemize, split_head, split_phonemes, split_sentences
+from voxclone.text import split_head, split_phonemes, split_sentences
+from voxclone.text.frontend import Phonemizer, front_end
+from voxclone.text.languages import resolve_language
 
 logger = logging.getLogger(__name__)
 
@@ -45,11 +47,15 @@ class SynthesisOptions:
         first_chunk_tokens: when above 0, a first sentence longer than 1.5 x this many
             phonemes is cut (at a clause mark or word gap) so the first chunk is at most
             this long: a quicker start for streaming. 0 keeps whole sentences.
+        language: the text's language, a code of
+            :data:`~voxclone.text.languages.LANGUAGES` (``"es"``, ``"ja"``...); ``None``
+            detects it from the script (Devanagari, kana, Han), else English.
     """
 
     speed: float = 1.0
     sentence_pause: float = 0.12
     first_chunk_tokens: int = 0
+    language: str | None = None
 
     def __post_init__(self) -> None:
         if not 0.5 <= self.speed <= 2.0:
@@ -58,6 +64,8 @@ class SynthesisOptions:
             raise ValueError(f"sentence_pause must be 0-2 s, got {self.sentence_pause}")
         if self.first_chunk_tokens < 0:
             raise ValueError(f"first_chunk_tokens must be >= 0, got {self.first_chunk_tokens}")
+        if self.language is not None:
+            resolve_language(self.language)  # TextError naming the valid codes
 
 
 @dataclass(frozen=True)
@@ -80,23 +88,26 @@ class Synthesizer:
         self.engine = engine
         self.packs = packs
 
-    def plan(self, text: str) -> list[list[int]]:
+    def plan(self, text: str, language: str | None = None) -> list[list[int]]:
         """Phoneme-id chunks for ``text``, one or more per sentence, in order.
 
         Raises:
-            TextError: the text is empty, too long, or has nothing to pronounce.
+            TextError: the text is empty, too long, or has nothing to pronounce, or
+                ``language`` is unknown.
         """
-        return [list(chunk.ids) for chunk in self.chunks(text)]
+        return [list(chunk.ids) for chunk in self.chunks(text, language=language)]
 
-    def chunks(self, text: str, first_chunk_tokens: int = 0) -> Iterator[Chunk]:
+    def chunks(self, text: str, first_chunk_tokens: int = 0,
+               language: str | None = None) -> Iterator[Chunk]:
         """The chunks of ``text`` in order, phonemized one or two sentences ahead of
-        the consumer by a worker thread.
+        the consumer by a worker thread. ``language`` as in :class:`SynthesisOptions`.
 
         The text is checked, and its first pronounceable sentence phonemized, before
         this returns; unpronounceable sentences after it are skipped.
 
         Raises:
-            TextError: the text is empty, too long, or has nothing to pronounce.
+            TextError: the text is empty, too long, or has nothing to pronounce, or
+                ``language`` is unknown.
         """
         if not isinstance(text, str) or not text.strip():
             raise TextError("the text is empty; give some words to speak")
@@ -105,14 +116,16 @@ class Synthesizer:
                 f"the text has {len(text)} characters; the limit is {MAX_TEXT_CHARS} "
                 "per call - split it into several calls"
             )
-        sentences = split_sentences(normalize_text(text))
+        front = front_end(language, text)
+        sentences = split_sentences(front.normalize(text))
         for index, sentence in enumerate(sentences):
-            first = self._sentence_chunks(sentence, first_chunk_tokens)
+            first = self._sentence_chunks(front.phonemize, sentence, first_chunk_tokens)
             if first:
-                return self._pipelined(first, sentences[index + 1:])
+                return self._pipelined(front.phonemize, first, sentences[index + 1:])
         raise TextError(f"nothing to pronounce in {text[:60]!r}; give words to speak")
 
-    def _sentence_chunks(self, sentence: str, head_tokens: int = 0) -> list[Chunk]:
+    def _sentence_chunks(self, phonemize: Phonemizer, sentence: str,
+                         head_tokens: int = 0) -> list[Chunk]:
         """The chunks of one sentence (none when it has nothing to pronounce)."""
         try:
             phonemes = phonemize(sentence)
@@ -127,20 +140,22 @@ class Synthesizer:
         ids = [tuple(i) for i in map(self.engine.tokenize, pieces) if i]
         return [Chunk(piece, n == len(ids) - 1) for n, piece in enumerate(ids)]
 
-    def _pipelined(self, first: list[Chunk], rest: Sequence[str]) -> Iterator[Chunk]:
+    def _pipelined(self, phonemize: Phonemizer, first: list[Chunk],
+                   rest: Sequence[str]) -> Iterator[Chunk]:
         if not rest:
             yield from first
             return
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voxclone-text")
         try:
             pending: deque[Future[list[Chunk]]] = deque(
-                pool.submit(self._sentence_chunks, s) for s in rest[:LOOKAHEAD_SENTENCES])
+                pool.submit(self._sentence_chunks, phonemize, s)
+                for s in rest[:LOOKAHEAD_SENTENCES])
             queued = len(pending)
             yield from first
             while pending:
                 done = pending.popleft().result()
                 if queued < len(rest):
-                    pending.append(pool.submit(self._sentence_chunks, rest[queued]))
+                    pending.append(pool.submit(self._sentence_chunks, phonemize, rest[queued]))
                     queued += 1
                 yield from done
         finally:
@@ -159,7 +174,8 @@ class Synthesizer:
                 f"voice {voice.name!r} was made for engine {voice.engine!r}, not "
                 f"{self.engine.name!r}; re-enroll it"
             )
-        return self._render(self.chunks(text, options.first_chunk_tokens), voice, options)
+        chunks = self.chunks(text, options.first_chunk_tokens, options.language)
+        return self._render(chunks, voice, options)
 
     def _render(self, chunks: Iterator[Chunk], voice: VoiceProfile,
                 options: SynthesisOptions) -> Iterator[Audio]:

@@ -54,6 +54,7 @@ def synthesize_stream(
     voice: VoiceRef,
     *,
     speed: float = 1.0,
+    language: str | None = None,
     voices_dir: str | os.PathLike[str] | None = None,
     audit: AuditContext | None = None,
 ) -> Iterator[Audio]:
@@ -67,13 +68,19 @@ def synthesize_stream(
     length follows when the stream is used up. The text and voice are validated before
     this returns; later sentences are phonemized while earlier ones are rendered.
 
+    ``language`` is the text's language (``"es"``, ``"fr"``, ``"it"``, ``"pt-br"``,
+    ``"hi"``, ``"ja"``, ``"zh"``, ``"en-us"``, ``"en-gb"``; see ``voxclone languages``);
+    ``None`` detects Hindi, Japanese and Mandarin from the script and reads anything
+    else as American English. Any voice speaks any of them.
+
     Raises:
         AuditError: the audit log cannot be written (nothing is rendered).
-        TextError: empty or unpronounceable text.
+        TextError: empty or unpronounceable text, or an unknown ``language``.
         VoiceNotFoundError / ProfileError: unknown or damaged voice.
         ValueError: speed outside 0.5-2.0.
     """
-    return render_stream(text, voice, speed=speed, voices_dir=voices_dir, audit=audit)[1]
+    return render_stream(text, voice, speed=speed, language=language, voices_dir=voices_dir,
+                         audit=audit)[1]
 
 
 def render_stream(
@@ -81,6 +88,7 @@ def render_stream(
     voice: VoiceRef,
     *,
     speed: float = 1.0,
+    language: str | None = None,
     voices_dir: str | os.PathLike[str] | None = None,
     audit: AuditContext | None = None,
 ) -> tuple[SynthesisRecord, Iterator[Audio]]:
@@ -88,7 +96,8 @@ def render_stream(
     that name the watermark payload before the audio, like the server). Same errors.
     """
     profile = _voice(voice, voices_dir)
-    options = SynthesisOptions(speed=speed, first_chunk_tokens=STREAM_FIRST_CHUNK_TOKENS)
+    options = SynthesisOptions(speed=speed, first_chunk_tokens=STREAM_FIRST_CHUNK_TOKENS,
+                               language=language)
     synthesizer = _synthesizer()
     chunks = synthesizer.stream(text, profile, options)  # validates before returning
     watermark = default_watermark()
@@ -120,6 +129,7 @@ def synthesize(
     voice: VoiceRef,
     *,
     speed: float = 1.0,
+    language: str | None = None,
     voices_dir: str | os.PathLike[str] | None = None,
     audit: AuditContext | None = None,
 ) -> Audio:
@@ -130,7 +140,8 @@ def synthesize(
     user) before the audio is returned. Raises the same errors as
     :func:`synthesize_stream`.
     """
-    return render(text, voice, speed=speed, voices_dir=voices_dir, audit=audit)[0]
+    return render(text, voice, speed=speed, language=language, voices_dir=voices_dir,
+                  audit=audit)[0]
 
 
 def render(
@@ -138,12 +149,13 @@ def render(
     voice: VoiceRef,
     *,
     speed: float = 1.0,
+    language: str | None = None,
     voices_dir: str | os.PathLike[str] | None = None,
     audit: AuditContext | None = None,
 ) -> tuple[Audio, SynthesisRecord]:
     """Like :func:`synthesize`, also returning the synthesis record (for front ends)."""
     profile = _voice(voice, voices_dir)
-    options = SynthesisOptions(speed=speed)
+    options = SynthesisOptions(speed=speed, language=language)
     synthesizer = _synthesizer()
     raw = synthesizer.synthesize(text, profile, options)
     watermark = default_watermark()

@@ -111,8 +111,12 @@ def output_name(line_id: str, format: str) -> str:
 
 
 def request_digest(voice_digest: str, line: ScriptLine, format: str) -> str:
-    """SHA-256 of what a line asks for: the voice profile's checksum, text, speed, format."""
-    body = json.dumps([voice_digest, line.text, line.speed, format], ensure_ascii=True)
+    """SHA-256 of what a line asks for: the voice profile's checksum, text, speed, format
+    and language (when one is given: digests of older manifests stay valid)."""
+    request: list[object] = [voice_digest, line.text, line.speed, format]
+    if line.language:
+        request.append(line.language)
+    body = json.dumps(request, ensure_ascii=True)
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -257,7 +261,8 @@ class _Job:
                 skipped += 1
                 continue
             jobs.append(LineJob(id=line.id, text=line.text, voice=voice.profile,
-                                speed=line.speed, format=self.options.format,
+                                speed=line.speed, language=line.language,
+                                format=self.options.format,
                                 actor=self.options.actor))
         return jobs, failures, skipped
 

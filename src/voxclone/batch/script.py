@@ -3,10 +3,10 @@
 Formats (UTF-8, a byte-order mark is ignored):
 
 * **CSV** (``.csv``): a header row naming the columns ``voice`` and ``text``, and
-  optionally ``id`` and ``speed`` (case-insensitive, any order; other columns are
+  optionally ``id``, ``speed`` and ``language`` (case-insensitive, any order; other columns are
   ignored). One line to speak per row.
 * **JSONL** (``.jsonl``, ``.ndjson``): one JSON object per line with the keys ``voice``,
-  ``text`` and optionally ``id`` and ``speed``; blank lines are skipped.
+  ``text`` and optionally ``id``, ``speed`` and ``language``; blank lines are skipped.
 * **SRT** (``.srt``): subtitle cues; the cue number is the id, the timing is ignored
   (lines are spoken at the voice's own pace), the cue's text lines are joined with
   spaces and simple markup (``<i>``, ``{\\an8}``) is removed. The voice is the
@@ -17,11 +17,13 @@ Formats (UTF-8, a byte-order mark is ignored):
 
 Ids default to the line number (the cue number for SRT); explicit ids must be 1-100
 letters, digits, ``_ . -`` starting with a letter or digit, since they name the
-output files, and must be unique (ignoring case). ``speed`` defaults to 1.0.
+output files, and must be unique (ignoring case). ``speed`` defaults to 1.0;
+``language`` (``es``, ``ja``..., see ``voxclone languages``) defaults to detection from
+the script (Hindi, Japanese, Mandarin), else English. SRT cues use the detection.
 
 A malformed file (unreadable, no header, bad JSON, duplicate or invalid ids) raises
 :class:`~voxclone.errors.ScriptError` naming the line. A line that is well formed but
-cannot be spoken (no voice, empty text, bad speed) is returned with ``problem`` set: it
+cannot be spoken (no voice, empty text, bad speed or language) is returned with ``problem`` set: it
 becomes a failed entry of the manifest and does not stop the job.
 """
 
@@ -39,8 +41,9 @@ from pathlib import Path
 from typing import Any
 
 from voxclone.clone.profile import check_name
-from voxclone.errors import ScriptError
+from voxclone.errors import ScriptError, TextError
 from voxclone.pipeline import SynthesisOptions
+from voxclone.text.languages import resolve_language
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +69,7 @@ class ScriptLine:
         text: what to say.
         speed: speaking-rate multiplier (0.5-2.0).
         problem: why it cannot be spoken, or None for a good line.
+        language: the text's language code, or None to detect it from the script.
     """
 
     id: str
@@ -74,6 +78,7 @@ class ScriptLine:
     text: str
     speed: float = 1.0
     problem: str | None = None
+    language: str | None = None
 
 
 def script_format(path: str | os.PathLike[str], format: str | None = None) -> str:
@@ -151,8 +156,15 @@ def _make_line(line: int, fields: Mapping[str, Any], where: str) -> ScriptLine:
     speed, speed_problem = _speed(fields.get("speed"))
     if speed_problem:
         problems.append(speed_problem)
+    raw_language = fields.get("language")
+    language = str(raw_language).strip() if raw_language is not None else ""
+    if language:
+        try:
+            language = resolve_language(language).code
+        except TextError as exc:
+            problems.append(str(exc))
     return ScriptLine(id=ident, line=line, voice=voice, text=text, speed=speed,
-                      problem="; ".join(problems) or None)
+                      problem="; ".join(problems) or None, language=language or None)
 
 
 def _speed(raw: Any) -> tuple[float, str | None]:
@@ -178,7 +190,7 @@ def _read_csv(content: str, where: str) -> list[ScriptLine]:
     missing = [c for c in ("voice", "text") if c not in columns]
     if missing:
         raise ScriptError(f"{where}, line 1: the header must name the columns voice and text "
-                          f"(optional: id, speed); {' and '.join(missing)} missing")
+                          f"(optional: id, speed, language); {' and '.join(missing)} missing")
     lines = []
     try:
         for row in reader:

@@ -32,6 +32,7 @@ class LineJob:
         speed: speaking rate, 0.5-2.0.
         format: output format (see :func:`voxclone.audio.encode_audio`).
         actor: who asked, for the audit log (``batch:USER``).
+        language: the text's language code, or None to detect it from the script.
     """
 
     id: str
@@ -40,6 +41,7 @@ class LineJob:
     speed: float
     format: str
     actor: str
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ def prepare_worker(threads: int | None = None) -> None:
 def render_line(job: LineJob) -> LineResult:
     """Render, watermark, audit and encode one line; errors are returned, not raised."""
     try:
-        audio, record = render(job.text, job.voice, speed=job.speed,
+        audio, record = render(job.text, job.voice, speed=job.speed, language=job.language,
                                audit=AuditContext(actor=job.actor))
         data = encode_audio(audio, job.format)
     except AuditError as exc:

@@ -42,6 +42,10 @@ class SpeechRequest(BaseModel):
     voice: str = Field(min_length=1, max_length=170)
     response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm", "ogg"] = "mp3"
     speed: float = Field(1.0, ge=0.5, le=2.0, description="speaking rate, 0.5-2.0")
+    language: str | None = Field(None, max_length=16,
+                                 description="the text's language (es, fr, it, pt-br, hi, ja, "
+                                             "zh, en-us, en-gb); default: hi/ja/zh detected "
+                                             "from the script, else en-us")
     instructions: str | None = Field(None, max_length=4096,
                                      description="accepted for compatibility; ignored")
     stream_format: Literal["audio"] = "audio"
@@ -70,12 +74,13 @@ def speech(body: SpeechRequest, who: Caller, state: State) -> Response:
     context = state.context(who, owner_id=entry.owner_id)
     if body.response_format in STREAMED:
         record, chunks = render_stream(body.input, entry.profile, speed=body.speed,
-                                       audit=context)
+                                       language=body.language, audit=context)
         stream = _encoded(state.metered(chunks), body.response_format, state, who.key)
         return StreamingResponse(stream, media_type=MEDIA_TYPES[body.response_format],
                                  headers={"X-Voxclone-Synthesis": record.hex_id})
     with state.slots.slot():
-        audio, record = render(body.input, entry.profile, speed=body.speed, audit=context)
+        audio, record = render(body.input, entry.profile, speed=body.speed,
+                               language=body.language, audit=context)
     state.access.add_audio(who.key, audio.duration)
     return Response(encode_audio(audio, body.response_format),
                     media_type=MEDIA_TYPES[body.response_format],

@@ -27,8 +27,9 @@ _BEFORE_DIGIT = frozenset({
 # fmt: on
 
 _PARAGRAPH_RE = re.compile(r"\s*\n\s*")
-#: A run of sentence-final punctuation, optional closing quotes/brackets, then a space.
-_BOUNDARY_RE = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
+#: A run of sentence-final punctuation, optional closing quotes/brackets, then a space;
+#: or a Japanese/Chinese full stop, which needs no space after it.
+_BOUNDARY_RE = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)|[。！？]+[」』”’）)]*")
 _NEXT_CHAR_RE = re.compile(r"\s*(\S?)")
 _WORD_RE = re.compile(r"\w")
 _LAST_TOKEN_RE = re.compile(r"([^\s\"'“‘(\[]*)$")
@@ -77,9 +78,10 @@ def split_sentences(text: str) -> list[str]:
     """Split ``text`` (raw or normalized) into sentences.
 
     Splits after ``. ! ? …`` followed by a space and a word that does not start in
-    lowercase, and at every line break. Does not split after titles and common
-    abbreviations ("Mr.", "Dr.", "e.g."), initials ("J. R. R. Tolkien"), inside
-    decimals ("3.14") or at an ellipsis followed by lowercase ("wait… what").
+    lowercase, after ``。！？`` (Japanese, Chinese), and at every line break. Does
+    not split after titles and common abbreviations ("Mr.", "Dr.", "e.g."), initials
+    ("J. R. R. Tolkien"), inside decimals ("3.14") or at an ellipsis followed by
+    lowercase ("wait… what").
     Pieces are stripped; empty ones are dropped and punctuation-only ones are glued to
     the sentence before. A long sentence without punctuation comes back whole (use
     :func:`split_phonemes` to cut it).

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from num2words import num2words
 
-__all__ = ["normalize_text", "number_to_words"]
+__all__ = ["clean_characters", "normalize_text", "number_to_words"]
 
 # --------------------------------------------------------------------------- tables
 
@@ -227,6 +227,12 @@ def _abbreviation(word: str, may_end: bool) -> Callable[[re.Match[str]], str]:
 # --------------------------------------------------------------------------- public
 
 
+def clean_characters(text: str) -> str:
+    """Map unicode quotes, dashes, spaces and line breaks to plain ones; drop zero-width
+    characters. Language-neutral: every language's normalisation starts here."""
+    return text.replace("\r\n", "\n").translate(_CHAR_MAP)
+
+
 def normalize_text(text: str) -> str:
     """Rewrite English ``text`` so that every word can be read out by the phonemizer.
 
@@ -238,7 +244,7 @@ def normalize_text(text: str) -> str:
     Never raises: text with nothing to say comes back empty (the phonemizer raises
     :class:`~voxclone.errors.TextError` for that).
     """
-    text = text.replace("\r\n", "\n").translate(_CHAR_MAP)
+    text = clean_characters(text)
     text = _ELLIPSIS_RE.sub("\u2026", text)
     text = _DOUBLE_DASH_RE.sub(" \u2014 ", text)
     for regex, word, may_end in _ABBREV_RES:

@@ -1,4 +1,5 @@
-"""English text -> Kokoro (misaki) phoneme strings, through espeak-ng.
+"""Text -> Kokoro (misaki) phoneme strings through espeak-ng, for English and the
+other languages espeak-ng reads for Kokoro (es, fr, it, pt-br, hi).
 
 espeak-ng writes IPA; Kokoro-82M was trained on misaki's symbol set, where e.g. the
 American diphthongs are single capital letters (``eɪ`` -> ``A``, ``oʊ`` -> ``O``) and
@@ -71,6 +72,21 @@ _E2M_GB: dict[str, str] = {
     "iə": "ɪə",
     "i^ə": "ɪə",
 }
+#: espeak IPA -> Kokoro for the other espeak languages (es, fr, it, pt-br, hi): their
+#: IPA is kept, only tied pairs become the single glyphs Kokoro was trained with.
+_E2M_MULTILINGUAL: dict[str, str] = {
+    "a^ɪ": "I",
+    "a^ʊ": "W",
+    "e^ɪ": "A",
+    "o^ʊ": "O",
+    "ə^ʊ": "Q",
+    "ɔ^ɪ": "Y",
+    "d^z": "ʣ",
+    "d^ʒ": "ʤ",
+    "t^s": "ʦ",
+    "t^ʃ": "ʧ",
+    "s^s": "S",
+}
 _SYLLABIC_RE = re.compile(r"(\S)\u0329")  # syllabic consonant: "n̩" -> "ᵊn"
 _SPACES_RE = re.compile(r"\s+")
 #: Output symbols that are not sounds: text with nothing else is unpronounceable.
@@ -86,6 +102,7 @@ _MAPPINGS = {
     "us": _compile(_E2M_COMMON | _E2M_US),
     "gb": _compile(_E2M_COMMON | _E2M_GB),
     "other": _compile(_E2M_COMMON),
+    "multilingual": _compile(_E2M_MULTILINGUAL),
 }
 
 # espeak-ng keeps global state in the C library: one call at a time, process-wide.
@@ -153,14 +170,16 @@ class EspeakPhonemizer:
     """
 
     def __init__(self, language: str = "en-us") -> None:
-        """Start an espeak-ng backend for ``language`` (an espeak code: en-us, en-gb...).
+        """Start an espeak-ng backend for ``language`` (an espeak code: en-us, en-gb, es,
+        fr-fr, it, pt-br, hi...).
 
         Raises:
             TextError: if espeak-ng cannot be loaded or does not know ``language``.
         """
         self.language = language
         code = language.lower().replace("_", "-")
-        variant = "us" if code == "en-us" else "gb" if code in ("en", "en-gb") else "other"
+        variant = ("us" if code == "en-us" else "gb" if code in ("en", "en-gb")
+                   else "other" if code.startswith("en") else "multilingual")
         self._pattern, self._table = _MAPPINGS[variant]
         try:
             from phonemizer.backend import EspeakBackend

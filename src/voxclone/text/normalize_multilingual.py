@@ -1,0 +1,277 @@
+"""Text normalisation for the languages other than English.
+
+Numbers, ISO dates (``2024-03-05``), percentages and currency amounts are rewritten
+the way a speaker of the language reads them:
+
+- Spanish, French, Italian, Brazilian Portuguese: spelled out with num2words, with the
+  locale's decimal comma and thousands dot (``1.234,5``; a lone ``3.5`` is read as a
+  decimal too), ordinals ``1º 2ª`` / ``1er 2e``, dates as "5 de marzo de 2024".
+- Hindi: num2words has no Hindi, and espeak-ng's Hindi reads digits well, so numbers
+  stay digits; decimals, dates, percent and currency get Hindi words around them and
+  the danda ``।`` becomes a full stop.
+- Japanese: numbers become kanji numerals with num2words (``2024年3月5日`` ->
+  ``二千二十四年三月五日``): pyopenjtalk reads counters right only after kanji
+  (``三月`` sangatsu, ``五日`` itsuka, but ``3月`` "san tsuki"). ISO dates become 年月日,
+  decimals ``三点五``, ``%`` パーセント, currency symbols units after the number.
+- Mandarin: misaki's G2P reads digits, decimals, percent and negatives itself (with
+  cn2an, years digit by digit), so only ISO dates (to 年月日), thousands commas and
+  currency symbols are rewritten.
+
+Everything is table-driven; the only import-time work is compiling regexes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from num2words import num2words
+
+from voxclone.text.normalize import clean_characters
+
+__all__ = ["multilingual_normalizer"]
+
+# Digit lookarounds, not \b: in Japanese and Mandarin a number touches word characters.
+_ISO_DATE_RE = re.compile(r"(?<!\d)(\d{4})-(0?[1-9]|1[0-2])-(0?[1-9]|[12]\d|3[01])(?!\d)")
+_DMY_DATE_RE = re.compile(r"(?<![\d/])(0?[1-9]|[12]\d|3[01])/(0?[1-9]|1[0-2])/(\d{4})(?!\d)")
+_YMD_SLASH_RE = re.compile(r"(?<!\d)(\d{4})/(0?[1-9]|1[0-2])/(0?[1-9]|[12]\d|3[01])(?!\d)")
+_THOUSANDS_COMMA_RE = re.compile(r"(?<=\d),(?=\d{2,3}(?!\d))")  # "1,200", Indian "1,20,000"
+_SPACES_RE = re.compile(r"[ ]{2,}")
+_SPACE_BEFORE_PUNCT_RE = re.compile(r" +([.,!?;:…)])")
+_NEGATIVE_RE = re.compile(r"(?<![\w.,])-(?=\d)")
+
+
+def _tidy(text: str) -> str:
+    text = _SPACES_RE.sub(" ", text)
+    return _SPACE_BEFORE_PUNCT_RE.sub(r"\1", text).strip()
+
+
+# ------------------------------------------------------------ Latin-script languages
+
+
+@dataclass(frozen=True)
+class _LatinWords:
+    """The words one Latin-script language needs around numbers."""
+
+    num2words: str
+    decimal: str  # the spoken decimal separator
+    percent: str
+    minus: str
+    months: tuple[str, ...]
+    date: str  # with {day} {month} {year}
+    first_day: str  # "premier mars": day 1 is an ordinal in some languages
+    currencies: dict[str, tuple[str, str, str, str]]  # unit, units, cent, cents
+    cents_joiner: str  # "doce euros con cincuenta céntimos"
+    ordinal_suffix: str  # regex of the ordinal mark after the digits
+    feminine_mark: str  # the mark that makes the ordinal feminine ("ª"), "" for none
+
+
+# fmt: off
+_LATIN: dict[str, _LatinWords] = {
+    "es": _LatinWords(
+        "es", "coma", "por ciento", "menos",
+        ("enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
+         "septiembre", "octubre", "noviembre", "diciembre"),
+        "{day} de {month} de {year}", "",
+        {"€": ("euro", "euros", "céntimo", "céntimos"),
+         "$": ("dólar", "dólares", "centavo", "centavos"),
+         "£": ("libra", "libras", "penique", "peniques")},
+        "con", r"\.?[ºª]", "ª"),
+    "fr": _LatinWords(
+        "fr", "virgule", "pour cent", "moins",
+        ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+         "septembre", "octobre", "novembre", "décembre"),
+        "{day} {month} {year}", "premier",
+        {"€": ("euro", "euros", "centime", "centimes"),
+         "$": ("dollar", "dollars", "cent", "cents"),
+         "£": ("livre", "livres", "penny", "pence")},
+        "et", r"(?:er|re|ère|ème|e)\b", ""),
+    "it": _LatinWords(
+        "it", "virgola", "per cento", "meno",
+        ("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto",
+         "settembre", "ottobre", "novembre", "dicembre"),
+        "{day} {month} {year}", "primo",
+        {"€": ("euro", "euro", "centesimo", "centesimi"),
+         "$": ("dollaro", "dollari", "centesimo", "centesimi"),
+         "£": ("sterlina", "sterline", "penny", "pence")},
+        "e", r"\.?[ºª]", "ª"),
+    "pt-br": _LatinWords(
+        "pt_BR", "vírgula", "por cento", "menos",
+        ("janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho", "agosto",
+         "setembro", "outubro", "novembro", "dezembro"),
+        "{day} de {month} de {year}", "primeiro",
+        {"R$": ("real", "reais", "centavo", "centavos"),
+         "€": ("euro", "euros", "centavo", "centavos"),
+         "$": ("dólar", "dólares", "centavo", "centavos"),
+         "£": ("libra", "libras", "pêni", "pence")},
+        "e", r"\.?[ºª]", "ª"),
+}
+# fmt: on
+
+#: A number in a Latin-script locale: "1.234.567,89", "3,5", "3.5", "42".
+_LATIN_NUM = r"\d{1,3}(?:\.\d{3})+(?:,\d+)?(?![.\d])|\d+(?:[,.]\d+)?"
+_LATIN_NUM_RE = re.compile(rf"(?<![\d,.])(?:{_LATIN_NUM})")
+_LATIN_CURRENCY = r"R\$|[€$£]"
+_LATIN_MONEY_BEFORE_RE = re.compile(rf"({_LATIN_CURRENCY})\s?({_LATIN_NUM})")
+_LATIN_MONEY_AFTER_RE = re.compile(rf"({_LATIN_NUM})\s?({_LATIN_CURRENCY})")
+_LATIN_PERCENT_RE = re.compile(rf"({_LATIN_NUM})\s?%")
+
+
+def _latin_parts(token: str) -> tuple[str, str]:
+    """Integer and fraction digits of a locale number ("1.234,5" -> ("1234", "5"))."""
+    if re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?", token):
+        token = token.replace(".", "")
+    integer, _, fraction = token.replace(",", ".").partition(".")
+    return integer, fraction
+
+
+def _cardinal(value: int, words: _LatinWords) -> str:
+    # pt_BR writes "mil, duzentos": a comma would be read as a pause.
+    return str(num2words(value, lang=words.num2words)).replace(",", "")
+
+
+def _latin_number(token: str, words: _LatinWords) -> str:
+    integer, fraction = _latin_parts(token)
+    spoken = _cardinal(int(integer), words)
+    if not fraction:
+        return spoken
+    if fraction.startswith("0") or len(fraction) > 3:  # "3,05", "3,14159": digit by digit
+        tail = " ".join(_cardinal(int(d), words) for d in fraction)
+    else:
+        tail = _cardinal(int(fraction), words)
+    return f"{spoken} {words.decimal} {tail}"
+
+
+def _latin_money(amount: str, symbol: str, words: _LatinWords) -> str:
+    unit, units, cent, cents = words.currencies[symbol]
+    integer, fraction = _latin_parts(amount)
+    if len(fraction) > 2:  # not cents: "3,125 €" -> "tres coma ciento veinticinco euros"
+        return f"{_latin_number(amount, words)} {units}"
+    whole, change = int(integer), int(fraction.ljust(2, "0")) if fraction else 0
+    spoken = f"{_cardinal(whole, words)} {unit if whole == 1 else units}"
+    if change:
+        spoken += (f" {words.cents_joiner} {_cardinal(change, words)} "
+                   f"{cent if change == 1 else cents}")
+    return spoken
+
+
+def _latin_ordinal(match: re.Match[str], words: _LatinWords) -> str:
+    spoken = str(num2words(int(match[1]), lang=words.num2words, to="ordinal"))
+    if words.feminine_mark and match[2].endswith(words.feminine_mark):
+        spoken = re.sub(r"o\b", "a", spoken)  # "primero" -> "primera", "terzo" -> "terza"
+    return spoken
+
+
+def _latin_date(day: str, month: str, year: str, words: _LatinWords) -> str:
+    day_words = (words.first_day if int(day) == 1 and words.first_day
+                 else _cardinal(int(day), words))
+    return words.date.format(day=day_words, month=words.months[int(month) - 1],
+                             year=_cardinal(int(year), words))
+
+
+def _latin_normalizer(words: _LatinWords) -> Callable[[str], str]:
+    ordinal_re = re.compile(rf"\b(\d+)({words.ordinal_suffix})")
+
+    def normalize(text: str) -> str:
+        text = clean_characters(text)
+        text = _ISO_DATE_RE.sub(lambda m: _latin_date(m[3], m[2], m[1], words), text)
+        text = _DMY_DATE_RE.sub(lambda m: _latin_date(m[1], m[2], m[3], words), text)
+        text = _NEGATIVE_RE.sub(f"{words.minus} ", text)
+        text = _LATIN_MONEY_BEFORE_RE.sub(lambda m: _latin_money(m[2], m[1], words), text)
+        text = _LATIN_MONEY_AFTER_RE.sub(lambda m: _latin_money(m[1], m[2], words), text)
+        text = _LATIN_PERCENT_RE.sub(lambda m: f"{m[1]} {words.percent}", text)
+        text = ordinal_re.sub(lambda m: _latin_ordinal(m, words), text)
+        text = _LATIN_NUM_RE.sub(lambda m: f" {_latin_number(m[0], words)} ", text)
+        return _tidy(text)
+
+    return normalize
+
+
+# ----------------------------------------------------------------------------- Hindi
+
+_HINDI_MONTHS = ("जनवरी", "फ़रवरी", "मार्च", "अप्रैल", "मई", "जून", "जुलाई", "अगस्त",
+                 "सितंबर", "अक्टूबर", "नवंबर", "दिसंबर")
+_HINDI_CURRENCIES = {"₹": "रुपये", "Rs.": "रुपये", "Rs": "रुपये", "$": "डॉलर",
+                     "€": "यूरो", "£": "पाउंड"}
+_HINDI_DIGITS = str.maketrans("०१२३४५६७८९", "0123456789")
+_HINDI_CURRENCY_RE = re.compile(r"(₹|Rs\.?|[$€£])\s?(\d+(?:\.\d+)?)")
+_HINDI_DECIMAL_RE = re.compile(r"(\d)\.(\d+)")
+_DANDA_RE = re.compile(r"\s*[।॥]+")
+
+
+def _normalize_hindi(text: str) -> str:
+    text = clean_characters(text).translate(_HINDI_DIGITS)
+    text = _DANDA_RE.sub(".", text)  # espeak-ng reads the danda as nothing: no sentence end
+    text = _ISO_DATE_RE.sub(lambda m: f"{int(m[3])} {_HINDI_MONTHS[int(m[2]) - 1]} {m[1]}", text)
+    text = _DMY_DATE_RE.sub(lambda m: f"{int(m[1])} {_HINDI_MONTHS[int(m[2]) - 1]} {m[3]}", text)
+    text = _THOUSANDS_COMMA_RE.sub("", text)
+    text = _HINDI_CURRENCY_RE.sub(lambda m: f"{m[2]} {_HINDI_CURRENCIES[m[1]]}", text)
+    text = text.replace("%", " प्रतिशत")
+    text = _NEGATIVE_RE.sub("माइनस ", text)
+    # espeak-ng drops the point: "3.5" -> "3 दशमलव 5" with the decimals digit by digit.
+    text = _HINDI_DECIMAL_RE.sub(lambda m: f"{m[1]} दशमलव {' '.join(m[2])}", text)
+    return _tidy(text)
+
+
+# ------------------------------------------------------------------ Japanese, Mandarin
+
+_KANJI_DIGITS = str.maketrans("0123456789", "〇一二三四五六七八九")
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+_INTEGER_RE = re.compile(r"\d+")
+_CJK_DECIMAL_RE = re.compile(r"(\d)\.(\d+)")
+_CJK_CURRENCY_RE = re.compile(r"([¥￥$€£])\s?(\d+(?:\.\d+)?)")
+_CJK_PERCENT_RE = re.compile(r"(\d)\s?[%％]")
+_JA_CURRENCIES = {"¥": "円", "￥": "円", "$": "ドル", "€": "ユーロ", "£": "ポンド"}
+_ZH_CURRENCIES = {"¥": "元", "￥": "元", "$": "美元", "€": "欧元", "£": "英镑"}
+
+
+def _cjk_dates(text: str) -> str:
+    text = _ISO_DATE_RE.sub(lambda m: f"{m[1]}年{int(m[2])}月{int(m[3])}日", text)
+    return _YMD_SLASH_RE.sub(lambda m: f"{m[1]}年{int(m[2])}月{int(m[3])}日", text)
+
+
+def _normalize_japanese(text: str) -> str:
+    text = _cjk_dates(clean_characters(text).translate(_FULLWIDTH_DIGITS))
+    text = _THOUSANDS_COMMA_RE.sub("", text)
+    text = _CJK_CURRENCY_RE.sub(lambda m: f"{m[2]}{_JA_CURRENCIES[m[1]]}", text)
+    text = _CJK_PERCENT_RE.sub(r"\1パーセント", text)
+    text = _NEGATIVE_RE.sub("マイナス", text)
+    # pyopenjtalk drops the point of "3.5": "3点五" (decimals read digit by digit).
+    text = _CJK_DECIMAL_RE.sub(lambda m: f"{m[1]}点{m[2].translate(_KANJI_DIGITS)}", text)
+    return _INTEGER_RE.sub(_kanji_number, text).strip()
+
+
+def _kanji_number(match: re.Match[str]) -> str:
+    digits = match[0]
+    if (len(digits) > 1 and digits[0] == "0") or len(digits) > 15:  # codes: digit by digit
+        return digits.translate(_KANJI_DIGITS)
+    return str(num2words(int(digits), lang="ja"))
+
+
+def _normalize_mandarin(text: str) -> str:
+    # Decimals, percent and negatives are read right by the G2P's own cn2an pass.
+    text = _cjk_dates(clean_characters(text))
+    text = _THOUSANDS_COMMA_RE.sub("", text)
+    text = _CJK_CURRENCY_RE.sub(lambda m: f"{m[2]}{_ZH_CURRENCIES[m[1]]}", text)
+    return text.strip()
+
+
+_NORMALIZERS: dict[str, Callable[[str], str]] = {
+    **{code: _latin_normalizer(words) for code, words in _LATIN.items()},
+    "hi": _normalize_hindi,
+    "ja": _normalize_japanese,
+    "zh": _normalize_mandarin,
+}
+
+
+def multilingual_normalizer(code: str) -> Callable[[str], str]:
+    """The normaliser for language ``code`` (es, fr, it, pt-br, hi, ja, zh): a function
+    from raw text to text whose numbers, dates, percentages and amounts are words (or
+    digits the language's phonemizer reads right). The functions never raise.
+
+    Raises:
+        KeyError: ``code`` is not one of those languages (English has
+            :func:`~voxclone.text.normalize.normalize_text`).
+    """
+    return _NORMALIZERS[code]
