@@ -72,7 +72,10 @@ class AnchorFile:
     def get(self, database: str) -> Anchor | None:
         """The anchor recorded for ``database``, or None if there is none or its
         signature does not hold (an edited anchor witnesses nothing)."""
-        record = self._read().get(database)
+        return self._verified(self._read(), database)
+
+    def _verified(self, data: dict[str, dict[str, object]], database: str) -> Anchor | None:
+        record = data.get(database)
         if not isinstance(record, dict):
             return None
         try:
@@ -94,7 +97,7 @@ class AnchorFile:
         """
         with self._locked():
             data = self._read()
-            current = self.get(database)
+            current = self._verified(data, database)
             if current is not None and current.seq >= anchor.seq:
                 return
             data[database] = {"seq": anchor.seq, "hash": anchor.hash,

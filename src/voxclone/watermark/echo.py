@@ -45,8 +45,8 @@ def find_echo(x: np.ndarray, sample_rate: int) -> Echo | None:
     magnitude = np.abs(np.fft.rfft(x, n))
     floor = 1e-9 * float(magnitude.max()) + 1e-20
     cepstrum = np.fft.irfft(np.log(magnitude + floor), n)[low:high]
-    peak = int(np.argmax(np.abs(cepstrum)))
     size = np.abs(cepstrum)
+    peak = int(np.argmax(size))
     median = float(np.median(size))
     spread = 1.4826 * float(np.median(np.abs(size - median))) + 1e-12
     z = (float(size[peak]) - median) / spread
