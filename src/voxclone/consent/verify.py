@@ -163,16 +163,17 @@ class ConsentVerifier:
             ) from exc
 
         heard = (self._recognizer or default_recognizer()).check(consent, issued)
-        if not heard.phrase_heard:
-            raise PhraseNotHeardError(
-                f"the challenge phrase \"{issued.phrase_text}\" was not heard in the consent "
-                f"recording (speech recognition heard: \"{heard.transcript}\"); "
-                + _record_again(issued)
-            )
+        # The statement first: a reading without it loses the phrase to its slots too.
         if heard.statement_recall < MIN_STATEMENT_RECALL:
             raise PhraseNotHeardError(
                 f"the consent statement was not heard in the recording (only "
                 f"{heard.statement_recall:.0%} of its words; heard: \"{heard.transcript}\"); "
+                + _record_again(issued)
+            )
+        if not heard.phrase_heard:
+            raise PhraseNotHeardError(
+                f"the challenge phrase \"{issued.phrase_text}\" was not heard in the consent "
+                f"recording (speech recognition heard: \"{heard.transcript}\"); "
                 + _record_again(issued)
             )
 
