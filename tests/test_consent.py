@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,47 @@ def test_word_list_is_recognisable() -> None:
     decoder = default_recognizer()._decoder
     missing = [w for w in CHALLENGE_WORDS if decoder.lookup_word(w) is None]
     assert missing == []
+
+
+def _phone_distance(a: list[str], b: list[str]) -> float:
+    """Phone edit distance over the longer word's length."""
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1] / max(len(a), len(b))
+
+
+def test_challenge_words_do_not_sound_alike() -> None:
+    # A look-alike (pocket/rocket) could fill a slot for the right word: none is close.
+    decoder = default_recognizer()._decoder
+    assert [w for w in CHALLENGE_WORDS if decoder.lookup_word(f"{w}(2)") is not None] == []
+    phones = {w: decoder.lookup_word(w).split() for w in CHALLENGE_WORDS}
+    closest = min((_phone_distance(phones[a], phones[b]), a, b)
+                  for i, a in enumerate(CHALLENGE_WORDS) for b in CHALLENGE_WORDS[i + 1:])
+    assert closest[0] >= 0.5, closest
+
+
+def _fixed_challenge(name: str, phrase: str) -> voxclone.Challenge:
+    now = datetime.now(timezone.utc)
+    return voxclone.Challenge("0123456789ab", name, tuple(phrase.split()), now,
+                              now + timedelta(minutes=10))
+
+
+@pytest.mark.parametrize("voice", ["en+m7", "en-gb-x-rp+f4"])
+def test_phrase_is_heard_in_voices_the_recognizer_fits_poorly(voice: str) -> None:
+    # The US English model lost these espeak-ng voices' phrases to other words; the
+    # aligned decode still hears the right words, and never the wrong ones.
+    recognizer = default_recognizer()
+    challenge = _fixed_challenge("ada", "mirror walrus giraffe banjo")
+    right = recognizer.check(espeak_speak(challenge.text, voice), challenge)
+    assert right.phrase_heard and right.statement_recall >= 0.5, right
+    wrong = f"{challenge.statement} lobster pretzel volcano teapot."
+    refused = recognizer.check(espeak_speak(wrong, voice), challenge)
+    assert not refused.phrase_heard, refused
+    assert refused.alignment_margin is None or refused.alignment_margin < 0.4
 
 
 # --------------------------------------------------------------------------- accepted
