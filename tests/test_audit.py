@@ -167,6 +167,17 @@ def test_synthesis_and_detection_are_audited(joe_reference: voxclone.Audio) -> N
     assert enrolled.voice == "joe" and enrolled.details["consent"] == "waived"
     assert made.details["text_sha256"] == text_digest(text)
     assert made.details["seconds"] == pytest.approx(audio.duration, abs=1e-3)
+    assert made.details["language"] == "en-us"  # found from the script when not given
     assert checked.details["found"] and checked.payload == made.payload
     assert made.actor.startswith("local:")
     assert AuditLog().verify().ok
+
+
+def test_the_language_spoken_is_audited(joe_reference: voxclone.Audio) -> None:
+    voice = voxclone.enroll("joe", joe_reference, effort="stock", i_am_the_speaker=True)
+    voxclone.synthesize("Hola, ¿cómo estás?", voice, language="ES")
+    list(voxclone.synthesize_stream("Buongiorno a tutti.", voice, language="it"))
+    spoken = [e for e in AuditLog().entries() if e.event == "synthesis"]
+    assert [e.details["language"] for e in spoken] == ["es", "it"]
+    record = voxclone.find_synthesis(spoken[0].payload)
+    assert record is not None and record.language == "es"

@@ -52,7 +52,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
                 "start_s": result.start_s, "end_s": result.end_s, "speed": result.speed,
                 "synthesis": None if record is None else {
                     "voice": record.voice, "created": record.created,
-                    "seconds": record.seconds, "text_sha256": record.text_sha256},
+                    "seconds": record.seconds, "text_sha256": record.text_sha256,
+                    "language": record.language},
             }))
             continue
         if not result.found or result.payload is None:

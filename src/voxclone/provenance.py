@@ -45,6 +45,8 @@ class SynthesisRecord:
         watermark: the watermark scheme.
         streamed: True when the audio was streamed chunk by chunk.
         seconds: audio length (None for a stream, whose length is known only later).
+        language: the language code the text was spoken in (``"en-us"``, ``"es"``...;
+            empty in records written before it was kept).
         created: UTC time, ISO 8601.
         actor: who asked for it.
     """
@@ -56,6 +58,7 @@ class SynthesisRecord:
     watermark: str
     streamed: bool = False
     seconds: float | None = None
+    language: str = ""
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
     actor: str = ""
 
@@ -87,7 +90,7 @@ def log_synthesis(record: SynthesisRecord, context: AuditContext) -> AuditEntry:
         payload=record.id,
         details={"text_sha256": record.text_sha256, "engine": record.engine,
                  "watermark": record.watermark, "streamed": record.streamed,
-                 "seconds": record.seconds})
+                 "seconds": record.seconds, "language": record.language})
 
 
 def find_record(payload: int, log: AuditLog | None = None) -> SynthesisRecord | None:
@@ -104,4 +107,4 @@ def record_of(entry: AuditEntry) -> SynthesisRecord:
         text_sha256=str(details.get("text_sha256", "")),
         engine=str(details.get("engine", "")), watermark=str(details.get("watermark", "")),
         streamed=bool(details.get("streamed", False)), seconds=details.get("seconds"),
-        created=entry.at, actor=entry.actor)
+        language=str(details.get("language", "")), created=entry.at, actor=entry.actor)

@@ -25,6 +25,7 @@ from voxclone.provenance import (
     new_payload,
     text_digest,
 )
+from voxclone.text.frontend import spoken_language
 from voxclone.watermark import Detection, Watermark, default_watermark
 
 logger = logging.getLogger(__name__)
@@ -104,7 +105,8 @@ def render_stream(
     context = audit or AuditContext()
     record = SynthesisRecord(id=new_payload(context.audit_log()), voice=profile.name,
                              text_sha256=text_digest(text), engine=synthesizer.engine.name,
-                             watermark=watermark.name, streamed=True, actor=context.actor)
+                             watermark=watermark.name, streamed=True, actor=context.actor,
+                             language=spoken_language(language, text))
     log_synthesis(record, context)  # before any audio exists
     return record, _marked_chunks(chunks, watermark, record, context)
 
@@ -163,7 +165,7 @@ def render(
     record = SynthesisRecord(id=new_payload(context.audit_log()), voice=profile.name,
                              text_sha256=text_digest(text), engine=synthesizer.engine.name,
                              watermark=watermark.name, seconds=round(raw.duration, 3),
-                             actor=context.actor)
+                             actor=context.actor, language=spoken_language(language, text))
     marked = watermark.embed(raw.samples, raw.sample_rate, record.id)
     log_synthesis(record, context)
     return Audio(marked, raw.sample_rate), record

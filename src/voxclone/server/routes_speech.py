@@ -123,5 +123,6 @@ async def detect_watermark(who: Caller, state: State,
             record = record_of(entry)
             body["synthesis"] = {"voice": record.voice, "created": record.created,
                                  "text_sha256": record.text_sha256,
-                                 "seconds": record.seconds, "actor": record.actor}
+                                 "seconds": record.seconds, "actor": record.actor,
+                                 "language": record.language}
     return body

@@ -21,7 +21,7 @@ from voxclone.text.normalize_multilingual import multilingual_normalizer
 from voxclone.text.phonemize import phonemize
 from voxclone.text.phonemize_cjk import JapanesePhonemizer, MandarinPhonemizer
 
-__all__ = ["Phonemizer", "TextFrontEnd", "front_end"]
+__all__ = ["Phonemizer", "TextFrontEnd", "front_end", "spoken_language"]
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +62,16 @@ def _front_end(code: str) -> TextFrontEnd:
     return TextFrontEnd(language, normalizer, functools.partial(phonemize, language=voice))
 
 
+def spoken_language(language: str | None, text: str) -> str:
+    """The code of the language ``text`` is spoken in: ``language`` resolved, or the one
+    :func:`~voxclone.text.languages.detect_language` finds when it is ``None``.
+
+    Raises:
+        TextError: ``language`` is not a code voxclone knows.
+    """
+    return detect_language(text) if language is None else resolve_language(language).code
+
+
 def front_end(language: str | None, text: str = "") -> TextFrontEnd:
     """The front end for ``language`` (a code such as ``"es"``, see
     :data:`~voxclone.text.languages.LANGUAGES`), or when it is ``None`` for the language
@@ -72,7 +82,5 @@ def front_end(language: str | None, text: str = "") -> TextFrontEnd:
         TextError: ``language`` is not a code voxclone knows (the message lists them).
     """
     if language is None:
-        detected = detect_language(text)
-        logger.debug("language detected from the script: %s", detected)
-        return _front_end(detected)
-    return _front_end(resolve_language(language).code)
+        logger.debug("language detected from the script: %s", detect_language(text))
+    return _front_end(spoken_language(language, text))
