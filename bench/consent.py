@@ -17,7 +17,8 @@
     against a reference read by the same voice. Per voice and phrase: the right
     recording (statement + phrase) must be accepted; a wrong phrase, the statement
     alone and the phrase alone must be refused; replaying an accepted recording (same
-    challenge again, and against a new challenge) must be refused.
+    challenge again, against a new challenge from the store, and - to the recognizer
+    alone - against challenges sharing one or two of its words in place) must be refused.
 
 Usage::
 
@@ -28,7 +29,9 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import random
 import re
 import sys
 import tempfile
@@ -47,7 +50,7 @@ from espeak_tts import espeak_speak
 from speech_data import corpus_dir, git_commit, machine, now, read_index
 
 from voxclone.audio import Audio, detect_speech, load_audio, prepare_reference
-from voxclone.consent import Challenge, ChallengeStore, ConsentVerifier
+from voxclone.consent import Challenge, ChallengeStore, ConsentVerifier, default_recognizer
 from voxclone.consent.challenge import PHRASE_WORDS
 from voxclone.consent.wordlist import CHALLENGE_WORDS
 from voxclone.errors import ConsentError, NoSpeechError
@@ -196,11 +199,24 @@ def _attempt(verifier: ConsentVerifier, name: str, challenge: Challenge | str, a
                               "statement_recall": round(result.statement_recall, 3)}
 
 
+def sharing(challenge: Challenge, shared: int, rng: random.Random) -> Challenge:
+    """A challenge whose phrase keeps ``shared`` of ``challenge``'s words in their places
+    and draws the others afresh: the worst case of replaying an old recording against a
+    new challenge (a store never issues it for the same name; another installation may)."""
+    keep = set(rng.sample(range(len(challenge.phrase)), shared))
+    pool = [w for w in CHALLENGE_WORDS if w not in challenge.phrase]
+    rng.shuffle(pool)
+    phrase = tuple(w if i in keep else pool.pop() for i, w in enumerate(challenge.phrase))
+    return dataclasses.replace(challenge, phrase=phrase)
+
+
 def challenge_benchmark(phrases: int, espeak_voices: tuple[str, ...], home: Path,
                         log: Callable[[str], None]) -> dict[str, Any]:
     store = ChallengeStore(home / "challenges", key=b"bench" * 8)
     verifier = ConsentVerifier(store)
+    recognizer = default_recognizer()
     encoder = default_encoder()
+    rng = random.Random(0)
     rows: list[dict[str, Any]] = []
     for voice, speak in _speakers(espeak_voices):
         reference = encoder.embed(prepare_reference(speak(REFERENCE_TEXT))[0])
@@ -228,8 +244,18 @@ def challenge_benchmark(phrases: int, espeak_voices: tuple[str, ...], home: Path
                         ok, outcome, details = _attempt(verifier, name, target, right,
                                                         reference)
                         rows.append({"voice": voice, "phrase": " ".join(challenge.phrase),
-                                     "case": replay, "accepted": ok, "outcome": outcome,
-                                     **details})
+                                     "case": replay, "target": " ".join(target.phrase),
+                                     "accepted": ok, "outcome": outcome, **details})
+                    for shared in (1, 2):  # the recognizer alone: no store issues these
+                        target = sharing(challenge, shared, rng)
+                        check = recognizer.check(right, target)
+                        rows.append({"voice": voice, "phrase": " ".join(challenge.phrase),
+                                     "case": f"replay, {shared} word(s) shared in place",
+                                     "target": " ".join(target.phrase),
+                                     "accepted": check.phrase_heard,
+                                     "outcome": "heard" if check.phrase_heard else "not heard",
+                                     "heard": check.transcript,
+                                     "alignment_margin": check.alignment_margin})
             log(f"  challenge: {voice} {index + 1}/{phrases}: "
                 + ", ".join(f"{r['case']}={r['outcome']}" for r in rows
                             if r["voice"] == voice and r["phrase"] == " ".join(
@@ -286,8 +312,9 @@ def markdown(speaker: dict[str, Any], challenge: dict[str, Any], header: list[st
         "", "## (b) Challenge check (full verifier: challenge, ASR, speaker)", "",
         "Consent recordings synthesised outside voxclone (Piper joe; espeak-ng called "
         "directly). Right = statement + phrase; refused cases: wrong phrase, statement "
-        "only, phrase only; replay = an accepted recording again, with its used challenge "
-        "and with a new one.", "",
+        "only, phrase only; replay = an accepted recording again, with its used challenge, "
+        "with a new one from the store, and (phrase check only) with challenges sharing 1 "
+        "or 2 of its words in place.", "",
         "| voice | right accepted (>= 95 %) | wrong/missing refused (>= 99 %) | "
         "replay refused (100 %) |", "| --- | --- | --- | --- |",
     ]
@@ -295,6 +322,13 @@ def markdown(speaker: dict[str, Any], challenge: dict[str, Any], header: list[st
         cells = [f"{pct(f['rate'])} ({f['hits']}/{f['n']})" if f["n"] else "n/a"
                  for f in figures.values()]
         lines.append(f"| {'**all**' if group == 'all' else group} | " + " | ".join(cells) + " |")
+    lines += ["", "By case, all voices:", "", "| case | accepted | refused |",
+              "| --- | --- | --- |"]
+    rows = challenge["rows"]
+    for case in dict.fromkeys(r["case"] for r in rows):
+        chosen = [r for r in rows if r["case"] == case]
+        accepted = sum(r["accepted"] for r in chosen)
+        lines.append(f"| {case} | {accepted} | {len(chosen) - accepted} |")
     return "\n".join(lines) + "\n"
 
 

@@ -1,8 +1,9 @@
 """Consent challenges: what a speaker must read aloud, issued once, used once, expiring.
 
 A challenge is the consent statement naming the speaker plus a fresh phrase of random
-words (drawn with :mod:`secrets` from :data:`~voxclone.consent.wordlist.CHALLENGE_WORDS`),
-so a recording that reads it cannot have been made before it was issued. Pending
+words (drawn with :mod:`secrets` from :data:`~voxclone.consent.wordlist.CHALLENGE_WORDS`,
+leaving out the words of the name's recent challenges), so a recording that reads it
+cannot have been made before it was issued. Pending
 challenges are signed JSON files in ``<home>/consent/challenges/<id>.pending.json``;
 using one renames it (atomically, so only one enrollment can win) to
 ``<id>.used.json``, which is kept so that a replayed consent is recognised as such.
@@ -32,8 +33,12 @@ FORMAT = "voxclone.consent-challenge"
 FORMAT_VERSION = 1
 #: How long a challenge can be used after it is issued.
 DEFAULT_VALID_FOR = timedelta(minutes=10)
-#: Random words in a challenge phrase (107 words: about 27 bits).
+#: Random words in a challenge phrase (of 128 words: about 28 bits).
 PHRASE_WORDS = 4
+#: A new challenge for a name avoids the words of its last this many challenges, so a
+#: recording of an earlier one shares no word with it (its phrase then still has at
+#: least 64 words to draw from: about 24 bits).
+AVOID_RECENT = 16
 #: The consent statement; ``{name}`` is the voice's name.
 STATEMENT = "I, {name}, agree that a synthetic copy of my voice may be created with voxclone."
 #: Pending challenges expired longer ago than this are deleted when a new one is issued.
@@ -155,7 +160,8 @@ class ChallengeStore:
         if valid_for <= timedelta(0):
             raise ValueError(f"valid_for must be positive, got {valid_for}")
         now = self._clock()
-        words = list(CHALLENGE_WORDS)
+        recent = self._recent_words(name)
+        words = [w for w in CHALLENGE_WORDS if w not in recent]
         phrase = []
         for _ in range(PHRASE_WORDS):  # distinct words, uniformly at random
             phrase.append(words.pop(secrets.randbelow(len(words))))
@@ -243,6 +249,19 @@ class ChallengeStore:
             except ConsentRecordError:
                 continue
         return count
+
+    def _recent_words(self, name: str) -> set[str]:
+        """Words of the last ``AVOID_RECENT`` challenges issued for ``name``, used or not."""
+        issued = []
+        for path in self._files(_PENDING) + self._files(_USED):
+            try:
+                challenge = self._load(path)
+            except (ConsentRecordError, OSError):
+                continue
+            if challenge.name == name:
+                issued.append(challenge)
+        issued.sort(key=lambda c: c.issued, reverse=True)
+        return {w for c in issued[:AVOID_RECENT] for w in c.phrase}
 
     def _files(self, suffix: str) -> list[Path]:
         if not self.directory.is_dir():
