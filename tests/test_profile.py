@@ -138,6 +138,26 @@ def test_version_1_profile_still_loads_at_its_own_rate(tmp_path: Path) -> None:
     np.testing.assert_allclose(loaded.embedding, make_profile().embedding, atol=1e-6)
 
 
+def test_tone_curve_round_trips_and_version_2_reads_without_one(tmp_path: Path) -> None:
+    store = VoiceStore(tmp_path)
+    curve = tuple(np.linspace(-4.5, 3.25, 32).round(2))
+    path = store.save(dataclasses.replace(make_profile(), tone=curve))
+    assert store.load("ada").tone == pytest.approx(curve)
+    data = json.loads(path.read_text())
+    body = {k: v for k, v in data.items() if k not in ("format", "version", "sha256", "tone")}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    path.write_text(json.dumps({"format": data["format"], "version": 2,
+                                "sha256": hashlib.sha256(canonical.encode()).hexdigest(),
+                                **body}))
+    assert store.load("ada").tone is None
+
+
+@pytest.mark.parametrize("tone", [(1.0,) * 31, (30.0,) * 32, (float("nan"),) * 32])
+def test_malformed_tone_curve_is_refused(tone: tuple[float, ...]) -> None:
+    with pytest.raises(ProfileError, match=r"tone curve.*re-enroll"):
+        dataclasses.replace(make_profile(), tone=tone)
+
+
 @pytest.mark.parametrize("rate", [0.2, 3.0, float("nan")])
 def test_absurd_rate_factor_is_refused(rate: float) -> None:
     with pytest.raises(ProfileError, match="re-enroll"):

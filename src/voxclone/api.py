@@ -136,6 +136,7 @@ def enroll(
     audit: AuditContext | None = None,
     force: bool = False,
     match_prosody: bool = False,
+    match_tone: bool = True,
 ) -> VoiceProfile:
     """Clone a voice from one clip (one-shot) or several (few-shot), with consent.
 
@@ -151,7 +152,8 @@ def enroll(
         challenge: the challenge (or its id) that ``consent`` reads.
         i_am_the_speaker: enroll without a consent recording, because the clips are
             your own voice. Logged as a warning and recorded as a waiver.
-        effort: ``stock`` (instant, nearest stock voice), ``fast`` (~10 s),
+        effort: ``stock`` (instant, nearest stock voice), ``fast`` (a few seconds: the
+            learned style map and the tone match, no search),
             ``balanced`` (~1 min) or ``best`` (~4 min).
         voices_dir: where profiles live (default: :func:`default_voices_dir`).
         overwrite: replace an existing voice of that name.
@@ -169,6 +171,9 @@ def enroll(
             (3-5 more renderings of the probe, a few seconds). Off by default for now:
             it brings pitch and rate closer and raises similarity, but costs
             intelligibility (README, "Pitch and rate match").
+        match_tone: after the fit (efforts other than ``stock``), give the clone its
+            speaker's long-term spectrum with an equaliser curve, kept only if it brings
+            the clone closer to the speaker (two renderings, about a second).
 
     Raises:
         ValueError: bad name or effort, or both consent and ``i_am_the_speaker``.
@@ -187,7 +192,7 @@ def enroll(
         name, clips, consent=consent, challenge=challenge, i_am_the_speaker=i_am_the_speaker,
         effort=effort, voices_dir=voices_dir, overwrite=overwrite, save=save,
         progress=progress, seed=seed, audit=audit, force=force,
-        match_prosody=match_prosody)[0]
+        match_prosody=match_prosody, match_tone=match_tone)[0]
 
 
 def enroll_with_record(
@@ -206,6 +211,7 @@ def enroll_with_record(
     audit: AuditContext | None = None,
     force: bool = False,
     match_prosody: bool = False,
+    match_tone: bool = True,
 ) -> tuple[VoiceProfile, ConsentRecord]:
     """:func:`enroll`, also returning the consent record (for front ends that store
     voices elsewhere, like the server's registry). Same arguments and errors."""
@@ -250,7 +256,8 @@ def enroll_with_record(
     try:
         profile = _fit_and_save(name, target, cleaned, records, effort, store, record,
                                 overwrite=overwrite, save=save, progress=progress, seed=seed,
-                                match_prosody=match_prosody and effort != "stock")
+                                match_prosody=match_prosody and effort != "stock",
+                                match_tone=match_tone and effort != "stock")
     except BaseException:
         if verification is not None:
             verifier.challenges.release(verification.challenge)
@@ -275,21 +282,28 @@ def _fit_and_save(name: str, target: np.ndarray, cleaned: list[Audio],
                   records: list[SourceClip], effort: Effort, store: VoiceStore,
                   record: ConsentRecord, *, overwrite: bool, save: bool,
                   progress: bool | ProgressCallback, seed: int,
-                  match_prosody: bool) -> VoiceProfile:
+                  match_prosody: bool, match_tone: bool) -> VoiceProfile:
     """Fit the voice (and its prosody), then store the profile and its consent record
     (both or neither)."""
     joined = Audio(np.concatenate([c.samples for c in cleaned]), cleaned[0].sample_rate)
     prosody = prosody_stats(joined)
     fitter = _fitter()
     if callable(progress):
-        result = fitter.fit(target, effort, seed=seed, progress=progress)
+        result = fitter.fit(target, effort, seed=seed, progress=progress,
+                            prosody=prosody)
     else:
         with progress_bar(f"enrolling {name} ({effort})", enabled=bool(progress)) as bar:
-            result = fitter.fit(target, effort, seed=seed, progress=bar)
+            result = fitter.fit(target, effort, seed=seed, progress=bar,
+                                prosody=prosody)
     conditioning, score, rate = result.conditioning, result.score, 1.0
     if match_prosody:
         matched = fitter.match_prosody(result, target, prosody)
         conditioning, score, rate = matched.conditioning, matched.score, matched.rate
+    tone = None
+    if match_tone:
+        toned = fitter.match_tone(conditioning, joined, target, speed=rate)
+        if toned.gains_db is not None:
+            tone, score = toned.gains_db, toned.probe_score
     profile = VoiceProfile(
         name=name,
         embedding=target,
@@ -300,6 +314,7 @@ def _fit_and_save(name: str, target: np.ndarray, cleaned: list[Audio],
         effort=effort,
         score=score,
         rate=rate,
+        tone=tone,
     )
     if save:
         consents = ConsentStore(store.directory)

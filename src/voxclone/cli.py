@@ -4,7 +4,7 @@ Subcommands::
 
     voxclone challenge NAME                        (see voxclone.cli_consent)
     voxclone enroll NAME CLIP... --consent FILE --challenge ID [--effort E] [--force]
-                   [--force-quality] [--match-prosody]
+                   [--force-quality] [--match-prosody] [--no-tone-match]
     voxclone check CLIP... [--json]                (see voxclone.cli_check)
     voxclone enroll NAME CLIP... --i-am-the-speaker ...
     voxclone consent show NAME / voxclone revoke NAME
@@ -120,13 +120,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", metavar="NAME", help="name to store the voice under")
     p.add_argument("clips", metavar="CLIP", nargs="+", help="reference recording(s)")
     p.add_argument("--effort", choices=EFFORTS, default="balanced",
-                   help="stock: instant; fast: ~10 s; balanced: ~1 min (default); best: ~4 min")
+                   help="stock: instant; fast: a few s; balanced: ~1 min (default); best: ~4 min")
     p.add_argument("--force", action="store_true", help="replace a voice of the same name")
     p.add_argument("--force-quality", action="store_true",
                    help="enroll even if the quality check refuses the clips (logged)")
     p.add_argument("--match-prosody", action="store_true",
                    help="also match the speaker's pitch and speaking rate (closer pitch "
                         "and identity, somewhat less intelligible; a few seconds more)")
+    p.add_argument("--no-tone-match", action="store_true",
+                   help="do not give the clone its speaker's overall tone (equaliser)")
     p.add_argument("--consent", metavar="FILE",
                    help="the speaker reading the challenge from `voxclone challenge NAME`")
     p.add_argument("--challenge", metavar="ID", help="the id of that challenge")
@@ -214,6 +216,7 @@ def cmd_enroll(args: argparse.Namespace) -> int:
         i_am_the_speaker=args.i_am_the_speaker, effort=args.effort,
         voices_dir=args.voices_dir, overwrite=args.force, progress=not args.quiet,
         force=args.force_quality, match_prosody=args.match_prosody,
+        match_tone=not args.no_tone_match,
     )
     path = VoiceStore(args.voices_dir).path(profile.name)
     count = len(profile.sources)

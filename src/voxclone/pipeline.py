@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from voxclone.audio import Audio
+from voxclone.audio.equalizer import Equalizer
 from voxclone.clone.profile import VoiceProfile
 from voxclone.engines.base import Engine
 from voxclone.errors import ProfileError, TextError
@@ -180,6 +181,9 @@ class Synthesizer:
     def _render(self, chunks: Iterator[Chunk], voice: VoiceProfile,
                 options: SynthesisOptions) -> Iterator[Audio]:
         pause = np.zeros(int(options.sentence_pause * self.engine.sample_rate), np.float32)
+        # The voice's tone curve, filtering the whole stream (its memory spans chunks).
+        tone = None if voice.tone is None else \
+            Equalizer(np.asarray(voice.tone), self.engine.sample_rate)
         chunk: Chunk | None = next(chunks)
         while chunk is not None:
             style = voice.conditioning.style(self.packs, len(chunk.ids))
@@ -187,6 +191,8 @@ class Synthesizer:
             following = next(chunks, None)  # already phonemized by the worker
             if following is not None and chunk.sentence_end:
                 wav = np.concatenate([wav, pause])
+            if tone is not None:
+                wav = tone.process(wav)
             yield Audio(wav, self.engine.sample_rate)
             chunk = following
 

@@ -18,6 +18,8 @@ from voxclone.audio.prosody import ProsodyStats
 from voxclone.clone.conditioning import StyleConditioning, pack_scale
 from voxclone.clone.prosody_match import ProsodyMatch, learned_response, match_prosody
 from voxclone.clone.search import Progress, SearchResult, fit_mixture, refine
+from voxclone.clone.style_map import load_style_map
+from voxclone.clone.tone_match import ToneMatch, match_tone
 from voxclone.engines.base import Engine
 from voxclone.speaker import SpeakerEncoder
 from voxclone.text import normalize_text, phonemize
@@ -27,8 +29,10 @@ logger = logging.getLogger(__name__)
 Effort = Literal["stock", "fast", "balanced", "best"]
 EFFORTS: tuple[str, ...] = get_args(Effort)
 
-#: Seconds of refinement per effort level. ``stock`` only picks the nearest pack mixture.
-REFINE_SECONDS: dict[str, float] = {"stock": 0.0, "fast": 8.0, "balanced": 45.0, "best": 240.0}
+#: Seconds of refinement per effort level. ``stock`` only picks the nearest pack mixture;
+#: ``fast`` also tries the learned style map (:mod:`voxclone.clone.style_map`), and the
+#: refinement of ``balanced`` and ``best`` starts from the better of the two.
+REFINE_SECONDS: dict[str, float] = {"stock": 0.0, "fast": 0.0, "balanced": 45.0, "best": 240.0}
 
 #: The probe sentence rendered at every evaluation (about 3.4 s of speech).
 PROBE_TEXT = "Bright yellow boats drift past the old harbor."
@@ -68,6 +72,21 @@ class VoiceFitter:
         wav = self.engine.render(self.probe_ids, style)
         return self.encoder.embed(Audio(wav, self.engine.sample_rate))
 
+    def render(self, ids: list[int], conditioning: StyleConditioning,
+               speed: float = 1.0) -> Audio:
+        """Token ids spoken with ``conditioning`` (engine rate, float32)."""
+        style = conditioning.style(self.packs, len(ids))
+        return Audio(self.engine.render(ids, style, speed), self.engine.sample_rate)
+
+    def match_tone(self, conditioning: StyleConditioning, reference: Audio,
+                   target: np.ndarray, speed: float = 1.0) -> ToneMatch:
+        """The tone curve for a fitted voice (:func:`voxclone.clone.tone_match.match_tone`):
+        the probe and a second sentence rendered, then a few embeddings."""
+        check_ids = self.engine.tokenize(phonemize(normalize_text(RATE_TEXT)))
+        return match_tone(reference, self.render(self.probe_ids, conditioning, speed),
+                          self.render(check_ids, conditioning, speed), target,
+                          self.encoder.embed)
+
     def pack_rows(self) -> dict[str, np.ndarray]:
         row = len(self.probe_ids) - 1
         return {name: pack[row] for name, pack in self.packs.items()}
@@ -87,17 +106,32 @@ class VoiceFitter:
         return cached
 
     def fit(self, target: np.ndarray, effort: Effort, *, seed: int = 0,
-            progress: Progress | None = None,
-            budget_s: float | None = None) -> SearchResult:
+            progress: Progress | None = None, budget_s: float | None = None,
+            prosody: ProsodyStats | None = None, use_map: bool = True) -> SearchResult:
         """Conditioning whose speech embeds close to ``target`` (unit ``(256,)``).
 
-        ``budget_s`` overrides the effort's refinement time (used by benchmarks).
+        Every effort but ``stock`` also tries the learned style map
+        (:mod:`voxclone.clone.style_map`, fed ``target`` and the speaker's
+        ``prosody``) and refines from the better of it and the pack mixture.
+        ``budget_s`` overrides the effort's refinement time and ``use_map=False``
+        leaves the map out (both for benchmarks).
         """
         began = time.monotonic()
         rows = self.pack_rows()
         start, start_embedding, score = fit_mixture(
             target, rows, self.evaluate, self.pack_embeddings()
         )
+        style_map = load_style_map(PROBE_TEXT) if use_map and effort != "stock" else None
+        if style_map is not None:
+            base = np.asarray(sum(w * rows[n] for n, w in start.weights.items()),
+                              dtype=np.float32)
+            style = style_map.predict(target, prosody)
+            mapped_embedding = self.evaluate(style)
+            mapped_score = float(mapped_embedding @ target)
+            logger.debug("style map: cosine %.3f (pack mixture %.3f)", mapped_score, score)
+            if mapped_score > score:
+                start = start.with_delta(style - base)
+                start_embedding, score = mapped_embedding, mapped_score
         budget = REFINE_SECONDS[effort] if budget_s is None else budget_s
         if progress is not None:
             progress(0.0 if budget > 0 else 1.0, score)

@@ -27,9 +27,13 @@ from voxclone.errors import ProfileError, VoiceExistsError, VoiceNotFoundError
 from voxclone.keys import home_dir
 
 FORMAT = "voxclone.voice"
-FORMAT_VERSION = 2
-#: Versions this voxclone reads: version 1 had no speaking-rate factor (it reads as 1.0).
-READABLE_VERSIONS = (1, 2)
+FORMAT_VERSION = 3
+#: Versions this voxclone reads: version 1 had no speaking-rate factor (it reads as 1.0),
+#: versions 1-2 no tone curve (they read as none).
+READABLE_VERSIONS = (1, 2, 3)
+#: Bands of a tone curve (:data:`voxclone.audio.equalizer.BAND_CENTRES_HZ`) and its limit, dB.
+TONE_BANDS = 32
+TONE_LIMIT_DB = 24.0
 #: The range of a voice's speaking-rate factor.
 RATE_BOUNDS = (0.5, 2.0)
 SUFFIX = ".voice.json"
@@ -61,6 +65,9 @@ class VoiceProfile:
         created: ISO-8601 UTC timestamp.
         rate: speaking-rate factor fitted to the speaker (their syllable rate over the
             clone's at engine speed 1); synthesis multiplies the caller's speed by it.
+        tone: equaliser gains in dB for 32 log-spaced bands (100 Hz-7.6 kHz) that give
+            the clone its speaker's long-term spectrum
+            (:mod:`voxclone.clone.tone_match`); None: no equaliser.
     """
 
     name: str
@@ -73,9 +80,16 @@ class VoiceProfile:
     score: float
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
     rate: float = 1.0
+    tone: tuple[float, ...] | None = None
 
     def __post_init__(self) -> None:
         check_name(self.name)
+        if self.tone is not None:
+            tone = tuple(float(g) for g in self.tone)
+            if len(tone) != TONE_BANDS or not all(abs(g) <= TONE_LIMIT_DB for g in tone):
+                raise ProfileError(f"a voice's tone curve needs {TONE_BANDS} gains within "
+                                   f"+-{TONE_LIMIT_DB:g} dB; re-enroll the voice")
+            object.__setattr__(self, "tone", tone)
         if not RATE_BOUNDS[0] <= self.rate <= RATE_BOUNDS[1]:
             raise ProfileError(
                 f"speaking-rate factor {self.rate} is outside {RATE_BOUNDS[0]}-{RATE_BOUNDS[1]}; "
@@ -102,6 +116,7 @@ class VoiceProfile:
             "prosody": {k: round(float(v), 4) for k, v in asdict(self.prosody).items()},
             "sources": [asdict(s) for s in self.sources],
             "rate": round(float(self.rate), 4),
+            "tone": None if self.tone is None else [round(g, 2) for g in self.tone],
         }
         return {"format": FORMAT, "version": FORMAT_VERSION, "sha256": _digest(body), **body}
 
@@ -140,6 +155,7 @@ class VoiceProfile:
                 score=float(body["score"]),
                 created=str(body["created"]),
                 rate=float(body.get("rate", 1.0)),  # version 1: no rate factor
+                tone=None if body.get("tone") is None else tuple(body["tone"]),  # v1-2: none
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ProfileError(f"{origin} is malformed: {exc}") from exc

@@ -1,0 +1,153 @@
+"""Few-shot curve: does more reference speech give a closer clone?
+
+On LibriSpeech utterances (``../shared/speech``) holding at least ``MIN_SPEECH_S`` of
+speech (voxclone's VAD): everything after the first 9 s of speech is the held-out truth
+(at least 4 s of speech). References, all cut from the start of the utterance: 3 s, 6 s
+and 9 s of speech as one clip each, and the same 9 s as three clips of 3 s (a few-shot
+enrollment). Each reference is enrolled at ``--effort`` (default ``fast``) and speaks
+the three sentences of ``bench/clone_quality.py``; similarity is the cosine of the
+clone's d-vector to the held-out part's, normalised as in ``clone_quality.py`` (0: a
+different speaker, 1: the same speaker in another recording, measured on this data).
+Every condition is scored against the same held-out part, so conditions compare
+speaker by speaker.
+
+    python bench/few_shot.py [--speakers 24] [--effort fast] [--out PATH]
+
+writes ``bench/results/few_shot.{md,json}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import voxclone
+from voxclone.audio import Audio, detect_speech, load_audio
+from voxclone.clone.fit import EFFORTS
+from voxclone.speaker import cosine
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import speech_data as sd  # the shared benchmark helpers next to this file
+from clone_quality import SENTENCES, join  # the same sentences as the quality bench
+
+MIN_SPEECH_S = 13.0
+HELDOUT_FROM_S = 9.0
+#: Condition name -> reference clips, each (start, end) in seconds of speech.
+CONDITIONS: dict[str, tuple[tuple[float, float], ...]] = {
+    "3 s": ((0.0, 3.0),),
+    "6 s": ((0.0, 6.0),),
+    "9 s": ((0.0, 9.0),),
+    "3 x 3 s clips": ((0.0, 3.0), (3.0, 6.0), (6.0, 9.0)),
+}
+DEFAULT_OUT = sd.REPO_ROOT / "bench" / "results" / "few_shot"
+
+
+def speech_time(segments: list[tuple[float, float]], speech_s: float) -> float:
+    """The recording time (s) at which ``speech_s`` seconds of speech have been heard."""
+    total = 0.0
+    for start, end in segments:
+        if total + (end - start) >= speech_s:
+            return start + speech_s - total
+        total += end - start
+    return segments[-1][1]
+
+
+def cut(audio: Audio, start_s: float, end_s: float) -> Audio:
+    rate = audio.sample_rate
+    return Audio(audio.samples[round(start_s * rate): round(end_s * rate)], rate)
+
+
+def clone_similarity(clips: list[Audio], heldout: np.ndarray, effort: str,
+                     norm: sd.Normalisation) -> dict[str, Any]:
+    began = time.perf_counter()
+    voice = voxclone.enroll("few-shot", clips, effort=effort,  # type: ignore[arg-type]
+                            save=False, i_am_the_speaker=True, force=True)
+    enroll_s = time.perf_counter() - began
+    clone = join([voxclone.synthesize(text, voice) for text in SENTENCES])
+    raw = cosine(voxclone.embed(clone), heldout)
+    return {"cosine": raw, "similarity": norm.normalise(raw), "enroll_s": enroll_s,
+            "tone": voice.tone is not None}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--speakers", type=int, default=24,
+                        help="speakers, half female (default 24)")
+    parser.add_argument("--effort", default="fast", choices=EFFORTS)
+    parser.add_argument("--speech-dir", default=None)
+    parser.add_argument("--out", default=str(DEFAULT_OUT))
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    utterances = sd.read_index(sd.corpus_dir(args.speech_dir))
+    norm, _ = sd.measure_normalisation(utterances, voxclone.embed, print)
+    print(f"normalisation: same {norm.same_mean:.3f}, different {norm.diff_mean:.3f}")
+
+    eligible: dict[str, list[sd.Utterance]] = {"F": [], "M": []}
+    for utterance in sorted(utterances, key=lambda u: sd._order_key(u.speaker)):
+        if utterance.seconds < MIN_SPEECH_S:
+            continue
+        eligible[utterance.gender].append(utterance)
+    rows: list[dict[str, Any]] = []
+    wanted = {"F": args.speakers - args.speakers // 2, "M": args.speakers // 2}
+    for gender, pool in eligible.items():
+        taken = 0
+        for utterance in pool:
+            if taken == wanted[gender]:
+                break
+            audio = load_audio(str(utterance.path))
+            segments = detect_speech(audio)
+            if sum(e - s for s, e in segments) < MIN_SPEECH_S:
+                continue
+            taken += 1
+            heldout = voxclone.embed(cut(audio, speech_time(segments, HELDOUT_FROM_S),
+                                         audio.duration))
+            row: dict[str, Any] = {"speaker": utterance.speaker, "gender": gender}
+            for name, spans in CONDITIONS.items():
+                clips = [cut(audio, speech_time(segments, a), speech_time(segments, b))
+                         for a, b in spans]
+                row[name] = clone_similarity(clips, heldout, args.effort, norm)
+            print(f"{utterance.speaker} ({gender}): " + ", ".join(
+                f"{n} {row[n]['similarity']:.3f}" for n in CONDITIONS), flush=True)
+            rows.append(row)
+
+    base = "6 s"
+    lines = [
+        "# Few-shot curve", "",
+        f"- date: {sd.now()}; machine: {sd.machine()}; git: {sd.git_commit()}",
+        f"- {len(rows)} LibriSpeech speakers with >= {MIN_SPEECH_S:g} s of speech; effort "
+        f"`{args.effort}`; held-out: the speech after the first {HELDOUT_FROM_S:g} s",
+        f"- normalisation: same {norm.same_mean:.3f}, different {norm.diff_mean:.3f} "
+        f"({norm.speakers} utterances); wall time {time.perf_counter() - started:.0f} s", "",
+        f"| reference | similarity (mean) | median | vs {base} (mean paired difference) | "
+        f"speakers closer than with {base} | tone curve kept | enroll s (median) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in CONDITIONS:
+        sims = [r[name]["similarity"] for r in rows]
+        diffs = [r[name]["similarity"] - r[base]["similarity"] for r in rows]
+        closer = sum(d > 0 for d in diffs)
+        lines.append(
+            f"| {name} | {statistics.fmean(sims):.3f} | {statistics.median(sims):.3f} | "
+            f"{statistics.fmean(diffs):+.3f} | {closer}/{len(rows)} | "
+            f"{sum(r[name]['tone'] for r in rows)}/{len(rows)} | "
+            f"{statistics.median(r[name]['enroll_s'] for r in rows):.1f} |")
+    text = "\n".join(lines) + "\n"
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_name(out.name + ".md").write_text(text)
+    out.with_name(out.name + ".json").write_text(json.dumps(
+        {"effort": args.effort, "normalisation": vars(norm), "rows": rows}, indent=1) + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
