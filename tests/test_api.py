@@ -76,11 +76,6 @@ def test_refinement_beats_the_nearest_stock_voice(
     assert clone_sim > 0.6
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (issues 2/3): a male voice cloned at `fast` from the five stock "
-    "packs (one male) is still closer to some LibriSpeech speakers than to itself",
-)
 def test_clone_is_closer_to_its_speaker_than_to_another(
     fast_voice: voxclone.VoiceProfile, joe_heldout: Audio
 ) -> None:
@@ -89,7 +84,9 @@ def test_clone_is_closer_to_its_speaker_than_to_another(
         pytest.skip("shared LibriSpeech speech not available")
     clone = voxclone.synthesize("Nobody expected the old bridge to last so long.", fast_voice)
     other = [voxclone.similarity(clone, f) for f in flacs[:3]]
-    assert voxclone.similarity(clone, joe_heldout) > max(other)
+    # Failed before the learned style map: the packs (one male) put joe's clone nearer
+    # some LibriSpeech speakers than joe.
+    assert voxclone.similarity(clone, joe_heldout) > max(other), other
 
 
 def test_few_shot_combines_clips(joe_reference: Audio, joe_heldout: Audio) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from voxclone.audio import Audio
+from voxclone.audio import Audio, prepare_reference
 from voxclone.audio.prosody import ProsodyStats, prosody_stats
 from voxclone.clone.fit import PROBE_TEXT, VoiceFitter
 from voxclone.clone.style_map import StyleMap, load_style_map
@@ -72,3 +72,24 @@ def test_map_follows_the_speakers_pitch(fitter: VoiceFitter, style_map: StyleMap
     # The clone's pitch moves the way the speaker's does (weakly: the same d-vector
     # also says how high the voice is; measured 278 -> 290 Hz for this 8 st change).
     assert f0[1.25] > f0[0.8] * 1.02
+
+
+def test_fast_enrollment_renders_three_times(joe_reference: Audio,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # fast = the pack mixture and the map's style (one probe rendering each), then the
+    # tone match: it reuses the winner's probe and renders one more sentence.
+    fitter = VoiceFitter(default_engine(), default_encoder(), stock_packs())
+    calls = []
+    real_render = fitter.engine.render
+
+    def counting(ids: list[int], style: np.ndarray, speed: float = 1.0) -> np.ndarray:
+        calls.append(len(ids))
+        return real_render(ids, style, speed)
+
+    monkeypatch.setattr(fitter.engine, "render", counting)
+    reference = prepare_reference(joe_reference)[0]
+    target = fitter.encoder.embed(reference)
+    fitted = fitter.fit(target, "fast", prosody=prosody_stats(reference))
+    fitter.match_tone(fitted.conditioning, reference, target)
+    assert len(calls) <= 3, calls
+    assert fitted.evaluations == 0  # no search at fast
