@@ -73,6 +73,8 @@ def fit_mixture(
     pack_rows: Mapping[str, np.ndarray],
     evaluate: Evaluator,
     pack_embeddings: Mapping[str, np.ndarray],
+    *,
+    mix: bool = True,
 ) -> tuple[StyleConditioning, np.ndarray, float]:
     """Stage 1: nearest stock pack or the best non-negative mixture of them.
 
@@ -81,6 +83,7 @@ def fit_mixture(
         pack_rows: pack name -> the style row used for the probe sentence, ``(256,)``.
         evaluate: renders and embeds a style vector.
         pack_embeddings: pack name -> embedding of the probe rendered with that pack.
+        mix: try the mixture (one rendering); False keeps the nearest pack (none).
 
     Returns:
         (conditioning, its embedding, its cosine to the target).
@@ -90,6 +93,8 @@ def fit_mixture(
     scores = emb @ target
     best = int(np.argmax(scores))
     result = (StyleConditioning({names[best]: 1.0}), emb[best], float(scores[best]))
+    if not mix:
+        return result
     # Mixture weights that reproduce the target embedding, with a soft sum-to-one row.
     weights, _ = nnls(np.vstack([emb.T, 10.0 * np.ones((1, len(names)))]),
                       np.concatenate([target, [10.0]]))
