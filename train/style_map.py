@@ -43,7 +43,7 @@ from voxclone.speaker import default_encoder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from speech_data import read_index  # bench/speech_data.py: the corpus index
+from speech_data import corpus_dir, read_index  # bench/speech_data.py: the corpus
 from style_response import choose_ridge, collect, ridge  # the sibling script
 
 #: bench/clone_quality.py clones only utterances at least this long.
@@ -108,13 +108,11 @@ def fit_map(styles: np.ndarray, measured: np.ndarray, scale: np.ndarray) -> MapF
     return MapFit(ridge(xs, y, lam), mean, spread, style_mean, lam, r2)
 
 
-def real_speakers(fitter: VoiceFitter, speech_dir: Path) -> list[Speaker]:
+def real_speakers(fitter: VoiceFitter, speech_dir: Path | None) -> list[Speaker]:
     """Utterances too short for the benchmark, cut to 6 s of speech, cleaned and
     embedded as enrollment does."""
-    folder = speech_dir / "librispeech-clean" if (speech_dir / "librispeech-clean").is_dir() \
-        else speech_dir
     found = []
-    for utterance in read_index(folder):
+    for utterance in read_index(corpus_dir(speech_dir)):
         if utterance.seconds >= BENCH_MIN_SECONDS:
             continue
         try:
@@ -166,8 +164,8 @@ def parse_args() -> argparse.Namespace:
                         help="time to spend rendering random styles")
     parser.add_argument("--max-samples", type=int, default=3000)
     parser.add_argument("--samples", type=Path, default=SAMPLES)
-    parser.add_argument("--speech-dir", type=Path,
-                        default=Path(__file__).resolve().parents[2] / "shared" / "speech")
+    parser.add_argument("--speech-dir", type=Path, default=None,
+                        help="folder holding librispeech-clean/ (default ../shared/speech)")
     parser.add_argument("--collect-only", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=OUT / "style_map.npz")

@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Literal, get_args
 
 import numpy as np
@@ -94,10 +94,14 @@ class VoiceFitter:
                    target: np.ndarray, speed: float = 1.0) -> ToneMatch:
         """The tone curve for a fitted voice (:func:`voxclone.clone.tone_match.match_tone`):
         the probe and a second sentence rendered, then a few embeddings."""
-        check_ids = self.engine.tokenize(phonemize(normalize_text(RATE_TEXT)))
         return match_tone(reference, self.render(self.probe_ids, conditioning, speed),
-                          self.render(check_ids, conditioning, speed), target,
+                          self.render(self.rate_ids, conditioning, speed), target,
                           self.encoder.embed)
+
+    @cached_property
+    def rate_ids(self) -> list[int]:
+        """Token ids of ``RATE_TEXT``, the second sentence (rate and tone checks)."""
+        return self.engine.tokenize(phonemize(normalize_text(RATE_TEXT)))
 
     def pack_rows(self) -> dict[str, np.ndarray]:
         row = len(self.probe_ids) - 1
@@ -137,9 +141,8 @@ class VoiceFitter:
         start, start_embedding, score = fit_mixture(
             target, rows, self.evaluate, self.pack_embeddings(),
             mix=not (effort == "fast" and style_map is not None))
+        base = start.style(self.packs, len(self.probe_ids))  # the start has no offset yet
         if style_map is not None:
-            base = np.asarray(sum(w * rows[n] for n, w in start.weights.items()),
-                              dtype=np.float32)
             style = style_map.predict(target, prosody)
             mapped_embedding = self.evaluate(style)
             mapped_score = float(mapped_embedding @ target)
@@ -152,7 +155,6 @@ class VoiceFitter:
             progress(0.0 if budget > 0 else 1.0, score)
         if budget <= 0:
             return SearchResult(start, score, 0, time.monotonic() - began)
-        base = np.asarray(sum(w * rows[n] for n, w in start.weights.items()), dtype=np.float32)
         result = refine(target, start, start_embedding, base, self.scale, self.evaluate,
                         budget_s=budget, prior=_prior(), seed=seed,
                         progress=progress)
@@ -167,7 +169,6 @@ class VoiceFitter:
         (:func:`voxclone.clone.prosody_match.match_prosody`): up to 4 renderings of the
         probe, then a second sentence for the rate."""
         probe_rows = len(self.probe_ids)
-        rate_ids = self.engine.tokenize(phonemize(normalize_text(RATE_TEXT)))
 
         def probe_style(conditioning: StyleConditioning) -> np.ndarray:
             return conditioning.style(self.packs, probe_rows)
@@ -178,8 +179,7 @@ class VoiceFitter:
 
         def rate_probe(conditioning: StyleConditioning) -> Audio:
             # a second sentence: more syllables, a steadier rate
-            style = conditioning.style(self.packs, len(rate_ids))
-            return Audio(self.engine.render(rate_ids, style), self.engine.sample_rate)
+            return self.render(self.rate_ids, conditioning)
 
         return match_prosody(speaker, target, fitted.conditioning, fitted.score, probe_style,
                              self.scale, render, self.encoder.embed,

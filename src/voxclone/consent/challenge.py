@@ -252,16 +252,20 @@ class ChallengeStore:
 
     def _recent_words(self, name: str) -> set[str]:
         """Words of the last ``AVOID_RECENT`` challenges issued for ``name``, used or not."""
-        issued = []
-        for path in self._files(_PENDING) + self._files(_USED):
-            try:
-                challenge = self._load(path)
-            except (ConsentRecordError, OSError):
-                continue
-            if challenge.name == name:
-                issued.append(challenge)
+        issued = [c for _, c in self._readable(_PENDING) + self._readable(_USED)
+                  if c.name == name]
         issued.sort(key=lambda c: c.issued, reverse=True)
         return {w for c in issued[:AVOID_RECENT] for w in c.phrase}
+
+    def _readable(self, suffix: str) -> list[tuple[Path, Challenge]]:
+        """The challenge files with ``suffix`` that load, each with its challenge."""
+        found = []
+        for path in self._files(suffix):
+            try:
+                found.append((path, self._load(path)))
+            except (ConsentRecordError, OSError):
+                continue
+        return found
 
     def _files(self, suffix: str) -> list[Path]:
         if not self.directory.is_dir():
@@ -270,12 +274,12 @@ class ChallengeStore:
 
     def _purge(self, now: datetime) -> None:
         """Delete pending challenges that expired long ago (they can never be used)."""
-        for path in self._files(_PENDING):
-            try:
-                if self._load(path).expires + _PURGE_AFTER < now:
+        for path, challenge in self._readable(_PENDING):
+            if challenge.expires + _PURGE_AFTER < now:
+                try:
                     path.unlink(missing_ok=True)
-            except (ConsentRecordError, OSError):
-                continue
+                except OSError:
+                    continue
 
 
 def issue_challenge(name: str, *, valid_for: timedelta = DEFAULT_VALID_FOR,

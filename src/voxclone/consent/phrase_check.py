@@ -246,7 +246,8 @@ class PhraseRecognizer:
         open_ = self._decode(pcm, consent_grammar(challenge, name_words=known))
         slots = [i for i, w in enumerate(open_.words) if w in _CHALLENGE_SET
                  or w in challenge.phrase]
-        matched = common_in_order(phrase, [open_.words[i] for i in slots])
+        chosen = tuple(open_.words[i] for i in slots)  # what filled the phrase slots
+        matched = common_in_order(phrase, list(chosen))
         aligned = self._decode(pcm, consent_grammar(challenge, name_words=known,
                                                     aligned=True))
         first_frame = open_.starts[slots[0]] if slots else len(pcm) // 2 // _FRAME_SAMPLES
@@ -254,7 +255,6 @@ class PhraseRecognizer:
         if _ends_with(aligned, phrase):
             at = [i for i, w in enumerate(aligned.words) if w in challenge.phrase]
             first_frame = aligned.starts[at[0]]
-            chosen = tuple(open_.words[i] for i in slots)
             if MIN_PHRASE_WORDS > matched >= 1 and len(chosen) == len(phrase):
                 # The same alignment with the words the open decode chose instead.
                 rival = self._decode(pcm, consent_grammar(

@@ -81,6 +81,7 @@ def front_end(language: str | None, text: str = "") -> TextFrontEnd:
     Raises:
         TextError: ``language`` is not a code voxclone knows (the message lists them).
     """
+    code = spoken_language(language, text)
     if language is None:
-        logger.debug("language detected from the script: %s", detect_language(text))
-    return _front_end(spoken_language(language, text))
+        logger.debug("language detected from the script: %s", code)
+    return _front_end(code)
