@@ -43,7 +43,7 @@ def test_streaming_in_chunks_equals_filtering_at_once() -> None:
     gains = np.linspace(-6, 6, 32)
     whole = Equalizer(gains, RATE).apply(clip).samples
     stream = Equalizer(gains, RATE)
-    pieces = np.array_split(clip.samples, [1000, 1001, 17_000, 30_000])
+    pieces = np.array_split(clip.samples, [1000, 1000, 1001, 17_000, 30_000])  # one empty
     joined = np.concatenate([stream.process(p) for p in pieces])
     np.testing.assert_allclose(joined, whole, atol=1e-6)
 

@@ -72,6 +72,8 @@ class Equalizer:
 
     def process(self, samples: np.ndarray) -> np.ndarray:
         """The next chunk, filtered: float32, same length as ``samples``."""
+        if len(samples) == 0:  # lfilter refuses an empty block; the state carries on
+            return np.zeros(0, dtype=np.float32)
         out, self._state = lfilter(self.fir, [1.0], samples.astype(np.float64),
                                    zi=self._state)
         return np.asarray(out, dtype=np.float32)
