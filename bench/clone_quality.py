@@ -19,13 +19,15 @@ Protocol (DESIGN.md, "Evaluation protocol"), on LibriSpeech utterances, one per 
   - tempo: clone syllable rate / speaker syllable rate;
   - intelligibility: PocketSphinx word error rate on each sentence (total errors /
     total words), and its ratio to the WER of Piper's stock "joe" voice on the same
-    sentences.
+    sentences (``JOE_TAKES`` takes of each: Piper varies from take to take).
 
 * Variants of an effort, as rows of the table: ``<effort>-nomap`` enrolls without the
   learned style map (``voxclone.clone.style_map``), ``-notone`` without the tone match
-  (``voxclone.clone.tone_match``); ``<effort>-nomap-notone`` is the package issue's
-  method (pack mixture, then refinement). ``+match`` turns on the opt-in pitch and rate
-  match (``match_prosody=True``). Issue 3's targets: F0 median within 1
+  (``voxclone.clone.tone_match``), ``-nopitch`` without the pitch shift and
+  ``-norate`` without the rate factor (``voxclone.clone.pitch_rate_match``);
+  ``<effort>-nomap-notone-nopitch-norate`` is the package issue's method (pack mixture,
+  then refinement). ``+match`` turns on the opt-in style-based pitch and rate match
+  (``match_prosody=True``). Issue 3's targets: F0 median within 1
   semitone, F0 range ratio within +-20 %, speaking-rate ratio within +-10 %; the table
   gives the share of speakers meeting each.
 
@@ -100,29 +102,40 @@ NEAREST = "nearest-pack"
 NOMAP = "-nomap"
 #: Suffix of an effort enrolled without the tone match (``match_tone=False``).
 NOTONE = "-notone"
-#: Suffix of an effort enrolled with the opt-in pitch and rate match.
+#: Suffix of an effort enrolled without the pitch shift (``match_pitch=False``).
+NOPITCH = "-nopitch"
+#: Suffix of an effort enrolled without the rate factor (``match_rate=False``).
+NORATE = "-norate"
+#: Suffix of an effort enrolled with the opt-in pitch and rate match in the style.
 MATCH = "+match"
+SUFFIXES = (NOMAP, NOTONE, NOPITCH, NORATE, MATCH)
 
 
 @dataclass(frozen=True)
 class Variant:
-    """How a row enrolls: effort, learned map, tone match, pitch and rate match."""
+    """How a row enrolls: effort, learned map, tone, pitch and rate matches, and the
+    opt-in style-based pitch and rate match."""
 
     effort: str
     use_map: bool = True
     match_tone: bool = True
     match_prosody: bool = False
+    match_pitch: bool = True
+    match_rate: bool = True
 
 
 def parse_effort(label: str) -> Variant:
-    """The :class:`Variant` of a row label such as ``fast-nomap-notone+match``."""
+    """The :class:`Variant` of a row label such as ``fast-nomap-notone+match`` (the
+    suffixes in any order)."""
     if label == NEAREST:
-        return Variant("stock", False, False)
-    match = label.endswith(MATCH)
-    base = label.removesuffix(MATCH)
-    notone = base.endswith(NOTONE)
-    base = base.removesuffix(NOTONE)
-    return Variant(base.removesuffix(NOMAP), not base.endswith(NOMAP), not notone, match)
+        return Variant("stock", False, False, False, False, False)
+    base, found = label, set()
+    while any(base.endswith(x) for x in SUFFIXES):
+        suffix = next(x for x in SUFFIXES if base.endswith(x))
+        found.add(suffix)
+        base = base.removesuffix(suffix)
+    return Variant(base, NOMAP not in found, NOTONE not in found, MATCH in found,
+                   NOPITCH not in found, NORATE not in found)
 
 
 def nearest_pack(profile: voxclone.VoiceProfile) -> voxclone.VoiceProfile:
@@ -155,6 +168,8 @@ def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
                                   effort=variant.effort,  # type: ignore[arg-type]
                                   save=False, match_prosody=variant.match_prosody,
                                   match_tone=variant.match_tone,
+                                  match_pitch=variant.match_pitch,
+                                  match_rate=variant.match_rate,
                                   i_am_the_speaker=True,  # public benchmark speech
                                   force=True)  # every speaker is measured, gate or not
     if effort == NEAREST:
@@ -277,7 +292,8 @@ def render(meta: dict[str, Any], summary: Sequence[dict[str, Any]]) -> str:
 
 
 #: Baselines first: the nearest pack, then the package issue's method (no map, no tone).
-DEFAULT_ROWS = f"{NEAREST},fast{NOMAP}{NOTONE},fast,balanced{NOMAP}{NOTONE},balanced"
+DEFAULT_ROWS = (f"{NEAREST},fast{NOMAP}{NOTONE}{NOPITCH}{NORATE},fast{NOPITCH}{NORATE},fast,"
+                f"balanced{NOMAP}{NOTONE}{NOPITCH}{NORATE},balanced")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -287,7 +303,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--efforts", default=DEFAULT_ROWS,
                         help="comma-separated rows: an enroll effort, optionally with "
                              f"'{NOMAP}' (without the learned map), '{NOTONE}' (without "
-                             f"the tone match) and/or '{MATCH}' (pitch and rate match), or "
+                             f"the tone match), '{NOPITCH}' (no pitch shift), '{NORATE}' "
+                             f"(no rate factor) and/or '{MATCH}' (style-based pitch and "
+                             f"rate match), or "
                              f"{NEAREST} (default {DEFAULT_ROWS})")
     parser.add_argument("--out", default=str(DEFAULT_OUT),
                         help="output path without extension; writes .md and .json")
@@ -304,14 +322,20 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args.efforts = [e.strip() for e in args.efforts.split(",") if e.strip()]
     unknown = [e for e in args.efforts if parse_effort(e).effort not in EFFORTS]
     if unknown or not args.efforts or args.speakers < 1:
-        parser.error(f"efforts must be among {', '.join(EFFORTS)} (with {NOMAP}, {NOTONE} "
-                     f"or {MATCH}) or {NEAREST}; speakers >= 1")
+        parser.error(f"efforts must be among {', '.join(EFFORTS)} (with "
+                     f"{', '.join(SUFFIXES)}) or {NEAREST}; speakers >= 1")
     return args
 
 
+#: Takes of each sentence by the stock voice: Piper samples its prosody, so one take
+#: of three sentences gave 0 to 4 errors in 29 words from run to run.
+JOE_TAKES = 8
+
+
 def stock_voice_wer(recognizer: sd.Recognizer) -> dict[str, Any]:
-    clips, seconds = sd.stock_voice_audio(SENTENCES)
-    transcripts = [sd.score_transcript(recognizer, t, c) for t, c in zip(SENTENCES, clips,
+    texts = list(SENTENCES) * JOE_TAKES
+    clips, seconds = sd.stock_voice_audio(texts)
+    transcripts = [sd.score_transcript(recognizer, t, c) for t, c in zip(texts, clips,
                                                                           strict=True)]
     errors, total = sum(t.errors for t in transcripts), sum(t.words for t in transcripts)
     return {"wer": errors / total, "errors": errors, "words": total,
@@ -344,7 +368,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"torch threads {threads}, data {folder}")
 
     log(f"measuring normalisation on all {len(utterances)} utterances ...")
-    norm, heldout = sd.measure_normalisation(utterances, voxclone.embed, log)
+    norm, heldout = sd.measure_normalisation(utterances, voxclone.embed, log,
+                                             cache=True)
     log(f"same_mean {norm.same_mean:.3f}  diff_mean {norm.diff_mean:.3f}  "
         f"({norm.speakers} usable)")
     chosen = sd.choose_speakers(utterances, set(heldout), args.speakers)

@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     utterances = sd.read_index(sd.corpus_dir(args.speech_dir))
-    norm, _ = sd.measure_normalisation(utterances, voxclone.embed, print)
+    norm, _ = sd.measure_normalisation(utterances, voxclone.embed, print, cache=True)
     print(f"normalisation: same {norm.same_mean:.3f}, different {norm.diff_mean:.3f}")
 
     eligible: dict[str, list[sd.Utterance]] = {"F": [], "M": []}

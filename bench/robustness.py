@@ -141,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     rng = np.random.default_rng(20261125)
     pool = qd.speakers_of("evaluation", args.speech_dir)
     log(f"robustness: normalisation over {len(pool)} evaluation utterances ...")
-    norm, heldout = sd.measure_normalisation(pool, voxclone.embed, log)
+    norm, heldout = sd.measure_normalisation(pool, voxclone.embed, log, cache=True)
     chosen = sd.choose_speakers(pool, set(heldout), args.speakers)
     bank = qd.voice_bank([u for u in pool if u not in chosen])
     extra = [c.strip() for c in args.denoise.split(",") if c.strip()]

@@ -141,26 +141,59 @@ class Normalisation:
         return (cosine - self.diff_mean) / (self.same_mean - self.diff_mean)
 
 
+#: Source folders whose code decides what ``voxclone.embed`` returns for a clip.
+EMBEDDING_CODE = ("src/voxclone/audio", "src/voxclone/speaker")
+
+
+def embedding_cache_path(utterances: Sequence[Utterance]) -> Path:
+    """Where the split embeddings of ``utterances`` are cached: the key covers each
+    file (path, size, modification time), the split constants, and the code of the
+    embedding path, so any change to them measures afresh."""
+    digest = hashlib.sha256()
+    for utterance in utterances:
+        stat = utterance.path.stat()
+        digest.update(f"{utterance.path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    digest.update(f"{REFERENCE_SPEECH_S}|{MIN_HELDOUT_SPEECH_S}".encode())
+    for folder in EMBEDDING_CODE:
+        for source in sorted((REPO_ROOT / folder).glob("*.py")):
+            digest.update(source.read_bytes())
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "voxclone" / "bench" / f"split-embeddings-{digest.hexdigest()[:20]}.npz"
+
+
 def measure_normalisation(
     utterances: Sequence[Utterance], embed: Callable[[Audio], np.ndarray],
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] = print, *, cache: bool = False,
 ) -> tuple[Normalisation, dict[str, np.ndarray]]:
     """cos(emb(reference_i), emb(heldout_j)) over all usable utterances: mean of i == j
     (same speaker) and of i != j (different speakers).
 
     Returns the constants and each usable speaker's held-out embedding (its keys are
-    the usable speakers). Audio is not kept, so memory stays small.
+    the usable speakers). Audio is not kept, so memory stays small. ``cache=True``
+    (only for ``embed=voxclone.embed``) keeps the embeddings between runs
+    (:func:`embedding_cache_path`).
     """
-    refs, helds, speakers = [], [], []
-    for index, utterance in enumerate(utterances, 1):
-        split = split_utterance(utterance)
-        if split is not None:
-            refs.append(embed(split.reference))
-            helds.append(embed(split.heldout))
-            speakers.append(utterance.speaker)
-        if index % 25 == 0 or index == len(utterances):
-            log(f"  normalisation: {index}/{len(utterances)} utterances, "
-                f"{len(speakers)} usable")
+    path = embedding_cache_path(utterances) if cache else None
+    if path is not None and path.is_file():
+        with np.load(path) as data:
+            speakers = [str(s) for s in data["speakers"]]
+            refs, helds = list(data["refs"]), list(data["helds"])
+        log(f"  normalisation: {len(speakers)} usable utterances, embeddings from {path}")
+    else:
+        refs, helds, speakers = [], [], []
+        for index, utterance in enumerate(utterances, 1):
+            split = split_utterance(utterance)
+            if split is not None:
+                refs.append(embed(split.reference))
+                helds.append(embed(split.heldout))
+                speakers.append(utterance.speaker)
+            if index % 25 == 0 or index == len(utterances):
+                log(f"  normalisation: {index}/{len(utterances)} utterances, "
+                    f"{len(speakers)} usable")
+        if path is not None and speakers:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(path, speakers=np.array(speakers), refs=np.stack(refs),
+                     helds=np.stack(helds))
     n = len(speakers)
     if n < 2:
         raise SystemExit("fewer than 2 usable utterances; cannot normalise similarity")

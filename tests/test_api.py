@@ -161,6 +161,31 @@ def test_matched_clone_keeps_near_the_speakers_pitch(
     assert 0.75 <= matched_voice.rate <= 1.33
 
 
+def test_clone_speaks_at_the_speakers_pitch_and_rate(
+    joe_reference: Audio, joe_heldout: Audio, fast_voice: voxclone.VoiceProfile,
+) -> None:
+    """The pitch and rate matches (on by default) bring joe's clone to joe's pitch
+    level on sentences it never saw; turned off, the voice keeps the engine's."""
+    joe = prosody_stats(joe_heldout)
+    clone = prosody_stats(voxclone.synthesize(HELDOUT_TEXT, fast_voice))
+    assert abs(12 * np.log2(clone.f0_median / joe.f0_median)) < 1.5
+    assert 0.75 <= fast_voice.rate <= 1.33
+    plain = enroll("joe", joe_reference, effort="fast", save=False, match_pitch=False,
+                   match_rate=False)
+    assert plain.pitch_shift == 0.0 and plain.rate == 1.0
+
+
+def test_a_voices_pitch_shift_moves_its_speech(fast_voice: voxclone.VoiceProfile) -> None:
+    """Synthesis shifts the engine's pitch by the voice's semitones, keeping timing."""
+    text = "We waited outside the station for almost an hour."
+    base = dataclasses.replace(fast_voice, pitch_shift=0.0)
+    higher = dataclasses.replace(fast_voice, pitch_shift=3.0)
+    plain, shifted = voxclone.synthesize(text, base), voxclone.synthesize(text, higher)
+    assert shifted.duration == pytest.approx(plain.duration, abs=1e-3)
+    interval = 12 * np.log2(prosody_stats(shifted).f0_median / prosody_stats(plain).f0_median)
+    assert interval == pytest.approx(3.0, abs=0.4)
+
+
 def test_bad_text_and_unknown_voice(fast_voice: voxclone.VoiceProfile) -> None:
     with pytest.raises(TextError, match="empty"):
         voxclone.synthesize("   ", fast_voice)

@@ -117,6 +117,18 @@ def test_conditioning_table_mixes_packs() -> None:
         StyleConditioning({"zz": 1.0}).table(packs)
 
 
+def rewrite_as_version(path: Path, version: int, *, without: tuple[str, ...]) -> None:
+    """Rewrite a saved profile as an older format version would have stored it: without
+    the fields that version lacked, with a valid checksum."""
+    data = json.loads(path.read_text())
+    body = {k: v for k, v in data.items()
+            if k not in ("format", "version", "sha256", *without)}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    path.write_text(json.dumps({"format": data["format"], "version": version,
+                                "sha256": hashlib.sha256(canonical.encode()).hexdigest(),
+                                **body}))
+
+
 def test_rate_factor_round_trips(tmp_path: Path) -> None:
     store = VoiceStore(tmp_path)
     store.save(dataclasses.replace(make_profile(), rate=0.87))
@@ -126,13 +138,7 @@ def test_rate_factor_round_trips(tmp_path: Path) -> None:
 def test_version_1_profile_still_loads_at_its_own_rate(tmp_path: Path) -> None:
     """A profile saved before the speaking-rate factor existed keeps working, at rate 1."""
     store = VoiceStore(tmp_path)
-    path = store.save(make_profile())
-    data = json.loads(path.read_text())
-    body = {k: v for k, v in data.items() if k not in ("format", "version", "sha256", "rate")}
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    path.write_text(json.dumps({"format": data["format"], "version": 1,
-                                "sha256": hashlib.sha256(canonical.encode()).hexdigest(),
-                                **body}))
+    rewrite_as_version(store.save(make_profile()), 1, without=("rate", "tone", "pitch_shift"))
     loaded = store.load("ada")
     assert loaded.rate == 1.0
     np.testing.assert_allclose(loaded.embedding, make_profile().embedding, atol=1e-6)
@@ -143,13 +149,22 @@ def test_tone_curve_round_trips_and_version_2_reads_without_one(tmp_path: Path) 
     curve = tuple(np.linspace(-4.5, 3.25, 32).round(2))
     path = store.save(dataclasses.replace(make_profile(), tone=curve))
     assert store.load("ada").tone == pytest.approx(curve)
-    data = json.loads(path.read_text())
-    body = {k: v for k, v in data.items() if k not in ("format", "version", "sha256", "tone")}
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    path.write_text(json.dumps({"format": data["format"], "version": 2,
-                                "sha256": hashlib.sha256(canonical.encode()).hexdigest(),
-                                **body}))
+    rewrite_as_version(path, 2, without=("tone", "pitch_shift"))
     assert store.load("ada").tone is None
+
+
+def test_pitch_shift_round_trips_and_version_3_reads_without_one(tmp_path: Path) -> None:
+    store = VoiceStore(tmp_path)
+    path = store.save(dataclasses.replace(make_profile(), pitch_shift=-4.25))
+    assert store.load("ada").pitch_shift == pytest.approx(-4.25)
+    rewrite_as_version(path, 3, without=("pitch_shift",))
+    assert store.load("ada").pitch_shift == 0.0
+
+
+@pytest.mark.parametrize("shift", [12.5, -30.0, float("nan")])
+def test_absurd_pitch_shift_is_refused(shift: float) -> None:
+    with pytest.raises(ProfileError, match=r"pitch shift.*re-enroll"):
+        dataclasses.replace(make_profile(), pitch_shift=shift)
 
 
 @pytest.mark.parametrize("tone", [(1.0,) * 31, (30.0,) * 32, (float("nan"),) * 32])

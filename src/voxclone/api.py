@@ -19,13 +19,12 @@ import os
 import time
 from collections.abc import Sequence
 from datetime import timedelta
-from functools import lru_cache
 from typing import Union
 
 import numpy as np
 
 from voxclone.audio import Audio, load_audio, prepare_reference
-from voxclone.audio.prosody import prosody_stats
+from voxclone.clone.build import Matches, build_voice
 from voxclone.clone.fit import Effort, VoiceFitter, check_effort
 from voxclone.clone.profile import SourceClip, VoiceProfile, VoiceStore, check_name
 from voxclone.consent import (
@@ -64,8 +63,9 @@ MIN_SPEECH_SECONDS = MIN_SPEECH_S
 MAX_CLIP_SECONDS = 600.0
 
 
-@lru_cache(maxsize=1)
 def _fitter() -> VoiceFitter:
+    # One per enrollment: a fitter keeps its recent renderings, which are this
+    # enrollment's alone (and enrollments may run in parallel threads).
     return VoiceFitter(default_engine(), default_encoder(), stock_packs())
 
 
@@ -137,6 +137,8 @@ def enroll(
     force: bool = False,
     match_prosody: bool = False,
     match_tone: bool = True,
+    match_pitch: bool = True,
+    match_rate: bool = True,
 ) -> VoiceProfile:
     """Clone a voice from one clip (one-shot) or several (few-shot), with consent.
 
@@ -174,6 +176,13 @@ def enroll(
         match_tone: after the fit (efforts other than ``stock``), give the clone its
             speaker's long-term spectrum with an equaliser curve, kept only if it brings
             the clone closer to the speaker (two renderings, about a second).
+        match_pitch: after the fit (efforts other than ``stock``), store the shift in
+            semitones from the clone's median pitch to the speaker's; synthesis applies
+            it by PSOLA, keeping timing and formants. No shift under half a semitone.
+        match_rate: after the fit (efforts other than ``stock``), store a
+            speaking-rate factor (the speaker's syllable rate over the clone's) that
+            synthesis multiplies with the caller's speed (``match_prosody`` sets it
+            too). Both matches use renderings the enrollment makes anyway.
 
     Raises:
         ValueError: bad name or effort, or both consent and ``i_am_the_speaker``.
@@ -192,7 +201,8 @@ def enroll(
         name, clips, consent=consent, challenge=challenge, i_am_the_speaker=i_am_the_speaker,
         effort=effort, voices_dir=voices_dir, overwrite=overwrite, save=save,
         progress=progress, seed=seed, audit=audit, force=force,
-        match_prosody=match_prosody, match_tone=match_tone)[0]
+        match_prosody=match_prosody, match_tone=match_tone, match_pitch=match_pitch,
+        match_rate=match_rate)[0]
 
 
 def enroll_with_record(
@@ -212,6 +222,8 @@ def enroll_with_record(
     force: bool = False,
     match_prosody: bool = False,
     match_tone: bool = True,
+    match_pitch: bool = True,
+    match_rate: bool = True,
 ) -> tuple[VoiceProfile, ConsentRecord]:
     """:func:`enroll`, also returning the consent record (for front ends that store
     voices elsewhere, like the server's registry). Same arguments and errors."""
@@ -256,8 +268,9 @@ def enroll_with_record(
     try:
         profile = _fit_and_save(name, target, cleaned, records, effort, store, record,
                                 overwrite=overwrite, save=save, progress=progress, seed=seed,
-                                match_prosody=match_prosody and effort != "stock",
-                                match_tone=match_tone and effort != "stock")
+                                matches=Matches(prosody=match_prosody, tone=match_tone,
+                                                pitch=match_pitch, rate=match_rate,
+                                                ).for_effort(effort))
     except BaseException:
         if verification is not None:
             verifier.challenges.release(verification.challenge)
@@ -282,40 +295,16 @@ def _fit_and_save(name: str, target: np.ndarray, cleaned: list[Audio],
                   records: list[SourceClip], effort: Effort, store: VoiceStore,
                   record: ConsentRecord, *, overwrite: bool, save: bool,
                   progress: bool | ProgressCallback, seed: int,
-                  match_prosody: bool, match_tone: bool) -> VoiceProfile:
-    """Fit the voice (and its prosody), then store the profile and its consent record
-    (both or neither)."""
-    joined = Audio(np.concatenate([c.samples for c in cleaned]), cleaned[0].sample_rate)
-    prosody = prosody_stats(joined)
-    fitter = _fitter()
+                  matches: Matches) -> VoiceProfile:
+    """Build the voice, then store the profile and its consent record (both or
+    neither)."""
     if callable(progress):
-        result = fitter.fit(target, effort, seed=seed, progress=progress,
-                            prosody=prosody)
+        profile = build_voice(_fitter(), name, target, cleaned, records, effort,
+                              matches=matches, progress=progress, seed=seed)
     else:
         with progress_bar(f"enrolling {name} ({effort})", enabled=bool(progress)) as bar:
-            result = fitter.fit(target, effort, seed=seed, progress=bar,
-                                prosody=prosody)
-    conditioning, score, rate = result.conditioning, result.score, 1.0
-    if match_prosody:
-        matched = fitter.match_prosody(result, target, prosody)
-        conditioning, score, rate = matched.conditioning, matched.score, matched.rate
-    tone = None
-    if match_tone:
-        toned = fitter.match_tone(conditioning, joined, target, speed=rate)
-        if toned.gains_db is not None:
-            tone, score = toned.gains_db, toned.probe_score
-    profile = VoiceProfile(
-        name=name,
-        embedding=target,
-        conditioning=conditioning,
-        prosody=prosody,
-        sources=tuple(records),
-        engine=fitter.engine.name,
-        effort=effort,
-        score=score,
-        rate=rate,
-        tone=tone,
-    )
+            profile = build_voice(_fitter(), name, target, cleaned, records, effort,
+                                  matches=matches, progress=bar, seed=seed)
     if save:
         consents = ConsentStore(store.directory)
         consents.key  # noqa: B018 - fail on an unusable secret before writing anything

@@ -5,6 +5,7 @@ Subcommands::
     voxclone challenge NAME                        (see voxclone.cli_consent)
     voxclone enroll NAME CLIP... --consent FILE --challenge ID [--effort E] [--force]
                    [--force-quality] [--match-prosody] [--no-tone-match]
+                   [--no-pitch-match] [--no-rate-match]
     voxclone check CLIP... [--json]                (see voxclone.cli_check)
     voxclone enroll NAME CLIP... --i-am-the-speaker ...
     voxclone consent show NAME / voxclone revoke NAME
@@ -129,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "and identity, somewhat less intelligible; a few seconds more)")
     p.add_argument("--no-tone-match", action="store_true",
                    help="do not give the clone its speaker's overall tone (equaliser)")
+    p.add_argument("--no-pitch-match", action="store_true",
+                   help="keep the engine's pitch instead of shifting it to the speaker's")
+    p.add_argument("--no-rate-match", action="store_true",
+                   help="keep the engine's speaking rate instead of the speaker's")
     p.add_argument("--consent", metavar="FILE",
                    help="the speaker reading the challenge from `voxclone challenge NAME`")
     p.add_argument("--challenge", metavar="ID", help="the id of that challenge")
@@ -216,7 +221,8 @@ def cmd_enroll(args: argparse.Namespace) -> int:
         i_am_the_speaker=args.i_am_the_speaker, effort=args.effort,
         voices_dir=args.voices_dir, overwrite=args.force, progress=not args.quiet,
         force=args.force_quality, match_prosody=args.match_prosody,
-        match_tone=not args.no_tone_match,
+        match_tone=not args.no_tone_match, match_pitch=not args.no_pitch_match,
+        match_rate=not args.no_rate_match,
     )
     path = VoiceStore(args.voices_dir).path(profile.name)
     count = len(profile.sources)

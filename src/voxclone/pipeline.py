@@ -21,6 +21,7 @@ import numpy as np
 
 from voxclone.audio import Audio
 from voxclone.audio.equalizer import Equalizer
+from voxclone.audio.pitch_shift import shift_pitch
 from voxclone.clone.profile import VoiceProfile
 from voxclone.engines.base import Engine
 from voxclone.errors import ProfileError, TextError
@@ -188,6 +189,9 @@ class Synthesizer:
         while chunk is not None:
             style = voice.conditioning.style(self.packs, len(chunk.ids))
             wav = self.engine.render(chunk.ids, style, options.speed * voice.rate)
+            # the speaker's pitch level, per rendered piece (before the pause is added:
+            # the resynthesis needs only the voiced speech)
+            wav = shift_pitch(wav, self.engine.sample_rate, voice.pitch_shift)
             following = next(chunks, None)  # already phonemized by the worker
             if following is not None and chunk.sentence_end:
                 wav = np.concatenate([wav, pause])

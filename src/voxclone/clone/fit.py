@@ -14,8 +14,10 @@ from typing import Literal, get_args
 import numpy as np
 
 from voxclone.audio import Audio
+from voxclone.audio.pitch_shift import shift_pitch
 from voxclone.audio.prosody import ProsodyStats
 from voxclone.clone.conditioning import StyleConditioning, pack_scale
+from voxclone.clone.pitch_rate_match import PitchRateMatch, match_pitch_rate
 from voxclone.clone.prosody_match import ProsodyMatch, learned_response, match_prosody
 from voxclone.clone.search import Progress, SearchResult, fit_mixture, refine
 from voxclone.clone.style_map import load_style_map
@@ -40,7 +42,7 @@ PROBE_TEXT = "Bright yellow boats drift past the old harbor."
 #: Rendered after the probe to measure a clone's speaking rate on more syllables.
 RATE_TEXT = "She said the children would be home by seven, after the game."
 
-#: Probe renderings a fitter keeps for reuse.
+#: Renderings (probe or second sentence) a fitter keeps for reuse.
 _RECENT_RENDERS = 4
 
 _cache_lock = threading.Lock()
@@ -71,32 +73,55 @@ class VoiceFitter:
         self.scale = pack_scale(packs)
         # The last few probe renderings: the tone match reuses the fitted voice's instead
         # of rendering it again (the engine is deterministic). One fitter per enrollment.
-        self._recent: list[tuple[np.ndarray, Audio]] = []
+        self._recent: list[tuple[list[int], np.ndarray, Audio]] = []
 
     def evaluate(self, style: np.ndarray) -> np.ndarray:
         """Embedding ``(256,)`` of the probe rendered with ``style`` ``(256,)``."""
-        audio = Audio(self.engine.render(self.probe_ids, style), self.engine.sample_rate)
+        return self.encoder.embed(self._render_style(self.probe_ids, style))
+
+    def _render_style(self, ids: list[int], style: np.ndarray) -> Audio:
+        # At engine speed 1; the last few renderings are kept (the engine is
+        # deterministic), so the matches after the fit reuse the fit's own.
+        for seen_ids, seen, audio in self._recent:
+            if seen_ids == ids and np.allclose(seen, style, rtol=0.0, atol=1e-6):
+                return audio
+        audio = Audio(self.engine.render(ids, style), self.engine.sample_rate)
         self._recent = [*self._recent[-(_RECENT_RENDERS - 1):],
-                        (np.array(style, dtype=np.float32), audio)]
-        return self.encoder.embed(audio)
+                        (ids, np.array(style, dtype=np.float32), audio)]
+        return audio
 
     def render(self, ids: list[int], conditioning: StyleConditioning,
-               speed: float = 1.0) -> Audio:
-        """Token ids spoken with ``conditioning`` (engine rate, float32)."""
-        style = conditioning.style(self.packs, len(ids))
-        if ids == self.probe_ids and speed == 1.0:
-            for seen, audio in self._recent:
-                if np.allclose(seen, style, rtol=0.0, atol=1e-6):
-                    return audio
-        return Audio(self.engine.render(ids, style, speed), self.engine.sample_rate)
+               pitch_shift: float = 0.0) -> Audio:
+        """Token ids spoken with ``conditioning`` at engine speed 1, shifted by
+        ``pitch_shift`` semitones (engine rate, float32)."""
+        audio = self._render_style(ids, conditioning.style(self.packs, len(ids)))
+        if pitch_shift == 0.0:
+            return audio
+        return Audio(shift_pitch(audio.samples, audio.sample_rate, pitch_shift),
+                     audio.sample_rate)
+
+    def match_pitch_rate(self, conditioning: StyleConditioning, speaker: ProsodyStats, *,
+                         pitch: bool = True, rate: bool = True) -> PitchRateMatch:
+        """Pitch shift and rate factor for a fitted voice
+        (:func:`voxclone.clone.pitch_rate_match.match_pitch_rate`), measured on the
+        probe and a second sentence."""
+        return match_pitch_rate(speaker, [self.render(self.probe_ids, conditioning),
+                                          self.render(self.rate_ids, conditioning)],
+                                pitch=pitch, rate=rate)
 
     def match_tone(self, conditioning: StyleConditioning, reference: Audio,
-                   target: np.ndarray, speed: float = 1.0) -> ToneMatch:
-        """The tone curve for a fitted voice (:func:`voxclone.clone.tone_match.match_tone`):
-        the probe and a second sentence rendered, then a few embeddings."""
-        return match_tone(reference, self.render(self.probe_ids, conditioning, speed),
-                          self.render(self.rate_ids, conditioning, speed), target,
+                   target: np.ndarray, pitch_shift: float = 0.0) -> ToneMatch:
+        """The tone curve for a fitted voice (:func:`voxclone.clone.tone_match.match_tone`)
+        with its pitch shift: the probe and a second sentence, then a few embeddings."""
+        return match_tone(reference, self.render(self.probe_ids, conditioning, pitch_shift),
+                          self.render(self.rate_ids, conditioning, pitch_shift), target,
                           self.encoder.embed)
+
+    def probe_embedding(self, conditioning: StyleConditioning,
+                        pitch_shift: float = 0.0) -> np.ndarray:
+        """d-vector ``(256,)`` of the probe spoken with ``conditioning``, shifted by
+        ``pitch_shift`` semitones."""
+        return self.encoder.embed(self.render(self.probe_ids, conditioning, pitch_shift))
 
     @cached_property
     def rate_ids(self) -> list[int]:

@@ -27,15 +27,17 @@ from voxclone.errors import ProfileError, VoiceExistsError, VoiceNotFoundError
 from voxclone.keys import home_dir
 
 FORMAT = "voxclone.voice"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 #: Versions this voxclone reads: version 1 had no speaking-rate factor (it reads as 1.0),
-#: versions 1-2 no tone curve (they read as none).
-READABLE_VERSIONS = (1, 2, 3)
+#: versions 1-2 no tone curve (they read as none), versions 1-3 no pitch shift (0).
+READABLE_VERSIONS = (1, 2, 3, 4)
 #: Bands of a tone curve (:data:`voxclone.audio.equalizer.BAND_CENTRES_HZ`) and its limit, dB.
 TONE_BANDS = 32
 TONE_LIMIT_DB = 24.0
 #: The range of a voice's speaking-rate factor.
 RATE_BOUNDS = (0.5, 2.0)
+#: The largest pitch shift a voice may hold, semitones either way.
+PITCH_SHIFT_LIMIT = 12.0
 SUFFIX = ".voice.json"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -68,6 +70,8 @@ class VoiceProfile:
         tone: equaliser gains in dB for 32 log-spaced bands (100 Hz-7.6 kHz) that give
             the clone its speaker's long-term spectrum
             (:mod:`voxclone.clone.tone_match`); None: no equaliser.
+        pitch_shift: semitones by which synthesis shifts the engine's pitch to the
+            speaker's (:mod:`voxclone.clone.pitch_rate_match`); 0: none.
     """
 
     name: str
@@ -81,6 +85,7 @@ class VoiceProfile:
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
     rate: float = 1.0
     tone: tuple[float, ...] | None = None
+    pitch_shift: float = 0.0
 
     def __post_init__(self) -> None:
         check_name(self.name)
@@ -95,6 +100,10 @@ class VoiceProfile:
                 f"speaking-rate factor {self.rate} is outside {RATE_BOUNDS[0]}-{RATE_BOUNDS[1]}; "
                 "re-enroll the voice"
             )
+        if not abs(self.pitch_shift) <= PITCH_SHIFT_LIMIT:  # NaN too
+            raise ProfileError(f"pitch shift {self.pitch_shift} is outside "
+                               f"+-{PITCH_SHIFT_LIMIT:g} semitones; re-enroll the voice")
+        object.__setattr__(self, "pitch_shift", float(self.pitch_shift))
         object.__setattr__(self, "embedding", np.asarray(self.embedding, dtype=np.float32))
         object.__setattr__(self, "sources", tuple(self.sources))
 
@@ -117,6 +126,7 @@ class VoiceProfile:
             "sources": [asdict(s) for s in self.sources],
             "rate": round(float(self.rate), 4),
             "tone": None if self.tone is None else [round(g, 2) for g in self.tone],
+            "pitch_shift": round(float(self.pitch_shift), 3),
         }
         return {"format": FORMAT, "version": FORMAT_VERSION, "sha256": _digest(body), **body}
 
@@ -156,6 +166,7 @@ class VoiceProfile:
                 created=str(body["created"]),
                 rate=float(body.get("rate", 1.0)),  # version 1: no rate factor
                 tone=None if body.get("tone") is None else tuple(body["tone"]),  # v1-2: none
+                pitch_shift=float(body.get("pitch_shift", 0.0)),  # versions 1-3: none
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ProfileError(f"{origin} is malformed: {exc}") from exc

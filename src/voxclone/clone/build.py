@@ -1,0 +1,87 @@
+"""Build a voice profile from a speaker's cleaned reference: the fit, then the matches.
+
+The order matters: the identity fit chooses the conditioning; the opt-in prosody match
+may move it; the pitch shift and rate factor are measured on its renderings; the tone
+curve is chosen on renderings that carry the pitch shift, as synthesis will.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from voxclone.audio import Audio
+from voxclone.audio.prosody import prosody_stats
+from voxclone.clone.fit import Effort, VoiceFitter
+from voxclone.clone.profile import SourceClip, VoiceProfile
+from voxclone.clone.search import Progress
+
+
+@dataclass(frozen=True)
+class Matches:
+    """Which matches follow the fit (the ``match_*`` arguments of
+    :func:`voxclone.enroll`).
+
+    Attributes:
+        prosody: the opt-in style-based pitch and rate match
+            (:mod:`voxclone.clone.prosody_match`).
+        tone: the equaliser curve (:mod:`voxclone.clone.tone_match`).
+        pitch: the pitch shift (:mod:`voxclone.clone.pitch_rate_match`).
+        rate: the speaking-rate factor (same module; the prosody match sets it too).
+    """
+
+    prosody: bool = False
+    tone: bool = True
+    pitch: bool = True
+    rate: bool = True
+
+    def for_effort(self, effort: Effort) -> Matches:
+        """None at ``stock``: it keeps a stock voice as it is."""
+        if effort == "stock":
+            return Matches(False, False, False, False)
+        return self
+
+
+def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
+                cleaned: Sequence[Audio], sources: Sequence[SourceClip], effort: Effort, *,
+                matches: Matches, progress: Progress | None = None,
+                seed: int = 0) -> VoiceProfile:
+    """Fit a voice to ``target`` and match it to the speaker.
+
+    Args:
+        fitter: a fitter for this enrollment alone (it keeps its renderings).
+        name: the voice's name.
+        target: the speaker's unit d-vector ``(256,)``.
+        cleaned: the speaker's cleaned reference speech (one sample rate).
+        sources: what the profile records of the clips.
+        effort: the fit's effort level.
+        matches: the matches to run after the fit.
+        progress: called with ``(fraction_done, best_similarity)`` during the fit.
+        seed: seeds the search.
+    Raises:
+        NoSpeechError: the reference holds too little voiced speech to measure pitch.
+    """
+    joined = Audio(np.concatenate([c.samples for c in cleaned]), cleaned[0].sample_rate)
+    prosody = prosody_stats(joined)
+    result = fitter.fit(target, effort, seed=seed, progress=progress, prosody=prosody)
+    conditioning, score, rate, shift = result.conditioning, result.score, 1.0, 0.0
+    if matches.prosody:
+        matched = fitter.match_prosody(result, target, prosody)
+        conditioning, score, rate = matched.conditioning, matched.score, matched.rate
+    measure_rate = matches.rate and not matches.prosody  # the prosody match set it
+    if matches.pitch or measure_rate:
+        levels = fitter.match_pitch_rate(conditioning, prosody, pitch=matches.pitch,
+                                         rate=measure_rate)
+        shift = levels.pitch_shift
+        rate = levels.rate if measure_rate else rate
+    tone = None
+    if matches.tone:
+        toned = fitter.match_tone(conditioning, joined, target, pitch_shift=shift)
+        tone, score = toned.gains_db, toned.probe_score
+    elif shift:
+        score = float(fitter.probe_embedding(conditioning, shift) @ target)
+    return VoiceProfile(name=name, embedding=target, conditioning=conditioning,
+                        prosody=prosody, sources=tuple(sources), engine=fitter.engine.name,
+                        effort=effort, score=score, rate=rate, tone=tone, pitch_shift=shift)

@@ -1,0 +1,97 @@
+"""Pitch shifting (voxclone.audio.pitch_shift) and the pitch and rate match that
+decides a voice's shift and rate factor (voxclone.clone.pitch_rate_match)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from voxclone.audio import Audio
+from voxclone.audio.equalizer import band_levels
+from voxclone.audio.pitch_shift import shift_pitch
+from voxclone.audio.prosody import ProsodyStats, prosody_stats
+from voxclone.clone.pitch_rate_match import PitchRateSettings, match_pitch_rate
+
+from .conftest import piper_speak
+
+RATE = 24_000
+
+
+def voiced(f0_hz: float, seconds: float = 2.0) -> np.ndarray:
+    """A buzzy vowel-like tone: 14 harmonics of a gently wavering F0, float32."""
+    t = np.arange(int(RATE * seconds)) / RATE
+    phase = 2 * np.pi * np.cumsum(f0_hz * (1 + 0.04 * np.sin(2 * np.pi * 1.5 * t))) / RATE
+    return (0.2 * sum(np.sin(k * phase) / k for k in range(1, 15))).astype(np.float32)
+
+
+def median_f0(samples: np.ndarray) -> float:
+    return prosody_stats(Audio(samples, RATE)).f0_median
+
+
+@pytest.mark.parametrize("semitones", [-5.0, 3.0, 7.0])
+def test_shift_moves_the_pitch_by_the_interval_and_keeps_length(semitones: float) -> None:
+    tone = voiced(150.0)
+    shifted = shift_pitch(tone, RATE, semitones)
+    assert shifted.dtype == np.float32 and shifted.shape == tone.shape
+    interval = 12 * np.log2(median_f0(shifted) / median_f0(tone))
+    assert interval == pytest.approx(semitones, abs=0.15)
+
+
+def test_shift_keeps_the_timbre_of_speech() -> None:
+    """PSOLA moves the harmonics, not the formants: joe's long-term spectrum, shifted
+    up 4 semitones, stays within a few dB of his own in every band."""
+    joe = piper_speak("The meeting has been moved to Thursday afternoon.")
+    shifted = Audio(shift_pitch(joe.samples, joe.sample_rate, 4.0), joe.sample_rate)
+    before, after = band_levels(joe), band_levels(shifted)
+    centred = (after - after.mean()) - (before - before.mean())
+    assert np.median(np.abs(centred)) < 2.0
+    assert 12 * np.log2(prosody_stats(shifted).f0_median / prosody_stats(joe).f0_median) \
+        == pytest.approx(4.0, abs=0.5)
+
+
+def test_nothing_to_shift_comes_back_unchanged() -> None:
+    tone = voiced(150.0)
+    assert shift_pitch(tone, RATE, 0.0) is tone
+    silence = np.zeros(RATE, np.float32)
+    np.testing.assert_array_equal(shift_pitch(silence, RATE, 4.0), silence)
+    blip = voiced(150.0, seconds=0.004)  # a few samples, as a stream's last piece
+    np.testing.assert_array_equal(shift_pitch(blip, RATE, 4.0), blip)
+    assert shift_pitch(np.zeros(0, np.float32), RATE, 4.0).size == 0
+
+
+def speaker_like(clone: Audio, semitones: float, rate: float) -> ProsodyStats:
+    stats = prosody_stats(clone)
+    factor = 2 ** (semitones / 12)
+    return dataclasses.replace(stats, f0_median=stats.f0_median * factor,
+                               f0_p5=stats.f0_p5 * factor, f0_p95=stats.f0_p95 * factor,
+                               syllable_rate=stats.syllable_rate * rate)
+
+
+def test_match_finds_the_shift_and_rate_to_the_speaker() -> None:
+    clone = piper_speak("Bright yellow boats drift past the old harbor.")
+    matched = match_pitch_rate(speaker_like(clone, -4.0, 0.9), [clone])
+    assert matched.pitch_shift == pytest.approx(-4.0, abs=0.01)
+    assert matched.f0_error_st == pytest.approx(4.0, abs=0.01)
+    assert matched.rate == pytest.approx(0.9, abs=0.001)
+
+
+def test_match_leaves_small_errors_and_clamps_large_ones() -> None:
+    clone = piper_speak("Bright yellow boats drift past the old harbor.")
+    near = match_pitch_rate(speaker_like(clone, 0.3, 1.0), [clone])
+    assert near.pitch_shift == 0.0 and near.rate == pytest.approx(1.0, abs=0.001)
+    settings = PitchRateSettings()
+    far = match_pitch_rate(speaker_like(clone, 11.0, 2.0), [clone], settings=settings)
+    assert far.pitch_shift == settings.max_shift_st
+    assert far.rate == settings.rate_bounds[1]
+    off = match_pitch_rate(speaker_like(clone, -4.0, 0.9), [clone], pitch=False, rate=False)
+    assert (off.pitch_shift, off.rate) == (0.0, 1.0)
+
+
+def test_match_on_unvoiced_renderings_changes_nothing() -> None:
+    clone = piper_speak("Bright yellow boats drift past the old harbor.")
+    noise = Audio(np.random.default_rng(0).normal(0, 0.01, RATE).astype(np.float32), RATE)
+    matched = match_pitch_rate(prosody_stats(clone), [noise])
+    assert (matched.pitch_shift, matched.rate) == (0.0, 1.0)
+    assert np.isnan(matched.f0_error_st)
