@@ -139,6 +139,16 @@ def test_phrase_is_heard_in_voices_the_recognizer_fits_poorly(voice: str, name: 
     assert refused.alignment_margin is None or refused.alignment_margin < MIN_ALIGNMENT_MARGIN
 
 
+def test_a_word_heard_as_two_does_not_push_the_last_word_out() -> None:
+    # espeak's f2 voice reading "bandana" is heard as two words; with exactly four
+    # slots the last word, "accordion", had no slot left and the reading was refused.
+    recognizer = default_recognizer()
+    challenge = _fixed_challenge("olga", "tortoise bandana jaguar accordion")
+    heard = recognizer.check(espeak_speak(challenge.text, "en-us+f2"), challenge)
+    assert heard.phrase_heard, heard
+    assert len(heard.transcript.split("voxclone")[-1].split()) == PHRASE_WORDS + 1, heard
+
+
 @pytest.mark.parametrize(("voice", "said", "new"), [
     ("en-us", "necklace zebra strawberry blueberry", "fountain zebra teapot celery"),
     ("en-us+f2", "table astronaut octopus helicopter", "lighthouse volcano octopus feather"),

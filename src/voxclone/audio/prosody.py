@@ -14,6 +14,8 @@ from voxclone.errors import NoSpeechError
 
 _PITCH_FLOOR = 60.0
 _PITCH_CEILING = 500.0
+#: Voiced 10 ms frames needed to measure pitch at all.
+MIN_VOICED_FRAMES = 20
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ def prosody_stats(audio: Audio) -> ProsodyStats:
     """
     f0 = f0_track(audio)
     voiced = f0[f0 > 0]
-    if voiced.size < 20:
+    if voiced.size < MIN_VOICED_FRAMES:
         raise NoSpeechError(
             "too little voiced speech to measure pitch; give a clip with a few seconds of speech"
         )

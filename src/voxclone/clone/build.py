@@ -65,7 +65,11 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
     """
     joined = Audio(np.concatenate([c.samples for c in cleaned]), cleaned[0].sample_rate)
     prosody = prosody_stats(joined)
-    result = fitter.fit(target, effort, seed=seed, progress=progress, prosody=prosody)
+    # With the pitch match (and not the style-based one, which moves the style's own
+    # pitch), the search scores candidates at the speaker's pitch.
+    at_pitch = prosody.f0_median if matches.pitch and not matches.prosody else None
+    result = fitter.fit(target, effort, seed=seed, progress=progress, prosody=prosody,
+                        at_pitch=at_pitch)
     conditioning, score, rate, shift = result.conditioning, result.score, 1.0, 0.0
     if matches.prosody:
         matched = fitter.match_prosody(result, target, prosody)

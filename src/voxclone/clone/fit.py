@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.resources as resources
 import logging
@@ -15,9 +16,9 @@ import numpy as np
 
 from voxclone.audio import Audio
 from voxclone.audio.pitch_shift import shift_pitch
-from voxclone.audio.prosody import ProsodyStats
+from voxclone.audio.prosody import MIN_VOICED_FRAMES, ProsodyStats, f0_track
 from voxclone.clone.conditioning import StyleConditioning, pack_scale
-from voxclone.clone.pitch_rate_match import PitchRateMatch, match_pitch_rate
+from voxclone.clone.pitch_rate_match import PitchRateMatch, match_pitch_rate, pitch_shift_for
 from voxclone.clone.prosody_match import ProsodyMatch, learned_response, match_prosody
 from voxclone.clone.search import Progress, SearchResult, fit_mixture, refine
 from voxclone.clone.style_map import load_style_map
@@ -78,6 +79,19 @@ class VoiceFitter:
     def evaluate(self, style: np.ndarray) -> np.ndarray:
         """Embedding ``(256,)`` of the probe rendered with ``style`` ``(256,)``."""
         return self.encoder.embed(self._render_style(self.probe_ids, style))
+
+    def evaluate_at_pitch(self, style: np.ndarray, *, at_pitch: float) -> np.ndarray:
+        """Embedding ``(256,)`` of the probe rendered with ``style`` and shifted from
+        its median F0 to ``at_pitch`` Hz as the pitch match would
+        (:func:`voxclone.clone.pitch_rate_match.pitch_shift_for`)."""
+        audio = self._render_style(self.probe_ids, style)
+        voiced = f0_track(audio)
+        voiced = voiced[voiced > 0]
+        if voiced.size >= MIN_VOICED_FRAMES:
+            shift = pitch_shift_for(float(np.median(voiced)), at_pitch)
+            audio = Audio(shift_pitch(audio.samples, audio.sample_rate, shift),
+                          audio.sample_rate)
+        return self.encoder.embed(audio)
 
     def _render_style(self, ids: list[int], style: np.ndarray) -> Audio:
         # At engine speed 1; the last few renderings are kept (the engine is
@@ -148,28 +162,36 @@ class VoiceFitter:
 
     def fit(self, target: np.ndarray, effort: Effort, *, seed: int = 0,
             progress: Progress | None = None, budget_s: float | None = None,
-            prosody: ProsodyStats | None = None, use_map: bool = True) -> SearchResult:
+            prosody: ProsodyStats | None = None, use_map: bool = True,
+            at_pitch: float | None = None) -> SearchResult:
         """Conditioning whose speech embeds close to ``target`` (unit ``(256,)``).
 
         Every effort but ``stock`` also tries the learned style map
         (:mod:`voxclone.clone.style_map`, fed ``target`` and the speaker's
         ``prosody``) and refines from the better of it and the pack mixture (at
         ``fast``: the nearest pack, and no refinement).
+        ``at_pitch`` (the speaker's median F0, Hz) scores every candidate of
+        ``balanced`` and ``best`` as synthesis will speak it once the pitch match has
+        shifted it there, so the search looks for the closest voice at the speaker's
+        pitch rather than at the engine's.
         ``budget_s`` overrides the effort's refinement time and ``use_map=False``
         leaves the map out (both for benchmarks).
         """
         began = time.monotonic()
         rows = self.pack_rows()
+        evaluate = self.evaluate
+        if at_pitch is not None and effort in ("balanced", "best"):
+            evaluate = functools.partial(self.evaluate_at_pitch, at_pitch=at_pitch)
         style_map = load_style_map(PROBE_TEXT) if use_map and effort != "stock" else None
         # At fast the map stands against the nearest pack alone (its probe embedding is
         # known): rendering the mixture too would cost a third of fast's time.
         start, start_embedding, score = fit_mixture(
-            target, rows, self.evaluate, self.pack_embeddings(),
+            target, rows, evaluate, self.pack_embeddings(),
             mix=not (effort == "fast" and style_map is not None))
         base = start.style(self.packs, len(self.probe_ids))  # the start has no offset yet
         if style_map is not None:
             style = style_map.predict(target, prosody)
-            mapped_embedding = self.evaluate(style)
+            mapped_embedding = evaluate(style)
             mapped_score = float(mapped_embedding @ target)
             logger.debug("style map: cosine %.3f (pack mixture %.3f)", mapped_score, score)
             if mapped_score > score:
@@ -180,7 +202,7 @@ class VoiceFitter:
             progress(0.0 if budget > 0 else 1.0, score)
         if budget <= 0:
             return SearchResult(start, score, 0, time.monotonic() - began)
-        result = refine(target, start, start_embedding, base, self.scale, self.evaluate,
+        result = refine(target, start, start_embedding, base, self.scale, evaluate,
                         budget_s=budget, prior=_prior(), seed=seed,
                         progress=progress)
         if result.score < score:  # nothing better found in the budget (a busy CPU)

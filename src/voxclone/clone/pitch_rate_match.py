@@ -66,6 +66,17 @@ class PitchRateMatch:
     f0_error_st: float
 
 
+def pitch_shift_for(clone_f0: float, speaker_f0: float,
+                    settings: PitchRateSettings | None = None) -> float:
+    """Semitones from a clone's median F0 to the speaker's (both Hz): 0 below
+    ``min_shift_st``, clamped to ``max_shift_st``."""
+    settings = settings or PitchRateSettings()
+    shift = float(12 * np.log2(speaker_f0 / clone_f0))
+    if abs(shift) < settings.min_shift_st:
+        return 0.0
+    return float(np.clip(shift, -settings.max_shift_st, settings.max_shift_st))
+
+
 def match_pitch_rate(speaker: ProsodyStats, renders: Sequence[Audio], *,
                      pitch: bool = True, rate: bool = True,
                      settings: PitchRateSettings | None = None) -> PitchRateMatch:
@@ -90,9 +101,7 @@ def match_pitch_rate(speaker: ProsodyStats, renders: Sequence[Audio], *,
         logger.warning("the clone's speech had too little voicing to match pitch and rate")
         return PitchRateMatch(0.0, 1.0, float("nan"))
     error = float(12 * np.log2(clone.f0_median / speaker.f0_median))
-    shift = 0.0
-    if pitch and abs(error) >= settings.min_shift_st:
-        shift = float(np.clip(-error, -settings.max_shift_st, settings.max_shift_st))
+    shift = pitch_shift_for(clone.f0_median, speaker.f0_median, settings) if pitch else 0.0
     factor = 1.0
     if rate and clone.syllable_rate > 0 and speaker.syllable_rate > 0:
         low, high = settings.rate_bounds

@@ -71,6 +71,8 @@ _PAD_SECONDS = 0.5
 _DITHER = 0.002
 _FRAME_SAMPLES = ASR_SAMPLE_RATE // 100
 _CHALLENGE_SET = frozenset(CHALLENGE_WORDS)
+#: Optional word slots after the phrase's in the open decode (see consent_grammar).
+_EXTRA_SLOTS = 1
 #: "voxclone" is not in the CMU dictionary.
 _EXTRA_WORDS = {"voxclone": "V AA K S K L OW N"}
 
@@ -156,7 +158,9 @@ def consent_grammar(challenge: Challenge, *, name_words: Sequence[str] = (),
                 f"public <consent> = {statement} {' '.join(challenge.phrase)} ;\n")
     # Words of a challenge issued before the list last changed stay decodable.
     words = sorted(_CHALLENGE_SET | set(challenge.phrase))
-    slots = " ".join(["<word>"] * len(challenge.phrase))
+    # An optional extra slot: a long word misheard as two no longer pushes the last
+    # word of the phrase out of the slots.
+    slots = " ".join(["<word>"] * len(challenge.phrase) + ["[<word>]"] * _EXTRA_SLOTS)
     return (f"#JSGF V1.0;\ngrammar consent;\npublic <consent> = {statement} {slots} ;\n"
             f"<word> = {' | '.join(words)} ;\n")
 
@@ -255,7 +259,7 @@ class PhraseRecognizer:
         if _ends_with(aligned, phrase):
             at = [i for i, w in enumerate(aligned.words) if w in challenge.phrase]
             first_frame = aligned.starts[at[0]]
-            if MIN_PHRASE_WORDS > matched >= 1 and len(chosen) == len(phrase):
+            if MIN_PHRASE_WORDS > matched >= 1 and len(chosen) >= len(phrase):
                 # The same alignment with the words the open decode chose instead.
                 rival = self._decode(pcm, consent_grammar(
                     replace(challenge, phrase=chosen), name_words=known, aligned=True))
