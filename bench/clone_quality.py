@@ -27,7 +27,8 @@ Protocol (DESIGN.md, "Evaluation protocol"), on LibriSpeech utterances, one per 
   ``-norate`` without the rate factor (``voxclone.clone.pitch_rate_match``);
   ``<effort>-nomap-notone-nopitch-norate`` is the package issue's method (pack mixture,
   then refinement). ``+match`` turns on the opt-in style-based pitch and rate match
-  (``match_prosody=True``). Issue 3's targets: F0 median within 1
+  (``match_prosody=True``), ``+check`` the self-check of synthesis by speech
+  recognition (``check_words=True``). Issue 3's targets: F0 median within 1
   semitone, F0 range ratio within +-20 %, speaking-rate ratio within +-10 %; the table
   gives the share of speakers meeting each.
 
@@ -108,7 +109,10 @@ NOPITCH = "-nopitch"
 NORATE = "-norate"
 #: Suffix of an effort enrolled with the opt-in pitch and rate match in the style.
 MATCH = "+match"
-SUFFIXES = (NOMAP, NOTONE, NOPITCH, NORATE, MATCH)
+#: Suffix of a row whose sentences are synthesised with the self-check
+#: (``check_words=True``).
+CHECK = "+check"
+SUFFIXES = (NOMAP, NOTONE, NOPITCH, NORATE, MATCH, CHECK)
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,7 @@ class Variant:
     match_prosody: bool = False
     match_pitch: bool = True
     match_rate: bool = True
+    check_words: bool = False
 
 
 def parse_effort(label: str) -> Variant:
@@ -135,7 +140,7 @@ def parse_effort(label: str) -> Variant:
         found.add(suffix)
         base = base.removesuffix(suffix)
     return Variant(base, NOMAP not in found, NOTONE not in found, MATCH in found,
-                   NOPITCH not in found, NORATE not in found)
+                   NOPITCH not in found, NORATE not in found, CHECK in found)
 
 
 def nearest_pack(profile: voxclone.VoiceProfile) -> voxclone.VoiceProfile:
@@ -178,7 +183,7 @@ def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
     clips, compute_s = [], 0.0
     for text in SENTENCES:
         began = time.perf_counter()
-        clips.append(voxclone.synthesize(text, profile))
+        clips.append(voxclone.synthesize(text, profile, check_words=variant.check_words))
         compute_s += time.perf_counter() - began
     clone = join(clips)
     raw = cosine(voxclone.embed(clone), truth.heldout_embedding)
@@ -304,8 +309,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="comma-separated rows: an enroll effort, optionally with "
                              f"'{NOMAP}' (without the learned map), '{NOTONE}' (without "
                              f"the tone match), '{NOPITCH}' (no pitch shift), '{NORATE}' "
-                             f"(no rate factor) and/or '{MATCH}' (style-based pitch and "
-                             f"rate match), or "
+                             f"(no rate factor), '{MATCH}' (style-based pitch and rate "
+                             f"match) and/or '{CHECK}' (synthesis checked by ear), or "
                              f"{NEAREST} (default {DEFAULT_ROWS})")
     parser.add_argument("--out", default=str(DEFAULT_OUT),
                         help="output path without extension; writes .md and .json")

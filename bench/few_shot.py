@@ -1,17 +1,20 @@
 """Few-shot curve: does more reference speech give a closer clone?
 
-On LibriSpeech utterances (``../shared/speech``) holding at least ``MIN_SPEECH_S`` of
-speech (voxclone's VAD): everything after the first 9 s of speech is the held-out truth
-(at least 4 s of speech). References, all cut from the start of the utterance: 3 s, 6 s
-and 9 s of speech as one clip each, and the same 9 s as three clips of 3 s (a few-shot
-enrollment). Each reference is enrolled at ``--effort`` (default ``fast``) and speaks
-the three sentences of ``bench/clone_quality.py``; similarity is the cosine of the
-clone's d-vector to the held-out part's, normalised as in ``clone_quality.py`` (0: a
+On LibriSpeech utterances (``../shared/speech``) holding at least ``--heldout-from``
++ 4 s of speech (voxclone's VAD): everything after the first ``--heldout-from`` seconds
+of speech (default 9) is the held-out truth. References, all cut from the start of the
+utterance: 3 s, 6 s, 9 s... of speech as one clip each, up to all the speech before the
+held-out part, and that same speech as clips of 3 s (a few-shot enrollment). The corpus
+holds one utterance per speaker, of at most about 17 s, so ``--heldout-from 12`` (12 s
+of reference, "all available speech") finds fewer speakers. Each reference is enrolled
+at ``--effort`` (default ``fast``) and speaks the three sentences of
+``bench/clone_quality.py``; similarity is the cosine of the clone's d-vector to the
+held-out part's, normalised as in ``clone_quality.py`` (0: a
 different speaker, 1: the same speaker in another recording, measured on this data).
 Every condition is scored against the same held-out part, so conditions compare
 speaker by speaker.
 
-    python bench/few_shot.py [--speakers 24] [--effort fast] [--out PATH]
+    python bench/few_shot.py [--speakers 24] [--effort fast] [--heldout-from 9] [--out PATH]
 
 writes ``bench/results/few_shot.{md,json}``.
 """
@@ -38,15 +41,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import speech_data as sd  # the shared benchmark helpers next to this file
 from clone_quality import SENTENCES, join  # the same sentences as the quality bench
 
-MIN_SPEECH_S = 13.0
-HELDOUT_FROM_S = 9.0
-#: Condition name -> reference clips, each (start, end) in seconds of speech.
-CONDITIONS: dict[str, tuple[tuple[float, float], ...]] = {
-    "3 s": ((0.0, 3.0),),
-    "6 s": ((0.0, 6.0),),
-    "9 s": ((0.0, 9.0),),
-    "3 x 3 s clips": ((0.0, 3.0), (3.0, 6.0), (6.0, 9.0)),
-}
+#: Seconds of held-out speech needed after the references.
+HELDOUT_MIN_S = 4.0
+CLIP_S = 3.0
+
+
+def conditions(heldout_from: float) -> dict[str, tuple[tuple[float, float], ...]]:
+    """Condition name -> reference clips, each (start, end) in seconds of speech."""
+    sizes = [CLIP_S * k for k in range(1, int(heldout_from // CLIP_S) + 1)]
+    out: dict[str, tuple[tuple[float, float], ...]] = {
+        f"{size:g} s": ((0.0, size),) for size in sizes}
+    out[f"{len(sizes)} x {CLIP_S:g} s clips"] = tuple((a - CLIP_S, a) for a in sizes)
+    return out
+
+
 DEFAULT_OUT = sd.REPO_ROOT / "bench" / "results" / "few_shot"
 
 
@@ -83,8 +91,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="speakers, half female (default 24)")
     parser.add_argument("--effort", default="fast", choices=EFFORTS)
     parser.add_argument("--speech-dir", default=None)
+    parser.add_argument("--heldout-from", type=float, default=9.0,
+                        help="seconds of speech before the held-out part (a multiple "
+                             "of 3; default 9)")
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     args = parser.parse_args(argv)
+    if args.heldout_from < 2 * CLIP_S or args.heldout_from % CLIP_S:
+        parser.error(f"--heldout-from must be a multiple of {CLIP_S:g}, at least "
+                     f"{2 * CLIP_S:g}")
+    conds = conditions(args.heldout_from)
+    min_speech = args.heldout_from + HELDOUT_MIN_S
     started = time.perf_counter()
     utterances = sd.read_index(sd.corpus_dir(args.speech_dir))
     norm, _ = sd.measure_normalisation(utterances, voxclone.embed, print, cache=True)
@@ -92,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     eligible: dict[str, list[sd.Utterance]] = {"F": [], "M": []}
     for utterance in sorted(utterances, key=lambda u: sd._order_key(u.speaker)):
-        if utterance.seconds < MIN_SPEECH_S:
+        if utterance.seconds < min_speech:
             continue
         eligible[utterance.gender].append(utterance)
     rows: list[dict[str, Any]] = []
@@ -104,33 +120,34 @@ def main(argv: Sequence[str] | None = None) -> int:
                 break
             audio = load_audio(str(utterance.path))
             segments = detect_speech(audio)
-            if sum(e - s for s, e in segments) < MIN_SPEECH_S:
+            if sum(e - s for s, e in segments) < min_speech:
                 continue
             taken += 1
-            heldout = voxclone.embed(cut(audio, speech_time(segments, HELDOUT_FROM_S),
+            heldout = voxclone.embed(cut(audio, speech_time(segments, args.heldout_from),
                                          audio.duration))
             row: dict[str, Any] = {"speaker": utterance.speaker, "gender": gender}
-            for name, spans in CONDITIONS.items():
+            for name, spans in conds.items():
                 clips = [cut(audio, speech_time(segments, a), speech_time(segments, b))
                          for a, b in spans]
                 row[name] = clone_similarity(clips, heldout, args.effort, norm)
             print(f"{utterance.speaker} ({gender}): " + ", ".join(
-                f"{n} {row[n]['similarity']:.3f}" for n in CONDITIONS), flush=True)
+                f"{n} {row[n]['similarity']:.3f}" for n in conds), flush=True)
             rows.append(row)
 
     base = "6 s"
     lines = [
         "# Few-shot curve", "",
         f"- date: {sd.now()}; machine: {sd.machine()}; git: {sd.git_commit()}",
-        f"- {len(rows)} LibriSpeech speakers with >= {MIN_SPEECH_S:g} s of speech; effort "
-        f"`{args.effort}`; held-out: the speech after the first {HELDOUT_FROM_S:g} s",
+        f"- {len(rows)} LibriSpeech speakers ({sum(r['gender'] == 'F' for r in rows)} "
+        f"female) with >= {min_speech:g} s of speech; effort `{args.effort}`; held-out: "
+        f"the speech after the first {args.heldout_from:g} s",
         f"- normalisation: same {norm.same_mean:.3f}, different {norm.diff_mean:.3f} "
         f"({norm.speakers} utterances); wall time {time.perf_counter() - started:.0f} s", "",
         f"| reference | similarity (mean) | median | vs {base} (mean paired difference) | "
         f"speakers closer than with {base} | tone curve kept | enroll s (median) |",
         "|---|---|---|---|---|---|---|",
     ]
-    for name in CONDITIONS:
+    for name in conds:
         sims = [r[name]["similarity"] for r in rows]
         diffs = [r[name]["similarity"] - r[base]["similarity"] for r in rows]
         closer = sum(d > 0 for d in diffs)

@@ -13,7 +13,6 @@ import csv
 import hashlib
 import os
 import platform
-import re
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -24,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from voxclone.asr import EnglishRecognizer, word_errors, words
 from voxclone.audio import Audio, detect_speech, load_audio
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +34,6 @@ CORPUS = "librispeech-clean"
 REFERENCE_SPEECH_S = 6.0
 #: An utterance is usable when its held-out part still holds this much speech.
 MIN_HELDOUT_SPEECH_S = 3.0
-ASR_SAMPLE_RATE = 16_000
 
 
 @dataclass(frozen=True)
@@ -205,43 +204,8 @@ def measure_normalisation(
 
 # --- intelligibility -------------------------------------------------------------------
 
-def words(text: str) -> list[str]:
-    """Lowercase words without punctuation (apostrophes inside words kept)."""
-    return re.findall(r"[a-z0-9]+(?:'[a-z]+)?", text.lower())
-
-
-def edit_distance(reference: Sequence[str], hypothesis: Sequence[str]) -> int:
-    """Levenshtein distance between two word sequences (substitutions, insertions, deletions)."""
-    previous = list(range(len(hypothesis) + 1))
-    for i, ref_word in enumerate(reference, 1):
-        current = [i]
-        for j, hyp_word in enumerate(hypothesis, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1,
-                               previous[j - 1] + (ref_word != hyp_word)))
-        previous = current
-    return previous[-1]
-
-
-class Recognizer:
-    """PocketSphinx 5 with its bundled US English acoustic model, LM and dictionary."""
-
-    def __init__(self) -> None:
-        import pocketsphinx
-
-        self._decoder = pocketsphinx.Decoder(loglevel="FATAL")
-
-    def transcribe(self, audio: Audio) -> str:
-        """Text heard in ``audio`` (any rate; resampled to 16 kHz, peak-normalised)."""
-        samples = audio.resample(ASR_SAMPLE_RATE).samples
-        peak = float(np.max(np.abs(samples))) if len(samples) else 0.0
-        if peak > 0:
-            samples = samples * (0.9 / peak)
-        pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
-        self._decoder.start_utt()
-        self._decoder.process_raw(pcm, full_utt=True)
-        self._decoder.end_utt()
-        hyp = self._decoder.hyp()
-        return hyp.hypstr if hyp is not None else ""
+# Transcription and word errors are voxclone's own (voxclone.asr, the self-check's).
+Recognizer = EnglishRecognizer
 
 
 @dataclass(frozen=True)
@@ -259,7 +223,7 @@ class Transcript:
 def score_transcript(recognizer: Recognizer, text: str, audio: Audio) -> Transcript:
     heard = recognizer.transcribe(audio)
     expected = words(text)
-    return Transcript(text, heard, edit_distance(expected, words(heard)), len(expected))
+    return Transcript(text, heard, word_errors(expected, words(heard)), len(expected))
 
 
 def stock_voice_audio(texts: Sequence[str]) -> tuple[list[Audio], float]:

@@ -168,11 +168,11 @@ def enroll(
         force: enroll even if the quality gate (:func:`voxclone.check`) refuses the
             clips (logged as a warning). A clip of another speaker among clips that
             otherwise agree is left out either way.
-        match_prosody: after the fit (efforts other than ``stock``), move the clone's
-            pitch and pitch range toward the speaker's and store a speaking-rate factor
-            (3-5 more renderings of the probe, a few seconds). Off by default for now:
-            it brings pitch and rate closer and raises similarity, but costs
-            intelligibility (README, "Pitch and rate match").
+        match_prosody: after the fit (efforts other than ``stock``), move the style's
+            own pitch and pitch range toward the speaker's and store a speaking-rate
+            factor (3-5 more renderings of the probe, a few seconds). Off by default:
+            it costs intelligibility (README, "Pitch and rate match"); ``match_pitch``
+            reaches the speaker's pitch by signal processing instead.
         match_tone: after the fit (efforts other than ``stock``), give the clone its
             speaker's long-term spectrum with an equaliser curve, kept only if it brings
             the clone closer to the speaker (two renderings, about a second).

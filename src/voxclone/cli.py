@@ -10,6 +10,7 @@ Subcommands::
     voxclone enroll NAME CLIP... --i-am-the-speaker ...
     voxclone consent show NAME / voxclone revoke NAME
     voxclone say NAME TEXT|- -o OUT|- [--format F] [--speed X] [--language L] [--stream]
+                  [--check-words]
     voxclone languages [--json]
     voxclone voices [--json]
     voxclone similarity A B
@@ -126,8 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force-quality", action="store_true",
                    help="enroll even if the quality check refuses the clips (logged)")
     p.add_argument("--match-prosody", action="store_true",
-                   help="also match the speaker's pitch and speaking rate (closer pitch "
-                        "and identity, somewhat less intelligible; a few seconds more)")
+                   help="move the voice's own pitch toward the speaker's in the style "
+                        "(experimental: less intelligible; a few seconds more)")
     p.add_argument("--no-tone-match", action="store_true",
                    help="do not give the clone its speaker's overall tone (equaliser)")
     p.add_argument("--no-pitch-match", action="store_true",
@@ -159,6 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "see `voxclone languages`")
     p.add_argument("--stream", action="store_true",
                    help="with --format pcm and -o -, write each sentence as soon as it is ready")
+    p.add_argument("--check-words", action="store_true",
+                   help="listen to each English sentence (speech recognition) and render "
+                        "it again if it came out garbled; about 15%% slower")
     p.set_defaults(handler=cmd_say)
 
     p = sub.add_parser("languages", parents=[flags], help="list the languages voices speak")
@@ -255,7 +259,8 @@ def cmd_say(args: argparse.Namespace) -> int:
         out = sys.stdout.buffer
         for chunk in voxclone.synthesize_stream(text, args.name, speed=args.speed,
                                                 language=args.language,
-                                                voices_dir=args.voices_dir):
+                                                voices_dir=args.voices_dir,
+                                                check_words=args.check_words):
             out.write(encode_audio(chunk, fmt))
             out.flush()
             seconds += chunk.duration
@@ -264,7 +269,7 @@ def cmd_say(args: argparse.Namespace) -> int:
             logger.info("--stream only applies to standard output; writing %s whole",
                         args.output)
         audio, record = render(text, args.name, speed=args.speed, language=args.language,
-                               voices_dir=args.voices_dir)
+                               voices_dir=args.voices_dir, check_words=args.check_words)
         write_audio(audio, args.output, format=fmt)
         seconds = audio.duration
         logger.info("synthesis %s (the watermark's payload)", record.hex_id)

@@ -11,14 +11,17 @@ chunk, a worker thread of the call phonemizes the next sentences.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
+from voxclone.asr import default_recognizer
+from voxclone.asr.self_check import speak_checked
 from voxclone.audio import Audio
 from voxclone.audio.equalizer import Equalizer
 from voxclone.audio.pitch_shift import shift_pitch
@@ -52,12 +55,17 @@ class SynthesisOptions:
         language: the text's language, a code of
             :data:`~voxclone.text.languages.LANGUAGES` (``"es"``, ``"ja"``...); ``None``
             detects it from the script (Devanagari, kana, Han), else English.
+        check_words: transcribe each English sentence once rendered and render it
+            again, drawn toward the stock voices, if it came out garbled
+            (:mod:`voxclone.asr.self_check`); about 0.1-0.15 s of recognition per
+            second of speech.
     """
 
     speed: float = 1.0
     sentence_pause: float = 0.12
     first_chunk_tokens: int = 0
     language: str | None = None
+    check_words: bool = False
 
     def __post_init__(self) -> None:
         if not 0.5 <= self.speed <= 2.0:
@@ -77,10 +85,13 @@ class Chunk:
     Attributes:
         ids: the engine's phoneme ids, ``1 <= len(ids) <= max_tokens``.
         sentence_end: whether the chunk ends a sentence (a pause may follow it).
+        text: the normalised sentence when the chunk is a whole English sentence (what
+            the self-check listens for); empty otherwise.
     """
 
     ids: tuple[int, ...]
     sentence_end: bool
+    text: str = ""
 
 
 class Synthesizer:
@@ -120,14 +131,17 @@ class Synthesizer:
             )
         front = front_end(language, text)
         sentences = split_sentences(front.normalize(text))
+        # Only English can be checked by ear (the recognizer's model is US English).
+        sentence_chunks = functools.partial(self._sentence_chunks, front.phonemize,
+                                            english=front.language.code.startswith("en"))
         for index, sentence in enumerate(sentences):
-            first = self._sentence_chunks(front.phonemize, sentence, first_chunk_tokens)
+            first = sentence_chunks(sentence, first_chunk_tokens)
             if first:
-                return self._pipelined(front.phonemize, first, sentences[index + 1:])
+                return self._pipelined(sentence_chunks, first, sentences[index + 1:])
         raise TextError(f"nothing to pronounce in {text[:60]!r}; give words to speak")
 
     def _sentence_chunks(self, phonemize: Phonemizer, sentence: str,
-                         head_tokens: int = 0) -> list[Chunk]:
+                         head_tokens: int = 0, *, english: bool = False) -> list[Chunk]:
         """The chunks of one sentence (none when it has nothing to pronounce)."""
         try:
             phonemes = phonemize(sentence)
@@ -140,9 +154,10 @@ class Synthesizer:
             pieces.append(head)
         pieces.extend(split_phonemes(phonemes, self.engine.max_tokens - 10))
         ids = [tuple(i) for i in map(self.engine.tokenize, pieces) if i]
-        return [Chunk(piece, n == len(ids) - 1) for n, piece in enumerate(ids)]
+        whole = sentence if english and len(ids) == 1 else ""
+        return [Chunk(piece, n == len(ids) - 1, whole) for n, piece in enumerate(ids)]
 
-    def _pipelined(self, phonemize: Phonemizer, first: list[Chunk],
+    def _pipelined(self, sentence_chunks: Callable[[str], list[Chunk]], first: list[Chunk],
                    rest: Sequence[str]) -> Iterator[Chunk]:
         if not rest:
             yield from first
@@ -150,14 +165,13 @@ class Synthesizer:
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voxclone-text")
         try:
             pending: deque[Future[list[Chunk]]] = deque(
-                pool.submit(self._sentence_chunks, phonemize, s)
-                for s in rest[:LOOKAHEAD_SENTENCES])
+                pool.submit(sentence_chunks, s) for s in rest[:LOOKAHEAD_SENTENCES])
             queued = len(pending)
             yield from first
             while pending:
                 done = pending.popleft().result()
                 if queued < len(rest):
-                    pending.append(pool.submit(self._sentence_chunks, phonemize, rest[queued]))
+                    pending.append(pool.submit(sentence_chunks, rest[queued]))
                     queued += 1
                 yield from done
         finally:
@@ -185,13 +199,28 @@ class Synthesizer:
         # The voice's tone curve, filtering the whole stream (its memory spans chunks).
         tone = None if voice.tone is None else \
             Equalizer(np.asarray(voice.tone), self.engine.sample_rate)
+        # What a garbled sentence is rendered with next: the voice's offset from the
+        # stock-voice mixture halved, then none (the self-check's fallbacks).
+        tries = [voice.conditioning]
+        if options.check_words:
+            tries += [voice.conditioning.with_delta(voice.conditioning.delta * f)
+                      for f in (0.5, 0.0)]
         chunk: Chunk | None = next(chunks)
         while chunk is not None:
-            style = voice.conditioning.style(self.packs, len(chunk.ids))
-            wav = self.engine.render(chunk.ids, style, options.speed * voice.rate)
-            # the speaker's pitch level, per rendered piece (before the pause is added:
-            # the resynthesis needs only the voiced speech)
-            wav = shift_pitch(wav, self.engine.sample_rate, voice.pitch_shift)
+            ids, speed = chunk.ids, options.speed * voice.rate
+
+            def speak(attempt: int, ids: Sequence[int] = ids, speed: float = speed) -> np.ndarray:
+                style = tries[attempt].style(self.packs, len(ids))
+                wav = self.engine.render(ids, style, speed)
+                # the speaker's pitch level, per rendered piece (before the pause is
+                # added: the resynthesis needs only the voiced speech)
+                return shift_pitch(wav, self.engine.sample_rate, voice.pitch_shift)
+
+            if options.check_words and chunk.text:
+                wav = speak_checked(chunk.text, speak, len(tries), self.engine.sample_rate,
+                                    default_recognizer().transcribe).samples
+            else:
+                wav = speak(0)
             following = next(chunks, None)  # already phonemized by the worker
             if following is not None and chunk.sentence_end:
                 wav = np.concatenate([wav, pause])

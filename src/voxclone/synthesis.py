@@ -58,6 +58,7 @@ def synthesize_stream(
     language: str | None = None,
     voices_dir: str | os.PathLike[str] | None = None,
     audit: AuditContext | None = None,
+    check_words: bool = False,
 ) -> Iterator[Audio]:
     """Speak ``text`` in ``voice``, yielding one ``Audio`` chunk (24 kHz) per sentence;
     a long first sentence comes in two chunks, a short lead-in first, so that audio
@@ -74,6 +75,11 @@ def synthesize_stream(
     ``None`` detects Hindi, Japanese and Mandarin from the script and reads anything
     else as American English. Any voice speaks any of them.
 
+    ``check_words`` has each English sentence transcribed once rendered and rendered
+    again, drawn toward the stock voices, if it came out garbled
+    (:mod:`voxclone.asr.self_check`; about 0.1-0.15 s of recognition per second of
+    speech; a long first sentence's lead-in and its rest are not checked).
+
     Raises:
         AuditError: the audit log cannot be written (nothing is rendered).
         TextError: empty or unpronounceable text, or an unknown ``language``.
@@ -81,7 +87,7 @@ def synthesize_stream(
         ValueError: speed outside 0.5-2.0.
     """
     return render_stream(text, voice, speed=speed, language=language, voices_dir=voices_dir,
-                         audit=audit)[1]
+                         audit=audit, check_words=check_words)[1]
 
 
 def render_stream(
@@ -92,13 +98,14 @@ def render_stream(
     language: str | None = None,
     voices_dir: str | os.PathLike[str] | None = None,
     audit: AuditContext | None = None,
+    check_words: bool = False,
 ) -> tuple[SynthesisRecord, Iterator[Audio]]:
     """Like :func:`synthesize_stream`, also returning the synthesis record (for front ends
     that name the watermark payload before the audio, like the server). Same errors.
     """
     profile = _voice(voice, voices_dir)
     options = SynthesisOptions(speed=speed, first_chunk_tokens=STREAM_FIRST_CHUNK_TOKENS,
-                               language=language)
+                               language=language, check_words=check_words)
     synthesizer = _synthesizer()
     chunks = synthesizer.stream(text, profile, options)  # validates before returning
     watermark = default_watermark()
@@ -134,6 +141,7 @@ def synthesize(
     language: str | None = None,
     voices_dir: str | os.PathLike[str] | None = None,
     audit: AuditContext | None = None,
+    check_words: bool = False,
 ) -> Audio:
     """Speak ``text`` in ``voice`` (a name or a profile); float32 mono 24 kHz ``Audio``,
     watermarked with the id of its synthesis record (read it back with :func:`detect`).
@@ -143,7 +151,7 @@ def synthesize(
     :func:`synthesize_stream`.
     """
     return render(text, voice, speed=speed, language=language, voices_dir=voices_dir,
-                  audit=audit)[0]
+                  audit=audit, check_words=check_words)[0]
 
 
 def render(
@@ -154,10 +162,11 @@ def render(
     language: str | None = None,
     voices_dir: str | os.PathLike[str] | None = None,
     audit: AuditContext | None = None,
+    check_words: bool = False,
 ) -> tuple[Audio, SynthesisRecord]:
     """Like :func:`synthesize`, also returning the synthesis record (for front ends)."""
     profile = _voice(voice, voices_dir)
-    options = SynthesisOptions(speed=speed, language=language)
+    options = SynthesisOptions(speed=speed, language=language, check_words=check_words)
     synthesizer = _synthesizer()
     raw = synthesizer.synthesize(text, profile, options)
     watermark = default_watermark()

@@ -72,8 +72,9 @@ class VoiceFitter:
         self.packs = packs
         self.probe_ids = engine.tokenize(phonemize(normalize_text(PROBE_TEXT)))
         self.scale = pack_scale(packs)
-        # The last few probe renderings: the tone match reuses the fitted voice's instead
-        # of rendering it again (the engine is deterministic). One fitter per enrollment.
+        # The last few renderings (token ids, style, audio): the matches after the fit
+        # reuse the fitted voice's instead of rendering it again (the engine is
+        # deterministic). One fitter per enrollment.
         self._recent: list[tuple[list[int], np.ndarray, Audio]] = []
 
     def evaluate(self, style: np.ndarray) -> np.ndarray:

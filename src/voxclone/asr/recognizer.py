@@ -1,0 +1,66 @@
+"""pocketsphinx with its bundled US English acoustic model, language model and
+dictionary: open-vocabulary transcription of a clip."""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from voxclone.audio import Audio
+from voxclone.errors import ModelError
+
+#: The rate pocketsphinx's acoustic model was trained at.
+ASR_SAMPLE_RATE = 16_000
+
+
+class EnglishRecognizer:
+    """Transcribes English speech. Safe to share between threads (decoding is
+    serialised).
+
+    Raises:
+        ModelError: pocketsphinx is not installed or its model cannot be loaded.
+    """
+
+    def __init__(self) -> None:
+        try:
+            import pocketsphinx
+        except ImportError as exc:
+            raise ModelError(f"speech recognition needs pocketsphinx ({exc}); install it "
+                             "with: pip install 'pocketsphinx>=5,<6'") from exc
+        try:
+            self._decoder: Any = pocketsphinx.Decoder(loglevel="FATAL")
+        except (RuntimeError, ValueError) as exc:
+            raise ModelError(f"pocketsphinx could not load its English model: {exc}") from exc
+        self._lock = threading.Lock()
+
+    def transcribe(self, audio: Audio) -> str:
+        """Lowercase words heard in ``audio`` (any rate: resampled to 16 kHz and
+        peak-normalised); empty if nothing was."""
+        samples = audio.resample(ASR_SAMPLE_RATE).samples
+        peak = float(np.max(np.abs(samples))) if len(samples) else 0.0
+        if peak > 0:
+            samples = samples * (0.9 / peak)
+        pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
+        with self._lock:
+            self._decoder.start_utt()
+            self._decoder.process_raw(pcm, full_utt=True)
+            self._decoder.end_utt()
+            hyp = self._decoder.hyp()
+        return hyp.hypstr if hyp is not None else ""
+
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _shared() -> EnglishRecognizer:
+    return EnglishRecognizer()
+
+
+def default_recognizer() -> EnglishRecognizer:
+    """The process-wide recognizer, loaded on first use."""
+    with _lock:
+        return _shared()

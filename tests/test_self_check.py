@@ -1,0 +1,98 @@
+"""Synthesis that listens to itself (voxclone.asr): word errors, the re-render policy,
+and a garbling voice rendered intelligibly with ``check_words``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+import voxclone
+from voxclone.asr import default_recognizer, word_error_rate, word_errors, words
+from voxclone.asr.self_check import is_garbled, speak_checked
+from voxclone.audio import Audio
+from voxclone.audio.prosody import ProsodyStats
+from voxclone.clone.conditioning import StyleConditioning, pack_scale
+from voxclone.clone.profile import VoiceProfile
+from voxclone.engines.kokoro import default_engine, stock_packs
+
+SENTENCE = "We waited outside the station for almost an hour."
+
+
+def test_word_errors_count_substitutions_insertions_and_deletions() -> None:
+    assert words("It's 7, OK?") == ["it's", "7", "ok"]
+    assert word_errors(["a", "b", "c"], ["a", "x", "c", "d"]) == 2
+    assert word_error_rate("the cat sat", "the cat sat") == 0.0
+    assert word_error_rate("the cat sat", "") == 1.0
+    assert word_error_rate("", "") == 0.0
+
+
+def test_garbled_needs_half_the_words_and_two_errors() -> None:
+    assert not is_garbled(1, 2)  # one slip in a short sentence: recognition errs too
+    assert is_garbled(2, 4)
+    assert not is_garbled(4, 9)
+    assert is_garbled(5, 9)
+
+
+def fake(transcripts: list[str]) -> tuple[list[int], Callable[[int], np.ndarray],
+                                          Callable[[Audio], str]]:
+    """A renderer whose attempt n gives samples filled with n, and a recognizer that
+    hears ``transcripts[n]`` in them."""
+    calls: list[int] = []
+
+    def render(attempt: int) -> np.ndarray:
+        calls.append(attempt)
+        return np.full(100, attempt, np.float32)
+
+    def transcribe(audio: Audio) -> str:
+        return transcripts[int(audio.samples[0])]
+
+    return calls, render, transcribe
+
+
+@pytest.mark.parametrize(("heard", "kept", "made"), [
+    (["we waited outside the station for almost an hour"], 0, 1),  # clean: no re-render
+    (["beware dead", "we waited outside the station for almost a now"], 1, 2),
+    (["notes", "really yes i guess", "the nation"], 2, 3),  # all garbled: fewest errors
+    (["we excited stays in", "really yes i guess", "columbus"], 0, 3),  # ties: earliest
+])
+def test_a_garbled_sentence_is_rendered_again(heard: list[str], kept: int,
+                                              made: int) -> None:
+    calls, render, transcribe = fake(heard)
+    checked = speak_checked(SENTENCE, render, 3, 24_000, transcribe)
+    assert checked.attempt == kept and checked.attempts == made
+    assert calls == list(range(made))
+    assert float(checked.samples[0]) == kept
+    assert checked.heard == heard[kept]
+
+
+def garbling_voice() -> VoiceProfile:
+    """A voice far from every stock voice: this offset makes Kokoro garble the sentence
+    (pocketsphinx heard "really yes i guess this infamous now")."""
+    packs = stock_packs()
+    delta = np.random.default_rng(3).normal(0, 1, 256).astype(np.float32) * 2.0
+    return VoiceProfile(
+        name="garbled", embedding=np.full(256, 1 / 16, np.float32),
+        conditioning=StyleConditioning({"jf_alpha": 1.0}, delta * pack_scale(packs)),
+        prosody=ProsodyStats(150.0, 100.0, 200.0, 4.0, 0.5), sources=(),
+        engine=default_engine().name, effort="fast", score=0.0)
+
+
+def test_check_words_renders_a_garbled_sentence_intelligibly() -> None:
+    voice = garbling_voice()
+    hear = default_recognizer().transcribe
+    plain = voxclone.synthesize(SENTENCE, voice)
+    assert word_error_rate(SENTENCE, hear(plain)) >= 0.5
+    checked = voxclone.synthesize(SENTENCE, voice, check_words=True)
+    assert word_error_rate(SENTENCE, hear(checked)) < 0.5
+    assert voxclone.detect(checked).found  # still watermarked and recorded
+
+
+def test_check_words_leaves_other_languages_alone() -> None:
+    # The recognizer knows only English: Spanish is rendered once, as without the check.
+    voice = garbling_voice()
+    text = "Esperamos fuera de la estación casi una hora."
+    plain = voxclone.synthesize(text, voice, language="es")
+    checked = voxclone.synthesize(text, voice, language="es", check_words=True)
+    assert checked.duration == pytest.approx(plain.duration, abs=1e-3)
