@@ -1,17 +1,17 @@
 """Few-shot curve: does more reference speech give a closer clone?
 
 On LibriSpeech utterances (``../shared/speech``) holding at least ``--heldout-from``
-+ 4 s of speech (voxclone's VAD): everything after the first ``--heldout-from`` seconds
-of speech (default 9) is the held-out truth. References, all cut from the start of the
-utterance: 3 s, 6 s, 9 s... of speech as one clip each, up to all the speech before the
-held-out part, and that same speech as clips of 3 s (a few-shot enrollment). The corpus
-holds one utterance per speaker, of at most about 17 s, so ``--heldout-from 12`` (12 s
-of reference, "all available speech") finds fewer speakers. Each reference is enrolled
-at ``--effort`` (default ``fast``) and speaks the three sentences of
-``bench/clone_quality.py``; similarity is the cosine of the clone's d-vector to the
-held-out part's, normalised as in ``clone_quality.py`` (0: a
-different speaker, 1: the same speaker in another recording, measured on this data).
-Every condition is scored against the same held-out part, so conditions compare
++ ``--heldout-min`` (default 4) s of speech (voxclone's VAD): everything after the first
+``--heldout-from`` seconds of speech (default 9) is the held-out truth. References, all
+cut from the start of the utterance: 3 s, 6 s, 9 s... of speech as one clip each, up
+to all the speech before the held-out part, and that same speech as clips of 3 s (a
+few-shot enrollment). The corpus holds one utterance per speaker, the longest with
+14-16 s of speech, so 12 s of reference ("all available speech") leaves 2 s held out.
+Each reference is enrolled at ``--effort`` (default ``fast``) and speaks the three
+sentences of ``bench/clone_quality.py``; similarity is the cosine of the clone's
+d-vector to the held-out part's, normalised as in ``clone_quality.py`` (0: a different
+speaker, 1: the same speaker in another recording, measured on this data). Every
+condition is scored against the same held-out part, so conditions compare
 speaker by speaker.
 
     python bench/few_shot.py [--speakers 24] [--effort fast] [--heldout-from 9] [--out PATH]
@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import speech_data as sd  # the shared benchmark helpers next to this file
 from clone_quality import SENTENCES, join  # the same sentences as the quality bench
 
-#: Seconds of held-out speech needed after the references.
+#: Seconds of held-out speech needed after the references (default).
 HELDOUT_MIN_S = 4.0
 CLIP_S = 3.0
 
@@ -94,13 +94,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--heldout-from", type=float, default=9.0,
                         help="seconds of speech before the held-out part (a multiple "
                              "of 3; default 9)")
+    parser.add_argument("--heldout-min", type=float, default=HELDOUT_MIN_S,
+                        help="seconds of held-out speech needed (default "
+                             f"{HELDOUT_MIN_S:g}; the corpus's longest utterances hold "
+                             "14-16 s of speech)")
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     args = parser.parse_args(argv)
     if args.heldout_from < 2 * CLIP_S or args.heldout_from % CLIP_S:
         parser.error(f"--heldout-from must be a multiple of {CLIP_S:g}, at least "
                      f"{2 * CLIP_S:g}")
     conds = conditions(args.heldout_from)
-    min_speech = args.heldout_from + HELDOUT_MIN_S
+    min_speech = args.heldout_from + args.heldout_min
     started = time.perf_counter()
     utterances = sd.read_index(sd.corpus_dir(args.speech_dir))
     norm, _ = sd.measure_normalisation(utterances, voxclone.embed, print, cache=True)
@@ -134,6 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{n} {row[n]['similarity']:.3f}" for n in conds), flush=True)
             rows.append(row)
 
+    if not rows:
+        raise SystemExit(f"no utterance holds {min_speech:g} s of speech; lower "
+                         "--heldout-from or --heldout-min")
     base = "6 s"
     lines = [
         "# Few-shot curve", "",
