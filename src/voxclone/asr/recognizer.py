@@ -16,6 +16,18 @@ from voxclone.errors import ModelError
 ASR_SAMPLE_RATE = 16_000
 
 
+def peak_normalized(samples: np.ndarray) -> np.ndarray:
+    """``samples`` scaled to a peak of 0.9 (unchanged if silent): the recognizer's
+    features assume a reasonable level, whatever the recording's gain."""
+    peak = float(np.max(np.abs(samples))) if len(samples) else 0.0
+    return samples * (0.9 / peak) if peak > 0 else samples
+
+
+def pcm16(samples: np.ndarray) -> bytes:
+    """float samples (full scale 1.0) as the 16-bit little-endian PCM pocketsphinx reads."""
+    return (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
+
+
 class EnglishRecognizer:
     """Transcribes English speech. Safe to share between threads (decoding is
     serialised).
@@ -39,11 +51,7 @@ class EnglishRecognizer:
     def transcribe(self, audio: Audio) -> str:
         """Lowercase words heard in ``audio`` (any rate: resampled to 16 kHz and
         peak-normalised); empty if nothing was."""
-        samples = audio.resample(ASR_SAMPLE_RATE).samples
-        peak = float(np.max(np.abs(samples))) if len(samples) else 0.0
-        if peak > 0:
-            samples = samples * (0.9 / peak)
-        pcm = (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
+        pcm = pcm16(peak_normalized(audio.resample(ASR_SAMPLE_RATE).samples))
         with self._lock:
             self._decoder.start_utt()
             self._decoder.process_raw(pcm, full_utt=True)

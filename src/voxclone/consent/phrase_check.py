@@ -48,6 +48,7 @@ from typing import Any
 
 import numpy as np
 
+from voxclone.asr.recognizer import ASR_SAMPLE_RATE, pcm16, peak_normalized
 from voxclone.audio import Audio
 from voxclone.consent.challenge import STATEMENT, Challenge
 from voxclone.consent.wordlist import CHALLENGE_WORDS
@@ -55,7 +56,6 @@ from voxclone.errors import ModelError
 
 logger = logging.getLogger(__name__)
 
-ASR_SAMPLE_RATE = 16_000
 #: Of the phrase's four words, at least this many must be heard, in order, by the open
 #: decode. Piper "joe" reading the right phrase lost one word now and then. Three fresh
 #: random words in order are still about 21 bits: no recording made before the challenge
@@ -211,13 +211,9 @@ class PhraseRecognizer:
         """``audio`` as the recognizer hears it: 16 kHz int16, padded, normalised, dithered."""
         samples = audio.resample(ASR_SAMPLE_RATE).samples
         pad = np.zeros(round(_PAD_SECONDS * ASR_SAMPLE_RATE), dtype=np.float32)
-        samples = np.concatenate([pad, samples, pad])
-        peak = float(np.max(np.abs(samples)))
-        if peak > 0:
-            samples = samples * (0.9 / peak)
+        samples = peak_normalized(np.concatenate([pad, samples, pad]))
         noise = np.random.default_rng(0).normal(0.0, _DITHER, len(samples))
-        samples = samples + noise.astype(np.float32)
-        return (np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
+        return pcm16(samples + noise.astype(np.float32))
 
     def _decode(self, pcm: bytes, grammar: str) -> _Decoded:
         """Best path of ``grammar`` through ``pcm`` (partial if the end is not reached)."""
