@@ -162,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --format pcm and -o -, write each sentence as soon as it is ready")
     p.add_argument("--check-words", action="store_true",
                    help="listen to each English sentence (speech recognition) and render "
-                        "it again if it came out garbled; about 15%% slower")
+                        "it again if it came out garbled; about 40%% slower")
     p.set_defaults(handler=cmd_say)
 
     p = sub.add_parser("languages", parents=[flags], help="list the languages voices speak")

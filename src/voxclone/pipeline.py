@@ -57,8 +57,8 @@ class SynthesisOptions:
             detects it from the script (Devanagari, kana, Han), else English.
         check_words: transcribe each English sentence once rendered and render it
             again, drawn toward the stock voices, if it came out garbled
-            (:mod:`voxclone.asr.self_check`); about 0.1-0.15 s of recognition per
-            second of speech.
+            (:mod:`voxclone.asr.self_check`); about 0.2 s of recognition per second
+            of speech.
     """
 
     speed: float = 1.0

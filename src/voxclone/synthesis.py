@@ -77,8 +77,8 @@ def synthesize_stream(
 
     ``check_words`` has each English sentence transcribed once rendered and rendered
     again, drawn toward the stock voices, if it came out garbled
-    (:mod:`voxclone.asr.self_check`; about 0.1-0.15 s of recognition per second of
-    speech; a long first sentence's lead-in and its rest are not checked).
+    (:mod:`voxclone.asr.self_check`; about 0.2 s of recognition per second of speech;
+    a long first sentence's lead-in and its rest are not checked).
 
     Raises:
         AuditError: the audit log cannot be written (nothing is rendered).
