@@ -25,6 +25,7 @@ import numpy as np
 
 from voxclone.asr import EnglishRecognizer, word_errors, words
 from voxclone.audio import Audio, detect_speech, load_audio
+from voxclone.engines.kokoro import cache_dir
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SPEECH_DIR = REPO_ROOT.parent / "shared" / "speech"
@@ -156,8 +157,13 @@ def embedding_cache_path(utterances: Sequence[Utterance]) -> Path:
     for folder in EMBEDDING_CODE:
         for source in sorted((REPO_ROOT / folder).glob("*.py")):
             digest.update(source.read_bytes())
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "voxclone" / "bench" / f"split-embeddings-{digest.hexdigest()[:20]}.npz"
+    return bench_cache_dir() / f"split-embeddings-{digest.hexdigest()[:20]}.npz"
+
+
+def bench_cache_dir() -> Path:
+    """Where benchmarks keep what they can reuse between runs: ``$VOXCLONE_BENCH_CACHE``,
+    else ``bench/`` in voxclone's model cache (``~/.cache/voxclone``)."""
+    return Path(os.environ.get("VOXCLONE_BENCH_CACHE", cache_dir() / "bench"))
 
 
 def measure_normalisation(
@@ -170,7 +176,7 @@ def measure_normalisation(
     Returns the constants and each usable speaker's held-out embedding (its keys are
     the usable speakers). Audio is not kept, so memory stays small. ``cache=True``
     (only for ``embed=voxclone.embed``) keeps the embeddings between runs
-    (:func:`embedding_cache_path`).
+    (:func:`embedding_cache_path`, under :func:`bench_cache_dir`).
     """
     path = embedding_cache_path(utterances) if cache else None
     if path is not None and path.is_file():

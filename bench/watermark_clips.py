@@ -4,17 +4,17 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+import speech_data as sd  # the shared benchmark helpers next to this file (on sys.path)
 
 from voxclone.audio.prosody import ProsodyStats
 from voxclone.clone.conditioning import StyleConditioning
 from voxclone.clone.profile import VoiceProfile
-from voxclone.engines.kokoro import cache_dir, default_engine, stock_packs
+from voxclone.engines.kokoro import default_engine, stock_packs
 from voxclone.pipeline import SynthesisOptions, Synthesizer
 
 logger = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def _profile(weights: dict[str, float]) -> VoiceProfile:
 def synthesis_clips(count: int, seed: int = 7) -> list[Path]:
     """``count`` unmarked renderings of 3-15 s (random stock-voice mixtures, random
     sentences, speed 0.9-1.1), cached under the model cache."""
-    folder = Path(os.environ.get("VOXCLONE_BENCH_CACHE", cache_dir() / "bench")) / "watermark"
+    folder = sd.bench_cache_dir() / "watermark"
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     packs = stock_packs()
