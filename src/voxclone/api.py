@@ -13,6 +13,7 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -298,13 +299,11 @@ def _fit_and_save(name: str, target: np.ndarray, cleaned: list[Audio],
                   matches: Matches) -> VoiceProfile:
     """Build the voice, then store the profile and its consent record (both or
     neither)."""
-    if callable(progress):
+    reporter = contextlib.nullcontext(progress) if callable(progress) else \
+        progress_bar(f"enrolling {name} ({effort})", enabled=bool(progress))
+    with reporter as report:
         profile = build_voice(_fitter(), name, target, cleaned, records, effort,
-                              matches=matches, progress=progress, seed=seed)
-    else:
-        with progress_bar(f"enrolling {name} ({effort})", enabled=bool(progress)) as bar:
-            profile = build_voice(_fitter(), name, target, cleaned, records, effort,
-                                  matches=matches, progress=bar, seed=seed)
+                              matches=matches, progress=report, seed=seed)
     if save:
         consents = ConsentStore(store.directory)
         consents.key  # noqa: B018 - fail on an unusable secret before writing anything

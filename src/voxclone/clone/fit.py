@@ -110,8 +110,6 @@ class VoiceFitter:
         """Token ids spoken with ``conditioning`` at engine speed 1, shifted by
         ``pitch_shift`` semitones (engine rate, float32)."""
         audio = self._render_style(ids, conditioning.style(self.packs, len(ids)))
-        if pitch_shift == 0.0:
-            return audio
         return Audio(shift_pitch(audio.samples, audio.sample_rate, pitch_shift),
                      audio.sample_rate)
 
