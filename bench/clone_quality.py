@@ -24,7 +24,8 @@ Protocol (DESIGN.md, "Evaluation protocol"), on LibriSpeech utterances, one per 
 * Variants of an effort, as rows of the table: ``<effort>-nomap`` enrolls without the
   learned style map (``voxclone.clone.style_map``), ``-notone`` without the tone match
   (``voxclone.clone.tone_match``), ``-nopitch`` without the pitch shift and
-  ``-norate`` without the rate factor (``voxclone.clone.pitch_rate_match``);
+  ``-norate`` without the rate factor, ``-norange`` without the F0 range factor
+  (``voxclone.clone.pitch_rate_match``);
   ``<effort>-nomap-notone-nopitch-norate`` is the package issue's method (pack mixture,
   then refinement). ``+match`` turns on the opt-in style-based pitch and rate match
   (``match_prosody=True``), ``+check`` the self-check of synthesis by speech
@@ -41,6 +42,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import functools
 import json
 import statistics
 import sys
@@ -58,6 +60,7 @@ from voxclone.audio import Audio
 from voxclone.audio.prosody import ProsodyStats, prosody_stats
 from voxclone.clone.conditioning import StyleConditioning
 from voxclone.clone.fit import EFFORTS, learned_probe
+from voxclone.clone.pitch_rate_match import PitchRateSettings
 from voxclone.errors import VoxcloneError
 from voxclone.speaker import cosine
 
@@ -107,12 +110,14 @@ NOTONE = "-notone"
 NOPITCH = "-nopitch"
 #: Suffix of an effort enrolled without the rate factor (``match_rate=False``).
 NORATE = "-norate"
+#: Suffix of an effort enrolled with the pitch shift but without the F0 range factor.
+NORANGE = "-norange"
 #: Suffix of an effort enrolled with the opt-in pitch and rate match in the style.
 MATCH = "+match"
 #: Suffix of a row whose sentences are synthesised with the self-check
 #: (``check_words=True``).
 CHECK = "+check"
-SUFFIXES = (NOMAP, NOTONE, NOPITCH, NORATE, MATCH, CHECK)
+SUFFIXES = (NOMAP, NOTONE, NOPITCH, NORATE, NORANGE, MATCH, CHECK)
 
 
 @dataclass(frozen=True)
@@ -127,20 +132,22 @@ class Variant:
     match_pitch: bool = True
     match_rate: bool = True
     check_words: bool = False
+    match_range: bool = True
 
 
 def parse_effort(label: str) -> Variant:
     """The :class:`Variant` of a row label such as ``fast-nomap-notone+match`` (the
     suffixes in any order)."""
     if label == NEAREST:
-        return Variant("stock", False, False, False, False, False)
+        return Variant("stock", False, False, False, False, False, False, False)
     base, found = label, set()
     while any(base.endswith(x) for x in SUFFIXES):
         suffix = next(x for x in SUFFIXES if base.endswith(x))
         found.add(suffix)
         base = base.removesuffix(suffix)
     return Variant(base, NOMAP not in found, NOTONE not in found, MATCH in found,
-                   NOPITCH not in found, NORATE not in found, CHECK in found)
+                   NOPITCH not in found, NORATE not in found, CHECK in found,
+                   NORANGE not in found)
 
 
 def nearest_pack(profile: voxclone.VoiceProfile) -> voxclone.VoiceProfile:
@@ -167,8 +174,11 @@ def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
     # The public API always uses the shipped map; the baseline rows hide it.
     hidden = contextlib.nullcontext() if variant.use_map else \
         mock.patch("voxclone.clone.fit.load_style_map", return_value=None)
+    narrow = contextlib.nullcontext() if variant.match_range else mock.patch(
+        "voxclone.clone.pitch_rate_match.PitchRateSettings",
+        functools.partial(PitchRateSettings, match_range=False))
     began = time.perf_counter()
-    with hidden:
+    with hidden, narrow:
         profile = voxclone.enroll(f"bench-{speaker}", truth.split.reference,
                                   effort=variant.effort,  # type: ignore[arg-type]
                                   save=False, match_prosody=variant.match_prosody,
@@ -194,16 +204,39 @@ def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
         "speaker": speaker, "gender": truth.split.utterance.gender, "effort": effort,
         "cosine": raw, "similarity": norm.normalise(raw), "enroll_score": profile.score,
         "f0_median_hz": stats.f0_median, "speaker_f0_median_hz": real.f0_median,
-        "f0_error_st": abs(semitones(stats.f0_median / real.f0_median)),
-        "f0_range_ratio": stats.f0_range_semitones / real.f0_range_semitones,
-        "rate_ratio": stats.syllable_rate / real.syllable_rate,
+        **prosody_errors(stats, real),
         "rate_factor": profile.rate,
+        "pitch_range_factor": profile.pitch_range,
         "asr_errors": sum(t.errors for t in transcripts),
         "asr_words": sum(t.words for t in transcripts),
         "transcripts": [t.as_dict() for t in transcripts],
         "enroll_s": enroll_s,
         "rtf": compute_s / sum(c.duration for c in clips),
         "audio_s": clone.duration,
+    }
+
+
+def prosody_errors(stats: ProsodyStats, real: ProsodyStats) -> dict[str, float]:
+    """A clone's (or any clip's) pitch and tempo against the speaker's."""
+    return {"f0_error_st": abs(semitones(stats.f0_median / real.f0_median)),
+            "f0_range_ratio": stats.f0_range_semitones / real.f0_range_semitones,
+            "rate_ratio": stats.syllable_rate / real.syllable_rate}
+
+
+def reference_row(truth: Truth) -> dict[str, Any]:
+    """The speaker's own reference scored on pitch and tempo as a clone would be: the
+    share of speakers a perfect copy of the reference's statistics would bring within
+    the targets."""
+    return prosody_errors(prosody_stats(truth.split.reference), truth.prosody)
+
+
+def reference_summary(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
+    return {
+        "f0_within_1st": float(np.mean([r["f0_error_st"] <= 1.0 for r in rows])),
+        "f0_range_within_20pct": float(np.mean([abs(r["f0_range_ratio"] - 1) <= 0.2
+                                                for r in rows])),
+        "rate_within_10pct": float(np.mean([abs(r["rate_ratio"] - 1) <= 0.1 for r in rows])),
+        "prosody_targets_met": float(np.mean([meets_prosody_targets(r) for r in rows])),
     }
 
 
@@ -289,6 +322,10 @@ def render(meta: dict[str, Any], summary: Sequence[dict[str, Any]]) -> str:
         "rest of the utterance",
         f"- stock voice (Piper joe) WER {joe['wer']:.1%} ({joe['errors']}/{joe['words']} "
         "words, PocketSphinx)",
+        "- the reference itself, scored like a clone (how far its own 6 s go): F0 within "
+        "1 st {f0_within_1st:.0%}, F0 range within 20% {f0_range_within_20pct:.0%}, rate "
+        "within 10% {rate_within_10pct:.0%}, all three {prosody_targets_met:.0%}".format(
+            **meta["reference_itself"]),
         f"- wall time {meta['wall_s']:.0f} s",
         "",
         "",
@@ -334,7 +371,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 #: Takes of each sentence by the stock voice: Piper samples its prosody, so one take
 #: of three sentences gave 0 to 4 errors in 29 words from run to run.
-JOE_TAKES = 8
+JOE_TAKES = 24
 
 
 def stock_voice_wer(recognizer: sd.Recognizer) -> dict[str, Any]:
@@ -384,10 +421,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     log(f"stock voice joe: WER {joe['wer']:.1%}")
 
     rows: list[dict[str, Any]] = []
+    own: list[dict[str, Any]] = []
     for index, utterance in enumerate(chosen, 1):
         split = sd.split_utterance(utterance)
         assert split is not None  # chosen among usable utterances
         truth = Truth(split, heldout[utterance.speaker], prosody_stats(split.audio))
+        own.append(reference_row(truth))
         if index == 1:
             warm_up(split.reference)
         for effort in args.efforts:
@@ -414,7 +453,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sentences": list(SENTENCES), "reference_speech_s": sd.REFERENCE_SPEECH_S,
         "normalisation": {"same_mean": norm.same_mean, "diff_mean": norm.diff_mean,
                           "speakers": norm.speakers},
-        "joe": joe, "wall_s": time.perf_counter() - started,
+        "joe": joe, "reference_itself": reference_summary(own),
+        "wall_s": time.perf_counter() - started,
     }
     text = render(meta, summary)
     out = Path(args.out)

@@ -176,14 +176,22 @@ def test_clone_speaks_at_the_speakers_pitch_and_rate(
 
 
 def test_a_voices_pitch_shift_moves_its_speech(fast_voice: voxclone.VoiceProfile) -> None:
-    """Synthesis shifts the engine's pitch by the voice's semitones, keeping timing."""
+    """Synthesis shifts the engine's pitch by the voice's semitones and scales its range
+    by the voice's factor, keeping timing."""
     text = "We waited outside the station for almost an hour."
-    base = dataclasses.replace(fast_voice, pitch_shift=0.0)
-    higher = dataclasses.replace(fast_voice, pitch_shift=3.0)
+    base = dataclasses.replace(fast_voice, pitch_shift=0.0, pitch_range=1.0)
+    higher = dataclasses.replace(base, pitch_shift=3.0)
     plain, shifted = voxclone.synthesize(text, base), voxclone.synthesize(text, higher)
     assert shifted.duration == pytest.approx(plain.duration, abs=1e-3)
     interval = 12 * np.log2(prosody_stats(shifted).f0_median / prosody_stats(plain).f0_median)
     assert interval == pytest.approx(3.0, abs=0.4)
+    # and its pitch range factor widens the melody, at the same level
+    wider = voxclone.synthesize(text, dataclasses.replace(base, pitch_range=1.4))
+    assert wider.duration == pytest.approx(plain.duration, abs=1e-3)
+    assert prosody_stats(wider).f0_range_semitones / prosody_stats(plain).f0_range_semitones \
+        == pytest.approx(1.4, abs=0.2)
+    assert abs(12 * np.log2(prosody_stats(wider).f0_median / prosody_stats(plain).f0_median)) \
+        < 0.5
 
 
 def test_bad_text_and_unknown_voice(fast_voice: voxclone.VoiceProfile) -> None:

@@ -51,6 +51,39 @@ def test_shift_keeps_the_timbre_of_speech() -> None:
         == pytest.approx(4.0, abs=0.5)
 
 
+def range_st(samples: np.ndarray) -> float:
+    return prosody_stats(Audio(samples, RATE)).f0_range_semitones
+
+
+def melody(seconds: float = 3.0) -> np.ndarray:
+    """A buzzy vowel whose F0 glides 4 semitones either side of 150 Hz, float32."""
+    t = np.arange(int(RATE * seconds)) / RATE
+    f0 = 150.0 * 2 ** (4 / 12 * np.sin(2 * np.pi * 0.7 * t))
+    phase = 2 * np.pi * np.cumsum(f0) / RATE
+    return (0.2 * sum(np.sin(k * phase) / k for k in range(1, 15))).astype(np.float32)
+
+
+@pytest.mark.parametrize("scale", [0.7, 1.4])
+def test_range_scale_widens_or_narrows_the_melody_around_the_centre(scale: float) -> None:
+    """A voice's pitch range is scaled around the speaker's median: the 5-95 % range in
+    semitones follows the factor, and its level stays."""
+    tune = melody()
+    centre = median_f0(tune)
+    scaled = shift_pitch(tune, RATE, 0.0, range_scale=scale)
+    assert scaled.shape == tune.shape
+    assert range_st(scaled) / range_st(tune) == pytest.approx(scale, rel=0.08)
+    assert abs(12 * np.log2(median_f0(scaled) / centre)) < 0.3
+    both = shift_pitch(tune, RATE, -3.0, range_scale=scale)
+    assert 12 * np.log2(median_f0(both) / centre) == pytest.approx(-3.0, abs=0.3)
+    assert range_st(both) / range_st(tune) == pytest.approx(scale, rel=0.08)
+
+
+@pytest.mark.parametrize("scale", [0.0, -1.0, float("nan")])
+def test_range_scale_must_be_positive(scale: float) -> None:
+    with pytest.raises(ValueError, match="range_scale"):
+        shift_pitch(voiced(150.0), RATE, 2.0, range_scale=scale)
+
+
 def test_nothing_to_shift_comes_back_unchanged() -> None:
     tone = voiced(150.0)
     assert shift_pitch(tone, RATE, 0.0) is tone
@@ -75,6 +108,30 @@ def test_match_finds_the_shift_and_rate_to_the_speaker() -> None:
     assert matched.pitch_shift == pytest.approx(-4.0, abs=0.01)
     assert matched.f0_error_st == pytest.approx(4.0, abs=0.01)
     assert matched.rate == pytest.approx(0.9, abs=0.001)
+    assert matched.pitch_range == 1.0  # the same range, shifted
+
+
+def with_range(stats: ProsodyStats, factor: float) -> ProsodyStats:
+    """``stats`` with its 5-95 % range (semitones) scaled by ``factor`` around the median."""
+    def scaled(hz: float) -> float:
+        return float(stats.f0_median * (hz / stats.f0_median) ** factor)
+    return dataclasses.replace(stats, f0_p5=scaled(stats.f0_p5), f0_p95=scaled(stats.f0_p95))
+
+
+def test_match_finds_the_range_factor_and_leaves_small_or_clamps_large_ones() -> None:
+    clone = piper_speak("Bright yellow boats drift past the old harbor.")
+    own = prosody_stats(clone)
+    assert match_pitch_rate(with_range(own, 1.3), [clone]).pitch_range == \
+        pytest.approx(1.3, abs=0.01)
+    assert match_pitch_rate(with_range(own, 0.8), [clone]).pitch_range == \
+        pytest.approx(0.8, abs=0.01)
+    assert match_pitch_rate(with_range(own, 1.05), [clone]).pitch_range == 1.0
+    settings = PitchRateSettings()
+    assert match_pitch_rate(with_range(own, 3.0), [clone]).pitch_range == \
+        settings.range_bounds[1]
+    assert match_pitch_rate(with_range(own, 1.3), [clone], pitch=False).pitch_range == 1.0
+    flat = PitchRateSettings(match_range=False)
+    assert match_pitch_rate(with_range(own, 1.3), [clone], settings=flat).pitch_range == 1.0
 
 
 def test_match_leaves_small_errors_and_clamps_large_ones() -> None:
@@ -93,5 +150,5 @@ def test_match_on_unvoiced_renderings_changes_nothing() -> None:
     clone = piper_speak("Bright yellow boats drift past the old harbor.")
     noise = Audio(np.random.default_rng(0).normal(0, 0.01, RATE).astype(np.float32), RATE)
     matched = match_pitch_rate(prosody_stats(clone), [noise])
-    assert (matched.pitch_shift, matched.rate) == (0.0, 1.0)
+    assert (matched.pitch_shift, matched.rate, matched.pitch_range) == (0.0, 1.0, 1.0)
     assert np.isnan(matched.f0_error_st)

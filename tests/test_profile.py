@@ -138,7 +138,8 @@ def test_rate_factor_round_trips(tmp_path: Path) -> None:
 def test_version_1_profile_still_loads_at_its_own_rate(tmp_path: Path) -> None:
     """A profile saved before the speaking-rate factor existed keeps working, at rate 1."""
     store = VoiceStore(tmp_path)
-    rewrite_as_version(store.save(make_profile()), 1, without=("rate", "tone", "pitch_shift"))
+    rewrite_as_version(store.save(make_profile()), 1,
+                       without=("rate", "tone", "pitch_shift", "pitch_range"))
     loaded = store.load("ada")
     assert loaded.rate == 1.0
     np.testing.assert_allclose(loaded.embedding, make_profile().embedding, atol=1e-6)
@@ -149,7 +150,7 @@ def test_tone_curve_round_trips_and_version_2_reads_without_one(tmp_path: Path) 
     curve = tuple(np.linspace(-4.5, 3.25, 32).round(2))
     path = store.save(dataclasses.replace(make_profile(), tone=curve))
     assert store.load("ada").tone == pytest.approx(curve)
-    rewrite_as_version(path, 2, without=("tone", "pitch_shift"))
+    rewrite_as_version(path, 2, without=("tone", "pitch_shift", "pitch_range"))
     assert store.load("ada").tone is None
 
 
@@ -157,8 +158,23 @@ def test_pitch_shift_round_trips_and_version_3_reads_without_one(tmp_path: Path)
     store = VoiceStore(tmp_path)
     path = store.save(dataclasses.replace(make_profile(), pitch_shift=-4.25))
     assert store.load("ada").pitch_shift == pytest.approx(-4.25)
-    rewrite_as_version(path, 3, without=("pitch_shift",))
+    rewrite_as_version(path, 3, without=("pitch_shift", "pitch_range"))
     assert store.load("ada").pitch_shift == 0.0
+
+
+def test_pitch_range_round_trips_and_version_4_reads_without_one(tmp_path: Path) -> None:
+    store = VoiceStore(tmp_path)
+    path = store.save(dataclasses.replace(make_profile(), pitch_shift=2.0, pitch_range=1.35))
+    assert store.load("ada").pitch_range == pytest.approx(1.35)
+    rewrite_as_version(path, 4, without=("pitch_range",))
+    loaded = store.load("ada")
+    assert (loaded.pitch_range, loaded.pitch_shift) == (1.0, 2.0)
+
+
+@pytest.mark.parametrize("factor", [0.3, 2.5, 0.0, float("nan")])
+def test_absurd_pitch_range_is_refused(factor: float) -> None:
+    with pytest.raises(ProfileError, match=r"pitch range.*re-enroll"):
+        dataclasses.replace(make_profile(), pitch_range=factor)
 
 
 @pytest.mark.parametrize("shift", [12.5, -30.0, float("nan")])

@@ -1,10 +1,12 @@
-"""Shift the pitch of speech by a constant interval, keeping its timing and formants.
+"""Shift the pitch of speech and widen or narrow its range, keeping timing and formants.
 
 Praat's PSOLA resynthesis (through parselmouth): the pitch contour is measured,
-multiplied by one factor, and the speech is rebuilt from its own pitch periods by
-overlap-add. Durations and the spectral envelope (formants, so vowels and timbre) stay
-as they were; the melody keeps its shape. It gives a cloned voice its speaker's pitch
-level (:mod:`voxclone.clone.pitch_rate_match`) where the engine's conditioning cannot.
+multiplied by one factor (and, for a range change, its distance in semitones from its
+own mean multiplied by another), and the speech is rebuilt from its own pitch periods
+by overlap-add. Durations and the spectral envelope (formants, so vowels and timbre)
+stay as they were; the melody keeps its shape. It gives a cloned voice its speaker's
+pitch level and range (:mod:`voxclone.clone.pitch_rate_match`) where the engine's
+conditioning cannot.
 """
 
 from __future__ import annotations
@@ -20,18 +22,29 @@ PITCH_FLOOR_HZ = 60.0
 PITCH_CEILING_HZ = 500.0
 
 
-def shift_pitch(samples: np.ndarray, sample_rate: int, semitones: float) -> np.ndarray:
-    """``samples`` with every pitch multiplied by ``2 ** (semitones / 12)``.
+def shift_pitch(samples: np.ndarray, sample_rate: int, semitones: float, *,
+                range_scale: float = 1.0) -> np.ndarray:
+    """``samples`` with every pitch multiplied by ``2 ** (semitones / 12)`` and its
+    distance from the mean pitch (in semitones) multiplied by ``range_scale``.
+
+    The range scales around the piece's own mean (geometric, over its pitch points), so
+    its level stays where the shift put it: a clip's median error is not magnified.
 
     Args:
         samples: float32 mono speech, shape ``(n,)``, any sample rate.
         sample_rate: Hz.
-        semitones: the interval; 0 returns ``samples`` itself.
+        semitones: the interval; 0 with ``range_scale`` 1 returns ``samples`` itself.
+        range_scale: the factor on the pitch range (1: unchanged, 1.2: 20 % wider).
     Returns:
         float32 ``(n,)``, the same length and rate. Audio with no voiced speech to
         analyse (silence, a very short piece) comes back unchanged.
+    Raises:
+        ValueError: ``range_scale`` is not positive.
     """
-    if semitones == 0.0 or samples.size == 0:
+    if not range_scale > 0:
+        raise ValueError(f"range_scale must be positive, not {range_scale}")
+    scale_range = range_scale != 1.0
+    if (semitones == 0.0 and not scale_range) or samples.size == 0:
         return samples
     import parselmouth
     from parselmouth.praat import call
@@ -42,7 +55,13 @@ def shift_pitch(samples: np.ndarray, sample_rate: int, semitones: float) -> np.n
         tier = call(manipulation, "Extract pitch tier")
         if call(tier, "Get number of points") == 0:
             return samples  # nothing voiced: nothing to shift
-        call(tier, "Multiply frequencies", sound.xmin, sound.xmax, 2.0 ** (semitones / 12))
+        if semitones:
+            call(tier, "Multiply frequencies", sound.xmin, sound.xmax,
+                 2.0 ** (semitones / 12))
+        if scale_range:  # in semitones (re 1 Hz) around their mean, and back to Hz
+            call(tier, "Formula", "12 * log2(self)")
+            mean = call(tier, "Get mean (points)", sound.xmin, sound.xmax)
+            call(tier, "Formula", f"2 ^ (({mean!r} + (self - {mean!r}) * {range_scale!r}) / 12)")
         call([tier, manipulation], "Replace pitch tier")
         shifted = call(manipulation, "Get resynthesis (overlap-add)")
     except parselmouth.PraatError as exc:  # too short to analyse: leave it as it is

@@ -1,8 +1,9 @@
 """Build a voice profile from a speaker's cleaned reference: the fit, then the matches.
 
 The order matters: the identity fit chooses the conditioning; the opt-in prosody match
-may move it; the pitch shift and rate factor are measured on its renderings; the tone
-curve is chosen on renderings that carry the pitch shift, as synthesis will.
+may move it; the pitch shift, F0 range factor and rate factor are measured on its
+renderings; the tone curve is chosen on renderings that carry the pitch shift, as
+synthesis will.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ class Matches:
         prosody: the opt-in style-based pitch and rate match
             (:mod:`voxclone.clone.prosody_match`).
         tone: the equaliser curve (:mod:`voxclone.clone.tone_match`).
-        pitch: the pitch shift (:mod:`voxclone.clone.pitch_rate_match`).
+        pitch: the pitch shift and F0 range factor
+            (:mod:`voxclone.clone.pitch_rate_match`).
         rate: the speaking-rate factor (same module; the prosody match sets it too).
     """
 
@@ -71,6 +73,7 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
     result = fitter.fit(target, effort, seed=seed, progress=progress, prosody=prosody,
                         at_pitch=at_pitch)
     conditioning, score, rate, shift = result.conditioning, result.score, 1.0, 0.0
+    widen = 1.0
     if matches.prosody:
         matched = fitter.match_prosody(result, target, prosody)
         conditioning, score, rate = matched.conditioning, matched.score, matched.rate
@@ -78,9 +81,11 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
     if matches.pitch or measure_rate:
         levels = fitter.match_pitch_rate(conditioning, prosody, pitch=matches.pitch,
                                          rate=measure_rate)
-        shift = levels.pitch_shift
+        shift, widen = levels.pitch_shift, levels.pitch_range
         rate = levels.rate if measure_rate else rate
     tone = None
+    # The tone curve and the score hear the pitch shift but not the range factor: it
+    # changes the melody, not the timbre the curve and the d-vector judge.
     if matches.tone:
         toned = fitter.match_tone(conditioning, joined, target, pitch_shift=shift)
         tone, score = toned.gains_db, toned.probe_score
@@ -88,4 +93,5 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
         score = float(fitter.probe_embedding(conditioning, shift) @ target)
     return VoiceProfile(name=name, embedding=target, conditioning=conditioning,
                         prosody=prosody, sources=tuple(sources), engine=fitter.engine.name,
-                        effort=effort, score=score, rate=rate, tone=tone, pitch_shift=shift)
+                        effort=effort, score=score, rate=rate, tone=tone, pitch_shift=shift,
+                        pitch_range=widen)

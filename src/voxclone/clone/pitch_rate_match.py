@@ -10,6 +10,10 @@ renderings the enrollment makes anyway (the probe and a second sentence, engine 
   synthesis by PSOLA (:func:`voxclone.audio.pitch_shift.shift_pitch`), which keeps
   durations and formants. Below :attr:`PitchRateSettings.min_shift_st` nothing is
   shifted (the resynthesis costs a little clarity and is not worth it).
+* ``pitch_range``: the speaker's 5-95 % F0 range over the clone's (both in
+  semitones), applied by the same resynthesis around each piece's own mean: Kokoro's
+  styles speak in a narrower or wider melody than many speakers, and the fit does not
+  move it. Changes under :attr:`PitchRateSettings.min_range_change` are left alone.
 * ``rate``: the speaker's syllable rate over the clone's, which synthesis multiplies
   with the caller's speed (Kokoro's ``speed`` input scales durations directly).
 """
@@ -24,7 +28,7 @@ import numpy as np
 
 from voxclone.audio import Audio
 from voxclone.audio.prosody import ProsodyStats, prosody_stats
-from voxclone.clone.profile import PITCH_SHIFT_LIMIT
+from voxclone.clone.profile import PITCH_RANGE_BOUNDS, PITCH_SHIFT_LIMIT
 from voxclone.errors import NoSpeechError
 
 logger = logging.getLogger(__name__)
@@ -38,16 +42,25 @@ class PitchRateSettings:
         min_shift_st: smaller pitch errors are left alone (semitones).
         max_shift_st: the pitch shift is clamped to this (semitones, either way).
         rate_bounds: the clamp of the speaking-rate factor.
+        match_range: match the F0 range too (with the pitch level).
+        range_bounds: the clamp of the F0 range factor.
+        min_range_change: range factors within this of 1 are left at 1.
     """
 
     min_shift_st: float = 0.5
     max_shift_st: float = 9.0
     rate_bounds: tuple[float, float] = (0.75, 1.33)
+    match_range: bool = True
+    range_bounds: tuple[float, float] = (0.67, 1.5)
+    min_range_change: float = 0.1
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_shift_st <= self.max_shift_st <= PITCH_SHIFT_LIMIT:
             raise ValueError("need 0 <= min_shift_st <= max_shift_st <= "
                              f"{PITCH_SHIFT_LIMIT}")
+        low, high = self.range_bounds
+        if not PITCH_RANGE_BOUNDS[0] <= low <= 1.0 <= high <= PITCH_RANGE_BOUNDS[1]:
+            raise ValueError(f"range_bounds must hold 1 within {PITCH_RANGE_BOUNDS}")
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,7 @@ class PitchRateMatch:
     Attributes:
         pitch_shift: semitones to shift the voice's synthesis by (0: none).
         rate: speaking-rate factor (1: the engine's own rate).
+        pitch_range: F0 range factor around the speaker's median (1: none).
         f0_error_st: the clone's median F0 minus the speaker's, semitones, before the
             shift (NaN when the renderings held no voiced speech).
     """
@@ -64,6 +78,7 @@ class PitchRateMatch:
     pitch_shift: float
     rate: float
     f0_error_st: float
+    pitch_range: float = 1.0
 
 
 def pitch_shift_for(clone_f0: float, speaker_f0: float,
@@ -77,6 +92,20 @@ def pitch_shift_for(clone_f0: float, speaker_f0: float,
     return float(np.clip(shift, -settings.max_shift_st, settings.max_shift_st))
 
 
+def pitch_range_for(clone: ProsodyStats, speaker: ProsodyStats,
+                    settings: PitchRateSettings | None = None) -> float:
+    """The factor that scales a clone's 5-95 % F0 range (semitones) to the speaker's:
+    1 within ``min_range_change``, clamped to ``range_bounds``."""
+    settings = settings or PitchRateSettings()
+    clone_st, speaker_st = clone.f0_range_semitones, speaker.f0_range_semitones
+    if not (clone_st > 0 and speaker_st > 0):
+        return 1.0
+    factor = speaker_st / clone_st
+    if abs(factor - 1.0) < settings.min_range_change:
+        return 1.0
+    return float(np.clip(factor, *settings.range_bounds))
+
+
 def match_pitch_rate(speaker: ProsodyStats, renders: Sequence[Audio], *,
                      pitch: bool = True, rate: bool = True,
                      settings: PitchRateSettings | None = None) -> PitchRateMatch:
@@ -85,7 +114,8 @@ def match_pitch_rate(speaker: ProsodyStats, renders: Sequence[Audio], *,
     Args:
         speaker: the speaker's prosody (from the reference clips).
         renders: the clone's speech at engine speed 1, unshifted (one sample rate).
-        pitch: measure the pitch shift (else 0).
+        pitch: measure the pitch shift and (with ``settings.match_range``) the range
+            factor (else 0 and 1).
         rate: measure the rate factor (else 1).
         settings: knobs.
     Returns:
@@ -102,10 +132,14 @@ def match_pitch_rate(speaker: ProsodyStats, renders: Sequence[Audio], *,
         return PitchRateMatch(0.0, 1.0, float("nan"))
     error = float(12 * np.log2(clone.f0_median / speaker.f0_median))
     shift = pitch_shift_for(clone.f0_median, speaker.f0_median, settings) if pitch else 0.0
+    widen = pitch_range_for(clone, speaker, settings) if pitch and settings.match_range \
+        else 1.0
     factor = 1.0
     if rate and clone.syllable_rate > 0 and speaker.syllable_rate > 0:
         low, high = settings.rate_bounds
         factor = float(np.clip(speaker.syllable_rate / clone.syllable_rate, low, high))
     logger.info("pitch and rate: clone F0 %.0f Hz vs speaker %.0f Hz (shift %+.1f st), "
-                "rate x%.2f", clone.f0_median, speaker.f0_median, shift, factor)
-    return PitchRateMatch(round(shift, 2), round(factor, 4), error)
+                "range %.1f vs %.1f st (x%.2f), rate x%.2f", clone.f0_median,
+                speaker.f0_median, shift, clone.f0_range_semitones,
+                speaker.f0_range_semitones, widen, factor)
+    return PitchRateMatch(round(shift, 2), round(factor, 4), error, round(widen, 3))

@@ -27,10 +27,11 @@ from voxclone.errors import ProfileError, VoiceExistsError, VoiceNotFoundError
 from voxclone.keys import home_dir
 
 FORMAT = "voxclone.voice"
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 #: Versions this voxclone reads: version 1 had no speaking-rate factor (it reads as 1.0),
-#: versions 1-2 no tone curve (they read as none), versions 1-3 no pitch shift (0).
-READABLE_VERSIONS = (1, 2, 3, 4)
+#: versions 1-2 no tone curve (they read as none), versions 1-3 no pitch shift (0),
+#: versions 1-4 no pitch range factor (1).
+READABLE_VERSIONS = (1, 2, 3, 4, 5)
 #: Bands of a tone curve (:data:`voxclone.audio.equalizer.BAND_CENTRES_HZ`) and its limit, dB.
 TONE_BANDS = 32
 TONE_LIMIT_DB = 24.0
@@ -38,6 +39,8 @@ TONE_LIMIT_DB = 24.0
 RATE_BOUNDS = (0.5, 2.0)
 #: The largest pitch shift a voice may hold, semitones either way.
 PITCH_SHIFT_LIMIT = 12.0
+#: The range of a voice's F0 range factor.
+PITCH_RANGE_BOUNDS = (0.5, 2.0)
 SUFFIX = ".voice.json"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -72,6 +75,8 @@ class VoiceProfile:
             (:mod:`voxclone.clone.tone_match`); None: no equaliser.
         pitch_shift: semitones by which synthesis shifts the engine's pitch to the
             speaker's (:mod:`voxclone.clone.pitch_rate_match`); 0: none.
+        pitch_range: factor by which synthesis scales the F0 range (in semitones)
+            of its speech (same module); 1: none.
     """
 
     name: str
@@ -86,6 +91,7 @@ class VoiceProfile:
     rate: float = 1.0
     tone: tuple[float, ...] | None = None
     pitch_shift: float = 0.0
+    pitch_range: float = 1.0
 
     def __post_init__(self) -> None:
         check_name(self.name)
@@ -104,6 +110,11 @@ class VoiceProfile:
             raise ProfileError(f"pitch shift {self.pitch_shift} is outside "
                                f"+-{PITCH_SHIFT_LIMIT:g} semitones; re-enroll the voice")
         object.__setattr__(self, "pitch_shift", float(self.pitch_shift))
+        if not PITCH_RANGE_BOUNDS[0] <= self.pitch_range <= PITCH_RANGE_BOUNDS[1]:
+            raise ProfileError(f"pitch range factor {self.pitch_range} is outside "
+                               f"{PITCH_RANGE_BOUNDS[0]}-{PITCH_RANGE_BOUNDS[1]}; "
+                               "re-enroll the voice")
+        object.__setattr__(self, "pitch_range", float(self.pitch_range))
         object.__setattr__(self, "embedding", np.asarray(self.embedding, dtype=np.float32))
         object.__setattr__(self, "sources", tuple(self.sources))
 
@@ -127,6 +138,7 @@ class VoiceProfile:
             "rate": round(float(self.rate), 4),
             "tone": None if self.tone is None else [round(g, 2) for g in self.tone],
             "pitch_shift": round(float(self.pitch_shift), 3),
+            "pitch_range": round(float(self.pitch_range), 3),
         }
         return {"format": FORMAT, "version": FORMAT_VERSION, "sha256": _digest(body), **body}
 
@@ -167,6 +179,7 @@ class VoiceProfile:
                 rate=float(body.get("rate", 1.0)),  # version 1: no rate factor
                 tone=None if body.get("tone") is None else tuple(body["tone"]),  # v1-2: none
                 pitch_shift=float(body.get("pitch_shift", 0.0)),  # versions 1-3: none
+                pitch_range=float(body.get("pitch_range", 1.0)),  # versions 1-4: none
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ProfileError(f"{origin} is malformed: {exc}") from exc
