@@ -41,7 +41,11 @@ class PitchRateSettings:
     Attributes:
         min_shift_st: smaller pitch errors are left alone (semitones).
         max_shift_st: the pitch shift is clamped to this (semitones, either way).
-        rate_bounds: the clamp of the speaking-rate factor.
+        rate_bounds: the clamp of the speaking-rate factor. It slows a clone by at
+            most 15 %: slowed further, Kokoro's speech lost words to recognition
+            (pocketsphinx WER 11 % at factors under 0.8, 1 % at 1 or more, on 48
+            LibriSpeech speakers) for little gain in rate accuracy
+            (``bench/results/clone_quality_rate.md``).
         match_range: match the F0 range too (with the pitch level).
         range_bounds: the clamp of the F0 range factor.
         min_range_change: range factors within this of 1 are left at 1.
@@ -49,7 +53,7 @@ class PitchRateSettings:
 
     min_shift_st: float = 0.5
     max_shift_st: float = 9.0
-    rate_bounds: tuple[float, float] = (0.75, 1.33)
+    rate_bounds: tuple[float, float] = (0.85, 1.33)
     match_range: bool = True
     range_bounds: tuple[float, float] = (0.67, 1.5)
     min_range_change: float = 0.1
