@@ -178,8 +178,9 @@ def enroll(
             speaker's long-term spectrum with an equaliser curve, kept only if it brings
             the clone closer to the speaker (two renderings, about a second).
         match_pitch: after the fit (efforts other than ``stock``), store the shift in
-            semitones from the clone's median pitch to the speaker's; synthesis applies
-            it by PSOLA, keeping timing and formants. No shift under half a semitone.
+            semitones from the clone's median pitch to the speaker's, and the factor
+            from its F0 range to theirs; synthesis applies both by PSOLA, keeping timing
+            and formants. No shift under half a semitone, no range change under 10 %.
         match_rate: after the fit (efforts other than ``stock``), store a
             speaking-rate factor (the speaker's syllable rate over the clone's) that
             synthesis multiplies with the caller's speed (``match_prosody`` sets it

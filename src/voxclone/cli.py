@@ -132,7 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-tone-match", action="store_true",
                    help="do not give the clone its speaker's overall tone (equaliser)")
     p.add_argument("--no-pitch-match", action="store_true",
-                   help="keep the engine's pitch instead of shifting it to the speaker's")
+                   help="keep the engine's pitch level and range instead of matching "
+                        "the speaker's")
     p.add_argument("--no-rate-match", action="store_true",
                    help="keep the engine's speaking rate instead of the speaker's")
     p.add_argument("--consent", metavar="FILE",
