@@ -75,7 +75,7 @@ class PitchRateMatch:
     Attributes:
         pitch_shift: semitones to shift the voice's synthesis by (0: none).
         rate: speaking-rate factor (1: the engine's own rate).
-        pitch_range: F0 range factor around the speaker's median (1: none).
+        pitch_range: F0 range factor (1: none), applied around each piece's own mean.
         f0_error_st: the clone's median F0 minus the speaker's, semitones, before the
             shift (NaN when the renderings held no voiced speech).
     """
