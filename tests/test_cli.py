@@ -246,6 +246,23 @@ def test_say_empty_text(text: str, enrolled: Enrolled, tmp_path: Path,
     assert not out.exists()
 
 
+def test_say_sentence_pause(enrolled: Enrolled, tmp_path: Path,
+                            capsys: pytest.CaptureFixture[str]) -> None:
+    text = "Good evening. See you tomorrow."
+    durations = []
+    for pause in ("0.2", "1.2"):
+        out = tmp_path / f"pause{pause}.wav"
+        assert main(["say", VOICE, text, "-o", str(out), "--sentence-pause", pause,
+                     *_voices_args(enrolled)]) == 0
+        durations.append(sf.info(str(out)).duration)
+    assert durations[1] - durations[0] == pytest.approx(1.0, abs=0.03)
+    bad = tmp_path / "bad.wav"
+    assert main(["say", VOICE, text, "-o", str(bad), "--sentence-pause", "9",
+                 *_voices_args(enrolled)]) == 2
+    assert "sentence_pause must be 0-3 s" in capsys.readouterr().err
+    assert not bad.exists()
+
+
 def test_say_stream_needs_pcm(enrolled: Enrolled, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["say", VOICE, "Hi.", "-o", "-", "--stream", *_voices_args(enrolled)]) == 2
     assert "--format pcm" in capsys.readouterr().err

@@ -7,10 +7,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from voxclone.audio import Audio
+from voxclone.audio.pauses import sound_span
 from voxclone.clone.conditioning import StyleConditioning
 from voxclone.engines.kokoro import KokoroEngine, assemble_model, default_engine, stock_packs
 from voxclone.errors import ModelError, TextError
-from voxclone.pipeline import SynthesisOptions, Synthesizer
+from voxclone.pipeline import (
+    DEFAULT_SENTENCE_PAUSE_S,
+    END_S,
+    LEAD_S,
+    SynthesisOptions,
+    Synthesizer,
+)
 from voxclone.text import phonemize
 
 from .test_profile import make_profile
@@ -78,8 +86,38 @@ def test_stream_yields_one_chunk_per_sentence_in_order() -> None:
     pieces = list(synth.stream(text, voice))
     assert len(pieces) == 3
     assert pieces[1].duration > pieces[2].duration  # order kept
-    whole = synth.synthesize(text, voice, SynthesisOptions(sentence_pause=0.0))
-    assert whole.duration == pytest.approx(sum(p.duration for p in pieces) - 2 * 0.12, abs=0.01)
+    # the pieces are the whole, with the pause between sentences after the first two
+    whole = synth.synthesize(text, voice, SynthesisOptions(sentence_pause=0.3))
+    shorter = synth.synthesize(text, voice, SynthesisOptions(sentence_pause=0.1))
+    assert whole.duration == pytest.approx(sum(p.duration for p in pieces)
+                                           - 2 * (DEFAULT_SENTENCE_PAUSE_S - 0.3), abs=0.01)
+    assert whole.duration - shorter.duration == pytest.approx(2 * 0.2, abs=0.01)
+
+
+def test_the_engines_own_silences_give_way_to_the_pause() -> None:
+    synth = Synthesizer(default_engine(), stock_packs())
+    alone = synth.synthesize("Nobody spoke for a while.", make_profile())
+    # Kokoro renders ~0.25 s of silence before a sentence and ~0.6 s after it
+    start, end = sound_span(alone.samples, alone.sample_rate)
+    assert start / alone.sample_rate <= LEAD_S + 0.011
+    assert (len(alone) - end) / alone.sample_rate <= END_S + 0.011
+    two = synth.synthesize("Nobody spoke for a while. Then we went home.", make_profile(),
+                           SynthesisOptions(sentence_pause=0.4))
+    silence = _longest_silence(two)
+    assert 0.35 <= silence <= 0.45
+
+
+def _longest_silence(audio: Audio) -> float:
+    """Seconds of the longest run of 10 ms frames 50 dB below the loudest one."""
+    frame = audio.sample_rate // 100
+    frames = audio.samples[: len(audio) // frame * frame].reshape(-1, frame)
+    power = frames.astype(np.float64).var(axis=1)
+    quiet = power < power.max() * 1e-5
+    longest = run = 0
+    for q in quiet:
+        run = run + 1 if q else 0
+        longest = max(longest, run)
+    return longest / 100
 
 
 def test_voice_conditioning_changes_the_voice() -> None:

@@ -20,7 +20,7 @@ from voxclone.cli import main
 from voxclone.clone.profile import VoiceStore
 from voxclone.engines.kokoro import default_engine, stock_packs
 from voxclone.errors import TextError
-from voxclone.pipeline import SynthesisOptions, Synthesizer
+from voxclone.pipeline import DEFAULT_SENTENCE_PAUSE_S, END_S, SynthesisOptions, Synthesizer
 from voxclone.text import load_vocab, split_sentences
 from voxclone.text.frontend import front_end
 from voxclone.text.languages import LANGUAGES, detect_language, resolve_language
@@ -80,15 +80,15 @@ def test_every_sentence_is_rendered_completely(code: str) -> None:
     parts = [synth.synthesize(s, voice, SynthesisOptions(language=code)) for s in sentences]
     # Each sentence said on its own takes about as long as its share of the whole, so
     # none was dropped or cut short inside the whole.
-    expected = sum(p.duration for p in parts) + 2 * SynthesisOptions().sentence_pause
+    # (each part alone ends with END_S of silence; inside the whole, the pause)
+    expected = sum(p.duration for p in parts) + 2 * (DEFAULT_SENTENCE_PAUSE_S - END_S)
     assert abs(whole.duration - expected) < 0.1 * expected
     phonemes = sum(len(chunk.ids) for chunk in chunks)
     assert phonemes / 25 < whole.duration < phonemes / 6  # a plausible speaking rate
     assert 0.8 * len(text) / 25 < whole.duration  # every part of the text was read
     assert all(_longest_inner_silence(part) < 1.0 for part in parts)  # no gap in a sentence
-    # Between sentences the model's own trailing and leading silence (~0.5 s, ~0.3 s)
-    # and the pause add up to ~1.1 s, as in English.
-    assert _longest_inner_silence(whole) < 1.25
+    # Between sentences: the pause (the model's own silences trimmed).
+    assert _longest_inner_silence(whole) < DEFAULT_SENTENCE_PAUSE_S + 0.1
     assert np.sqrt(np.mean(whole.samples**2)) > 0.01
 
 

@@ -7,6 +7,7 @@ import json
 import os
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,14 @@ from voxclone.engines import session as session_module
 from voxclone.engines.kokoro import MODEL_FILE, KokoroEngine, assemble_model, stock_packs
 from voxclone.engines.session import SessionConfig
 from voxclone.errors import TextError
-from voxclone.pipeline import SynthesisOptions, Synthesizer
+from voxclone.pipeline import (
+    CLAUSE_PAUSE_S,
+    DEFAULT_SENTENCE_PAUSE_S,
+    END_S,
+    LEAD_S,
+    SynthesisOptions,
+    Synthesizer,
+)
 from voxclone.text import load_vocab, phonemize, tokenize
 
 from .test_profile import make_profile
@@ -29,8 +37,12 @@ STORY = (
 )
 
 
+FRAME = 240  # samples per phoneme id of the stand-in engine (10 ms)
+
+
 class CountingEngine:
-    """A stand-in engine: 100 samples of silence per id; records every call."""
+    """A stand-in engine: a 10 ms frame of tone per id, no silence around it; records
+    every call."""
 
     name = "kokoro-82m-int8"
     sample_rate = 24_000
@@ -47,7 +59,8 @@ class CountingEngine:
     def render(self, ids: Sequence[int], style: np.ndarray, speed: float = 1.0) -> np.ndarray:
         with self.lock:
             self.rendered.append(tuple(ids))
-        return np.zeros(100 * len(ids), np.float32)
+        t = np.arange(FRAME * len(ids)) / self.sample_rate
+        return (0.3 * np.sin(2 * np.pi * 220 * t + 0.5)).astype(np.float32)
 
 
 def _without_spaces(ids: Sequence[int]) -> list[int]:
@@ -63,7 +76,9 @@ def test_stream_yields_the_first_chunk_before_rendering_the_rest() -> None:
     first = next(stream)
     assert len(engine.rendered) == 1  # only the first chunk was rendered
     assert len(engine.rendered[0]) <= 24  # the long first sentence was cut short
-    assert first.duration == pytest.approx(100 * len(engine.rendered[0]) / 24_000)
+    # its sound, the lead before it and the pause after it
+    assert first.duration == pytest.approx(FRAME * len(engine.rendered[0]) / 24_000 + LEAD_S
+                                           + CLAUSE_PAUSE_S - LEAD_S)
     rest = list(stream)
     assert len(rest) == len(engine.rendered) - 1 >= 5
 
@@ -82,17 +97,42 @@ def test_split_and_pipelined_stream_covers_every_sentence_in_order() -> None:
         assert any(_without_spaces(chunk) == ids for chunk in engine.rendered)
 
 
-def test_pauses_only_between_sentences() -> None:
+def _silences(pieces: Sequence[np.ndarray]) -> list[float]:
+    """Seconds of silence between the sound of each piece and the next, and at the end."""
+    whole = np.concatenate(pieces)
+    sound = np.flatnonzero(whole)
+    ends = np.cumsum([len(p) for p in pieces])
+    gaps = []
+    for end in ends:
+        after = sound[sound >= end]
+        before = sound[sound < end]
+        gaps.append(((after[0] if after.size else len(whole)) - before[-1] - 1) / 24_000)
+    return gaps
+
+
+def test_the_voices_pause_between_sentences_and_a_short_one_inside() -> None:
     engine = CountingEngine()
     synth = Synthesizer(engine, stock_packs())
-    options = SynthesisOptions(first_chunk_tokens=24, sentence_pause=0.5)
-    pieces = list(synth.stream(STORY, make_profile(), options))
-    pause = int(0.5 * 24_000)
-    extra = [len(p.samples) - 100 * len(ids) for p, ids in zip(pieces, engine.rendered,
-                                                               strict=True)]
-    assert extra[0] == 0  # the lead-in runs straight into the rest of its sentence
-    assert extra[1:-1] == [pause] * (len(pieces) - 2)
-    assert extra[-1] == 0
+    voice = replace(make_profile(), pause=0.7)
+    pieces = list(synth.stream(STORY, voice, SynthesisOptions(first_chunk_tokens=24)))
+    gaps = _silences([p.samples for p in pieces])
+    assert np.flatnonzero(pieces[0].samples)[0] == round(LEAD_S * 24_000)
+    # the lead-in runs on into the rest of its sentence after a comma's pause
+    assert gaps[0] == pytest.approx(CLAUSE_PAUSE_S, abs=1e-3)
+    assert gaps[1:-1] == pytest.approx([0.7] * (len(pieces) - 2), abs=1e-3)
+    assert gaps[-1] == pytest.approx(END_S, abs=1e-3)
+
+    # a set pause overrides the voice's; speed shortens the voice's own
+    pieces = list(synth.stream(STORY, voice, SynthesisOptions(sentence_pause=0.25)))
+    assert _silences([p.samples for p in pieces])[:-1] == pytest.approx(
+        [0.25] * (len(pieces) - 1), abs=1e-3)
+    pieces = list(synth.stream(STORY, voice, SynthesisOptions(speed=2.0)))
+    assert _silences([p.samples for p in pieces])[:-1] == pytest.approx(
+        [0.35] * (len(pieces) - 1), abs=1e-3)
+    # a voice without a measured pause (older profiles, stock voices) gets the default
+    pieces = list(synth.stream(STORY, make_profile(), SynthesisOptions()))
+    assert _silences([p.samples for p in pieces])[:-1] == pytest.approx(
+        [DEFAULT_SENTENCE_PAUSE_S] * (len(pieces) - 1), abs=1e-3)
 
 
 def test_unpronounceable_sentences_are_skipped_but_bad_text_fails_first() -> None:

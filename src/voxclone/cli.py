@@ -5,12 +5,12 @@ Subcommands::
     voxclone challenge NAME                        (see voxclone.cli_consent)
     voxclone enroll NAME CLIP... --consent FILE --challenge ID [--effort E] [--force]
                    [--force-quality] [--match-prosody] [--no-tone-match]
-                   [--no-pitch-match] [--no-rate-match]
+                   [--no-pitch-match] [--no-rate-match] [--no-pause-match]
     voxclone check CLIP... [--json]                (see voxclone.cli_check)
     voxclone enroll NAME CLIP... --i-am-the-speaker ...
     voxclone consent show NAME / voxclone revoke NAME
     voxclone say NAME TEXT|- -o OUT|- [--format F] [--speed X] [--language L] [--stream]
-                  [--check-words]
+                  [--check-words] [--sentence-pause S]
     voxclone languages [--json]
     voxclone voices [--json]
     voxclone similarity A B
@@ -136,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "the speaker's")
     p.add_argument("--no-rate-match", action="store_true",
                    help="keep the engine's speaking rate instead of the speaker's")
+    p.add_argument("--no-pause-match", action="store_true",
+                   help="pause as LibriSpeech readers do (0.51 s) between sentences, not as "
+                        "the speaker does")
     p.add_argument("--consent", metavar="FILE",
                    help="the speaker reading the challenge from `voxclone challenge NAME`")
     p.add_argument("--challenge", metavar="ID", help="the id of that challenge")
@@ -164,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check-words", action="store_true",
                    help="listen to each English sentence (speech recognition) and render "
                         "it again if it came out garbled; about 40%% slower")
+    p.add_argument("--sentence-pause", type=float, metavar="S",
+                   help="seconds of silence between sentences, 0-3 (default: the voice's "
+                        "own pause)")
     p.set_defaults(handler=cmd_say)
 
     p = sub.add_parser("languages", parents=[flags], help="list the languages voices speak")
@@ -227,7 +233,7 @@ def cmd_enroll(args: argparse.Namespace) -> int:
         voices_dir=args.voices_dir, overwrite=args.force, progress=not args.quiet,
         force=args.force_quality, match_prosody=args.match_prosody,
         match_tone=not args.no_tone_match, match_pitch=not args.no_pitch_match,
-        match_rate=not args.no_rate_match,
+        match_rate=not args.no_rate_match, match_pauses=not args.no_pause_match,
     )
     path = VoiceStore(args.voices_dir).path(profile.name)
     count = len(profile.sources)
@@ -261,7 +267,8 @@ def cmd_say(args: argparse.Namespace) -> int:
         for chunk in voxclone.synthesize_stream(text, args.name, speed=args.speed,
                                                 language=args.language,
                                                 voices_dir=args.voices_dir,
-                                                check_words=args.check_words):
+                                                check_words=args.check_words,
+                                                sentence_pause=args.sentence_pause):
             out.write(encode_audio(chunk, fmt))
             out.flush()
             seconds += chunk.duration
@@ -270,7 +277,8 @@ def cmd_say(args: argparse.Namespace) -> int:
             logger.info("--stream only applies to standard output; writing %s whole",
                         args.output)
         audio, record = render(text, args.name, speed=args.speed, language=args.language,
-                               voices_dir=args.voices_dir, check_words=args.check_words)
+                               voices_dir=args.voices_dir, check_words=args.check_words,
+                               sentence_pause=args.sentence_pause)
         write_audio(audio, args.output, format=fmt)
         seconds = audio.duration
         logger.info("synthesis %s (the watermark's payload)", record.hex_id)

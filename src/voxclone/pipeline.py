@@ -24,6 +24,7 @@ from voxclone.asr import default_recognizer
 from voxclone.asr.self_check import speak_checked
 from voxclone.audio import Audio
 from voxclone.audio.equalizer import Equalizer
+from voxclone.audio.pauses import POPULATION_PAUSE_S, reframe
 from voxclone.audio.pitch_shift import shift_pitch
 from voxclone.clone.profile import VoiceProfile
 from voxclone.engines.base import Engine
@@ -40,6 +41,17 @@ MAX_TEXT_CHARS = 200_000
 #: Sentences phonemized ahead of the one being rendered.
 LOOKAHEAD_SENTENCES = 2
 
+#: Silence before each rendered piece's first sound (the engine renders ~0.25 s).
+LEAD_S = 0.02
+#: Silence between two pieces of one sentence (a sentence cut to fit the engine, or a
+#: streaming lead-in), at engine speed 1: about the engine's own pause at a comma.
+CLAUSE_PAUSE_S = 0.12
+#: Silence after the last piece (the engine renders ~0.6 s).
+END_S = 0.2
+#: Silence between sentences for a voice without a measured pause: LibriSpeech readers'
+#: median pause (the engine's own silences made about 0.95 s).
+DEFAULT_SENTENCE_PAUSE_S = POPULATION_PAUSE_S
+
 
 @dataclass(frozen=True)
 class SynthesisOptions:
@@ -48,7 +60,9 @@ class SynthesisOptions:
     Attributes:
         speed: speaking-rate multiplier, 0.5-2.0 (1.0 = the voice's own rate: the
             engine runs at ``speed`` times the profile's ``rate`` factor).
-        sentence_pause: seconds of silence added between sentences.
+        sentence_pause: seconds of silence between sentences (at least ``LEAD_S``);
+            ``None``: the voice's own pause (its speaker's typical pause, measured at
+            enrollment), else ``DEFAULT_SENTENCE_PAUSE_S``, divided by ``speed``.
         first_chunk_tokens: when above 0, a first sentence longer than 1.5 x this many
             phonemes is cut (at a clause mark or word gap) so the first chunk is at most
             this long: a quicker start for streaming. 0 keeps whole sentences.
@@ -62,7 +76,7 @@ class SynthesisOptions:
     """
 
     speed: float = 1.0
-    sentence_pause: float = 0.12
+    sentence_pause: float | None = None
     first_chunk_tokens: int = 0
     language: str | None = None
     check_words: bool = False
@@ -70,8 +84,8 @@ class SynthesisOptions:
     def __post_init__(self) -> None:
         if not 0.5 <= self.speed <= 2.0:
             raise ValueError(f"speed must be between 0.5 and 2.0, got {self.speed}")
-        if not 0.0 <= self.sentence_pause <= 2.0:
-            raise ValueError(f"sentence_pause must be 0-2 s, got {self.sentence_pause}")
+        if self.sentence_pause is not None and not 0.0 <= self.sentence_pause <= 3.0:
+            raise ValueError(f"sentence_pause must be 0-3 s, got {self.sentence_pause}")
         if self.first_chunk_tokens < 0:
             raise ValueError(f"first_chunk_tokens must be >= 0, got {self.first_chunk_tokens}")
         if self.language is not None:
@@ -195,7 +209,9 @@ class Synthesizer:
 
     def _render(self, chunks: Iterator[Chunk], voice: VoiceProfile,
                 options: SynthesisOptions) -> Iterator[Audio]:
-        pause = np.zeros(int(options.sentence_pause * self.engine.sample_rate), np.float32)
+        between = options.sentence_pause
+        if between is None:
+            between = (voice.pause or DEFAULT_SENTENCE_PAUSE_S) / options.speed
         # The voice's tone curve, filtering the whole stream (its memory spans chunks).
         tone = None if voice.tone is None else \
             Equalizer(np.asarray(voice.tone), self.engine.sample_rate)
@@ -223,8 +239,15 @@ class Synthesizer:
             else:
                 wav = speak(0)
             following = next(chunks, None)  # already phonemized by the worker
-            if following is not None and chunk.sentence_end:
-                wav = np.concatenate([wav, pause])
+            # The engine's own silences (~0.25 s before, ~0.6 s after) give way to the
+            # voice's pause; the next piece brings its LEAD_S.
+            if following is None:
+                after = END_S
+            elif chunk.sentence_end:
+                after = between - LEAD_S
+            else:
+                after = CLAUSE_PAUSE_S / speed - LEAD_S
+            wav = reframe(wav, self.engine.sample_rate, lead=LEAD_S, after=after)
             if tone is not None:
                 wav = tone.process(wav)
             yield Audio(wav, self.engine.sample_rate)

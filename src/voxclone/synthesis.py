@@ -59,6 +59,7 @@ def synthesize_stream(
     voices_dir: str | os.PathLike[str] | None = None,
     audit: AuditContext | None = None,
     check_words: bool = False,
+    sentence_pause: float | None = None,
 ) -> Iterator[Audio]:
     """Speak ``text`` in ``voice``, yielding one ``Audio`` chunk (24 kHz) per sentence;
     a long first sentence comes in two chunks, a short lead-in first, so that audio
@@ -80,14 +81,19 @@ def synthesize_stream(
     (:mod:`voxclone.asr.self_check`; about 0.2 s of recognition per second of speech;
     a long first sentence's lead-in and its rest are not checked).
 
+    ``sentence_pause`` is the silence between sentences in seconds (0-3); ``None``
+    gives the voice's own: its speaker's typical pause (``VoiceProfile.pause``), or
+    0.51 s, divided by ``speed``.
+
     Raises:
         AuditError: the audit log cannot be written (nothing is rendered).
         TextError: empty or unpronounceable text, or an unknown ``language``.
         VoiceNotFoundError / ProfileError: unknown or damaged voice.
-        ValueError: speed outside 0.5-2.0.
+        ValueError: speed outside 0.5-2.0, or sentence_pause outside 0-3 s.
     """
     return render_stream(text, voice, speed=speed, language=language, voices_dir=voices_dir,
-                         audit=audit, check_words=check_words)[1]
+                         audit=audit, check_words=check_words,
+                         sentence_pause=sentence_pause)[1]
 
 
 def render_stream(
@@ -99,13 +105,15 @@ def render_stream(
     voices_dir: str | os.PathLike[str] | None = None,
     audit: AuditContext | None = None,
     check_words: bool = False,
+    sentence_pause: float | None = None,
 ) -> tuple[SynthesisRecord, Iterator[Audio]]:
     """Like :func:`synthesize_stream`, also returning the synthesis record (for front ends
     that name the watermark payload before the audio, like the server). Same errors.
     """
     profile = _voice(voice, voices_dir)
     options = SynthesisOptions(speed=speed, first_chunk_tokens=STREAM_FIRST_CHUNK_TOKENS,
-                               language=language, check_words=check_words)
+                               language=language, check_words=check_words,
+                               sentence_pause=sentence_pause)
     synthesizer = _synthesizer()
     chunks = synthesizer.stream(text, profile, options)  # validates before returning
     watermark = default_watermark()
@@ -142,6 +150,7 @@ def synthesize(
     voices_dir: str | os.PathLike[str] | None = None,
     audit: AuditContext | None = None,
     check_words: bool = False,
+    sentence_pause: float | None = None,
 ) -> Audio:
     """Speak ``text`` in ``voice`` (a name or a profile); float32 mono 24 kHz ``Audio``,
     watermarked with the id of its synthesis record (read it back with :func:`detect`).
@@ -151,7 +160,7 @@ def synthesize(
     :func:`synthesize_stream`.
     """
     return render(text, voice, speed=speed, language=language, voices_dir=voices_dir,
-                  audit=audit, check_words=check_words)[0]
+                  audit=audit, check_words=check_words, sentence_pause=sentence_pause)[0]
 
 
 def render(
@@ -163,10 +172,12 @@ def render(
     voices_dir: str | os.PathLike[str] | None = None,
     audit: AuditContext | None = None,
     check_words: bool = False,
+    sentence_pause: float | None = None,
 ) -> tuple[Audio, SynthesisRecord]:
     """Like :func:`synthesize`, also returning the synthesis record (for front ends)."""
     profile = _voice(voice, voices_dir)
-    options = SynthesisOptions(speed=speed, language=language, check_words=check_words)
+    options = SynthesisOptions(speed=speed, language=language, check_words=check_words,
+                               sentence_pause=sentence_pause)
     synthesizer = _synthesizer()
     raw = synthesizer.synthesize(text, profile, options)
     watermark = default_watermark()

@@ -68,6 +68,10 @@ def shift_pitch(samples: np.ndarray, sample_rate: int, semitones: float, *,
         logger.debug("pitch shift skipped on %d samples: %s", samples.size, exc)
         return samples
     out = np.asarray(shifted.values[0], dtype=np.float32)
+    # Praat's overlap-add takes out the input's mean: its silences come back at minus
+    # that offset (about -65 dB re peak on Kokoro's speech). Inaudible, but it fills the
+    # silences the pauses are cut from, so the mean is put back.
+    out += np.float32(samples.mean())
     if out.size >= samples.size:
         return out[: samples.size]
     return np.concatenate([out, np.zeros(samples.size - out.size, np.float32)])

@@ -3,7 +3,7 @@
 The order matters: the identity fit chooses the conditioning; the opt-in prosody match
 may move it; the pitch shift, F0 range factor and rate factor are measured on its
 renderings; the tone curve is chosen on renderings that carry the pitch shift, as
-synthesis will.
+synthesis will. The pause is the speaker's alone.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from voxclone.audio import Audio
+from voxclone.audio.pauses import speaker_pause
 from voxclone.audio.prosody import prosody_stats
 from voxclone.clone.fit import Effort, VoiceFitter
 from voxclone.clone.profile import SourceClip, VoiceProfile
@@ -32,24 +33,26 @@ class Matches:
         pitch: the pitch shift and F0 range factor
             (:mod:`voxclone.clone.pitch_rate_match`).
         rate: the speaking-rate factor (same module; the prosody match sets it too).
+        pauses: the speaker's pause between sentences (:mod:`voxclone.audio.pauses`).
     """
 
     prosody: bool = False
     tone: bool = True
     pitch: bool = True
     rate: bool = True
+    pauses: bool = True
 
     def for_effort(self, effort: Effort) -> Matches:
         """None at ``stock``: it keeps a stock voice as it is."""
         if effort == "stock":
-            return Matches(False, False, False, False)
+            return Matches(False, False, False, False, False)
         return self
 
 
 def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
                 cleaned: Sequence[Audio], sources: Sequence[SourceClip], effort: Effort, *,
                 matches: Matches, progress: Progress | None = None,
-                seed: int = 0) -> VoiceProfile:
+                seed: int = 0, pauses: Sequence[float] = ()) -> VoiceProfile:
     """Fit a voice to ``target`` and match it to the speaker.
 
     Args:
@@ -62,6 +65,7 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
         matches: the matches to run after the fit.
         progress: called with ``(fraction_done, best_similarity)`` during the fit.
         seed: seeds the search.
+        pauses: the silences between speech segments of the reference, seconds.
     Raises:
         NoSpeechError: the reference holds too little voiced speech to measure pitch.
     """
@@ -94,4 +98,5 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
     return VoiceProfile(name=name, embedding=target, conditioning=conditioning,
                         prosody=prosody, sources=tuple(sources), engine=fitter.engine.name,
                         effort=effort, score=score, rate=rate, tone=tone, pitch_shift=shift,
-                        pitch_range=widen)
+                        pitch_range=widen,
+                        pause=speaker_pause(pauses) if matches.pauses else None)

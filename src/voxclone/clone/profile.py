@@ -27,11 +27,11 @@ from voxclone.errors import ProfileError, VoiceExistsError, VoiceNotFoundError
 from voxclone.keys import home_dir
 
 FORMAT = "voxclone.voice"
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 #: Versions this voxclone reads: version 1 had no speaking-rate factor (it reads as 1.0),
 #: versions 1-2 no tone curve (they read as none), versions 1-3 no pitch shift (0),
-#: versions 1-4 no pitch range factor (1).
-READABLE_VERSIONS = (1, 2, 3, 4, 5)
+#: versions 1-4 no pitch range factor (1), versions 1-5 no pause (none).
+READABLE_VERSIONS = (1, 2, 3, 4, 5, 6)
 #: Bands of a tone curve (:data:`voxclone.audio.equalizer.BAND_CENTRES_HZ`) and its limit, dB.
 TONE_BANDS = 32
 TONE_LIMIT_DB = 24.0
@@ -41,6 +41,8 @@ RATE_BOUNDS = (0.5, 2.0)
 PITCH_SHIFT_LIMIT = 12.0
 #: The range of a voice's F0 range factor.
 PITCH_RANGE_BOUNDS = (0.5, 2.0)
+#: The range of a voice's pause, seconds.
+PAUSE_BOUNDS = (0.05, 3.0)
 SUFFIX = ".voice.json"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -77,6 +79,10 @@ class VoiceProfile:
             speaker's (:mod:`voxclone.clone.pitch_rate_match`); 0: none.
         pitch_range: factor by which synthesis scales the F0 range (in semitones)
             of its speech (same module); 1: none.
+        pause: the speaker's typical pause between phrases, seconds of silence (the
+            median of the reference's pauses drawn toward readers',
+            :func:`voxclone.audio.pauses.speaker_pause`); synthesis puts it between
+            sentences. None: the reference showed no pause (or an older profile).
     """
 
     name: str
@@ -92,6 +98,7 @@ class VoiceProfile:
     tone: tuple[float, ...] | None = None
     pitch_shift: float = 0.0
     pitch_range: float = 1.0
+    pause: float | None = None
 
     def __post_init__(self) -> None:
         check_name(self.name)
@@ -115,6 +122,11 @@ class VoiceProfile:
                                f"{PITCH_RANGE_BOUNDS[0]}-{PITCH_RANGE_BOUNDS[1]}; "
                                "re-enroll the voice")
         object.__setattr__(self, "pitch_range", float(self.pitch_range))
+        if self.pause is not None:
+            if not PAUSE_BOUNDS[0] <= self.pause <= PAUSE_BOUNDS[1]:  # NaN too
+                raise ProfileError(f"pause {self.pause} s is outside {PAUSE_BOUNDS[0]}-"
+                                   f"{PAUSE_BOUNDS[1]} s; re-enroll the voice")
+            object.__setattr__(self, "pause", float(self.pause))
         object.__setattr__(self, "embedding", np.asarray(self.embedding, dtype=np.float32))
         object.__setattr__(self, "sources", tuple(self.sources))
 
@@ -139,6 +151,7 @@ class VoiceProfile:
             "tone": None if self.tone is None else [round(g, 2) for g in self.tone],
             "pitch_shift": round(float(self.pitch_shift), 3),
             "pitch_range": round(float(self.pitch_range), 3),
+            "pause": None if self.pause is None else round(float(self.pause), 3),
         }
         return {"format": FORMAT, "version": FORMAT_VERSION, "sha256": _digest(body), **body}
 
@@ -180,6 +193,7 @@ class VoiceProfile:
                 tone=None if body.get("tone") is None else tuple(body["tone"]),  # v1-2: none
                 pitch_shift=float(body.get("pitch_shift", 0.0)),  # versions 1-3: none
                 pitch_range=float(body.get("pitch_range", 1.0)),  # versions 1-4: none
+                pause=None if body.get("pause") is None else float(body["pause"]),  # v1-5
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ProfileError(f"{origin} is malformed: {exc}") from exc

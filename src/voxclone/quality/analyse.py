@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from voxclone.audio import VAD_SAMPLE_RATE, Audio, detect_speech, prepare_reference
+from voxclone.audio.pauses import pauses_between
 from voxclone.errors import NoSpeechError
 from voxclone.quality.denoise import wiener_denoise
 from voxclone.quality.measures import SignalMeasures, measure_signal, spectrum
@@ -47,6 +48,8 @@ class ClipAnalysis:
         embedding: d-vector of ``clean``, float32 ``(256,)``; ``None`` without speech.
         denoised: whether ``clean`` went through the Wiener denoiser.
         error: why the clip could not be used at all (no speech), else ``None``.
+        pauses: the silences between its speech segments, seconds
+            (:func:`voxclone.audio.pauses.pauses_between`).
     """
 
     name: str
@@ -58,6 +61,7 @@ class ClipAnalysis:
     embedding: np.ndarray | None
     denoised: bool = False
     error: str | None = None
+    pauses: tuple[float, ...] = ()
 
     @property
     def speech_ratio(self) -> float:
@@ -101,7 +105,7 @@ def analyse_clip(audio: Audio, name: str, *, denoise_below_db: float | None = No
     logger.debug("%s: %.1f s speech, SNR %.1f dB, split cosine %.3f", name, speech,
                  signal.snr_db, split.cosine)
     return ClipAnalysis(name, audio.duration, speech, signal, split, clean, embedding,
-                        denoised=denoised)
+                        denoised=denoised, pauses=pauses_between(segments))
 
 
 def analyse_set(clips: Sequence[ClipAnalysis]) -> SetAgreement:

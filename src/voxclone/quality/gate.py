@@ -77,12 +77,14 @@ class Screened:
         keep: indices (into the clips given) of the clips to use.
         clean: their cleaned speech, 16 kHz float32 (denoised where the report says).
         embeddings: their d-vectors, float32 ``(256,)`` each.
+        pauses: the silences between speech segments in them, seconds.
     """
 
     report: QualityReport
     keep: tuple[int, ...]
     clean: tuple[Audio, ...]
     embeddings: tuple[np.ndarray, ...]
+    pauses: tuple[float, ...] = ()
 
 
 def screen(audios: Sequence[Audio], names: Sequence[str], *, force: bool = False) -> Screened:
@@ -118,4 +120,5 @@ def screen(audios: Sequence[Audio], names: Sequence[str], *, force: bool = False
                 logger.warning("%s: %s", report.clips[i].name, problem)
     return Screened(report, keep,
                     tuple(analyses[i].clean for i in keep),  # type: ignore[misc]
-                    tuple(analyses[i].embedding for i in keep))  # type: ignore[misc]
+                    tuple(analyses[i].embedding for i in keep),  # type: ignore[misc]
+                    tuple(p for i in keep for p in analyses[i].pauses))

@@ -1,0 +1,157 @@
+"""Clone pauses: does a clone pause as long as its speaker does?
+
+On the 48 speakers of ``bench/clone_quality.py`` (LibriSpeech, ``../shared/speech``,
+half female), each enrolled at ``--effort`` (default ``fast``) from the first 6 s of
+speech of their utterance, the clone reads a five-sentence passage with three commas.
+A pause is a gap between the Silero VAD's speech segments (its padding added back,
+none over 3 s: :func:`voxclone.audio.pauses.pauses_between`). Each clone's median
+pause over the passage (its sentence gaps, and its commas where the VAD hears them) is
+compared with the median pause of the speaker's held-out speech (the utterance after
+the reference, VAD on that part alone; speakers without a pause there are left out).
+
+Rows, in one run, on the same voices:
+- the engine's own silences and 0.12 s between sentences (what synthesis did before
+  the pause match),
+- LibriSpeech readers' pause (0.51 s) between sentences (``match_pauses=False``),
+- the voice's pause (default: the speaker's, drawn toward readers' the fewer pauses
+  the reference holds; :func:`voxclone.audio.pauses.speaker_pause`).
+
+    python bench/clone_pauses.py [--speakers 48] [--effort fast] [--out PATH]
+
+writes ``bench/results/clone_pauses.{md,json}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import numpy as np
+
+import voxclone
+from voxclone.audio import Audio, detect_speech
+from voxclone.audio.pauses import POPULATION_PAUSE_S, pauses_between
+from voxclone.clone.fit import EFFORTS
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import speech_data as sd  # the shared benchmark helpers next to this file
+
+PASSAGE = (
+    "When the storm finally passed, we walked down to the river. The water was high and "
+    "brown. Nobody spoke for a while. Then my sister laughed, and we all turned back. It "
+    "was almost dark by the time we reached the house."
+)
+#: What synthesis put between sentences before the pause match, after the engine's own
+#: trailing and leading silence.
+OLD_SENTENCE_PAUSE_S = 0.12
+DEFAULT_OUT = sd.REPO_ROOT / "bench" / "results" / "clone_pauses"
+
+
+def engine_silences(voice: voxclone.VoiceProfile) -> Audio:
+    """The passage as synthesis rendered it before the pause match: each sentence with
+    the engine's own silences, 0.12 s of silence between sentences."""
+    with mock.patch("voxclone.pipeline.reframe", lambda samples, *a, **k: samples):
+        pieces = list(voxclone.synthesize_stream(PASSAGE, voice))
+    gap = np.zeros(round(OLD_SENTENCE_PAUSE_S * pieces[0].sample_rate), np.float32)
+    parts = [x for piece in pieces for x in (piece.samples, gap)][:-1]
+    return Audio(np.concatenate(parts), pieces[0].sample_rate)
+
+
+ROWS: dict[str, Callable[[voxclone.VoiceProfile], Audio]] = {
+    "engine's silences + 0.12 s (before)": engine_silences,
+    f"readers' pause, {POPULATION_PAUSE_S} s": lambda v: voxclone.synthesize(
+        PASSAGE, v, sentence_pause=POPULATION_PAUSE_S),
+    "the voice's pause (default)": lambda v: voxclone.synthesize(PASSAGE, v),
+}
+
+
+def median_pause(audio: Audio) -> float | None:
+    pauses = pauses_between(detect_speech(audio))
+    return statistics.median(pauses) if pauses else None
+
+
+def agreement(rows: Sequence[dict[str, Any]], name: str) -> dict[str, float]:
+    """The row's clone pauses against the speakers' held-out pauses."""
+    pairs = [(r[name]["pause"], r["heldout_pause"]) for r in rows
+             if r[name]["pause"] is not None]
+    logs = [math.log2(c / s) for c, s in pairs]
+    return {"speakers": len(pairs),
+            "ratio_median": 2 ** statistics.median(logs),
+            "mean_abs_log2": statistics.fmean(abs(x) for x in logs),
+            "within_25pct": sum(abs(x) <= math.log2(1.25) for x in logs) / len(logs),
+            "clone_pause_median": statistics.median(c for c, _ in pairs),
+            "seconds_median": statistics.median(r[name]["seconds"] for r in rows)}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--speakers", type=int, default=48, help="half female (default 48)")
+    parser.add_argument("--effort", default="fast", choices=EFFORTS)
+    parser.add_argument("--speech-dir", default=None)
+    parser.add_argument("--out", default=str(DEFAULT_OUT))
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    utterances = sd.read_index(sd.corpus_dir(args.speech_dir))
+    _, usable = sd.measure_normalisation(utterances, voxclone.embed, print, cache=True)
+    chosen = sd.choose_speakers(utterances, set(usable), args.speakers)
+
+    rows: list[dict[str, Any]] = []
+    for index, utterance in enumerate(chosen, 1):
+        split = sd.split_utterance(utterance)
+        assert split is not None  # chosen among usable utterances
+        voice = voxclone.enroll(f"bench-{utterance.speaker}", split.reference,
+                                effort=args.effort, save=False,
+                                i_am_the_speaker=True,  # public benchmark speech
+                                force=True)  # every speaker is measured, gate or not
+        row: dict[str, Any] = {"speaker": utterance.speaker, "gender": utterance.gender,
+                               "heldout_pause": median_pause(split.heldout),
+                               "voice_pause": voice.pause, "rate_factor": voice.rate}
+        for name, speak in ROWS.items():
+            audio = speak(voice)
+            row[name] = {"pause": median_pause(audio), "seconds": audio.duration}
+        rows.append(row)
+        print(f"[{index}/{len(chosen)}] {utterance.speaker} ({utterance.gender}): held-out "
+              f"{row['heldout_pause']}, voice {voice.pause}, clone " + ", ".join(
+                  f"{row[n]['pause']}" for n in ROWS), flush=True)
+
+    scored = [r for r in rows if r["heldout_pause"] is not None]
+    table = {name: agreement(scored, name) for name in ROWS}
+    lines = [
+        "# Clone pauses", "",
+        f"- date: {sd.now()}; machine: {sd.machine()}; git: {sd.git_commit()}",
+        f"- {len(rows)} LibriSpeech speakers ({sum(r['gender'] == 'F' for r in rows)} "
+        f"female), effort `{args.effort}`, 6 s references; {len(scored)} with a pause in "
+        "their held-out speech (median of their median pauses "
+        f"{statistics.median(r['heldout_pause'] for r in scored):.2f} s); "
+        f"{sum(r['voice_pause'] is not None for r in rows)} with a pause in the reference; "
+        f"wall time {time.perf_counter() - started:.0f} s",
+        f"- passage: \"{PASSAGE}\"", "",
+        "| clone pauses | speakers | clone's median pause (median) | clone / speaker "
+        "(median) | mean abs log2 ratio | within 25 % | passage s (median) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, s in table.items():
+        lines.append(f"| {name} | {s['speakers']} | {s['clone_pause_median']:.2f} s | "
+                     f"{s['ratio_median']:.2f} | {s['mean_abs_log2']:.3f} | "
+                     f"{s['within_25pct']:.0%} | {s['seconds_median']:.1f} |")
+    text = "\n".join(lines) + "\n"
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_name(out.name + ".md").write_text(text)
+    out.with_name(out.name + ".json").write_text(json.dumps(
+        {"effort": args.effort, "passage": PASSAGE, "summary": table, "rows": rows},
+        indent=1) + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
