@@ -16,6 +16,11 @@ Rows, in one run, on the same voices:
 - the voice's pause (default: the speaker's, drawn toward readers' the fewer pauses
   the reference holds; :func:`voxclone.audio.pauses.speaker_pause`).
 
+Whether trimming the engine's silences costs words or identity: the first and last
+rows also speak ``clone_quality.py``'s three sentences, each on its own, scored as there
+(pocketsphinx word errors; normalised similarity of the joined clips to the held-out
+speech).
+
     python bench/clone_pauses.py [--speakers 48] [--effort fast] [--out PATH]
 
 writes ``bench/results/clone_pauses.{md,json}``.
@@ -40,9 +45,11 @@ import voxclone
 from voxclone.audio import Audio, detect_speech
 from voxclone.audio.pauses import POPULATION_PAUSE_S, pauses_between
 from voxclone.clone.fit import EFFORTS
+from voxclone.speaker import cosine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import speech_data as sd  # the shared benchmark helpers next to this file
+from clone_quality import SENTENCES, join  # the quality bench's sentences and joining
 
 PASSAGE = (
     "When the storm finally passed, we walked down to the river. The water was high and "
@@ -55,22 +62,36 @@ OLD_SENTENCE_PAUSE_S = 0.12
 DEFAULT_OUT = sd.REPO_ROOT / "bench" / "results" / "clone_pauses"
 
 
-def engine_silences(voice: voxclone.VoiceProfile) -> Audio:
-    """The passage as synthesis rendered it before the pause match: each sentence with
+def engine_silences(text: str, voice: voxclone.VoiceProfile) -> Audio:
+    """``text`` as synthesis rendered it before the pause match: each sentence with
     the engine's own silences, 0.12 s of silence between sentences."""
     with mock.patch("voxclone.pipeline.reframe", lambda samples, *a, **k: samples):
-        pieces = list(voxclone.synthesize_stream(PASSAGE, voice))
+        pieces = list(voxclone.synthesize_stream(text, voice))
     gap = np.zeros(round(OLD_SENTENCE_PAUSE_S * pieces[0].sample_rate), np.float32)
     parts = [x for piece in pieces for x in (piece.samples, gap)][:-1]
     return Audio(np.concatenate(parts), pieces[0].sample_rate)
 
 
-ROWS: dict[str, Callable[[voxclone.VoiceProfile], Audio]] = {
-    "engine's silences + 0.12 s (before)": engine_silences,
-    f"readers' pause, {POPULATION_PAUSE_S} s": lambda v: voxclone.synthesize(
-        PASSAGE, v, sentence_pause=POPULATION_PAUSE_S),
-    "the voice's pause (default)": lambda v: voxclone.synthesize(PASSAGE, v),
+BEFORE = "engine's silences + 0.12 s (before)"
+DEFAULT = "the voice's pause (default)"
+ROWS: dict[str, Callable[[str, voxclone.VoiceProfile], Audio]] = {
+    BEFORE: engine_silences,
+    f"readers' pause, {POPULATION_PAUSE_S} s": lambda t, v: voxclone.synthesize(
+        t, v, sentence_pause=POPULATION_PAUSE_S),
+    DEFAULT: lambda t, v: voxclone.synthesize(t, v),
 }
+
+
+def sentences_scored(speak: Callable[[str, voxclone.VoiceProfile], Audio],
+                     voice: voxclone.VoiceProfile, heldout: np.ndarray,
+                     norm: sd.Normalisation, recognizer: sd.Recognizer) -> dict[str, Any]:
+    """clone_quality.py's scoring: its sentences spoken one by one, word errors, and
+    the joined clips' normalised similarity to the held-out speech."""
+    clips = [speak(text, voice) for text in SENTENCES]
+    heard = [sd.score_transcript(recognizer, t, c) for t, c in zip(SENTENCES, clips,
+                                                                    strict=True)]
+    return {"errors": sum(t.errors for t in heard), "words": sum(t.words for t in heard),
+            "similarity": norm.normalise(cosine(voxclone.embed(join(clips)), heldout))}
 
 
 def median_pause(audio: Audio) -> float | None:
@@ -100,8 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     utterances = sd.read_index(sd.corpus_dir(args.speech_dir))
-    _, usable = sd.measure_normalisation(utterances, voxclone.embed, print, cache=True)
+    norm, usable = sd.measure_normalisation(utterances, voxclone.embed, print, cache=True)
     chosen = sd.choose_speakers(utterances, set(usable), args.speakers)
+    recognizer = sd.Recognizer()
 
     rows: list[dict[str, Any]] = []
     for index, utterance in enumerate(chosen, 1):
@@ -115,8 +137,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                                "heldout_pause": median_pause(split.heldout),
                                "voice_pause": voice.pause, "rate_factor": voice.rate}
         for name, speak in ROWS.items():
-            audio = speak(voice)
+            audio = speak(PASSAGE, voice)
             row[name] = {"pause": median_pause(audio), "seconds": audio.duration}
+            if name in (BEFORE, DEFAULT):
+                row[name]["sentences"] = sentences_scored(
+                    speak, voice, usable[utterance.speaker], norm, recognizer)
         rows.append(row)
         print(f"[{index}/{len(chosen)}] {utterance.speaker} ({utterance.gender}): held-out "
               f"{row['heldout_pause']}, voice {voice.pause}, clone " + ", ".join(
@@ -142,6 +167,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         lines.append(f"| {name} | {s['speakers']} | {s['clone_pause_median']:.2f} s | "
                      f"{s['ratio_median']:.2f} | {s['mean_abs_log2']:.3f} | "
                      f"{s['within_25pct']:.0%} | {s['seconds_median']:.1f} |")
+    lines += ["", f"clone_quality.py's three sentences, spoken one by one ({len(rows)} "
+              "speakers):", "", "| clone pauses | WER (pocketsphinx) | similarity (mean) |",
+              "|---|---|---|"]
+    for name in (BEFORE, DEFAULT):
+        scored_rows = [r[name]["sentences"] for r in rows]
+        wer = sum(s["errors"] for s in scored_rows) / sum(s["words"] for s in scored_rows)
+        similarity = statistics.fmean(s["similarity"] for s in scored_rows)
+        table[name]["sentences"] = {"wer": wer, "similarity_mean": similarity}
+        lines.append(f"| {name} | {wer:.1%} | {similarity:.3f} |")
     text = "\n".join(lines) + "\n"
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -142,8 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{c['p_value']:.3f} |" for c in summary["correlations"]]
     lines += [
         "", f"Predicting a speaker's held-out median pause; k fitted on the {len(fit)} usable "
-        f"speakers outside the {BENCH_SPEAKERS} (those with a held-out pause), checked on "
-        f"the {BENCH_SPEAKERS}; voxclone uses k = {PRIOR_PAUSES}:", "",
+        f"speakers outside the {BENCH_SPEAKERS}, checked on the {BENCH_SPEAKERS} (each "
+        f"scored where the held-out part has a pause); voxclone uses k = {PRIOR_PAUSES}:", "",
         "| estimate | fit: speakers | fit: mean abs log2 error | fit: within 25 % | "
         "check: speakers | check: mean abs log2 error | check: within 25 % |",
         "|---|---|---|---|---|---|---|",

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from voxclone.audio import Audio, write_audio
@@ -27,6 +28,22 @@ HELDOUT_TEXT = (
 )
 SPEECH_DIR = Path(os.environ.get("VOXCLONE_SPEECH_DIR",
                                  Path(__file__).resolve().parents[2] / "shared" / "speech"))
+
+
+def longest_inner_silence(audio: Audio, frame_s: float = 0.01,
+                          floor_db: float = -50.0) -> float:
+    """Seconds of the longest run of frames ``floor_db`` below the loudest frame (by
+    variance: a DC offset is not sound), between the first and the last sound."""
+    frame = int(frame_s * audio.sample_rate)
+    frames = audio.samples[: len(audio.samples) // frame * frame].reshape(-1, frame)
+    power = frames.astype(np.float64).var(axis=1)
+    loud = power > power.max() * 10 ** (floor_db / 10)
+    inside = loud[np.argmax(loud): len(loud) - np.argmax(loud[::-1])]
+    longest = run = 0
+    for is_loud in inside:
+        run = 0 if is_loud else run + 1
+        longest = max(longest, run)
+    return longest * frame_s
 
 
 def piper_speak(text: str) -> Audio:

@@ -29,7 +29,7 @@ from voxclone.errors import (
     VoiceNotFoundError,
 )
 
-from .conftest import HELDOUT_TEXT, SPEECH_DIR, piper_speak
+from .conftest import HELDOUT_TEXT, SPEECH_DIR, longest_inner_silence, piper_speak
 
 
 def enroll(*args: Any, **kwargs: Any) -> voxclone.VoiceProfile:
@@ -200,17 +200,6 @@ def test_a_voices_pitch_shift_moves_its_speech(fast_voice: voxclone.VoiceProfile
         < 0.75
 
 
-def _longest_silence(audio: Audio) -> float:
-    """Seconds of the longest run of 10 ms frames 50 dB below the loudest one."""
-    frame = audio.sample_rate // 100
-    power = audio.samples[: len(audio) // frame * frame].reshape(-1, frame).var(axis=1)
-    longest = run = 0
-    for quiet in power < power.max() * 1e-5:
-        run = run + 1 if quiet else 0
-        longest = max(longest, run)
-    return longest / 100
-
-
 def test_a_clone_pauses_between_sentences_like_its_speaker() -> None:
     """Enrollment measures how long the speaker pauses between phrases; the clone
     pauses that long between sentences."""
@@ -231,11 +220,11 @@ def test_a_clone_pauses_between_sentences_like_its_speaker() -> None:
     assert 0.3 < brisk.pause < POPULATION_PAUSE_S < slow.pause < 1.1
     text = "Nobody spoke for a while. Then we all went home."
     for voice in (brisk, slow):
-        assert _longest_silence(voxclone.synthesize(text, voice)) == pytest.approx(
+        assert longest_inner_silence(voxclone.synthesize(text, voice)) == pytest.approx(
             voice.pause, abs=0.03)
     plain = enroll("plain", reading(1.1), effort="fast", save=False, match_pauses=False)
     assert plain.pause is None
-    assert _longest_silence(voxclone.synthesize(text, plain)) == pytest.approx(
+    assert longest_inner_silence(voxclone.synthesize(text, plain)) == pytest.approx(
         POPULATION_PAUSE_S, abs=0.03)
 
 

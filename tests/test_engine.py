@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voxclone.audio import Audio
 from voxclone.audio.pauses import sound_span
 from voxclone.clone.conditioning import StyleConditioning
 from voxclone.engines.kokoro import KokoroEngine, assemble_model, default_engine, stock_packs
@@ -21,6 +20,7 @@ from voxclone.pipeline import (
 )
 from voxclone.text import phonemize
 
+from .conftest import longest_inner_silence
 from .test_profile import make_profile
 
 PAGE = " ".join(
@@ -103,21 +103,8 @@ def test_the_engines_own_silences_give_way_to_the_pause() -> None:
     assert (len(alone) - end) / alone.sample_rate <= END_S + 0.011
     two = synth.synthesize("Nobody spoke for a while. Then we went home.", make_profile(),
                            SynthesisOptions(sentence_pause=0.4))
-    silence = _longest_silence(two)
+    silence = longest_inner_silence(two)
     assert 0.35 <= silence <= 0.45
-
-
-def _longest_silence(audio: Audio) -> float:
-    """Seconds of the longest run of 10 ms frames 50 dB below the loudest one."""
-    frame = audio.sample_rate // 100
-    frames = audio.samples[: len(audio) // frame * frame].reshape(-1, frame)
-    power = frames.astype(np.float64).var(axis=1)
-    quiet = power < power.max() * 1e-5
-    longest = run = 0
-    for q in quiet:
-        run = run + 1 if q else 0
-        longest = max(longest, run)
-    return longest / 100
 
 
 def test_voice_conditioning_changes_the_voice() -> None:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import voxclone
-from voxclone.audio import Audio, load_audio
+from voxclone.audio import load_audio
 from voxclone.batch.runner import request_digest
 from voxclone.batch.script import read_script
 from voxclone.cli import main
@@ -25,6 +25,7 @@ from voxclone.text import load_vocab, split_sentences
 from voxclone.text.frontend import front_end
 from voxclone.text.languages import LANGUAGES, detect_language, resolve_language
 
+from .conftest import longest_inner_silence
 from .test_profile import make_profile
 
 #: Three sentences per language, each with something to normalise.
@@ -49,19 +50,6 @@ def _synthesizer() -> Synthesizer:
     return Synthesizer(default_engine(), stock_packs())
 
 
-def _longest_inner_silence(audio: Audio, frame_s: float = 0.02) -> float:
-    """Seconds of the longest run of frames 40 dB below the loudest frame, between the
-    first and the last sound."""
-    frame = int(frame_s * audio.sample_rate)
-    frames = audio.samples[: len(audio.samples) // frame * frame].reshape(-1, frame)
-    rms = np.sqrt(np.mean(frames.astype(np.float64) ** 2, axis=1)) + 1e-12
-    loud = 20 * np.log10(rms / rms.max()) > -40
-    inside = loud[np.argmax(loud): len(loud) - np.argmax(loud[::-1])]
-    longest = run = 0
-    for is_loud in inside:
-        run = 0 if is_loud else run + 1
-        longest = max(longest, run)
-    return longest * frame_s
 
 
 # ------------------------------------------------------------------ complete rendering
@@ -86,9 +74,10 @@ def test_every_sentence_is_rendered_completely(code: str) -> None:
     phonemes = sum(len(chunk.ids) for chunk in chunks)
     assert phonemes / 25 < whole.duration < phonemes / 6  # a plausible speaking rate
     assert 0.8 * len(text) / 25 < whole.duration  # every part of the text was read
-    assert all(_longest_inner_silence(part) < 1.0 for part in parts)  # no gap in a sentence
+    # no gap inside a sentence
+    assert all(longest_inner_silence(part, 0.02, -40.0) < 1.0 for part in parts)
     # Between sentences: the pause (the model's own silences trimmed).
-    assert _longest_inner_silence(whole) < DEFAULT_SENTENCE_PAUSE_S + 0.1
+    assert longest_inner_silence(whole, 0.02, -40.0) < DEFAULT_SENTENCE_PAUSE_S + 0.1
     assert np.sqrt(np.mean(whole.samples**2)) > 0.01
 
 

@@ -46,8 +46,10 @@ LEAD_S = 0.02
 #: Silence between two pieces of one sentence (a sentence cut to fit the engine, or a
 #: streaming lead-in), at engine speed 1: about the engine's own pause at a comma.
 CLAUSE_PAUSE_S = 0.12
-#: Silence after the last piece (the engine renders ~0.6 s).
-END_S = 0.2
+#: Silence after the last piece: the engine's own, as it renders it (~0.6 s of faint
+#: hiss). Speech recognisers hear the last words of a clip worse with less (0.2 s cost
+#: pocketsphinx words a 0.6 s tail kept).
+END_S = 0.6
 #: Silence between sentences for a voice without a measured pause: LibriSpeech readers'
 #: median pause (the engine's own silences made about 0.95 s).
 DEFAULT_SENTENCE_PAUSE_S = POPULATION_PAUSE_S
