@@ -76,9 +76,10 @@ def sound_span(samples: np.ndarray, rate: int, floor_db: float = -50.0) -> tuple
         samples: float mono audio, shape ``(n,)``, as an engine renders it (its silences
             are near digital silence).
         rate: sample rate in Hz.
-        floor_db: a 10 ms frame is sound when its RMS is within this many dB of the
-            loudest frame's (-50 dB keeps soft final consonants and drops the engine's
-            trailing hiss, about -74 dB for Kokoro).
+        floor_db: a 10 ms frame is sound when its RMS about its own mean (a DC offset
+            is not sound) is within this many dB of the loudest frame's (-50 dB keeps
+            soft final consonants and drops the engine's trailing hiss, about -74 dB for
+            Kokoro).
 
     Returns:
         ``(start, end)`` sample indices of the first and past the last frame of sound;
@@ -89,7 +90,7 @@ def sound_span(samples: np.ndarray, rate: int, floor_db: float = -50.0) -> tuple
     if count == 0:
         return None
     frames = np.asarray(samples[: count * frame], dtype=np.float64).reshape(count, frame)
-    power = np.var(frames, axis=1)  # a DC offset is not sound
+    power = np.var(frames, axis=1)
     peak = float(power.max())
     if peak <= 0.0:
         return None
