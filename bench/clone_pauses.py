@@ -45,6 +45,7 @@ import voxclone
 from voxclone.audio import Audio, detect_speech
 from voxclone.audio.pauses import POPULATION_PAUSE_S, pauses_between
 from voxclone.clone.fit import EFFORTS
+from voxclone.pipeline import END_S
 from voxclone.speaker import cosine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -62,14 +63,20 @@ OLD_SENTENCE_PAUSE_S = 0.12
 DEFAULT_OUT = sd.REPO_ROOT / "bench" / "results" / "clone_pauses"
 
 
+def old_join(samples: np.ndarray, rate: int, *, lead: float, after: float) -> np.ndarray:
+    """What synthesis did where it now calls ``reframe``: the rendered piece as it is,
+    0.12 s of silence after it unless it is the last (whole synthesis of short
+    sentences has no piece that does not end a sentence)."""
+    if after == END_S:
+        return samples
+    return np.concatenate([samples, np.zeros(round(OLD_SENTENCE_PAUSE_S * rate), np.float32)])
+
+
 def engine_silences(text: str, voice: voxclone.VoiceProfile) -> Audio:
-    """``text`` as synthesis rendered it before the pause match: each sentence with
-    the engine's own silences, 0.12 s of silence between sentences."""
-    with mock.patch("voxclone.pipeline.reframe", lambda samples, *a, **k: samples):
-        pieces = list(voxclone.synthesize_stream(text, voice))
-    gap = np.zeros(round(OLD_SENTENCE_PAUSE_S * pieces[0].sample_rate), np.float32)
-    parts = [x for piece in pieces for x in (piece.samples, gap)][:-1]
-    return Audio(np.concatenate(parts), pieces[0].sample_rate)
+    """``text`` as ``synthesize`` rendered it before the pause match: each sentence
+    with the engine's own silences, 0.12 s of silence between sentences."""
+    with mock.patch("voxclone.pipeline.reframe", old_join):
+        return voxclone.synthesize(text, voice)
 
 
 BEFORE = "engine's silences + 0.12 s (before)"
