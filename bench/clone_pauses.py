@@ -42,8 +42,8 @@ from unittest import mock
 import numpy as np
 
 import voxclone
-from voxclone.audio import Audio, detect_speech
-from voxclone.audio.pauses import POPULATION_PAUSE_S, pauses_between
+from voxclone.audio import Audio
+from voxclone.audio.pauses import POPULATION_PAUSE_S
 from voxclone.clone.fit import EFFORTS
 from voxclone.pipeline import END_S
 from voxclone.speaker import cosine
@@ -51,6 +51,7 @@ from voxclone.speaker import cosine
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import speech_data as sd  # the shared benchmark helpers next to this file
 from clone_quality import SENTENCES, join  # the quality bench's sentences and joining
+from pause_habits import measure  # pauses measured as there
 
 PASSAGE = (
     "When the storm finally passed, we walked down to the river. The water was high and "
@@ -101,11 +102,6 @@ def sentences_scored(speak: Callable[[str, voxclone.VoiceProfile], Audio],
             "similarity": norm.normalise(cosine(voxclone.embed(join(clips)), heldout))}
 
 
-def median_pause(audio: Audio) -> float | None:
-    pauses = pauses_between(detect_speech(audio))
-    return statistics.median(pauses) if pauses else None
-
-
 def agreement(rows: Sequence[dict[str, Any]], name: str) -> dict[str, float]:
     """The row's clone pauses against the speakers' held-out pauses."""
     pairs = [(r[name]["pause"], r["heldout_pause"]) for r in rows
@@ -141,11 +137,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                                 i_am_the_speaker=True,  # public benchmark speech
                                 force=True)  # every speaker is measured, gate or not
         row: dict[str, Any] = {"speaker": utterance.speaker, "gender": utterance.gender,
-                               "heldout_pause": median_pause(split.heldout),
+                               "heldout_pause": measure(split.heldout)["median"],
                                "voice_pause": voice.pause, "rate_factor": voice.rate}
         for name, speak in ROWS.items():
             audio = speak(PASSAGE, voice)
-            row[name] = {"pause": median_pause(audio), "seconds": audio.duration}
+            row[name] = {"pause": measure(audio)["median"], "seconds": audio.duration}
             if name in (BEFORE, DEFAULT):
                 row[name]["sentences"] = sentences_scored(
                     speak, voice, usable[utterance.speaker], norm, recognizer)

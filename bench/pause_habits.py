@@ -36,7 +36,12 @@ from scipy.stats import spearmanr
 
 import voxclone
 from voxclone.audio import Audio, detect_speech, load_audio
-from voxclone.audio.pauses import POPULATION_PAUSE_S, PRIOR_PAUSES, pauses_between
+from voxclone.audio.pauses import (
+    POPULATION_PAUSE_S,
+    PRIOR_PAUSES,
+    pauses_between,
+    speaker_pause,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import speech_data as sd  # the shared benchmark helpers next to this file
@@ -59,15 +64,9 @@ def measure(audio: Audio) -> dict[str, Any]:
 
 
 def shrunk(prior: float) -> Estimate:
-    """The reference's median pause drawn toward the population's (log seconds), with
-    the weight of ``prior`` pauses; the population's when there are none."""
-    def estimate(pauses: Sequence[float]) -> float:
-        if not pauses:
-            return POPULATION_PAUSE_S
-        own = math.log(statistics.median(pauses))
-        return math.exp((len(pauses) * own + prior * math.log(POPULATION_PAUSE_S))
-                        / (len(pauses) + prior))
-    return estimate
+    """voxclone's estimate (:func:`speaker_pause`) with the weight of ``prior`` pauses;
+    the population's when there are none."""
+    return lambda pauses: speaker_pause(pauses, prior) or POPULATION_PAUSE_S
 
 
 def errors(rows: Sequence[dict[str, Any]], estimate: Estimate) -> dict[str, float]:

@@ -50,13 +50,14 @@ def pauses_between(segments: Sequence[tuple[float, float]]) -> tuple[float, ...]
     return tuple(round(g, 3) for g in gaps if 0 < g <= MAX_PAUSE_S)
 
 
-def speaker_pause(pauses: Sequence[float]) -> float | None:
+def speaker_pause(pauses: Sequence[float], prior: float = PRIOR_PAUSES) -> float | None:
     """A speaker's typical pause from the pauses of their reference, in seconds.
 
     The median of ``pauses`` drawn toward ``POPULATION_PAUSE_S`` (in log seconds) with
-    the weight of ``PRIOR_PAUSES`` pauses: a 6 s reference holds 0-3 pauses, which do
-    not tell the next ones (bench/results/pause_habits.md), so its estimate stays near
-    the population's; a long or few-shot reference brings the speaker's own.
+    the weight of ``prior`` pauses (default ``PRIOR_PAUSES``): a 6 s reference holds 0-3
+    pauses, which do not tell the next ones (bench/results/pause_habits.md), so its
+    estimate stays near the population's; a long or few-shot reference brings the
+    speaker's own.
 
     Returns:
         Seconds, or None when there are no pauses.
@@ -65,8 +66,7 @@ def speaker_pause(pauses: Sequence[float]) -> float | None:
         return None
     count = len(pauses)
     own = math.log(statistics.median(pauses))
-    return math.exp((count * own + PRIOR_PAUSES * math.log(POPULATION_PAUSE_S))
-                    / (count + PRIOR_PAUSES))
+    return math.exp((count * own + prior * math.log(POPULATION_PAUSE_S)) / (count + prior))
 
 
 def sound_span(samples: np.ndarray, rate: int, floor_db: float = -50.0) -> tuple[int, int] | None:
