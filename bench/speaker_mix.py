@@ -4,17 +4,21 @@ Cases, from the speakers of one split (``quality_data.partition``; thresholds ar
 chosen with ``--split calibration``, figures reported with ``--split evaluation``):
 
 * single: each speaker's whole utterance, as recorded and with white noise at 20 dB
-  SNR - a second speaker found is a false alarm;
+  SNR, and two random 6-9 s pieces of it (the length of a typical reference, where a
+  single voice splits apart more easily than over 10-17 s) - a second speaker found
+  is a false alarm;
 * concatenated: 4-8 s of speaker A's speech, 0.3 s of silence, then 2-4 s of speaker
   B (B first in half the cases);
 * overlapped: 5-8 s of A with 2.5-4 s of B talking over the end of it at the same
   level (crosstalk);
+* interrupted: 3-5 s of A, 2-3 s of B, 3-5 s of A (0.3 s of silence between), a
+  voice that comes and goes (reported apart from the two kinds above);
 * few-shot outlier: A's speech cut into two clips (>= 3 s each) plus a 3-5 s clip of
   B: detected when exactly B's clip is left out; and three clips of A alone: a clip
   left out (or the set refused) is a false exclusion.
 
 Each mixed clip goes through the gate's own analysis (``analyse_clip``: VAD, clean-up,
-1.6 s speech windows, 2-means split). Run from the repo root:
+1.6 s speech windows, change-point and 2-means splits). Run from the repo root:
 ``python bench/speaker_mix.py [--split calibration] [--cases 200]``; writes
 ``bench/results/speaker_mix[_calibration].{md,json}``.
 """
@@ -37,7 +41,9 @@ from voxclone.quality.analyse import analyse_clip
 from voxclone.quality.speakers import (
     MIN_SPLIT_SECONDS,
     OUTLIER_THRESHOLD,
+    SCATTERED_THRESHOLD,
     TWO_SPEAKER_THRESHOLD,
+    SpeakerSplit,
     find_outliers,
 )
 from voxclone.speaker import default_encoder
@@ -82,6 +88,29 @@ def overlapped(a: Audio, b: Audio, rng: np.random.Generator) -> tuple[Audio, flo
     return Audio(pa.astype(np.float32), RATE), n / RATE
 
 
+def interrupted(a: Audio, b: Audio, rng: np.random.Generator) -> tuple[Audio, float]:
+    pa, pb = piece(a, rng.uniform(6, 10), rng), piece(b, rng.uniform(2, 3), rng)
+    pb = pb * (rms(pa) / rms(pb))
+    cut = int(rng.integers(round(0.35 * len(pa)), round(0.65 * len(pa))))
+    gap = np.zeros(round(0.3 * RATE), dtype=np.float32)
+    joined = np.concatenate([pa[:cut], gap, pb, gap, pa[cut:]])
+    return Audio(joined.astype(np.float32), RATE), len(pb) / RATE
+
+
+def split_row(kind: str, split: SpeakerSplit | None, **extra: Any) -> dict[str, Any]:
+    """One case's row: both split cosines, the smaller parts, and the verdict."""
+    assert split is not None
+    return {"kind": kind, **extra, "cosine": split.cosine,
+            "minority_s": split.minority_seconds, "scattered": split.scattered_cosine,
+            "scattered_s": split.scattered_minority_seconds, "found": split.two_speakers}
+
+
+def flagged(r: dict[str, Any], change: float, scattered: float) -> bool:
+    """Whether ``r`` is flagged at these thresholds."""
+    return ((r["cosine"] < change and r["minority_s"] >= MIN_SPLIT_SECONDS)
+            or (r["scattered"] < scattered and r["scattered_s"] >= MIN_SPLIT_SECONDS))
+
+
 def rate(hits: int, n: int) -> str:
     """``hits/n (p %, 95 % Wilson interval)``."""
     if n == 0:
@@ -123,21 +152,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         for kind, clip in (("single", raw[k]),
                            ("single, white noise 20 dB",
                             qd.add_noise(raw[k], qd.white(len(raw[k]), rng), 20, rng))):
-            c = analyse_clip(clip, k)
-            assert c.split is not None
-            rows.append({"kind": kind, "a": k, "cosine": c.split.cosine,
-                         "minority_s": c.split.minority_seconds,
-                         "found": c.split.two_speakers})
+            rows.append(split_row(kind, analyse_clip(clip, k).split, a=k))
     log(f"  single: {sum(r['found'] for r in rows)}/{len(rows)} false alarms")
     for kind, make in (("concatenated", concatenated), ("overlapped", overlapped)):
         for i in range(args.cases):
             a, b = rng.choice(names, 2, replace=False)
             clip, b_seconds = make(speech[a], speech[b], rng)
-            c = analyse_clip(clip, f"{a}+{b}")
-            assert c.split is not None
-            rows.append({"kind": kind, "a": a, "b": b, "b_seconds": b_seconds,
-                         "cosine": c.split.cosine, "minority_s": c.split.minority_seconds,
-                         "found": c.split.two_speakers})
+            rows.append(split_row(kind, analyse_clip(clip, f"{a}+{b}").split, a=a, b=b,
+                                  b_seconds=b_seconds))
             if (i + 1) % 50 == 0:
                 found = sum(r["found"] for r in rows if r["kind"] == kind)
                 log(f"  {kind}: {i + 1}/{args.cases}, detected {found}")
@@ -159,20 +181,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         outlier_rows.append({"kind": "outlier", "a": a, "b": b, "cosines": found.cosines,
                              "detected": found.outliers == (2,) and not found.ambiguous})
 
+    # Added after the cases above, with their own generator, so those stay the same.
+    more = np.random.default_rng(107 if args.split == "evaluation" else 111)
+    for k in names:
+        for _ in range(2):
+            clip = Audio(piece(raw[k], more.uniform(6, 9), more), RATE)
+            rows.append(split_row("single, 6-9 s piece", analyse_clip(clip, k).split, a=k))
+    for _ in range(args.cases // 2):
+        a, b = more.choice(names, 2, replace=False)
+        clip, b_seconds = interrupted(speech[a], speech[b], more)
+        rows.append(split_row("interrupted", analyse_clip(clip, f"{a}+{b}+{a}").split,
+                              a=a, b=b, b_seconds=b_seconds))
+    log(f"  pieces and interruptions: {len(rows)} rows")
+
     single = [r for r in rows if r["kind"] == "single"]
+    pieces = [r for r in rows if r["kind"] == "single, 6-9 s piece"]
+    interruptions = [r for r in rows if r["kind"] == "interrupted"]
     noisy_single = [r for r in rows if r["kind"] == "single, white noise 20 dB"]
-    mixed = [r for r in rows if not r["kind"].startswith("single")]
+    mixed = [r for r in rows if r["kind"] in ("concatenated", "overlapped")]
     by_kind = {k: [r for r in rows if r["kind"] == k] for k in ("concatenated", "overlapped")}
     genuine = [r for r in outlier_rows if r["kind"] == "genuine"]
     outliers = [r for r in outlier_rows if r["kind"] == "outlier"]
-    # Threshold sweep: detection and false alarms of the split-cosine threshold.
+    # Threshold sweep: the change-point threshold, the 2-means one as set.
     sweep = []
     for thr in np.arange(0.70, 0.905, 0.01):
-        def hit(r: dict[str, Any], t: float = float(thr)) -> bool:
-            return r["cosine"] < t and r["minority_s"] >= MIN_SPLIT_SECONDS
-        sweep.append({"threshold": round(float(thr), 2),
-                      "false_alarms": sum(hit(r) for r in single) / len(single),
-                      "detected": sum(hit(r) for r in mixed) / len(mixed)})
+        def share(cases: list[dict[str, Any]], t: float = float(thr)) -> float:
+            return sum(flagged(r, t, SCATTERED_THRESHOLD) for r in cases) / len(cases)
+        sweep.append({"threshold": round(float(thr), 2), "false_alarms": share(single),
+                      "false_alarms_pieces": share(pieces), "detected": share(mixed),
+                      "interrupted": share(interruptions)})
     genuine_min = [min(r["cosines"]) for r in genuine]
     impostor = [r["cosines"][2] for r in outliers]
     summary = {
@@ -181,7 +218,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                                       len(by_kind["concatenated"])),
         "overlapped_detected": rate(sum(r["found"] for r in by_kind["overlapped"]),
                                     len(by_kind["overlapped"])),
-        "false_alarms": rate(sum(r["found"] for r in single), len(single)),
+        "interrupted_detected (A, B, A)": rate(sum(r["found"] for r in interruptions),
+                                               len(interruptions)),
+        "false_alarms": rate(sum(r["found"] for r in single + pieces),
+                             len(single) + len(pieces)),
+        "false_alarms_whole_utterances": rate(sum(r["found"] for r in single), len(single)),
+        "false_alarms_6-9_s_pieces": rate(sum(r["found"] for r in pieces), len(pieces)),
         "false_alarms_white_noise_20_dB": rate(sum(r["found"] for r in noisy_single),
                                                len(noisy_single)),
         "outlier_detected": rate(sum(r["detected"] for r in outliers), len(outliers)),
@@ -191,28 +233,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     meta = {"date": sd.now(), "machine": sd.machine(), "git_commit": sd.git_commit(),
             "split": args.split, "speakers": len(names), "cases": args.cases,
             "two_speaker_threshold": TWO_SPEAKER_THRESHOLD,
+            "scattered_threshold": SCATTERED_THRESHOLD,
             "min_split_seconds": MIN_SPLIT_SECONDS, "outlier_threshold": OUTLIER_THRESHOLD,
             "wall_s": time.perf_counter() - started}
     lines = [
         f"# Second speaker and few-shot outliers ({args.split} speakers)", "",
         f"- date: {meta['date']}; machine: {meta['machine']}; git: {meta['git_commit']}",
         f"- {len(names)} LibriSpeech {args.split} speakers (>= 6 s of speech); "
-        f"thresholds: split cosine < {TWO_SPEAKER_THRESHOLD} with >= {MIN_SPLIT_SECONDS} s "
-        f"in the smaller group; outlier cosine < {OUTLIER_THRESHOLD}",
+        f"thresholds: change-point cosine < {TWO_SPEAKER_THRESHOLD} or 2-means cosine < "
+        f"{SCATTERED_THRESHOLD}, with >= {MIN_SPLIT_SECONDS} s in the smaller part; "
+        f"outlier cosine < {OUTLIER_THRESHOLD}",
         f"- wall time {meta['wall_s']:.0f} s", "",
         "| measure | result (95 % interval) |", "|---|---|",
         *(f"| {k.replace('_', ' ')} | {v} |" for k, v in summary.items()), "",
-        "Split cosine percentiles (1 / 5 / 50 / 95 / 99):", "",
+        "Change-point cosine percentiles (1 / 5 / 50 / 95 / 99):", "",
         f"- single speaker: {percentiles([r['cosine'] for r in single])}",
         f"- single speaker, white noise 20 dB: "
         f"{percentiles([r['cosine'] for r in noisy_single])}",
+        f"- single speaker, 6-9 s pieces: {percentiles([r['cosine'] for r in pieces])}",
         f"- concatenated: {percentiles([r['cosine'] for r in by_kind['concatenated']])}",
         f"- overlapped: {percentiles([r['cosine'] for r in by_kind['overlapped']])}",
+        f"- interrupted: {percentiles([r['cosine'] for r in interruptions])}",
+        "", "2-means cosine percentiles:", "",
+        f"- single speaker, 6-9 s pieces: {percentiles([r['scattered'] for r in pieces])}",
+        f"- interrupted: {percentiles([r['scattered'] for r in interruptions])}",
         f"- few-shot, genuine clip vs the rest (lowest of 3): {percentiles(genuine_min)}",
         f"- few-shot, other speaker's clip vs the rest: {percentiles(impostor)}", "",
-        "Threshold sweep (split cosine):", "",
-        "| threshold | false alarms | detected (both kinds) |", "|---|---|---|",
-        *(f"| {s['threshold']:.2f} | {s['false_alarms']:.1%} | {s['detected']:.1%} |"
+        f"Threshold sweep (change-point cosine; 2-means at {SCATTERED_THRESHOLD}):", "",
+        "| threshold | false alarms, whole | false alarms, 6-9 s pieces | detected "
+        "(concatenated + overlapped) | interrupted |", "|---|---|---|---|---|",
+        *(f"| {s['threshold']:.2f} | {s['false_alarms']:.1%} | "
+          f"{s['false_alarms_pieces']:.1%} | {s['detected']:.1%} | {s['interrupted']:.1%} |"
           for s in sweep),
     ]
     text = "\n".join(lines) + "\n"

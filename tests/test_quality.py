@@ -25,6 +25,7 @@ from voxclone.cli import main
 from voxclone.errors import NoSpeechError, ReferenceQualityError
 from voxclone.quality.measures import clipped_fraction, estimate_snr, spectrum
 from voxclone.quality.report import GOOD_SPEECH_S, SNR_FLOOR_DB
+from voxclone.quality.speakers import split_speakers
 
 from .conftest import SPEECH_DIR
 
@@ -138,6 +139,41 @@ def test_two_speakers_in_one_clip_are_refused(joe_reference: Audio, other_speake
     with pytest.raises(ReferenceQualityError, match="only one person should speak"):
         voxclone.enroll("two", joined, i_am_the_speaker=True, effort="stock",
                         voices_dir=tmp_path)
+
+
+def test_a_voice_that_comes_and_goes_is_refused(joe_reference: Audio,
+                                                 other_speaker: Audio) -> None:
+    # joe, then 3 s of another speaker, then joe again: no single change point
+    # separates them, the 2-means split does.
+    joe = at16k(joe_reference).samples
+    half = len(joe) // 2
+    gap = np.zeros(RATE // 4, dtype=np.float32)
+    interrupted = Audio(np.concatenate([joe[:half], gap, other_speaker.samples[: 3 * RATE],
+                                        gap, joe[half:]]), RATE)
+    report = voxclone.check(interrupted)
+    assert report.verdict == "refused" and codes(report)[0] == "two_speakers"
+    (problem,) = [p for p in report.clips[0].problems if p.code == "two_speakers"]
+    # the other voice starts about half-way through joe's ~7 s of speech
+    start = float(problem.message.split("from about ")[1].split(" s")[0])
+    assert 2 <= start <= 5, problem.message
+
+
+def test_split_finds_where_the_voice_changes() -> None:
+    rng = np.random.default_rng(3)
+    one, two = rng.standard_normal(256), rng.standard_normal(256)
+
+    def windows(*voices: np.ndarray) -> np.ndarray:
+        return np.stack([v + 0.5 * rng.standard_normal(256) for v in voices]).astype(
+            np.float32)
+
+    same = split_speakers(windows(*[one] * 10))
+    assert same.checked and not same.two_speakers and same.cosine > 0.9
+    changed = split_speakers(windows(*[one] * 6, *[two] * 4))
+    assert changed.two_speakers and changed.changes_speaker
+    assert changed.minority_start_s == pytest.approx(6 * 0.8)  # the 7th window
+    assert changed.minority_seconds == pytest.approx(4 * 0.8)
+    short = split_speakers(windows(one, two))  # under 3 windows: not judged
+    assert not short.checked and not short.two_speakers
 
 
 def test_force_enrolls_a_refused_reference_and_logs_it(

@@ -18,6 +18,7 @@ from voxclone.cli import main
 from voxclone.provenance import text_digest
 from voxclone.watermark import QimWatermark
 from voxclone.watermark.code import bits_to_int, crc_ok, encode, viterbi
+from voxclone.watermark.detect import MIN_SCORE, best_codeword
 from voxclone.watermark.echo import find_echo
 from voxclone.watermark.layout import Layout
 
@@ -223,6 +224,21 @@ def test_code_corrects_errors_and_erasures() -> None:
         soft[rng.choice(96, 3, replace=False)] *= -0.5  # wrong, with less confidence
         info = viterbi(soft[None])[0]
         assert crc_ok(info) and bits_to_int(info[:32]) == payload
+
+
+def test_a_codeword_far_from_what_was_heard_is_not_a_mark() -> None:
+    # A word whose signs all agree with a valid codeword decodes to it and passes the
+    # CRC; what tells a mark from chance is how much of the word's energy agrees.
+    rng = np.random.default_rng(5)
+    payload = int(rng.integers(0, 1 << 32))
+    signs = 1.0 - 2.0 * encode(payload)
+    for strong, found in ((64, True), (30, False)):  # score sqrt(strong): 8.0 and 5.5
+        weights = np.full(96, 1e-3)
+        weights[rng.choice(96, strong, replace=False)] = 1.0
+        heard = best_codeword((signs * weights)[None])
+        assert (heard is not None and heard[0] == payload) == found, (strong, heard)
+        if found:
+            assert heard is not None and heard[1] >= MIN_SCORE
 
 
 def test_detect_cli(_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],

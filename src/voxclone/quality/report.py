@@ -94,8 +94,8 @@ class ClipVerdict:
         bandwidth_hz: highest frequency the recording carries, ``None`` without speech.
         clipped_fraction: share of samples on clipped tops, ``None`` without speech.
         other_sound_seconds: non-speech sound, ``None`` without speech.
-        speaker_split_cosine: how alike the two most different groups of its speech
-            windows are (below the threshold: two speakers); ``None`` if too short.
+        speaker_split_cosine: how alike its speech before and after the point where it
+            changes most is (below the threshold: two speakers); ``None`` if too short.
         cosine_to_others: few-shot: its speaker cosine to the other clips combined.
         excluded: left out of enrollment as another speaker's clip.
         denoised: its speech was denoised before enrollment.
@@ -202,7 +202,7 @@ def _clip_problems(c: ClipAnalysis, *, several: bool) -> list[Problem]:
         found.append(Problem(
             "two_speakers", "refuse",
             f"two different voices in this clip (the second from about "
-            f"{c.split.minority_start_s:.0f} s into the speech)",
+            f"{c.split.second_voice_start_s:.0f} s into the speech)",
             "only one person should speak: cut the other voice out, or record again alone"))
     if s.snr_db < SNR_FLOOR_DB:
         found.append(Problem(

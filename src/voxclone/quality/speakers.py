@@ -3,9 +3,14 @@
 Both come from GE2E d-vectors (``voxclone.speaker``):
 
 * inside a clip, the speech is cut into 1.6 s windows (0.8 s hop, the encoder's own
-  partial-utterance length); the window embeddings are split into two groups (2-means
-  on the unit sphere); one speaker gives two groups whose centroids still point the
-  same way, two speakers give two groups that do not;
+  partial-utterance length) and the window embeddings are split in two: at the point in
+  time where the speech before and after it differ most (a *change point*: one
+  speaker after another, or a second voice joining), and into any two groups (2-means
+  on the unit sphere: a voice that comes and goes). One speaker gives two parts whose
+  centroids still point the same way; two speakers give two that do not. The change
+  point is the main test: it tries only ``n - 3`` splits, so a single speaker's windows
+  rarely fall apart by chance, where 2-means picks the worst of many and needs a
+  stricter threshold;
 * across clips, each clip's embedding is compared with the combined embedding of the
   other clips; the clip least like the rest is set aside while it is below the
   threshold and the rest still form a majority.
@@ -46,12 +51,15 @@ MIN_WINDOWS: Final[int] = 3
 #: The smaller group must hold this much speech (its windows x hop) to count.
 MIN_SPLIT_SECONDS: Final[float] = 1.6
 
-#: Centroid cosine of the two window groups below which a clip holds two speakers.
-#: Chosen by ``bench/speaker_mix.py --split calibration`` (105 LibriSpeech calibration
-#: speakers, disjoint from the evaluation speakers it reports on): single-speaker
-#: clips 1st percentile 0.850; at 0.84, 1 % false alarms and 97.5 % of 200 mixed
-#: clips detected (bench/results/speaker_mix_calibration.md).
-TWO_SPEAKER_THRESHOLD: Final[float] = 0.84
+#: Centroid cosine of the speech before and after the change point below which a clip
+#: holds two speakers. Chosen by ``bench/speaker_mix.py --split calibration`` (105
+#: LibriSpeech calibration speakers, disjoint from the evaluation speakers it reports
+#: on), on single-speaker clips of 6-9 s as well as whole utterances
+#: (bench/results/speaker_mix_calibration.md).
+TWO_SPEAKER_THRESHOLD: Final[float] = 0.81
+#: The same for the best 2-means split (a voice that comes and goes): stricter, since
+#: 2-means finds the most different groups of a single speaker's windows.
+SCATTERED_THRESHOLD: Final[float] = 0.74
 
 #: A clip whose cosine to the other clips' combined embedding is below this is taken
 #: to be another speaker: the same-speaker threshold consent verification uses
@@ -80,20 +88,28 @@ def window_embeddings(encoder: SpeakerEncoder, speech: Audio) -> npt.NDArray[np.
 
 @dataclass(frozen=True)
 class SpeakerSplit:
-    """The best two-group split of a clip's windows.
+    """How far apart the two most different parts of a clip's speech are.
 
     Attributes:
         windows: number of 1.6 s windows the clip gave.
-        cosine: cosine of the two groups' centroids (1.0 when not split: too short).
-        minority_seconds: speech in the smaller group (its windows x 0.8 s).
-        minority_start_s: where (seconds into the trimmed speech) the smaller group
+        cosine: centroid cosine of the windows before and after the change point
+            (1.0 when not split: too short).
+        minority_seconds: speech in the smaller part (its windows x 0.8 s).
+        minority_start_s: where (seconds into the trimmed speech) the smaller part
             begins, for the advice.
+        scattered_cosine: centroid cosine of the best 2-means split, whose groups need
+            not be contiguous (1.0 when not split).
+        scattered_minority_seconds: speech in the smaller 2-means group.
+        scattered_start_s: where the smaller 2-means group begins.
     """
 
     windows: int
     cosine: float
     minority_seconds: float
     minority_start_s: float
+    scattered_cosine: float = 1.0
+    scattered_minority_seconds: float = 0.0
+    scattered_start_s: float = 0.0
 
     @property
     def checked(self) -> bool:
@@ -101,10 +117,22 @@ class SpeakerSplit:
         return self.windows >= MIN_WINDOWS
 
     @property
-    def two_speakers(self) -> bool:
-        """A second speaker with at least 1.6 s of speech is present."""
+    def changes_speaker(self) -> bool:
+        """The speech before and after the change point are two voices."""
         return (self.checked and self.cosine < TWO_SPEAKER_THRESHOLD
                 and self.minority_seconds >= MIN_SPLIT_SECONDS)
+
+    @property
+    def two_speakers(self) -> bool:
+        """A second speaker with at least 1.6 s of speech is present."""
+        return self.changes_speaker or (
+            self.checked and self.scattered_cosine < SCATTERED_THRESHOLD
+            and self.scattered_minority_seconds >= MIN_SPLIT_SECONDS)
+
+    @property
+    def second_voice_start_s(self) -> float:
+        """Where the other voice begins (seconds into the trimmed speech), for advice."""
+        return self.minority_start_s if self.changes_speaker else self.scattered_start_s
 
 
 def _unit_rows(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -128,8 +156,33 @@ def _two_means(e: npt.NDArray[np.float64], iterations: int = 10) -> npt.NDArray[
     return labels
 
 
+def _change_point(e: npt.NDArray[np.float64]) -> tuple[float, int]:
+    """The split of unit rows ``(n, dim)`` into before/after (each at least
+    ``MIN_SPLIT_SECONDS`` of windows) with the lowest centroid cosine: (cosine, index
+    of the first row after it). ``(1.0, 0)`` when no such split exists."""
+    side = max(1, round(MIN_SPLIT_SECONDS / HOP_S))
+    n = len(e)
+    if n < 2 * side:
+        return 1.0, 0
+    before = np.cumsum(e, axis=0)
+    total = before[-1]
+    cuts = np.arange(side, n - side + 1)
+    heads, tails = before[cuts - 1], total - before[cuts - 1]
+    cosines = np.sum(heads * tails, axis=1) / (
+        np.linalg.norm(heads, axis=1) * np.linalg.norm(tails, axis=1) + 1e-12)
+    best = int(np.argmin(cosines))
+    return float(cosines[best]), int(cuts[best])
+
+
+def _groups(labels: npt.NDArray[np.bool_]) -> tuple[float, float]:
+    """Seconds of speech in the smaller group of ``labels`` and where it begins."""
+    minority = labels if labels.sum() <= (~labels).sum() else ~labels
+    return float(minority.sum()) * HOP_S, int(np.argmax(minority)) * HOP_S
+
+
 def split_speakers(windows: npt.NDArray[np.float32]) -> SpeakerSplit:
-    """Split window d-vectors ``(n, dim)`` into two groups and measure how far apart they are.
+    """Split window d-vectors ``(n, dim)`` in two, at the change point and by 2-means,
+    and measure how far apart the parts are.
 
     With fewer than 3 windows nothing is split (``checked`` is False).
     """
@@ -137,13 +190,13 @@ def split_speakers(windows: npt.NDArray[np.float32]) -> SpeakerSplit:
     if n < MIN_WINDOWS:
         return SpeakerSplit(n, 1.0, 0.0, 0.0)
     e = _unit_rows(windows.astype(np.float64))
+    change, cut = _change_point(e)
+    minority, start = _groups(np.arange(n) >= cut) if cut else (0.0, 0.0)
     labels = _two_means(e)
     if labels.all() or not labels.any():
-        return SpeakerSplit(n, 1.0, 0.0, 0.0)
-    minority = labels if labels.sum() <= (~labels).sum() else ~labels
-    score = cosine(e[labels].mean(axis=0), e[~labels].mean(axis=0))
-    first = int(np.argmax(minority))
-    return SpeakerSplit(n, score, float(minority.sum()) * HOP_S, first * HOP_S)
+        return SpeakerSplit(n, change, minority, start)
+    scattered = cosine(e[labels].mean(axis=0), e[~labels].mean(axis=0))
+    return SpeakerSplit(n, change, minority, start, scattered, *_groups(labels))
 
 
 @dataclass(frozen=True)

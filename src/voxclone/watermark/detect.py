@@ -45,6 +45,13 @@ MIN_SYNC = 3.5
 #: A run is decoded at up to this many of its best-synchronised offsets (a short or
 #: quiet run can rank a near miss first).
 DECODE_OFFSETS = 3
+#: A CRC-valid codeword counts only when the received word correlates with it at least
+#: this much (dot product over the word's norm; at most sqrt(96) = 9.8). Decodes of
+#: unmarked speech score a median 5.2 and a 99th percentile 6.1, and pass 6.5 about
+#: 1 in 300 times; true marks scored at least 6.8 under every attack of the watermark
+#: benchmark (white noise at 20 dB the lowest). Piper reading a consent statement gave
+#: one CRC-valid decode per ~500 detections before this check (score 6.1).
+MIN_SCORE = 6.5
 
 
 @dataclass(frozen=True)
@@ -145,9 +152,14 @@ ROTATIONS_PER_SYMBOL = 3
 
 
 def _decode(soft: np.ndarray, layout: Layout) -> tuple[int, float] | None:
-    """Decode one run of symbols ``(symbols, bits)`` at every position in the cycle;
-    return the best (payload, score) whose CRC holds, or None."""
-    words = _words(soft, layout)
+    """Decode one run of symbols ``(symbols, bits)`` at every position in the cycle
+    (see :func:`best_codeword`)."""
+    return best_codeword(_words(soft, layout))
+
+
+def best_codeword(words: np.ndarray) -> tuple[int, float] | None:
+    """Decode received soft words ``(n, 96)`` (positive = a 0 bit); return the best
+    (payload, score) whose CRC holds and whose score reaches ``MIN_SCORE``, or None."""
     infos = viterbi(words)
     best: tuple[int, float] | None = None
     for word, info in zip(words, infos, strict=True):
@@ -157,6 +169,8 @@ def _decode(soft: np.ndarray, layout: Layout) -> tuple[int, float] | None:
         signs = 1.0 - 2.0 * encode(payload)
         norm = math.sqrt(float(np.sum(word ** 2))) + 1e-12
         score = float(np.dot(word, signs)) / norm
+        if score < MIN_SCORE:
+            continue  # a codeword this far from what was received is chance
         if best is None or score > best[1]:
             best = (payload, score)
     return best
