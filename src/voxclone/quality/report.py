@@ -199,10 +199,11 @@ def _clip_problems(c: ClipAnalysis, *, several: bool) -> list[Problem]:
     found: list[Problem] = []
     s = c.signal
     if c.split is not None and c.split.two_speakers:
+        where = (f"the voice changes about {c.split.change_s:.0f} s into the speech"
+                 if c.split.changes_speaker else
+                 f"another voice from about {c.split.scattered_start_s:.0f} s into the speech")
         found.append(Problem(
-            "two_speakers", "refuse",
-            f"two different voices in this clip (the second from about "
-            f"{c.split.second_voice_start_s:.0f} s into the speech)",
+            "two_speakers", "refuse", f"two different voices in this clip ({where})",
             "only one person should speak: cut the other voice out, or record again alone"))
     if s.snr_db < SNR_FLOOR_DB:
         found.append(Problem(

@@ -95,8 +95,8 @@ class SpeakerSplit:
         cosine: centroid cosine of the windows before and after the change point
             (1.0 when not split: too short).
         minority_seconds: speech in the smaller part (its windows x 0.8 s).
-        minority_start_s: where (seconds into the trimmed speech) the smaller part
-            begins, for the advice.
+        change_s: where the change point is (seconds into the trimmed speech), for
+            the advice.
         scattered_cosine: centroid cosine of the best 2-means split, whose groups need
             not be contiguous (1.0 when not split).
         scattered_minority_seconds: speech in the smaller 2-means group.
@@ -106,7 +106,7 @@ class SpeakerSplit:
     windows: int
     cosine: float
     minority_seconds: float
-    minority_start_s: float
+    change_s: float
     scattered_cosine: float = 1.0
     scattered_minority_seconds: float = 0.0
     scattered_start_s: float = 0.0
@@ -128,11 +128,6 @@ class SpeakerSplit:
         return self.changes_speaker or (
             self.checked and self.scattered_cosine < SCATTERED_THRESHOLD
             and self.scattered_minority_seconds >= MIN_SPLIT_SECONDS)
-
-    @property
-    def second_voice_start_s(self) -> float:
-        """Where the other voice begins (seconds into the trimmed speech), for advice."""
-        return self.minority_start_s if self.changes_speaker else self.scattered_start_s
 
 
 def _unit_rows(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -191,12 +186,12 @@ def split_speakers(windows: npt.NDArray[np.float32]) -> SpeakerSplit:
         return SpeakerSplit(n, 1.0, 0.0, 0.0)
     e = _unit_rows(windows.astype(np.float64))
     change, cut = _change_point(e)
-    minority, start = _groups(np.arange(n) >= cut) if cut else (0.0, 0.0)
+    minority = min(cut, n - cut) * HOP_S if cut else 0.0
     labels = _two_means(e)
     if labels.all() or not labels.any():
-        return SpeakerSplit(n, change, minority, start)
+        return SpeakerSplit(n, change, minority, cut * HOP_S)
     scattered = cosine(e[labels].mean(axis=0), e[~labels].mean(axis=0))
-    return SpeakerSplit(n, change, minority, start, scattered, *_groups(labels))
+    return SpeakerSplit(n, change, minority, cut * HOP_S, scattered, *_groups(labels))
 
 
 @dataclass(frozen=True)
