@@ -30,7 +30,7 @@ import json
 import math
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,8 @@ import quality_data as qd
 import speech_data as sd
 
 RATE = 16_000
+#: The split cosine threshold of the detector before the change point (2-means alone).
+PREVIOUS_THRESHOLD = 0.84
 RESULTS = sd.REPO_ROOT / "bench" / "results"
 
 
@@ -212,24 +214,29 @@ def main(argv: Sequence[str] | None = None) -> int:
                       "interrupted": share(interruptions)})
     genuine_min = [min(r["cosines"]) for r in genuine]
     impostor = [r["cosines"][2] for r in outliers]
-    summary = {
-        "second_speaker_detected": rate(sum(r["found"] for r in mixed), len(mixed)),
-        "concatenated_detected": rate(sum(r["found"] for r in by_kind["concatenated"]),
-                                      len(by_kind["concatenated"])),
-        "overlapped_detected": rate(sum(r["found"] for r in by_kind["overlapped"]),
-                                    len(by_kind["overlapped"])),
-        "interrupted_detected (A, B, A)": rate(sum(r["found"] for r in interruptions),
-                                               len(interruptions)),
-        "false_alarms": rate(sum(r["found"] for r in single + pieces),
-                             len(single) + len(pieces)),
-        "false_alarms_whole_utterances": rate(sum(r["found"] for r in single), len(single)),
-        "false_alarms_6-9_s_pieces": rate(sum(r["found"] for r in pieces), len(pieces)),
-        "false_alarms_white_noise_20_dB": rate(sum(r["found"] for r in noisy_single),
-                                               len(noisy_single)),
+    def shares(found: Callable[[dict[str, Any]], bool]) -> dict[str, str]:
+        def count(cases: list[dict[str, Any]]) -> str:
+            return rate(sum(found(r) for r in cases), len(cases))
+        return {
+            "second_speaker_detected": count(mixed),
+            "concatenated_detected": count(by_kind["concatenated"]),
+            "overlapped_detected": count(by_kind["overlapped"]),
+            "interrupted_detected (A, B, A)": count(interruptions),
+            "false_alarms": count(single + pieces),
+            "false_alarms_whole_utterances": count(single),
+            "false_alarms_6-9_s_pieces": count(pieces),
+            "false_alarms_white_noise_20_dB": count(noisy_single),
+        }
+
+    summary = shares(lambda r: bool(r["found"]))
+    # The detector before the change point, from the same cases: 2-means alone.
+    previous = shares(lambda r: r["scattered"] < PREVIOUS_THRESHOLD
+                      and r["scattered_s"] >= MIN_SPLIT_SECONDS)
+    summary.update({
         "outlier_detected": rate(sum(r["detected"] for r in outliers), len(outliers)),
         "genuine_sets_with_a_clip_excluded": rate(sum(r["excluded"] for r in genuine),
                                                   len(genuine)),
-    }
+    })
     meta = {"date": sd.now(), "machine": sd.machine(), "git_commit": sd.git_commit(),
             "split": args.split, "speakers": len(names), "cases": args.cases,
             "two_speaker_threshold": TWO_SPEAKER_THRESHOLD,
@@ -244,8 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{SCATTERED_THRESHOLD}, with >= {MIN_SPLIT_SECONDS} s in the smaller part; "
         f"outlier cosine < {OUTLIER_THRESHOLD}",
         f"- wall time {meta['wall_s']:.0f} s", "",
-        "| measure | result (95 % interval) |", "|---|---|",
-        *(f"| {k.replace('_', ' ')} | {v} |" for k, v in summary.items()), "",
+        f"| measure | result (95 % interval) | previous detector: 2-means cosine < "
+        f"{PREVIOUS_THRESHOLD} |", "|---|---|---|",
+        *(f"| {k.replace('_', ' ')} | {v} | {previous.get(k, '')} |"
+          for k, v in summary.items()), "",
         "Change-point cosine percentiles (1 / 5 / 50 / 95 / 99):", "",
         f"- single speaker: {percentiles([r['cosine'] for r in single])}",
         f"- single speaker, white noise 20 dB: "
@@ -271,7 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "speaker_mix" + ("_calibration" if args.split == "calibration" else ""))
     out.with_name(out.name + ".md").write_text(text)
     out.with_name(out.name + ".json").write_text(json.dumps(
-        {"meta": meta, "summary": summary, "sweep": sweep, "rows": rows,
+        {"meta": meta, "summary": summary, "previous": previous, "sweep": sweep, "rows": rows,
          "outlier_rows": outlier_rows}, indent=1) + "\n")
     log(text)
     return 0

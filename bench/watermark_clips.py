@@ -11,6 +11,7 @@ import numpy as np
 import soundfile as sf
 import speech_data as sd  # the shared benchmark helpers next to this file (on sys.path)
 
+from voxclone.audio import Audio
 from voxclone.audio.prosody import ProsodyStats
 from voxclone.clone.conditioning import StyleConditioning
 from voxclone.clone.profile import VoiceProfile
@@ -95,6 +96,22 @@ def synthesis_clips(count: int, seed: int = 7) -> list[Path]:
         sf.write(path, samples, RATE, subtype="FLOAT")
         logger.info("rendered %s (%.1f s)", path.name, len(samples) / RATE)
     return paths
+
+
+def consent_readings(count: int, seed: int = 13) -> Iterator[Audio]:
+    """Piper's joe (the demo's person) reading ``count`` consent challenges: the
+    statement for ``demo-joe`` and four random challenge words, as enrollment asks.
+    Piper's sampling noise makes every reading differ. Needs ``voxclone[demo]``."""
+    from voxclone.consent.challenge import STATEMENT
+    from voxclone.consent.wordlist import CHALLENGE_WORDS
+    from voxclone.demo import load_person, speak_person
+
+    person = load_person()
+    rng = np.random.default_rng(seed)
+    words = sorted(CHALLENGE_WORDS)
+    for _ in range(count):
+        phrase = ", ".join(rng.choice(words, 4, replace=False)).capitalize() + "."
+        yield speak_person(person, f"{STATEMENT.format(name='demo-joe')} {phrase}")
 
 
 def windows(x: np.ndarray, rate: int, seconds: float, hop: float) -> Iterator[np.ndarray]:
