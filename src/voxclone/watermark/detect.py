@@ -47,10 +47,11 @@ MIN_SYNC = 3.5
 DECODE_OFFSETS = 3
 #: A CRC-valid codeword counts only when the received word correlates with it at least
 #: this much (dot product over the word's norm; at most sqrt(96) = 9.8). Decodes of
-#: unmarked speech score a median 5.2 and a 99th percentile 6.1, and pass 6.5 about
-#: 1 in 300 times; true marks scored at least 6.8 under every attack of the watermark
-#: benchmark (white noise at 20 dB the lowest). Piper reading a consent statement gave
-#: one CRC-valid decode per ~500 detections before this check (score 6.1).
+#: unmarked speech (Piper reading consent statements) score a median 5.2 and a 99th
+#: percentile 6.1, and pass 6.5 about 1 in 300 times; true marks scored at least 6.8
+#: on 40 of the watermark benchmark's clips under each of its attacks (white noise at
+#: 20 dB the lowest). Without this check, Piper consent readings gave a false mark in
+#: about 1 of 3000 detections (score 6.1; bench/results/watermark.md).
 MIN_SCORE = 6.5
 
 
