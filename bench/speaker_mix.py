@@ -230,8 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     summary = shares(lambda r: bool(r["found"]))
     # The detector before the change point, from the same cases: 2-means alone.
-    previous = shares(lambda r: r["scattered"] < PREVIOUS_THRESHOLD
-                      and r["scattered_s"] >= MIN_SPLIT_SECONDS)
+    previous = shares(lambda r: flagged(r, -math.inf, PREVIOUS_THRESHOLD))
     summary.update({
         "outlier_detected": rate(sum(r["detected"] for r in outliers), len(outliers)),
         "genuine_sets_with_a_clip_excluded": rate(sum(r["excluded"] for r in genuine),

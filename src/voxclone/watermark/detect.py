@@ -152,12 +152,6 @@ def _words(soft: np.ndarray, layout: Layout) -> np.ndarray:
 ROTATIONS_PER_SYMBOL = 3
 
 
-def _decode(soft: np.ndarray, layout: Layout) -> tuple[int, float] | None:
-    """Decode one run of symbols ``(symbols, bits)`` at every position in the cycle
-    (see :func:`best_codeword`)."""
-    return best_codeword(_words(soft, layout))
-
-
 def best_codeword(words: np.ndarray) -> tuple[int, float] | None:
     """Decode received soft words ``(n, 96)`` (positive = a 0 bit); return the best
     (payload, score) whose CRC holds and whose score reaches ``MIN_SCORE``, or None."""
@@ -206,7 +200,8 @@ def _search(grid: _Grid, layout: Layout) -> tuple[_Candidate | None, int]:
         for offset, sync in _top_offsets(grid, first, last):
             if sync < MIN_SYNC:
                 break  # not on the lattice: no need to decode
-            found = _decode(grid.soft[offset, first:last], layout)
+            # the run decoded at every position it may hold in the cycle
+            found = best_codeword(_words(grid.soft[offset, first:last], layout))
             if found is None:
                 continue
             if best is None or sync > best.sync:
