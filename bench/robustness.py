@@ -12,8 +12,11 @@ talking at once) at 20, 10 and 5 dB SNR, and a phone line (8 kHz, 300-3400 Hz) -
 enrolled at effort ``fast`` (``force=True``, so what the gate refuses is measured too).
 Per condition: the clone's normalised similarity and its drop from the clean
 reference's clone (paired, same speakers and seed), the degraded reference's own
-similarity, and what ``voxclone.check`` says about it. Conditions in ``--denoise``
-are also enrolled after the gate's Wiener denoiser.
+similarity (as recorded, and as enrollment uses it: the gate's d-vector, with the
+noise pull removed by ``voxclone.speaker.noise_projection``), and what
+``voxclone.check`` says about it. Conditions in ``--uncompensated`` are also enrolled
+without that noise compensation (the baseline, same run); conditions in ``--denoise``
+also after the gate's Wiener denoiser.
 
 Run from the repo root: ``python bench/robustness.py``; writes
 ``bench/results/robustness.{md,json}``.
@@ -34,7 +37,7 @@ import numpy as np
 
 import voxclone
 from voxclone.audio import Audio, detect_speech
-from voxclone.quality import gate
+from voxclone.quality import analyse, gate
 from voxclone.quality.denoise import wiener_denoise
 from voxclone.quality.measures import spectrum
 from voxclone.speaker import cosine
@@ -71,14 +74,19 @@ def denoised(audio: Audio) -> Audio:
 
 
 def clone_similarity(reference: Audio, held: np.ndarray, norm: sd.Normalisation,
-                     name: str, *, denoise: bool) -> tuple[float, float]:
+                     name: str, *, denoise: bool,
+                     compensate: bool = True) -> tuple[float, float]:
     """(normalised similarity of a ``fast`` clone of ``reference``, enroll seconds).
 
     ``denoise``: the gate denoises the reference (``quality.gate.DENOISE_BELOW_DB``
     above any SNR) or never does (``None``), whatever the code's default.
+    ``compensate``: False enrolls the d-vector as the encoder gives it, without the
+    noise compensation.
     """
-    saved = gate.DENOISE_BELOW_DB
+    saved, saved_compensation = gate.DENOISE_BELOW_DB, analyse.compensate_noise
     gate.DENOISE_BELOW_DB = 1e9 if denoise else None
+    if not compensate:
+        analyse.compensate_noise = lambda embedding, snr_db: embedding
     try:
         began = time.perf_counter()
         profile = voxclone.enroll(name, reference, effort="fast", save=False,
@@ -86,6 +94,7 @@ def clone_similarity(reference: Audio, held: np.ndarray, norm: sd.Normalisation,
         enroll_s = time.perf_counter() - began
     finally:
         gate.DENOISE_BELOW_DB = saved
+        analyse.compensate_noise = saved_compensation
     clone = cq.join([voxclone.synthesize(text, profile) for text in cq.SENTENCES])
     return norm.normalise(cosine(voxclone.embed(clone), held)), enroll_s
 
@@ -102,6 +111,7 @@ def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             "clone_drop": statistics.fmean(clean[r["speaker"]]["clone"] - r["clone"]
                                            for r in sel),
             "reference": statistics.fmean(r["reference"] for r in sel),
+            "enrolled": statistics.fmean(r["enrolled"] for r in sel),
             "snr_db": statistics.median(r["snr_db"] for r in sel),
             "verdicts": {v: verdicts.count(v) for v in dict.fromkeys(verdicts)},
         })
@@ -120,19 +130,24 @@ def render(meta: dict[str, Any], table: Sequence[dict[str, Any]]) -> str:
         f"- target: drop at 10 dB <= {TARGET_DROP_AT_10_DB:.2f}; wall time "
         f"{meta['wall_s']:.0f} s", "",
         "| reference | clone similarity | drop vs clean | reference's own similarity | "
-        "gate's SNR estimate (median) | gate verdicts |", "|---|---|---|---|---|---|",
+        "enrolled d-vector's similarity | gate's SNR estimate (median) | gate verdicts |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in table:
         verdicts = ", ".join(f"{k} {v}" for k, v in r["verdicts"].items())
         lines.append(f"| {r['condition']} | {r['clone']:.3f} | {r['clone_drop']:+.3f} | "
-                     f"{r['reference']:.3f} | {r['snr_db']:.1f} dB | {verdicts} |")
+                     f"{r['reference']:.3f} | {r['enrolled']:.3f} | {r['snr_db']:.1f} dB | "
+                     f"{verdicts} |")
     return "\n".join(lines) + "\n"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--speakers", type=int, default=6)
-    parser.add_argument("--denoise", default="white 20 dB,babble 20 dB",
+    parser.add_argument("--uncompensated", default="white 10 dB,babble 10 dB",
+                        help="comma-separated conditions also run without the noise "
+                        "compensation of the d-vector")
+    parser.add_argument("--denoise", default="",
                         help="comma-separated conditions also run after denoising")
     parser.add_argument("--speech-dir", default=None)
     parser.add_argument("--out", default=str(DEFAULT_OUT))
@@ -144,6 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     norm, heldout = sd.measure_normalisation(pool, voxclone.embed, log, cache=True)
     chosen = sd.choose_speakers(pool, set(heldout), args.speakers)
     bank = qd.voice_bank([u for u in pool if u not in chosen])
+    raw = [c.strip() for c in args.uncompensated.split(",") if c.strip()]
     extra = [c.strip() for c in args.denoise.split(",") if c.strip()]
     rows: list[dict[str, Any]] = []
     for index, utterance in enumerate(chosen, 1):
@@ -152,20 +168,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         held = heldout[utterance.speaker]
         noise = qd.babble(qd.babble_voices(bank, utterance.speaker, rng),
                           split.audio.sample_rate, rng)
-        conditions: list[tuple[str, Audio, bool]] = []
+        conditions: list[tuple[str, Audio, bool, bool]] = []
         for name, audio in degradations(split.reference, noise, rng).items():
-            conditions.append((name, audio, False))
+            conditions.append((name, audio, False, True))
+            if name in raw:
+                conditions.append((name + ", uncompensated", audio, False, False))
             if name in extra:
-                conditions.append((name + " + denoise", audio, True))
-        for name, reference, denoise in conditions:
+                conditions.append((name + " + denoise", audio, True, True))
+        for name, reference, denoise, compensate in conditions:
             report = voxclone.check(reference)
             clone, enroll_s = clone_similarity(reference, held, norm,
-                                               f"robust-{utterance.speaker}", denoise=denoise)
+                                               f"robust-{utterance.speaker}", denoise=denoise,
+                                               compensate=compensate)
             own = voxclone.embed(denoised(reference) if denoise else reference)
+            analysis = gate.analyse([reference], ["reference"])[0]
+            enrolled = own if analysis.embedding is None or denoise or not compensate \
+                else analysis.embedding
             rows.append({
                 "speaker": utterance.speaker, "gender": utterance.gender,
                 "condition": name, "clone": clone, "enroll_s": enroll_s,
                 "reference": norm.normalise(cosine(own, held)),
+                "enrolled": norm.normalise(cosine(enrolled, held)),
                 "snr_db": report.clips[0].snr_db, "verdict": report.verdict,
             })
             log(f"[{index}/{len(chosen)}] {utterance.speaker} {name}: clone "

@@ -269,3 +269,59 @@ def test_cli_enroll_refuses_then_force_quality_enrolls(joe_reference: Audio,
     status, _, err = run_cli(*args, "--force-quality")
     assert status == 0, err
     assert (tmp_path / "voices" / "joe.voice.json").exists()
+
+
+def test_noise_pull_on_the_d_vector_is_removed(joe_reference: Audio,
+                                                joe_heldout: Audio) -> None:
+    # A noisy reference's d-vector leans toward "noise" whoever speaks; enrollment
+    # clones what the d-vector says, so the gate takes that lean out.
+    from voxclone.quality.analyse import analyse_clip
+    from voxclone.speaker import cosine, default_encoder
+
+    held = voxclone.embed(joe_heldout)
+    analysis = analyse_clip(with_noise(joe_reference, 10.0), "noisy")
+    assert analysis.clean is not None and analysis.embedding is not None
+    raw = default_encoder().embed(analysis.clean)
+    assert cosine(analysis.embedding, held) > cosine(raw, held) + 0.02
+
+
+def test_a_clean_reference_d_vector_is_left_as_it_is(joe_reference: Audio) -> None:
+    from voxclone.quality.analyse import analyse_clip
+    from voxclone.speaker import default_encoder
+
+    analysis = analyse_clip(joe_reference, "clean")
+    assert analysis.clean is not None and analysis.embedding is not None
+    np.testing.assert_array_equal(analysis.embedding, default_encoder().embed(analysis.clean))
+
+
+def test_noise_projection_ramps_with_snr_and_only_removes_the_pull() -> None:
+    from voxclone.speaker.noise_projection import NoiseProjection, load_noise_projection
+
+    shipped = load_noise_projection()
+    assert shipped is not None, "the package must ship its noise directions"
+    np.testing.assert_allclose(shipped.basis @ shipped.basis.T, np.eye(len(shipped.basis)),
+                               atol=1e-5)
+    basis = np.eye(256)[:2]
+    projection = NoiseProjection(basis, np.array([0.1, 0.0]), full_below_db=20.0,
+                                 none_above_db=30.0)
+    leaning = np.zeros(256)
+    leaning[[0, 1, 2]] = [0.7, 0.3, 0.648]  # non-negative, as d-vectors are
+    leaning /= np.linalg.norm(leaning)
+    assert projection.weight(35.0) == 0.0 and projection.weight(10.0) == 1.0
+    assert projection.weight(25.0) == pytest.approx(0.5)
+    np.testing.assert_array_equal(projection.apply(leaning, 35.0), leaning.astype(np.float32))
+    full = projection.apply(leaning, 10.0)
+    assert np.linalg.norm(full) == pytest.approx(1.0, abs=1e-6)
+    # Both components go back to the clean mean (0.1, 0), before renormalising.
+    assert full[1] == pytest.approx(0.0, abs=1e-7)
+    assert full[0] / full[2] == pytest.approx(0.1 / leaning[2], rel=1e-5)
+    half = projection.apply(leaning, 25.0)
+    assert full[0] / full[2] < half[0] / half[2] < leaning[0] / leaning[2]
+    # A clip that leans *less* than clean speech along the first direction stays so.
+    shy = np.zeros(256)
+    shy[[0, 2]] = [0.05, 0.99]
+    shy /= np.linalg.norm(shy)
+    assert projection.apply(shy, 10.0)[0] == pytest.approx(shy[0], rel=1e-5)
+    # Nothing is pushed below zero (d-vectors are non-negative).
+    pulled = NoiseProjection(basis, np.array([0.0, -0.5]), 20.0, 30.0).apply(leaning, 10.0)
+    assert pulled[1] == 0.0 and np.linalg.norm(pulled) == pytest.approx(1.0, abs=1e-6)

@@ -25,8 +25,9 @@ from voxclone.quality.speakers import (
     split_speakers,
     window_embeddings,
 )
-from voxclone.speaker import default_encoder
+from voxclone.speaker import GE2EEncoder, default_encoder
 from voxclone.speaker.encoder import SpeakerEncoder
+from voxclone.speaker.noise_projection import compensate_noise
 
 __all__ = ["ClipAnalysis", "analyse_clip", "analyse_set"]
 
@@ -45,7 +46,9 @@ class ClipAnalysis:
         split: the two-group split of its speech windows (``None``: no speech).
         clean: the speech, trimmed and loudness-normalised, 16 kHz float32 (denoised
             when ``denoised``); ``None`` when there is no usable speech.
-        embedding: d-vector of ``clean``, float32 ``(256,)``; ``None`` without speech.
+        embedding: d-vector of ``clean``, float32 ``(256,)``, with the pull of noise
+            removed when the clip is noisy (:mod:`voxclone.speaker.noise_projection`);
+            ``None`` without speech.
         denoised: whether ``clean`` went through the Wiener denoiser.
         error: why the clip could not be used at all (no speech), else ``None``.
         pauses: the silences between its speech segments, seconds
@@ -101,6 +104,10 @@ def analyse_clip(audio: Audio, name: str, *, denoise_below_db: float | None = No
     except NoSpeechError as exc:
         return ClipAnalysis(name, audio.duration, speech, signal, None, None, None,
                             error=str(exc))
+    if isinstance(encoder, GE2EEncoder) and not denoised:
+        # The learned noise directions are the GE2E encoder's, measured on undenoised
+        # speech; a clean clip (high SNR) is returned unchanged.
+        embedding = compensate_noise(embedding, signal.snr_db)
     split = split_speakers(window_embeddings(encoder, clean))
     logger.debug("%s: %.1f s speech, SNR %.1f dB, split cosine %.3f", name, speech,
                  signal.snr_db, split.cosine)

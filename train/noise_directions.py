@@ -1,0 +1,130 @@
+"""Learn the directions in which noise moves a d-vector (for nuisance-attribute projection).
+
+Noise and babble in a reference pull its GE2E d-vector along a few directions shared
+by all speakers (a babble of other voices, or hiss, sounds alike to the encoder
+whoever is talking). This script measures them on the *calibration* speakers of
+``../shared/speech`` (``bench/quality_data.partition``; ``bench/robustness.py`` scores
+only the evaluation speakers): each speaker's first 6 s of speech is degraded with
+white noise and babble (4 other calibration speakers) at 20, 10 and 5 dB, analysed as
+enrollment does (``voxclone.quality.gate.analyse``: the cleaned speech's d-vector and
+the gate's SNR estimate), and compared with the clean reference's d-vector.
+
+The first direction is the mean shift; the next are the principal directions of what
+is left. The SNR ramp (full correction below ``full_below_db``, none above
+``none_above_db``) is chosen on the same speakers to bring the noisy d-vectors closest
+to the clean ones without moving the clean ones.
+
+    nice -n 10 python train/noise_directions.py
+
+writes ``src/voxclone/speaker/data/noise_directions.npz`` (about 2 kB); about 7 min.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from voxclone.quality import gate
+from voxclone.speaker.noise_projection import ENCODER_ID, NoiseProjection
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import quality_data as qd  # bench/quality_data.py: speaker partition and degradations
+import speech_data as sd
+
+OUT = Path(__file__).resolve().parents[1] / "src" / "voxclone" / "speaker" / "data"
+SNRS = (20, 10, 5)
+DIRECTIONS = 2
+
+
+def measure(speech_dir: str | None, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(noisy d-vectors ``(n, 256)``, their clean d-vectors ``(n, 256)``, gate SNRs ``(n,)``).
+
+    The clean references are included (paired with themselves) so the ramp is chosen
+    to leave them alone.
+    """
+    rng = np.random.default_rng(seed)
+    pool = qd.speakers_of("calibration", speech_dir)
+    bank = qd.voice_bank(pool)
+    noisy, clean, snrs = [], [], []
+    for index, utterance in enumerate(pool, 1):
+        split = sd.split_utterance(utterance)
+        if split is None:
+            continue
+        ref = split.reference
+        babble = qd.babble(qd.babble_voices(bank, utterance.speaker, rng), ref.sample_rate, rng)
+        conditions = [ref] + [qd.add_noise(ref, babble, s, rng) for s in SNRS] + \
+            [qd.add_noise(ref, qd.white(len(ref), rng), s, rng) for s in SNRS[:2]]
+        analyses = [gate.analyse([a], [utterance.speaker])[0] for a in conditions]
+        base = analyses[0]
+        if base.embedding is None:
+            continue
+        for a in analyses:
+            if a.embedding is not None and a.signal is not None:
+                noisy.append(a.embedding)
+                clean.append(base.embedding)
+                snrs.append(a.signal.snr_db)
+        print(f"[{index}/{len(pool)}] {utterance.speaker}", flush=True)
+    return np.array(noisy, dtype=np.float64), np.array(clean, dtype=np.float64), np.array(snrs)
+
+
+def directions(noisy: np.ndarray, clean: np.ndarray, count: int) -> np.ndarray:
+    """Orthonormal ``(count, 256)``: the mean shift, then the residual's principal axes."""
+    shift = noisy - clean
+    moved = np.linalg.norm(shift, axis=1) > 1e-6
+    first = shift[moved].mean(axis=0)
+    first /= np.linalg.norm(first)
+    rest = shift[moved] - np.outer(shift[moved] @ first, first)
+    _, _, axes = np.linalg.svd(rest, full_matrices=False)
+    return np.vstack([first, axes[:count - 1]])
+
+
+def choose_ramp(noisy: np.ndarray, clean: np.ndarray, snrs: np.ndarray, basis: np.ndarray,
+                clean_mean: np.ndarray) -> tuple[float, float]:
+    """The SNR ramp that brings noisy d-vectors closest to their clean ones (mean cosine)
+    while moving the clean references themselves by less than 0.002 on average."""
+    untouched = np.linalg.norm(noisy - clean, axis=1) < 1e-6
+    best: tuple[float, float, float] | None = None
+    for full, none in itertools.product((14.0, 18.0, 22.0, 26.0), (26.0, 30.0, 34.0, 38.0)):
+        if none <= full:
+            continue
+        projection = NoiseProjection(basis, clean_mean, full, none)
+        fixed = np.array([projection.apply(e, s) for e, s in zip(noisy, snrs, strict=True)])
+        cosines = (fixed * clean).sum(axis=1)
+        if 1.0 - cosines[untouched].mean() > 0.002:
+            continue
+        score = float(cosines[~untouched].mean())
+        if best is None or score > best[0]:
+            best = (score, full, none)
+    if best is None:
+        raise SystemExit("no SNR ramp leaves the clean references alone")
+    return best[1], best[2]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--speech-dir", default=None)
+    parser.add_argument("--seed", type=int, default=20261201)
+    parser.add_argument("--out", type=Path, default=OUT / "noise_directions.npz")
+    args = parser.parse_args()
+    began = time.perf_counter()
+    noisy, clean, snrs = measure(args.speech_dir, args.seed)
+    basis = directions(noisy, clean, DIRECTIONS)
+    untouched = np.linalg.norm(noisy - clean, axis=1) < 1e-6
+    clean_mean = (clean[untouched] @ basis.T).mean(axis=0)
+    full, none = choose_ramp(noisy, clean, snrs, basis, clean_mean)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(args.out, basis=basis.astype(np.float32), clean_mean=clean_mean.astype(np.float32),
+             full_below_db=np.float32(full), none_above_db=np.float32(none),
+             encoder=np.str_(ENCODER_ID), speakers=np.int32(untouched.sum()))
+    print(f"{untouched.sum()} speakers, {len(noisy)} references; ramp {full:.0f}-{none:.0f} dB; "
+          f"wrote {args.out} in {time.perf_counter() - began:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
