@@ -10,9 +10,10 @@ enrollment does (``voxclone.quality.gate.analyse``: the cleaned speech's d-vecto
 the gate's SNR estimate), and compared with the clean reference's d-vector.
 
 The first direction is the mean shift; the next are the principal directions of what
-is left. The SNR ramp (full correction below ``full_below_db``, none above
-``none_above_db``) is chosen on the same speakers to bring the noisy d-vectors closest
-to the clean ones without moving the clean ones.
+is left. The correction stops at the SNR the gate calls good (``SNR_WARN_DB``, 25 dB):
+a reference with no noise warning is enrolled exactly as the encoder heard it. Where
+the full correction starts (``full_below_db``) is chosen on the same speakers, to
+bring the noisy d-vectors closest to the clean ones.
 
     nice -n 10 python train/noise_directions.py
 
@@ -22,7 +23,6 @@ writes ``src/voxclone/speaker/data/noise_directions.npz`` (about 2 kB); about 7 
 from __future__ import annotations
 
 import argparse
-import itertools
 import sys
 import time
 from pathlib import Path
@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from voxclone.quality import gate
+from voxclone.quality.report import SNR_WARN_DB
 from voxclone.speaker.noise_projection import ENCODER_ID, NoiseProjection
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
@@ -85,24 +86,16 @@ def directions(noisy: np.ndarray, clean: np.ndarray, count: int) -> np.ndarray:
 
 def choose_ramp(noisy: np.ndarray, clean: np.ndarray, snrs: np.ndarray, basis: np.ndarray,
                 clean_mean: np.ndarray) -> tuple[float, float]:
-    """The SNR ramp that brings noisy d-vectors closest to their clean ones (mean cosine)
-    while moving the clean references themselves by less than 0.002 on average."""
+    """(full_below_db, none_above_db): the correction ends at the gate's "good" SNR and
+    starts in full where the noisy d-vectors come closest to their clean ones."""
     untouched = np.linalg.norm(noisy - clean, axis=1) < 1e-6
-    best: tuple[float, float, float] | None = None
-    for full, none in itertools.product((14.0, 18.0, 22.0, 26.0), (26.0, 30.0, 34.0, 38.0)):
-        if none <= full:
-            continue
+    none = float(SNR_WARN_DB)
+    scores = {}
+    for full in (10.0, 14.0, 18.0, 20.0, 22.0, 24.0):
         projection = NoiseProjection(basis, clean_mean, full, none)
         fixed = np.array([projection.apply(e, s) for e, s in zip(noisy, snrs, strict=True)])
-        cosines = (fixed * clean).sum(axis=1)
-        if 1.0 - cosines[untouched].mean() > 0.002:
-            continue
-        score = float(cosines[~untouched].mean())
-        if best is None or score > best[0]:
-            best = (score, full, none)
-    if best is None:
-        raise SystemExit("no SNR ramp leaves the clean references alone")
-    return best[1], best[2]
+        scores[full] = float((fixed * clean).sum(axis=1)[~untouched].mean())
+    return max(scores, key=lambda full: scores[full]), none
 
 
 def main() -> int:

@@ -10,8 +10,9 @@ noisy d-vector by the clean one gave it all back).
 :class:`NoiseProjection` removes it: along each learned direction the d-vector's
 component is brought back to the clean population's mean (along the first, the mean
 shift, only an excess is removed), in proportion to how noisy the gate measured the
-clip - fully below ``full_below_db`` of estimated SNR, not at all above
-``none_above_db``, so clean references are left as they are - and the result is kept
+clip - fully below ``full_below_db`` of estimated SNR, not at all from
+``none_above_db`` up (the SNR the gate calls good, 25 dB), so a reference with no noise
+warning is enrolled exactly as the encoder heard it - and the result is kept
 non-negative, as every GE2E d-vector is. The directions are
 learned by ``train/noise_directions.py`` on calibration speakers.
 """
