@@ -143,8 +143,8 @@ def render(meta: dict[str, Any], table: Sequence[dict[str, Any]]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--speakers", type=int, default=20)
-    parser.add_argument("--uncompensated", default="white 10 dB,babble 20 dB,babble 10 dB",
+    parser.add_argument("--speakers", type=int, default=18)
+    parser.add_argument("--uncompensated", default="clean,white 10 dB,babble 20 dB,babble 10 dB",
                         help="comma-separated conditions also run without the noise "
                         "compensation of the d-vector")
     parser.add_argument("--denoise", default="",

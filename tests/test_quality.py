@@ -271,18 +271,26 @@ def test_cli_enroll_refuses_then_force_quality_enrolls(joe_reference: Audio,
     assert (tmp_path / "voices" / "joe.voice.json").exists()
 
 
-def test_noise_pull_on_the_d_vector_is_removed(joe_reference: Audio,
-                                                joe_heldout: Audio) -> None:
+def test_noise_pull_on_the_d_vector_is_removed(tmp_path: Path) -> None:
     # A noisy reference's d-vector leans toward "noise" whoever speaks; enrollment
-    # clones what the d-vector says, so the gate takes that lean out.
+    # clones what the d-vector says, so the gate takes that lean out. A real speaker
+    # (LibriSpeech 1081, not one the directions were learned on): first 7 s with white
+    # noise at 10 dB as the reference, the rest of the utterance as the truth.
     from voxclone.quality.analyse import analyse_clip
     from voxclone.speaker import cosine, default_encoder
 
-    held = voxclone.embed(joe_heldout)
-    analysis = analyse_clip(with_noise(joe_reference, 10.0), "noisy")
+    path = SPEECH_DIR / "librispeech-clean" / "1081-125237-0000.flac"
+    if not path.is_file():
+        pytest.skip("shared LibriSpeech speech not available")
+    speech = at16k(load_audio(str(path)))
+    cut = 7 * RATE
+    held = voxclone.embed(Audio(speech.samples[cut:], RATE))
+    analysis = analyse_clip(with_noise(Audio(speech.samples[:cut], RATE), 10.0), "noisy")
     assert analysis.clean is not None and analysis.embedding is not None
     raw = default_encoder().embed(analysis.clean)
-    assert cosine(analysis.embedding, held) > cosine(raw, held) + 0.02
+    # Measured: 0.67 -> 0.80 over four noise seeds (bench/results/robustness.md has
+    # what it does to the clones).
+    assert cosine(analysis.embedding, held) > cosine(raw, held) + 0.07
 
 
 def test_a_clean_reference_d_vector_is_left_as_it_is(joe_reference: Audio) -> None:

@@ -62,6 +62,14 @@ def test_level_difference_finds_the_tilt_and_ignores_missing_bands() -> None:
     phone_diff = level_difference(phone, clone)
     assert np.all(phone_diff[BAND_CENTRES_HZ > 4500] == 0.0)
     assert np.all(np.abs(phone_diff) <= 30)
+    # A real phone line also has no lows (300-3400 Hz): the bands it holds still count.
+    band = butter(10, (300, 3400), btype="bandpass", fs=RATE, output="sos")
+    line = tilted(Audio(sosfilt(band, noise(seed=4).samples).astype(np.float32), RATE), -3.0)
+    line_diff = level_difference(line, clone)
+    inside = (BAND_CENTRES_HZ > 500) & (BAND_CENTRES_HZ < 3000)
+    assert np.all(line_diff[BAND_CENTRES_HZ < 150] == 0.0)
+    assert np.all(line_diff[BAND_CENTRES_HZ > 4500] == 0.0)
+    assert np.polyfit(octaves[inside], line_diff[inside], 1)[0] == pytest.approx(-3.0, abs=0.7)
 
 
 def spectral_embed(audio: Audio) -> np.ndarray:

@@ -57,14 +57,18 @@ class ToneMatch:
 
 def level_difference(reference: Audio, clone: Audio) -> np.ndarray:
     """Reference minus clone band levels, dB ``(32,)``, zero-mean over the bands the
-    reference holds and 0 elsewhere (from the first empty band up)."""
+    reference holds (its first run of non-empty bands: a phone line has no lows, and
+    nothing above its bandwidth counts) and 0 elsewhere."""
     ref = band_levels(reference)
     diff = ref - band_levels(clone)
     held = ref >= np.median(ref) - EMPTY_BAND_DB
-    if not held.all():
-        held[int(np.argmin(held)):] = False  # nothing above the reference's bandwidth
-    diff = np.where(held, diff - diff[held].mean(), 0.0)
-    return np.asarray(diff)
+    if not held.any():
+        return np.zeros_like(diff)
+    low = int(np.argmax(held))
+    empty_above = np.flatnonzero(~held[low:])
+    if empty_above.size:
+        held[low + int(empty_above[0]):] = False
+    return np.asarray(np.where(held, diff - diff[held].mean(), 0.0))
 
 
 def match_tone(reference: Audio, probe: Audio, check: Audio, target: np.ndarray,
