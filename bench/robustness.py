@@ -38,8 +38,10 @@ import numpy as np
 import voxclone
 from voxclone.audio import Audio, detect_speech
 from voxclone.quality import analyse, gate
+from voxclone.quality.analyse import analyse_set
 from voxclone.quality.denoise import wiener_denoise
 from voxclone.quality.measures import spectrum
+from voxclone.quality.report import judge
 from voxclone.speaker import cosine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -176,12 +178,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             if name in extra:
                 conditions.append((name + " + denoise", audio, True, True))
         for name, reference, denoise, compensate in conditions:
-            report = voxclone.check(reference)
+            # What voxclone.check reports, from the same analysis whose d-vector
+            # enrollment uses (one analysis, not two).
+            analysis = gate.analyse([reference], ["reference"])[0]
+            report = judge([analysis], analyse_set([analysis]))
             clone, enroll_s = clone_similarity(reference, held, norm,
                                                f"robust-{utterance.speaker}", denoise=denoise,
                                                compensate=compensate)
             own = voxclone.embed(denoised(reference) if denoise else reference)
-            analysis = gate.analyse([reference], ["reference"])[0]
             enrolled = own if analysis.embedding is None or denoise or not compensate \
                 else analysis.embedding
             rows.append({
