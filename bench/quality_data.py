@@ -65,6 +65,13 @@ def white(n: int, rng: np.random.Generator) -> np.ndarray:
     return rng.standard_normal(n).astype(np.float32)
 
 
+def colored(n: int, rng: np.random.Generator, exponent: float = 1.0) -> np.ndarray:
+    """Noise whose power falls as 1/f**exponent (1: pink, a fan or a room's rumble)."""
+    spectrum = np.fft.rfft(rng.standard_normal(n))
+    freqs = np.maximum(np.arange(len(spectrum)), 1)
+    return np.fft.irfft(spectrum / freqs ** (exponent / 2), n).astype(np.float32)
+
+
 def babble(others: Sequence[Audio], rate: int, rng: np.random.Generator,
            seconds: float = 20.0) -> np.ndarray:
     """Several other speakers talking at once, each at the same power."""

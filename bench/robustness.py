@@ -13,7 +13,7 @@ enrolled at effort ``fast`` (``force=True``, so what the gate refuses is measure
 Per condition: the clone's normalised similarity and its drop from the clean
 reference's clone (paired, same speakers and seed), the degraded reference's own
 similarity (as recorded, and as enrollment uses it: the gate's d-vector, with the
-noise pull removed by ``voxclone.speaker.noise_projection``), and what
+noise pull taken out by ``voxclone.speaker.noise_compensation``), and what
 ``voxclone.check`` says about it. Conditions in ``--uncompensated`` are also enrolled
 without that noise compensation (the baseline, same run); conditions in ``--denoise``
 also after the gate's Wiener denoiser.

@@ -27,7 +27,7 @@ from voxclone.quality.speakers import (
 )
 from voxclone.speaker import GE2EEncoder, default_encoder
 from voxclone.speaker.encoder import SpeakerEncoder
-from voxclone.speaker.noise_projection import compensate_noise
+from voxclone.speaker.noise_compensation import compensate_noise
 
 __all__ = ["ClipAnalysis", "analyse_clip", "analyse_set"]
 
@@ -47,7 +47,7 @@ class ClipAnalysis:
         clean: the speech, trimmed and loudness-normalised, 16 kHz float32 (denoised
             when ``denoised``); ``None`` when there is no usable speech.
         embedding: d-vector of ``clean``, float32 ``(256,)``, with the pull of noise
-            removed when the clip is noisy (:mod:`voxclone.speaker.noise_projection`);
+            taken out when the clip is noisy (:mod:`voxclone.speaker.noise_compensation`);
             ``None`` without speech.
         denoised: whether ``clean`` went through the Wiener denoiser.
         error: why the clip could not be used at all (no speech), else ``None``.
@@ -105,8 +105,8 @@ def analyse_clip(audio: Audio, name: str, *, denoise_below_db: float | None = No
         return ClipAnalysis(name, audio.duration, speech, signal, None, None, None,
                             error=str(exc))
     if isinstance(encoder, GE2EEncoder) and not denoised:
-        # The learned noise directions are the GE2E encoder's, measured on undenoised
-        # speech; a clean clip (high SNR) is returned unchanged.
+        # The learned correction is the GE2E encoder's, measured on undenoised speech;
+        # a clean clip (high SNR) is returned unchanged.
         embedding = compensate_noise(embedding, signal.snr_db)
     split = split_speakers(window_embeddings(encoder, clean))
     logger.debug("%s: %.1f s speech, SNR %.1f dB, split cosine %.3f", name, speech,

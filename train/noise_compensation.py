@@ -1,0 +1,185 @@
+"""Learn the noise compensation of d-vectors (``voxclone.speaker.noise_compensation``).
+
+Noise in a reference pulls its GE2E d-vector in ways the encoder shares across
+speakers. This script measures that pull on the *calibration* speakers of
+``../shared/speech`` (``bench/quality_data.partition``; ``bench/robustness.py`` scores
+only the evaluation speakers): each speaker's first 6 s of speech is degraded with
+white, pink and brown noise and babble of 3 and of 6 other calibration speakers, each
+at 22, 16, 10 and 5 dB, analysed as enrollment does (``voxclone.quality.gate.analyse``:
+cleaned speech and the gate's SNR estimate) and embedded by the encoder.
+
+A ridge regression then predicts the clean reference's d-vector from the noisy one:
+``clean - noisy ~ [noisy, 1] @ W``. Its strength and where the full correction starts
+(``full_below_db``) are chosen by 5-fold cross-validation over speakers (no speaker is
+scored by a model that saw them), as the mean cosine of the corrected d-vector to the
+speaker's *held-out* speech. The correction stops at the SNR the gate calls good
+(``SNR_WARN_DB``, 25 dB): a reference with no noise warning is enrolled exactly as the
+encoder heard it.
+
+    nice -n 10 python train/noise_compensation.py
+
+writes ``src/voxclone/speaker/data/noise_compensation.npz`` (about 260 kB); about
+20 min on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from voxclone.audio import Audio
+from voxclone.quality import gate
+from voxclone.quality.report import SNR_WARN_DB
+from voxclone.speaker import default_encoder
+from voxclone.speaker.noise_compensation import ENCODER_ID, MODEL_FILE, NoiseCompensation
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import quality_data as qd  # bench/quality_data.py: speaker partition and degradations
+import speech_data as sd
+
+OUT = Path(__file__).resolve().parents[1] / "src" / "voxclone" / "speaker" / "data"
+LEVELS_DB = (22, 16, 10, 5)
+NOISES = ("white", "pink", "brown", "babble3", "babble6")
+STRENGTHS = (0.3, 1.0, 3.0, 10.0)
+FULL_BELOW_DB = (15.0, 20.0)  # at least 5 dB of ramp: the SNR estimate jitters
+FOLDS = 5
+
+
+@dataclass(frozen=True)
+class Measured:
+    """The references' raw d-vectors, with their speakers' clean and held-out ones.
+
+    Attributes:
+        noisy: d-vectors ``(n, 256)``; the clean references are among them.
+        clean: the same speaker's clean-reference d-vector, row for row ``(n, 256)``.
+        held: the same speaker's held-out speech d-vector ``(n, 256)``.
+        snrs: the gate's SNR estimates ``(n,)``, dB.
+        is_clean: ``(n,)`` bool, True for the clean references themselves.
+        speakers: ``(n,)`` speaker ids (the folds of the cross-validation).
+    """
+
+    noisy: np.ndarray
+    clean: np.ndarray
+    held: np.ndarray
+    snrs: np.ndarray
+    is_clean: np.ndarray
+    speakers: np.ndarray
+
+    def subset(self, mask: np.ndarray) -> Measured:
+        return Measured(self.noisy[mask], self.clean[mask], self.held[mask], self.snrs[mask],
+                        self.is_clean[mask], self.speakers[mask])
+
+
+def degraded(ref: Audio, speaker: str, bank: dict[str, Audio],
+             rng: np.random.Generator) -> list[Audio]:
+    """``ref`` under every noise of ``NOISES`` at every level of ``LEVELS_DB``."""
+    out = []
+    for kind in NOISES:
+        for level in LEVELS_DB:
+            if kind == "white":
+                noise = qd.white(len(ref), rng)
+            elif kind in ("pink", "brown"):  # a fan; traffic or air conditioning
+                noise = qd.colored(len(ref), rng, 1.0 if kind == "pink" else 2.0)
+            else:
+                voices = qd.babble_voices(bank, speaker, rng, count=int(kind[len("babble"):]))
+                noise = qd.babble(voices, ref.sample_rate, rng)
+            out.append(qd.add_noise(ref, noise, level, rng))
+    return out
+
+
+def measure(speech_dir: str | None, seed: int) -> Measured:
+    """Degrade and embed every calibration speaker's reference."""
+    rng = np.random.default_rng(seed)
+    encoder = default_encoder()
+    pool = qd.speakers_of("calibration", speech_dir)
+    bank = qd.voice_bank(pool)
+    rows: dict[str, list] = {k: [] for k in ("noisy", "clean", "held", "snrs", "is_clean",
+                                             "speakers")}
+    for index, utterance in enumerate(pool, 1):
+        split = sd.split_utterance(utterance)
+        if split is None:
+            continue
+        ref = split.reference
+        conditions = [ref, *degraded(ref, utterance.speaker, bank, rng)]
+        analyses = [gate.analyse([a], [utterance.speaker])[0] for a in conditions]
+        if analyses[0].clean is None:
+            continue
+        # The encoder's own d-vectors: the gate's are already compensated.
+        base, held = encoder.embed(analyses[0].clean), encoder.embed(split.heldout)
+        for position, a in enumerate(analyses):
+            if a.clean is not None and a.signal is not None:
+                for key, value in (("noisy", encoder.embed(a.clean)), ("clean", base),
+                                   ("held", held), ("snrs", a.signal.snr_db),
+                                   ("is_clean", position == 0),
+                                   ("speakers", utterance.speaker)):
+                    rows[key].append(value)
+        print(f"[{index}/{len(pool)}] {utterance.speaker}", flush=True)
+    return Measured(*(np.array(rows[k]) for k in ("noisy", "clean", "held", "snrs",
+                                                   "is_clean", "speakers")))
+
+
+def fit(data: Measured, strength: float) -> np.ndarray:
+    """Ridge weights ``(257, 256)`` from the noisy references to their clean ones."""
+    noisy = data.subset(~data.is_clean)
+    x = np.hstack([noisy.noisy, np.ones((len(noisy.noisy), 1))])
+    return np.linalg.solve(x.T @ x + strength * np.eye(x.shape[1]),
+                           x.T @ (noisy.clean - noisy.noisy))
+
+
+def score(model: NoiseCompensation, data: Measured) -> float:
+    """Mean cosine of the corrected d-vectors to held-out speech (noisy references)."""
+    noisy = data.subset(~data.is_clean)
+    fixed = np.array([model.apply(e, s) for e, s in zip(noisy.noisy, noisy.snrs, strict=True)])
+    return float((fixed * noisy.held).sum(axis=1).mean())
+
+
+def cross_validate(data: Measured, seed: int) -> dict[tuple[float, float], float]:
+    """Held-out score of every (strength, full_below_db), folds over speakers."""
+    speakers = np.unique(data.speakers)
+    np.random.default_rng(seed).shuffle(speakers)
+    scores: dict[tuple[float, float], list[float]] = {}
+    for fold in np.array_split(speakers, FOLDS):
+        held_out = np.isin(data.speakers, fold)
+        for strength in STRENGTHS:
+            weights = fit(data.subset(~held_out), strength)
+            for full in FULL_BELOW_DB:
+                model = NoiseCompensation(weights, full, float(SNR_WARN_DB))
+                scores.setdefault((strength, full), []).append(
+                    score(model, data.subset(held_out)))
+    return {key: float(np.mean(values)) for key, values in scores.items()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--speech-dir", default=None)
+    parser.add_argument("--seed", type=int, default=20261201)
+    parser.add_argument("--out", type=Path, default=OUT / MODEL_FILE)
+    args = parser.parse_args()
+    began = time.perf_counter()
+    data = measure(args.speech_dir, args.seed)
+    scores = cross_validate(data, args.seed)
+    for (strength, full), value in sorted(scores.items()):
+        print(f"ridge strength {strength:g}, full below {full:g} dB: held-out cosine "
+              f"{value:.4f}")
+    strength, full = max(scores, key=lambda key: scores[key])
+    model = NoiseCompensation(fit(data, strength), full, float(SNR_WARN_DB))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(args.out, weights=model.weights.astype(np.float32),
+             full_below_db=np.float32(full), none_above_db=np.float32(SNR_WARN_DB),
+             ridge_strength=np.float32(strength), encoder=np.str_(ENCODER_ID),
+             speakers=np.int32(data.is_clean.sum()))
+    uncorrected = float((data.noisy * data.held).sum(axis=1)[~data.is_clean].mean())
+    print(f"{data.is_clean.sum()} speakers, {len(data.noisy)} references; strength "
+          f"{strength:g}, ramp {full:g}-{SNR_WARN_DB:g} dB; held-out cosine "
+          f"{uncorrected:.4f} -> {scores[(strength, full)]:.4f} (cross-validated); wrote "
+          f"{args.out} in {time.perf_counter() - began:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
