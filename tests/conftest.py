@@ -51,6 +51,15 @@ def piper_speak(text: str) -> Audio:
     return speak_person(_person(), text)
 
 
+def with_noise(audio: Audio, snr_db: float, seed: int = 0) -> Audio:
+    """``audio`` at 16 kHz plus white noise at ``snr_db`` (whole-clip powers)."""
+    x = audio.resample(16_000).samples.astype(np.float64)
+    noise = np.random.default_rng(seed).standard_normal(len(x))
+    noise *= np.sqrt(np.mean(x**2) / (np.mean(noise**2) * 10 ** (snr_db / 10)))
+    mixed = x + noise
+    return Audio((mixed * (0.9 / np.max(np.abs(mixed)))).astype(np.float32), 16_000)
+
+
 #: Tries joe gets at a consent reading the recognizer hears (see :func:`joe_consents`).
 CONSENT_ATTEMPTS = 4
 

@@ -26,6 +26,7 @@ from voxclone.cli import main
 from voxclone.consent import ChallengeStore, ConsentVerifier, default_recognizer
 from voxclone.consent.challenge import AVOID_RECENT, PHRASE_WORDS
 from voxclone.consent.phrase_check import MIN_ALIGNMENT_MARGIN, statement_words
+from voxclone.consent.verify import MIN_STATEMENT_RECALL
 from voxclone.consent.wordlist import CHALLENGE_WORDS
 from voxclone.errors import (
     ChallengeError,
@@ -38,7 +39,7 @@ from voxclone.errors import (
 )
 from voxclone.keys import home_dir
 
-from .conftest import SPEECH_DIR, joe_consents, piper_speak
+from .conftest import CONSENT_ATTEMPTS, SPEECH_DIR, joe_consents, piper_speak, with_noise
 
 pytest.importorskip("piper", reason="the person who consents is Piper's joe voice")
 
@@ -206,6 +207,71 @@ def test_right_phrase_by_the_same_speaker_is_accepted_and_recorded(
     stored = json.loads((voices / "joe.consent.json").read_text())
     assert stored["format"] == "voxclone.consent" and len(stored["hmac"]) == 64
     assert "embedding" not in stored
+
+
+def test_consent_in_the_same_noisy_room_as_the_reference_is_accepted(
+    joe_reference: Audio, tmp_path: Path
+) -> None:
+    # Both recordings with white noise at 15 dB. Enrollment compensates the reference's
+    # d-vector for the noise; the consent check must compare like with like (both as
+    # the encoder heard them): measured 0.95, against 0.82 for the compensated target,
+    # which refuses most LibriSpeech speakers in this room at 10 dB.
+    reference = with_noise(joe_reference, 15.0, seed=1)
+    challenge, consent = _noisy_reading(15.0)
+    voices = tmp_path / "voices"
+    voxclone.enroll("joe", reference, consent=consent, challenge=challenge.id,
+                    effort="stock", voices_dir=voices)
+    record = voxclone.consent_record("joe", voices_dir=voices)
+    assert record.decision == "verified"
+    assert record.speaker_cosine is not None and record.speaker_cosine > 0.9
+    # ... and a noisy recording is held to a stricter threshold (0.78 + 0.1 * 10 / 15).
+    assert record.speaker_threshold == pytest.approx(0.847, abs=0.01)
+
+
+def _noisy_reading(snr_db: float) -> tuple[voxclone.Challenge, Audio]:
+    """A challenge and joe's reading of it with white noise at ``snr_db``, heard by the
+    recognizer (a fresh challenge, up to ``CONSENT_ATTEMPTS``, if it mishears)."""
+    for _ in range(CONSENT_ATTEMPTS):
+        challenge = voxclone.challenge("joe")
+        consent = with_noise(piper_speak(challenge.text), snr_db, seed=2)
+        heard = default_recognizer().check(consent, challenge)
+        if heard.phrase_heard and heard.statement_recall >= MIN_STATEMENT_RECALL:
+            break
+    return challenge, consent
+
+
+def test_noise_added_to_both_recordings_does_not_pass_a_stranger(joe_reference: Audio) -> None:
+    # Noise pulls every voice's d-vector the same way. With white noise at 5 dB in both,
+    # a LibriSpeech woman and joe measured 0.785 (0.54 clean): a stranger who adds noise
+    # to a victim's clip and to their own consent reading would pass the plain 0.78.
+    # The consent check (its wiring: the noisy-room test above) raises the threshold by
+    # the consent recording's SNR. Recognition fails at 5 dB, so this checks the
+    # speaker decision itself, as the verifier makes it.
+    from voxclone.quality.analyse import analyse_clip
+    from voxclone.speaker import default_encoder
+    from voxclone.speaker.verify import noisy_threshold, same_speaker
+
+    encoder = default_encoder()
+    stranger, joe = _librispeech_reference(), joe_reference
+    clean = float(encoder.embed(stranger) @ encoder.embed(joe))
+    noisy_stranger = analyse_clip(with_noise(stranger, 5.0, seed=1), "reference")
+    noisy_joe = analyse_clip(with_noise(joe, 5.0, seed=2), "consent")
+    assert noisy_stranger.clean is not None and noisy_joe.clean is not None
+    assert noisy_joe.signal is not None
+    decision = same_speaker(encoder.embed(noisy_stranger.clean), encoder.embed(noisy_joe.clean),
+                            noisy_threshold(noisy_joe.signal.snr_db))
+    assert decision.cosine > clean + 0.15  # the pull this guards against
+    assert not decision.same
+
+
+def test_the_speaker_threshold_rises_for_a_noisy_recording() -> None:
+    from voxclone.speaker.verify import MAX_THRESHOLD, SAME_SPEAKER_THRESHOLD, noisy_threshold
+
+    assert noisy_threshold(30.0) == SAME_SPEAKER_THRESHOLD == noisy_threshold(25.0)
+    assert noisy_threshold(20.0) == pytest.approx(SAME_SPEAKER_THRESHOLD + 0.1 / 3)
+    assert noisy_threshold(10.0) == pytest.approx(MAX_THRESHOLD) == noisy_threshold(0.0)
+    assert noisy_threshold(float("-inf")) == MAX_THRESHOLD
+    assert noisy_threshold(10.0, threshold=0.95) == 0.95  # never lowers a stricter one
 
 
 # --------------------------------------------------------------------------- refusals

@@ -27,7 +27,7 @@ from voxclone.quality.measures import clipped_fraction, estimate_snr, spectrum
 from voxclone.quality.report import GOOD_SPEECH_S, SNR_FLOOR_DB
 from voxclone.quality.speakers import split_speakers
 
-from .conftest import SPEECH_DIR
+from .conftest import SPEECH_DIR, with_noise
 
 RATE = 16_000
 OTHER_SPEAKER = SPEECH_DIR / "librispeech-clean" / "103-1240-0000.flac"  # a woman
@@ -35,15 +35,6 @@ OTHER_SPEAKER = SPEECH_DIR / "librispeech-clean" / "103-1240-0000.flac"  # a wom
 
 def at16k(audio: Audio) -> Audio:
     return audio.resample(RATE)
-
-
-def with_noise(audio: Audio, snr_db: float, seed: int = 0) -> Audio:
-    """``audio`` (16 kHz) plus white noise at ``snr_db`` (whole-clip powers)."""
-    x = at16k(audio).samples.astype(np.float64)
-    noise = np.random.default_rng(seed).standard_normal(len(x))
-    noise *= np.sqrt(np.mean(x**2) / (np.mean(noise**2) * 10 ** (snr_db / 10)))
-    mixed = x + noise
-    return Audio((mixed * (0.9 / np.max(np.abs(mixed)))).astype(np.float32), RATE)
 
 
 @pytest.fixture(scope="module")

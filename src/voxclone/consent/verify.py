@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voxclone.audio import Audio, prepare_reference
+from voxclone.audio import VAD_SAMPLE_RATE, Audio, detect_speech, prepare_reference
 from voxclone.consent.challenge import Challenge, ChallengeStore, check_challenge_id
 from voxclone.consent.phrase_check import PhraseRecognizer, default_recognizer
 from voxclone.consent.record import VERIFIED, ConsentRecord
@@ -25,8 +25,9 @@ from voxclone.errors import (
     SpeakerMismatchError,
     SyntheticConsentError,
 )
+from voxclone.quality.measures import estimate_snr, spectrum
 from voxclone.speaker import SpeakerEncoder, default_encoder
-from voxclone.speaker.verify import SAME_SPEAKER_THRESHOLD, same_speaker
+from voxclone.speaker.verify import SAME_SPEAKER_THRESHOLD, noisy_threshold, same_speaker
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +114,8 @@ class ConsentVerifier:
         encoder: the speaker encoder (default: shared GE2E).
         synthetic_check: detector of synthetic speech (voxclone's watermark); None
             skips that check and records it as ``"not available"``.
-        threshold: same-speaker cosine threshold.
+        threshold: same-speaker cosine threshold for a clean consent recording; it
+            rises for a noisy one (:func:`voxclone.speaker.verify.noisy_threshold`).
     """
 
     def __init__(self, challenges: ChallengeStore | None = None, *,
@@ -178,12 +180,19 @@ class ConsentVerifier:
             )
 
         embedding = (self._encoder or default_encoder()).embed(clean)
-        decision = same_speaker(embedding, reference, self.threshold)
+        # Noise makes different voices sound alike to the encoder: a noisy recording
+        # must match more closely (else noise added on purpose would pass strangers).
+        snr_db = _snr_db(consent)
+        decision = same_speaker(embedding, reference, noisy_threshold(snr_db, self.threshold))
         if not decision.same:
+            noisy = (f"; the recording is noisy (signal-to-noise {snr_db:.0f} dB), and noise "
+                     "makes voices harder to tell apart, so a closer match is needed: "
+                     "record it somewhere quiet" if decision.threshold > self.threshold
+                     else "")
             raise SpeakerMismatchError(
                 f"the consent recording is not the same speaker as the reference clips "
                 f"(similarity {decision.cosine:.3f}, at least {decision.threshold:.3f} "
-                "needed): the person whose voice is cloned must record the consent "
+                f"needed{noisy}): the person whose voice is cloned must record the consent "
                 "themself, with the same microphone if possible; "
                 + _record_again(issued)
             )
@@ -194,3 +203,10 @@ class ConsentVerifier:
             statement_recall=heard.statement_recall, speaker_cosine=decision.cosine,
             speaker_threshold=decision.threshold, synthetic_check=synthetic,
         )
+
+
+def _snr_db(recording: Audio) -> float:
+    """The quality gate's SNR estimate of ``recording`` (dB; -inf without speech)."""
+    audio16k = recording.resample(VAD_SAMPLE_RATE)
+    segments = detect_speech(audio16k)
+    return estimate_snr(spectrum(audio16k, segments)) if segments else -float("inf")
