@@ -268,8 +268,7 @@ def enroll_with_record(
         # at 10 dB: 36 of 46 speakers refused) while moving strangers closer to a clean
         # one (false accepts 0 -> 6 %); the clean-audio error rates in
         # bench/results/consent.md hold for this comparison.
-        heard = combine_embeddings([default_encoder().embed(c) for c in cleaned],
-                                   [r.speech_seconds for r in records])
+        heard = combine_embeddings(list(screened.heard), [r.speech_seconds for r in records])
         verification = verifier.verify(name, challenge, consent_audio, heard,
                                        consent_sha256=_clip_hash(consent, consent_audio))
         record = verification.record([r.sha256 for r in records])

@@ -76,8 +76,11 @@ class Screened:
         report: the quality report of all clips.
         keep: indices (into the clips given) of the clips to use.
         clean: their cleaned speech, 16 kHz float32 (denoised where the report says).
-        embeddings: their d-vectors, float32 ``(256,)`` each.
+        embeddings: their d-vectors, float32 ``(256,)`` each (noise-compensated: what
+            enrollment clones).
         pauses: the silences between speech segments in them, seconds.
+        heard: their d-vectors as the encoder gives them, without the noise
+            compensation (what the consent check compares a consent recording with).
     """
 
     report: QualityReport
@@ -85,6 +88,7 @@ class Screened:
     clean: tuple[Audio, ...]
     embeddings: tuple[np.ndarray, ...]
     pauses: tuple[float, ...] = ()
+    heard: tuple[np.ndarray, ...] = ()
 
 
 def screen(audios: Sequence[Audio], names: Sequence[str], *, force: bool = False) -> Screened:
@@ -121,4 +125,5 @@ def screen(audios: Sequence[Audio], names: Sequence[str], *, force: bool = False
     return Screened(report, keep,
                     tuple(analyses[i].clean for i in keep),  # type: ignore[misc]
                     tuple(analyses[i].embedding for i in keep),  # type: ignore[misc]
-                    tuple(p for i in keep for p in analyses[i].pauses))
+                    tuple(p for i in keep for p in analyses[i].pauses),
+                    tuple(analyses[i].heard for i in keep))  # type: ignore[misc]

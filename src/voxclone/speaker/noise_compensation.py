@@ -9,8 +9,8 @@ by the clean one gave nearly all of it back).
 
 :class:`NoiseCompensation` predicts the pull from the noisy d-vector itself and takes
 it out: ``clean ~ noisy + [noisy, 1] @ W``, a ridge regression learned by
-``train/noise_compensation.py`` on the calibration speakers (white, pink and babble
-noise at 5-22 dB), in proportion to how noisy the gate measured the clip - fully below
+``train/noise_compensation.py`` on the calibration speakers (white, pink and brown
+noise and babble at 5-22 dB), in proportion to how noisy the gate measured the clip - fully below
 ``full_below_db`` of estimated SNR, not at all from ``none_above_db`` up (the SNR the
 gate calls good, 25 dB), so a reference with no noise warning is enrolled exactly as
 the encoder heard it. The result is kept non-negative, as every GE2E d-vector is.
