@@ -27,7 +27,13 @@ from voxclone.errors import (
 )
 from voxclone.quality.measures import estimate_snr, spectrum
 from voxclone.speaker import SpeakerEncoder, default_encoder
-from voxclone.speaker.verify import SAME_SPEAKER_THRESHOLD, noisy_threshold, same_speaker
+from voxclone.speaker.noise_compensation import compensate_noise
+from voxclone.speaker.verify import (
+    CLEAN_SNR_DB,
+    SAME_SPEAKER_THRESHOLD,
+    noisy_threshold,
+    same_speaker,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -135,9 +141,18 @@ class ConsentVerifier:
         return self.challenges.check(check_challenge_id(challenge_id), name)
 
     def verify(self, name: str, challenge: str | Challenge, consent: Audio,
-               reference: np.ndarray, *, consent_sha256: str) -> ConsentVerification:
+               reference: np.ndarray, *, consent_sha256: str,
+               reference_snr_db: float = float("inf")) -> ConsentVerification:
         """Verify that ``consent`` is ``name`` reading ``challenge``, live, in the voice
         whose reference embedding is ``reference``.
+
+        ``reference`` is the reference speech's unit d-vector ``(256,)``,
+        noise-compensated as enrollment makes it
+        (:func:`voxclone.speaker.noise_compensation.compensate_noise`), and
+        ``reference_snr_db`` the lowest estimated SNR of its clips (default: clean).
+        The consent recording's d-vector is compensated for its own noise, and the
+        threshold rises with the noise in either
+        (:func:`voxclone.speaker.verify.noisy_threshold`).
 
         Raises:
             ChallengeError: unknown, used, expired, or another name's challenge.
@@ -179,16 +194,15 @@ class ConsentVerifier:
                 + _record_again(issued)
             )
 
-        embedding = (self._encoder or default_encoder()).embed(clean)
-        # Noise makes different voices sound alike to the encoder: a noisy recording
+        embedding, snr_db = consent_embedding(consent, clean,
+                                              self._encoder or default_encoder())
+        # Noise makes different voices sound alike to the encoder: noisy recordings
         # must match more closely (else noise added on purpose would pass strangers).
-        snr_db = _snr_db(consent)
-        decision = same_speaker(embedding, reference, noisy_threshold(snr_db, self.threshold))
+        decision = same_speaker(embedding, reference,
+                                noisy_threshold(reference_snr_db, snr_db, self.threshold))
         if not decision.same:
-            noisy = (f"; the recording is noisy (signal-to-noise {snr_db:.0f} dB), and noise "
-                     "makes voices harder to tell apart, so a closer match is needed: "
-                     "record it somewhere quiet" if decision.threshold > self.threshold
-                     else "")
+            noisy = ("; " + _noise_advice(reference_snr_db, snr_db)
+                     if decision.threshold > self.threshold else "")
             raise SpeakerMismatchError(
                 f"the consent recording is not the same speaker as the reference clips "
                 f"(similarity {decision.cosine:.3f}, at least {decision.threshold:.3f} "
@@ -205,8 +219,33 @@ class ConsentVerifier:
         )
 
 
-def _snr_db(recording: Audio) -> float:
-    """The quality gate's SNR estimate of ``recording`` (dB; -inf without speech)."""
+def _noise_advice(reference_snr_db: float, consent_snr_db: float) -> str:
+    """Which recording is noisy, in words, for a refusal under a raised threshold."""
+    noisy = [f"the {what} (signal-to-noise {snr:.0f} dB)"
+             for what, snr in (("consent recording", consent_snr_db),
+                               ("reference", reference_snr_db)) if snr < CLEAN_SNR_DB]
+    fix = ("record the consent somewhere quiet" if consent_snr_db < CLEAN_SNR_DB
+           else "use cleaner reference clips")
+    return (f"{' and '.join(noisy) or 'the audio'} {'is' if len(noisy) < 2 else 'are'} "
+            f"noisy, and noise makes voices harder to tell apart, so a closer match is "
+            f"needed: {fix}")
+
+
+def consent_embedding(recording: Audio, clean: Audio,
+                      encoder: SpeakerEncoder) -> tuple[np.ndarray, float]:
+    """The consent recording's d-vector as the speaker check compares it, and its SNR.
+
+    Args:
+        recording: the consent recording as decoded (any sample rate).
+        clean: its speech as :func:`voxclone.audio.prepare_reference` returns it.
+        encoder: the speaker encoder.
+
+    Returns:
+        ``(embedding, snr_db)``: the unit d-vector ``(256,)`` of ``clean``, compensated
+        for the recording's noise (:func:`voxclone.speaker.noise_compensation.compensate_noise`),
+        and the quality gate's SNR estimate of ``recording`` (dB; -inf without speech).
+    """
     audio16k = recording.resample(VAD_SAMPLE_RATE)
     segments = detect_speech(audio16k)
-    return estimate_snr(spectrum(audio16k, segments)) if segments else -float("inf")
+    snr_db = estimate_snr(spectrum(audio16k, segments)) if segments else -float("inf")
+    return compensate_noise(encoder.embed(clean), snr_db, encoder), snr_db

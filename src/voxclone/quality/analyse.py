@@ -25,7 +25,7 @@ from voxclone.quality.speakers import (
     split_speakers,
     window_embeddings,
 )
-from voxclone.speaker import GE2EEncoder, default_encoder
+from voxclone.speaker import default_encoder
 from voxclone.speaker.encoder import SpeakerEncoder
 from voxclone.speaker.noise_compensation import compensate_noise
 
@@ -49,8 +49,6 @@ class ClipAnalysis:
         embedding: d-vector of ``clean``, float32 ``(256,)``, with the pull of noise
             taken out when the clip is noisy (:mod:`voxclone.speaker.noise_compensation`);
             ``None`` without speech.
-        heard: the encoder's own d-vector of ``clean``, before the noise compensation
-            (what a same-speaker check compares); ``None`` without speech.
         denoised: whether ``clean`` went through the Wiener denoiser.
         error: why the clip could not be used at all (no speech), else ``None``.
         pauses: the silences between its speech segments, seconds
@@ -64,7 +62,6 @@ class ClipAnalysis:
     split: SpeakerSplit | None
     clean: Audio | None
     embedding: np.ndarray | None
-    heard: np.ndarray | None = None
     denoised: bool = False
     error: str | None = None
     pauses: tuple[float, ...] = ()
@@ -107,16 +104,14 @@ def analyse_clip(audio: Audio, name: str, *, denoise_below_db: float | None = No
     except NoSpeechError as exc:
         return ClipAnalysis(name, audio.duration, speech, signal, None, None, None,
                             error=str(exc))
-    embedding = heard
-    if isinstance(encoder, GE2EEncoder) and not denoised:
-        # The learned correction is the GE2E encoder's, measured on undenoised speech;
-        # a clean clip (high SNR) is returned unchanged.
-        embedding = compensate_noise(heard, signal.snr_db)
+    # The learned correction was measured on undenoised speech; a clean clip (high
+    # SNR) is returned unchanged.
+    embedding = heard if denoised else compensate_noise(heard, signal.snr_db, encoder)
     split = split_speakers(window_embeddings(encoder, clean))
     logger.debug("%s: %.1f s speech, SNR %.1f dB, split cosine %.3f", name, speech,
                  signal.snr_db, split.cosine)
     return ClipAnalysis(name, audio.duration, speech, signal, split, clean, embedding,
-                        heard=heard, denoised=denoised, pauses=pauses_between(segments))
+                        denoised=denoised, pauses=pauses_between(segments))
 
 
 def analyse_set(clips: Sequence[ClipAnalysis]) -> SetAgreement:

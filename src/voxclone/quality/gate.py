@@ -79,8 +79,6 @@ class Screened:
         embeddings: their d-vectors, float32 ``(256,)`` each (noise-compensated: what
             enrollment clones).
         pauses: the silences between speech segments in them, seconds.
-        heard: their d-vectors as the encoder gives them, without the noise
-            compensation (what the consent check compares a consent recording with).
     """
 
     report: QualityReport
@@ -88,7 +86,13 @@ class Screened:
     clean: tuple[Audio, ...]
     embeddings: tuple[np.ndarray, ...]
     pauses: tuple[float, ...] = ()
-    heard: tuple[np.ndarray, ...] = ()
+
+    @property
+    def lowest_snr_db(self) -> float:
+        """The lowest estimated SNR (dB) among the kept clips: how much noise the
+        consent check must allow for in ``embeddings``."""
+        snrs = [self.report.clips[i].snr_db for i in self.keep]
+        return min(-np.inf if snr is None else float(snr) for snr in snrs)
 
 
 def screen(audios: Sequence[Audio], names: Sequence[str], *, force: bool = False) -> Screened:
@@ -125,5 +129,4 @@ def screen(audios: Sequence[Audio], names: Sequence[str], *, force: bool = False
     return Screened(report, keep,
                     tuple(analyses[i].clean for i in keep),  # type: ignore[misc]
                     tuple(analyses[i].embedding for i in keep),  # type: ignore[misc]
-                    tuple(p for i in keep for p in analyses[i].pauses),
-                    tuple(analyses[i].heard for i in keep))  # type: ignore[misc]
+                    tuple(p for i in keep for p in analyses[i].pauses))

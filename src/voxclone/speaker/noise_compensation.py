@@ -26,7 +26,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
-from voxclone.speaker.encoder import EMBEDDING_DIM
+from voxclone.speaker.encoder import EMBEDDING_DIM, GE2EEncoder, SpeakerEncoder
 
 __all__ = ["ENCODER_ID", "NoiseCompensation", "compensate_noise", "load_noise_compensation"]
 
@@ -110,17 +110,20 @@ def load_noise_compensation() -> NoiseCompensation | None:
         return None
 
 
-def compensate_noise(embedding: npt.ArrayLike, snr_db: float) -> npt.NDArray[np.float32]:
+def compensate_noise(embedding: npt.ArrayLike, snr_db: float,
+                     encoder: SpeakerEncoder | None = None) -> npt.NDArray[np.float32]:
     """:meth:`NoiseCompensation.apply` with the shipped model (identity without it).
 
     Args:
-        embedding: unit d-vector of a reference's speech, ``(256,)``.
-        snr_db: the quality gate's SNR estimate for that reference (dB).
+        embedding: unit d-vector of a recording's speech, ``(256,)``.
+        snr_db: the quality gate's SNR estimate for that recording (dB).
+        encoder: the encoder that made ``embedding`` (default: GE2E's); the correction
+            is learned on GE2E d-vectors, so another encoder's are returned unchanged.
 
     Returns:
         float32 unit vector ``(256,)``.
     """
     compensation = load_noise_compensation()
-    if compensation is None:
+    if compensation is None or (encoder is not None and not isinstance(encoder, GE2EEncoder)):
         return np.asarray(embedding, dtype=np.float32).reshape(-1)
     return compensation.apply(embedding, snr_db)
