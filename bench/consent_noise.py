@@ -18,7 +18,7 @@ Compared in the same run:
 
 * **shipped**: both d-vectors compensated, ``noisy_threshold(reference SNR, consent SNR)``;
 * **before**: both as the encoder hears them, the threshold raised by the consent
-  recording's SNR alone (0.78 + 0.1 per 15 dB below 25 dB, at most 0.88; stop 22);
+  recording's SNR alone (0.78 + 0.1 per 15 dB below 25 dB, at most 0.88: the previous release);
 * **plain**: both as heard, the clean threshold 0.78.
 
 Usage::

@@ -213,7 +213,8 @@ def test_consent_in_the_same_noisy_room_as_the_reference_is_accepted(
     joe_reference: Audio, tmp_path: Path
 ) -> None:
     # Both recordings with white noise at 15 dB: both d-vectors are noise-compensated
-    # and held to a threshold raised for the noise in each (0.78 + 0.0035 * (10 + 10)).
+    # and held to a threshold raised for the noise in each (0.78 + 0.003 * (10 + 10) +
+    # 0.002 * 10).
     reference = with_noise(joe_reference, 15.0, seed=1)
     challenge, consent = _noisy_reading(15.0)
     voices = tmp_path / "voices"
@@ -223,7 +224,7 @@ def test_consent_in_the_same_noisy_room_as_the_reference_is_accepted(
     assert record.decision == "verified"
     assert record.speaker_cosine is not None and record.speaker_threshold is not None
     assert record.speaker_cosine >= record.speaker_threshold
-    assert record.speaker_threshold == pytest.approx(0.85, abs=0.015)
+    assert record.speaker_threshold == pytest.approx(0.86, abs=0.015)
 
 
 def test_consent_read_in_a_noisy_room_matches_a_clean_reference(
@@ -288,9 +289,9 @@ def test_the_speaker_threshold_rises_with_the_noise_on_either_side() -> None:
 
     base = SAME_SPEAKER_THRESHOLD
     assert noisy_threshold(30.0, 40.0) == base == noisy_threshold(25.0, 25.0)
-    assert noisy_threshold(20.0, 30.0) == pytest.approx(base + 0.0175)
+    assert noisy_threshold(20.0, 30.0) == pytest.approx(base + 0.015)
     assert noisy_threshold(30.0, 20.0) == noisy_threshold(20.0, 30.0)
-    assert noisy_threshold(15.0, 15.0) == pytest.approx(base + 0.07)
+    assert noisy_threshold(15.0, 15.0) == pytest.approx(base + 0.08)  # both noisy: more
     assert noisy_threshold(0.0, 5.0) == pytest.approx(MAX_THRESHOLD)
     assert noisy_threshold(float("-inf"), 30.0) == MAX_THRESHOLD
     assert noisy_threshold(30.0, float("nan")) == MAX_THRESHOLD
