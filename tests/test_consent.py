@@ -367,6 +367,17 @@ def test_different_speaker_is_refused(reference: Any, tmp_path: Path) -> None:
              clips=reference(), consent=consent, challenge=challenge)
 
 
+def test_a_refusal_in_a_noisy_room_says_which_recording_is_noisy(tmp_path: Path) -> None:
+    # Someone else's clean clips, joe's reading at 17 dB: refused, under a threshold
+    # raised for the consent's noise, and told where the noise is and what to do.
+    challenge, consent = _noisy_reading(17.0)
+    _refused(SpeakerMismatchError,
+             r"not the same speaker .*the consent recording \(signal-to-noise 1\d dB\) is "
+             r"noisy, .*record the consent somewhere quiet",
+             voices=tmp_path / "voices", clips=_espeak_reference(), consent=consent,
+             challenge=challenge)
+
+
 def test_expired_challenge_is_refused(joe_reference: Audio, tmp_path: Path) -> None:
     challenge = voxclone.challenge("joe", valid_for=0.5)
     consent = read_aloud(challenge, tmp_path)
