@@ -59,7 +59,7 @@ import voxclone
 from voxclone.audio import Audio
 from voxclone.audio.prosody import ProsodyStats, prosody_stats
 from voxclone.clone.conditioning import StyleConditioning
-from voxclone.clone.fit import EFFORTS, RATE_TEXT, learned_probe
+from voxclone.clone.fit import EFFORTS, learned_probe
 from voxclone.clone.pitch_rate_match import PitchRateSettings
 from voxclone.errors import VoxcloneError
 from voxclone.speaker import cosine
@@ -117,10 +117,7 @@ MATCH = "+match"
 #: Suffix of a row whose sentences are synthesised with the self-check
 #: (``check_words=True``).
 CHECK = "+check"
-#: Suffix of an effort whose matches render the full second sentence
-#: (``voxclone.clone.fit.RATE_TEXT``) where the effort renders a shorter one.
-FULLRATE = "+fullrate"
-SUFFIXES = (NOMAP, NOTONE, NOPITCH, NORATE, NORANGE, MATCH, CHECK, FULLRATE)
+SUFFIXES = (NOMAP, NOTONE, NOPITCH, NORATE, NORANGE, MATCH, CHECK)
 
 
 @dataclass(frozen=True)
@@ -136,7 +133,6 @@ class Variant:
     match_rate: bool = True
     check_words: bool = False
     match_range: bool = True
-    full_rate_text: bool = False
 
 
 def parse_effort(label: str) -> Variant:
@@ -153,7 +149,7 @@ def parse_effort(label: str) -> Variant:
     return Variant(base, use_map=NOMAP not in found, match_tone=NOTONE not in found,
                    match_prosody=MATCH in found, match_pitch=NOPITCH not in found,
                    match_rate=NORATE not in found, check_words=CHECK in found,
-                   match_range=NORANGE not in found, full_rate_text=FULLRATE in found)
+                   match_range=NORANGE not in found)
 
 
 def nearest_pack(profile: voxclone.VoiceProfile) -> voxclone.VoiceProfile:
@@ -183,10 +179,8 @@ def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
     narrow = contextlib.nullcontext() if variant.match_range else mock.patch(
         "voxclone.clone.pitch_rate_match.PitchRateSettings",
         functools.partial(PitchRateSettings, match_range=False))
-    full = mock.patch.dict("voxclone.clone.fit.RATE_TEXTS", {variant.effort: RATE_TEXT}) \
-        if variant.full_rate_text else contextlib.nullcontext()
     began = time.perf_counter()
-    with hidden, narrow, full:
+    with hidden, narrow:
         profile = voxclone.enroll(f"bench-{speaker}", truth.split.reference,
                                   effort=variant.effort,  # type: ignore[arg-type]
                                   save=False, match_prosody=variant.match_prosody,

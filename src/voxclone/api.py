@@ -26,7 +26,7 @@ import numpy as np
 
 from voxclone.audio import Audio, load_audio, prepare_reference
 from voxclone.clone.build import Matches, build_voice
-from voxclone.clone.fit import RATE_TEXTS, Effort, VoiceFitter, check_effort
+from voxclone.clone.fit import Effort, VoiceFitter, check_effort
 from voxclone.clone.profile import SourceClip, VoiceProfile, VoiceStore, check_name
 from voxclone.consent import (
     DEFAULT_VALID_FOR,
@@ -64,11 +64,10 @@ MIN_SPEECH_SECONDS = MIN_SPEECH_S
 MAX_CLIP_SECONDS = 600.0
 
 
-def _fitter(effort: Effort) -> VoiceFitter:
+def _fitter() -> VoiceFitter:
     # One per enrollment: a fitter keeps its recent renderings, which are this
     # enrollment's alone (and enrollments may run in parallel threads).
-    return VoiceFitter(default_engine(), default_encoder(), stock_packs(),
-                       rate_text=RATE_TEXTS[effort])
+    return VoiceFitter(default_engine(), default_encoder(), stock_packs())
 
 
 def _clip_name(source: ClipSource, index: int) -> str:
@@ -315,7 +314,7 @@ def _fit_and_save(name: str, target: np.ndarray, cleaned: list[Audio],
     reporter = contextlib.nullcontext(progress) if callable(progress) else \
         progress_bar(f"enrolling {name} ({effort})", enabled=bool(progress))
     with reporter as report:
-        profile = build_voice(_fitter(effort), name, target, cleaned, records, effort,
+        profile = build_voice(_fitter(), name, target, cleaned, records, effort,
                               matches=matches, progress=report, seed=seed, pauses=pauses)
     if save:
         consents = ConsentStore(store.directory)

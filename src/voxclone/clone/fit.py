@@ -40,18 +40,8 @@ REFINE_SECONDS: dict[str, float] = {"stock": 0.0, "fast": 0.0, "balanced": 45.0,
 #: The probe sentence rendered at every evaluation (about 3.4 s of speech).
 PROBE_TEXT = "Bright yellow boats drift past the old harbor."
 
-#: Rendered after the probe to measure a clone's speaking rate, pitch range and tone on
-#: more syllables.
+#: Rendered after the probe to measure a clone's speaking rate on more syllables.
 RATE_TEXT = "She said the children would be home by seven, after the game."
-
-#: The second sentence per effort. ``fast`` renders a shorter one: 10 % less enrollment
-#: time (median of 10 calibration speakers, in one run) for a measurement that moved
-#: the clone's syllable rate by 2 %, its median F0 by 0.2 semitones and its F0 range by
-#: 5 % (medians over 16 speakers); ``bench/results/clone_quality_fast_rate.md`` compares
-#: the clones of both.
-RATE_TEXTS: dict[str, str] = {"stock": RATE_TEXT,
-                              "fast": "She said the children would be home by seven.",
-                              "balanced": RATE_TEXT, "best": RATE_TEXT}
 
 #: Renderings (probe or second sentence) a fitter keeps for reuse.
 _RECENT_RENDERS = 4
@@ -76,11 +66,10 @@ class VoiceFitter:
     """Renders a probe sentence with candidate styles and fits them to a target."""
 
     def __init__(self, engine: Engine, encoder: SpeakerEncoder,
-                 packs: dict[str, np.ndarray], *, rate_text: str = RATE_TEXT) -> None:
+                 packs: dict[str, np.ndarray]) -> None:
         self.engine = engine
         self.encoder = encoder
         self.packs = packs
-        self.rate_text = rate_text
         self.probe_ids = engine.tokenize(phonemize(normalize_text(PROBE_TEXT)))
         self.scale = pack_scale(packs)
         # The last few renderings (token ids, style, audio): the matches after the fit
@@ -149,8 +138,8 @@ class VoiceFitter:
 
     @cached_property
     def rate_ids(self) -> list[int]:
-        """Token ids of the second sentence, ``rate_text`` (rate and tone checks)."""
-        return self.engine.tokenize(phonemize(normalize_text(self.rate_text)))
+        """Token ids of ``RATE_TEXT``, the second sentence (rate and tone checks)."""
+        return self.engine.tokenize(phonemize(normalize_text(RATE_TEXT)))
 
     def pack_rows(self) -> dict[str, np.ndarray]:
         row = len(self.probe_ids) - 1
