@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import random
 import re
 import sys
@@ -47,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from espeak_tts import VOICES as ESPEAK_VOICES
 from espeak_tts import espeak_speak
-from speech_data import corpus_dir, git_commit, machine, now, read_index
+from speech_data import corpus_dir, git_commit, machine, now, read_index, write_results
 
 from voxclone.audio import Audio, detect_speech, load_audio, prepare_reference
 from voxclone.consent import Challenge, ChallengeStore, ConsentVerifier, default_recognizer
@@ -359,13 +358,8 @@ def main() -> None:
     header = [f"- date: {now()}", f"- machine: {machine()}", f"- commit: {git_commit()}",
               f"- wall time: {time.monotonic() - began:.0f} s",
               "- command: `python " + " ".join(sys.argv) + "`"]
-    text = markdown(speaker, challenge, header)
-    print(text)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".md").write_text(text)
-    out.with_suffix(".json").write_text(json.dumps(
-        {"header": header, "speaker": speaker, "challenge": challenge}, indent=1))
+    write_results(args.out, markdown(speaker, challenge, header),
+                  {"header": header, "speaker": speaker, "challenge": challenge})
 
 
 if __name__ == "__main__":

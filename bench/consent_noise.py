@@ -30,7 +30,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Callable
@@ -207,16 +206,10 @@ def main() -> None:
     header = [f"- date: {sd.now()}; machine: {sd.machine()}; git: {commit}",
               f"- wall time: {time.monotonic() - began:.0f} s",
               "- command: `python " + " ".join(sys.argv) + "`"]
-    text = markdown(rows, speakers, header)
-    print(text)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".md").write_text(text)
-    out.with_suffix(".json").write_text(json.dumps(
-        {"header": header, "speakers": speakers, "rows": rows,
-         "summary": {m: {str(a): summary(rows, m, a) for a in (True, False)}
-                     for m in ("shipped", "before", "plain")}}, indent=1))
-
+    sd.write_results(args.out, markdown(rows, speakers, header), {
+        "header": header, "speakers": speakers, "rows": rows,
+        "summary": {m: {str(a): summary(rows, m, a) for a in (True, False)}
+                    for m in ("shipped", "before", "plain")}})
 
 if __name__ == "__main__":
     main()

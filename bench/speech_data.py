@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
 import platform
 import subprocess
@@ -282,3 +283,12 @@ def machine() -> str:
 
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def write_results(out: str | os.PathLike[str], text: str, data: dict[str, Any]) -> None:
+    """Print a benchmark's markdown ``text`` and write it to OUT.md, ``data`` to OUT.json."""
+    print(text)
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.with_suffix(".md").write_text(text)
+    path.with_suffix(".json").write_text(json.dumps(data, indent=1))
