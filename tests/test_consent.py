@@ -227,8 +227,10 @@ def test_consent_read_in_a_noisy_room_is_accepted(
                                                                        reference_snr, seed=1)
     challenge, consent = _noisy_reading(consent_snr)
     voices = tmp_path / "voices"
+    # force: the gate's SNR estimate of joe at 15 dB falls either side of its 15 dB floor
+    # from session to session (Piper's joe varies); this test is about the consent check.
     voxclone.enroll("joe", reference, consent=consent, challenge=challenge.id,
-                    effort="stock", voices_dir=voices)
+                    effort="stock", voices_dir=voices, force=True)
     record = voxclone.consent_record("joe", voices_dir=voices)
     assert record.decision == "verified"
     assert record.speaker_cosine is not None and record.speaker_threshold is not None
