@@ -324,3 +324,21 @@ def test_noise_compensation_ramps_with_snr_and_keeps_a_d_vector() -> None:
         NoiseCompensation(np.zeros((256, 256)), 20.0, 25.0)
     with pytest.raises(ValueError, match="above"):
         NoiseCompensation(np.zeros((257, 256)), 25.0, 20.0)
+
+
+def test_batched_d_vectors_match_one_at_a_time(joe_reference: Audio) -> None:
+    """The gate embeds a clip and its speaker windows in one batch; each row is the
+    d-vector the clip gets on its own, whatever its length or sample rate."""
+    from voxclone.speaker import default_encoder
+    from voxclone.speaker.encoder import embed_all
+
+    encoder = default_encoder()
+    speech = at16k(joe_reference).samples
+    clips = [joe_reference, Audio(speech[8_000:33_600], RATE), Audio(speech[16_000:75_200], RATE)]
+    rows = embed_all(encoder, clips)
+    assert rows.shape == (3, 256) and rows.dtype == np.float32
+    for row, clip in zip(rows, clips, strict=True):
+        np.testing.assert_allclose(row, encoder.embed(clip), atol=1e-5)
+    assert embed_all(encoder, []).shape == (0, 256)
+    with pytest.raises(NoSpeechError):
+        embed_all(encoder, [clips[1], Audio(np.zeros(16_000, np.float32), 16_000)])

@@ -4,6 +4,7 @@ applying a voice's curve (voxclone.audio.equalizer, voxclone.clone.tone_match)."
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
@@ -79,17 +80,21 @@ def spectral_embed(audio: Audio) -> np.ndarray:
     return vector / np.linalg.norm(vector)
 
 
+def spectral_embed_all(audios: Sequence[Audio]) -> np.ndarray:
+    return np.stack([spectral_embed(a) for a in audios])
+
+
 def test_a_curve_is_kept_only_when_it_brings_the_clone_closer() -> None:
     probe, check = noise(seed=4), noise(seed=5)
     reference = tilted(noise(seed=6, rate=16_000), 2.5)
     target = spectral_embed(reference)
-    chosen = match_tone(reference, probe, check, target, spectral_embed)
+    chosen = match_tone(reference, probe, check, target, spectral_embed_all)
     assert chosen.gains_db is not None and chosen.strength > 0
     assert chosen.check_after > chosen.check_before + 0.005
     assert max(abs(g) for g in chosen.gains_db) <= MAX_GAIN_DB
     # The clone already has the speaker's spectrum: nothing to correct.
     probe, check = tilted(probe, 2.5), tilted(check, 2.5)
-    same = match_tone(reference, probe, check, target, spectral_embed)
+    same = match_tone(reference, probe, check, target, spectral_embed_all)
     assert same.check_before > 0.99
     assert same.gains_db is None and same.check_after == same.check_before
 

@@ -10,6 +10,7 @@ import logging
 import math
 import threading
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -255,6 +256,7 @@ def prepare_reference(
     min_speech: float = 1.0,
     name: str = "reference",
     target_lufs: float = -23.0,
+    segments: Sequence[tuple[float, float]] | None = None,
 ) -> tuple[Audio, CleanReport]:
     """Clean a reference recording for speaker enrolment.
 
@@ -266,6 +268,8 @@ def prepare_reference(
         min_speech: least seconds of speech accepted.
         name: how messages refer to the recording (e.g. its file name).
         target_lufs: loudness of the result.
+        segments: :func:`detect_speech` of ``audio``, when the caller has it already
+            (it is not run twice).
 
     Returns:
         ``(clip, report)``: the cleaned 16 kHz mono float32 clip and a :class:`CleanReport`.
@@ -278,7 +282,7 @@ def prepare_reference(
         float(np.count_nonzero(np.abs(audio.samples) >= _CLIP_LEVEL)) / total if total else 0.0
     )
     audio16k = audio.resample(VAD_SAMPLE_RATE)
-    segments = _speech_seconds(audio16k)
+    segments = _speech_seconds(audio16k) if segments is None else list(segments)
     speech = sum(end - start for start, end in segments)
     if not segments:
         raise NoSpeechError(_no_speech_message(name))

@@ -25,6 +25,7 @@ from voxclone.clone.style_map import load_style_map
 from voxclone.clone.tone_match import ToneMatch, match_tone
 from voxclone.engines.base import Engine
 from voxclone.speaker import SpeakerEncoder
+from voxclone.speaker.encoder import embed_all
 from voxclone.text import normalize_text, phonemize
 
 logger = logging.getLogger(__name__)
@@ -128,7 +129,7 @@ class VoiceFitter:
         with its pitch shift: the probe and a second sentence, then a few embeddings."""
         return match_tone(reference, self.render(self.probe_ids, conditioning, pitch_shift),
                           self.render(self.rate_ids, conditioning, pitch_shift), target,
-                          self.encoder.embed)
+                          functools.partial(embed_all, self.encoder))
 
     def probe_embedding(self, conditioning: StyleConditioning,
                         pitch_shift: float = 0.0) -> np.ndarray:

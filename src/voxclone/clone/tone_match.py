@@ -16,7 +16,7 @@ are left alone rather than cut, so a narrowband reference does not muffle the cl
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,7 +72,7 @@ def level_difference(reference: Audio, clone: Audio) -> np.ndarray:
 
 
 def match_tone(reference: Audio, probe: Audio, check: Audio, target: np.ndarray,
-               embed: Callable[[Audio], np.ndarray]) -> ToneMatch:
+               embed: Callable[[Sequence[Audio]], np.ndarray]) -> ToneMatch:
     """Choose the equaliser curve for a clone.
 
     The clone's spectrum is measured on two renderings: the probe sentence, which the
@@ -85,22 +85,23 @@ def match_tone(reference: Audio, probe: Audio, check: Audio, target: np.ndarray,
         probe: the clone speaking the probe sentence (engine rate).
         check: the clone speaking another sentence (same rate).
         target: the speaker's unit d-vector ``(256,)``.
-        embed: the speaker encoder.
+        embed: the speaker encoder on a batch: clips -> unit d-vectors ``(clips, 256)``
+            (:func:`voxclone.speaker.encoder.embed_all`).
     """
     rate = probe.sample_rate
-    before = float(embed(check) @ target)
-    chosen: tuple[float, np.ndarray | None, float] = (0.0, None, before)
     diff = level_difference(reference, Audio(np.concatenate([probe.samples, check.samples]),
                                              rate))
-    for strength in STRENGTHS:
-        gains = np.clip(strength * diff, -MAX_GAIN_DB, MAX_GAIN_DB)
-        score = float(embed(Equalizer(gains, rate).apply(check)) @ target)
+    curves = [np.clip(strength * diff, -MAX_GAIN_DB, MAX_GAIN_DB) for strength in STRENGTHS]
+    scores = embed([check, *(Equalizer(g, rate).apply(check) for g in curves)]) @ target
+    before = float(scores[0])
+    chosen: tuple[float, np.ndarray | None, float] = (0.0, None, before)
+    for strength, gains, score in zip(STRENGTHS, curves, scores[1:].tolist(), strict=True):
         logger.debug("tone match at %.1f: cosine %.3f (plain %.3f)", strength, score, before)
         if score > chosen[2] and score >= before + MIN_GAIN:
             chosen = (strength, gains, score)
     strength, kept, after = chosen
     if kept is None:
-        return ToneMatch(None, 0.0, before, before, float(embed(probe) @ target))
-    probe_score = float(embed(Equalizer(kept, rate).apply(probe)) @ target)
+        return ToneMatch(None, 0.0, before, before, float(embed([probe])[0] @ target))
+    probe_score = float(embed([Equalizer(kept, rate).apply(probe)])[0] @ target)
     return ToneMatch(tuple(round(float(g), 2) for g in kept), strength, before, after,
                      probe_score)

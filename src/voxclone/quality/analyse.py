@@ -22,11 +22,11 @@ from voxclone.quality.speakers import (
     SetAgreement,
     SpeakerSplit,
     find_outliers,
+    speech_windows,
     split_speakers,
-    window_embeddings,
 )
 from voxclone.speaker import default_encoder
-from voxclone.speaker.encoder import SpeakerEncoder
+from voxclone.speaker.encoder import SpeakerEncoder, embed_all
 from voxclone.speaker.noise_compensation import compensate_noise
 
 __all__ = ["ClipAnalysis", "analyse_clip", "analyse_set"]
@@ -99,15 +99,19 @@ def analyse_clip(audio: Audio, name: str, *, denoise_below_db: float | None = No
     denoised = denoise_below_db is not None and signal.snr_db < denoise_below_db
     source = wiener_denoise(spec) if denoised else audio
     try:
-        clean, _ = prepare_reference(source, name=name)
-        heard = encoder.embed(clean)
+        # (the VAD already ran on the recording; the denoised one needs its own)
+        clean, _ = prepare_reference(source, name=name,
+                                     segments=None if denoised else segments)
+        # the clip and its 1.6 s windows (the speaker split) in one batch
+        rows = embed_all(encoder, [clean, *speech_windows(clean)])
     except NoSpeechError as exc:
         return ClipAnalysis(name, audio.duration, speech, signal, None, None, None,
                             error=str(exc))
+    heard = rows[0]
     # The learned correction was measured on undenoised speech; a clean clip (high
     # SNR) is returned unchanged.
     embedding = heard if denoised else compensate_noise(heard, signal.snr_db, encoder)
-    split = split_speakers(window_embeddings(encoder, clean))
+    split = split_speakers(rows[1:])
     logger.debug("%s: %.1f s speech, SNR %.1f dB, split cosine %.3f", name, speech,
                  signal.snr_db, split.cosine)
     return ClipAnalysis(name, audio.duration, speech, signal, split, clean, embedding,

@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from voxclone.audio import Audio
 from voxclone.speaker import combine_embeddings, cosine
-from voxclone.speaker.encoder import SpeakerEncoder
+from voxclone.speaker.encoder import SpeakerEncoder, embed_all
 from voxclone.speaker.verify import SAME_SPEAKER_THRESHOLD
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "SetAgreement",
     "SpeakerSplit",
     "find_outliers",
+    "speech_windows",
     "split_speakers",
     "window_embeddings",
 ]
@@ -71,22 +72,25 @@ SCATTERED_THRESHOLD: Final[float] = 0.78
 OUTLIER_THRESHOLD: Final[float] = SAME_SPEAKER_THRESHOLD
 
 
-def window_embeddings(encoder: SpeakerEncoder, speech: Audio) -> npt.NDArray[np.float32]:
-    """d-vectors of 1.6 s windows of ``speech`` (trimmed to speech, any rate), 0.8 s apart.
-
-    Returns float32 ``(windows, dim)``; no rows when ``speech`` is under 1.6 s. The last
-    window is aligned to the end so the tail is not lost.
-    """
+def speech_windows(speech: Audio) -> list[Audio]:
+    """1.6 s windows of ``speech`` (trimmed to speech, any rate), 0.8 s apart; none when
+    ``speech`` is under 1.6 s. The last window is aligned to the end so the tail is not
+    lost."""
     rate = speech.sample_rate
     size, hop = round(WINDOW_S * rate), round(HOP_S * rate)
     n = len(speech)
     if n < size:
-        return np.zeros((0, encoder.dim), dtype=np.float32)
+        return []
     starts = list(range(0, n - size + 1, hop))
     if starts[-1] + size < n - hop // 2:
         starts.append(n - size)
-    rows = [encoder.embed(Audio(speech.samples[s:s + size], rate)) for s in starts]
-    return np.stack(rows).astype(np.float32)
+    return [Audio(speech.samples[s:s + size], rate) for s in starts]
+
+
+def window_embeddings(encoder: SpeakerEncoder, speech: Audio) -> npt.NDArray[np.float32]:
+    """d-vectors of :func:`speech_windows`, float32 ``(windows, dim)`` (no rows when
+    ``speech`` is under 1.6 s)."""
+    return embed_all(encoder, speech_windows(speech))
 
 
 @dataclass(frozen=True)
