@@ -10,9 +10,10 @@ Each usable utterance is cut as the clone benchmarks cut it (``split_utterance``
 Each side is degraded independently: clean, white noise at 25/20/15/10/5 dB, babble of
 other evaluation speakers at 20/15/10 dB. The reference side goes through the quality
 gate (as enrollment: the noise-compensated d-vector and the gate's SNR estimate), the
-consent side through :func:`voxclone.consent.verify.consent_embedding` (as the
-verifier). Genuine pairs: a speaker's reference and their own consent; impostor pairs:
-a reference and another speaker's consent, in the same pairing of conditions.
+consent side through :func:`voxclone.consent.verify.consent_speech` and
+``consent_embedding`` (as the verifier). Genuine pairs: a speaker's reference and
+their own consent; impostor pairs: a reference and another speaker's consent, in the
+same pairing of conditions.
 
 Compared in the same run:
 
@@ -43,8 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import quality_data as qd
 import speech_data as sd
 
-from voxclone.audio import Audio, prepare_reference
-from voxclone.consent.verify import consent_embedding
+from voxclone.audio import Audio
+from voxclone.consent.verify import consent_embedding, consent_speech
 from voxclone.errors import NoSpeechError
 from voxclone.quality import gate
 from voxclone.speaker import default_encoder
@@ -101,8 +102,8 @@ def embed_all(utterances: list[sd.Utterance], bank: dict[str, Audio],
                                                   encoder.embed(analysed.clean),
                                                   analysed.signal.snr_db)
                 consent = degrade(split.heldout, condition, utterance.speaker, bank, rng)
-                clean, _ = prepare_reference(consent, name="consent recording")
-                compensated, snr = consent_embedding(consent, clean, encoder)
+                clean, snr = consent_speech(consent)
+                compensated = consent_embedding(clean, snr, encoder)
                 entry[f"c:{label(condition)}"] = (compensated, encoder.embed(clean), snr)
         except NoSpeechError:
             continue

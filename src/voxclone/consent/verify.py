@@ -172,7 +172,7 @@ class ConsentVerifier:
                 )
             synthetic = SYNTHETIC_PASSED
         try:
-            clean, _ = prepare_reference(consent, name="consent recording")
+            clean, snr_db = consent_speech(consent)
         except NoSpeechError as exc:
             raise PhraseNotHeardError(
                 f"the consent recording holds no usable speech ({exc}); "
@@ -194,8 +194,7 @@ class ConsentVerifier:
                 + _record_again(issued)
             )
 
-        embedding, snr_db = consent_embedding(consent, clean,
-                                              self._encoder or default_encoder())
+        embedding = consent_embedding(clean, snr_db, self._encoder or default_encoder())
         # Noise makes different voices sound alike to the encoder: noisy recordings
         # must match more closely (else noise added on purpose would pass strangers).
         decision = same_speaker(embedding, reference,
@@ -231,21 +230,29 @@ def _noise_advice(reference_snr_db: float, consent_snr_db: float) -> str:
             f"needed: {fix}")
 
 
-def consent_embedding(recording: Audio, clean: Audio,
-                      encoder: SpeakerEncoder) -> tuple[np.ndarray, float]:
-    """The consent recording's d-vector as the speaker check compares it, and its SNR.
+def consent_speech(recording: Audio) -> tuple[Audio, float]:
+    """The consent recording's speech and its noise, as the speaker check uses them.
 
     Args:
         recording: the consent recording as decoded (any sample rate).
-        clean: its speech as :func:`voxclone.audio.prepare_reference` returns it.
-        encoder: the speaker encoder.
 
     Returns:
-        ``(embedding, snr_db)``: the unit d-vector ``(256,)`` of ``clean``, compensated
-        for the recording's noise (:func:`voxclone.speaker.noise_compensation.compensate_noise`),
-        and the quality gate's SNR estimate of ``recording`` (dB; -inf without speech).
+        ``(clean, snr_db)``: its speech as :func:`voxclone.audio.prepare_reference`
+        returns it (16 kHz), and the quality gate's SNR estimate of ``recording`` (dB),
+        from one pass of the VAD.
+
+    Raises:
+        NoSpeechError: the recording holds no (or too little) speech.
     """
     audio16k = recording.resample(VAD_SAMPLE_RATE)
     segments = detect_speech(audio16k)
-    snr_db = estimate_snr(spectrum(audio16k, segments)) if segments else -float("inf")
-    return compensate_noise(encoder.embed(clean), snr_db, encoder), snr_db
+    clean, _ = prepare_reference(recording, name="consent recording", segments=segments)
+    return clean, estimate_snr(spectrum(audio16k, segments))
+
+
+def consent_embedding(clean: Audio, snr_db: float, encoder: SpeakerEncoder) -> np.ndarray:
+    """The unit d-vector ``(256,)`` of the consent recording's speech ``clean`` (from
+    :func:`consent_speech`), compensated for its noise at ``snr_db``
+    (:func:`voxclone.speaker.noise_compensation.compensate_noise`): what the speaker
+    check compares with the reference's."""
+    return compensate_noise(encoder.embed(clean), snr_db, encoder)
