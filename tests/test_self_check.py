@@ -12,13 +12,28 @@ import voxclone
 from voxclone.asr import default_recognizer, word_error_rate, word_errors, words
 from voxclone.asr.self_check import is_garbled, speak_checked
 from voxclone.audio import Audio
+from voxclone.audio.pauses import sound_span
 from voxclone.audio.prosody import ProsodyStats
 from voxclone.clone.conditioning import StyleConditioning, pack_scale
 from voxclone.clone.profile import VoiceProfile
 from voxclone.engines.kokoro import default_engine, stock_packs
 from voxclone.pipeline import SynthesisOptions, Synthesizer
 
+from .conftest import piper_speak
+
 SENTENCE = "We waited outside the station for almost an hour."
+
+
+def test_speech_that_starts_at_once_keeps_its_first_word() -> None:
+    """Synthesis starts speaking 20 ms in; the recognizer gives the decoder the silence
+    it expects before the first word (without it, joe's "could you" is heard as "did
+    you")."""
+    said = piper_speak("Could you pick up some bread and milk on your way home?")
+    span = sound_span(said.samples, said.sample_rate)
+    assert span is not None
+    at_once = Audio(said.samples[max(0, span[0] - round(0.02 * said.sample_rate)):],
+                    said.sample_rate)
+    assert words(default_recognizer().transcribe(at_once))[:2] == ["could", "you"]
 
 
 def test_word_errors_count_substitutions_insertions_and_deletions() -> None:

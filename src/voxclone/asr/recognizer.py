@@ -15,6 +15,13 @@ from voxclone.errors import ModelError
 #: The rate pocketsphinx's acoustic model was trained at.
 ASR_SAMPLE_RATE = 16_000
 
+#: Silence put before and after a clip for the decoder, seconds. pocketsphinx expects
+#: silence before the first word: synthesis starts speaking 20 ms in, and without it the
+#: first word was lost or misheard ("could you" as "the pay cuts"); on clones' sentences
+#: 0.2 s or more took word errors from 24.6 % to 22.0 % (8 speakers), and stock voices'
+#: from 41 % to 28 % (6 speakers).
+PAD_S = 0.3
+
 
 def peak_normalized(samples: np.ndarray) -> np.ndarray:
     """``samples`` scaled to a peak of 0.9 (unchanged if silent): the recognizer's
@@ -36,7 +43,9 @@ class EnglishRecognizer:
         ModelError: pocketsphinx is not installed or its model cannot be loaded.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, pad_s: float = PAD_S) -> None:
+        """``pad_s``: silence put before and after each clip (see ``PAD_S``)."""
+        self.pad_s = pad_s
         try:
             import pocketsphinx
         except ImportError as exc:
@@ -49,9 +58,12 @@ class EnglishRecognizer:
         self._lock = threading.Lock()
 
     def transcribe(self, audio: Audio) -> str:
-        """Lowercase words heard in ``audio`` (any rate: resampled to 16 kHz and
-        peak-normalised); empty if nothing was."""
-        pcm = pcm16(peak_normalized(audio.resample(ASR_SAMPLE_RATE).samples))
+        """Lowercase words heard in ``audio`` (any rate: resampled to 16 kHz,
+        peak-normalised and given ``pad_s`` of silence at each end); empty if nothing
+        was."""
+        pad = np.zeros(round(self.pad_s * ASR_SAMPLE_RATE), dtype=np.float32)
+        samples = peak_normalized(audio.resample(ASR_SAMPLE_RATE).samples)
+        pcm = pcm16(np.concatenate([pad, samples, pad]))
         with self._lock:
             self._decoder.start_utt()
             self._decoder.process_raw(pcm, full_utt=True)
