@@ -212,5 +212,6 @@ def main() -> None:
         "summary": {m: {str(a): summary(rows, m, a) for a in (True, False)}
                     for m in ("shipped", "before", "plain")}})
 
+
 if __name__ == "__main__":
     main()

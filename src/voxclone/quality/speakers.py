@@ -28,7 +28,6 @@ import numpy.typing as npt
 
 from voxclone.audio import Audio
 from voxclone.speaker import combine_embeddings, cosine
-from voxclone.speaker.encoder import SpeakerEncoder, embed_all
 from voxclone.speaker.verify import SAME_SPEAKER_THRESHOLD
 
 __all__ = [
@@ -40,7 +39,6 @@ __all__ = [
     "find_outliers",
     "speech_windows",
     "split_speakers",
-    "window_embeddings",
 ]
 
 logger = logging.getLogger(__name__)
@@ -85,12 +83,6 @@ def speech_windows(speech: Audio) -> list[Audio]:
     if starts[-1] + size < n - hop // 2:
         starts.append(n - size)
     return [Audio(speech.samples[s:s + size], rate) for s in starts]
-
-
-def window_embeddings(encoder: SpeakerEncoder, speech: Audio) -> npt.NDArray[np.float32]:
-    """d-vectors of :func:`speech_windows`, float32 ``(windows, dim)`` (no rows when
-    ``speech`` is under 1.6 s)."""
-    return embed_all(encoder, speech_windows(speech))
 
 
 @dataclass(frozen=True)
