@@ -28,33 +28,13 @@ import voxclone
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import speech_data as sd  # the shared benchmark helpers next to this file
+from watermark_clips import SENTENCES as WATERMARK_SENTENCES
 
 DEFAULT_OUT = sd.REPO_ROOT / "bench" / "results" / "intelligibility"
 
 #: Harvard sentences, lists 1 and 2 (IEEE Recommended Practice for Speech Quality
-#: Measurements, 1969).
-HARVARD = (
-    "The birch canoe slid on the smooth planks.",
-    "Glue the sheet to the dark blue background.",
-    "It's easy to tell the depth of a well.",
-    "These days a chicken leg is a rare dish.",
-    "Rice is often served in round bowls.",
-    "The juice of lemons makes fine punch.",
-    "The box was thrown beside the parked truck.",
-    "The hogs were fed chopped corn and garbage.",
-    "Four hours of steady work faced us.",
-    "A large size in stockings is hard to sell.",
-    "The boy was there when the sun rose.",
-    "A rod is used to catch pink salmon.",
-    "The source of the huge river is the clear spring.",
-    "Kick the ball straight and follow through.",
-    "Help the woman get back to her feet.",
-    "A pot of tea helps to pass the evening.",
-    "Smoky fires lack flame and heat.",
-    "The soft cushion broke the man's fall.",
-    "The salt breeze came across from the sea.",
-    "The girl at the booth sold fifty bonds.",
-)
+#: Measurements, 1969): the first twenty of the watermark bench's clips.
+HARVARD = WATERMARK_SENTENCES[:20]
 
 
 def tally(transcripts: Sequence[sd.Transcript]) -> dict[str, Any]:
