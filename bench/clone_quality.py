@@ -310,7 +310,31 @@ def markdown_table(summary: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def render(meta: dict[str, Any], summary: Sequence[dict[str, Any]]) -> str:
+def sentence_errors(transcripts: Sequence[dict[str, Any]]) -> list[int]:
+    """Word errors per sentence of ``SENTENCES``, summed over ``transcripts``."""
+    counts = [0] * len(SENTENCES)
+    for t in transcripts:
+        counts[SENTENCES.index(t["text"])] += t["errors"]
+    return counts
+
+
+def sentence_table(meta: dict[str, Any], rows: Sequence[dict[str, Any]]) -> str:
+    """Where the word errors fall: per sentence, joe's takes and each effort's clones.
+    With three sentences one word can make a ratio, so the table shows which."""
+    efforts = [e for e in meta["efforts"] if any(r["effort"] == e for r in rows)]
+    columns = [sentence_errors(meta["joe"]["transcripts"]),
+               *(sentence_errors([t for r in rows if r["effort"] == e and "error" not in r
+                                  for t in r["transcripts"]]) for e in efforts)]
+    lines = ["Word errors per sentence (joe over his takes, each effort over its speakers):",
+             "", "| sentence | joe | " + " | ".join(efforts) + " |",
+             "|" + "---|" * (2 + len(efforts))]
+    lines += ["| " + " | ".join([text, *(str(c[i]) for c in columns)]) + " |"
+              for i, text in enumerate(SENTENCES)]
+    return "\n".join(lines) + "\n"
+
+
+def render(meta: dict[str, Any], summary: Sequence[dict[str, Any]],
+           rows: Sequence[dict[str, Any]] = ()) -> str:
     joe = meta["joe"]
     header = [
         "# Clone quality",
@@ -332,7 +356,8 @@ def render(meta: dict[str, Any], summary: Sequence[dict[str, Any]]) -> str:
         "",
         "",
     ]
-    return "\n".join(header) + markdown_table(summary) + "\n"
+    text = "\n".join(header) + markdown_table(summary) + "\n"
+    return text + ("\n" + sentence_table(meta, rows) if rows else "")
 
 
 #: Baselines first: the nearest pack, then the package issue's method (no map, no tone).
@@ -458,7 +483,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "joe": joe, "reference_itself": prosody_shares(own),
         "wall_s": time.perf_counter() - started,
     }
-    text = render(meta, summary)
+    text = render(meta, summary, rows)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_name(out.name + ".md").write_text(text)
