@@ -178,6 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                       i_am_the_speaker=True)  # public benchmark speech
         rows = candidate_rows(recorder, _fitter(), profile, heldout[utterance.speaker], norm,
                               args.candidates)
+        if not rows:  # the search found nothing better than its start
+            print(f"[{number}/{len(chosen)}] {utterance.speaker}: no improvement, skipped")
+            continue
         speakers.append({"speaker": utterance.speaker, "gender": utterance.gender,
                          "evaluations": len(recorder.calls), "candidates": rows})
         print(f"[{number}/{len(chosen)}] {utterance.speaker}: {len(recorder.calls)} "
