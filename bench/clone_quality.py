@@ -310,21 +310,14 @@ def markdown_table(summary: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def sentence_errors(transcripts: Sequence[dict[str, Any]]) -> list[int]:
-    """Word errors per sentence of ``SENTENCES``, summed over ``transcripts``."""
-    counts = [0] * len(SENTENCES)
-    for t in transcripts:
-        counts[SENTENCES.index(t["text"])] += t["errors"]
-    return counts
-
-
 def sentence_table(meta: dict[str, Any], rows: Sequence[dict[str, Any]]) -> str:
     """Where the word errors fall: per sentence, joe's takes and each effort's clones.
     With three sentences one word can make a ratio, so the table shows which."""
     efforts = [e for e in meta["efforts"] if any(r["effort"] == e for r in rows)]
-    columns = [sentence_errors(meta["joe"]["transcripts"]),
-               *(sentence_errors([t for r in rows if r["effort"] == e and "error" not in r
-                                  for t in r["transcripts"]]) for e in efforts)]
+    columns = [sd.errors_per_sentence(SENTENCES, meta["joe"]["transcripts"]),
+               *(sd.errors_per_sentence(SENTENCES, [
+                   t for r in rows if r["effort"] == e and "error" not in r
+                   for t in r["transcripts"]]) for e in efforts)]
     lines = ["Word errors per sentence (joe over his takes, each effort over its speakers):",
              "", "| sentence | joe | " + " | ".join(efforts) + " |",
              "|" + "---|" * (2 + len(efforts))]

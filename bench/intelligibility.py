@@ -17,7 +17,6 @@ writes ``bench/results/intelligibility.{md,json}``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Sequence
@@ -42,14 +41,6 @@ def tally(transcripts: Sequence[sd.Transcript]) -> dict[str, Any]:
     errors = sum(t.errors for t in transcripts)
     words = sum(t.words for t in transcripts)
     return {"errors": errors, "words": words, "wer": errors / max(1, words)}
-
-
-def per_sentence(transcripts: Sequence[sd.Transcript]) -> list[int]:
-    """Errors per sentence of ``HARVARD``, summed over every reading."""
-    counts = [0] * len(HARVARD)
-    for t in transcripts:
-        counts[HARVARD.index(t.text)] += t.errors
-    return counts
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -94,7 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "wall_s": time.perf_counter() - began}
     totals = {"joe": tally(joe), "clones": tally(clones)}
     ratio = totals["clones"]["wer"] / max(1e-9, totals["joe"]["wer"])
-    joe_counts, clone_counts = per_sentence(joe), per_sentence(clones)
+    joe_rows = [t.as_dict() for t in joe]
+    joe_counts = sd.errors_per_sentence(HARVARD, joe_rows)
+    clone_counts = sd.errors_per_sentence(HARVARD, [t.as_dict() for t in clones])
     lines = [
         "# Intelligibility on twenty Harvard sentences", "",
         f"- date: {meta['date']}; machine: {meta['machine']}; git: {meta['git_commit']}",
@@ -114,12 +107,8 @@ def main(argv: Sequence[str] | None = None) -> int:
           for text, j, c in zip(HARVARD, joe_counts, clone_counts, strict=True)),
     ]
     text = "\n".join(lines) + "\n"
-    out = Path(args.out)
-    out.with_suffix(".md").write_text(text)
-    out.with_suffix(".json").write_text(json.dumps(
-        {"meta": meta, "totals": totals, "ratio": ratio,
-         "joe": [t.as_dict() for t in joe], "speakers": speakers}, indent=1) + "\n")
-    print(text)
+    sd.write_results(args.out, text, {"meta": meta, "totals": totals, "ratio": ratio,
+                                      "joe": joe_rows, "speakers": speakers})
     return 0
 
 

