@@ -15,9 +15,14 @@ speaking ``clone_quality.SENTENCES`` to the held-out speech (the profile's pitch
 rate and tone, with the candidate's conditioning). Selection rules are compared with
 the search's own choice (the last improvement), speaker by speaker.
 
-    python bench/search_selection.py [--speakers 16] [--candidates 6]
+With ``--effort best`` (four more minutes of search) it asks whether the longer search
+over-fits the probe: each speaker's candidates then also hold the improvement where a
+`balanced` search would have stopped (its ``--balanced-evaluations``), and the rule
+"stop as `balanced` does" is compared with the last.
 
-writes ``bench/results/search_selection.{md,json}``.
+    python bench/search_selection.py [--speakers 16] [--candidates 6] [--effort best]
+
+writes ``bench/results/search_selection[_best].{md,json}``.
 """
 
 from __future__ import annotations
@@ -45,14 +50,25 @@ from clone_quality import SENTENCES, join  # the same sentences as the quality b
 DEFAULT_OUT = sd.REPO_ROOT / "bench" / "results" / "search_selection"
 
 Candidate = dict[str, float]
+
+
+def regular(candidates: list[Candidate]) -> list[Candidate]:
+    """The last improvements alone, without an earlier one added as where `balanced`
+    would have stopped (``extra``)."""
+    return [c for c in candidates if not c.get("extra")]
+
+
 #: Rule name -> the candidate it picks (candidates in search order, the last is the
 #: search's own choice).
 RULES: dict[str, Callable[[list[Candidate]], Candidate]] = {
-    "last improvement (shipped)": lambda c: c[-1],
-    "best second sentence": lambda c: max(c, key=lambda x: x["second"]),
-    "best probe + second sentence": lambda c: max(c, key=lambda x: x["probe"] + x["second"]),
-    "best second sentence, last 3": lambda c: max(c[-3:], key=lambda x: x["second"]),
-    "earliest candidate": lambda c: c[0],
+    "last improvement (shipped)": lambda c: regular(c)[-1],
+    "best second sentence": lambda c: max(regular(c), key=lambda x: x["second"]),
+    "best probe + second sentence":
+        lambda c: max(regular(c), key=lambda x: x["probe"] + x["second"]),
+    "best second sentence, last 3": lambda c: max(regular(c)[-3:], key=lambda x: x["second"]),
+    "earliest candidate": lambda c: regular(c)[0],
+    "where `balanced` stops": lambda c: next((x for x in c if x.get("balanced_stop")),
+                                             regular(c)[-1]),
     "oracle (best held-out, not a rule)": lambda c: max(c, key=lambda x: x["similarity"]),
 }
 
@@ -115,11 +131,22 @@ def second_sentence_score(scorer: fit.VoiceFitter, conditioning: Any, target: np
 
 def candidate_rows(recorder: SearchRecorder, scorer: fit.VoiceFitter,
                    profile: voxclone.VoiceProfile, heldout: np.ndarray,
-                   norm: sd.Normalisation, count: int) -> list[Candidate]:
-    """The last ``count`` improvements of the search, each measured three ways."""
+                   norm: sd.Normalisation, count: int,
+                   balanced_evaluations: int | None = None) -> list[Candidate]:
+    """The last ``count`` improvements of the search, each measured three ways; with
+    ``balanced_evaluations``, also the last improvement within that many evaluations
+    (marked ``balanced_stop``), where a `balanced` search would have stopped."""
     fitted = recorder.fitted
+    improvements = recorder.improvements()
+    chosen = improvements[-count:]
+    stop = None
+    if balanced_evaluations is not None:
+        early = [i for i in improvements if i < balanced_evaluations]
+        stop = early[-1] if early else None
+        if stop is not None and stop not in chosen:
+            chosen = [stop, *chosen]
     rows = []
-    for index in recorder.improvements()[-count:]:
+    for index in chosen:
         style, embedding = recorder.calls[index]
         conditioning = fitted["start"].with_delta((style - fitted["base"]).astype(np.float32))
         second = second_sentence_score(scorer, conditioning, fitted["target"],
@@ -128,13 +155,15 @@ def candidate_rows(recorder: SearchRecorder, scorer: fit.VoiceFitter,
         clone = join([voxclone.synthesize(text, voice) for text in SENTENCES])
         raw = cosine(voxclone.embed(clone), heldout)
         rows.append({"evaluation": index, "probe": float(embedding @ fitted["target"]),
-                     "second": second, "similarity": norm.normalise(raw)})
+                     "second": second, "similarity": norm.normalise(raw),
+                     "balanced_stop": index == stop,
+                     "extra": index not in improvements[-count:]})
     return rows
 
 
 def summarise(speakers: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per rule: mean similarity and its paired difference to the shipped choice."""
-    shipped = np.array([s["candidates"][-1]["similarity"] for s in speakers])
+    shipped = np.array([regular(s["candidates"])[-1]["similarity"] for s in speakers])
     out = []
     for name, rule in RULES.items():
         chosen = np.array([rule(s["candidates"])["similarity"] for s in speakers])
@@ -157,9 +186,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--speakers", type=int, default=16)
     parser.add_argument("--candidates", type=int, default=6)
+    parser.add_argument("--effort", choices=("balanced", "best"), default="balanced")
+    parser.add_argument("--balanced-evaluations", type=int, default=22,
+                        help="with --effort best: evaluations a `balanced` search makes "
+                        "(its median in bench/results/search_selection.md)")
     parser.add_argument("--speech-dir", default=None)
-    parser.add_argument("--out", default=str(DEFAULT_OUT))
+    parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
+    out = args.out or str(DEFAULT_OUT) + ("_best" if args.effort == "best" else "")
+    stop_at = args.balanced_evaluations if args.effort == "best" else None
     began = time.perf_counter()
     utterances = sd.read_index(sd.corpus_dir(args.speech_dir))
     norm, heldout = sd.measure_normalisation(utterances, voxclone.embed, print, cache=True)
@@ -173,11 +208,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         fit_patch, refine_patch = recorder.patches()
         with fit_patch, refine_patch:
             profile = voxclone.enroll(f"bench-{utterance.speaker}", split.reference,
-                                      effort="balanced", save=False, force=True,
+                                      effort=args.effort, save=False, force=True,
                                       i_am_the_speaker=True)  # public benchmark speech
         scorer = fit.VoiceFitter(default_engine(), default_encoder(), stock_packs())
         rows = candidate_rows(recorder, scorer, profile, heldout[utterance.speaker], norm,
-                              args.candidates)
+                              args.candidates, stop_at)
         if not rows:  # the search found nothing better than its start
             print(f"[{number}/{len(chosen)}] {utterance.speaker}: no improvement, skipped")
             continue
@@ -189,17 +224,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                   for c in rows), flush=True)
     summary = summarise(speakers)
     meta = {"date": sd.now(), "machine": sd.machine(), "git_commit": sd.git_commit(),
+            "effort": args.effort, "balanced_evaluations": stop_at,
             "speakers": len(speakers), "candidates": args.candidates,
             "evaluations_median": float(np.median([s["evaluations"] for s in speakers])),
             "correlation_probe": within_speaker_correlation(speakers, "probe"),
             "correlation_second": within_speaker_correlation(speakers, "second"),
             "wall_s": time.perf_counter() - began}
     lines = [
-        "# Choosing among a `balanced` search's last improvements", "",
+        f"# Choosing among a `{args.effort}` search's last improvements", "",
         f"- date: {meta['date']}; machine: {meta['machine']}; git: {meta['git_commit']}",
         f"- {meta['speakers']} speakers of clone_quality.py (half female); "
         f"the last {args.candidates} improvements of each search; "
-        f"{meta['evaluations_median']:.0f} evaluations per search (median)",
+        f"{meta['evaluations_median']:.0f} evaluations per search (median)"
+        + (f"; `balanced` stops within {stop_at}" if stop_at else ""),
         f"- within a speaker, held-out similarity correlates {meta['correlation_probe']:.2f} "
         f"with the probe's score and {meta['correlation_second']:.2f} with the second "
         "sentence's (mean over speakers)",
@@ -209,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
           for r in summary),
     ]
     text = "\n".join(lines) + "\n"
-    sd.write_results(args.out, text, {"meta": meta, "summary": summary, "speakers": speakers})
+    sd.write_results(out, text, {"meta": meta, "summary": summary, "speakers": speakers})
     return 0
 
 
