@@ -43,7 +43,6 @@ import argparse
 import contextlib
 import dataclasses
 import functools
-import json
 import statistics
 import sys
 import time
@@ -476,15 +475,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "joe": joe, "reference_itself": prosody_shares(own),
         "wall_s": time.perf_counter() - started,
     }
-    text = render(meta, summary, rows)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_name(out.name + ".md").write_text(text)
-    out.with_name(out.name + ".json").write_text(
-        json.dumps({"meta": meta, "summary": summary, "rows": rows}, indent=1) + "\n")
     log("")
-    log(text)
-    log(f"wrote {out}.md and {out}.json")
+    sd.write_results(args.out, render(meta, summary, rows),
+                     {"meta": meta, "summary": summary, "rows": rows})
+    log(f"wrote {args.out}.md and {args.out}.json")
     return 0
 
 

@@ -138,7 +138,8 @@ def candidate_rows(recorder: SearchRecorder, scorer: fit.VoiceFitter,
     (marked ``balanced_stop``), where a `balanced` search would have stopped."""
     fitted = recorder.fitted
     improvements = recorder.improvements()
-    chosen = improvements[-count:]
+    last = improvements[-count:]
+    chosen = last
     stop = None
     if balanced_evaluations is not None:
         early = [i for i in improvements if i < balanced_evaluations]
@@ -157,7 +158,7 @@ def candidate_rows(recorder: SearchRecorder, scorer: fit.VoiceFitter,
         rows.append({"evaluation": index, "probe": float(embedding @ fitted["target"]),
                      "second": second, "similarity": norm.normalise(raw),
                      "balanced_stop": index == stop,
-                     "extra": index not in improvements[-count:]})
+                     "extra": index not in last})
     return rows
 
 

@@ -296,9 +296,10 @@ def now() -> str:
 
 
 def write_results(out: str | os.PathLike[str], text: str, data: dict[str, Any]) -> None:
-    """Print a benchmark's markdown ``text`` and write it to OUT.md, ``data`` to OUT.json."""
+    """Print a benchmark's markdown ``text`` and write it to OUT.md, ``data`` to OUT.json
+    (appended to OUT's name, so a name with a dot in it keeps it)."""
     print(text)
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.with_suffix(".md").write_text(text)
-    path.with_suffix(".json").write_text(json.dumps(data, indent=1))
+    path.with_name(path.name + ".md").write_text(text)
+    path.with_name(path.name + ".json").write_text(json.dumps(data, indent=1) + "\n")
