@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from speech_data import git_commit, machine, now
+from speech_data import git_commit, machine, now, write_results
 
 OUT = Path(__file__).resolve().parent / "results" / "batch"
 SENTENCES = [
@@ -233,12 +233,8 @@ def main() -> None:
         marks = check_watermarks(home / "out-0")
     meta = {"lines": args.lines, "machine": machine(), "commit": git_commit(), "date": now(),
             "cores": n}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".json").write_text(
-        json.dumps({"meta": meta, "results": results, "watermark": marks}, indent=1) + "\n")
-    text = markdown(results, marks, meta)
-    args.out.with_suffix(".md").write_text(text)
-    print(text)
+    write_results(args.out, markdown(results, marks, meta),
+                  {"meta": meta, "results": results, "watermark": marks})
 
 
 if __name__ == "__main__":

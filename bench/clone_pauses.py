@@ -29,7 +29,6 @@ writes ``bench/results/clone_pauses.{md,json}``.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import statistics
 import sys
@@ -180,13 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         table[name]["sentences"] = {"wer": wer, "similarity_mean": similarity}
         lines.append(f"| {name} | {wer:.1%} | {similarity:.3f} |")
     text = "\n".join(lines) + "\n"
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_name(out.name + ".md").write_text(text)
-    out.with_name(out.name + ".json").write_text(json.dumps(
-        {"effort": args.effort, "passage": PASSAGE, "summary": table, "rows": rows},
-        indent=1) + "\n")
-    print(text)
+    sd.write_results(args.out, text, {"effort": args.effort, "passage": PASSAGE,
+                                      "summary": table, "rows": rows})
     return 0
 
 

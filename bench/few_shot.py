@@ -22,7 +22,6 @@ writes ``bench/results/few_shot.{md,json}``.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -164,12 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{sum(r[name]['tone'] for r in rows)}/{len(rows)} | "
             f"{statistics.median(r[name]['enroll_s'] for r in rows):.1f} |")
     text = "\n".join(lines) + "\n"
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_name(out.name + ".md").write_text(text)
-    out.with_name(out.name + ".json").write_text(json.dumps(
-        {"effort": args.effort, "normalisation": vars(norm), "rows": rows}, indent=1) + "\n")
-    print(text)
+    sd.write_results(args.out, text,
+                     {"effort": args.effort, "normalisation": vars(norm), "rows": rows})
     return 0
 
 

@@ -33,7 +33,6 @@ Run (about 20 min on 2 idle cores)::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -438,15 +437,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "reference_normalisation": ref_norm, "wall_s": time.perf_counter() - started,
     }
     text = render(meta, table, references)
-    print("\n" + text, flush=True)
-    if not args.quick:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.with_name(out.name + ".md").write_text(text, encoding="utf-8")
-        out.with_name(out.name + ".json").write_text(json.dumps(
-            {"meta": meta, "summary": table, "clones": clones, "packs": pack_rows,
-             "references": references}, indent=1, ensure_ascii=False) + "\n",
-            encoding="utf-8")
+    print()  # a blank line between the progress log and the tables
+    if args.quick:
+        print(text, flush=True)
+    else:
+        sd.write_results(args.out, text, {"meta": meta, "summary": table, "clones": clones,
+                                          "packs": pack_rows, "references": references})
     home.cleanup()
     return 0
 

@@ -24,7 +24,6 @@ Run from the repo root: ``python bench/pause_habits.py``; writes
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import statistics
 import sys
@@ -153,12 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                      f"{f['within_25pct']:.0%} | {c['speakers']} | {c['mean_abs_log2']:.3f} | "
                      f"{c['within_25pct']:.0%} |")
     text = "\n".join(lines) + "\n"
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_name(out.name + ".md").write_text(text)
-    out.with_name(out.name + ".json").write_text(
-        json.dumps({"summary": summary, "rows": rows}, indent=1) + "\n")
-    print(text)
+    sd.write_results(args.out, text, {"summary": summary, "rows": rows})
     return 0
 
 

@@ -17,7 +17,6 @@ Run from the repo root: ``python bench/quality_calibration.py``; writes
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -206,12 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "speakers": n, "speaker_ids": speakers, "same_mean": norm.same_mean,
             "diff_mean": norm.diff_mean, "lengths": length_rows,
             "wall_s": time.perf_counter() - started}
-    text = markdown(meta, table, bins)
-    out = Path(args.out)
-    out.with_name(out.name + ".md").write_text(text)
-    out.with_name(out.name + ".json").write_text(json.dumps(
-        {"meta": meta, "conditions": table, "by_snr": bins, "rows": rows}, indent=1) + "\n")
-    log(text)
+    sd.write_results(args.out, markdown(meta, table, bins),
+                     {"meta": meta, "conditions": table, "by_snr": bins, "rows": rows})
     return 0
 
 

@@ -25,7 +25,6 @@ Run from the repo root: ``python bench/robustness.py``; writes
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -205,12 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "normalisation": {"same_mean": norm.same_mean, "diff_mean": norm.diff_mean,
                               "speakers": norm.speakers},
             "wall_s": time.perf_counter() - started}
-    text = render(meta, table)
-    out = Path(args.out)
-    out.with_name(out.name + ".md").write_text(text)
-    out.with_name(out.name + ".json").write_text(
-        json.dumps({"meta": meta, "summary": table, "rows": rows}, indent=1) + "\n")
-    log(text)
+    sd.write_results(args.out, render(meta, table),
+                     {"meta": meta, "summary": table, "rows": rows})
     return 0
 
 

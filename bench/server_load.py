@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import random
 import socket
@@ -43,7 +42,7 @@ import httpx
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from speech_data import git_commit, machine, now
+from speech_data import git_commit, machine, now, write_results
 
 OUT = Path(__file__).resolve().parent / "results" / "server_load"
 SENTENCES = [
@@ -235,11 +234,7 @@ def main() -> None:
               "Each request: POST /v1/audio/speech, pcm (streamed per sentence), one "
               "sentence of ~4 s of speech, text unique to the request. The server runs "
               "one synthesis at a time (2 cores); the others queue.\n\n")
-    print(table)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.with_suffix(".md").write_text(header + table + "\n", encoding="utf-8")
-    args.out.with_suffix(".json").write_text(json.dumps(row, indent=2) + "\n",
-                                             encoding="utf-8")
+    write_results(args.out, header + table + "\n", row)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ Each mixed clip goes through the gate's own analysis (``analyse_clip``: VAD, cle
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
@@ -277,11 +276,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     text = "\n".join(lines) + "\n"
     out = Path(args.out) if args.out else RESULTS / (
         "speaker_mix" + ("_calibration" if args.split == "calibration" else ""))
-    out.with_name(out.name + ".md").write_text(text)
-    out.with_name(out.name + ".json").write_text(json.dumps(
-        {"meta": meta, "summary": summary, "previous": previous, "sweep": sweep, "rows": rows,
-         "outlier_rows": outlier_rows}, indent=1) + "\n")
-    log(text)
+    sd.write_results(out, text, {"meta": meta, "summary": summary, "previous": previous,
+                                 "sweep": sweep, "rows": rows, "outlier_rows": outlier_rows})
     return 0
 
 

@@ -295,11 +295,15 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def write_results(out: str | os.PathLike[str], text: str, data: dict[str, Any]) -> None:
-    """Print a benchmark's markdown ``text`` and write it to OUT.md, ``data`` to OUT.json
-    (appended to OUT's name, so a name with a dot in it keeps it)."""
-    print(text)
+def write_results(out: str | os.PathLike[str], text: str, data: dict[str, Any], *,
+                  echo: bool = True) -> None:
+    """Print a benchmark's markdown ``text`` (unless ``echo`` is false) and write it to
+    OUT.md, ``data`` to OUT.json (appended to OUT's name, so a name with a dot in it keeps
+    it). Both are UTF-8; the json has ``indent=1``, non-ASCII as is, and a final newline."""
+    if echo:
+        print(text, flush=True)
     path = Path(out)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.with_name(path.name + ".md").write_text(text)
-    path.with_name(path.name + ".json").write_text(json.dumps(data, indent=1) + "\n")
+    path.with_name(path.name + ".md").write_text(text, encoding="utf-8")
+    path.with_name(path.name + ".json").write_text(
+        json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -391,20 +391,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.quick:
         sections.append(("rtf", lambda: {**res["rtf"], **rtf_rows(
             voice, baseline, runs, {"long": texts.LONG}, warm_up=False)}))
-    for name, measure in sections:
+    for index, (name, measure) in enumerate(sections, 1):
         res[name] = measure()
         meta["load_end"] = load_average()
-        save(out, meta, res)
-    log("\n" + markdown(meta, res))
+        save(out, meta, res, final=index == len(sections))
     log(f"wrote {out}.md and {out}.json")
     return 0
 
 
-def save(out: Path, meta: dict[str, Any], res: dict[str, Any]) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_name(out.name + ".md").write_text(markdown(meta, res))
-    out.with_name(out.name + ".json").write_text(json.dumps({"meta": meta, **res}, indent=1)
-                                                 + "\n")
+def save(out: Path, meta: dict[str, Any], res: dict[str, Any], final: bool) -> None:
+    """Write the results so far; the tables are printed once, with the last section."""
+    if final:
+        print(flush=True)  # a blank line between the progress log and the tables
+    sd.write_results(out, markdown(meta, res), {"meta": meta, **res}, echo=final)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,6 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # "on one core"
 
 import argparse
-import json
 import math
 import statistics
 import sys
@@ -261,11 +260,7 @@ def report(out: Path, count: int, table: dict[str, tuple[atk.Attack, float]],
     summary.update(false_positives=fp, consent_false_positives=consent, snr=snrs, pesq=pesqs,
                    embed_speed=embed_speed, detect_speed=detect_speed,
                    unmarked_speed=unmarked_speed)
-    text = "\n".join(lines) + "\n"
-    print(text)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".md").write_text(text)
-    out.with_suffix(".json").write_text(json.dumps(summary, indent=1))
+    sd.write_results(out, "\n".join(lines) + "\n", summary)
 
 
 if __name__ == "__main__":
