@@ -5,8 +5,10 @@ speakers. This script measures that pull on the *calibration* speakers of
 ``../shared/speech`` (``bench/quality_data.partition``; ``bench/robustness.py`` scores
 only the evaluation speakers): each speaker's first 6 s of speech is degraded with
 white, pink and brown noise and babble of 3 and of 6 other calibration speakers, each
-at 22, 16, 10 and 5 dB, analysed as enrollment does (``voxclone.quality.gate.analyse``:
-cleaned speech and the gate's SNR estimate) and embedded by the encoder.
+at 22, 16, 10 and 5 dB (the babble's voices come from the speaker's own
+cross-validation fold, so no model is scored on voices it was trained on, as target or
+as babble), analysed as enrollment does (``voxclone.quality.gate.analyse``: cleaned
+speech and the gate's SNR estimate) and embedded by the encoder.
 
 A ridge regression then predicts the clean reference's d-vector from the noisy one:
 ``clean - noisy ~ [noisy, 1] @ W``. Its strength and where the full correction starts
@@ -45,7 +47,7 @@ import speech_data as sd
 OUT = Path(__file__).resolve().parents[1] / "src" / "voxclone" / "speaker" / "data"
 LEVELS_DB = (22, 16, 10, 5)
 NOISES = ("white", "pink", "brown", "babble3", "babble6")
-STRENGTHS = (0.3, 1.0, 3.0, 10.0)
+STRENGTHS = (0.3, 1.0, 3.0, 10.0, 30.0)
 FULL_BELOW_DB = (15.0, 20.0)  # at least 5 dB of ramp: the SNR estimate jitters
 FOLDS = 5
 
@@ -92,12 +94,20 @@ def degraded(ref: Audio, speaker: str, bank: dict[str, Audio],
     return out
 
 
-def measure(speech_dir: str | None, seed: int) -> Measured:
-    """Degrade and embed every calibration speaker's reference."""
+def assign_folds(speakers: list[str], seed: int) -> dict[str, int]:
+    """Each speaker's cross-validation fold (0 .. FOLDS - 1)."""
+    order = np.array(sorted(set(speakers)))
+    np.random.default_rng(seed).shuffle(order)
+    return {str(s): i for i, part in enumerate(np.array_split(order, FOLDS)) for s in part}
+
+
+def measure(speech_dir: str | None, seed: int, folds: dict[str, int]) -> Measured:
+    """Degrade and embed every calibration speaker's reference; babble is made of voices
+    from the speaker's own fold (``folds``), never the speaker's."""
     rng = np.random.default_rng(seed)
     encoder = default_encoder()
     pool = qd.speakers_of("calibration", speech_dir)
-    bank = qd.voice_bank(pool)
+    voices = qd.voice_bank(pool, count=len(pool))
     rows: dict[str, list] = {k: [] for k in ("noisy", "clean", "held", "snrs", "is_clean",
                                              "speakers")}
     for index, utterance in enumerate(pool, 1):
@@ -105,6 +115,7 @@ def measure(speech_dir: str | None, seed: int) -> Measured:
         if split is None:
             continue
         ref = split.reference
+        bank = {k: v for k, v in voices.items() if folds[k] == folds[utterance.speaker]}
         conditions = [ref, *degraded(ref, utterance.speaker, bank, rng)]
         analyses = [gate.analyse([a], [utterance.speaker])[0] for a in conditions]
         if analyses[0].clean is None:
@@ -138,13 +149,13 @@ def score(model: NoiseCompensation, data: Measured) -> float:
     return float((fixed * noisy.held).sum(axis=1).mean())
 
 
-def cross_validate(data: Measured, seed: int) -> dict[tuple[float, float], float]:
+def cross_validate(data: Measured,
+                   folds: dict[str, int]) -> dict[tuple[float, float], float]:
     """Held-out score of every (strength, full_below_db), folds over speakers."""
-    speakers = np.unique(data.speakers)
-    np.random.default_rng(seed).shuffle(speakers)
+    fold_of = np.array([folds[str(s)] for s in data.speakers])
     scores: dict[tuple[float, float], list[float]] = {}
-    for fold in np.array_split(speakers, FOLDS):
-        held_out = np.isin(data.speakers, fold)
+    for fold in range(FOLDS):
+        held_out = fold_of == fold
         for strength in STRENGTHS:
             weights = fit(data.subset(~held_out), strength)
             for full in FULL_BELOW_DB:
@@ -161,8 +172,10 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=OUT / MODEL_FILE)
     args = parser.parse_args()
     began = time.perf_counter()
-    data = measure(args.speech_dir, args.seed)
-    scores = cross_validate(data, args.seed)
+    folds = assign_folds([u.speaker for u in qd.speakers_of("calibration", args.speech_dir)],
+                         args.seed)
+    data = measure(args.speech_dir, args.seed, folds)
+    scores = cross_validate(data, folds)
     for (strength, full), value in sorted(scores.items()):
         print(f"ridge strength {strength:g}, full below {full:g} dB: held-out cosine "
               f"{value:.4f}")
