@@ -21,7 +21,7 @@ encoder heard it.
     nice -n 10 python train/noise_compensation.py
 
 writes ``src/voxclone/speaker/data/noise_compensation.npz`` (about 260 kB); about
-17 min on 2 cores.
+18 min on 2 cores.
 """
 
 from __future__ import annotations
