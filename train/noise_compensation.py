@@ -101,12 +101,11 @@ def assign_folds(speakers: list[str], seed: int) -> dict[str, int]:
     return {str(s): i for i, part in enumerate(np.array_split(order, FOLDS)) for s in part}
 
 
-def measure(speech_dir: str | None, seed: int, folds: dict[str, int]) -> Measured:
-    """Degrade and embed every calibration speaker's reference; babble is made of voices
-    from the speaker's own fold (``folds``), never the speaker's."""
+def measure(pool: list[sd.Utterance], seed: int, folds: dict[str, int]) -> Measured:
+    """Degrade and embed every calibration speaker's reference (``pool``); babble is made
+    of voices from the speaker's own fold (``folds``), never the speaker's."""
     rng = np.random.default_rng(seed)
     encoder = default_encoder()
-    pool = qd.speakers_of("calibration", speech_dir)
     voices = qd.voice_bank(pool, count=len(pool))
     rows: dict[str, list] = {k: [] for k in ("noisy", "clean", "held", "snrs", "is_clean",
                                              "speakers")}
@@ -172,9 +171,9 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=OUT / MODEL_FILE)
     args = parser.parse_args()
     began = time.perf_counter()
-    folds = assign_folds([u.speaker for u in qd.speakers_of("calibration", args.speech_dir)],
-                         args.seed)
-    data = measure(args.speech_dir, args.seed, folds)
+    pool = qd.speakers_of("calibration", args.speech_dir)
+    folds = assign_folds([u.speaker for u in pool], args.seed)
+    data = measure(pool, args.seed, folds)
     scores = cross_validate(data, folds)
     for (strength, full), value in sorted(scores.items()):
         print(f"ridge strength {strength:g}, full below {full:g} dB: held-out cosine "
