@@ -15,7 +15,7 @@ import numpy as np
 
 from voxclone.audio import Audio
 from voxclone.audio.pauses import speaker_pause
-from voxclone.audio.prosody import reference_prosody
+from voxclone.audio.prosody import prosody_stats
 from voxclone.clone.fit import Effort, VoiceFitter
 from voxclone.clone.profile import SourceClip, VoiceProfile
 from voxclone.clone.search import Progress
@@ -70,7 +70,7 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
         NoSpeechError: the reference holds too little voiced speech to measure pitch.
     """
     joined = Audio(np.concatenate([c.samples for c in cleaned]), cleaned[0].sample_rate)
-    prosody = reference_prosody(joined)
+    prosody = prosody_stats(joined, above_noise=True)
     # With the pitch match (and not the style-based one, which moves the style's own
     # pitch), the search scores candidates at the speaker's pitch.
     at_pitch = prosody.f0_median if matches.pitch and not matches.prosody else None
