@@ -20,7 +20,6 @@ Run from the repo root: ``python bench/noisy_prosody.py``; writes
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
@@ -30,7 +29,6 @@ from typing import Any
 
 import numpy as np
 
-import voxclone
 from voxclone.audio.prosody import ProsodyStats, prosody_stats
 from voxclone.quality import gate
 
@@ -97,17 +95,11 @@ def render(meta: dict[str, Any], table: Sequence[dict[str, Any]]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--speakers", type=int, default=40)
-    parser.add_argument("--speech-dir", default=None)
-    parser.add_argument("--out", default=str(DEFAULT_OUT))
+    parser = sd.speaker_parser(__doc__, speakers=40, out=DEFAULT_OUT)
     args = parser.parse_args(argv)
     started = time.perf_counter()
     rng = np.random.default_rng(20261202)
-    pool = qd.speakers_of("evaluation", args.speech_dir)
-    _, heldout = sd.measure_normalisation(pool, voxclone.embed, robustness.log, cache=True)
-    chosen = sd.choose_speakers(pool, set(heldout), args.speakers)
-    bank = qd.voice_bank([u for u in pool if u not in chosen])
+    _, _, chosen, bank = robustness.evaluation_speakers(args.speakers, args.speech_dir)
     rows: list[dict[str, Any]] = []
     for index, utterance in enumerate(chosen, 1):
         split = sd.split_utterance(utterance)
@@ -124,9 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                              **errors(stats, truth)})
         robustness.log(f"[{index}/{len(chosen)}] {utterance.speaker}")
     table = summarise(rows)
-    meta = {"date": sd.now(), "machine": sd.machine(), "git_commit": sd.git_commit(),
-            "speakers": len(chosen), "speaker_ids": [u.speaker for u in chosen],
-            "wall_s": time.perf_counter() - started}
+    meta = sd.run_meta(started, speakers=len(chosen),
+                       speaker_ids=[u.speaker for u in chosen])
     sd.write_results(args.out, render(meta, table),
                      {"meta": meta, "summary": table, "rows": rows})
     return 0
