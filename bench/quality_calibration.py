@@ -16,7 +16,6 @@ Run from the repo root: ``python bench/quality_calibration.py``; writes
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
@@ -153,10 +152,7 @@ def markdown(meta: dict[str, Any], table: Sequence[dict[str, Any]],
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--speakers", type=int, default=40)
-    parser.add_argument("--speech-dir", default=None)
-    parser.add_argument("--out", default=str(DEFAULT_OUT))
+    parser = sd.speaker_parser(__doc__, speakers=40, out=DEFAULT_OUT)
     args = parser.parse_args(argv)
     started = time.perf_counter()
     rng = np.random.default_rng(20261125)

@@ -24,7 +24,6 @@ Run from the repo root: ``python bench/robustness.py``; writes
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
@@ -66,6 +65,17 @@ def degradations(ref: Audio, babble_noise: np.ndarray,
         out[f"babble {snr} dB"] = qd.add_noise(ref, babble_noise, snr, rng)
     out["telephone"] = qd.telephone(ref)
     return out
+
+
+def evaluation_speakers(count: int, speech_dir: str | None) -> tuple[
+        sd.Normalisation, dict[str, np.ndarray], list[sd.Utterance], dict[str, Audio]]:
+    """(normalisation and held-out d-vectors over every usable evaluation utterance,
+    ``count`` chosen speakers, the babble voice bank of the other evaluation speakers)."""
+    pool = qd.speakers_of("evaluation", speech_dir)
+    log(f"normalisation over {len(pool)} evaluation utterances ...")
+    norm, heldout = sd.measure_normalisation(pool, voxclone.embed, log, cache=True)
+    chosen = sd.choose_speakers(pool, set(heldout), count)
+    return norm, heldout, chosen, qd.voice_bank([u for u in pool if u not in chosen])
 
 
 def denoised(audio: Audio) -> Audio:
@@ -143,23 +153,16 @@ def render(meta: dict[str, Any], table: Sequence[dict[str, Any]]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--speakers", type=int, default=18)
+    parser = sd.speaker_parser(__doc__, speakers=18, out=DEFAULT_OUT)
     parser.add_argument("--uncompensated", default="clean,white 10 dB,babble 20 dB,babble 10 dB",
                         help="comma-separated conditions also run without the noise "
                         "compensation of the d-vector")
     parser.add_argument("--denoise", default="",
                         help="comma-separated conditions also run after denoising")
-    parser.add_argument("--speech-dir", default=None)
-    parser.add_argument("--out", default=str(DEFAULT_OUT))
     args = parser.parse_args(argv)
     started = time.perf_counter()
     rng = np.random.default_rng(20261125)
-    pool = qd.speakers_of("evaluation", args.speech_dir)
-    log(f"robustness: normalisation over {len(pool)} evaluation utterances ...")
-    norm, heldout = sd.measure_normalisation(pool, voxclone.embed, log, cache=True)
-    chosen = sd.choose_speakers(pool, set(heldout), args.speakers)
-    bank = qd.voice_bank([u for u in pool if u not in chosen])
+    norm, heldout, chosen, bank = evaluation_speakers(args.speakers, args.speech_dir)
     raw = [c.strip() for c in args.uncompensated.split(",") if c.strip()]
     extra = [c.strip() for c in args.denoise.split(",") if c.strip()]
     rows: list[dict[str, Any]] = []
@@ -198,12 +201,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{clone:.3f}, reference {rows[-1]['reference']:.3f}, gate "
                 f"{report.verdict} (SNR {rows[-1]['snr_db']:.1f} dB), enroll {enroll_s:.1f} s")
     table = summarise(rows)
-    meta = {"date": sd.now(), "machine": sd.machine(), "git_commit": sd.git_commit(),
-            "speakers": len(chosen), "speaker_ids": [u.speaker for u in chosen],
-            "effort": "fast", "sentences": list(cq.SENTENCES),
-            "normalisation": {"same_mean": norm.same_mean, "diff_mean": norm.diff_mean,
-                              "speakers": norm.speakers},
-            "wall_s": time.perf_counter() - started}
+    meta = sd.run_meta(started, speakers=len(chosen),
+                       speaker_ids=[u.speaker for u in chosen], effort="fast",
+                       sentences=list(cq.SENTENCES),
+                       normalisation={"same_mean": norm.same_mean,
+                                      "diff_mean": norm.diff_mean, "speakers": norm.speakers})
     sd.write_results(args.out, render(meta, table),
                      {"meta": meta, "summary": table, "rows": rows})
     return 0

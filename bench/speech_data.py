@@ -9,6 +9,7 @@ so that a clone made from the reference is scored against speech it never saw.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import hashlib
 import json
@@ -293,6 +294,25 @@ def machine() -> str:
 
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def run_meta(started: float, **fields: Any) -> dict[str, Any]:
+    """A run's header: date, machine, git commit, then ``fields``, then the wall time
+    since ``started`` (a ``time.perf_counter()`` reading)."""
+    return {"date": now(), "machine": machine(), "git_commit": git_commit(), **fields,
+            "wall_s": time.perf_counter() - started}
+
+
+def speaker_parser(doc: str | None, *, speakers: int,
+                   out: str | os.PathLike[str]) -> argparse.ArgumentParser:
+    """A benchmark's command line, described by its docstring's first line, with
+    ``--speakers`` (how many, default ``speakers``), ``--speech-dir`` and ``--out``
+    (default ``out``); the caller adds its own options."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n", 1)[0])
+    parser.add_argument("--speakers", type=int, default=speakers)
+    parser.add_argument("--speech-dir", default=None)
+    parser.add_argument("--out", default=str(out))
+    return parser
 
 
 def write_results(out: str | os.PathLike[str], text: str, data: dict[str, Any], *,
