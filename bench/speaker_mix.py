@@ -18,7 +18,8 @@ chosen with ``--split calibration``, figures reported with ``--split evaluation`
   left out (or the set refused) is a false exclusion.
 
 Each mixed clip goes through the gate's own analysis (``analyse_clip``: VAD, clean-up,
-1.6 s speech windows, change-point and 2-means splits). Run from the repo root:
+1.6 s speech windows, change-point and 2-means splits, window consistency, the
+two-speaker score). Run from the repo root:
 ``python bench/speaker_mix.py [--split calibration] [--cases 200]``; writes
 ``bench/results/speaker_mix[_calibration].{md,json}``.
 """
@@ -40,7 +41,6 @@ from voxclone.quality.analyse import analyse_clip
 from voxclone.quality.speakers import (
     MIN_SPLIT_SECONDS,
     OUTLIER_THRESHOLD,
-    SCATTERED_THRESHOLD,
     TWO_SPEAKER_THRESHOLD,
     SpeakerSplit,
     find_outliers,
@@ -52,8 +52,9 @@ import quality_data as qd
 import speech_data as sd
 
 RATE = 16_000
-#: The split cosine threshold of the detector before the change point (2-means alone).
-PREVIOUS_THRESHOLD = 0.84
+#: The detector before the learned score (stop 27): change-point cosine < 0.81 or
+#: 2-means cosine < 0.78, each with >= 1.6 s of speech in the smaller part.
+PREVIOUS_CHANGE, PREVIOUS_SCATTERED = 0.81, 0.78
 RESULTS = sd.REPO_ROOT / "bench" / "results"
 
 
@@ -99,17 +100,25 @@ def interrupted(a: Audio, b: Audio, rng: np.random.Generator) -> tuple[Audio, fl
 
 
 def split_row(kind: str, split: SpeakerSplit | None, **extra: Any) -> dict[str, Any]:
-    """One case's row: both split cosines, the smaller parts, and the verdict."""
+    """One case's row: both split cosines, the smaller parts, the windows' consistency,
+    the score and the verdict."""
     assert split is not None
-    return {"kind": kind, **extra, "cosine": split.cosine,
+    return {"kind": kind, **extra, "windows": split.windows, "cosine": split.cosine,
             "minority_s": split.minority_seconds, "scattered": split.scattered_cosine,
-            "scattered_s": split.scattered_minority_seconds, "found": split.two_speakers}
+            "scattered_s": split.scattered_minority_seconds,
+            "consistency": split.consistency, "score": split.score,
+            "found": split.two_speakers}
 
 
-def flagged(r: dict[str, Any], change: float, scattered: float) -> bool:
-    """Whether ``r`` is flagged at these thresholds."""
-    return ((r["cosine"] < change and r["minority_s"] >= MIN_SPLIT_SECONDS)
-            or (r["scattered"] < scattered and r["scattered_s"] >= MIN_SPLIT_SECONDS))
+def flagged_before(r: dict[str, Any]) -> bool:
+    """Whether the previous detector flagged ``r``."""
+    return ((r["cosine"] < PREVIOUS_CHANGE and r["minority_s"] >= MIN_SPLIT_SECONDS)
+            or (r["scattered"] < PREVIOUS_SCATTERED and r["scattered_s"] >= MIN_SPLIT_SECONDS))
+
+
+def flagged(r: dict[str, Any], threshold: float) -> bool:
+    """Whether ``r`` is flagged with the score's threshold at ``threshold``."""
+    return bool(r["windows"] >= 3 and r["score"] > threshold)
 
 
 def rate(hits: int, n: int) -> str:
@@ -203,11 +212,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     by_kind = {k: [r for r in rows if r["kind"] == k] for k in ("concatenated", "overlapped")}
     genuine = [r for r in outlier_rows if r["kind"] == "genuine"]
     outliers = [r for r in outlier_rows if r["kind"] == "outlier"]
-    # Threshold sweep: the change-point threshold, the 2-means one as set.
+    # Threshold sweep: the score's threshold, around the one shipped.
     sweep = []
-    for thr in np.arange(0.70, 0.905, 0.01):
+    for thr in TWO_SPEAKER_THRESHOLD + np.arange(-3.0, 3.01, 0.5):
         def share(cases: list[dict[str, Any]], t: float = float(thr)) -> float:
-            return sum(flagged(r, t, SCATTERED_THRESHOLD) for r in cases) / len(cases)
+            return sum(flagged(r, t) for r in cases) / len(cases)
         sweep.append({"threshold": round(float(thr), 2), "false_alarms": share(single),
                       "false_alarms_pieces": share(pieces), "detected": share(mixed),
                       "interrupted": share(interruptions)})
@@ -228,8 +237,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
 
     summary = shares(lambda r: bool(r["found"]))
-    # The detector before the change point, from the same cases: 2-means alone.
-    previous = shares(lambda r: flagged(r, -math.inf, PREVIOUS_THRESHOLD))
+    # The detector before the score, from the same cases.
+    previous = shares(flagged_before)
     summary.update({
         "outlier_detected": rate(sum(r["detected"] for r in outliers), len(outliers)),
         "genuine_sets_with_a_clip_excluded": rate(sum(r["excluded"] for r in genuine),
@@ -238,19 +247,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     meta = {"date": sd.now(), "machine": sd.machine(), "git_commit": sd.git_commit(),
             "split": args.split, "speakers": len(names), "cases": args.cases,
             "two_speaker_threshold": TWO_SPEAKER_THRESHOLD,
-            "scattered_threshold": SCATTERED_THRESHOLD,
             "min_split_seconds": MIN_SPLIT_SECONDS, "outlier_threshold": OUTLIER_THRESHOLD,
             "wall_s": time.perf_counter() - started}
     lines = [
         f"# Second speaker and few-shot outliers ({args.split} speakers)", "",
         f"- date: {meta['date']}; machine: {meta['machine']}; git: {meta['git_commit']}",
         f"- {len(names)} LibriSpeech {args.split} speakers (>= 6 s of speech); "
-        f"thresholds: change-point cosine < {TWO_SPEAKER_THRESHOLD} or 2-means cosine < "
-        f"{SCATTERED_THRESHOLD}, with >= {MIN_SPLIT_SECONDS} s in the smaller part; "
+        f"two speakers: score (change-point cosine, 2-means cosine, window consistency; "
+        f"`voxclone.quality.speakers`) > {TWO_SPEAKER_THRESHOLD}; "
         f"outlier cosine < {OUTLIER_THRESHOLD}",
         f"- wall time {meta['wall_s']:.0f} s", "",
-        f"| measure | result (95 % interval) | previous detector: 2-means cosine < "
-        f"{PREVIOUS_THRESHOLD} |", "|---|---|---|",
+        f"| measure | result (95 % interval) | previous detector: change point < "
+        f"{PREVIOUS_CHANGE} or 2-means < {PREVIOUS_SCATTERED} |", "|---|---|---|",
         *(f"| {k.replace('_', ' ')} | {v} | {previous.get(k, '')} |"
           for k, v in summary.items()), "",
         "Change-point cosine percentiles (1 / 5 / 50 / 95 / 99):", "",
@@ -266,7 +274,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"- interrupted: {percentiles([r['scattered'] for r in interruptions])}",
         f"- few-shot, genuine clip vs the rest (lowest of 3): {percentiles(genuine_min)}",
         f"- few-shot, other speaker's clip vs the rest: {percentiles(impostor)}", "",
-        f"Threshold sweep (change-point cosine; 2-means at {SCATTERED_THRESHOLD}):", "",
+        "Window consistency percentiles:", "",
+        *(f"- {name}: {percentiles([r['consistency'] for r in cases])}"
+          for name, cases in (("single speaker, 6-9 s pieces", pieces),
+                              ("concatenated", by_kind["concatenated"]),
+                              ("overlapped", by_kind["overlapped"]),
+                              ("interrupted", interruptions))), "",
+        "Threshold sweep (the score's threshold):", "",
         "| threshold | false alarms, whole | false alarms, 6-9 s pieces | detected "
         "(concatenated + overlapped) | interrupted |", "|---|---|---|---|---|",
         *(f"| {s['threshold']:.2f} | {s['false_alarms']:.1%} | "

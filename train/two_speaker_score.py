@@ -1,0 +1,96 @@
+"""Learn the two-speaker score (``voxclone.quality.speakers``) from the calibration cases.
+
+``bench/speaker_mix.py --split calibration`` analyses single-speaker clips (105
+calibration speakers' whole utterances and two 6-9 s pieces of each) and 400 clips of
+two speakers (concatenated, or the second talking over the first) as enrollment does,
+and keeps each clip's three measures: the change-point cosine, the 2-means cosine
+(1.0 when its smaller group holds under 1.6 s) and the windows' consistency. This
+script fits a logistic regression (L2 strength 1 on standardised measures) of "two
+speakers" on them, then sets the threshold as the lowest score with at most 5 % false
+alarms on the calibration 6-9 s pieces: a reference is usually that long, and one
+voice splits apart more easily over 6-9 s than over a whole utterance. The evaluation
+speakers are never read.
+
+    python bench/speaker_mix.py --split calibration   # about 15 min
+    python train/two_speaker_score.py                  # prints the constants
+
+Clips under 3 windows (not judged) and the noisy and interrupted clips are left out
+of the fit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+ROOT = Path(__file__).resolve().parents[1]
+CASES = ROOT / "bench" / "results" / "speaker_mix_calibration.json"
+SINGLE = ("single", "single, 6-9 s piece")
+TWO = ("concatenated", "overlapped")
+MIN_SPLIT_SECONDS = 1.6
+MAX_PIECE_FALSE_ALARMS = 0.05
+
+
+def measures(row: dict[str, float]) -> list[float]:
+    """The score's inputs, as ``SpeakerSplit`` computes them."""
+    scattered = row["scattered"] if row["scattered_s"] >= MIN_SPLIT_SECONDS else 1.0
+    return [row["cosine"], scattered, row["consistency"]]
+
+
+def fit_logistic(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64],
+                 strength: float = 1.0) -> tuple[npt.NDArray[np.float64], float]:
+    """Weights ``(d,)`` and bias of an L2-penalised logistic regression (Newton steps on
+    standardised inputs; the bias is not penalised), in the inputs' own units."""
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    z = np.column_stack([np.ones(len(x)), (x - mean) / std])
+    penalty = strength * np.diag([0.0] + [1.0] * x.shape[1])
+    w = np.zeros(z.shape[1])
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-z @ w))
+        step = np.linalg.solve((z * (p * (1 - p))[:, None]).T @ z + penalty,
+                               z.T @ (p - y) + penalty @ w)
+        w -= step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    weights = w[1:] / std
+    return weights, float(w[0] - np.sum(weights * mean))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--cases", type=Path, default=CASES,
+                        help="speaker_mix_calibration.json from bench/speaker_mix.py")
+    args = parser.parse_args(argv)
+    data = json.loads(args.cases.read_text())
+    if data["meta"]["split"] != "calibration":
+        raise SystemExit(f"{args.cases} holds {data['meta']['split']} speakers; the score "
+                         "is learned on the calibration split only")
+    rows = [r for r in data["rows"] if r["windows"] >= 3 and r["kind"] in SINGLE + TWO]
+    x = np.array([measures(r) for r in rows])
+    y = np.array([r["kind"] in TWO for r in rows], dtype=np.float64)
+    weights, bias = fit_logistic(x, y)
+    scores = x @ weights + bias
+    pieces = np.sort(scores[[r["kind"] == "single, 6-9 s piece" for r in rows]])[::-1]
+    allowed = math.floor(MAX_PIECE_FALSE_ALARMS * len(pieces))
+    threshold = float(pieces[allowed])  # flagged when above: `allowed` pieces are
+    flagged = scores > threshold
+    single, two = ~y.astype(bool), y.astype(bool)
+    print(f"{len(rows)} clips ({int(two.sum())} of two speakers) from {args.cases.name}")
+    print(f"TWO_SPEAKER_BIAS: Final[float] = {bias:.3f}")
+    for name, w in zip(("COSINE_WEIGHT", "SCATTERED_WEIGHT", "CONSISTENCY_WEIGHT"), weights,
+                       strict=True):
+        print(f"{name}: Final[float] = {w:.3f}")
+    print(f"TWO_SPEAKER_THRESHOLD: Final[float] = {threshold:.3f}")
+    print(f"calibration: false alarms {flagged[single].mean():.1%} "
+          f"(6-9 s pieces {allowed}/{len(pieces)}), two speakers found "
+          f"{flagged[two].mean():.1%}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
