@@ -8,6 +8,7 @@ test checks a decision the gate must get right, and the exact advice shown.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import logging
@@ -23,9 +24,10 @@ import voxclone
 from voxclone.audio import Audio, load_audio, write_audio
 from voxclone.cli import main
 from voxclone.errors import NoSpeechError, ReferenceQualityError
+from voxclone.quality import speakers
 from voxclone.quality.measures import clipped_fraction, estimate_snr, spectrum
 from voxclone.quality.report import GOOD_SPEECH_S, SNR_FLOOR_DB
-from voxclone.quality.speakers import split_speakers
+from voxclone.quality.speakers import SpeakerSplit, split_speakers
 
 from .conftest import SPEECH_DIR, with_noise
 
@@ -170,6 +172,41 @@ def test_split_finds_where_the_voice_changes() -> None:
     assert scattered.scattered_start_s == pytest.approx(2 * 0.8)
     short = split_speakers(windows(one, two))  # under 3 windows: not judged
     assert not short.checked and not short.two_speakers
+
+
+def test_windows_that_disagree_overall_tip_a_borderline_split() -> None:
+    # Halves as far apart as the 5 % of single voices that differ most at an edge
+    # (change point 0.83, 2-means 0.85): typical single-voice windows agree (0.78),
+    # a second voice's lower that agreement everywhere (0.65).
+    edge = {"windows": 10, "cosine": 0.83, "minority_seconds": 1.6, "change_s": 0.0,
+            "scattered_cosine": 0.85, "scattered_minority_seconds": 1.6}
+    assert not SpeakerSplit(**edge, consistency=0.78).two_speakers
+    two = SpeakerSplit(**edge, consistency=0.65)
+    assert two.two_speakers and two.changes_speaker  # the change point splits best
+    # a lone odd window (under 1.6 s in the smaller 2-means group) is not a voice
+    lone = SpeakerSplit(**{**edge, "scattered_cosine": 0.2,
+                           "scattered_minority_seconds": 0.8}, consistency=0.78)
+    assert not lone.two_speakers
+
+
+def test_two_speaker_score_is_what_its_training_script_learns() -> None:
+    """The shipped weights and threshold are those train/two_speaker_score.py fits to
+    the committed calibration cases (bench/results/speaker_mix_calibration.json)."""
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location(
+        "two_speaker_score", root / "train" / "two_speaker_score.py")
+    assert spec is not None and spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    data = json.loads(script.CASES.read_text())
+    assert data["meta"]["split"] == "calibration"
+    got = script.learn(data["rows"])
+    shipped = (speakers.COSINE_WEIGHT, speakers.SCATTERED_WEIGHT, speakers.CONSISTENCY_WEIGHT)
+    assert got.weights == pytest.approx(shipped, abs=6e-4)
+    assert got.bias == pytest.approx(speakers.TWO_SPEAKER_BIAS, abs=6e-4)
+    assert got.threshold == pytest.approx(speakers.TWO_SPEAKER_THRESHOLD, abs=6e-4)
+    flagged, pieces = got.piece_false_alarms
+    assert flagged <= 0.05 * pieces and got.found >= 0.95
 
 
 def test_force_enrolls_a_refused_reference_and_logs_it(

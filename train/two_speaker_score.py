@@ -23,7 +23,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -36,7 +38,7 @@ MIN_SPLIT_SECONDS = 1.6
 MAX_PIECE_FALSE_ALARMS = 0.05
 
 
-def measures(row: dict[str, float]) -> list[float]:
+def measures(row: dict[str, Any]) -> list[float]:
     """The score's inputs, as ``SpeakerSplit`` computes them."""
     scattered = row["scattered"] if row["scattered_s"] >= MIN_SPLIT_SECONDS else 1.0
     return [row["cosine"], scattered, row["consistency"]]
@@ -61,6 +63,35 @@ def fit_logistic(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64],
     return weights, float(w[0] - np.sum(weights * mean))
 
 
+@dataclass(frozen=True)
+class Learned:
+    """The score's weights (change-point cosine, 2-means cosine, consistency), bias and
+    threshold, with what they give on the clips they were learned from."""
+
+    weights: tuple[float, float, float]
+    bias: float
+    threshold: float
+    false_alarms: float
+    piece_false_alarms: tuple[int, int]
+    found: float
+
+
+def learn(rows: list[dict[str, Any]]) -> Learned:
+    """Fit the score to ``bench/speaker_mix.py``'s calibration rows."""
+    rows = [r for r in rows if r["windows"] >= 3 and r["kind"] in SINGLE + TWO]
+    x = np.array([measures(r) for r in rows])
+    y = np.array([r["kind"] in TWO for r in rows], dtype=np.float64)
+    weights, bias = fit_logistic(x, y)
+    scores = x @ weights + bias
+    pieces = np.sort(scores[[r["kind"] == "single, 6-9 s piece" for r in rows]])[::-1]
+    allowed = math.floor(MAX_PIECE_FALSE_ALARMS * len(pieces))
+    threshold = float(pieces[allowed])  # flagged when above it: `allowed` pieces are
+    flagged, two = scores > threshold, y.astype(bool)
+    w = tuple(float(v) for v in weights)
+    return Learned((w[0], w[1], w[2]), bias, threshold, float(flagged[~two].mean()),
+                   (int(np.sum(pieces > threshold)), len(pieces)), float(flagged[two].mean()))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--cases", type=Path, default=CASES,
@@ -70,25 +101,16 @@ def main(argv: list[str] | None = None) -> int:
     if data["meta"]["split"] != "calibration":
         raise SystemExit(f"{args.cases} holds {data['meta']['split']} speakers; the score "
                          "is learned on the calibration split only")
-    rows = [r for r in data["rows"] if r["windows"] >= 3 and r["kind"] in SINGLE + TWO]
-    x = np.array([measures(r) for r in rows])
-    y = np.array([r["kind"] in TWO for r in rows], dtype=np.float64)
-    weights, bias = fit_logistic(x, y)
-    scores = x @ weights + bias
-    pieces = np.sort(scores[[r["kind"] == "single, 6-9 s piece" for r in rows]])[::-1]
-    allowed = math.floor(MAX_PIECE_FALSE_ALARMS * len(pieces))
-    threshold = float(pieces[allowed])  # flagged when above: `allowed` pieces are
-    flagged = scores > threshold
-    single, two = ~y.astype(bool), y.astype(bool)
-    print(f"{len(rows)} clips ({int(two.sum())} of two speakers) from {args.cases.name}")
-    print(f"TWO_SPEAKER_BIAS: Final[float] = {bias:.3f}")
-    for name, w in zip(("COSINE_WEIGHT", "SCATTERED_WEIGHT", "CONSISTENCY_WEIGHT"), weights,
-                       strict=True):
+    got = learn(data["rows"])
+    print(f"from {args.cases.name}: {got.piece_false_alarms[1]} calibration 6-9 s pieces")
+    print(f"TWO_SPEAKER_BIAS: Final[float] = {got.bias:.3f}")
+    for name, w in zip(("COSINE_WEIGHT", "SCATTERED_WEIGHT", "CONSISTENCY_WEIGHT"),
+                       got.weights, strict=True):
         print(f"{name}: Final[float] = {w:.3f}")
-    print(f"TWO_SPEAKER_THRESHOLD: Final[float] = {threshold:.3f}")
-    print(f"calibration: false alarms {flagged[single].mean():.1%} "
-          f"(6-9 s pieces {allowed}/{len(pieces)}), two speakers found "
-          f"{flagged[two].mean():.1%}")
+    print(f"TWO_SPEAKER_THRESHOLD: Final[float] = {got.threshold:.3f}")
+    print(f"calibration: false alarms {got.false_alarms:.1%} (6-9 s pieces "
+          f"{got.piece_false_alarms[0]}/{got.piece_false_alarms[1]}), two speakers found "
+          f"{got.found:.1%}")
     return 0
 
 
