@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import math
+import sys
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -63,6 +64,8 @@ def test_a_clean_reference_is_good(joe_reference: Audio) -> None:
     assert clip.bandwidth_hz is not None and clip.bandwidth_hz >= 7000
     assert 5.0 < clip.speech_seconds < clip.total_seconds
     assert clip.speaker_split_cosine is not None and not report.any_refused
+    assert clip.two_speaker_score is not None
+    assert clip.two_speaker_score < speakers.TWO_SPEAKER_THRESHOLD - 2  # clearly one voice
 
 
 def test_snr_estimate_follows_added_noise(joe_reference: Audio) -> None:
@@ -127,6 +130,8 @@ def test_two_speakers_in_one_clip_are_refused(joe_reference: Audio, other_speake
                                    other_speaker.samples[: 5 * RATE]]), RATE)
     report = voxclone.check(joined)
     assert report.verdict == "refused" and codes(report)[0] == "two_speakers"
+    score = report.clips[0].two_speaker_score
+    assert score is not None and score > speakers.TWO_SPEAKER_THRESHOLD
     assert advice(report, "two_speakers") == ("only one person should speak: cut the other "
                                               "voice out, or record again alone")
     with pytest.raises(ReferenceQualityError, match="only one person should speak"):
@@ -189,7 +194,8 @@ def test_windows_that_disagree_overall_tip_a_borderline_split() -> None:
     assert not lone.two_speakers
 
 
-def test_two_speaker_score_is_what_its_training_script_learns() -> None:
+def test_two_speaker_score_is_what_its_training_script_learns(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """The shipped weights and threshold are those train/two_speaker_score.py fits to
     the committed calibration cases (bench/results/speaker_mix_calibration.json)."""
     root = Path(__file__).resolve().parents[1]
@@ -197,6 +203,7 @@ def test_two_speaker_score_is_what_its_training_script_learns() -> None:
         "two_speaker_score", root / "train" / "two_speaker_score.py")
     assert spec is not None and spec.loader is not None
     script = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, script)  # its dataclass looks itself up
     spec.loader.exec_module(script)
     data = json.loads(script.CASES.read_text())
     assert data["meta"]["split"] == "calibration"

@@ -10,6 +10,7 @@ from typing import Any
 from voxclone.errors import VoxcloneError
 from voxclone.quality import QualityReport, check
 from voxclone.quality.report import ClipVerdict
+from voxclone.quality.speakers import TWO_SPEAKER_THRESHOLD
 
 _STDIO = "-"
 #: Exit status when anything (a clip, or the set) is refused.
@@ -39,8 +40,9 @@ def _measures(c: ClipVerdict) -> str:
              f"loudness {c.loudness_lufs:.0f} LUFS",
              f"up to {(c.bandwidth_hz or 0) / 1000:.1f} kHz",
              f"clipped {c.clipped_fraction or 0:.2%}"]
-    if c.speaker_split_cosine is not None:
-        parts.append(f"one-voice score {c.speaker_split_cosine:.2f}")
+    if c.two_speaker_score is not None:
+        parts.append(f"two-voice score {c.two_speaker_score:+.1f} "
+                     f"(two voices above {TWO_SPEAKER_THRESHOLD:.1f})")
     if c.cosine_to_others is not None:
         parts.append(f"like the other clips {c.cosine_to_others:.2f}")
     if c.denoised:
