@@ -30,18 +30,20 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from voxclone.quality.speakers import SpeakerSplit
+
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ROOT / "bench" / "results" / "speaker_mix_calibration.json"
 SINGLE = ("single", "single, 6-9 s piece")
 TWO = ("concatenated", "overlapped")
-MIN_SPLIT_SECONDS = 1.6
 MAX_PIECE_FALSE_ALARMS = 0.05
 
 
-def measures(row: dict[str, Any]) -> list[float]:
-    """The score's inputs, as ``SpeakerSplit`` computes them."""
-    scattered = row["scattered"] if row["scattered_s"] >= MIN_SPLIT_SECONDS else 1.0
-    return [row["cosine"], scattered, row["consistency"]]
+def measures(row: dict[str, Any]) -> tuple[float, float, float]:
+    """The score's inputs for one of the bench's rows, as ``SpeakerSplit`` takes them."""
+    return SpeakerSplit(row["windows"], row["cosine"], row["minority_s"], 0.0,
+                        row["scattered"], row["scattered_s"],
+                        consistency=row["consistency"]).measures
 
 
 def fit_logistic(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64],

@@ -106,8 +106,9 @@ class SpeakerSplit:
             not be contiguous (1.0 when not split).
         scattered_minority_seconds: speech in the smaller 2-means group.
         scattered_start_s: where the smaller 2-means group begins.
-        consistency: mean cosine of every two windows that do not overlap (at least
-            1.6 s apart; 1.0 when there are none).
+        consistency: mean cosine of every two windows two or more hops apart, which
+            share no audio (the last, aligned to the end, at most 0.4 s); 1.0 when
+            there are none.
     """
 
     windows: int
@@ -131,10 +132,17 @@ class SpeakerSplit:
                 if self.scattered_minority_seconds >= MIN_SPLIT_SECONDS else 1.0)
 
     @property
+    def measures(self) -> tuple[float, float, float]:
+        """The score's inputs: the change-point cosine, the 2-means cosine (1.0 when its
+        smaller group holds under 1.6 s) and the consistency."""
+        return self.cosine, self._scattered, self.consistency
+
+    @property
     def score(self) -> float:
         """The two-speaker score (above ``TWO_SPEAKER_THRESHOLD``: two speakers)."""
-        return (TWO_SPEAKER_BIAS + COSINE_WEIGHT * self.cosine
-                + SCATTERED_WEIGHT * self._scattered + CONSISTENCY_WEIGHT * self.consistency)
+        weights = (COSINE_WEIGHT, SCATTERED_WEIGHT, CONSISTENCY_WEIGHT)
+        return TWO_SPEAKER_BIAS + sum(w * m for w, m in zip(weights, self.measures,
+                                                                strict=True))
 
     @property
     def two_speakers(self) -> bool:
@@ -190,7 +198,7 @@ def _change_point(e: npt.NDArray[np.float64]) -> tuple[float, int]:
 
 def _consistency(e: npt.NDArray[np.float64]) -> float:
     """Mean cosine of unit rows ``(n, dim)`` two or more rows apart: windows that share
-    no audio (adjacent ones overlap by half and agree by construction)."""
+    no audio, or little (adjacent ones overlap by half and agree by construction)."""
     index = np.arange(len(e))
     apart = np.abs(index[:, None] - index[None, :]) >= 2
     return float((e @ e.T)[apart].mean()) if apart.any() else 1.0
