@@ -4,9 +4,9 @@ Cases, from the speakers of one split (``quality_data.partition``; thresholds ar
 chosen with ``--split calibration``, figures reported with ``--split evaluation``):
 
 * single: each speaker's whole utterance, as recorded and with white noise at 20 dB
-  SNR, and two random 6-9 s pieces of it (the length of a typical reference, where a
-  single voice splits apart more easily than over 10-17 s) - a second speaker found
-  is a false alarm;
+  SNR, two random 6-9 s pieces of it (the length of a typical reference, where a
+  single voice splits apart more easily than over 10-17 s) and two of 4-5.5 s (a
+  short reference: a few windows decide) - a second speaker found is a false alarm;
 * concatenated: 4-8 s of speaker A's speech, 0.3 s of silence, then 2-4 s of speaker
   B (B first in half the cases);
 * overlapped: 5-8 s of A with 2.5-4 s of B talking over the end of it at the same
@@ -202,10 +202,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         clip, b_seconds = interrupted(speech[a], speech[b], more)
         rows.append(split_row("interrupted", analyse_clip(clip, f"{a}+{b}+{a}").split,
                               a=a, b=b, b_seconds=b_seconds))
+    # Short references (added later, with their own generator): 4-5.5 s pieces, about
+    # 3-5 windows of speech, where a few windows decide.
+    short = np.random.default_rng(1007 if args.split == "evaluation" else 1011)
+    for k in names:
+        for _ in range(2):
+            clip = Audio(piece(raw[k], short.uniform(4, 5.5), short), RATE)
+            rows.append(split_row("single, 4-5.5 s piece", analyse_clip(clip, k).split, a=k))
     log(f"  pieces and interruptions: {len(rows)} rows")
 
     single = [r for r in rows if r["kind"] == "single"]
     pieces = [r for r in rows if r["kind"] == "single, 6-9 s piece"]
+    short_pieces = [r for r in rows if r["kind"] == "single, 4-5.5 s piece"]
     interruptions = [r for r in rows if r["kind"] == "interrupted"]
     noisy_single = [r for r in rows if r["kind"] == "single, white noise 20 dB"]
     mixed = [r for r in rows if r["kind"] in ("concatenated", "overlapped")]
@@ -233,6 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "false_alarms": count(single + pieces),
             "false_alarms_whole_utterances": count(single),
             "false_alarms_6-9_s_pieces": count(pieces),
+            "false_alarms_4-5.5_s_pieces (short references)": count(short_pieces),
             "false_alarms_white_noise_20_dB": count(noisy_single),
         }
 
