@@ -208,7 +208,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for k in names:
         for _ in range(2):
             clip = Audio(piece(raw[k], short.uniform(4, 5.5), short), RATE)
-            rows.append(split_row("single, 4-5.5 s piece", analyse_clip(clip, k).split, a=k))
+            analysis = analyse_clip(clip, k)
+            if analysis.split is not None:  # else mostly a pause: no speech to judge
+                rows.append(split_row("single, 4-5.5 s piece", analysis.split, a=k))
     log(f"  pieces and interruptions: {len(rows)} rows")
 
     single = [r for r in rows if r["kind"] == "single"]
