@@ -139,6 +139,21 @@ def test_two_speakers_in_one_clip_are_refused(joe_reference: Audio, other_speake
                         voices_dir=tmp_path)
 
 
+def test_a_short_clip_of_two_voices_also_suggests_recording_more(
+        joe_reference: Audio, other_speaker: Audio) -> None:
+    # under 6 s of speech a single voice is taken for two more often, so the refusal
+    # also tells someone who was alone what to do
+    joined = Audio(np.concatenate([at16k(joe_reference).samples[: 3 * RATE],
+                                   other_speaker.samples[: int(2.5 * RATE)]]), RATE)
+    report = voxclone.check(joined)
+    assert report.clips[0].speech_seconds < 6
+    assert report.verdict == "refused" and codes(report)[0] == "two_speakers"
+    assert advice(report, "two_speakers") == (
+        "only one person should speak: cut the other voice out, or record again alone; "
+        "if you were alone, record a few more seconds: in a clip this short, one odd "
+        "moment can sound like another voice")
+
+
 def test_a_voice_that_comes_and_goes_is_refused(joe_reference: Audio,
                                                  other_speaker: Audio) -> None:
     # joe, then 3 s of another speaker, then joe again: no single change point
