@@ -40,6 +40,7 @@ from voxclone.audio import Audio, load_audio, prepare_reference
 from voxclone.quality.analyse import analyse_clip
 from voxclone.quality.speakers import (
     MIN_SPLIT_SECONDS,
+    MIN_WINDOWS,
     OUTLIER_THRESHOLD,
     TWO_SPEAKER_THRESHOLD,
     SpeakerSplit,
@@ -118,7 +119,7 @@ def flagged_before(r: dict[str, Any]) -> bool:
 
 def flagged(r: dict[str, Any], threshold: float) -> bool:
     """Whether ``r`` is flagged with the score's threshold at ``threshold``."""
-    return bool(r["windows"] >= 3 and r["score"] > threshold)
+    return bool(r["windows"] >= MIN_WINDOWS and r["score"] > threshold)
 
 
 def rate(hits: int, n: int) -> str:

@@ -39,11 +39,11 @@ TWO = ("concatenated", "overlapped")
 MAX_PIECE_FALSE_ALARMS = 0.05
 
 
-def measures(row: dict[str, Any]) -> tuple[float, float, float]:
-    """The score's inputs for one of the bench's rows, as ``SpeakerSplit`` takes them."""
+def split_of(row: dict[str, Any]) -> SpeakerSplit:
+    """One of the bench's rows as the ``SpeakerSplit`` it was measured from."""
     return SpeakerSplit(row["windows"], row["cosine"], row["minority_s"], 0.0,
                         row["scattered"], row["scattered_s"],
-                        consistency=row["consistency"]).measures
+                        consistency=row["consistency"])
 
 
 def fit_logistic(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64],
@@ -80,8 +80,8 @@ class Learned:
 
 def learn(rows: list[dict[str, Any]]) -> Learned:
     """Fit the score to ``bench/speaker_mix.py``'s calibration rows."""
-    rows = [r for r in rows if r["windows"] >= 3 and r["kind"] in SINGLE + TWO]
-    x = np.array([measures(r) for r in rows])
+    rows = [r for r in rows if r["kind"] in SINGLE + TWO and split_of(r).checked]
+    x = np.array([split_of(r).measures for r in rows])
     y = np.array([r["kind"] in TWO for r in rows], dtype=np.float64)
     weights, bias = fit_logistic(x, y)
     scores = x @ weights + bias
