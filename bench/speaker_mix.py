@@ -13,6 +13,9 @@ chosen with ``--split calibration``, figures reported with ``--split evaluation`
   level (crosstalk);
 * interrupted: 3-5 s of A, 2-3 s of B, 3-5 s of A (0.3 s of silence between), a
   voice that comes and goes (reported apart from the two kinds above);
+* short two-speaker clips, as long as a short reference (reported apart): 2.4-3.6 s
+  of A, 0.3 s of silence, 1.8-2.4 s of B (B first in half the cases), or 4-5.5 s of A
+  with 1.8-2.4 s of B over the end;
 * few-shot outlier: A's speech cut into two clips (>= 3 s each) plus a 3-5 s clip of
   B: detected when exactly B's clip is left out; and three clips of A alone: a clip
   left out (or the set refused) is a false exclusion.
@@ -27,6 +30,7 @@ two-speaker score). Run from the repo root:
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import sys
 import time
@@ -74,21 +78,31 @@ def rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(x.astype(np.float64) ** 2))) + 1e-12
 
 
-def concatenated(a: Audio, b: Audio, rng: np.random.Generator) -> tuple[Audio, float]:
-    pa, pb = piece(a, rng.uniform(4, 8), rng), piece(b, rng.uniform(2, 4), rng)
+def concatenated(a: Audio, b: Audio, rng: np.random.Generator, a_s: tuple[float, float] = (4, 8),
+                 b_s: tuple[float, float] = (2, 4)) -> tuple[Audio, float]:
+    """``a_s`` seconds (uniform in the range) of A, 0.3 s of silence, ``b_s`` of B, B
+    first in half the cases; returns the clip and B's seconds."""
+    pa, pb = piece(a, rng.uniform(*a_s), rng), piece(b, rng.uniform(*b_s), rng)
     pb = pb * (rms(pa) / rms(pb))
     gap = np.zeros(round(0.3 * RATE), dtype=np.float32)
-    parts = [pa, gap, pb] if rng.random() < 0.5 else [pb, gap, pa]
+    parts: list[np.ndarray] = [pa, gap, pb] if rng.random() < 0.5 else [pb, gap, pa]
     return Audio(np.concatenate(parts).astype(np.float32), RATE), len(pb) / RATE
 
 
-def overlapped(a: Audio, b: Audio, rng: np.random.Generator) -> tuple[Audio, float]:
-    pa, pb = piece(a, rng.uniform(5, 8), rng).copy(), piece(b, rng.uniform(2.5, 4), rng)
+def overlapped(a: Audio, b: Audio, rng: np.random.Generator, a_s: tuple[float, float] = (5, 8),
+               b_s: tuple[float, float] = (2.5, 4)) -> tuple[Audio, float]:
+    """``a_s`` seconds of A with ``b_s`` of B over its end at the same level."""
+    pa, pb = piece(a, rng.uniform(*a_s), rng).copy(), piece(b, rng.uniform(*b_s), rng)
     pb = pb * (rms(pa) / rms(pb))
     n = min(len(pb), len(pa))
     pa[-n:] += pb[:n]
     pa *= 0.9 / max(1e-9, float(np.max(np.abs(pa))))
     return Audio(pa.astype(np.float32), RATE), n / RATE
+
+
+#: Two speakers in a clip as long as a short reference (about 4-6 s of speech).
+short_concatenated = functools.partial(concatenated, a_s=(2.4, 3.6), b_s=(1.8, 2.4))
+short_overlapped = functools.partial(overlapped, a_s=(4, 5.5), b_s=(1.8, 2.4))
 
 
 def interrupted(a: Audio, b: Audio, rng: np.random.Generator) -> tuple[Audio, float]:
@@ -133,7 +147,7 @@ def rate(hits: int, n: int) -> str:
 
 
 def percentiles(values: Sequence[float]) -> str:
-    q = np.percentile(values, [1, 5, 50, 95, 99]) if values else []
+    q = list(np.percentile(values, [1, 5, 50, 95, 99])) if values else []
     return " / ".join(f"{v:.3f}" for v in q)
 
 
@@ -212,7 +226,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             analysis = analyse_clip(clip, k)
             if analysis.split is not None:  # else mostly a pause: no speech to judge
                 rows.append(split_row("single, 4-5.5 s piece", analysis.split, a=k))
-    log(f"  pieces and interruptions: {len(rows)} rows")
+    # Two speakers in a short clip (added later, with their own generator).
+    brief = np.random.default_rng(2007 if args.split == "evaluation" else 2011)
+    for kind, make in (("concatenated, 4-6 s", short_concatenated),
+                       ("overlapped, 4-6 s", short_overlapped)):
+        for _ in range(args.cases // 2):
+            a, b = brief.choice(names, 2, replace=False)
+            clip, b_seconds = make(speech[a], speech[b], brief)
+            rows.append(split_row(kind, analyse_clip(clip, f"{a}+{b}").split, a=a, b=b,
+                                  b_seconds=b_seconds))
+    log(f"  pieces, interruptions and short clips: {len(rows)} rows")
 
     single = [r for r in rows if r["kind"] == "single"]
     pieces = [r for r in rows if r["kind"] == "single, 6-9 s piece"]
@@ -220,7 +243,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     interruptions = [r for r in rows if r["kind"] == "interrupted"]
     noisy_single = [r for r in rows if r["kind"] == "single, white noise 20 dB"]
     mixed = [r for r in rows if r["kind"] in ("concatenated", "overlapped")]
-    by_kind = {k: [r for r in rows if r["kind"] == k] for k in ("concatenated", "overlapped")}
+    by_kind = {k: [r for r in rows if r["kind"] == k] for k in (
+        "concatenated", "overlapped", "concatenated, 4-6 s", "overlapped, 4-6 s")}
+    short_mixed = by_kind["concatenated, 4-6 s"] + by_kind["overlapped, 4-6 s"]
     genuine = [r for r in outlier_rows if r["kind"] == "genuine"]
     outliers = [r for r in outlier_rows if r["kind"] == "outlier"]
     # Threshold sweep: the score's threshold, around the one shipped.
@@ -230,7 +255,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return sum(flagged(r, t) for r in cases) / len(cases)
         sweep.append({"threshold": round(float(thr), 2), "false_alarms": share(single),
                       "false_alarms_pieces": share(pieces), "detected": share(mixed),
-                      "interrupted": share(interruptions)})
+                      "interrupted": share(interruptions),
+                      "false_alarms_short_pieces": share(short_pieces),
+                      "detected_short": share(short_mixed)})
     genuine_min = [min(r["cosines"]) for r in genuine]
     impostor = [r["cosines"][2] for r in outliers]
     def shares(found: Callable[[dict[str, Any]], bool]) -> dict[str, str]:
@@ -241,6 +268,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "concatenated_detected": count(by_kind["concatenated"]),
             "overlapped_detected": count(by_kind["overlapped"]),
             "interrupted_detected (A, B, A)": count(interruptions),
+            "short_clips_detected (4-6 s, concatenated + overlapped)": count(short_mixed),
+            "short_concatenated_detected": count(by_kind["concatenated, 4-6 s"]),
+            "short_overlapped_detected": count(by_kind["overlapped, 4-6 s"]),
             "false_alarms": count(single + pieces),
             "false_alarms_whole_utterances": count(single),
             "false_alarms_6-9_s_pieces": count(pieces),
@@ -289,14 +319,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         "Window consistency percentiles:", "",
         *(f"- {name}: {percentiles([r['consistency'] for r in cases])}"
           for name, cases in (("single speaker, 6-9 s pieces", pieces),
+                              ("single speaker, 4-5.5 s pieces", short_pieces),
+                              ("two speakers, 4-6 s", short_mixed),
                               ("concatenated", by_kind["concatenated"]),
                               ("overlapped", by_kind["overlapped"]),
                               ("interrupted", interruptions))), "",
         "Threshold sweep (the score's threshold):", "",
         "| threshold | false alarms, whole | false alarms, 6-9 s pieces | detected "
-        "(concatenated + overlapped) | interrupted |", "|---|---|---|---|---|",
+        "(concatenated + overlapped) | interrupted | false alarms, 4-5.5 s pieces | "
+        "detected, 4-6 s clips |", "|---|---|---|---|---|---|---|",
         *(f"| {s['threshold']:.2f} | {s['false_alarms']:.1%} | "
-          f"{s['false_alarms_pieces']:.1%} | {s['detected']:.1%} | {s['interrupted']:.1%} |"
+          f"{s['false_alarms_pieces']:.1%} | {s['detected']:.1%} | {s['interrupted']:.1%} | "
+          f"{s['false_alarms_short_pieces']:.1%} | {s['detected_short']:.1%} |"
           for s in sweep),
     ]
     text = "\n".join(lines) + "\n"
