@@ -46,6 +46,8 @@ from voxclone.quality.speakers import (
     MIN_SPLIT_SECONDS,
     MIN_WINDOWS,
     OUTLIER_THRESHOLD,
+    SHORT_TWO_SPEAKER_THRESHOLD,
+    SHORT_WINDOWS,
     TWO_SPEAKER_THRESHOLD,
     SpeakerSplit,
     find_outliers,
@@ -57,9 +59,8 @@ import quality_data as qd
 import speech_data as sd
 
 RATE = 16_000
-#: The detector before the learned score (stop 27): change-point cosine < 0.81 or
-#: 2-means cosine < 0.78, each with >= 1.6 s of speech in the smaller part.
-PREVIOUS_CHANGE, PREVIOUS_SCATTERED = 0.81, 0.78
+#: The detector before the short clips' threshold: the same score with one threshold,
+#: ``TWO_SPEAKER_THRESHOLD``, at every length.
 RESULTS = sd.REPO_ROOT / "bench" / "results"
 
 
@@ -122,18 +123,18 @@ def split_row(kind: str, split: SpeakerSplit | None, **extra: Any) -> dict[str, 
             "minority_s": split.minority_seconds, "scattered": split.scattered_cosine,
             "scattered_s": split.scattered_minority_seconds,
             "consistency": split.consistency, "score": split.score,
+            "threshold": split.threshold,
             "found": split.two_speakers}
 
 
 def flagged_before(r: dict[str, Any]) -> bool:
-    """Whether the previous detector flagged ``r``."""
-    return ((r["cosine"] < PREVIOUS_CHANGE and r["minority_s"] >= MIN_SPLIT_SECONDS)
-            or (r["scattered"] < PREVIOUS_SCATTERED and r["scattered_s"] >= MIN_SPLIT_SECONDS))
+    """Whether the previous detector (one threshold at every length) flagged ``r``."""
+    return bool(r["windows"] >= MIN_WINDOWS and r["score"] > TWO_SPEAKER_THRESHOLD)
 
 
-def flagged(r: dict[str, Any], threshold: float) -> bool:
-    """Whether ``r`` is flagged with the score's threshold at ``threshold``."""
-    return bool(r["windows"] >= MIN_WINDOWS and r["score"] > threshold)
+def flagged(r: dict[str, Any], offset: float) -> bool:
+    """Whether ``r`` is flagged with the score's thresholds moved by ``offset``."""
+    return bool(r["windows"] >= MIN_WINDOWS and r["score"] > r["threshold"] + offset)
 
 
 def rate(hits: int, n: int) -> str:
@@ -248,12 +249,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     short_mixed = by_kind["concatenated, 4-6 s"] + by_kind["overlapped, 4-6 s"]
     genuine = [r for r in outlier_rows if r["kind"] == "genuine"]
     outliers = [r for r in outlier_rows if r["kind"] == "outlier"]
-    # Threshold sweep: the score's threshold, around the one shipped.
+    # Threshold sweep: both of the score's thresholds moved by the same offset.
     sweep = []
-    for thr in TWO_SPEAKER_THRESHOLD + np.arange(-3.0, 3.01, 0.5):
-        def share(cases: list[dict[str, Any]], t: float = float(thr)) -> float:
+    for offset in np.arange(-3.0, 3.01, 0.5):
+        def share(cases: list[dict[str, Any]], t: float = float(offset)) -> float:
             return sum(flagged(r, t) for r in cases) / len(cases)
-        sweep.append({"threshold": round(float(thr), 2), "false_alarms": share(single),
+        sweep.append({"offset": round(float(offset), 2), "false_alarms": share(single),
                       "false_alarms_pieces": share(pieces), "detected": share(mixed),
                       "interrupted": share(interruptions),
                       "false_alarms_short_pieces": share(short_pieces),
@@ -289,6 +290,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     meta = {"date": sd.now(), "machine": sd.machine(), "git_commit": sd.git_commit(),
             "split": args.split, "speakers": len(names), "cases": args.cases,
             "two_speaker_threshold": TWO_SPEAKER_THRESHOLD,
+            "short_two_speaker_threshold": SHORT_TWO_SPEAKER_THRESHOLD,
+            "short_windows": SHORT_WINDOWS,
             "min_split_seconds": MIN_SPLIT_SECONDS, "outlier_threshold": OUTLIER_THRESHOLD,
             "wall_s": time.perf_counter() - started}
     lines = [
@@ -296,11 +299,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"- date: {meta['date']}; machine: {meta['machine']}; git: {meta['git_commit']}",
         f"- {len(names)} LibriSpeech {args.split} speakers (>= 6 s of speech); "
         f"two speakers: score (change-point cosine, 2-means cosine, window consistency; "
-        f"`voxclone.quality.speakers`) > {TWO_SPEAKER_THRESHOLD}; "
+        f"`voxclone.quality.speakers`) > {TWO_SPEAKER_THRESHOLD}, or > "
+        f"{SHORT_TWO_SPEAKER_THRESHOLD} for a clip of at most {SHORT_WINDOWS} windows; "
         f"outlier cosine < {OUTLIER_THRESHOLD}",
         f"- wall time {meta['wall_s']:.0f} s", "",
-        f"| measure | result (95 % interval) | previous detector: change point < "
-        f"{PREVIOUS_CHANGE} or 2-means < {PREVIOUS_SCATTERED} |", "|---|---|---|",
+        f"| measure | result (95 % interval) | previous detector: score > "
+        f"{TWO_SPEAKER_THRESHOLD} at every length |", "|---|---|---|",
         *(f"| {k.replace('_', ' ')} | {v} | {previous.get(k, '')} |"
           for k, v in summary.items()), "",
         "Change-point cosine percentiles (1 / 5 / 50 / 95 / 99):", "",
@@ -324,11 +328,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                               ("concatenated", by_kind["concatenated"]),
                               ("overlapped", by_kind["overlapped"]),
                               ("interrupted", interruptions))), "",
-        "Threshold sweep (the score's threshold):", "",
-        "| threshold | false alarms, whole | false alarms, 6-9 s pieces | detected "
+        "Threshold sweep (both of the score's thresholds moved by the offset):", "",
+        "| offset | false alarms, whole | false alarms, 6-9 s pieces | detected "
         "(concatenated + overlapped) | interrupted | false alarms, 4-5.5 s pieces | "
         "detected, 4-6 s clips |", "|---|---|---|---|---|---|---|",
-        *(f"| {s['threshold']:.2f} | {s['false_alarms']:.1%} | "
+        *(f"| {s['offset']:+.2f} | {s['false_alarms']:.1%} | "
           f"{s['false_alarms_pieces']:.1%} | {s['detected']:.1%} | {s['interrupted']:.1%} | "
           f"{s['false_alarms_short_pieces']:.1%} | {s['detected_short']:.1%} |"
           for s in sweep),

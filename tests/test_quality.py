@@ -66,6 +66,7 @@ def test_a_clean_reference_is_good(joe_reference: Audio) -> None:
     assert clip.speaker_split_cosine is not None and not report.any_refused
     assert clip.two_speaker_score is not None
     assert clip.two_speaker_score < speakers.TWO_SPEAKER_THRESHOLD - 2  # clearly one voice
+    assert clip.two_speaker_threshold == speakers.TWO_SPEAKER_THRESHOLD  # over 6 s
 
 
 def test_snr_estimate_follows_added_noise(joe_reference: Audio) -> None:
@@ -147,6 +148,7 @@ def test_a_short_clip_of_two_voices_also_suggests_recording_more(
                                    other_speaker.samples[: int(2.5 * RATE)]]), RATE)
     report = voxclone.check(joined)
     assert report.clips[0].speech_seconds < 6
+    assert report.clips[0].two_speaker_threshold == speakers.SHORT_TWO_SPEAKER_THRESHOLD
     assert report.verdict == "refused" and codes(report)[0] == "two_speakers"
     assert advice(report, "two_speakers") == (
         "only one person should speak: cut the other voice out, or record again alone; "
@@ -227,8 +229,26 @@ def test_two_speaker_score_is_what_its_training_script_learns(
     assert got.weights == pytest.approx(shipped, abs=6e-4)
     assert got.bias == pytest.approx(speakers.TWO_SPEAKER_BIAS, abs=6e-4)
     assert got.threshold == pytest.approx(speakers.TWO_SPEAKER_THRESHOLD, abs=6e-4)
+    assert got.short_threshold == pytest.approx(speakers.SHORT_TWO_SPEAKER_THRESHOLD,
+                                                abs=6e-4)
     flagged, pieces = got.piece_false_alarms
     assert flagged <= 0.05 * pieces and got.found >= 0.95
+    short_flagged, short_pieces = got.short_false_alarms
+    assert short_pieces > 150 and short_flagged <= 0.05 * short_pieces
+
+
+def test_a_short_clip_needs_a_higher_two_speaker_score() -> None:
+    # The same measures, between the two thresholds: a second voice over 8 windows of
+    # speech, but within what one voice gives over 5 (one odd window weighs more).
+    measures = {"cosine": 0.83, "minority_seconds": 1.6, "change_s": 0.0,
+                "scattered_cosine": 0.85, "scattered_minority_seconds": 1.6,
+                "consistency": 0.68}
+    long, short = SpeakerSplit(windows=8, **measures), SpeakerSplit(windows=5, **measures)
+    assert long.score == short.score
+    assert speakers.TWO_SPEAKER_THRESHOLD < long.score < speakers.SHORT_TWO_SPEAKER_THRESHOLD
+    assert long.two_speakers and not short.two_speakers
+    assert short.threshold == speakers.SHORT_TWO_SPEAKER_THRESHOLD
+    assert SpeakerSplit(windows=speakers.SHORT_WINDOWS + 1, **measures).two_speakers
 
 
 def test_force_enrolls_a_refused_reference_and_logs_it(

@@ -8,14 +8,17 @@ and keeps each clip's three measures: the change-point cosine, the 2-means cosin
 script fits a logistic regression (L2 strength 1 on standardised measures) of "two
 speakers" on them, then sets the threshold as the lowest score with at most 5 % false
 alarms on the calibration 6-9 s pieces: a reference is usually that long, and one
-voice splits apart more easily over 6-9 s than over a whole utterance. The evaluation
-speakers are never read.
+voice splits apart more easily over 6-9 s than over a whole utterance. Clips of at
+most ``SHORT_WINDOWS`` windows (under about 6 s of speech) get their own threshold by
+the same rule on the calibration 4-5.5 s pieces. The evaluation speakers are never
+read.
 
     python bench/speaker_mix.py --split calibration   # about 15 min
     python train/two_speaker_score.py                  # prints the constants
 
-Clips under 3 windows (not judged) and the noisy and interrupted clips are left out
-of the fit.
+Clips under 3 windows (not judged), the noisy and interrupted clips and the short
+pieces and short two-speaker clips are left out of the fit (the short pieces set only
+the short threshold).
 """
 
 from __future__ import annotations
@@ -30,11 +33,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from voxclone.quality.speakers import SpeakerSplit
+from voxclone.quality.speakers import SHORT_WINDOWS, SpeakerSplit
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ROOT / "bench" / "results" / "speaker_mix_calibration.json"
 SINGLE = ("single", "single, 6-9 s piece")
+SHORT_PIECE = "single, 4-5.5 s piece"
 TWO = ("concatenated", "overlapped")
 MAX_PIECE_FALSE_ALARMS = 0.05
 
@@ -68,7 +72,8 @@ def fit_logistic(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64],
 @dataclass(frozen=True)
 class Learned:
     """The score's weights (change-point cosine, 2-means cosine, consistency), bias and
-    threshold, with what they give on the clips they were learned from."""
+    thresholds (long and short clips), with what they give together on the clips they
+    were learned from."""
 
     weights: tuple[float, float, float]
     bias: float
@@ -76,22 +81,40 @@ class Learned:
     false_alarms: float
     piece_false_alarms: tuple[int, int]
     found: float
+    short_threshold: float
+    short_false_alarms: tuple[int, int]
+
+
+def lowest_threshold(scores: npt.NDArray[np.float64]) -> float:
+    """The lowest threshold that flags at most 5 % of ``scores`` (single-speaker clips;
+    flagged when above it)."""
+    ranked = np.sort(scores)[::-1]
+    return float(ranked[math.floor(MAX_PIECE_FALSE_ALARMS * len(ranked))])
 
 
 def learn(rows: list[dict[str, Any]]) -> Learned:
     """Fit the score to ``bench/speaker_mix.py``'s calibration rows."""
+    short = [split_of(r) for r in rows if r["kind"] == SHORT_PIECE]
+    short = [split for split in short if split.checked and split.windows <= SHORT_WINDOWS]
     rows = [r for r in rows if r["kind"] in SINGLE + TWO and split_of(r).checked]
     x = np.array([split_of(r).measures for r in rows])
     y = np.array([r["kind"] in TWO for r in rows], dtype=np.float64)
     weights, bias = fit_logistic(x, y)
     scores = x @ weights + bias
-    pieces = np.sort(scores[[r["kind"] == "single, 6-9 s piece" for r in rows]])[::-1]
-    allowed = math.floor(MAX_PIECE_FALSE_ALARMS * len(pieces))
-    threshold = float(pieces[allowed])  # flagged when above it: `allowed` pieces are
-    flagged, two = scores > threshold, y.astype(bool)
+    pieces = scores[[r["kind"] == "single, 6-9 s piece" for r in rows]]
+    threshold = lowest_threshold(pieces)
+    short_scores = np.array([split.measures for split in short]) @ weights + bias
+    short_threshold = lowest_threshold(short_scores)
+    # What the two thresholds give together on the clips of the fit.
+    brief = np.array([split_of(r).windows <= SHORT_WINDOWS for r in rows])
+    flagged = scores > np.where(brief, short_threshold, threshold)
+    two = y.astype(bool)
     w = tuple(float(v) for v in weights)
     return Learned((w[0], w[1], w[2]), bias, threshold, float(flagged[~two].mean()),
-                   (int(np.sum(pieces > threshold)), len(pieces)), float(flagged[two].mean()))
+                   (int(np.sum(flagged[[r["kind"] == "single, 6-9 s piece" for r in rows]])),
+                    len(pieces)), float(flagged[two].mean()),
+                   short_threshold,
+                   (int(np.sum(short_scores > short_threshold)), len(short_scores)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,9 +133,11 @@ def main(argv: list[str] | None = None) -> int:
                        got.weights, strict=True):
         print(f"{name}: Final[float] = {w:.3f}")
     print(f"TWO_SPEAKER_THRESHOLD: Final[float] = {got.threshold:.3f}")
+    print(f"SHORT_TWO_SPEAKER_THRESHOLD: Final[float] = {got.short_threshold:.3f}")
     print(f"calibration: false alarms {got.false_alarms:.1%} (6-9 s pieces "
           f"{got.piece_false_alarms[0]}/{got.piece_false_alarms[1]}), two speakers found "
-          f"{got.found:.1%}")
+          f"{got.found:.1%}; short pieces (<= {SHORT_WINDOWS} windows) "
+          f"{got.short_false_alarms[0]}/{got.short_false_alarms[1]} at the short threshold")
     return 0
 
 

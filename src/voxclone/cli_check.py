@@ -10,7 +10,6 @@ from typing import Any
 from voxclone.errors import VoxcloneError
 from voxclone.quality import QualityReport, check
 from voxclone.quality.report import ClipVerdict
-from voxclone.quality.speakers import TWO_SPEAKER_THRESHOLD
 
 _STDIO = "-"
 #: Exit status when anything (a clip, or the set) is refused.
@@ -40,9 +39,9 @@ def _measures(c: ClipVerdict) -> str:
              f"loudness {c.loudness_lufs:.0f} LUFS",
              f"up to {(c.bandwidth_hz or 0) / 1000:.1f} kHz",
              f"clipped {c.clipped_fraction or 0:.2%}"]
-    if c.two_speaker_score is not None:
+    if c.two_speaker_score is not None and c.two_speaker_threshold is not None:
         parts.append(f"two-voice score {c.two_speaker_score:+.1f} "
-                     f"(two voices above {TWO_SPEAKER_THRESHOLD:.1f})")
+                     f"(two voices above {c.two_speaker_threshold:.1f})")
     if c.cosine_to_others is not None:
         parts.append(f"like the other clips {c.cosine_to_others:.2f}")
     if c.denoised:

@@ -101,8 +101,12 @@ class ClipVerdict:
         speaker_split_cosine: how alike its speech before and after the point where it
             changes most is (a cosine); ``None`` if too short.
         two_speaker_score: the second-speaker score that decides (above
-            ``voxclone.quality.speakers.TWO_SPEAKER_THRESHOLD``, about 0: two
-            speakers; a single voice scores a median of about -4); ``None`` if too short.
+            ``two_speaker_threshold``: two speakers; a single voice scores a median of
+            about -4); ``None`` if too short.
+        two_speaker_threshold: the score's threshold for this clip
+            (``voxclone.quality.speakers.TWO_SPEAKER_THRESHOLD``, about 0, or the
+            higher ``SHORT_TWO_SPEAKER_THRESHOLD`` under about 6 s of speech); ``None``
+            if too short.
         cosine_to_others: few-shot: its speaker cosine to the other clips combined.
         excluded: left out of enrollment as another speaker's clip.
         denoised: its speech was denoised before enrollment.
@@ -121,6 +125,7 @@ class ClipVerdict:
     other_sound_seconds: float | None
     speaker_split_cosine: float | None
     two_speaker_score: float | None
+    two_speaker_threshold: float | None
     cosine_to_others: float | None
     excluded: bool
     denoised: bool
@@ -297,6 +302,8 @@ def judge(clips: Sequence[ClipAnalysis], agreement: SetAgreement) -> QualityRepo
             other_sound_seconds=s.other_sound_seconds if s else None,
             speaker_split_cosine=c.split.cosine if c.split and c.split.checked else None,
             two_speaker_score=c.split.score if c.split and c.split.checked else None,
+            two_speaker_threshold=(c.split.threshold if c.split and c.split.checked
+                                   else None),
             cosine_to_others=agreement.cosines[i] if several else None,
             excluded=i in outliers, denoised=c.denoised))
     used = [c for i, c in enumerate(clips) if i not in outliers and c.clean is not None]
