@@ -1,0 +1,184 @@
+"""Static int8 convolutions for Kokoro: speed and fidelity against the shipped model.
+
+A study for issue 8 (not shipped): 65 % of Kokoro's inference is its dynamically
+quantised ``ConvInteger`` (uint8 x uint8), and ONNX Runtime's ``QLinearConv`` (uint8 x
+int8, static scales) runs the same convolution about 2x faster on this AVX2 CPU. This
+builds, in a scratch folder, the models of ``bench/int8_graph.py`` from the verified
+model and compares each with the shipped one (its cached optimised graph):
+
+* fp32 copy: dequantised weights, fp32 convolutions;
+* static int8: ``quantize_static`` on every convolution but ``conv_post``;
+* static int8, equalised: the same after scaling each convolution's output channels to
+  one peak (a ``Mul`` after it restores them).
+
+Calibration renders 6 sentences with 2 stock voices each; the comparison renders 6
+other sentences with 4 other stock voices. Per model: real-time factor (median of
+``--runs`` interleaved runs of two sentences, and its ratio to the shipped model's in
+the same run), GE2E cosine between its rendering and the shipped model's of the same
+sentence and voice, log-mel L1 distance to it, and PocketSphinx word errors. Run from
+the repo root: ``python bench/static_int8.py``; writes ``bench/results/static_int8.*``.
+Needs ``onnx`` (``pip install -e '.[bench]'``); takes about 10 minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import librosa
+import numpy as np
+
+from voxclone.audio import Audio
+from voxclone.engines.kokoro import KokoroEngine, assemble_model, stock_packs, tokenize
+from voxclone.engines.session import SessionConfig
+from voxclone.speaker import default_encoder
+from voxclone.text import normalize_text, phonemize
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import int8_graph as ig
+import speech_data as sd
+
+CALIBRATION = [
+    "Could you pick up some bread and milk on your way home?",
+    "The meeting has been moved to Thursday afternoon.",
+    "We waited outside the station for almost an hour.",
+    "Bright yellow boats drift past the old harbor.",
+    "She said the children would be home by seven, after the game.",
+    "A gentle breeze carried the scent of rain across the fields, and everyone hurried "
+    "inside.",
+]
+EVALUATION = [
+    "It was the best of times, it was the worst of times, and nobody in the village "
+    "could say which.",
+    "Please remember to lock the back door before you leave the house tonight.",
+    "The museum opens at nine, but the queue usually starts an hour earlier.",
+    "Fresh snow covered the mountain road, so the bus arrived very late.",
+    "He counted twelve red apples, four green pears and a single ripe banana.",
+    "Thank you for calling; every one of our agents is busy right now.",
+]
+EVALUATION_VOICES = ("af_heart", "am_michael", "bf_emma", "bm_george")
+RATE = 24_000
+
+
+def ids_of(text: str) -> list[int]:
+    return tokenize(phonemize(normalize_text(text)))
+
+
+def feed(ids: list[int], style: np.ndarray) -> ig.Feed:
+    return {"tokens": np.array([[0, *ids, 0]], dtype=np.int64),
+            "style": style.reshape(1, 256).astype(np.float32),
+            "speed": np.array([1.0], dtype=np.float32)}
+
+
+def calibration_feeds(packs: dict[str, np.ndarray]) -> list[ig.Feed]:
+    """Two stock voices per calibration sentence, none of the evaluation voices."""
+    rng = np.random.default_rng(0)
+    names = sorted(set(packs) - set(EVALUATION_VOICES))
+    feeds = []
+    for text in CALIBRATION:
+        ids = ids_of(text)
+        for name in rng.choice(names, 2, replace=False):
+            feeds.append(feed(ids, packs[str(name)][len(ids) - 1]))
+    return feeds
+
+
+def log_mel(x: np.ndarray) -> np.ndarray:
+    return np.asarray(np.log(librosa.feature.melspectrogram(y=x, sr=RATE, n_mels=80) + 1e-5))
+
+
+def build(folder: Path, feeds: list[ig.Feed]) -> dict[str, Path]:
+    """The study's models in ``folder``, by row name."""
+    shipped = assemble_model()  # the verified model
+    fp32, eq = folder / "fp32.onnx", folder / "equalised-fp32.onnx"
+    static, static_eq = folder / "static.onnx", folder / "static-equalised.onnx"
+    began = time.perf_counter()
+    replaced = ig.dequantised(shipped, fp32)
+    print(f"fp32 copy: {replaced} convolutions ({time.perf_counter() - began:.0f} s)")
+    ig.quantised(fp32, static, feeds)
+    ig.equalised(fp32, eq, feeds)
+    ig.quantised(eq, static_eq, feeds)
+    print(f"built in {time.perf_counter() - began:.0f} s")
+    return {"fp32 copy": fp32, "static int8": static, "static int8, equalised": static_eq}
+
+
+def measure(engines: dict[str, KokoroEngine], packs: dict[str, np.ndarray],
+            runs: int) -> dict[str, dict[str, Any]]:
+    encoder = default_encoder()
+    recognizer = sd.Recognizer()
+    shipped = engines["shipped"]
+    rows: dict[str, dict[str, Any]] = {}
+    reference: dict[tuple[str, int], np.ndarray] = {}
+    for name, engine in engines.items():
+        cosines, distances, errors, words = [], [], 0, 0
+        for voice in EVALUATION_VOICES:
+            for i, text in enumerate(EVALUATION):
+                ids = ids_of(text)
+                audio = engine.render(ids, packs[voice][len(ids) - 1])
+                if engine is shipped:
+                    reference[voice, i] = audio
+                ref = reference[voice, i]
+                n = min(len(audio), len(ref))
+                cosines.append(float(encoder.embed(Audio(audio, RATE))
+                                     @ encoder.embed(Audio(ref, RATE))))
+                distances.append(float(np.mean(np.abs(log_mel(audio[:n]) - log_mel(ref[:n])))))
+                heard = sd.score_transcript(recognizer, text, Audio(audio, RATE))
+                errors, words = errors + heard.errors, words + heard.words
+        rows[name] = {"cosine_median": statistics.median(cosines), "cosine_min": min(cosines),
+                      "log_mel_l1_median": statistics.median(distances),
+                      "word_errors": errors, "words": words}
+    timed = [ids_of(t) for t in EVALUATION[:2]]
+    style = packs[EVALUATION_VOICES[0]]
+    seconds = sum(len(shipped.render(ids, style[len(ids) - 1])) for ids in timed) / RATE
+    times: dict[str, list[float]] = {name: [] for name in engines}
+    for _ in range(runs):  # interleaved, so a busy moment hits every model alike
+        for name, engine in engines.items():
+            began = time.perf_counter()
+            for ids in timed:
+                engine.render(ids, style[len(ids) - 1])
+            times[name].append(time.perf_counter() - began)
+    base = statistics.median(times["shipped"])
+    for name, row in rows.items():
+        row.update(rtf=statistics.median(times[name]) / seconds,
+                   ratio=statistics.median(times[name]) / base, times_s=times[name])
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n", 1)[0])
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per model")
+    parser.add_argument("--out", default=str(sd.REPO_ROOT / "bench" / "results" /
+                                             "static_int8"))
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    packs = stock_packs()
+    config = SessionConfig(cache_optimized=False)
+    with tempfile.TemporaryDirectory(prefix="voxclone-int8-") as scratch:
+        paths = build(Path(scratch), calibration_feeds(packs))
+        engines = {"shipped": KokoroEngine(),
+                   **{k: KokoroEngine(p, config=config) for k, p in paths.items()}}
+        rows = measure(engines, packs, args.runs)
+    meta = sd.run_meta(started, runs=args.runs, threads=config.thread_count)
+    lines = [
+        "# Static int8 convolutions for Kokoro (a study, not shipped)", "",
+        f"- date: {meta['date']}; machine: {meta['machine']}; git: {meta['git_commit']}; "
+        f"{meta['threads']} threads", f"- wall time {meta['wall_s']:.0f} s",
+        f"- fidelity: {len(EVALUATION)} sentences x {len(EVALUATION_VOICES)} stock voices, "
+        "each rendering compared with the shipped model's of the same sentence and voice; "
+        f"speed: two sentences, median of {args.runs} interleaved runs", "",
+        "| model | RTF | time vs shipped | GE2E cosine to shipped (median / min) | "
+        "log-mel L1 to shipped | word errors (PocketSphinx) |", "|---|---|---|---|---|---|",
+        *(f"| {name} | {r['rtf']:.3f} | {r['ratio']:.2f}x | {r['cosine_median']:.4f} / "
+          f"{r['cosine_min']:.4f} | {r['log_mel_l1_median']:.3f} | "
+          f"{r['word_errors']}/{r['words']} |" for name, r in rows.items()),
+    ]
+    sd.write_results(args.out, "\n".join(lines) + "\n", {"meta": meta, "rows": rows})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
