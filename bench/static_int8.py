@@ -11,8 +11,8 @@ model and compares each with the shipped one (its cached optimised graph):
 * static int8, equalised: the same after scaling each convolution's output channels to
   one peak (a ``Mul`` after it restores them).
 
-Calibration renders 6 sentences with 2 stock voices each; the comparison renders 6
-other sentences with 4 other stock voices. Per model: real-time factor (median of
+Calibration renders 6 sentences with 2 of the stock voices; the comparison renders 6
+other sentences with the 3 others and their equal mixture. Per model: real-time factor (median of
 ``--runs`` interleaved runs of two sentences, and its ratio to the shipped model's in
 the same run), GE2E cosine between its rendering and the shipped model's of the same
 sentence and voice, log-mel L1 distance to it, and PocketSphinx word errors. Run from
@@ -61,7 +61,9 @@ EVALUATION = [
     "He counted twelve red apples, four green pears and a single ripe banana.",
     "Thank you for calling; every one of our agents is busy right now.",
 ]
-EVALUATION_VOICES = ("af_heart", "am_michael", "bf_emma", "bm_george")
+#: Stock packs that style the calibration renderings; the comparison uses the others
+#: and an equal mixture of all (as a clone's style is a mixture plus an offset).
+CALIBRATION_VOICES = ("jf_alpha", "jm_kumo")
 RATE = 24_000
 
 
@@ -76,15 +78,16 @@ def feed(ids: list[int], style: np.ndarray) -> ig.Feed:
 
 
 def calibration_feeds(packs: dict[str, np.ndarray]) -> list[ig.Feed]:
-    """Two stock voices per calibration sentence, none of the evaluation voices."""
-    rng = np.random.default_rng(0)
-    names = sorted(set(packs) - set(EVALUATION_VOICES))
-    feeds = []
-    for text in CALIBRATION:
-        ids = ids_of(text)
-        for name in rng.choice(names, 2, replace=False):
-            feeds.append(feed(ids, packs[str(name)][len(ids) - 1]))
-    return feeds
+    """Each calibration sentence in each calibration voice."""
+    return [feed(ids, packs[name][len(ids) - 1])
+            for ids in map(ids_of, CALIBRATION) for name in CALIBRATION_VOICES]
+
+
+def evaluation_voices(packs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The stock packs not used for calibration, and the mixture of all of them."""
+    voices = {name: pack for name, pack in packs.items() if name not in CALIBRATION_VOICES}
+    voices["mixture of all"] = np.mean(list(packs.values()), axis=0)
+    return voices
 
 
 def log_mel(x: np.ndarray) -> np.ndarray:
@@ -106,7 +109,7 @@ def build(folder: Path, feeds: list[ig.Feed]) -> dict[str, Path]:
     return {"fp32 copy": fp32, "static int8": static, "static int8, equalised": static_eq}
 
 
-def measure(engines: dict[str, KokoroEngine], packs: dict[str, np.ndarray],
+def measure(engines: dict[str, KokoroEngine], voices: dict[str, np.ndarray],
             runs: int) -> dict[str, dict[str, Any]]:
     encoder = default_encoder()
     recognizer = sd.Recognizer()
@@ -115,10 +118,10 @@ def measure(engines: dict[str, KokoroEngine], packs: dict[str, np.ndarray],
     reference: dict[tuple[str, int], np.ndarray] = {}
     for name, engine in engines.items():
         cosines, distances, errors, words = [], [], 0, 0
-        for voice in EVALUATION_VOICES:
+        for voice, pack in voices.items():
             for i, text in enumerate(EVALUATION):
                 ids = ids_of(text)
-                audio = engine.render(ids, packs[voice][len(ids) - 1])
+                audio = engine.render(ids, pack[len(ids) - 1])
                 if engine is shipped:
                     reference[voice, i] = audio
                 ref = reference[voice, i]
@@ -132,7 +135,7 @@ def measure(engines: dict[str, KokoroEngine], packs: dict[str, np.ndarray],
                       "log_mel_l1_median": statistics.median(distances),
                       "word_errors": errors, "words": words}
     timed = [ids_of(t) for t in EVALUATION[:2]]
-    style = packs[EVALUATION_VOICES[0]]
+    style = voices["mixture of all"]
     seconds = sum(len(shipped.render(ids, style[len(ids) - 1])) for ids in timed) / RATE
     times: dict[str, list[float]] = {name: [] for name in engines}
     for _ in range(runs):  # interleaved, so a busy moment hits every model alike
@@ -161,13 +164,15 @@ def main(argv: list[str] | None = None) -> int:
         paths = build(Path(scratch), calibration_feeds(packs))
         engines = {"shipped": KokoroEngine(),
                    **{k: KokoroEngine(p, config=config) for k, p in paths.items()}}
-        rows = measure(engines, packs, args.runs)
+        voices = evaluation_voices(packs)
+        rows = measure(engines, voices, args.runs)
     meta = sd.run_meta(started, runs=args.runs, threads=config.thread_count)
     lines = [
         "# Static int8 convolutions for Kokoro (a study, not shipped)", "",
         f"- date: {meta['date']}; machine: {meta['machine']}; git: {meta['git_commit']}; "
         f"{meta['threads']} threads", f"- wall time {meta['wall_s']:.0f} s",
-        f"- fidelity: {len(EVALUATION)} sentences x {len(EVALUATION_VOICES)} stock voices, "
+        f"- fidelity: {len(EVALUATION)} sentences x {len(voices)} voices "
+        f"({', '.join(voices)}; calibration: {', '.join(CALIBRATION_VOICES)}), "
         "each rendering compared with the shipped model's of the same sentence and voice; "
         f"speed: two sentences, median of {args.runs} interleaved runs", "",
         "| model | RTF | time vs shipped | GE2E cosine to shipped (median / min) | "
