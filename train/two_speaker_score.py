@@ -95,25 +95,24 @@ def lowest_threshold(scores: npt.NDArray[np.float64]) -> float:
 def learn(rows: list[dict[str, Any]]) -> Learned:
     """Fit the score to ``bench/speaker_mix.py``'s calibration rows."""
     short = [split_of(r) for r in rows if r["kind"] == SHORT_PIECE]
-    short = [split for split in short if split.checked and split.windows <= SHORT_WINDOWS]
+    short = [split for split in short if split.checked and split.short]
     rows = [r for r in rows if r["kind"] in SINGLE + TWO and split_of(r).checked]
     x = np.array([split_of(r).measures for r in rows])
     y = np.array([r["kind"] in TWO for r in rows], dtype=np.float64)
     weights, bias = fit_logistic(x, y)
     scores = x @ weights + bias
-    pieces = scores[[r["kind"] == "single, 6-9 s piece" for r in rows]]
-    threshold = lowest_threshold(pieces)
+    is_piece = np.array([r["kind"] == "single, 6-9 s piece" for r in rows])
+    threshold = lowest_threshold(scores[is_piece])
     short_scores = np.array([split.measures for split in short]) @ weights + bias
     short_threshold = lowest_threshold(short_scores)
     # What the two thresholds give together on the clips of the fit.
-    brief = np.array([split_of(r).windows <= SHORT_WINDOWS for r in rows])
-    flagged = scores > np.where(brief, short_threshold, threshold)
+    is_short = np.array([split_of(r).short for r in rows])
+    flagged = scores > np.where(is_short, short_threshold, threshold)
     two = y.astype(bool)
     w = tuple(float(v) for v in weights)
     return Learned((w[0], w[1], w[2]), bias, threshold, float(flagged[~two].mean()),
-                   (int(np.sum(flagged[[r["kind"] == "single, 6-9 s piece" for r in rows]])),
-                    len(pieces)), float(flagged[two].mean()),
-                   short_threshold,
+                   (int(np.sum(flagged[is_piece])), int(np.sum(is_piece))),
+                   float(flagged[two].mean()), short_threshold,
                    (int(np.sum(short_scores > short_threshold)), len(short_scores)))
 
 

@@ -155,11 +155,14 @@ class SpeakerSplit:
                                                                 strict=True))
 
     @property
+    def short(self) -> bool:
+        """At most ``SHORT_WINDOWS`` windows (under about 6 s of speech)."""
+        return self.windows <= SHORT_WINDOWS
+
+    @property
     def threshold(self) -> float:
-        """The score above which this clip holds two speakers: higher for a short clip
-        (at most ``SHORT_WINDOWS`` windows)."""
-        return (SHORT_TWO_SPEAKER_THRESHOLD if self.windows <= SHORT_WINDOWS
-                else TWO_SPEAKER_THRESHOLD)
+        """The score above which this clip holds two speakers: higher for a short clip."""
+        return SHORT_TWO_SPEAKER_THRESHOLD if self.short else TWO_SPEAKER_THRESHOLD
 
     @property
     def two_speakers(self) -> bool:
