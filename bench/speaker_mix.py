@@ -59,8 +59,6 @@ import quality_data as qd
 import speech_data as sd
 
 RATE = 16_000
-#: The detector before the short clips' threshold: the same score with one threshold,
-#: ``TWO_SPEAKER_THRESHOLD``, at every length.
 RESULTS = sd.REPO_ROOT / "bench" / "results"
 
 
@@ -128,7 +126,8 @@ def split_row(kind: str, split: SpeakerSplit | None, **extra: Any) -> dict[str, 
 
 
 def flagged_before(r: dict[str, Any]) -> bool:
-    """Whether the previous detector (one threshold at every length) flagged ``r``."""
+    """Whether the detector before the short clips' threshold (the same score with
+    ``TWO_SPEAKER_THRESHOLD`` at every length) flagged ``r``."""
     return bool(r["windows"] >= MIN_WINDOWS and r["score"] > TWO_SPEAKER_THRESHOLD)
 
 
