@@ -17,7 +17,7 @@ other sentences with the 3 others and their equal mixture. Per model: real-time 
 the same run), GE2E cosine between its rendering and the shipped model's of the same
 sentence and voice, log-mel L1 distance to it, and PocketSphinx word errors. Run from
 the repo root: ``python bench/static_int8.py``; writes ``bench/results/static_int8.*``.
-Needs ``onnx`` (``pip install -e '.[bench]'``); takes about 10 minutes.
+Needs ``onnx`` (``pip install -e '.[bench]'``); takes about 12 minutes.
 """
 
 from __future__ import annotations
