@@ -94,19 +94,20 @@ def lowest_threshold(scores: npt.NDArray[np.float64]) -> float:
 
 def learn(rows: list[dict[str, Any]]) -> Learned:
     """Fit the score to ``bench/speaker_mix.py``'s calibration rows."""
-    short = [split_of(r) for r in rows if r["kind"] == SHORT_PIECE]
-    short = [split for split in short if split.checked and split.short]
-    rows = [r for r in rows if r["kind"] in SINGLE + TWO and split_of(r).checked]
-    x = np.array([split_of(r).measures for r in rows])
-    y = np.array([r["kind"] in TWO for r in rows], dtype=np.float64)
+    cases = [(r["kind"], split_of(r)) for r in rows]
+    short = [split for kind, split in cases
+             if kind == SHORT_PIECE and split.checked and split.short]
+    fitted = [(kind, split) for kind, split in cases if kind in SINGLE + TWO and split.checked]
+    x = np.array([split.measures for _, split in fitted])
+    y = np.array([kind in TWO for kind, _ in fitted], dtype=np.float64)
     weights, bias = fit_logistic(x, y)
     scores = x @ weights + bias
-    is_piece = np.array([r["kind"] == "single, 6-9 s piece" for r in rows])
+    is_piece = np.array([kind == "single, 6-9 s piece" for kind, _ in fitted])
     threshold = lowest_threshold(scores[is_piece])
     short_scores = np.array([split.measures for split in short]) @ weights + bias
     short_threshold = lowest_threshold(short_scores)
     # What the two thresholds give together on the clips of the fit.
-    is_short = np.array([split_of(r).short for r in rows])
+    is_short = np.array([split.short for _, split in fitted])
     flagged = scores > np.where(is_short, short_threshold, threshold)
     two = y.astype(bool)
     w = tuple(float(v) for v in weights)

@@ -43,10 +43,6 @@ Severity = Literal["warning", "refuse"]
 MIN_SPEECH_S: Final[float] = 3.0
 #: Below this, advise recording more (4 s: drop 0.06; the benchmarks use 6 s).
 GOOD_SPEECH_S: Final[float] = 5.0
-#: Under this much speech a single voice is taken for two more often (9.4 % of 4-5.5 s
-#: single-speaker pieces against 5.1 % of 6-9 s ones, bench/results/speaker_mix.md),
-#: so the two-voice refusal also suggests recording more.
-SHORT_SPLIT_S: Final[float] = 6.0
 #: Estimated SNR (dB): 12.5-15 dB drop 0.54 (refused below 15 dB; 1 of 40 clean
 #: LibriSpeech references, a noisy recording, is), 22.5-25 dB drop 0.20, 25-27.5 dB 0.09.
 SNR_FLOOR_DB: Final[float] = 15.0
@@ -216,7 +212,8 @@ def _clip_problems(c: ClipAnalysis, *, several: bool) -> list[Problem]:
                  if c.split.changes_speaker else
                  f"another voice from about {c.split.scattered_start_s:.0f} s into the speech")
         advice = "only one person should speak: cut the other voice out, or record again alone"
-        if c.speech_seconds < SHORT_SPLIT_S:
+        if c.split.short:  # under about 6 s of speech a single voice passes for two
+            # more often (bench/results/speaker_mix.md), even at the short threshold
             advice += ("; if you were alone, record a few more seconds: in a clip this "
                        "short, one odd moment can sound like another voice")
         found.append(Problem(

@@ -149,7 +149,7 @@ class SpeakerSplit:
 
     @property
     def score(self) -> float:
-        """The two-speaker score (above ``TWO_SPEAKER_THRESHOLD``: two speakers)."""
+        """The two-speaker score (above ``threshold``: two speakers)."""
         weights = (COSINE_WEIGHT, SCATTERED_WEIGHT, CONSISTENCY_WEIGHT)
         return TWO_SPEAKER_BIAS + sum(w * m for w, m in zip(weights, self.measures,
                                                                 strict=True))
