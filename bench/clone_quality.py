@@ -29,9 +29,10 @@ Protocol (DESIGN.md, "Evaluation protocol"), on LibriSpeech utterances, one per 
   ``<effort>-nomap-notone-nopitch-norate`` is the package issue's method (pack mixture,
   then refinement). ``+match`` turns on the opt-in style-based pitch and rate match
   (``match_prosody=True``), ``+check`` the self-check of synthesis by speech
-  recognition (``check_words=True``). Issue 3's targets: F0 median within 1
-  semitone, F0 range ratio within +-20 %, speaking-rate ratio within +-10 %; the table
-  gives the share of speakers meeting each.
+  recognition (``check_words=True``), ``+shipped`` enrolls and speaks with the shipped
+  Kokoro model instead of voxclone's static int8 rewrite of it (issue 8). Issue 3's
+  targets: F0 median within 1 semitone, F0 range ratio within +-20 %, speaking-rate
+  ratio within +-10 %; the table gives the share of speakers meeting each.
 
 Run from the repo root: ``python bench/clone_quality.py [--quick]``; writes
 ``<out>.md`` (tables) and ``<out>.json`` (per-speaker rows).
@@ -60,7 +61,10 @@ from voxclone.audio.prosody import ProsodyStats, prosody_stats
 from voxclone.clone.conditioning import StyleConditioning
 from voxclone.clone.fit import EFFORTS, learned_probe
 from voxclone.clone.pitch_rate_match import PitchRateSettings
+from voxclone.engines.kokoro import KokoroEngine, stock_packs
+from voxclone.engines.session import SessionConfig
 from voxclone.errors import VoxcloneError
+from voxclone.pipeline import Synthesizer
 from voxclone.speaker import cosine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -116,7 +120,10 @@ MATCH = "+match"
 #: Suffix of a row whose sentences are synthesised with the self-check
 #: (``check_words=True``).
 CHECK = "+check"
-SUFFIXES = (NOMAP, NOTONE, NOPITCH, NORATE, NORANGE, MATCH, CHECK)
+#: Suffix of a row enrolled and synthesised with the shipped Kokoro model (dynamic int8)
+#: instead of its static int8 rewrite (``voxclone.engines.static_int8``).
+SHIPPED = "+shipped"
+SUFFIXES = (NOMAP, NOTONE, NOPITCH, NORATE, NORANGE, MATCH, CHECK, SHIPPED)
 
 
 @dataclass(frozen=True)
@@ -132,6 +139,7 @@ class Variant:
     match_rate: bool = True
     check_words: bool = False
     match_range: bool = True
+    shipped_model: bool = False
 
 
 def parse_effort(label: str) -> Variant:
@@ -148,7 +156,23 @@ def parse_effort(label: str) -> Variant:
     return Variant(base, use_map=NOMAP not in found, match_tone=NOTONE not in found,
                    match_prosody=MATCH in found, match_pitch=NOPITCH not in found,
                    match_rate=NORATE not in found, check_words=CHECK in found,
-                   match_range=NORANGE not in found)
+                   match_range=NORANGE not in found, shipped_model=SHIPPED in found)
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_engine() -> KokoroEngine:
+    return KokoroEngine(config=SessionConfig(static_int8=False))
+
+
+def engine_of(variant: Variant) -> contextlib.AbstractContextManager[Any]:
+    """Within it, enrollment and synthesis use the variant's model."""
+    if not variant.shipped_model:
+        return contextlib.nullcontext()
+    stack = contextlib.ExitStack()
+    stack.enter_context(mock.patch("voxclone.api.default_engine", shipped_engine))
+    synthesizer = Synthesizer(shipped_engine(), stock_packs())
+    stack.enter_context(mock.patch("voxclone.synthesis._synthesizer", lambda: synthesizer))
+    return stack
 
 
 def nearest_pack(profile: voxclone.VoiceProfile) -> voxclone.VoiceProfile:
@@ -170,7 +194,6 @@ def semitones(ratio: float) -> float:
 def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
               recognizer: sd.Recognizer) -> dict[str, Any]:
     """Enrol one speaker at one effort and measure the clone."""
-    speaker = truth.split.utterance.speaker
     variant = parse_effort(effort)
     # The public API always uses the shipped map; the baseline rows hide it.
     hidden = contextlib.nullcontext() if variant.use_map else \
@@ -178,6 +201,14 @@ def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
     narrow = contextlib.nullcontext() if variant.match_range else mock.patch(
         "voxclone.clone.pitch_rate_match.PitchRateSettings",
         functools.partial(PitchRateSettings, match_range=False))
+    with engine_of(variant):
+        return measure_clone(truth, effort, variant, norm, recognizer, hidden, narrow)
+
+
+def measure_clone(truth: Truth, effort: str, variant: Variant, norm: sd.Normalisation,
+                  recognizer: sd.Recognizer, hidden: contextlib.AbstractContextManager[Any],
+                  narrow: contextlib.AbstractContextManager[Any]) -> dict[str, Any]:
+    speaker = truth.split.utterance.speaker
     began = time.perf_counter()
     with hidden, narrow:
         profile = voxclone.enroll(f"bench-{speaker}", truth.split.reference,
@@ -366,7 +397,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                              f"'{NOMAP}' (without the learned map), '{NOTONE}' (without "
                              f"the tone match), '{NOPITCH}' (no pitch shift), '{NORATE}' "
                              f"(no rate factor), '{MATCH}' (style-based pitch and rate "
-                             f"match) and/or '{CHECK}' (synthesis checked by ear), or "
+                             f"match), '{CHECK}' (synthesis checked by ear) and/or "
+                             f"'{SHIPPED}' (the shipped model, not the static int8 one), or "
                              f"{NEAREST} (default {DEFAULT_ROWS})")
     parser.add_argument("--out", default=str(DEFAULT_OUT),
                         help="output path without extension; writes .md and .json")

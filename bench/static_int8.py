@@ -1,23 +1,22 @@
 """Static int8 convolutions for Kokoro: speed and fidelity against the shipped model.
 
-A study for issue 8 (not shipped): 65 % of Kokoro's inference is its dynamically
-quantised ``ConvInteger`` (uint8 x uint8), and ONNX Runtime's ``QLinearConv`` (uint8 x
-int8, static scales) runs the same convolution about 2x faster on this AVX2 CPU. This
-builds, in a scratch folder, the models of ``bench/int8_graph.py`` from the verified
-model and compares each with the shipped one (its cached optimised graph):
+Issue 8: 65 % of Kokoro's inference is its dynamically quantised ``ConvInteger`` (uint8 x
+uint8), and ONNX Runtime's ``QLinearConv`` (uint8 x int8, static scales) runs the same
+convolution about 2x faster on this AVX2 CPU. voxclone runs the static int8 rewrite of
+the verified model (``voxclone.engines.static_int8``, scales learned on English clone
+renderings by ``train/int8_scales.py``). This compares, with the shipped model (its
+cached optimised graph):
 
-* fp32 copy: dequantised weights, fp32 convolutions;
-* static int8: ``quantize_static`` on every convolution but ``conv_post``;
-* static int8, equalised: the same after scaling each convolution's output channels to
-  one peak (a ``Mul`` after it restores them).
+* fp32 copy: the shipped weights dequantised, fp32 convolutions (what 8 bits cost);
+* static int8: the model voxclone runs by default.
 
-Calibration renders 6 sentences with 2 of the stock voices; the comparison renders 6
-other sentences with the 3 others and their equal mixture. Per model: real-time factor (median of
-``--runs`` interleaved runs of two sentences, and its ratio to the shipped model's in
-the same run), GE2E cosine between its rendering and the shipped model's of the same
-sentence and voice, log-mel L1 distance to it, and PocketSphinx word errors. Run from
-the repo root: ``python bench/static_int8.py``; writes ``bench/results/static_int8.*``.
-Needs ``onnx`` (``pip install -e '.[bench]'``); takes about 12 minutes.
+The comparison renders 6 sentences (none used in calibration) with the 5 stock voices
+and their equal mixture. Per model: real-time factor (median of ``--runs`` interleaved
+runs of two sentences, and its ratio to the shipped model's in the same run), GE2E
+cosine between its rendering and the shipped model's of the same sentence and voice,
+log-mel L1 distance to it, and PocketSphinx word errors. Run from the repo root:
+``python bench/static_int8.py``; writes ``bench/results/static_int8.*``. Takes about 8
+minutes.
 """
 
 from __future__ import annotations
@@ -36,22 +35,13 @@ import numpy as np
 from voxclone.audio import Audio
 from voxclone.engines.kokoro import KokoroEngine, assemble_model, stock_packs, tokenize
 from voxclone.engines.session import SessionConfig
+from voxclone.engines.static_int8 import dequantise, load_onnx
 from voxclone.speaker import default_encoder
 from voxclone.text import normalize_text, phonemize
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import int8_graph as ig
 import speech_data as sd
 
-CALIBRATION = [
-    "Could you pick up some bread and milk on your way home?",
-    "The meeting has been moved to Thursday afternoon.",
-    "We waited outside the station for almost an hour.",
-    "Bright yellow boats drift past the old harbor.",
-    "She said the children would be home by seven, after the game.",
-    "A gentle breeze carried the scent of rain across the fields, and everyone hurried "
-    "inside.",
-]
 EVALUATION = [
     "It was the best of times, it was the worst of times, and nobody in the village "
     "could say which.",
@@ -61,9 +51,6 @@ EVALUATION = [
     "He counted twelve red apples, four green pears and a single ripe banana.",
     "Thank you for calling; every one of our agents is busy right now.",
 ]
-#: Stock packs that style the calibration renderings; the comparison uses the others
-#: and an equal mixture of all (as a clone's style is a mixture plus an offset).
-CALIBRATION_VOICES = ("jf_alpha", "jm_kumo")
 RATE = 24_000
 
 
@@ -71,42 +58,24 @@ def ids_of(text: str) -> list[int]:
     return tokenize(phonemize(normalize_text(text)))
 
 
-def feed(ids: list[int], style: np.ndarray) -> ig.Feed:
-    return {"tokens": np.array([[0, *ids, 0]], dtype=np.int64),
-            "style": style.reshape(1, 256).astype(np.float32),
-            "speed": np.array([1.0], dtype=np.float32)}
-
-
-def calibration_feeds(packs: dict[str, np.ndarray]) -> list[ig.Feed]:
-    """Each calibration sentence in each calibration voice."""
-    return [feed(ids, packs[name][len(ids) - 1])
-            for ids in map(ids_of, CALIBRATION) for name in CALIBRATION_VOICES]
-
-
 def evaluation_voices(packs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The stock packs not used for calibration, and the mixture of all of them."""
-    voices = {name: pack for name, pack in packs.items() if name not in CALIBRATION_VOICES}
-    voices["mixture of all"] = np.mean(list(packs.values()), axis=0)
-    return voices
+    """The stock packs and the mixture of all of them (a clone's style is a mixture plus
+    an offset)."""
+    return {**packs, "mixture of all": np.mean(list(packs.values()), axis=0)}
 
 
 def log_mel(x: np.ndarray) -> np.ndarray:
     return np.asarray(np.log(librosa.feature.melspectrogram(y=x, sr=RATE, n_mels=80) + 1e-5))
 
 
-def build(folder: Path, feeds: list[ig.Feed]) -> dict[str, Path]:
-    """The study's models in ``folder``, by row name."""
-    shipped = assemble_model()  # the verified model
-    fp32, eq = folder / "fp32.onnx", folder / "equalised-fp32.onnx"
-    static, static_eq = folder / "static.onnx", folder / "static-equalised.onnx"
-    began = time.perf_counter()
-    replaced = ig.dequantised(shipped, fp32)
-    print(f"fp32 copy: {replaced} convolutions ({time.perf_counter() - began:.0f} s)")
-    ig.quantised(fp32, static, feeds)
-    ig.equalised(fp32, eq, feeds)
-    ig.quantised(eq, static_eq, feeds)
-    print(f"built in {time.perf_counter() - began:.0f} s")
-    return {"fp32 copy": fp32, "static int8": static, "static int8, equalised": static_eq}
+def fp32_copy(folder: Path) -> Path:
+    """The shipped model with every convolution dequantised to fp32, in ``folder``."""
+    onnx = load_onnx()
+    model = onnx.load(str(assemble_model()))
+    dequantise(model)
+    path = folder / "fp32.onnx"
+    onnx.save(model, str(path))
+    return path
 
 
 def measure(engines: dict[str, KokoroEngine], voices: dict[str, np.ndarray],
@@ -159,20 +128,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     packs = stock_packs()
-    config = SessionConfig(cache_optimized=False)
+    config = SessionConfig()
     with tempfile.TemporaryDirectory(prefix="voxclone-int8-") as scratch:
-        paths = build(Path(scratch), calibration_feeds(packs))
-        engines = {"shipped": KokoroEngine(),
-                   **{k: KokoroEngine(p, config=config) for k, p in paths.items()}}
+        engines = {"shipped": KokoroEngine(config=SessionConfig(static_int8=False)),
+                   "fp32 copy": KokoroEngine(fp32_copy(Path(scratch))),
+                   "static int8 (voxclone's default)": KokoroEngine(config=config)}
         voices = evaluation_voices(packs)
         rows = measure(engines, voices, args.runs)
     meta = sd.run_meta(started, runs=args.runs, threads=config.thread_count)
     lines = [
-        "# Static int8 convolutions for Kokoro (a study, not shipped)", "",
+        "# Static int8 convolutions for Kokoro", "",
         f"- date: {meta['date']}; machine: {meta['machine']}; git: {meta['git_commit']}; "
         f"{meta['threads']} threads", f"- wall time {meta['wall_s']:.0f} s",
         f"- fidelity: {len(EVALUATION)} sentences x {len(voices)} voices "
-        f"({', '.join(voices)}; calibration: {', '.join(CALIBRATION_VOICES)}), "
+        f"({', '.join(voices)}), "
         "each rendering compared with the shipped model's of the same sentence and voice; "
         f"speed: two sentences, median of {args.runs} interleaved runs", "",
         "| model | RTF | time vs shipped | GE2E cosine to shipped (median / min) | "

@@ -154,7 +154,7 @@ def test_abandoned_stream_stops_its_text_worker() -> None:
 
 def _fresh_engine(cache: Path, monkeypatch: pytest.MonkeyPatch) -> KokoroEngine:
     monkeypatch.setenv("VOXCLONE_CACHE", str(cache))
-    return KokoroEngine(config=SessionConfig(threads=1))
+    return KokoroEngine(config=SessionConfig(threads=1, static_int8=False))
 
 
 def _optimized(cache: Path) -> Path:

