@@ -38,6 +38,12 @@ EFFORTS: tuple[str, ...] = get_args(Effort)
 #: refinement of ``balanced`` and ``best`` starts from the better of the two.
 REFINE_SECONDS: dict[str, float] = {"stock": 0.0, "fast": 0.0, "balanced": 45.0, "best": 240.0}
 
+#: At most this many refinement renderings per effort (None: the time budget alone).
+#: ``fast`` spends none: up to 4 gave its clones +0.010 +- 0.005 raw cosine to held-out
+#: speech on dev speakers for ~2 s more than its 3 s (``bench/results/fast_refine.md``).
+REFINE_EVALUATIONS: dict[str, int | None] = {"stock": 0, "fast": 0, "balanced": None,
+                                             "best": None}
+
 #: The probe sentence rendered at every evaluation (about 3.4 s of speech).
 PROBE_TEXT = "Bright yellow boats drift past the old harbor."
 
@@ -204,7 +210,7 @@ class VoiceFitter:
             return SearchResult(start, score, 0, time.monotonic() - began)
         result = refine(target, start, start_embedding, base, self.scale, evaluate,
                         budget_s=budget, prior=_prior(), seed=seed,
-                        progress=progress)
+                        max_evaluations=REFINE_EVALUATIONS[effort], progress=progress)
         if result.score < score:  # nothing better found in the budget (a busy CPU)
             return SearchResult(start, score, result.evaluations, time.monotonic() - began)
         return SearchResult(result.conditioning, result.score, result.evaluations,
