@@ -34,8 +34,9 @@ logger = logging.getLogger(__name__)
 MAX_DETECT_SECONDS = 3600.0
 
 #: Streaming cuts a long first sentence so its first chunk has at most this many
-#: phonemes (about 1.5 s of speech): the first audio comes sooner.
-STREAM_FIRST_CHUNK_TOKENS = 24
+#: phonemes (about 1 s of speech): the first audio comes sooner - in ~220 ms with 16,
+#: ~260 ms with 24, and no more words misheard (``bench/results/lead_in.md``).
+STREAM_FIRST_CHUNK_TOKENS = 16
 
 VoiceRef = str | VoiceProfile
 AudioSource = str | os.PathLike[str] | bytes | Audio
