@@ -34,8 +34,8 @@ logger = logging.getLogger(__name__)
 MAX_DETECT_SECONDS = 3600.0
 
 #: Streaming cuts a long first sentence so its first chunk has at most this many
-#: phonemes (about 1 s of speech): the first audio comes sooner - in ~220 ms with 16,
-#: ~260 ms with 24, and no more words misheard (``bench/results/lead_in.md``).
+#: phonemes (about 1 s of speech): the first audio comes sooner - 250 ms against 285 ms
+#: with 24 in one run - and no more words are misheard (``bench/results/lead_in.md``).
 STREAM_FIRST_CHUNK_TOKENS = 16
 
 VoiceRef = str | VoiceProfile
