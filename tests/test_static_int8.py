@@ -113,6 +113,17 @@ def test_no_onnx_or_foreign_scales_fall_back_to_the_shipped_model(
     assert "pip install 'onnx" in caplog.text
     assert not (tmp_path / STATIC_FILE).exists()
 
+    def broken(*_: object) -> None:
+        raise ValueError("a graph onnx cannot read")
+
+    monkeypatch.delitem(sys.modules, "onnx")
+    monkeypatch.setattr(kokoro, "rewrite", broken)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="voxclone.engines.kokoro"):
+        KokoroEngine(config=SessionConfig(threads=1, cache_optimized=False))
+    assert "could not write the static int8 model: a graph onnx cannot read" in caplog.text
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
 
 def test_the_environment_can_turn_the_static_model_off(
     in_cache: Path, monkeypatch: pytest.MonkeyPatch

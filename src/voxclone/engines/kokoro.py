@@ -151,6 +151,10 @@ def static_model(directory: Path | None = None) -> tuple[Path, str]:
     try:
         rewrite(source, Path(tmp_name), scales)
         os.replace(tmp_name, target)
+    except ModelError:
+        raise
+    except Exception as exc:  # onnx's own errors (parsing, protobuf, shapes) are untyped
+        raise ModelError(f"could not write the static int8 model: {exc}") from exc
     finally:
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)
