@@ -193,7 +193,9 @@ def semitones(ratio: float) -> float:
 
 def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
               recognizer: sd.Recognizer) -> dict[str, Any]:
-    """Enrol one speaker at one effort and measure the clone."""
+    """Enrol one speaker at one effort and measure the clone (with the variant's model:
+    call it within :func:`engine_of`)."""
+    speaker = truth.split.utterance.speaker
     variant = parse_effort(effort)
     # The public API always uses the shipped map; the baseline rows hide it.
     hidden = contextlib.nullcontext() if variant.use_map else \
@@ -201,14 +203,6 @@ def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
     narrow = contextlib.nullcontext() if variant.match_range else mock.patch(
         "voxclone.clone.pitch_rate_match.PitchRateSettings",
         functools.partial(PitchRateSettings, match_range=False))
-    with engine_of(variant):
-        return measure_clone(truth, effort, variant, norm, recognizer, hidden, narrow)
-
-
-def measure_clone(truth: Truth, effort: str, variant: Variant, norm: sd.Normalisation,
-                  recognizer: sd.Recognizer, hidden: contextlib.AbstractContextManager[Any],
-                  narrow: contextlib.AbstractContextManager[Any]) -> dict[str, Any]:
-    speaker = truth.split.utterance.speaker
     began = time.perf_counter()
     with hidden, narrow:
         profile = voxclone.enroll(f"bench-{speaker}", truth.split.reference,
@@ -482,7 +476,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             warm_up(split.reference)
         for effort in args.efforts:
             try:
-                row = clone_row(truth, effort, norm, recognizer)
+                with engine_of(parse_effort(effort)):
+                    row = clone_row(truth, effort, norm, recognizer)
             except VoxcloneError as exc:
                 row = {"speaker": utterance.speaker, "gender": utterance.gender,
                        "effort": effort, "error": str(exc)}

@@ -24,6 +24,7 @@ Run it again (and commit its output) when the Kokoro model changes.
 from __future__ import annotations
 
 import argparse
+import copy
 import hashlib
 import sys
 import time
@@ -144,7 +145,7 @@ def learn(source: Path, sha256: str, feeds: Sequence[Feed]) -> Int8Scales:
     convs = dequantise(model)
     nodes = {n.name: n for n in model.graph.node}
     print(f"{len(convs)} convolutions; measuring channel peaks", flush=True)
-    peaks = observe(model.__deepcopy__(), [nodes[c].output[0] for c in convs], feeds, peak)
+    peaks = observe(copy.deepcopy(model), [nodes[c].output[0] for c in convs], feeds, peak)
     gains = {}
     for conv in convs:
         channel = np.maximum(peaks[nodes[conv].output[0]], 1e-6)

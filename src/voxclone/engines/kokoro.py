@@ -163,10 +163,12 @@ def static_model(directory: Path | None = None) -> tuple[Path, str]:
     return target, key
 
 
-def _load_cached(source: Path, key: str, config: SessionConfig,
+def _open_cached(source: Path, key: str, config: SessionConfig,
                  make_source: Callable[[], Path]) -> Any:
-    """A session on ``source``'s cached optimised graph, built (or rebuilt) from
-    ``make_source()`` when needed."""
+    """A session on ``make_source()`` - through ``source``'s cached optimised graph,
+    built (or rebuilt) when needed, if ``config.cache_optimized``."""
+    if not config.cache_optimized:
+        return open_session(make_source(), config)
     cached = cached_optimized(source, key)
     if cached is not None:
         try:
@@ -182,16 +184,12 @@ def _load_packaged(config: SessionConfig) -> Any:
     if config.use_static_int8:
         try:
             path, key = static_model()
-            if not config.cache_optimized:
-                return open_session(path, config)
-            return _load_cached(path, key, config, lambda: path)
+            return _open_cached(path, key, config, lambda: path)
         except ModelError as exc:
             logger.warning("running the shipped Kokoro model: its static int8 rewrite is "
                            "unavailable (%s)", exc)
-    if not config.cache_optimized:
-        return open_session(assemble_model(), config)
     source = cache_dir() / MODEL_FILE
-    return _load_cached(source, _expected_sha256(), config,
+    return _open_cached(source, _expected_sha256(), config,
                         lambda: assemble_model(source.parent))
 
 

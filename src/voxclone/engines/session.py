@@ -59,8 +59,8 @@ class SessionConfig:
             the cores the working ones need - 1.3x slower here with two other jobs
             running - and on an idle one it gained nothing measurable.
         static_int8: run the model with static int8 convolutions (Kokoro:
-            :mod:`voxclone.engines.static_int8`; 0.7x the time of the shipped model,
-            ``bench/results/static_int8.md``). ``None`` = on unless
+            :mod:`voxclone.engines.static_int8`; 0.53-0.77x the time of the shipped
+            model, ``bench/results/static_int8.md`` and ``speed.md``). ``None`` = on unless
             ``$VOXCLONE_STATIC_INT8`` is ``0``.
     """
 

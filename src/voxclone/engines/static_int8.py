@@ -30,11 +30,12 @@ from __future__ import annotations
 import collections
 import hashlib
 import importlib.resources as resources
+import io
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -86,8 +87,9 @@ class Int8Scales:
                  ranges=np.array([self.ranges[n] for n in names], dtype=np.float64))
 
     @classmethod
-    def load(cls, path: Any) -> Int8Scales:
-        with path.open("rb") as handle, np.load(handle) as npz:
+    def load(cls, source: Path | BinaryIO) -> Int8Scales:
+        """Read scales written by :meth:`save` from a path or a binary file."""
+        with np.load(source) as npz:
             names = [str(n) for n in npz["names"]]
             parts = np.split(npz["gains"], np.cumsum(npz["counts"])[:-1])
             ranges = [tuple(float(v) for v in row) for row in npz["ranges"]]
@@ -104,8 +106,8 @@ def shipped_scales() -> tuple[Int8Scales, str]:
     """
     path = resources.files("voxclone.engines") / "data" / SCALES_FILE
     try:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        return Int8Scales.load(path), digest
+        data = path.read_bytes()
+        return Int8Scales.load(io.BytesIO(data)), hashlib.sha256(data).hexdigest()
     except (OSError, ValueError, KeyError) as exc:
         raise ModelError(f"the static int8 scales ({SCALES_FILE}) are missing or "
                          f"damaged: reinstall voxclone ({exc})") from exc
@@ -182,7 +184,7 @@ def equalise(model: Any, gains: dict[str, np.ndarray]) -> None:
     from onnx import helper, numpy_helper
 
     graph = model.graph
-    init, _, _ = _graph_index(graph)
+    init = {i.name: i for i in graph.initializer}
     nodes = []
     for node in graph.node:
         nodes.append(node)
@@ -222,7 +224,7 @@ def quantise(model: Any, ranges: dict[str, tuple[float, float, float, float]]) -
     from onnx import helper, numpy_helper
 
     graph = model.graph
-    init, _, _ = _graph_index(graph)
+    init = {i.name: i for i in graph.initializer}
     nodes = []
 
     def constant(values: Any, name: str) -> str:
