@@ -21,7 +21,8 @@ from voxclone.engines.kokoro import (
     stock_packs,
 )
 from voxclone.engines.session import STATIC_INT8_ENV, SessionConfig
-from voxclone.engines.static_int8 import Int8Scales, shipped_scales
+from voxclone.engines.snake_table import find_snakes
+from voxclone.engines.static_int8 import Int8Scales, load_onnx, shipped_scales
 from voxclone.speaker import default_encoder
 from voxclone.text import normalize_text, phonemize
 
@@ -142,7 +143,19 @@ def test_scales_survive_a_round_trip_and_cover_every_convolution(tmp_path: Path)
         assert gain.dtype == np.float32 and gain.min() > 0 and gain.max() == 1.0
         low_in, high_in, low_out, high_out = scales.ranges[name]
         assert low_in < high_in and low_out < high_out
+    assert len(scales.snakes) == 48  # Kokoro's decoder: its resblocks and noise_res
+    for span in scales.snakes.values():
+        assert span.dtype == np.float32 and np.all(span[0] < span[1])
     scales.save(tmp_path / "scales.npz")
     again = Int8Scales.load(tmp_path / "scales.npz")
     assert again.source_sha256 == scales.source_sha256 and again.ranges == scales.ranges
     assert all(np.array_equal(again.gains[n], g) for n, g in scales.gains.items())
+    assert sorted(again.snakes) == sorted(scales.snakes)
+    assert all(np.array_equal(again.snakes[n], s) for n, s in scales.snakes.items())
+
+
+def test_the_static_model_tabulates_its_snakes(in_cache: Path) -> None:
+    path, _ = static_model()
+    graph = load_onnx().load(str(path)).graph
+    assert not find_snakes(graph)
+    assert sum(n.op_type == "GatherElements" for n in graph.node) == 48

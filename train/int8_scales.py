@@ -38,6 +38,7 @@ import numpy as np
 import voxclone
 from voxclone.engines import kokoro
 from voxclone.engines.session import SessionConfig
+from voxclone.engines.snake_table import find_snakes
 from voxclone.engines.static_int8 import (
     SCALES_FILE,
     Int8Scales,
@@ -106,24 +107,24 @@ def record_feeds(engine: kokoro.KokoroEngine, speakers: Sequence[sd.Utterance]) 
     return feeds
 
 
-def observe(model: Any, tensors: Sequence[str], feeds: Sequence[Feed],
-            reduce: Any) -> dict[str, Any]:
-    """Run ``model`` with ``tensors`` as extra outputs; fold each into ``reduce(old, y)``."""
+def observe(model: Any, reducers: dict[str, Any], feeds: Sequence[Feed]) -> dict[str, Any]:
+    """Run ``model`` with ``reducers``' tensors as extra outputs; fold each tensor ``y``
+    into ``reducers[tensor](old, y)``."""
     onnx = load_onnx()
     import onnxruntime as ort
 
     outputs = {o.name for o in model.graph.output}
-    for name in tensors:
+    for name in reducers:
         if name not in outputs:
             model.graph.output.append(
                 onnx.helper.make_tensor_value_info(name, onnx.TensorProto.FLOAT, None))
     session = ort.InferenceSession(model.SerializeToString(),
                                    providers=["CPUExecutionProvider"])
-    wanted = list(tensors)
+    wanted = list(reducers)
     seen: dict[str, Any] = {}
     for index, feed in enumerate(feeds, 1):
         for name, y in zip(wanted, session.run(wanted, feed), strict=True):
-            seen[name] = reduce(seen.get(name), np.asarray(y))
+            seen[name] = reducers[name](seen.get(name), np.asarray(y))
         if index % 20 == 0:
             print(f"  {index}/{len(feeds)} renderings", flush=True)
     return seen
@@ -139,13 +140,21 @@ def span(old: tuple[float, float] | None, y: np.ndarray) -> tuple[float, float]:
     return (low, high) if old is None else (min(old[0], low), max(old[1], high))
 
 
+def channel_span(old: np.ndarray | None, y: np.ndarray) -> np.ndarray:
+    """Per-channel (axis 1) min and max, ``(2, channels)``."""
+    axes = tuple(i for i in range(y.ndim) if i != 1)
+    new = np.stack([y.min(axis=axes), y.max(axis=axes)])
+    return new if old is None else np.stack([np.minimum(old[0], new[0]),
+                                             np.maximum(old[1], new[1])])
+
+
 def learn(source: Path, sha256: str, feeds: Sequence[Feed]) -> Int8Scales:
     onnx = load_onnx()
     model = onnx.load(str(source))
     convs = dequantise(model)
     nodes = {n.name: n for n in model.graph.node}
     print(f"{len(convs)} convolutions; measuring channel peaks", flush=True)
-    peaks = observe(copy.deepcopy(model), [nodes[c].output[0] for c in convs], feeds, peak)
+    peaks = observe(copy.deepcopy(model), {nodes[c].output[0]: peak for c in convs}, feeds)
     gains = {}
     for conv in convs:
         channel = np.maximum(peaks[nodes[conv].output[0]], 1e-6)
@@ -153,10 +162,15 @@ def learn(source: Path, sha256: str, feeds: Sequence[Feed]) -> Int8Scales:
     equalise(model, gains)
     nodes = {n.name: n for n in model.graph.node}
     print("measuring the equalised ranges", flush=True)
-    tensors = [t for c in convs for t in (nodes[c].input[0], nodes[c].output[0])]
-    spans = observe(model, list(dict.fromkeys(tensors)), feeds, span)
+    snakes = find_snakes(model.graph)
+    reducers = {t: span for c in convs for t in (nodes[c].input[0], nodes[c].output[0])}
+    if {snake.x for snake in snakes} & set(reducers):
+        raise SystemExit("a Snake's input is also a convolution's: the ranges would clash")
+    reducers.update({snake.x: channel_span for snake in snakes})
+    spans = observe(model, reducers, feeds)
     ranges = {c: (*spans[nodes[c].input[0]], *spans[nodes[c].output[0]]) for c in convs}
-    return Int8Scales(sha256, gains, ranges)
+    return Int8Scales(sha256, gains, ranges,
+                      {snake.name: spans[snake.x].astype(np.float32) for snake in snakes})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -18,16 +18,20 @@ verified model into one that ONNX Runtime fuses into ``QLinearConv`` nodes:
    uint8 activations with the calibration min/max, int8 weights per output channel
    with 7-bit magnitudes (AVX2's 16-bit pair sums cannot saturate), int32 bias. The
    shipped model's one fp32 convolution, ``conv_post`` (the STFT's log-magnitude and
-   phase, which 8 bits cannot carry), stays fp32.
+   phase, which 8 bits cannot carry), stays fp32;
+4. each Snake activation feeding a convolution becomes a uint8 lookup table
+   (:mod:`voxclone.engines.snake_table`).
 
-The gains and activation ranges are learned offline on English clone renderings
-(``train/int8_scales.py``) and shipped in ``data/kokoro_int8_scales.npz``, tied to the
-model's SHA-256; the rewrite itself needs only the ``onnx`` package and takes seconds.
+The gains and activation ranges, and the Snakes' input ranges, are learned offline on
+English clone renderings (``train/int8_scales.py``) and shipped in
+``data/kokoro_int8_scales.npz``, tied to the model's SHA-256; the rewrite itself needs
+only the ``onnx`` package and takes seconds.
 """
 
 from __future__ import annotations
 
 import collections
+import dataclasses
 import hashlib
 import importlib.resources as resources
 import io
@@ -39,13 +43,14 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from voxclone.engines.snake_table import find_snakes, tabulate
 from voxclone.errors import ModelError
 
 logger = logging.getLogger(__name__)
 
 SCALES_FILE = "kokoro_int8_scales.npz"
 #: Version of the rewrite; a change rebuilds every cached static model.
-REWRITE_VERSION = 1
+REWRITE_VERSION = 2
 #: 7-bit symmetric int8 weights ("reduce range").
 _WEIGHT_Q = 64
 
@@ -73,18 +78,26 @@ class Int8Scales:
         gains: per output channel, float32 ``(channels,)`` in ``(0, 1]``.
         ranges: float64 ``(input min, input max, output min, output max)`` of the
             equalised convolution on the calibration renderings.
+        snakes: per Snake activation (by its ``Sin`` node's name), float32
+            ``(2, channels)``: its input's min and max per channel on the same renderings.
     """
 
     source_sha256: str
     gains: dict[str, np.ndarray]
     ranges: dict[str, tuple[float, float, float, float]]
+    snakes: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
 
     def save(self, path: Path) -> None:
-        names = sorted(self.gains)
+        names, snakes = sorted(self.gains), sorted(self.snakes)
         np.savez(path, source_sha256=np.str_(self.source_sha256), names=np.array(names),
                  gains=np.concatenate([self.gains[n] for n in names]).astype(np.float32),
                  counts=np.array([len(self.gains[n]) for n in names], dtype=np.int64),
-                 ranges=np.array([self.ranges[n] for n in names], dtype=np.float64))
+                 ranges=np.array([self.ranges[n] for n in names], dtype=np.float64),
+                 snake_names=np.array(snakes, dtype=np.str_),
+                 snake_spans=np.concatenate([self.snakes[n] for n in snakes]
+                                            or [np.zeros((2, 0))], axis=1).astype(np.float32),
+                 snake_counts=np.array([self.snakes[n].shape[1] for n in snakes],
+                                       dtype=np.int64))
 
     @classmethod
     def load(cls, source: Path | BinaryIO) -> Int8Scales:
@@ -93,9 +106,15 @@ class Int8Scales:
             names = [str(n) for n in npz["names"]]
             parts = np.split(npz["gains"], np.cumsum(npz["counts"])[:-1])
             ranges = [tuple(float(v) for v in row) for row in npz["ranges"]]
+            snakes = {}
+            if "snake_names" in npz.files and len(npz["snake_names"]):
+                spans = np.split(npz["snake_spans"], np.cumsum(npz["snake_counts"])[:-1],
+                                 axis=1)
+                snakes = dict(zip((str(n) for n in npz["snake_names"]), spans, strict=True))
             return cls(str(npz["source_sha256"]), dict(zip(names, parts, strict=True)),
                        {n: (r[0], r[1], r[2], r[3]) for n, r in zip(names, ranges,
-                                                                   strict=True)})
+                                                                   strict=True)},
+                       snakes)
 
 
 def shipped_scales() -> tuple[Int8Scales, str]:
@@ -294,6 +313,12 @@ def rewrite(source: Path, target: Path, scales: Int8Scales) -> None:
     if convs != set(scales.gains) or convs != set(scales.ranges):
         raise ModelError("the static int8 scales do not match the model's convolutions; "
                          "reinstall voxclone")
+    snakes = {snake.name for snake in find_snakes(model.graph)}
+    if snakes != set(scales.snakes):
+        raise ModelError("the static int8 scales do not match the model's Snake "
+                         "activations; reinstall voxclone")
     equalise(model, scales.gains)
     quantise(model, scales.ranges)
+    tabulate(model, scales.snakes)
+    _keep_needed(model.graph, list(model.graph.node))
     onnx.save(model, str(target))

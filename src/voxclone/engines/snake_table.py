@@ -1,0 +1,179 @@
+"""Kokoro's Snake activations as 8-bit lookup tables, for the static int8 model.
+
+Kokoro's decoder applies Snake, ``x + sin(a x)^2 / a`` with a learned ``a`` per
+channel, before each of its resblocks' convolutions (48 of them, on tensors of up to
+128 channels x 5 frames per 25 ms of audio). ONNX Runtime runs ``Sin`` on one thread:
+about a fifth of the static int8 model's time, with ``Pow``, two ``Mul`` and an
+``Add`` around it. In the static int8 model the Snake's output is quantised to uint8 for
+the next convolution anyway, so with its input quantised too - per channel, to the
+range it takes on calibration renderings - the whole Snake is a table of 256 uint8
+entries per channel::
+
+    QuantizeLinear(x, per channel) -> Cast(int32) -> GatherElements(table, axis=2)
+
+whose output is the convolution's uint8 input, exactly where the old ``QuantizeLinear``
+put it. :func:`tabulate` makes that swap after
+:func:`voxclone.engines.static_int8.quantise`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from voxclone.errors import ModelError
+
+
+@dataclass(frozen=True)
+class Snake:
+    """One Snake activation of an ONNX graph: ``Mul(a) -> Sin -> Pow(2) -> Mul(1/a) ->
+    Add(x)``.
+
+    Attributes:
+        name: the ``Sin`` node's name (what its calibrated range is filed under).
+        x: its input tensor, shape ``(1, channels, frames)``.
+        output: the ``Add``'s output tensor.
+        alpha: float64 ``(channels,)``, the learned ``a``.
+        nodes: the five nodes' names, in order.
+    """
+
+    name: str
+    x: str
+    output: str
+    alpha: np.ndarray
+    nodes: tuple[str, ...]
+
+
+def _only(nodes: list[Any], op_type: str) -> Any | None:
+    return nodes[0] if len(nodes) == 1 and nodes[0].op_type == op_type else None
+
+
+def _chain(sin: Any, producer: dict[str, Any],
+           consumers: dict[str, list[Any]]) -> tuple[Any, ...] | None:
+    """The ``Mul, Sin, Pow, Mul, Add`` nodes around ``sin``, if they are a Snake's."""
+    chain = [producer.get(sin.input[0]), sin]
+    for op_type in ("Pow", "Mul", "Add"):
+        chain.append(_only(consumers.get(chain[-1].output[0], []), op_type))
+        if chain[-1] is None:
+            return None
+    return tuple(chain) if chain[0] is not None and chain[0].op_type == "Mul" else None
+
+
+def find_snakes(graph: Any) -> list[Snake]:
+    """The Snake activations of ``graph`` (an ``onnx.GraphProto``), in graph order."""
+    from onnx import numpy_helper
+
+    init = {i.name: i for i in graph.initializer}
+    producer = {o: n for n in graph.node for o in n.output}
+    consumers: dict[str, list[Any]] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+
+    def constant(name: str) -> np.ndarray:
+        return np.asarray(numpy_helper.to_array(init[name]), np.float64)
+
+    found = []
+    for sin in (n for n in graph.node if n.op_type == "Sin"):
+        chain = _chain(sin, producer, consumers)
+        if chain is None:
+            continue
+        scale, _, power, divide, add = chain
+        alphas = [i for i in scale.input if i in init]
+        inverse = [i for i in divide.input if i in init]
+        if len(alphas) != 1 or len(inverse) != 1 or power.input[1] not in init:
+            continue
+        (x,) = [i for i in scale.input if i not in init]
+        alpha, exponent = constant(alphas[0]), constant(power.input[1])
+        if (x not in add.input or exponent.size != 1 or float(exponent.reshape(-1)[0]) != 2.0
+                or alpha.ndim != 3 or alpha.shape[::2] != (1, 1)
+                or not np.allclose(constant(inverse[0]) * alpha, 1.0, rtol=1e-5)):
+            continue
+        found.append(Snake(sin.name, x, add.output[0], alpha.reshape(-1),
+                           tuple(node.name for node in chain)))
+    return found
+
+
+def uint8_scales(low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel uint8 scales (float32) and zero points (uint8) for ``[low, high]``
+    (0 always included)."""
+    low, high = np.minimum(low, 0.0), np.maximum(high, 0.0)
+    scale = np.where(high > low, (high - low) / 255.0, 1.0)
+    zero = np.clip(np.rint(-low / scale), 0, 255)
+    return scale.astype(np.float32), zero.astype(np.uint8)
+
+
+def snake_table(alpha: np.ndarray, in_scale: np.ndarray, in_zero: np.ndarray,
+                out_scale: float, out_zero: int) -> np.ndarray:
+    """The uint8 table ``(channels, 256)``: entry ``[c, q]`` is the Snake of channel
+    ``c`` at the dequantised input ``q``, quantised with ``out_scale``/``out_zero``."""
+    levels = np.arange(256, dtype=np.float64)
+    x = (levels[None, :] - in_zero[:, None].astype(np.float64)) * in_scale[:, None]
+    a = alpha[:, None]
+    y = x + np.sin(a * x) ** 2 / a
+    return np.clip(np.rint(y / out_scale) + out_zero, 0, 255).astype(np.uint8)
+
+
+def _quantizer(graph: Any, snake: Snake) -> Any | None:
+    """The ``QuantizeLinear`` that is the only consumer of ``snake``'s output."""
+    if any(o.name == snake.output for o in graph.output):
+        return None
+    users = [n for n in graph.node if snake.output in n.input]
+    return _only(users, "QuantizeLinear")
+
+
+def tabulate(model: Any, spans: dict[str, np.ndarray]) -> int:
+    """Replace each Snake of ``model`` (changed in place) whose output only feeds a
+    ``QuantizeLinear`` by a lookup table; ``spans[snake.name]`` is float ``(2, channels)``,
+    the calibrated low and high of its input per channel. Returns how many were.
+
+    Raises:
+        ModelError: a Snake has no calibrated span, or one of the wrong size.
+    """
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = model.graph
+    init = {i.name: i for i in graph.initializer}
+    removed: set[str] = set()
+    replacements: dict[str, list[Any]] = {}
+    for snake in find_snakes(graph):
+        quantize = _quantizer(graph, snake)
+        if quantize is None:
+            continue
+        span = spans.get(snake.name)
+        if span is None or np.shape(span) != (2, len(snake.alpha)):
+            raise ModelError(f"no calibrated range for the Snake {snake.name}; "
+                             "reinstall voxclone")
+        in_scale, in_zero = uint8_scales(np.asarray(span[0]), np.asarray(span[1]))
+        out_scale = float(numpy_helper.to_array(init[quantize.input[1]]))
+        out_zero = int(numpy_helper.to_array(init[quantize.input[2]]))
+        table = snake_table(snake.alpha, in_scale, in_zero, out_scale, out_zero)
+        stem = snake.name + "_table"
+        graph.initializer.extend([
+            numpy_helper.from_array(in_scale, stem + "_x_scale"),
+            numpy_helper.from_array(in_zero, stem + "_x_zero"),
+            numpy_helper.from_array(table[None], stem + "_values")])
+        replacements[quantize.name] = [
+            helper.make_node("QuantizeLinear", [snake.x, stem + "_x_scale", stem + "_x_zero"],
+                             [stem + "_x_q"], name=stem + "_quantize", axis=1),
+            helper.make_node("Cast", [stem + "_x_q"], [stem + "_index"], name=stem + "_cast",
+                             to=TensorProto.INT32),
+            helper.make_node("GatherElements", [stem + "_values", stem + "_index"],
+                             [quantize.output[0]], name=stem + "_lookup", axis=2)]
+        removed.update(snake.nodes)
+    nodes = list(_swapped(graph.node, removed, replacements))
+    graph.ClearField("node")
+    graph.node.extend(nodes)
+    return len(replacements)
+
+
+def _swapped(nodes: Any, removed: set[str],
+             replacements: dict[str, list[Any]]) -> Iterator[Any]:
+    for node in nodes:
+        if node.name in replacements:
+            yield from replacements[node.name]
+        elif node.name not in removed:
+            yield node
