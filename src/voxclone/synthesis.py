@@ -34,9 +34,11 @@ logger = logging.getLogger(__name__)
 MAX_DETECT_SECONDS = 3600.0
 
 #: Streaming cuts a long first sentence so its first chunk has at most this many
-#: phonemes (about 1 s of speech): the first audio comes sooner - 250 ms against 285 ms
-#: with 24 in one run - and no more words are misheard (``bench/results/lead_in.md``).
-STREAM_FIRST_CHUNK_TOKENS = 16
+#: phonemes (two or three words): the first audio comes sooner than with 16 - 236 against
+#: 250 ms on one machine, 295 against 315 ms on another - and no more words are misheard;
+#: fewer gain nothing, as the model's own ~0.8 s of silence around a piece dominates
+#: (``bench/results/lead_in.md``, ``lead_in_2dec_amd.md``).
+STREAM_FIRST_CHUNK_TOKENS = 12
 
 VoiceRef = str | VoiceProfile
 AudioSource = str | os.PathLike[str] | bytes | Audio
