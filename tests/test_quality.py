@@ -369,7 +369,10 @@ def test_a_clean_reference_d_vector_is_left_as_it_is(joe_reference: Audio) -> No
 
     analysis = analyse_clip(joe_reference, "clean")
     assert analysis.clean is not None and analysis.embedding is not None
-    np.testing.assert_array_equal(analysis.embedding, default_encoder().embed(analysis.clean))
+    # equal up to float rounding (a batch and a single clip may take different kernels;
+    # the compensation would move it by far more)
+    np.testing.assert_allclose(analysis.embedding, default_encoder().embed(analysis.clean),
+                               rtol=0, atol=1e-6)
 
 
 def test_noise_compensation_ramps_with_snr_and_keeps_a_d_vector() -> None:

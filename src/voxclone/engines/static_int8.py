@@ -50,7 +50,7 @@ logger = logging.getLogger(__name__)
 
 SCALES_FILE = "kokoro_int8_scales.npz"
 #: Version of the rewrite; a change rebuilds every cached static model.
-REWRITE_VERSION = 2
+REWRITE_VERSION = 3
 #: 7-bit symmetric int8 weights ("reduce range").
 _WEIGHT_Q = 64
 
