@@ -1,4 +1,4 @@
-"""Kokoro's Snake activations as 8-bit lookup tables, for the static int8 model.
+"""Kokoro's Snake activations as lookup tables of uint8 values, for the static int8 model.
 
 Kokoro's decoder applies Snake, ``x + sin(a x)^2 / a`` with a learned ``a`` per
 channel, before each of its resblocks' convolutions (48 of them, on tensors of up to
@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from voxclone.engines.onnx_graph import graph_index
 from voxclone.errors import ModelError
 
 #: Steps of a Snake's input per channel (the table's length).
@@ -71,12 +72,7 @@ def find_snakes(graph: Any) -> list[Snake]:
     """The Snake activations of ``graph`` (an ``onnx.GraphProto``), in graph order."""
     from onnx import numpy_helper
 
-    init = {i.name: i for i in graph.initializer}
-    producer = {o: n for n in graph.node for o in n.output}
-    consumers: dict[str, list[Any]] = {}
-    for node in graph.node:
-        for name in node.input:
-            consumers.setdefault(name, []).append(node)
+    init, producer, consumers = graph_index(graph)
 
     def constant(name: str) -> np.ndarray:
         return np.asarray(numpy_helper.to_array(init[name]), np.float64)
@@ -122,12 +118,11 @@ def snake_table(alpha: np.ndarray, step: np.ndarray, zero: np.ndarray,
     return np.clip(np.rint(y / out_scale) + out_zero, 0, 255).astype(np.uint8)
 
 
-def _quantizer(graph: Any, snake: Snake) -> Any | None:
+def _quantizer(graph: Any, consumers: dict[str, list[Any]], snake: Snake) -> Any | None:
     """The ``QuantizeLinear`` that is the only consumer of ``snake``'s output."""
     if any(o.name == snake.output for o in graph.output):
         return None
-    users = [n for n in graph.node if snake.output in n.input]
-    return _only(users, "QuantizeLinear")
+    return _only(consumers.get(snake.output, []), "QuantizeLinear")
 
 
 def tabulate(model: Any, spans: dict[str, np.ndarray]) -> int:
@@ -141,11 +136,11 @@ def tabulate(model: Any, spans: dict[str, np.ndarray]) -> int:
     from onnx import TensorProto, helper, numpy_helper
 
     graph = model.graph
-    init = {i.name: i for i in graph.initializer}
+    init, _, consumers = graph_index(graph)
     removed: set[str] = set()
     replacements: dict[str, list[Any]] = {}
     for snake in find_snakes(graph):
-        quantize = _quantizer(graph, snake)
+        quantize = _quantizer(graph, consumers, snake)
         if quantize is None:
             continue
         span = spans.get(snake.name)

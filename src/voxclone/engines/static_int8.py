@@ -30,7 +30,6 @@ only the ``onnx`` package and takes seconds.
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import hashlib
 import importlib.resources as resources
@@ -43,6 +42,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from voxclone.engines.onnx_graph import graph_index
 from voxclone.engines.snake_table import find_snakes, tabulate
 from voxclone.errors import ModelError
 
@@ -132,24 +132,13 @@ def shipped_scales() -> tuple[Int8Scales, str]:
                          f"damaged: reinstall voxclone ({exc})") from exc
 
 
-def _graph_index(graph: Any) -> tuple[dict[str, Any], dict[str, Any],
-                                      dict[str, list[Any]]]:
-    init = {i.name: i for i in graph.initializer}
-    producer = {o: n for n in graph.node for o in n.output}
-    consumers: dict[str, list[Any]] = collections.defaultdict(list)
-    for node in graph.node:
-        for name in node.input:
-            consumers[name].append(node)
-    return init, producer, consumers
-
-
 def dequantise(model: Any) -> list[str]:
     """Turn every ``ConvInteger`` chain of ``model`` (an ``onnx.ModelProto``, changed in
     place) into an fp32 ``Conv`` of the same name; returns those names."""
     from onnx import helper, numpy_helper
 
     graph = model.graph
-    init, producer, consumers = _graph_index(graph)
+    init, producer, consumers = graph_index(graph)
 
     def array(name: str) -> np.ndarray:
         return np.asarray(numpy_helper.to_array(init[name]))
