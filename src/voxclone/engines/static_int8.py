@@ -20,7 +20,8 @@ verified model into one that ONNX Runtime fuses into ``QLinearConv`` nodes:
    shipped model's one fp32 convolution, ``conv_post`` (the STFT's log-magnitude and
    phase, which 8 bits cannot carry), stays fp32;
 4. each Snake activation feeding a convolution becomes a uint8 lookup table
-   (:mod:`voxclone.engines.snake_table`).
+   (:mod:`voxclone.engines.snake_table`), whose index arithmetic is folded into the
+   instance norm before it (:mod:`voxclone.engines.norm_fold`).
 
 The gains and activation ranges, and the Snakes' input ranges, are learned offline on
 English clone renderings (``train/int8_scales.py``) and shipped in
@@ -42,6 +43,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from voxclone.engines.norm_fold import fold_norms
 from voxclone.engines.onnx_graph import graph_index
 from voxclone.engines.snake_table import find_snakes, tabulate
 from voxclone.errors import ModelError
@@ -50,7 +52,7 @@ logger = logging.getLogger(__name__)
 
 SCALES_FILE = "kokoro_int8_scales.npz"
 #: Version of the rewrite; a change rebuilds every cached static model.
-REWRITE_VERSION = 3
+REWRITE_VERSION = 4
 #: 7-bit symmetric int8 weights ("reduce range").
 _WEIGHT_Q = 64
 
@@ -309,5 +311,6 @@ def rewrite(source: Path, target: Path, scales: Int8Scales) -> None:
     equalise(model, scales.gains)
     quantise(model, scales.ranges)
     tabulate(model, scales.snakes)
+    fold_norms(model)
     _keep_needed(model.graph, list(model.graph.node))
     onnx.save(model, str(target))
