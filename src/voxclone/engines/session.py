@@ -59,7 +59,7 @@ class SessionConfig:
             the cores the working ones need - 1.3x slower here with two other jobs
             running - and on an idle one it gained nothing measurable.
         static_int8: run the model with static int8 convolutions and Snake tables
-            (Kokoro: :mod:`voxclone.engines.static_int8`; 0.45-0.49x the time of the
+            (Kokoro: :mod:`voxclone.engines.static_int8`; 0.42-0.46x the time of the
             shipped model, ``bench/results/static_int8.md`` and ``speed.md``). ``None`` = on unless
             ``$VOXCLONE_STATIC_INT8`` is ``0``.
     """
