@@ -102,8 +102,9 @@ def embed_all(utterances: list[sd.Utterance], bank: dict[str, Audio],
                                                   encoder.embed(analysed.clean),
                                                   analysed.signal.snr_db)
                 consent = degrade(split.heldout, condition, utterance.speaker, bank, rng)
-                clean, snr = consent_speech(consent)
-                compensated = consent_embedding(clean, snr, encoder)
+                speech = consent_speech(consent)
+                clean, snr = speech.clean, speech.snr_db
+                compensated = consent_embedding(speech, encoder)
                 entry[f"c:{label(condition)}"] = (compensated, encoder.embed(clean), snr)
         except NoSpeechError:
             continue

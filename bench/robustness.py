@@ -97,7 +97,7 @@ def clone_similarity(reference: Audio, held: np.ndarray, norm: sd.Normalisation,
     saved, saved_compensation = gate.DENOISE_BELOW_DB, analyse.compensate_noise
     gate.DENOISE_BELOW_DB = 1e9 if denoise else None
     if not compensate:
-        analyse.compensate_noise = lambda embedding, snr_db, encoder=None: embedding
+        analyse.compensate_noise = lambda embedding, snr_db, encoder=None, **_: embedding
     try:
         began = time.perf_counter()
         profile = voxclone.enroll(name, reference, effort="fast", save=False,

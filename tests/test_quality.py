@@ -380,7 +380,8 @@ def test_noise_compensation_ramps_with_snr_and_keeps_a_d_vector() -> None:
 
     shipped = load_noise_compensation()
     assert shipped is not None, "the package must ship its noise compensation"
-    assert shipped.weights.shape == (257, 256) and np.isfinite(shipped.weights).all()
+    assert shipped.weights.shape == (513, 256) and np.isfinite(shipped.weights).all()
+    assert shipped.uses_denoised
     # A constant correction: it pulls dimension 1 up and dimension 0 down, by 0.4.
     weights = np.zeros((257, 256))
     weights[256, [0, 1]] = [-0.4, 0.4]
@@ -406,6 +407,39 @@ def test_noise_compensation_ramps_with_snr_and_keeps_a_d_vector() -> None:
         NoiseCompensation(np.zeros((256, 256)), 20.0, 25.0)
     with pytest.raises(ValueError, match="above"):
         NoiseCompensation(np.zeros((257, 256)), 25.0, 20.0)
+
+
+def test_noise_compensation_reads_where_the_denoiser_moves_a_d_vector() -> None:
+    from voxclone.speaker.noise_compensation import NoiseCompensation, compensate_noise
+
+    # Rows 256-511 weigh (denoised - noisy): here, dimension 1 follows that difference
+    # in dimension 0, four times over.
+    weights = np.zeros((513, 256))
+    weights[256, 1] = 4.0
+    model = NoiseCompensation(weights, full_below_db=20.0, none_above_db=30.0)
+    vector = np.zeros(256)
+    vector[[0, 2]] = [0.6, 0.8]
+    denoised = vector.copy()
+    denoised[0] = 0.7
+    fixed = model.apply(vector, 10.0, denoised)
+    assert fixed[1] / fixed[2] == pytest.approx(0.4 / 0.8, rel=1e-5)
+    assert fixed[0] / fixed[2] == pytest.approx(0.6 / 0.8, rel=1e-5)
+    np.testing.assert_allclose(model.apply(vector, 10.0, vector), vector, atol=1e-7)
+    with pytest.raises(ValueError, match="denoised"):
+        model.apply(vector, 10.0)
+
+    # The shipped one asks for the denoised d-vector only when it corrects.
+    asked: list[bool] = []
+
+    def denoised_vector() -> np.ndarray:
+        asked.append(True)
+        return vector
+
+    clean = compensate_noise(vector, 40.0, denoised=denoised_vector)
+    np.testing.assert_array_equal(clean, vector.astype(np.float32))
+    assert not asked
+    compensate_noise(vector, 10.0, denoised=denoised_vector)
+    assert asked == [True]
 
 
 def test_batched_d_vectors_match_one_at_a_time(joe_reference: Audio) -> None:

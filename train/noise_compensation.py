@@ -27,6 +27,7 @@ writes ``src/voxclone/speaker/data/noise_compensation.npz`` (about 260 kB); abou
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from dataclasses import dataclass
@@ -34,11 +35,18 @@ from pathlib import Path
 
 import numpy as np
 
-from voxclone.audio import Audio
+from voxclone.audio import Audio, detect_speech
 from voxclone.quality import gate
+from voxclone.quality.denoise import denoised_embedding
+from voxclone.quality.measures import spectrum
 from voxclone.quality.report import SNR_WARN_DB
 from voxclone.speaker import default_encoder
-from voxclone.speaker.noise_compensation import ENCODER_ID, MODEL_FILE, NoiseCompensation
+from voxclone.speaker.noise_compensation import (
+    ENCODER_ID,
+    MODEL_FILE,
+    NoiseCompensation,
+    features,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import quality_data as qd  # bench/quality_data.py: speaker partition and degradations
@@ -58,6 +66,7 @@ class Measured:
 
     Attributes:
         noisy: d-vectors ``(n, 256)``; the clean references are among them.
+        denoised: the same clips' d-vectors through the Wiener denoiser ``(n, 256)``.
         clean: the same speaker's clean-reference d-vector, row for row ``(n, 256)``.
         held: the same speaker's held-out speech d-vector ``(n, 256)``.
         snrs: the gate's SNR estimates ``(n,)``, dB.
@@ -66,6 +75,7 @@ class Measured:
     """
 
     noisy: np.ndarray
+    denoised: np.ndarray
     clean: np.ndarray
     held: np.ndarray
     snrs: np.ndarray
@@ -73,8 +83,9 @@ class Measured:
     speakers: np.ndarray
 
     def subset(self, mask: np.ndarray) -> Measured:
-        return Measured(self.noisy[mask], self.clean[mask], self.held[mask], self.snrs[mask],
-                        self.is_clean[mask], self.speakers[mask])
+        return Measured(self.noisy[mask], self.denoised[mask], self.clean[mask],
+                        self.held[mask], self.snrs[mask], self.is_clean[mask],
+                        self.speakers[mask])
 
 
 def degraded(ref: Audio, speaker: str, bank: dict[str, Audio],
@@ -107,8 +118,8 @@ def measure(pool: list[sd.Utterance], seed: int, folds: dict[str, int]) -> Measu
     rng = np.random.default_rng(seed)
     encoder = default_encoder()
     voices = qd.voice_bank(pool, count=len(pool))
-    rows: dict[str, list] = {k: [] for k in ("noisy", "clean", "held", "snrs", "is_clean",
-                                             "speakers")}
+    keys = ("noisy", "denoised", "clean", "held", "snrs", "is_clean", "speakers")
+    rows: dict[str, list] = {k: [] for k in keys}
     for index, utterance in enumerate(pool, 1):
         split = sd.split_utterance(utterance)
         if split is None:
@@ -121,22 +132,26 @@ def measure(pool: list[sd.Utterance], seed: int, folds: dict[str, int]) -> Measu
             continue
         # The encoder's own d-vectors: the gate's are already compensated.
         base, held = encoder.embed(analyses[0].clean), encoder.embed(split.heldout)
-        for position, a in enumerate(analyses):
+        for position, (a, audio) in enumerate(zip(analyses, conditions, strict=True)):
             if a.clean is not None and a.signal is not None:
-                for key, value in (("noisy", encoder.embed(a.clean)), ("clean", base),
+                audio16k = audio.resample(16_000)
+                denoised = denoised_embedding(spectrum(audio16k, detect_speech(audio16k)),
+                                              encoder)
+                for key, value in (("noisy", encoder.embed(a.clean)),
+                                   ("denoised", denoised), ("clean", base),
                                    ("held", held), ("snrs", a.signal.snr_db),
                                    ("is_clean", position == 0),
                                    ("speakers", utterance.speaker)):
                     rows[key].append(value)
         print(f"[{index}/{len(pool)}] {utterance.speaker}", flush=True)
-    return Measured(*(np.array(rows[k]) for k in ("noisy", "clean", "held", "snrs",
-                                                   "is_clean", "speakers")))
+    return Measured(*(np.array(rows[k]) for k in keys))
 
 
 def fit(data: Measured, strength: float) -> np.ndarray:
-    """Ridge weights ``(257, 256)`` from the noisy references to their clean ones."""
+    """Ridge weights ``(513, 256)`` from the noisy references (their d-vectors, and the
+    denoised ones' difference) to their clean ones."""
     noisy = data.subset(~data.is_clean)
-    x = np.hstack([noisy.noisy, np.ones((len(noisy.noisy), 1))])
+    x = features(noisy.noisy, noisy.denoised)
     return np.linalg.solve(x.T @ x + strength * np.eye(x.shape[1]),
                            x.T @ (noisy.clean - noisy.noisy))
 
@@ -144,7 +159,8 @@ def fit(data: Measured, strength: float) -> np.ndarray:
 def score(model: NoiseCompensation, data: Measured) -> float:
     """Mean cosine of the corrected d-vectors to held-out speech (noisy references)."""
     noisy = data.subset(~data.is_clean)
-    fixed = np.array([model.apply(e, s) for e, s in zip(noisy.noisy, noisy.snrs, strict=True)])
+    fixed = np.array([model.apply(e, s, d) for e, s, d in
+                      zip(noisy.noisy, noisy.snrs, noisy.denoised, strict=True)])
     return float((fixed * noisy.held).sum(axis=1).mean())
 
 
@@ -169,11 +185,20 @@ def main() -> int:
     parser.add_argument("--speech-dir", default=None)
     parser.add_argument("--seed", type=int, default=20261201)
     parser.add_argument("--out", type=Path, default=OUT / MODEL_FILE)
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="an .npz of the measurements: read if it exists, else written "
+                        "(to refit without measuring again)")
     args = parser.parse_args()
     began = time.perf_counter()
     pool = qd.speakers_of("calibration", args.speech_dir)
     folds = assign_folds([u.speaker for u in pool], args.seed)
-    data = measure(pool, args.seed, folds)
+    if args.cache is not None and args.cache.exists():
+        with np.load(args.cache) as cached:
+            data = Measured(**{k: cached[k] for k in cached.files})
+    else:
+        data = measure(pool, args.seed, folds)
+        if args.cache is not None:
+            np.savez(args.cache, **dataclasses.asdict(data))
     scores = cross_validate(data, folds)
     for (strength, full), value in sorted(scores.items()):
         print(f"ridge strength {strength:g}, full below {full:g} dB: held-out cosine "
@@ -186,6 +211,9 @@ def main() -> int:
              ridge_strength=np.float32(strength), encoder=np.str_(ENCODER_ID),
              speakers=np.int32(data.is_clean.sum()))
     uncorrected = float((data.noisy * data.held).sum(axis=1)[~data.is_clean].mean())
+    for name, ok in (("noisy", ~data.is_clean), ("clean", data.is_clean)):
+        print(f"{name} references' held-out cosine as heard: "
+              f"{float((data.noisy * data.held).sum(axis=1)[ok].mean()):.4f}")
     print(f"{data.is_clean.sum()} speakers, {len(data.noisy)} references; strength "
           f"{strength:g}, ramp {full:g}-{SNR_WARN_DB:g} dB; held-out cosine "
           f"{uncorrected:.4f} -> {scores[(strength, full)]:.4f} (cross-validated); wrote "

@@ -25,7 +25,8 @@ from voxclone.errors import (
     SpeakerMismatchError,
     SyntheticConsentError,
 )
-from voxclone.quality.measures import estimate_snr, spectrum
+from voxclone.quality.denoise import denoised_embedding
+from voxclone.quality.measures import Spectrum, estimate_snr, spectrum
 from voxclone.speaker import SpeakerEncoder, default_encoder
 from voxclone.speaker.noise_compensation import compensate_noise
 from voxclone.speaker.verify import (
@@ -172,7 +173,7 @@ class ConsentVerifier:
                 )
             synthetic = SYNTHETIC_PASSED
         try:
-            clean, snr_db = consent_speech(consent)
+            speech = consent_speech(consent)
         except NoSpeechError as exc:
             raise PhraseNotHeardError(
                 f"the consent recording holds no usable speech ({exc}); "
@@ -194,13 +195,14 @@ class ConsentVerifier:
                 + _record_again(issued)
             )
 
-        embedding = consent_embedding(clean, snr_db, self._encoder or default_encoder())
+        embedding = consent_embedding(speech, self._encoder or default_encoder())
         # Noise makes different voices sound alike to the encoder: noisy recordings
         # must match more closely (else noise added on purpose would pass strangers).
         decision = same_speaker(embedding, reference,
-                                noisy_threshold(reference_snr_db, snr_db, self.threshold))
+                                noisy_threshold(reference_snr_db, speech.snr_db,
+                                                self.threshold))
         if not decision.same:
-            noisy = ("; " + _noise_advice(reference_snr_db, snr_db)
+            noisy = ("; " + _noise_advice(reference_snr_db, speech.snr_db)
                      if decision.threshold > self.threshold else "")
             raise SpeakerMismatchError(
                 f"the consent recording is not the same speaker as the reference clips "
@@ -230,16 +232,27 @@ def _noise_advice(reference_snr_db: float, consent_snr_db: float) -> str:
             f"needed: {fix}")
 
 
-def consent_speech(recording: Audio) -> tuple[Audio, float]:
+@dataclass(frozen=True)
+class ConsentSpeech:
     """The consent recording's speech and its noise, as the speaker check uses them.
+
+    Attributes:
+        clean: its speech as :func:`voxclone.audio.prepare_reference` returns it (16 kHz).
+        snr_db: the quality gate's SNR estimate of the recording (dB).
+        spectrum: the recording's 16 kHz spectrum and noise estimate (for the noise
+            compensation's denoised d-vector).
+    """
+
+    clean: Audio
+    snr_db: float
+    spectrum: Spectrum
+
+
+def consent_speech(recording: Audio) -> ConsentSpeech:
+    """The consent recording's speech and noise, from one pass of the VAD.
 
     Args:
         recording: the consent recording as decoded (any sample rate).
-
-    Returns:
-        ``(clean, snr_db)``: its speech as :func:`voxclone.audio.prepare_reference`
-        returns it (16 kHz), and the quality gate's SNR estimate of ``recording`` (dB),
-        from one pass of the VAD.
 
     Raises:
         NoSpeechError: the recording holds no (or too little) speech.
@@ -247,12 +260,14 @@ def consent_speech(recording: Audio) -> tuple[Audio, float]:
     audio16k = recording.resample(VAD_SAMPLE_RATE)
     segments = detect_speech(audio16k)
     clean, _ = prepare_reference(recording, name="consent recording", segments=segments)
-    return clean, estimate_snr(spectrum(audio16k, segments))
+    spec = spectrum(audio16k, segments)
+    return ConsentSpeech(clean, estimate_snr(spec), spec)
 
 
-def consent_embedding(clean: Audio, snr_db: float, encoder: SpeakerEncoder) -> np.ndarray:
-    """The unit d-vector ``(256,)`` of the consent recording's speech ``clean`` (from
-    :func:`consent_speech`), compensated for its noise at ``snr_db``
+def consent_embedding(speech: ConsentSpeech, encoder: SpeakerEncoder) -> np.ndarray:
+    """The unit d-vector ``(256,)`` of the consent recording's speech (from
+    :func:`consent_speech`), compensated for its noise
     (:func:`voxclone.speaker.noise_compensation.compensate_noise`): what the speaker
     check compares with the reference's."""
-    return compensate_noise(encoder.embed(clean), snr_db, encoder)
+    return compensate_noise(encoder.embed(speech.clean), speech.snr_db, encoder,
+                            denoised=lambda: denoised_embedding(speech.spectrum, encoder))

@@ -16,7 +16,7 @@ import numpy as np
 from voxclone.audio import VAD_SAMPLE_RATE, Audio, detect_speech, prepare_reference
 from voxclone.audio.pauses import pauses_between
 from voxclone.errors import NoSpeechError
-from voxclone.quality.denoise import wiener_denoise
+from voxclone.quality.denoise import denoised_embedding, wiener_denoise
 from voxclone.quality.measures import SignalMeasures, measure_signal, spectrum
 from voxclone.quality.speakers import (
     SetAgreement,
@@ -110,7 +110,8 @@ def analyse_clip(audio: Audio, name: str, *, denoise_below_db: float | None = No
     heard = rows[0]
     # The learned correction was measured on undenoised speech; a clean clip (high
     # SNR) is returned unchanged.
-    embedding = heard if denoised else compensate_noise(heard, signal.snr_db, encoder)
+    embedding = heard if denoised else compensate_noise(
+        heard, signal.snr_db, encoder, denoised=lambda: denoised_embedding(spec, encoder))
     split = split_speakers(rows[1:])
     logger.debug("%s: %.1f s speech, SNR %.1f dB, split cosine %.3f", name, speech,
                  signal.snr_db, split.cosine)

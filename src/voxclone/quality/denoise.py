@@ -14,8 +14,9 @@ import numpy as np
 
 from voxclone.audio import Audio
 from voxclone.quality.measures import ANALYSIS_RATE, Spectrum, istft
+from voxclone.speaker.encoder import SpeakerEncoder
 
-__all__ = ["wiener_denoise"]
+__all__ = ["denoised_embedding", "wiener_denoise"]
 
 _SMOOTHING: Final[float] = 0.98  # decision-directed weight of the previous frame
 _GAIN_FLOOR: Final[float] = 0.1  # -20 dB at most of attenuation
@@ -44,3 +45,14 @@ def wiener_denoise(spec: Spectrum, noise_scale: float = GENTLE) -> Audio:
         gains[:, t] = gain
         previous = gain**2 * posterior
     return Audio(istft(spec.stft * gains, spec.length), ANALYSIS_RATE)
+
+
+def denoised_embedding(spec: Spectrum, encoder: SpeakerEncoder) -> np.ndarray:
+    """The unit d-vector ``(256,)`` of the whole clip of ``spec`` through
+    :func:`wiener_denoise`: what the noise compensation of d-vectors reads
+    (:mod:`voxclone.speaker.noise_compensation`).
+
+    Raises:
+        NoSpeechError: the clip is too short to embed.
+    """
+    return encoder.embed(wiener_denoise(spec))

@@ -7,8 +7,9 @@ faithfully imitates "this speaker in a crowd", and the clone sounds like someone
 (white noise at 10 dB cost 0.25 of normalised similarity; replacing the noisy d-vector
 by the clean one gave nearly all of it back).
 
-:class:`NoiseCompensation` predicts the pull from the noisy d-vector itself and takes
-it out: ``clean ~ noisy + [noisy, 1] @ W``, a ridge regression learned by
+:class:`NoiseCompensation` predicts the pull from the noisy d-vector itself, and from
+where the gate's Wiener denoiser moves it, and takes it out:
+``clean ~ noisy + [noisy, denoised - noisy, 1] @ W``, a ridge regression learned by
 ``train/noise_compensation.py`` on the calibration speakers (white, pink and brown
 noise and babble at 5-22 dB), in proportion to how noisy the gate measured the clip - fully below
 ``full_below_db`` of estimated SNR, not at all from ``none_above_db`` up (the SNR the
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import importlib.resources as resources
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -28,7 +30,8 @@ import numpy.typing as npt
 
 from voxclone.speaker.encoder import EMBEDDING_DIM, GE2EEncoder, SpeakerEncoder
 
-__all__ = ["ENCODER_ID", "NoiseCompensation", "compensate_noise", "load_noise_compensation"]
+__all__ = ["ENCODER_ID", "NoiseCompensation", "compensate_noise", "features",
+           "load_noise_compensation"]
 
 logger = logging.getLogger(__name__)
 
@@ -39,13 +42,23 @@ ENCODER_ID = "resemblyzer-ge2e-256"
 MODEL_FILE = "noise_compensation.npz"
 
 
+def features(noisy: npt.ArrayLike, denoised: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """The regression's inputs: ``[noisy, denoised - noisy, 1]``, ``(n, 513)`` for d-vectors
+    ``(n, 256)`` (or ``(513,)`` for one)."""
+    a = np.asarray(noisy, dtype=np.float64)
+    b = np.asarray(denoised, dtype=np.float64)
+    return np.concatenate([a, b - a, np.ones((*a.shape[:-1], 1))], axis=-1)
+
+
 @dataclass(frozen=True)
 class NoiseCompensation:
     """A learned correction of noisy d-vectors and how much of it applies at an SNR.
 
     Attributes:
-        weights: float ``(257, 256)``: rows 0-255 map a d-vector to its noise pull
-            (negated), row 256 is the constant term.
+        weights: float ``(513, 256)``: rows 0-255 map a d-vector, rows 256-511 the
+            difference its denoised clip makes, to its noise pull (negated); row 512 is
+            the constant term. ``(257, 256)`` (the first version: no denoised rows) is
+            still read.
         full_below_db: estimated SNR (dB) at and below which the full correction applies.
         none_above_db: estimated SNR at and above which the d-vector is left as it is.
     """
@@ -55,9 +68,10 @@ class NoiseCompensation:
     none_above_db: float
 
     def __post_init__(self) -> None:
-        if self.weights.shape != (EMBEDDING_DIM + 1, EMBEDDING_DIM):
-            raise ValueError(f"weights must be ({EMBEDDING_DIM + 1}, {EMBEDDING_DIM}), "
-                             f"got {self.weights.shape}")
+        if self.weights.shape not in ((2 * EMBEDDING_DIM + 1, EMBEDDING_DIM),
+                                      (EMBEDDING_DIM + 1, EMBEDDING_DIM)):
+            raise ValueError(f"weights must be ({2 * EMBEDDING_DIM + 1}, {EMBEDDING_DIM}) or "
+                             f"({EMBEDDING_DIM + 1}, {EMBEDDING_DIM}), got {self.weights.shape}")
         if not self.none_above_db > self.full_below_db:
             raise ValueError("none_above_db must be above full_below_db")
 
@@ -69,22 +83,40 @@ class NoiseCompensation:
         span = self.none_above_db - self.full_below_db
         return float(np.clip((self.none_above_db - snr_db) / span, 0.0, 1.0))
 
-    def correction(self, embedding: npt.ArrayLike) -> npt.NDArray[np.float64]:
-        """The full correction ``(256,)`` to add to ``embedding`` (``(256,)``)."""
-        vector = np.asarray(embedding, dtype=np.float64).reshape(-1)
-        return np.asarray(vector @ self.weights[:-1] + self.weights[-1])
+    @property
+    def uses_denoised(self) -> bool:
+        """Whether the correction needs the denoised clip's d-vector."""
+        return bool(self.weights.shape[0] == 2 * EMBEDDING_DIM + 1)
 
-    def apply(self, embedding: npt.ArrayLike, snr_db: float) -> npt.NDArray[np.float32]:
+    def correction(self, embedding: npt.ArrayLike,
+                   denoised: npt.ArrayLike | None = None) -> npt.NDArray[np.float64]:
+        """The full correction ``(256,)`` to add to ``embedding`` (``(256,)``), given the
+        d-vector of the same clip denoised (``(256,)``; needed when
+        :attr:`uses_denoised`).
+
+        Raises:
+            ValueError: ``denoised`` is needed and missing.
+        """
+        vector = np.asarray(embedding, dtype=np.float64).reshape(-1)
+        if not self.uses_denoised:
+            return np.asarray(vector @ self.weights[:-1] + self.weights[-1])
+        if denoised is None:
+            raise ValueError("this noise compensation needs the denoised clip's d-vector")
+        return np.asarray(features(vector, np.asarray(denoised).reshape(-1)) @ self.weights)
+
+    def apply(self, embedding: npt.ArrayLike, snr_db: float,
+              denoised: npt.ArrayLike | None = None) -> npt.NDArray[np.float32]:
         """``embedding`` (unit, ``(256,)``) with the noise pull taken out; float32, unit
         norm. Returned unchanged (as float32) when ``snr_db`` is at or above
-        ``none_above_db``, or when the correction would leave nothing."""
+        ``none_above_db``, or when the correction would leave nothing. ``denoised`` as
+        in :meth:`correction` (the same errors)."""
         vector = np.asarray(embedding, dtype=np.float64).reshape(-1)
         weight = self.weight(snr_db)
         if weight == 0.0:
             return vector.astype(np.float32)
         # GE2E d-vectors are non-negative (the encoder ends in a ReLU): keep the result
         # among them.
-        corrected = np.maximum(vector + weight * self.correction(vector), 0.0)
+        corrected = np.maximum(vector + weight * self.correction(vector, denoised), 0.0)
         norm = float(np.linalg.norm(corrected))
         if not np.isfinite(norm) or norm == 0.0:
             return vector.astype(np.float32)
@@ -111,7 +143,8 @@ def load_noise_compensation() -> NoiseCompensation | None:
 
 
 def compensate_noise(embedding: npt.ArrayLike, snr_db: float,
-                     encoder: SpeakerEncoder | None = None) -> npt.NDArray[np.float32]:
+                     encoder: SpeakerEncoder | None = None, *,
+                     denoised: Callable[[], npt.ArrayLike]) -> npt.NDArray[np.float32]:
     """:meth:`NoiseCompensation.apply` with the shipped model (identity without it).
 
     Args:
@@ -119,11 +152,16 @@ def compensate_noise(embedding: npt.ArrayLike, snr_db: float,
         snr_db: the quality gate's SNR estimate for that recording (dB).
         encoder: the encoder that made ``embedding`` (default: GE2E's); the correction
             is learned on GE2E d-vectors, so another encoder's are returned unchanged.
+        denoised: gives the d-vector of the whole recording through the gate's Wiener
+            denoiser (:func:`voxclone.quality.denoise.denoised_embedding`); called only
+            when the recording is noisy enough to be corrected.
 
     Returns:
         float32 unit vector ``(256,)``.
     """
     compensation = load_noise_compensation()
-    if compensation is None or (encoder is not None and not isinstance(encoder, GE2EEncoder)):
+    if (compensation is None or compensation.weight(snr_db) == 0.0
+            or (encoder is not None and not isinstance(encoder, GE2EEncoder))):
         return np.asarray(embedding, dtype=np.float32).reshape(-1)
-    return compensation.apply(embedding, snr_db)
+    return compensation.apply(embedding, snr_db,
+                              denoised() if compensation.uses_denoised else None)
