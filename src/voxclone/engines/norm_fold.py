@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from voxclone.engines.onnx_graph import graph_index
+from voxclone.engines.onnx_graph import graph_index, splice
 
 
 @dataclass(frozen=True)
@@ -106,13 +106,6 @@ def fold_norms(model: Any) -> int:
             helper.make_node("Mul", [fold.centred, names[2]], [names[5]], name=names[5]),
             helper.make_node("Add", [names[5], names[4]], [fold.output], name=stem)]
         removed.update(fold.nodes[:-1])
-    nodes = []
-    for node in graph.node:
-        if node.name in replacements:
-            nodes.extend(replacements[node.name])
-        elif node.name not in removed:
-            nodes.append(node)
-    graph.ClearField("node")
-    graph.node.extend(nodes)
+    splice(graph, removed, replacements)
     return len(folds)
 

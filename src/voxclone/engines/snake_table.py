@@ -20,13 +20,12 @@ voices drifted further from the shipped model's.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from voxclone.engines.onnx_graph import graph_index
+from voxclone.engines.onnx_graph import graph_index, splice
 from voxclone.errors import ModelError
 
 #: Steps of a Snake's input per channel (the table's length).
@@ -175,16 +174,6 @@ def tabulate(model: Any, spans: dict[str, np.ndarray]) -> int:
             helper.make_node("GatherElements", [stem + "_values", index[3]],
                              [quantize.output[0]], name=stem + "_lookup", axis=2)]
         removed.update(snake.nodes)
-    nodes = list(_swapped(graph.node, removed, replacements))
-    graph.ClearField("node")
-    graph.node.extend(nodes)
+    splice(graph, removed, replacements)
     return len(replacements)
 
-
-def _swapped(nodes: Any, removed: set[str],
-             replacements: dict[str, list[Any]]) -> Iterator[Any]:
-    for node in nodes:
-        if node.name in replacements:
-            yield from replacements[node.name]
-        elif node.name not in removed:
-            yield node
