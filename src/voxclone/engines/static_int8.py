@@ -21,12 +21,15 @@ verified model into one that ONNX Runtime fuses into ``QLinearConv`` nodes:
    phase, which 8 bits cannot carry), stays fp32;
 4. each Snake activation feeding a convolution becomes a uint8 lookup table
    (:mod:`voxclone.engines.snake_table`), whose index arithmetic is folded into the
-   instance norm before it (:mod:`voxclone.engines.norm_fold`).
+   instance norm before it (:mod:`voxclone.engines.norm_fold`);
+5. the generator's ``STFT`` becomes a strided ``Conv`` with the installed ONNX
+   Runtime's own DFT weights (:mod:`voxclone.engines.stft_conv`), so the static model
+   depends on the ONNX Runtime version too.
 
 The gains and activation ranges, and the Snakes' input ranges, are learned offline on
 English clone renderings (``train/int8_scales.py``) and shipped in
 ``data/kokoro_int8_scales.npz``, tied to the model's SHA-256; the rewrite itself needs
-only the ``onnx`` package and takes seconds.
+only the ``onnx`` package (and ONNX Runtime, for the STFT's weights) and takes seconds.
 """
 
 from __future__ import annotations
@@ -46,13 +49,14 @@ import numpy as np
 from voxclone.engines.norm_fold import fold_norms
 from voxclone.engines.onnx_graph import graph_index
 from voxclone.engines.snake_table import find_snakes, tabulate
+from voxclone.engines.stft_conv import stft_as_conv
 from voxclone.errors import ModelError
 
 logger = logging.getLogger(__name__)
 
 SCALES_FILE = "kokoro_int8_scales.npz"
 #: Version of the rewrite; a change rebuilds every cached static model.
-REWRITE_VERSION = 4
+REWRITE_VERSION = 5
 #: 7-bit symmetric int8 weights ("reduce range").
 _WEIGHT_Q = 64
 
@@ -312,5 +316,6 @@ def rewrite(source: Path, target: Path, scales: Int8Scales) -> None:
     quantise(model, scales.ranges)
     tabulate(model, scales.snakes)
     fold_norms(model)
+    stft_as_conv(model)
     _keep_needed(model.graph, list(model.graph.node))
     onnx.save(model, str(target))
