@@ -269,13 +269,22 @@ def quality_rows(voice: Any, heldout: Any) -> dict[str, Any]:
     return out
 
 
+VOICE_NOTES = {
+    "fast": " (a clone: every piece pitch-shifted by PSOLA and equalised, at the "
+            "speaker's rate, with the speaker's pauses; the baseline renders its style at "
+            "speed 1)",
+    "stock": " (the nearest stock pack: no pitch shift, equaliser or rate)",
+}
+
+
 def markdown(meta: dict[str, Any], res: dict[str, Any]) -> str:
     lines = ["# Speed", "",
              f"- date: {meta['date']}; machine: {meta['machine']}; git: {meta['git_commit']}",
              f"- load average (1/5/15 min) at start: {meta['load_start']}, at end: "
              f"{meta['load_end']} (a shared machine: other jobs ran alongside)",
              f"- baseline: {meta['baseline']}",
-             f"- voice: stock enrollment of LibriSpeech speaker {meta['speaker']}; "
+             f"- voice: {meta.get('voice_effort', 'stock')} enrollment of LibriSpeech speaker "
+             f"{meta['speaker']}{VOICE_NOTES.get(meta.get('voice_effort', 'stock'), '')}; "
              f"{meta['runs']} runs per figure ({meta['long_runs']} for the long text's RTF; "
              "medians), interleaved with the baseline"]
     if "long_rerun" in meta:
@@ -337,6 +346,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="runs for the long text's RTF (default: --runs)")
     parser.add_argument("--efforts", default="stock,fast,balanced",
                         help="enrollment efforts to time (default stock,fast,balanced)")
+    parser.add_argument("--voice-effort", default="fast", choices=["stock", "fast"],
+                        help="the voice timed: a clone (fast, the default: synthesis "
+                        "shifts its pitch, equalises its tone and sets its rate and "
+                        "pauses, as for any clone) or a stock voice (none of that)")
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="output path, no extension")
     parser.add_argument("--speech-dir", default=None, help="speech folder")
     parser.add_argument("--quick", action="store_true",
@@ -367,10 +380,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         key=lambda u: (u.gender, u.speaker))
     split = next(s for u in utterances if u.seconds >= 12
                  and (s := sd.split_utterance(u)) is not None)
-    meta["speaker"] = split.utterance.speaker
+    meta["speaker"], meta["voice_effort"] = split.utterance.speaker, args.voice_effort
     # public benchmark speech; force: the quality gate (newer than this bench) refuses
     # some LibriSpeech references, and speed does not depend on it
-    voice = voxclone.enroll("speed-voice", split.reference, effort="stock", save=False,
+    voice = voxclone.enroll("speed-voice", split.reference, effort=args.voice_effort, save=False,
                            i_am_the_speaker=True, force=True)
     baseline = Baseline(voice)
     out = Path(args.out)
