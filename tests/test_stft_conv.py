@@ -92,12 +92,12 @@ def test_the_convolution_gives_the_stfts_spectrum_and_phase() -> None:
 
 
 def test_probed_weights_are_a_windowed_dft_and_keep_the_stfts_rounding() -> None:
-    weights = probed_weights(WINDOW, HOP, onesided=True)
+    weights = probed_weights(WINDOW, onesided=True)
     assert weights.shape == (2 * (N_FFT // 2 + 1), 1, N_FFT) and weights.dtype == np.float32
     angle = -2 * np.pi * np.outer(np.arange(N_FFT // 2 + 1), np.arange(N_FFT)) / N_FFT
     exact = np.concatenate([np.cos(angle) * WINDOW, np.sin(angle) * WINDOW])
     np.testing.assert_allclose(weights[:, 0], exact, rtol=0, atol=1e-5)
-    two_sided = probed_weights(WINDOW, HOP, onesided=False)
+    two_sided = probed_weights(WINDOW, onesided=False)
     assert two_sided.shape == (2 * N_FFT, 1, N_FFT)
 
 

@@ -27,12 +27,11 @@ import numpy as np
 from voxclone.engines.onnx_graph import graph_index, splice
 
 
-def probed_weights(window: np.ndarray, frame_step: int, onesided: bool) -> np.ndarray:
+def probed_weights(window: np.ndarray, onesided: bool) -> np.ndarray:
     """ONNX Runtime's ``STFT`` of one frame, as convolution weights.
 
     Args:
         window: float32 ``(n,)``, the analysis window (its length is the frame length).
-        frame_step: the hop in samples (any: one frame is probed).
         onesided: ``n // 2 + 1`` bins if true, else ``n``.
 
     Returns:
@@ -50,7 +49,8 @@ def probed_weights(window: np.ndarray, frame_step: int, onesided: bool) -> np.nd
         [node], "stft_probe",
         [helper.make_tensor_value_info("signal", TensorProto.FLOAT, [n, n])],
         [helper.make_tensor_value_info("spectrum", TensorProto.FLOAT, None)],
-        [numpy_helper.from_array(np.array(frame_step, np.int64), "step"),
+        # each probe signal is one frame long, so the step is never used
+        [numpy_helper.from_array(np.array(n, np.int64), "step"),
          numpy_helper.from_array(np.asarray(window, np.float32), "window"),
          numpy_helper.from_array(np.array(n, np.int64), "length")])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
@@ -98,7 +98,7 @@ def stft_as_conv(model: Any) -> int:
             node.name = node.output[0]
         attributes = {a.name: helper.get_attribute_value(a) for a in node.attribute}
         onesided = bool(attributes.get("onesided", 1))
-        weights = probed_weights(window, step, onesided)
+        weights = probed_weights(window, onesided)
         bins = weights.shape[0] // 2
         stem = node.name + "_conv"
         names = [stem + s for s in ("_weights", "_in_shape", "_out_shape", "_signal",
