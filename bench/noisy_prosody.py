@@ -7,7 +7,8 @@ other evaluation speakers at once) at 20, 10 and 5 dB SNR, and a phone line. Eac
 version goes through the quality gate's cleaning (``gate.analyse``), and its prosody
 is measured the way enrollment does (``prosody_stats(above_noise=True)``) and, the
 baseline in the same run, with the syllable rate counted within 25 dB of the loudest
-frame only (``prosody_stats``, the measure before the noise floor). Both are scored
+frame only and the pitch on every voiced frame (``prosody_stats``, the measure before
+the noise floor and the loud-frame pitch of a noisy clip). Both are scored
 against the speaker's own statistics from the whole clean utterance (what
 ``clone_quality.py`` scores a clone against): median F0 error in semitones, F0
 range ratio, and syllable-rate ratio, with the share of speakers within issue 3's
@@ -76,8 +77,10 @@ def render(meta: dict[str, Any], table: Sequence[dict[str, Any]]) -> str:
         f"- {meta['speakers']} LibriSpeech evaluation speakers; reference: first 6 s of "
         "speech, through the gate's cleaning; scored against the whole clean utterance",
         "- measure: `above noise` is enrollment's (syllable nuclei and speech time 3 dB "
-        "above the clip's 5th percentile of intensity); `within 25 dB (before)` is the "
-        "baseline, the same run. The pitch is measured alike by both.",
+        "above the clip's 5th percentile of intensity; in a clip whose loudest frame is "
+        "< 32 dB above that, pitch on voiced frames within 20 dB of the loudest only); "
+        "`within 25 dB (before)` is the baseline, the same run (every voiced frame's "
+        "pitch).",
         f"- wall time {meta['wall_s']:.0f} s",
         "",
         "| reference | rate measure | F0 error st (median) | F0 within 1 st "

@@ -1,13 +1,16 @@
-"""A reference's speaking rate is its speaker's, not its noise's."""
+"""A reference's speaking rate and pitch are its speaker's, not its noise's."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from voxclone.audio import Audio
+from voxclone.audio import Audio, load_audio
 from voxclone.audio.prosody import ProsodyStats, prosody_stats
 
-from .conftest import REFERENCE_TEXT, piper_speak, with_noise
+from .conftest import REFERENCE_TEXT, SPEECH_DIR, piper_speak, with_noise
+
+TALKER = SPEECH_DIR / "librispeech-clean" / "103-1240-0000.flac"  # a woman
 
 
 def test_noise_does_not_slow_a_references_speaking_rate() -> None:
@@ -24,6 +27,29 @@ def test_noise_does_not_slow_a_references_speaking_rate() -> None:
     assert clean.syllable_rate == pytest.approx(own, rel=0.02)
     assert (clean.f0_median, clean.f0_p5, clean.f0_p95) == \
         (plain.f0_median, plain.f0_p5, plain.f0_p95)
+
+
+def with_babble(audio: Audio, snr_db: float) -> Audio:
+    """``audio`` at 16 kHz under three overlapping stretches of a woman's reading."""
+    if not TALKER.is_file():
+        pytest.skip("shared LibriSpeech speech not available")
+    x = audio.resample(16_000).samples.astype(np.float64)
+    talker = load_audio(str(TALKER)).resample(16_000).samples.astype(np.float64)
+    babble = sum(np.roll(talker, 3 * 16_000 * k)[:len(x)] for k in range(3))
+    babble *= np.sqrt(np.mean(x**2) / (np.mean(babble**2) * 10 ** (snr_db / 10)))
+    mixed = x + babble
+    return Audio((mixed * (0.9 / np.max(np.abs(mixed)))).astype(np.float32), 16_000)
+
+
+def test_babble_does_not_widen_a_references_pitch_range() -> None:
+    joe = prosody_stats(piper_speak(REFERENCE_TEXT))
+    noisy = with_babble(piper_speak(REFERENCE_TEXT), 15.0)
+    # Every voiced frame: the talkers behind joe more than double his range ...
+    assert prosody_stats(noisy).f0_range_semitones > 2 * joe.f0_range_semitones
+    # ... his own loud frames give it back (measured 1.09 times), and his median.
+    heard = prosody_stats(noisy, above_noise=True)
+    assert heard.f0_range_semitones == pytest.approx(joe.f0_range_semitones, rel=0.2)
+    assert abs(12 * np.log2(heard.f0_median / joe.f0_median)) < 0.5
 
 
 def test_enrollment_measures_the_reference_above_its_noise(
