@@ -14,7 +14,9 @@ Per condition: the clone's normalised similarity and its drop from the clean
 reference's clone (paired, same speakers and seed), the degraded reference's own
 similarity (as recorded, and as enrollment uses it: the gate's d-vector, with the
 noise pull taken out by ``voxclone.speaker.noise_compensation``), and what
-``voxclone.check`` says about it. Conditions in ``--uncompensated`` are also enrolled
+``voxclone.check`` says about it; and the clone's pitch and speaking rate against the
+speaker's (the whole clean utterance's, as ``clone_quality.py`` scores them), with the
+share of speakers within issue 3's targets. Conditions in ``--uncompensated`` are also enrolled
 without that noise compensation (the baseline, same run); conditions in ``--denoise``
 also after the gate's Wiener denoiser.
 
@@ -34,7 +36,8 @@ from typing import Any
 import numpy as np
 
 import voxclone
-from voxclone.audio import Audio, detect_speech
+from voxclone.audio import Audio, detect_speech, prosody
+from voxclone.audio.prosody import prosody_stats
 from voxclone.quality import analyse, gate
 from voxclone.quality.analyse import analyse_set
 from voxclone.quality.denoise import wiener_denoise
@@ -86,15 +89,21 @@ def denoised(audio: Audio) -> Audio:
 
 def clone_similarity(reference: Audio, held: np.ndarray, norm: sd.Normalisation,
                      name: str, *, denoise: bool,
-                     compensate: bool = True) -> tuple[float, float]:
-    """(normalised similarity of a ``fast`` clone of ``reference``, enroll seconds).
+                     compensate: bool = True,
+                     all_voiced: bool = False) -> tuple[float, float, Audio]:
+    """(normalised similarity of a ``fast`` clone of ``reference``, enroll seconds,
+    the clone).
 
     ``denoise``: the gate denoises the reference (``quality.gate.DENOISE_BELOW_DB``
     above any SNR) or never does (``None``), whatever the code's default.
     ``compensate``: False enrolls the d-vector as the encoder gives it, without the
-    noise compensation.
+    noise compensation. ``all_voiced``: True measures the reference's pitch on every
+    voiced frame, as before noisy clips were measured on their loud frames only.
     """
     saved, saved_compensation = gate.DENOISE_BELOW_DB, analyse.compensate_noise
+    saved_range = prosody._NOISY_RANGE_DB
+    if all_voiced:
+        prosody._NOISY_RANGE_DB = -np.inf
     gate.DENOISE_BELOW_DB = 1e9 if denoise else None
     if not compensate:
         analyse.compensate_noise = lambda embedding, snr_db, encoder=None, **_: embedding
@@ -106,8 +115,9 @@ def clone_similarity(reference: Audio, held: np.ndarray, norm: sd.Normalisation,
     finally:
         gate.DENOISE_BELOW_DB = saved
         analyse.compensate_noise = saved_compensation
+        prosody._NOISY_RANGE_DB = saved_range
     clone = cq.join([voxclone.synthesize(text, profile) for text in cq.SENTENCES])
-    return norm.normalise(cosine(voxclone.embed(clone), held)), enroll_s
+    return norm.normalise(cosine(voxclone.embed(clone), held)), enroll_s, clone
 
 
 def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -116,11 +126,17 @@ def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     for name in dict.fromkeys(r["condition"] for r in rows):
         sel = [r for r in rows if r["condition"] == name]
         verdicts = [r["verdict"] for r in sel]
+        drops = [clean[r["speaker"]]["clone"] - r["clone"] for r in sel]
         table.append({
             "condition": name, "n": len(sel),
             "clone": statistics.fmean(r["clone"] for r in sel),
-            "clone_drop": statistics.fmean(clean[r["speaker"]]["clone"] - r["clone"]
-                                           for r in sel),
+            "clone_drop": statistics.fmean(drops),
+            # Clones differ a lot from speaker to speaker (by +-0.2 from one reference
+            # to a slightly different one): the mean drop's standard error says how far
+            # it is from the target.
+            "clone_drop_se": statistics.stdev(drops) / len(drops) ** 0.5
+            if len(drops) > 1 else 0.0,
+            **cq.prosody_shares(sel),
             "reference": statistics.fmean(r["reference"] for r in sel),
             "enrolled": statistics.fmean(r["enrolled"] for r in sel),
             "snr_db": statistics.median(r["snr_db"] for r in sel),
@@ -140,15 +156,21 @@ def render(meta: dict[str, Any], table: Sequence[dict[str, Any]]) -> str:
         f"{meta['normalisation']['diff_mean']:.3f}",
         f"- target: drop at 10 dB <= {TARGET_DROP_AT_10_DB:.2f}; wall time "
         f"{meta['wall_s']:.0f} s", "",
+        "- drop: mean over speakers +- its standard error; clone F0 / range / rate: share "
+        "of speakers whose clone's median F0 is within 1 semitone of theirs, F0 range "
+        "within 20 %, syllable rate within 10 %", "",
         "| reference | clone similarity | drop vs clean | reference's own similarity | "
-        "enrolled d-vector's similarity | gate's SNR estimate (median) | gate verdicts |",
-        "|---|---|---|---|---|---|---|",
+        "enrolled d-vector's similarity | clone F0 within 1 st | clone F0 range within "
+        "20% | clone rate within 10% | gate's SNR estimate (median) | gate verdicts |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in table:
         verdicts = ", ".join(f"{k} {v}" for k, v in r["verdicts"].items())
-        lines.append(f"| {r['condition']} | {r['clone']:.3f} | {r['clone_drop']:+.3f} | "
-                     f"{r['reference']:.3f} | {r['enrolled']:.3f} | {r['snr_db']:.1f} dB | "
-                     f"{verdicts} |")
+        lines.append(f"| {r['condition']} | {r['clone']:.3f} | {r['clone_drop']:+.3f} "
+                     f"+- {r['clone_drop_se']:.3f} | {r['reference']:.3f} | "
+                     f"{r['enrolled']:.3f} | {r['f0_within_1st']:.0%} | "
+                     f"{r['f0_range_within_20pct']:.0%} | {r['rate_within_10pct']:.0%} | "
+                     f"{r['snr_db']:.1f} dB | {verdicts} |")
     return "\n".join(lines) + "\n"
 
 
@@ -159,34 +181,44 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "compensation of the d-vector")
     parser.add_argument("--denoise", default="",
                         help="comma-separated conditions also run after denoising")
+    parser.add_argument("--all-voiced", default="babble 10 dB",
+                        help="comma-separated conditions also run with the reference's "
+                        "pitch measured on every voiced frame (the baseline of the "
+                        "loud-frame pitch of noisy references)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     rng = np.random.default_rng(20261125)
     norm, heldout, chosen, bank = evaluation_speakers(args.speakers, args.speech_dir)
     raw = [c.strip() for c in args.uncompensated.split(",") if c.strip()]
     extra = [c.strip() for c in args.denoise.split(",") if c.strip()]
+    every = [c.strip() for c in args.all_voiced.split(",") if c.strip()]
     rows: list[dict[str, Any]] = []
     for index, utterance in enumerate(chosen, 1):
         split = sd.split_utterance(utterance)
         assert split is not None  # chosen among usable utterances
         held = heldout[utterance.speaker]
+        truth = prosody_stats(split.audio)
         noise = qd.babble(qd.babble_voices(bank, utterance.speaker, rng),
                           split.audio.sample_rate, rng)
-        conditions: list[tuple[str, Audio, bool, bool]] = []
+        conditions: list[tuple[str, Audio, bool, bool, bool]] = []
         for name, audio in degradations(split.reference, noise, rng).items():
-            conditions.append((name, audio, False, True))
+            conditions.append((name, audio, False, True, False))
             if name in raw:
-                conditions.append((name + ", uncompensated", audio, False, False))
+                conditions.append((name + ", uncompensated", audio, False, False, False))
             if name in extra:
-                conditions.append((name + " + denoise", audio, True, True))
-        for name, reference, denoise, compensate in conditions:
+                conditions.append((name + " + denoise", audio, True, True, False))
+            if name in every:
+                conditions.append((name + ", pitch of every voiced frame", audio, False,
+                                   True, True))
+        for name, reference, denoise, compensate, all_voiced in conditions:
             # What voxclone.check reports, from the same analysis whose d-vector
             # enrollment uses (one analysis, not two).
             analysis = gate.analyse([reference], ["reference"])[0]
             report = judge([analysis], analyse_set([analysis]))
-            clone, enroll_s = clone_similarity(reference, held, norm,
+            clone, enroll_s, clone_audio = clone_similarity(reference, held, norm,
                                                f"robust-{utterance.speaker}", denoise=denoise,
-                                               compensate=compensate)
+                                               compensate=compensate,
+                                               all_voiced=all_voiced)
             own = voxclone.embed(denoised(reference) if denoise else reference)
             enrolled = own if analysis.embedding is None or denoise or not compensate \
                 else analysis.embedding
@@ -196,6 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "reference": norm.normalise(cosine(own, held)),
                 "enrolled": norm.normalise(cosine(enrolled, held)),
                 "snr_db": report.clips[0].snr_db, "verdict": report.verdict,
+                **cq.prosody_errors(prosody_stats(clone_audio), truth),
             })
             log(f"[{index}/{len(chosen)}] {utterance.speaker} {name}: clone "
                 f"{clone:.3f}, reference {rows[-1]['reference']:.3f}, gate "
