@@ -12,7 +12,13 @@ from scipy.signal import butter, sosfilt
 
 import voxclone
 from voxclone.audio import Audio
-from voxclone.audio.equalizer import BAND_CENTRES_HZ, Equalizer, band_levels, design_fir
+from voxclone.audio.equalizer import (
+    BAND_CENTRES_HZ,
+    Equalizer,
+    band_levels,
+    design_fir,
+    speech_band_levels,
+)
 from voxclone.clone.tone_match import MAX_GAIN_DB, level_difference, match_tone
 
 RATE = 24_000
@@ -27,6 +33,14 @@ def tilted(audio: Audio, db_per_octave: float) -> Audio:
     """``audio`` with a spectral tilt around 1 kHz (an equaliser curve of known shape)."""
     gains = db_per_octave * np.log2(BAND_CENTRES_HZ / 1000.0)
     return Equalizer(gains, audio.sample_rate).apply(audio)
+
+
+def bursts(audio: Audio, on_s: float = 0.2, off_s: float = 0.1) -> Audio:
+    """``audio`` switched on and off like syllables and the gaps between them: speech's
+    quiet frames are what tell its noise floor."""
+    period = round((on_s + off_s) * audio.sample_rate)
+    on = (np.arange(len(audio.samples)) % period) < round(on_s * audio.sample_rate)
+    return Audio((audio.samples * on).astype(np.float32), audio.sample_rate)
 
 
 def test_filter_follows_the_curve() -> None:
@@ -51,7 +65,7 @@ def test_streaming_in_chunks_equals_filtering_at_once() -> None:
 
 def test_level_difference_finds_the_tilt_and_ignores_missing_bands() -> None:
     clone = noise(seed=1)
-    reference = tilted(noise(seed=2), -3.0)  # darker than the clone by 3 dB per octave
+    reference = tilted(bursts(noise(seed=2)), -3.0)  # darker than the clone by 3 dB/octave
     diff = level_difference(reference, clone)
     octaves = np.log2(BAND_CENTRES_HZ / 1000.0)
     slope = np.polyfit(octaves[2:], diff[2:], 1)[0]
@@ -59,18 +73,37 @@ def test_level_difference_finds_the_tilt_and_ignores_missing_bands() -> None:
     assert abs(diff.mean()) < 1e-9  # loudness is not the equaliser's business
     # A telephone reference (nothing above 3.4 kHz) must not make the clone muffled.
     sos = butter(10, 3400, fs=RATE, output="sos")
-    phone = Audio(sosfilt(sos, noise(seed=3).samples).astype(np.float32), RATE)
+    phone = Audio(sosfilt(sos, bursts(noise(seed=3)).samples).astype(np.float32), RATE)
     phone_diff = level_difference(phone, clone)
     assert np.all(phone_diff[BAND_CENTRES_HZ > 4500] == 0.0)
     assert np.all(np.abs(phone_diff) <= 30)
     # A real phone line also has no lows (300-3400 Hz): the bands it holds still count.
     band = butter(10, (300, 3400), btype="bandpass", fs=RATE, output="sos")
-    line = tilted(Audio(sosfilt(band, noise(seed=4).samples).astype(np.float32), RATE), -3.0)
+    line = tilted(Audio(sosfilt(band, bursts(noise(seed=4)).samples).astype(np.float32),
+                        RATE), -3.0)
     line_diff = level_difference(line, clone)
     inside = (BAND_CENTRES_HZ > 500) & (BAND_CENTRES_HZ < 3000)
     assert np.all(line_diff[BAND_CENTRES_HZ < 150] == 0.0)
     assert np.all(line_diff[BAND_CENTRES_HZ > 4500] == 0.0)
     assert np.polyfit(octaves[inside], line_diff[inside], 1)[0] == pytest.approx(-3.0, abs=0.7)
+
+
+def test_a_references_steady_noise_is_not_taken_for_its_tone() -> None:
+    clone = noise(seed=1)
+    voice = tilted(bursts(noise(seed=2)), -3.0)
+    hiss = 0.7 * noise(seed=7).samples  # white, 3 dB under the voice overall
+    noisy = Audio(voice.samples + hiss, RATE)
+    octaves = np.log2(BAND_CENTRES_HZ / 1000.0)
+    heard = band_levels(noisy) - band_levels(clone)
+    # As heard, the hiss fills the treble in: the tilt looks 40 % shallower ...
+    assert np.polyfit(octaves[2:], heard[2:], 1)[0] > -2.0
+    # ... with the floor of its quiet frames taken out, the voice's own tilt is back.
+    diff = level_difference(noisy, clone)
+    assert np.polyfit(octaves[2:], diff[2:], 1)[0] == pytest.approx(-3.0, abs=0.5)
+    # A steady sound holds no quiet frames to tell its noise by: the floor taken out
+    # never lowers a band by more than 20 dB.
+    cut = band_levels(clone) - speech_band_levels(clone)
+    assert np.all(cut >= -1e-9) and np.all(cut <= 20.0 + 1e-9)
 
 
 def spectral_embed(audio: Audio) -> np.ndarray:

@@ -3,8 +3,10 @@
 Kokoro's style vector sets timbre only as far as its stock voices reach; what is left
 between a clone and its speaker shows in the long-term average spectrum (vocal tract
 resonances averaged over many sounds, breathiness, and the recording's own colour).
-Enrollment compares the band levels (:func:`voxclone.audio.equalizer.band_levels`) of
-the speaker's cleaned reference with those of two renderings of the clone and keeps
+Enrollment compares the band levels of the speaker's cleaned reference, its noise floor
+taken out (:func:`voxclone.audio.equalizer.speech_band_levels`: hiss under a reference
+would otherwise count as a bright voice), with those of two renderings of the clone
+(:func:`voxclone.audio.equalizer.band_levels`) and keeps
 the difference, at half or full strength, as an equaliser curve - only if it brings
 the d-vector of a sentence the fit never saw closer to the speaker's; otherwise the
 voice keeps no curve.
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voxclone.audio.equalizer import Equalizer, band_levels
+from voxclone.audio.equalizer import Equalizer, band_levels, speech_band_levels
 from voxclone.audio.types import Audio
 
 logger = logging.getLogger(__name__)
@@ -56,10 +58,10 @@ class ToneMatch:
 
 
 def level_difference(reference: Audio, clone: Audio) -> np.ndarray:
-    """Reference minus clone band levels, dB ``(32,)``, zero-mean over the bands the
-    reference holds (its first run of non-empty bands: a phone line has no lows, and
-    nothing above its bandwidth counts) and 0 elsewhere."""
-    ref = band_levels(reference)
+    """Reference (its noise floor out) minus clone band levels, dB ``(32,)``, zero-mean
+    over the bands the reference holds (its first run of non-empty bands: a phone line
+    has no lows, and nothing above its bandwidth counts) and 0 elsewhere."""
+    ref = speech_band_levels(reference)
     diff = ref - band_levels(clone)
     held = ref >= np.median(ref) - EMPTY_BAND_DB
     if not held.any():
