@@ -64,10 +64,17 @@ def _joe_says(text: str) -> Audio:
 
 def with_noise(audio: Audio, snr_db: float, seed: int = 0) -> Audio:
     """``audio`` at 16 kHz plus white noise at ``snr_db`` (whole-clip powers)."""
+    rng = np.random.default_rng(seed)
+    return mixed_at_snr(audio, lambda n: rng.standard_normal(n), snr_db)
+
+
+def mixed_at_snr(audio: Audio, noise: Callable[[int], np.ndarray], snr_db: float) -> Audio:
+    """``audio`` at 16 kHz plus ``noise(samples)`` scaled to ``snr_db`` (whole-clip
+    powers), peak-normalised to 0.9."""
     x = audio.resample(16_000).samples.astype(np.float64)
-    noise = np.random.default_rng(seed).standard_normal(len(x))
-    noise *= np.sqrt(np.mean(x**2) / (np.mean(noise**2) * 10 ** (snr_db / 10)))
-    mixed = x + noise
+    added = np.asarray(noise(len(x)), dtype=np.float64)
+    added *= np.sqrt(np.mean(x**2) / (np.mean(added**2) * 10 ** (snr_db / 10)))
+    mixed = x + added
     return Audio((mixed * (0.9 / np.max(np.abs(mixed)))).astype(np.float32), 16_000)
 
 

@@ -8,7 +8,7 @@ import pytest
 from voxclone.audio import Audio, load_audio
 from voxclone.audio.prosody import ProsodyStats, prosody_stats
 
-from .conftest import REFERENCE_TEXT, SPEECH_DIR, piper_speak, with_noise
+from .conftest import REFERENCE_TEXT, SPEECH_DIR, mixed_at_snr, piper_speak, with_noise
 
 TALKER = SPEECH_DIR / "librispeech-clean" / "103-1240-0000.flac"  # a woman
 
@@ -33,12 +33,10 @@ def with_babble(audio: Audio, snr_db: float) -> Audio:
     """``audio`` at 16 kHz under three overlapping stretches of a woman's reading."""
     if not TALKER.is_file():
         pytest.skip("shared LibriSpeech speech not available")
-    x = audio.resample(16_000).samples.astype(np.float64)
     talker = load_audio(str(TALKER)).resample(16_000).samples.astype(np.float64)
-    babble = sum(np.roll(talker, 3 * 16_000 * k)[:len(x)] for k in range(3))
-    babble *= np.sqrt(np.mean(x**2) / (np.mean(babble**2) * 10 ** (snr_db / 10)))
-    mixed = x + babble
-    return Audio((mixed * (0.9 / np.max(np.abs(mixed)))).astype(np.float32), 16_000)
+    return mixed_at_snr(
+        audio, lambda n: np.sum([np.roll(talker, 3 * 16_000 * k)[:n] for k in range(3)],
+                                axis=0), snr_db)
 
 
 def test_babble_does_not_widen_a_references_pitch_range() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-from scipy.signal import lfilter, minimum_phase, spectrogram, welch
+from scipy.signal import lfilter, minimum_phase, spectrogram
 
 from voxclone.audio.types import Audio
 
@@ -25,19 +25,32 @@ NOISE_PERCENTILE = 10
 MAX_NOISE_CUT_DB = 20.0
 
 
+def _band_frames(audio: Audio) -> np.ndarray:
+    """Power per band and 64 ms frame (Hann, half overlap) at 16 kHz, float64
+    ``(32, frames)``; NaN rows for bands no frequency bin falls in."""
+    samples = audio.resample(ANALYSIS_RATE).samples.astype(np.float64)
+    nperseg = min(1024, len(samples))
+    freqs, _, power = spectrogram(samples, ANALYSIS_RATE, window="hann", nperseg=nperseg,
+                                  noverlap=nperseg // 2, mode="psd")
+    bands = np.full((len(BAND_CENTRES_HZ), power.shape[1]), np.nan)
+    for k, (low, high) in enumerate(itertools.pairwise(BAND_EDGES_HZ)):
+        inside = (freqs >= low) & (freqs < high)
+        if inside.any():
+            bands[k] = power[inside].mean(axis=0)
+    return bands
+
+
+def _to_db(power: np.ndarray) -> np.ndarray:
+    """Band powers in dB; -120 dB for a band that holds no frequency bin."""
+    return np.where(np.isnan(power), -120.0, 10.0 * np.log10(np.nan_to_num(power) + 1e-12))
+
+
 def band_levels(audio: Audio) -> np.ndarray:
     """Mean power per band of a clip (best: speech only), dB, float64 ``(32,)``.
 
-    The clip is analysed at 16 kHz (Welch, 64 ms frames).
+    The clip is analysed at 16 kHz (Welch: the mean of 64 ms Hann frames).
     """
-    samples = audio.resample(ANALYSIS_RATE).samples.astype(np.float64)
-    freqs, power = welch(samples, ANALYSIS_RATE, nperseg=min(1024, len(samples)))
-    levels = np.empty(len(BAND_CENTRES_HZ))
-    for k, (low, high) in enumerate(itertools.pairwise(BAND_EDGES_HZ)):
-        inside = (freqs >= low) & (freqs < high)
-        levels[k] = 10.0 * np.log10(float(power[inside].mean()) + 1e-12) if inside.any() \
-            else -120.0
-    return levels
+    return _to_db(_band_frames(audio).mean(axis=1))
 
 
 def speech_band_levels(audio: Audio) -> np.ndarray:
@@ -48,22 +61,10 @@ def speech_band_levels(audio: Audio) -> np.ndarray:
     fills); its power is subtracted from the band's mean, by at most 20 dB. Hiss or a
     babble of voices under a reference otherwise counts as the speaker's tone.
     """
-    samples = audio.resample(ANALYSIS_RATE).samples.astype(np.float64)
-    nperseg = min(1024, len(samples))
-    freqs, _, power = spectrogram(samples, ANALYSIS_RATE, window="hann", nperseg=nperseg,
-                                  noverlap=nperseg // 2, mode="psd")
-    levels = np.empty(len(BAND_CENTRES_HZ))
-    for k, (low, high) in enumerate(itertools.pairwise(BAND_EDGES_HZ)):
-        inside = (freqs >= low) & (freqs < high)
-        if not inside.any():
-            levels[k] = -120.0
-            continue
-        frames = power[inside].mean(axis=0)
-        mean = float(frames.mean())
-        speech = max(mean - float(np.percentile(frames, NOISE_PERCENTILE)),
-                     mean * 10.0 ** (-MAX_NOISE_CUT_DB / 10.0))
-        levels[k] = 10.0 * np.log10(speech + 1e-12)
-    return levels
+    frames = _band_frames(audio)
+    mean = frames.mean(axis=1)
+    floor = np.percentile(frames, NOISE_PERCENTILE, axis=1)
+    return _to_db(np.maximum(mean - floor, mean * 10.0 ** (-MAX_NOISE_CUT_DB / 10.0)))
 
 
 def gain_curve(gains_db: np.ndarray, freqs: np.ndarray) -> np.ndarray:
