@@ -18,7 +18,10 @@ noise pull taken out by ``voxclone.speaker.noise_compensation``), and what
 speaker's (the whole clean utterance's, as ``clone_quality.py`` scores them), with the
 share of speakers within issue 3's targets. Conditions in ``--uncompensated`` are also enrolled
 without that noise compensation (the baseline, same run); conditions in ``--denoise``
-also after the gate's Wiener denoiser.
+also after the gate's Wiener denoiser; in ``--all-voiced`` with the reference's pitch from
+every voiced frame; in ``--widen-noisy`` with the noisy reference's F0 range allowed to
+widen the clone's melody (the baselines of the loud-frame pitch and of the range kept
+from widening).
 
 Run from the repo root: ``python bench/robustness.py``; writes
 ``bench/results/robustness.{md,json}``.
@@ -30,12 +33,14 @@ import statistics
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import voxclone
+from voxclone import api
 from voxclone.audio import Audio, detect_speech, prosody
 from voxclone.audio.prosody import prosody_stats
 from voxclone.quality import analyse, gate
@@ -87,25 +92,49 @@ def denoised(audio: Audio) -> Audio:
     return wiener_denoise(spectrum(audio16k, detect_speech(audio16k)))
 
 
-def clone_similarity(reference: Audio, held: np.ndarray, norm: sd.Normalisation,
-                     name: str, *, denoise: bool,
-                     compensate: bool = True,
-                     all_voiced: bool = False) -> tuple[float, float, Audio]:
-    """(normalised similarity of a ``fast`` clone of ``reference``, enroll seconds,
-    the clone).
+@dataclass(frozen=True)
+class Variant:
+    """How a condition's reference is enrolled: as the code does (all defaults), or
+    with one of its noise measures undone (a same-run baseline).
 
-    ``denoise``: the gate denoises the reference (``quality.gate.DENOISE_BELOW_DB``
-    above any SNR) or never does (``None``), whatever the code's default.
-    ``compensate``: False enrolls the d-vector as the encoder gives it, without the
-    noise compensation. ``all_voiced``: True measures the reference's pitch on every
-    voiced frame, as before noisy clips were measured on their loud frames only.
+    Attributes:
+        suffix: added to the condition's name.
+        denoise: the gate denoises the reference (``quality.gate.DENOISE_BELOW_DB``
+            above any SNR) or never does (``None``), whatever the code's default.
+        compensate: False enrolls the d-vector as the encoder gives it, without the
+            noise compensation.
+        all_voiced: True measures the reference's pitch on every voiced frame, as
+            before noisy clips were measured on their loud frames only.
+        widen_noisy: True lets a noisy reference's F0 range widen the clone's melody,
+            as before (``voxclone.clone.pitch_rate_match``).
     """
+
+    suffix: str = ""
+    denoise: bool = False
+    compensate: bool = True
+    all_voiced: bool = False
+    widen_noisy: bool = False
+
+
+AS_CODED = Variant()
+VARIANTS = {"uncompensated": Variant(", uncompensated", compensate=False),
+            "denoise": Variant(" + denoise", denoise=True),
+            "all_voiced": Variant(", pitch of every voiced frame", all_voiced=True),
+            "widen_noisy": Variant(", range widened", widen_noisy=True)}
+
+
+def clone_similarity(reference: Audio, held: np.ndarray, norm: sd.Normalisation,
+                     name: str, variant: Variant = AS_CODED) -> tuple[float, float, Audio]:
+    """(normalised similarity of a ``fast`` clone of ``reference`` enrolled as
+    ``variant`` says, enroll seconds, the clone)."""
     saved, saved_compensation = gate.DENOISE_BELOW_DB, analyse.compensate_noise
-    saved_range = prosody._NOISY_RANGE_DB
-    if all_voiced:
+    saved_range, saved_warn = prosody._NOISY_RANGE_DB, api.SNR_WARN_DB
+    if variant.all_voiced:
         prosody._NOISY_RANGE_DB = -np.inf
-    gate.DENOISE_BELOW_DB = 1e9 if denoise else None
-    if not compensate:
+    if variant.widen_noisy:
+        api.SNR_WARN_DB = -np.inf  # no reference counts as noisy to the range match
+    gate.DENOISE_BELOW_DB = 1e9 if variant.denoise else None
+    if not variant.compensate:
         analyse.compensate_noise = lambda embedding, snr_db, encoder=None, **_: embedding
     try:
         began = time.perf_counter()
@@ -115,7 +144,7 @@ def clone_similarity(reference: Audio, held: np.ndarray, norm: sd.Normalisation,
     finally:
         gate.DENOISE_BELOW_DB = saved
         analyse.compensate_noise = saved_compensation
-        prosody._NOISY_RANGE_DB = saved_range
+        prosody._NOISY_RANGE_DB, api.SNR_WARN_DB = saved_range, saved_warn
     clone = cq.join([voxclone.synthesize(text, profile) for text in cq.SENTENCES])
     return norm.normalise(cosine(voxclone.embed(clone), held)), enroll_s, clone
 
@@ -185,13 +214,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="comma-separated conditions also run with the reference's "
                         "pitch measured on every voiced frame (the baseline of the "
                         "loud-frame pitch of noisy references)")
+    parser.add_argument("--widen-noisy", default="white 10 dB,babble 10 dB",
+                        help="comma-separated conditions also run with a noisy "
+                        "reference's F0 range allowed to widen the clone's")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     rng = np.random.default_rng(20261125)
     norm, heldout, chosen, bank = evaluation_speakers(args.speakers, args.speech_dir)
-    raw = [c.strip() for c in args.uncompensated.split(",") if c.strip()]
-    extra = [c.strip() for c in args.denoise.split(",") if c.strip()]
-    every = [c.strip() for c in args.all_voiced.split(",") if c.strip()]
+    lists = {key: {c.strip() for c in getattr(args, key).split(",") if c.strip()}
+             for key in VARIANTS}
     rows: list[dict[str, Any]] = []
     for index, utterance in enumerate(chosen, 1):
         split = sd.split_utterance(utterance)
@@ -200,28 +231,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         truth = prosody_stats(split.audio)
         noise = qd.babble(qd.babble_voices(bank, utterance.speaker, rng),
                           split.audio.sample_rate, rng)
-        conditions: list[tuple[str, Audio, bool, bool, bool]] = []
+        conditions: list[tuple[str, Audio, Variant]] = []
         for name, audio in degradations(split.reference, noise, rng).items():
-            conditions.append((name, audio, False, True, False))
-            if name in raw:
-                conditions.append((name + ", uncompensated", audio, False, False, False))
-            if name in extra:
-                conditions.append((name + " + denoise", audio, True, True, False))
-            if name in every:
-                conditions.append((name + ", pitch of every voiced frame", audio, False,
-                                   True, True))
-        for name, reference, denoise, compensate, all_voiced in conditions:
+            conditions.append((name, audio, AS_CODED))
+            conditions.extend((name + variant.suffix, audio, variant)
+                              for key, variant in VARIANTS.items() if name in lists[key])
+        for name, reference, variant in conditions:
             # What voxclone.check reports, from the same analysis whose d-vector
             # enrollment uses (one analysis, not two).
             analysis = gate.analyse([reference], ["reference"])[0]
             report = judge([analysis], analyse_set([analysis]))
-            clone, enroll_s, clone_audio = clone_similarity(reference, held, norm,
-                                               f"robust-{utterance.speaker}", denoise=denoise,
-                                               compensate=compensate,
-                                               all_voiced=all_voiced)
-            own = voxclone.embed(denoised(reference) if denoise else reference)
-            enrolled = own if analysis.embedding is None or denoise or not compensate \
-                else analysis.embedding
+            clone, enroll_s, clone_audio = clone_similarity(
+                reference, held, norm, f"robust-{utterance.speaker}", variant)
+            own = voxclone.embed(denoised(reference) if variant.denoise else reference)
+            enrolled = own if analysis.embedding is None or variant.denoise \
+                or not variant.compensate else analysis.embedding
             rows.append({
                 "speaker": utterance.speaker, "gender": utterance.gender,
                 "condition": name, "clone": clone, "enroll_s": enroll_s,

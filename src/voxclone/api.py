@@ -50,7 +50,7 @@ from voxclone.errors import (
 from voxclone.progress import ProgressCallback, progress_bar
 from voxclone.provenance import AuditContext
 from voxclone.quality import screen
-from voxclone.quality.report import MIN_SPEECH_S
+from voxclone.quality.report import MIN_SPEECH_S, SNR_WARN_DB
 from voxclone.speaker import combine_embeddings, cosine, default_encoder
 from voxclone.synthesis import is_voxclone_output
 
@@ -283,7 +283,8 @@ def enroll_with_record(
                                 matches=Matches(prosody=match_prosody, tone=match_tone,
                                                 pitch=match_pitch, rate=match_rate,
                                                 pauses=match_pauses).for_effort(effort),
-                                pauses=screened.pauses)
+                                pauses=screened.pauses,
+                                noisy=screened.lowest_snr_db < SNR_WARN_DB)
     except BaseException:
         if verification is not None:
             verifier.challenges.release(verification.challenge)
@@ -308,14 +309,15 @@ def _fit_and_save(name: str, target: np.ndarray, cleaned: list[Audio],
                   records: list[SourceClip], effort: Effort, store: VoiceStore,
                   record: ConsentRecord, *, overwrite: bool, save: bool,
                   progress: bool | ProgressCallback, seed: int,
-                  matches: Matches, pauses: Sequence[float]) -> VoiceProfile:
+                  matches: Matches, pauses: Sequence[float], noisy: bool) -> VoiceProfile:
     """Build the voice, then store the profile and its consent record (both or
     neither)."""
     reporter = contextlib.nullcontext(progress) if callable(progress) else \
         progress_bar(f"enrolling {name} ({effort})", enabled=bool(progress))
     with reporter as report:
         profile = build_voice(_fitter(), name, target, cleaned, records, effort,
-                              matches=matches, progress=report, seed=seed, pauses=pauses)
+                              matches=matches, progress=report, seed=seed, pauses=pauses,
+                              noisy=noisy)
     if save:
         consents = ConsentStore(store.directory)
         consents.key  # noqa: B018 - fail on an unusable secret before writing anything

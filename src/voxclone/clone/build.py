@@ -52,7 +52,8 @@ class Matches:
 def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
                 cleaned: Sequence[Audio], sources: Sequence[SourceClip], effort: Effort, *,
                 matches: Matches, progress: Progress | None = None,
-                seed: int = 0, pauses: Sequence[float] = ()) -> VoiceProfile:
+                seed: int = 0, pauses: Sequence[float] = (),
+                noisy: bool = False) -> VoiceProfile:
     """Fit a voice to ``target`` and match it to the speaker.
 
     Args:
@@ -66,6 +67,9 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
         progress: called with ``(fraction_done, best_similarity)`` during the fit.
         seed: seeds the search.
         pauses: the silences between speech segments of the reference, seconds.
+        noisy: the reference is noisy (the gate warned of its SNR): its F0 range may
+            narrow the clone's melody but not widen it
+            (:func:`voxclone.clone.pitch_rate_match.match_pitch_rate`).
     Raises:
         NoSpeechError: the reference holds too little voiced speech to measure pitch.
     """
@@ -84,7 +88,7 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
     measure_rate = matches.rate and not matches.prosody  # the prosody match set it
     if matches.pitch or measure_rate:
         levels = fitter.match_pitch_rate(conditioning, prosody, pitch=matches.pitch,
-                                         rate=measure_rate)
+                                         rate=measure_rate, widen_ok=not noisy)
         shift, widen = levels.pitch_shift, levels.pitch_range
         rate = levels.rate if measure_rate else rate
     tone = None

@@ -121,13 +121,14 @@ class VoiceFitter:
                      audio.sample_rate)
 
     def match_pitch_rate(self, conditioning: StyleConditioning, speaker: ProsodyStats, *,
-                         pitch: bool = True, rate: bool = True) -> PitchRateMatch:
+                         pitch: bool = True, rate: bool = True,
+                         widen_ok: bool = True) -> PitchRateMatch:
         """Pitch shift and rate factor for a fitted voice
-        (:func:`voxclone.clone.pitch_rate_match.match_pitch_rate`), measured on the
-        probe and a second sentence."""
+        (:func:`voxclone.clone.pitch_rate_match.match_pitch_rate`, the same arguments),
+        measured on the probe and a second sentence."""
         return match_pitch_rate(speaker, [self.render(self.probe_ids, conditioning),
                                           self.render(self.rate_ids, conditioning)],
-                                pitch=pitch, rate=rate)
+                                pitch=pitch, rate=rate, widen_ok=widen_ok)
 
     def match_tone(self, conditioning: StyleConditioning, reference: Audio,
                    target: np.ndarray, pitch_shift: float = 0.0) -> ToneMatch:
