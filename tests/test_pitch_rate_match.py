@@ -152,3 +152,16 @@ def test_match_on_unvoiced_renderings_changes_nothing() -> None:
     matched = match_pitch_rate(prosody_stats(clone), [noise])
     assert (matched.pitch_shift, matched.rate, matched.pitch_range) == (0.0, 1.0, 1.0)
     assert np.isnan(matched.f0_error_st)
+
+
+def test_a_noisy_reference_may_narrow_the_melody_but_not_widen_it() -> None:
+    """Other voices' pitch under a noisy reference widens its measured range, so a
+    noisy reference's range only ever narrows the clone's."""
+    clone = piper_speak("Bright yellow boats drift past the old harbor.")
+    own = prosody_stats(clone)
+    assert match_pitch_rate(with_range(own, 1.3), [clone], widen_ok=False).pitch_range == 1.0
+    assert match_pitch_rate(with_range(own, 0.8), [clone], widen_ok=False).pitch_range == \
+        pytest.approx(0.8, abs=0.01)
+    # the pitch level and the rate are matched all the same
+    noisy = match_pitch_rate(speaker_like(clone, -4.0, 0.9), [clone], widen_ok=False)
+    assert (noisy.pitch_shift, noisy.rate) == pytest.approx((-4.0, 0.9), abs=0.01)

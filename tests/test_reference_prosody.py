@@ -68,3 +68,30 @@ def test_enrollment_measures_the_reference_above_its_noise(
     assert [above for _, above in calls] == [True]
     assert profile.prosody == prosody_stats(calls[0][0], above_noise=True)
     assert profile.prosody.syllable_rate > 1.1 * prosody_stats(calls[0][0]).syllable_rate
+
+
+def test_only_a_clean_reference_may_widen_the_clones_melody(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Enrollment lets the reference's F0 range widen the clone's only when the gate
+    heard no noise warning (a noisy reference's range is not the speaker's)."""
+    import voxclone
+    from voxclone.clone.fit import VoiceFitter
+    from voxclone.quality.report import SNR_WARN_DB
+
+    asked: list[bool] = []
+    original = VoiceFitter.match_pitch_rate
+
+    def spy(self: VoiceFitter, *args: object, **kwargs: bool) -> object:
+        asked.append(kwargs["widen_ok"])
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(VoiceFitter, "match_pitch_rate", spy)
+    joe = piper_speak(REFERENCE_TEXT)
+    noisy = with_noise(joe, SNR_WARN_DB - 10)
+    snrs = [voxclone.check(clip).clips[0].snr_db for clip in (joe, noisy)]
+    assert snrs[0] is not None and snrs[0] >= SNR_WARN_DB
+    assert snrs[1] is not None and snrs[1] < SNR_WARN_DB
+    for reference in (joe, noisy):
+        voxclone.enroll("joe", reference, effort="fast", save=False, i_am_the_speaker=True,
+                        force=True)
+    assert asked == [True, False]
