@@ -125,7 +125,8 @@ def match_pitch_rate(speaker: ProsodyStats, renders: Sequence[Audio], *,
         widen_ok: False keeps the range factor at most 1, for a noisy reference: other
             voices' pitch under the speaker's widens its measured range (babble at
             10 dB: 1.3 times the speaker's own, median), and widening the clone to it
-            cost babbled references' clones 0.005 of similarity on 48 speakers.
+            cost babbled references' clones 0.006 +- 0.005 of similarity on 48
+            speakers (``bench/results/robustness.md``).
         settings: knobs.
     Returns:
         The match; ``(0, 1, nan)`` if the renderings hold too little voiced speech.
