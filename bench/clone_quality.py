@@ -25,9 +25,10 @@ Protocol (DESIGN.md, "Evaluation protocol"), on LibriSpeech utterances, one per 
   learned style map (``voxclone.clone.style_map``), ``-notone`` without the tone match
   (``voxclone.clone.tone_match``), ``-nopitch`` without the pitch shift and
   ``-norate`` without the rate factor, ``-norange`` without the F0 range factor
-  (``voxclone.clone.pitch_rate_match``);
-  ``<effort>-nomap-notone-nopitch-norate`` is the package issue's method (pack mixture,
-  then refinement). ``+match`` turns on the opt-in style-based pitch and rate match
+  (``voxclone.clone.pitch_rate_match``), ``-noformant`` without the formant ratio
+  (``voxclone.clone.formant_match``);
+  ``<effort>-nomap-notone-nopitch-norate-noformant`` is the package issue's method (pack
+  mixture, then refinement). ``+match`` turns on the opt-in style-based pitch and rate match
   (``match_prosody=True``), ``+check`` the self-check of synthesis by speech
   recognition (``check_words=True``), ``+shipped`` enrolls and speaks with the shipped
   Kokoro model instead of voxclone's static int8 rewrite of it (issue 8). Issue 3's
@@ -115,6 +116,8 @@ NOPITCH = "-nopitch"
 NORATE = "-norate"
 #: Suffix of an effort enrolled with the pitch shift but without the F0 range factor.
 NORANGE = "-norange"
+#: Suffix of an effort enrolled without the formant ratio (``match_formants=False``).
+NOFORMANT = "-noformant"
 #: Suffix of an effort enrolled with the opt-in pitch and rate match in the style.
 MATCH = "+match"
 #: Suffix of a row whose sentences are synthesised with the self-check
@@ -123,7 +126,7 @@ CHECK = "+check"
 #: Suffix of a row enrolled and synthesised with the shipped Kokoro model (dynamic int8)
 #: instead of its static int8 rewrite (``voxclone.engines.static_int8``).
 SHIPPED = "+shipped"
-SUFFIXES = (NOMAP, NOTONE, NOPITCH, NORATE, NORANGE, MATCH, CHECK, SHIPPED)
+SUFFIXES = (NOMAP, NOTONE, NOPITCH, NORATE, NORANGE, NOFORMANT, MATCH, CHECK, SHIPPED)
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,7 @@ class Variant:
     check_words: bool = False
     match_range: bool = True
     shipped_model: bool = False
+    match_formants: bool = True
 
 
 def parse_effort(label: str) -> Variant:
@@ -147,7 +151,7 @@ def parse_effort(label: str) -> Variant:
     suffixes in any order)."""
     if label == NEAREST:
         return Variant("stock", use_map=False, match_tone=False, match_pitch=False,
-                       match_rate=False, match_range=False)
+                       match_rate=False, match_range=False, match_formants=False)
     base, found = label, set()
     while any(base.endswith(x) for x in SUFFIXES):
         suffix = next(x for x in SUFFIXES if base.endswith(x))
@@ -156,7 +160,8 @@ def parse_effort(label: str) -> Variant:
     return Variant(base, use_map=NOMAP not in found, match_tone=NOTONE not in found,
                    match_prosody=MATCH in found, match_pitch=NOPITCH not in found,
                    match_rate=NORATE not in found, check_words=CHECK in found,
-                   match_range=NORANGE not in found, shipped_model=SHIPPED in found)
+                   match_range=NORANGE not in found, shipped_model=SHIPPED in found,
+                   match_formants=NOFORMANT not in found)
 
 
 @functools.lru_cache(maxsize=1)
@@ -211,6 +216,7 @@ def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
                                   match_tone=variant.match_tone,
                                   match_pitch=variant.match_pitch,
                                   match_rate=variant.match_rate,
+                                  match_formants=variant.match_formants,
                                   i_am_the_speaker=True,  # public benchmark speech
                                   force=True)  # every speaker is measured, gate or not
     if effort == NEAREST:
@@ -233,6 +239,7 @@ def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
         **prosody_errors(stats, real),
         "rate_factor": profile.rate,
         "pitch_range_factor": profile.pitch_range,
+        "formant_ratio": profile.formant_ratio,
         "asr_errors": sum(t.errors for t in transcripts),
         "asr_words": sum(t.words for t in transcripts),
         "transcripts": [t.as_dict() for t in transcripts],
@@ -378,8 +385,10 @@ def render(meta: dict[str, Any], summary: Sequence[dict[str, Any]],
 
 
 #: Baselines first: the nearest pack, then the package issue's method (no map, no tone).
-DEFAULT_ROWS = (f"{NEAREST},fast{NOMAP}{NOTONE}{NOPITCH}{NORATE},fast{NOPITCH}{NORATE},fast,"
-                f"balanced{NOMAP}{NOTONE}{NOPITCH}{NORATE},balanced")
+#: The package issue's method: the pack mixture and its refinement, nothing after.
+PACKAGE_ISSUE = f"{NOMAP}{NOTONE}{NOPITCH}{NORATE}{NOFORMANT}"
+DEFAULT_ROWS = (f"{NEAREST},fast{PACKAGE_ISSUE},fast{NOPITCH}{NORATE},fast{NOFORMANT},fast,"
+                f"balanced{PACKAGE_ISSUE},balanced")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -390,7 +399,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="comma-separated rows: an enroll effort, optionally with "
                              f"'{NOMAP}' (without the learned map), '{NOTONE}' (without "
                              f"the tone match), '{NOPITCH}' (no pitch shift), '{NORATE}' "
-                             f"(no rate factor), '{MATCH}' (style-based pitch and rate "
+                             f"(no rate factor), '{NOFORMANT}' (no formant ratio), "
+                             f"'{MATCH}' (style-based pitch and rate "
                              f"match), '{CHECK}' (synthesis checked by ear) and/or "
                              f"'{SHIPPED}' (the shipped model, not the static int8 one), or "
                              f"{NEAREST} (default {DEFAULT_ROWS})")

@@ -141,6 +141,7 @@ def enroll(
     match_pitch: bool = True,
     match_rate: bool = True,
     match_pauses: bool = True,
+    match_formants: bool = True,
 ) -> VoiceProfile:
     """Clone a voice from one clip (one-shot) or several (few-shot), with consent.
 
@@ -192,6 +193,11 @@ def enroll(
             than ``stock``): the median of the clips' pauses, drawn toward readers'
             0.51 s the fewer pauses the clips hold; synthesis puts it between sentences
             (no pause found: 0.51 s). Costs nothing.
+        match_formants: after the fit (efforts other than ``stock``), store the ratio
+            by which synthesis moves the clone's formants (0.9-1.1, by PSOLA, pitch and
+            timing kept), kept only if it brings the clone's d-vector closer to the
+            speaker's (the vocal-tract length Kokoro's styles miss; four resyntheses,
+            under a second).
 
     Raises:
         ValueError: bad name or effort, or both consent and ``i_am_the_speaker``.
@@ -211,7 +217,7 @@ def enroll(
         effort=effort, voices_dir=voices_dir, overwrite=overwrite, save=save,
         progress=progress, seed=seed, audit=audit, force=force,
         match_prosody=match_prosody, match_tone=match_tone, match_pitch=match_pitch,
-        match_rate=match_rate, match_pauses=match_pauses)[0]
+        match_rate=match_rate, match_pauses=match_pauses, match_formants=match_formants)[0]
 
 
 def enroll_with_record(
@@ -234,6 +240,7 @@ def enroll_with_record(
     match_pitch: bool = True,
     match_rate: bool = True,
     match_pauses: bool = True,
+    match_formants: bool = True,
 ) -> tuple[VoiceProfile, ConsentRecord]:
     """:func:`enroll`, also returning the consent record (for front ends that store
     voices elsewhere, like the server's registry). Same arguments and errors."""
@@ -284,7 +291,8 @@ def enroll_with_record(
                                 overwrite=overwrite, save=save, progress=progress, seed=seed,
                                 matches=Matches(prosody=match_prosody, tone=match_tone,
                                                 pitch=match_pitch, rate=match_rate,
-                                                pauses=match_pauses).for_effort(effort),
+                                                pauses=match_pauses,
+                                                formants=match_formants).for_effort(effort),
                                 pauses=screened.pauses,
                                 noisy=screened.lowest_snr_db < SNR_WARN_DB)
     except BaseException:

@@ -6,6 +6,7 @@ Subcommands::
     voxclone enroll NAME CLIP... --consent FILE --challenge ID [--effort E] [--force]
                    [--force-quality] [--match-prosody] [--no-tone-match]
                    [--no-pitch-match] [--no-rate-match] [--no-pause-match]
+                   [--no-formant-match]
     voxclone check CLIP... [--json]                (see voxclone.cli_check)
     voxclone enroll NAME CLIP... --i-am-the-speaker ...
     voxclone consent show NAME / voxclone revoke NAME
@@ -136,6 +137,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "the speaker's")
     p.add_argument("--no-rate-match", action="store_true",
                    help="keep the engine's speaking rate instead of the speaker's")
+    p.add_argument("--no-formant-match", action="store_true",
+                   help="keep the engine's formants (vocal-tract length) instead of "
+                        "moving them toward the speaker's")
     p.add_argument("--no-pause-match", action="store_true",
                    help="pause as LibriSpeech readers do (0.51 s) between sentences, not as "
                         "the speaker does")
@@ -234,6 +238,7 @@ def cmd_enroll(args: argparse.Namespace) -> int:
         force=args.force_quality, match_prosody=args.match_prosody,
         match_tone=not args.no_tone_match, match_pitch=not args.no_pitch_match,
         match_rate=not args.no_rate_match, match_pauses=not args.no_pause_match,
+        match_formants=not args.no_formant_match,
     )
     path = VoiceStore(args.voices_dir).path(profile.name)
     count = len(profile.sources)

@@ -230,10 +230,11 @@ class Synthesizer:
             def speak(attempt: int, ids: Sequence[int] = ids, speed: float = speed) -> np.ndarray:
                 style = tries[attempt].style(self.packs, len(ids))
                 wav = self.engine.render(ids, style, speed)
-                # the speaker's pitch level and range, per rendered piece (before the
+                # the speaker's pitch level and range and formants, per rendered piece (before the
                 # pause is added: the resynthesis needs only the voiced speech)
                 return shift_pitch(wav, self.engine.sample_rate, voice.pitch_shift,
-                                   range_scale=voice.pitch_range)
+                                   range_scale=voice.pitch_range,
+                                   formant_ratio=voice.formant_ratio)
 
             if options.check_words and chunk.text:
                 wav = speak_checked(chunk.text, speak, len(tries), self.engine.sample_rate,

@@ -1,4 +1,4 @@
-"""Shift the pitch of speech and widen or narrow its range, keeping timing and formants.
+"""Shift the pitch of speech, widen or narrow its range, and move its formants.
 
 Praat's PSOLA resynthesis (through parselmouth): the pitch contour is measured,
 multiplied by one factor (and, for a range change, its distance in semitones from its
@@ -7,6 +7,12 @@ by overlap-add. Durations and the spectral envelope (formants, so vowels and tim
 stay as they were; the melody keeps its shape. It gives a cloned voice its speaker's
 pitch level and range (:mod:`voxclone.clone.pitch_rate_match`) where the engine's
 conditioning cannot.
+
+A formant ratio other than 1 moves the spectral envelope too (the method of Praat's
+"Change gender"): the speech is first played faster by the ratio (every frequency,
+formants included, times the ratio; durations divided by it), then the same
+resynthesis puts the pitch and the durations back. It gives a clone its speaker's
+vocal-tract length (:mod:`voxclone.clone.formant_match`), in the same single pass.
 """
 
 from __future__ import annotations
@@ -23,9 +29,10 @@ PITCH_CEILING_HZ = 500.0
 
 
 def shift_pitch(samples: np.ndarray, sample_rate: int, semitones: float, *,
-                range_scale: float = 1.0) -> np.ndarray:
-    """``samples`` with every pitch multiplied by ``2 ** (semitones / 12)`` and its
-    distance from the mean pitch (in semitones) multiplied by ``range_scale``.
+                range_scale: float = 1.0, formant_ratio: float = 1.0) -> np.ndarray:
+    """``samples`` with every pitch multiplied by ``2 ** (semitones / 12)``, its
+    distance from the mean pitch (in semitones) multiplied by ``range_scale``, and its
+    formants multiplied by ``formant_ratio``.
 
     The range scales around the piece's own mean (geometric, over its pitch points), so
     its level stays where the shift put it: a clip's median error is not magnified.
@@ -35,29 +42,40 @@ def shift_pitch(samples: np.ndarray, sample_rate: int, semitones: float, *,
         sample_rate: Hz.
         semitones: the interval; 0 with ``range_scale`` 1 returns ``samples`` itself.
         range_scale: the factor on the pitch range (1: unchanged, 1.2: 20 % wider).
+        formant_ratio: the factor on the formants (1: unchanged; 1.05 a shorter vocal
+            tract, 0.95 a longer one).
     Returns:
         float32 ``(n,)``, the same length and rate. Audio with no voiced speech to
         analyse (silence, a very short piece) comes back unchanged.
     Raises:
-        ValueError: ``range_scale`` is not positive.
+        ValueError: ``range_scale`` or ``formant_ratio`` is not positive.
     """
     if not range_scale > 0:
         raise ValueError(f"range_scale must be positive, not {range_scale}")
-    scale_range = range_scale != 1.0
-    if (semitones == 0.0 and not scale_range) or samples.size == 0:
+    if not formant_ratio > 0:
+        raise ValueError(f"formant_ratio must be positive, not {formant_ratio}")
+    scale_range, move_formants = range_scale != 1.0, formant_ratio != 1.0
+    if (semitones == 0.0 and not scale_range and not move_formants) or samples.size == 0:
         return samples
     import parselmouth
     from parselmouth.praat import call
 
     sound = parselmouth.Sound(samples.astype(np.float64), sample_rate)
     try:
+        if move_formants:  # played faster by the ratio: every frequency times it
+            sound = call(sound, "Resample", sample_rate / formant_ratio, 50)
+            call(sound, "Override sampling frequency", sample_rate)
         manipulation = call(sound, "To Manipulation", 0.01, PITCH_FLOOR_HZ, PITCH_CEILING_HZ)
         tier = call(manipulation, "Extract pitch tier")
         if call(tier, "Get number of points") == 0:
             return samples  # nothing voiced: nothing to shift
-        if semitones:
+        if semitones or move_formants:  # the ratio's pitch change undone
             call(tier, "Multiply frequencies", sound.xmin, sound.xmax,
-                 2.0 ** (semitones / 12))
+                 2.0 ** (semitones / 12) / formant_ratio)
+        if move_formants:  # and its durations
+            durations = call("Create DurationTier", "durations", sound.xmin, sound.xmax)
+            call(durations, "Add point", sound.xmin, formant_ratio)
+            call([manipulation, durations], "Replace duration tier")
         if scale_range:  # in semitones (re 1 Hz) around their mean, and back to Hz
             call(tier, "Formula", "12 * log2(self)")
             mean = call(tier, "Get mean (points)", sound.xmin, sound.xmax)

@@ -2,8 +2,9 @@
 
 The order matters: the identity fit chooses the conditioning; the opt-in prosody match
 may move it; the pitch shift, F0 range factor and rate factor are measured on its
-renderings; the tone curve is chosen on renderings that carry the pitch shift, as
-synthesis will. The pause is the speaker's alone.
+renderings; the formant ratio is chosen on renderings that carry the pitch shift, and
+the tone curve on renderings that carry both, as synthesis will. The pause is the
+speaker's alone.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class Matches:
         pitch: the pitch shift and F0 range factor
             (:mod:`voxclone.clone.pitch_rate_match`).
         rate: the speaking-rate factor (same module; the prosody match sets it too).
+        formants: the formant ratio (:mod:`voxclone.clone.formant_match`).
         pauses: the speaker's pause between sentences (:mod:`voxclone.audio.pauses`).
     """
 
@@ -41,11 +43,12 @@ class Matches:
     pitch: bool = True
     rate: bool = True
     pauses: bool = True
+    formants: bool = True
 
     def for_effort(self, effort: Effort) -> Matches:
         """None at ``stock``: it keeps a stock voice as it is."""
         if effort == "stock":
-            return Matches(False, False, False, False, False)
+            return Matches(False, False, False, False, False, False)
         return self
 
 
@@ -91,16 +94,20 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
                                          rate=measure_rate, widen_ok=not noisy)
         shift, widen = levels.pitch_shift, levels.pitch_range
         rate = levels.rate if measure_rate else rate
+    formants = 1.0
+    if matches.formants:
+        formants = fitter.match_formants(conditioning, target, pitch_shift=shift).ratio
     tone = None
-    # The tone curve and the score hear the pitch shift but not the range factor: it
-    # changes the melody, not the timbre the curve and the d-vector judge.
+    # The formant ratio, tone curve and score hear the pitch shift but not the range
+    # factor: it changes the melody, not the timbre they and the d-vector judge.
     if matches.tone:
-        toned = fitter.match_tone(conditioning, joined, target, pitch_shift=shift)
+        toned = fitter.match_tone(conditioning, joined, target, pitch_shift=shift,
+                                  formant_ratio=formants)
         tone, score = toned.gains_db, toned.probe_score
-    elif shift:
-        score = float(fitter.probe_embedding(conditioning, shift) @ target)
+    elif shift or formants != 1.0:
+        score = float(fitter.probe_embedding(conditioning, shift, formants) @ target)
     return VoiceProfile(name=name, embedding=target, conditioning=conditioning,
                         prosody=prosody, sources=tuple(sources), engine=fitter.engine.name,
                         effort=effort, score=score, rate=rate, tone=tone, pitch_shift=shift,
-                        pitch_range=widen,
+                        pitch_range=widen, formant_ratio=formants,
                         pause=speaker_pause(pauses) if matches.pauses else None)

@@ -18,6 +18,7 @@ from voxclone.audio import Audio
 from voxclone.audio.pitch_shift import shift_pitch
 from voxclone.audio.prosody import MIN_VOICED_FRAMES, ProsodyStats, f0_track
 from voxclone.clone.conditioning import StyleConditioning, pack_scale
+from voxclone.clone.formant_match import FormantMatch, match_formants
 from voxclone.clone.pitch_rate_match import PitchRateMatch, match_pitch_rate, pitch_shift_for
 from voxclone.clone.prosody_match import ProsodyMatch, learned_response, match_prosody
 from voxclone.clone.search import Progress, SearchResult, fit_mixture, refine
@@ -113,12 +114,13 @@ class VoiceFitter:
         return audio
 
     def render(self, ids: list[int], conditioning: StyleConditioning,
-               pitch_shift: float = 0.0) -> Audio:
+               pitch_shift: float = 0.0, formant_ratio: float = 1.0) -> Audio:
         """Token ids spoken with ``conditioning`` at engine speed 1, shifted by
-        ``pitch_shift`` semitones (engine rate, float32)."""
+        ``pitch_shift`` semitones, formants times ``formant_ratio`` (engine rate,
+        float32)."""
         audio = self._render_style(ids, conditioning.style(self.packs, len(ids)))
-        return Audio(shift_pitch(audio.samples, audio.sample_rate, pitch_shift),
-                     audio.sample_rate)
+        return Audio(shift_pitch(audio.samples, audio.sample_rate, pitch_shift,
+                                 formant_ratio=formant_ratio), audio.sample_rate)
 
     def match_pitch_rate(self, conditioning: StyleConditioning, speaker: ProsodyStats, *,
                          pitch: bool = True, rate: bool = True,
@@ -130,19 +132,35 @@ class VoiceFitter:
                                           self.render(self.rate_ids, conditioning)],
                                 pitch=pitch, rate=rate, widen_ok=widen_ok)
 
-    def match_tone(self, conditioning: StyleConditioning, reference: Audio,
-                   target: np.ndarray, pitch_shift: float = 0.0) -> ToneMatch:
-        """The tone curve for a fitted voice (:func:`voxclone.clone.tone_match.match_tone`)
-        with its pitch shift: the probe and a second sentence, then a few embeddings."""
-        return match_tone(reference, self.render(self.probe_ids, conditioning, pitch_shift),
-                          self.render(self.rate_ids, conditioning, pitch_shift), target,
-                          functools.partial(embed_all, self.encoder))
+    def match_formants(self, conditioning: StyleConditioning, target: np.ndarray,
+                       pitch_shift: float = 0.0) -> FormantMatch:
+        """The formant ratio for a fitted voice
+        (:func:`voxclone.clone.formant_match.match_formants`) with its pitch shift, on
+        the probe and a second sentence."""
+        def move(render: Audio, ratio: float) -> Audio:
+            return Audio(shift_pitch(render.samples, render.sample_rate, pitch_shift,
+                                     formant_ratio=ratio), render.sample_rate)
 
-    def probe_embedding(self, conditioning: StyleConditioning,
-                        pitch_shift: float = 0.0) -> np.ndarray:
+        renders = [self.render(ids, conditioning) for ids in (self.probe_ids, self.rate_ids)]
+        return match_formants(renders, target, move, functools.partial(embed_all, self.encoder))
+
+    def match_tone(self, conditioning: StyleConditioning, reference: Audio,
+                   target: np.ndarray, pitch_shift: float = 0.0,
+                   formant_ratio: float = 1.0) -> ToneMatch:
+        """The tone curve for a fitted voice (:func:`voxclone.clone.tone_match.match_tone`)
+        with its pitch shift and formant ratio: the probe and a second sentence, then a
+        few embeddings."""
+        return match_tone(reference,
+                          self.render(self.probe_ids, conditioning, pitch_shift, formant_ratio),
+                          self.render(self.rate_ids, conditioning, pitch_shift, formant_ratio),
+                          target, functools.partial(embed_all, self.encoder))
+
+    def probe_embedding(self, conditioning: StyleConditioning, pitch_shift: float = 0.0,
+                        formant_ratio: float = 1.0) -> np.ndarray:
         """d-vector ``(256,)`` of the probe spoken with ``conditioning``, shifted by
-        ``pitch_shift`` semitones."""
-        return self.encoder.embed(self.render(self.probe_ids, conditioning, pitch_shift))
+        ``pitch_shift`` semitones, formants times ``formant_ratio``."""
+        return self.encoder.embed(self.render(self.probe_ids, conditioning, pitch_shift,
+                                              formant_ratio))
 
     @cached_property
     def rate_ids(self) -> list[int]:

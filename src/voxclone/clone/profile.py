@@ -27,11 +27,12 @@ from voxclone.errors import ProfileError, VoiceExistsError, VoiceNotFoundError
 from voxclone.keys import home_dir
 
 FORMAT = "voxclone.voice"
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 #: Versions this voxclone reads: version 1 had no speaking-rate factor (it reads as 1.0),
 #: versions 1-2 no tone curve (they read as none), versions 1-3 no pitch shift (0),
-#: versions 1-4 no pitch range factor (1), versions 1-5 no pause (none).
-READABLE_VERSIONS = (1, 2, 3, 4, 5, 6)
+#: versions 1-4 no pitch range factor (1), versions 1-5 no pause (none), versions 1-6
+#: no formant ratio (1).
+READABLE_VERSIONS = (1, 2, 3, 4, 5, 6, 7)
 #: Bands of a tone curve (:data:`voxclone.audio.equalizer.BAND_CENTRES_HZ`) and its limit, dB.
 TONE_BANDS = 32
 TONE_LIMIT_DB = 24.0
@@ -41,6 +42,8 @@ RATE_BOUNDS = (0.5, 2.0)
 PITCH_SHIFT_LIMIT = 12.0
 #: The range of a voice's F0 range factor.
 PITCH_RANGE_BOUNDS = (0.5, 2.0)
+#: The range of a voice's formant ratio.
+FORMANT_RATIO_BOUNDS = (0.8, 1.25)
 #: The range of a voice's pause, seconds.
 PAUSE_BOUNDS = (0.05, 3.0)
 SUFFIX = ".voice.json"
@@ -83,6 +86,8 @@ class VoiceProfile:
             median of the reference's pauses drawn toward readers',
             :func:`voxclone.audio.pauses.speaker_pause`); synthesis puts it between
             sentences. None: the reference showed no pause (or an older profile).
+        formant_ratio: factor by which synthesis moves the formants of its speech
+            (:mod:`voxclone.clone.formant_match`); 1: none.
     """
 
     name: str
@@ -99,6 +104,7 @@ class VoiceProfile:
     pitch_shift: float = 0.0
     pitch_range: float = 1.0
     pause: float | None = None
+    formant_ratio: float = 1.0
 
     def __post_init__(self) -> None:
         check_name(self.name)
@@ -122,6 +128,11 @@ class VoiceProfile:
                                f"{PITCH_RANGE_BOUNDS[0]}-{PITCH_RANGE_BOUNDS[1]}; "
                                "re-enroll the voice")
         object.__setattr__(self, "pitch_range", float(self.pitch_range))
+        if not FORMANT_RATIO_BOUNDS[0] <= self.formant_ratio <= FORMANT_RATIO_BOUNDS[1]:
+            raise ProfileError(f"formant ratio {self.formant_ratio} is outside "
+                               f"{FORMANT_RATIO_BOUNDS[0]}-{FORMANT_RATIO_BOUNDS[1]}; "
+                               "re-enroll the voice")
+        object.__setattr__(self, "formant_ratio", float(self.formant_ratio))
         if self.pause is not None:
             if not PAUSE_BOUNDS[0] <= self.pause <= PAUSE_BOUNDS[1]:  # NaN too
                 raise ProfileError(f"pause {self.pause} s is outside {PAUSE_BOUNDS[0]}-"
@@ -152,6 +163,7 @@ class VoiceProfile:
             "pitch_shift": round(float(self.pitch_shift), 3),
             "pitch_range": round(float(self.pitch_range), 3),
             "pause": None if self.pause is None else round(float(self.pause), 3),
+            "formant_ratio": round(float(self.formant_ratio), 3),
         }
         return {"format": FORMAT, "version": FORMAT_VERSION, "sha256": _digest(body), **body}
 
@@ -194,6 +206,7 @@ class VoiceProfile:
                 pitch_shift=float(body.get("pitch_shift", 0.0)),  # versions 1-3: none
                 pitch_range=float(body.get("pitch_range", 1.0)),  # versions 1-4: none
                 pause=None if body.get("pause") is None else float(body["pause"]),  # v1-5
+                formant_ratio=float(body.get("formant_ratio", 1.0)),  # versions 1-6: none
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ProfileError(f"{origin} is malformed: {exc}") from exc
