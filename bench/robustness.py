@@ -107,6 +107,7 @@ class Variant:
             before noisy clips were measured on their loud frames only.
         widen_noisy: True lets a noisy reference's F0 range widen the clone's melody,
             as before (``voxclone.clone.pitch_rate_match``).
+        formants: False enrolls without the formant match (``match_formants=False``).
     """
 
     suffix: str = ""
@@ -114,13 +115,15 @@ class Variant:
     compensate: bool = True
     all_voiced: bool = False
     widen_noisy: bool = False
+    formants: bool = True
 
 
 AS_CODED = Variant()
 VARIANTS = {"uncompensated": Variant(", uncompensated", compensate=False),
             "denoise": Variant(" + denoise", denoise=True),
             "all_voiced": Variant(", pitch of every voiced frame", all_voiced=True),
-            "widen_noisy": Variant(", range widened", widen_noisy=True)}
+            "widen_noisy": Variant(", range widened", widen_noisy=True),
+            "no_formant": Variant(", no formant match", formants=False)}
 
 
 def clone_similarity(reference: Audio, held: np.ndarray, norm: sd.Normalisation,
@@ -139,7 +142,8 @@ def clone_similarity(reference: Audio, held: np.ndarray, norm: sd.Normalisation,
     try:
         began = time.perf_counter()
         profile = voxclone.enroll(name, reference, effort="fast", save=False,
-                                  i_am_the_speaker=True, force=True)
+                                  i_am_the_speaker=True, force=True,
+                                  match_formants=variant.formants)
         enroll_s = time.perf_counter() - began
     finally:
         gate.DENOISE_BELOW_DB = saved
@@ -217,6 +221,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--widen-noisy", default="white 10 dB,babble 10 dB",
                         help="comma-separated conditions also run with a noisy "
                         "reference's F0 range allowed to widen the clone's")
+    parser.add_argument("--no-formant", default="clean,white 10 dB,babble 10 dB",
+                        help="comma-separated conditions also run without the formant "
+                        "match")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     rng = np.random.default_rng(20261125)
