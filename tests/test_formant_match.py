@@ -131,3 +131,33 @@ def test_enrollment_stores_the_ratio_the_match_chose_unless_told_not_to(
     plain = voxclone.enroll("joe", joe_reference, effort="fast", save=False,
                             i_am_the_speaker=True, match_formants=False)
     assert plain.formant_ratio == 1.0 and len(asked) == 1
+
+
+def test_a_further_ratio_must_pay_for_its_distance() -> None:
+    """Of two ratios that both beat 1, the further from 1 is kept only if it beats the
+    nearer one by the margin as well."""
+    rng = np.random.default_rng(0)
+    target = rng.standard_normal(256)
+    target /= np.linalg.norm(target)
+    other = rng.standard_normal(256)
+    other -= (other @ target) * target
+    other /= np.linalg.norm(other)
+
+    def scored(cosines: dict[float, float]) -> float:
+        def move(render: Audio, ratio: float) -> Audio:  # the ratio rides in the samples
+            return Audio(np.full(4, ratio, np.float32), render.sample_rate)
+
+        def embed(clips: Sequence[Audio]) -> np.ndarray:
+            rows = []
+            for clip in clips:
+                c = cosines.get(round(float(clip.samples[0]), 3), 0.0)
+                rows.append(c * target + np.sqrt(1 - c * c) * other)
+            return np.asarray(rows)
+
+        render = Audio(np.zeros(4, np.float32), 24_000)
+        return match_formants([render], target, move, embed).ratio
+
+    # 1.04 pays, the parabola's peak (1.1) is only a near-tie above it: 1.04 is kept.
+    assert scored({0.96: 0.70, 1.0: 0.70, 1.04: 0.75, 1.1: 0.75 + MIN_GAIN / 2}) == 1.04
+    assert scored({0.96: 0.70, 1.0: 0.70, 1.04: 0.75, 1.1: 0.75 + 2 * MIN_GAIN}) == 1.1
+    assert scored({0.96: 0.70, 1.0: 0.70, 1.04: 0.70 + MIN_GAIN / 2}) == 1.0

@@ -60,11 +60,15 @@ def shift_pitch(samples: np.ndarray, sample_rate: int, semitones: float, *,
     import parselmouth
     from parselmouth.praat import call
 
-    sound = parselmouth.Sound(samples.astype(np.float64), sample_rate)
+    played = samples
+    if move_formants:  # played faster by the ratio: every frequency times it (soxr
+        # resamples ~20x faster than Praat's sinc, and this runs on every piece)
+        import soxr
+
+        played = soxr.resample(samples.astype(np.float32), sample_rate,
+                               sample_rate / formant_ratio, quality="HQ")
+    sound = parselmouth.Sound(played.astype(np.float64), sample_rate)
     try:
-        if move_formants:  # played faster by the ratio: every frequency times it
-            sound = call(sound, "Resample", sample_rate / formant_ratio, 50)
-            call(sound, "Override sampling frequency", sample_rate)
         manipulation = call(sound, "To Manipulation", 0.01, PITCH_FLOOR_HZ, PITCH_CEILING_HZ)
         tier = call(manipulation, "Extract pitch tier")
         if call(tier, "Get number of points") == 0:
