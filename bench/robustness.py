@@ -119,11 +119,32 @@ class Variant:
 
 
 AS_CODED = Variant()
-VARIANTS = {"uncompensated": Variant(", uncompensated", compensate=False),
-            "denoise": Variant(" + denoise", denoise=True),
-            "all_voiced": Variant(", pitch of every voiced frame", all_voiced=True),
-            "widen_noisy": Variant(", range widened", widen_noisy=True),
-            "no_formant": Variant(", no formant match", formants=False)}
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A command-line option naming the conditions also enrolled as ``variant``."""
+
+    flag: str
+    variant: Variant
+    default: str  # comma-separated conditions
+    help: str  # what "comma-separated conditions also run ..." goes on to say
+
+
+BASELINES = (
+    Baseline("--uncompensated", Variant(", uncompensated", compensate=False),
+             "clean,white 10 dB,babble 20 dB,babble 10 dB",
+             "without the noise compensation of the d-vector"),
+    Baseline("--denoise", Variant(" + denoise", denoise=True), "", "after denoising"),
+    Baseline("--all-voiced", Variant(", pitch of every voiced frame", all_voiced=True),
+             "babble 10 dB", "with the reference's pitch measured on every voiced frame "
+             "(the baseline of the loud-frame pitch of noisy references)"),
+    Baseline("--widen-noisy", Variant(", range widened", widen_noisy=True),
+             "white 10 dB,babble 10 dB",
+             "with a noisy reference's F0 range allowed to widen the clone's"),
+    Baseline("--no-formant", Variant(", no formant match", formants=False),
+             "clean,white 10 dB,babble 10 dB", "without the formant match"),
+)
 
 
 def clone_similarity(reference: Audio, held: np.ndarray, norm: sd.Normalisation,
@@ -209,27 +230,15 @@ def render(meta: dict[str, Any], table: Sequence[dict[str, Any]]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = sd.speaker_parser(__doc__, speakers=18, out=DEFAULT_OUT)
-    parser.add_argument("--uncompensated", default="clean,white 10 dB,babble 20 dB,babble 10 dB",
-                        help="comma-separated conditions also run without the noise "
-                        "compensation of the d-vector")
-    parser.add_argument("--denoise", default="",
-                        help="comma-separated conditions also run after denoising")
-    parser.add_argument("--all-voiced", default="babble 10 dB",
-                        help="comma-separated conditions also run with the reference's "
-                        "pitch measured on every voiced frame (the baseline of the "
-                        "loud-frame pitch of noisy references)")
-    parser.add_argument("--widen-noisy", default="white 10 dB,babble 10 dB",
-                        help="comma-separated conditions also run with a noisy "
-                        "reference's F0 range allowed to widen the clone's")
-    parser.add_argument("--no-formant", default="clean,white 10 dB,babble 10 dB",
-                        help="comma-separated conditions also run without the formant "
-                        "match")
+    options = {b: parser.add_argument(b.flag, default=b.default,
+                                      help=f"comma-separated conditions also run {b.help}")
+               for b in BASELINES}
     args = parser.parse_args(argv)
     started = time.perf_counter()
     rng = np.random.default_rng(20261125)
     norm, heldout, chosen, bank = evaluation_speakers(args.speakers, args.speech_dir)
-    lists = {key: {c.strip() for c in getattr(args, key).split(",") if c.strip()}
-             for key in VARIANTS}
+    lists = {b: {c.strip() for c in getattr(args, option.dest).split(",") if c.strip()}
+             for b, option in options.items()}
     rows: list[dict[str, Any]] = []
     for index, utterance in enumerate(chosen, 1):
         split = sd.split_utterance(utterance)
@@ -241,8 +250,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         conditions: list[tuple[str, Audio, Variant]] = []
         for name, audio in degradations(split.reference, noise, rng).items():
             conditions.append((name, audio, AS_CODED))
-            conditions.extend((name + variant.suffix, audio, variant)
-                              for key, variant in VARIANTS.items() if name in lists[key])
+            conditions.extend((name + b.variant.suffix, audio, b.variant)
+                              for b in BASELINES if name in lists[b])
         for name, reference, variant in conditions:
             # What voxclone.check reports, from the same analysis whose d-vector
             # enrollment uses (one analysis, not two).
