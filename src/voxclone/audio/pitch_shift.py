@@ -40,7 +40,8 @@ def shift_pitch(samples: np.ndarray, sample_rate: int, semitones: float, *,
     Args:
         samples: float32 mono speech, shape ``(n,)``, any sample rate.
         sample_rate: Hz.
-        semitones: the interval; 0 with ``range_scale`` 1 returns ``samples`` itself.
+        semitones: the interval; 0 with ``range_scale`` and ``formant_ratio`` 1 returns
+            ``samples`` itself.
         range_scale: the factor on the pitch range (1: unchanged, 1.2: 20 % wider).
         formant_ratio: the factor on the formants (1: unchanged; 1.05 a shorter vocal
             tract, 0.95 a longer one).
