@@ -25,8 +25,9 @@ Protocol (DESIGN.md, "Evaluation protocol"), on LibriSpeech utterances, one per 
   learned style map (``voxclone.clone.style_map``), ``-notone`` without the tone match
   (``voxclone.clone.tone_match``), ``-nopitch`` without the pitch shift and
   ``-norate`` without the rate factor, ``-norange`` without the F0 range factor
-  (``voxclone.clone.pitch_rate_match``), ``-noformant`` without the formant ratio
-  (``voxclone.clone.formant_match``);
+  (``voxclone.clone.pitch_rate_match``), ``-preshift`` with the range and rate factors
+  measured on the clone's renderings before the pitch shift (as before 3 Dec evening),
+  ``-noformant`` without the formant ratio (``voxclone.clone.formant_match``);
   ``<effort>-nomap-notone-nopitch-norate-noformant`` is the package issue's method (pack
   mixture, then refinement). ``+match`` turns on the opt-in style-based pitch and rate match
   (``match_prosody=True``), ``+check`` the self-check of synthesis by speech
@@ -61,7 +62,7 @@ from voxclone.audio import Audio
 from voxclone.audio.prosody import ProsodyStats, prosody_stats
 from voxclone.clone.conditioning import StyleConditioning
 from voxclone.clone.fit import EFFORTS, learned_probe
-from voxclone.clone.pitch_rate_match import PitchRateSettings
+from voxclone.clone.pitch_rate_match import PitchRateMatch, PitchRateSettings, match_pitch_rate
 from voxclone.engines.kokoro import KokoroEngine, stock_packs
 from voxclone.engines.session import SessionConfig
 from voxclone.errors import VoxcloneError
@@ -118,6 +119,9 @@ NORATE = "-norate"
 NORANGE = "-norange"
 #: Suffix of an effort enrolled without the formant ratio (``match_formants=False``).
 NOFORMANT = "-noformant"
+#: Suffix of an effort whose F0 range and rate factors are measured on the clone's
+#: renderings before the pitch shift rather than after it (the earlier way).
+PRESHIFT = "-preshift"
 #: Suffix of an effort enrolled with the opt-in pitch and rate match in the style.
 MATCH = "+match"
 #: Suffix of a row whose sentences are synthesised with the self-check
@@ -126,7 +130,8 @@ CHECK = "+check"
 #: Suffix of a row enrolled and synthesised with the shipped Kokoro model (dynamic int8)
 #: instead of its static int8 rewrite (``voxclone.engines.static_int8``).
 SHIPPED = "+shipped"
-SUFFIXES = (NOMAP, NOTONE, NOPITCH, NORATE, NORANGE, NOFORMANT, MATCH, CHECK, SHIPPED)
+SUFFIXES = (NOMAP, NOTONE, NOPITCH, NORATE, NORANGE, NOFORMANT, PRESHIFT, MATCH, CHECK,
+            SHIPPED)
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,7 @@ class Variant:
     match_range: bool = True
     shipped_model: bool = False
     match_formants: bool = True
+    measure_shifted: bool = True
 
 
 def parse_effort(label: str) -> Variant:
@@ -161,7 +167,8 @@ def parse_effort(label: str) -> Variant:
                    match_prosody=MATCH in found, match_pitch=NOPITCH not in found,
                    match_rate=NORATE not in found, check_words=CHECK in found,
                    match_range=NORANGE not in found, shipped_model=SHIPPED in found,
-                   match_formants=NOFORMANT not in found)
+                   match_formants=NOFORMANT not in found,
+                   measure_shifted=PRESHIFT not in found)
 
 
 @functools.lru_cache(maxsize=1)
@@ -192,6 +199,11 @@ def nearest_pack(profile: voxclone.VoiceProfile) -> voxclone.VoiceProfile:
                                score=max(scores))
 
 
+def unshifted_match(*args: Any, shifted: Any = None, **kwargs: Any) -> PitchRateMatch:
+    """``match_pitch_rate`` measuring the range and rate before the pitch shift."""
+    return match_pitch_rate(*args, **kwargs)
+
+
 def semitones(ratio: float) -> float:
     return float(12 * np.log2(ratio))
 
@@ -208,8 +220,10 @@ def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
     narrow = contextlib.nullcontext() if variant.match_range else mock.patch(
         "voxclone.clone.pitch_rate_match.PitchRateSettings",
         functools.partial(PitchRateSettings, match_range=False))
+    unshifted = contextlib.nullcontext() if variant.measure_shifted else mock.patch(
+        "voxclone.clone.fit.match_pitch_rate", unshifted_match)
     began = time.perf_counter()
-    with hidden, narrow:
+    with hidden, narrow, unshifted:
         profile = voxclone.enroll(f"bench-{speaker}", truth.split.reference,
                                   effort=variant.effort,  # type: ignore[arg-type]
                                   save=False, match_prosody=variant.match_prosody,
@@ -400,6 +414,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                              f"'{NOMAP}' (without the learned map), '{NOTONE}' (without "
                              f"the tone match), '{NOPITCH}' (no pitch shift), '{NORATE}' "
                              f"(no rate factor), '{NOFORMANT}' (no formant ratio), "
+                             f"'{PRESHIFT}' (range and rate measured before the shift), "
                              f"'{MATCH}' (style-based pitch and rate "
                              f"match), '{CHECK}' (synthesis checked by ear) and/or "
                              f"'{SHIPPED}' (the shipped model, not the static int8 one), or "

@@ -12,7 +12,7 @@ from voxclone.audio import Audio
 from voxclone.audio.equalizer import band_levels
 from voxclone.audio.pitch_shift import shift_pitch
 from voxclone.audio.prosody import ProsodyStats, prosody_stats
-from voxclone.clone.pitch_rate_match import PitchRateSettings, match_pitch_rate
+from voxclone.clone.pitch_rate_match import PitchRateMatch, PitchRateSettings, match_pitch_rate
 
 from .conftest import piper_speak
 
@@ -165,3 +165,37 @@ def test_a_noisy_reference_may_narrow_the_melody_but_not_widen_it() -> None:
     # the pitch level and the rate are matched all the same
     noisy = match_pitch_rate(speaker_like(clone, -4.0, 0.9), [clone], widen_ok=False)
     assert (noisy.pitch_shift, noisy.rate) == pytest.approx((-4.0, 0.9), abs=0.01)
+
+
+def test_range_and_rate_are_measured_on_the_shifted_speech() -> None:
+    """Shifted 5 semitones down, joe's low phrase ends fall under the pitch tracker's
+    floor and his speech counts fewer syllables: a speaker with joe's melody at that
+    pitch gets a range factor and a rate factor measured on joe as synthesis will
+    shift him, so the shifted, widened clone has the speaker's range (within 20 %),
+    which the factors measured before the shift missed by a third."""
+    joe = piper_speak("Bright yellow boats drift past the old harbor.")
+    speaker = speaker_like(joe, -5.0, 1.0)
+    calls: list[float] = []
+
+    def shifted(semitones: float) -> list[Audio]:
+        calls.append(semitones)
+        return [Audio(shift_pitch(joe.samples, joe.sample_rate, semitones), joe.sample_rate)]
+
+    def range_ratio(match: PitchRateMatch) -> float:
+        spoken = shift_pitch(joe.samples, joe.sample_rate, match.pitch_shift,
+                             range_scale=match.pitch_range)
+        return prosody_stats(Audio(spoken, joe.sample_rate)).f0_range_semitones \
+            / speaker.f0_range_semitones
+
+    before = match_pitch_rate(speaker, [joe])
+    now = match_pitch_rate(speaker, [joe], shifted=shifted)
+    assert calls == [-5.0] and now.pitch_shift == before.pitch_shift == -5.0
+    assert before.pitch_range == 1.0 and range_ratio(before) < 0.8
+    assert now.pitch_range > 1.3 and abs(range_ratio(now) - 1) <= 0.2
+    heard = prosody_stats(shifted(-5.0)[0]).syllable_rate
+    assert heard < prosody_stats(joe).syllable_rate
+    assert now.rate == pytest.approx(speaker.syllable_rate / heard, abs=1e-3)
+    # no shift, nothing to resynthesise
+    calls.clear()
+    assert match_pitch_rate(prosody_stats(joe), [joe], shifted=shifted).pitch_shift == 0.0
+    assert calls == []

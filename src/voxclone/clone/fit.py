@@ -127,10 +127,13 @@ class VoiceFitter:
                          widen_ok: bool = True) -> PitchRateMatch:
         """Pitch shift and rate factor for a fitted voice
         (:func:`voxclone.clone.pitch_rate_match.match_pitch_rate`, the same arguments),
-        measured on the probe and a second sentence."""
-        return match_pitch_rate(speaker, [self.render(self.probe_ids, conditioning),
-                                          self.render(self.rate_ids, conditioning)],
-                                pitch=pitch, rate=rate, widen_ok=widen_ok)
+        measured on the probe and a second sentence, the range and rate once shifted."""
+        def shifted(semitones: float) -> list[Audio]:
+            return [self.render(ids, conditioning, semitones)
+                    for ids in (self.probe_ids, self.rate_ids)]
+
+        return match_pitch_rate(speaker, shifted(0.0), pitch=pitch, rate=rate,
+                                widen_ok=widen_ok, shifted=shifted)
 
     def match_formants(self, conditioning: StyleConditioning, target: np.ndarray,
                        pitch_shift: float = 0.0) -> FormantMatch:
