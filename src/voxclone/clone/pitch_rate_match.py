@@ -157,19 +157,19 @@ def match_pitch_rate(speaker: ProsodyStats, renders: Sequence[Audio], *,
         return PitchRateMatch(0.0, 1.0, float("nan"))
     error = float(12 * np.log2(clone.f0_median / speaker.f0_median))
     shift = pitch_shift_for(clone.f0_median, speaker.f0_median, settings) if pitch else 0.0
-    if shift and shifted is not None:
-        clone = _shifted_stats(shifted(shift), clone)
-    widen = pitch_range_for(clone, speaker, settings) if pitch and settings.match_range \
+    # the range and rate as synthesis will speak them (see the module's docstring)
+    heard = _shifted_stats(shifted(shift), clone) if shift and shifted is not None else clone
+    widen = pitch_range_for(heard, speaker, settings) if pitch and settings.match_range \
         else 1.0
     if not widen_ok:
         widen = min(widen, 1.0)
     factor = 1.0
-    if rate and clone.syllable_rate > 0 and speaker.syllable_rate > 0:
+    if rate and heard.syllable_rate > 0 and speaker.syllable_rate > 0:
         low, high = settings.rate_bounds
-        factor = float(np.clip(speaker.syllable_rate / clone.syllable_rate, low, high))
+        factor = float(np.clip(speaker.syllable_rate / heard.syllable_rate, low, high))
     logger.info("pitch and rate: clone F0 %.0f Hz vs speaker %.0f Hz (shift %+.1f st), "
                 "range %.1f vs %.1f st (x%.2f), rate x%.2f", clone.f0_median,
-                speaker.f0_median, shift, clone.f0_range_semitones,
+                speaker.f0_median, shift, heard.f0_range_semitones,
                 speaker.f0_range_semitones, widen, factor)
     return PitchRateMatch(round(shift, 2), round(factor, 4), error, round(widen, 3))
 
