@@ -149,9 +149,8 @@ def match_pitch_rate(speaker: ProsodyStats, renders: Sequence[Audio], *,
     settings = settings or PitchRateSettings()
     if not renders or not (pitch or rate):
         return PitchRateMatch(0.0, 1.0, float("nan"))
-    joined = Audio(np.concatenate([r.samples for r in renders]), renders[0].sample_rate)
     try:
-        clone = prosody_stats(joined)
+        clone = _joined_stats(renders)
     except NoSpeechError:
         logger.warning("the clone's speech had too little voicing to match pitch and rate")
         return PitchRateMatch(0.0, 1.0, float("nan"))
@@ -174,11 +173,16 @@ def match_pitch_rate(speaker: ProsodyStats, renders: Sequence[Audio], *,
     return PitchRateMatch(round(shift, 2), round(factor, 4), error, round(widen, 3))
 
 
+def _joined_stats(renders: Sequence[Audio]) -> ProsodyStats:
+    """Prosody of the renderings as one clip. Raises NoSpeechError (too little voicing)."""
+    return prosody_stats(Audio(np.concatenate([r.samples for r in renders]),
+                               renders[0].sample_rate))
+
+
 def _shifted_stats(renders: Sequence[Audio], unshifted: ProsodyStats) -> ProsodyStats:
     """Prosody of the shifted renderings; the unshifted one's if they lost their voicing."""
-    joined = Audio(np.concatenate([r.samples for r in renders]), renders[0].sample_rate)
     try:
-        return prosody_stats(joined)
+        return _joined_stats(renders)
     except NoSpeechError:
         logger.warning("the shifted clone's speech had too little voicing to measure; "
                        "its range and rate are measured before the shift")
