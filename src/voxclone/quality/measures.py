@@ -1,4 +1,5 @@
-"""Signal measures of a reference recording: SNR, bandwidth, clipping, loudness, other sounds.
+"""Signal measures of a reference recording: SNR, bandwidth, clipping, loudness, other
+sounds, reverberation.
 
 Everything is measured at 16 kHz (the rate the VAD and the speaker encoder use) on a
 short-time spectrum (32 ms Hann windows, 16 ms hop). The noise is the per-frequency
@@ -19,6 +20,7 @@ import numpy.typing as npt
 from scipy import signal
 
 from voxclone.audio import VAD_SAMPLE_RATE, Audio
+from voxclone.quality.reverb import estimate_reverb
 
 __all__ = [
     "ANALYSIS_RATE",
@@ -126,6 +128,9 @@ class SignalMeasures:
         loudness_lufs: integrated loudness of the recording as given (BS.1770).
         other_sound_seconds: non-speech time holding sound well above the noise floor
             (music, knocks, a TV...).
+        reverb_s: estimated reverberation time (RT60, seconds;
+            :func:`voxclone.quality.reverb.estimate_reverb`): ``inf`` for a very
+            reverberant room, ``None`` when the clip cannot tell.
     """
 
     snr_db: float
@@ -133,6 +138,7 @@ class SignalMeasures:
     clipped_fraction: float
     loudness_lufs: float
     other_sound_seconds: float
+    reverb_s: float | None = None
 
 
 def estimate_snr(spec: Spectrum) -> float:
@@ -217,4 +223,5 @@ def measure_signal(audio: Audio, spec: Spectrum) -> SignalMeasures:
         clipped_fraction=clipped_fraction(audio),
         loudness_lufs=loudness(audio),
         other_sound_seconds=other_sound_seconds(spec),
+        reverb_s=estimate_reverb(audio),
     )

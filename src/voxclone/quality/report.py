@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Final, Literal
 
 from voxclone.quality.analyse import ClipAnalysis
+from voxclone.quality.measures import SignalMeasures
 from voxclone.quality.speakers import SetAgreement
 
 __all__ = [
@@ -56,6 +57,10 @@ NARROWBAND_HZ: Final[float] = 4500.0
 QUIET_LUFS: Final[float] = -45.0
 #: Seconds of non-speech sound (music, a TV, knocks) worth a warning.
 OTHER_SOUND_S: Final[float] = 1.0
+#: Estimated reverberation time (s, :mod:`voxclone.quality.reverb`) worth a warning and
+#: a refusal, judged only at an SNR of ``SNR_WARN_DB`` or more (bench/results/reverb.md).
+REVERB_WARN_S: Final[float] = 0.16
+REVERB_REFUSE_S: Final[float] = 0.40
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,7 @@ class Problem:
     Attributes:
         code: stable identifier (``no_speech``, ``too_little_speech``, ``short``,
             ``noisy``, ``clipped``, ``narrowband``, ``quiet``, ``other_sounds``,
-            ``two_speakers``, ``other_speaker``, ``mixed_speakers``).
+            ``reverberant``, ``two_speakers``, ``other_speaker``, ``mixed_speakers``).
         severity: ``refuse`` (enrollment refuses it unless forced) or ``warning``.
         message: what was found, in plain words.
         advice: what to do about it.
@@ -94,6 +99,8 @@ class ClipVerdict:
         bandwidth_hz: highest frequency the recording carries, ``None`` without speech.
         clipped_fraction: share of samples on clipped tops, ``None`` without speech.
         other_sound_seconds: non-speech sound, ``None`` without speech.
+        reverb_s: estimated reverberation time in seconds (``inf``: very reverberant),
+            ``None`` without speech or where the clip cannot tell (short or noisy).
         speaker_split_cosine: how alike its speech before and after the point where it
             changes most is (a cosine); ``None`` if too short.
         two_speaker_score: the second-speaker score that decides (above
@@ -119,6 +126,7 @@ class ClipVerdict:
     bandwidth_hz: float | None
     clipped_fraction: float | None
     other_sound_seconds: float | None
+    reverb_s: float | None
     speaker_split_cosine: float | None
     two_speaker_score: float | None
     two_speaker_threshold: float | None
@@ -251,6 +259,7 @@ def _clip_problems(c: ClipAnalysis, *, several: bool) -> list[Problem]:
             "other_sounds", "warning", f"{s.other_sound_seconds:.1f} s of sound that is "
             "not speech (music, a TV, knocks...)",
             "record without music or other sounds in the background, or cut them out"))
+    found.extend(_reverb_problems(s))
     if not several:
         found.extend(_length_problems(c.speech_seconds))
     elif c.speech_seconds < MIN_SPEECH_S:
@@ -258,6 +267,22 @@ def _clip_problems(c: ClipAnalysis, *, several: bool) -> list[Problem]:
             "short", "warning", f"only {c.speech_seconds:.1f} s of speech in this clip",
             "that is fine with the other clips; longer clips of 5 s or more work best"))
     return sorted(found, key=lambda p: p.severity != "refuse")
+
+
+def _reverb_problems(s: SignalMeasures) -> list[Problem]:
+    """A reverberant room, judged only where the noise leaves the estimate meaningful
+    (a noisier clip is warned about its noise)."""
+    if s.reverb_s is None or s.snr_db < SNR_WARN_DB or s.reverb_s < REVERB_WARN_S:
+        return []
+    how = ("very strong echo" if math.isinf(s.reverb_s)
+           else f"echo lasting about {s.reverb_s:.1f} s")
+    advice = ("record in a smaller room with soft furnishings (curtains, a sofa, a bed), "
+              "away from bare walls, and speak close to the microphone")
+    if s.reverb_s >= REVERB_REFUSE_S:
+        return [Problem("reverberant", "refuse", f"the room echoes too much ({how})",
+                        advice)]
+    return [Problem("reverberant", "warning", f"the room echoes ({how})",
+                    "for a closer clone, " + advice)]
 
 
 def _length_problems(speech: float) -> list[Problem]:
@@ -297,6 +322,7 @@ def judge(clips: Sequence[ClipAnalysis], agreement: SetAgreement) -> QualityRepo
             bandwidth_hz=s.bandwidth_hz if s else None,
             clipped_fraction=s.clipped_fraction if s else None,
             other_sound_seconds=s.other_sound_seconds if s else None,
+            reverb_s=s.reverb_s if s else None,
             speaker_split_cosine=c.split.cosine if c.split and c.split.checked else None,
             two_speaker_score=c.split.score if c.split and c.split.checked else None,
             two_speaker_threshold=(c.split.threshold if c.split and c.split.checked
