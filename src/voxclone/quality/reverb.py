@@ -7,7 +7,7 @@ peaks well above the clip's floor; for each, the time its energy takes to fall f
 10 dB to 25 dB below the peak (before the next syllable starts) is a free decay of 15
 dB, so four times its median estimates RT60. Where the echo keeps the sound from ever
 falling 25 dB between syllables, few decays complete and the room is called very
-reverberant (``math.inf``).
+reverberant (``math.inf``) - if the clip had syllables enough to tell.
 
 It needs speech well above the noise: a noisy clip's floor hides the decays, and the
 estimate is ``None`` ("can't tell") there, as it is for a clip with too few syllables.
@@ -48,9 +48,12 @@ _ONSET_RISE_DB: Final[float] = 3.0
 #: Decays longer than this are not followed.
 _MAX_DECAY_S: Final[float] = 0.5
 #: Fewer peaks than this: the clip cannot tell (too short, or too noisy).
-MIN_PEAKS: Final[int] = 30
-#: Fewer completed decays than this among enough peaks: very reverberant.
+MIN_PEAKS: Final[int] = 40
+#: The median needs this many completed decays ...
 MIN_DECAYS: Final[int] = 10
+#: ... and with fewer, under this share of the peaks completing one is a very
+#: reverberant room (dry speech completes about half; RT60 0.8 s almost none).
+MIN_DECAY_SHARE: Final[float] = 0.08
 
 
 def _band_levels(audio: Audio) -> np.ndarray:
@@ -113,6 +116,6 @@ def estimate_reverb(audio: Audio) -> float | None:
     if peaks < MIN_PEAKS:
         return None
     if len(times) < MIN_DECAYS:
-        return math.inf
+        return math.inf if len(times) < MIN_DECAY_SHARE * peaks else None
     rt60_per_db = 60.0 / (_DECAY_TO_DB - _DECAY_FROM_DB)
     return float(np.median(times) * rt60_per_db)
