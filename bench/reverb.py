@@ -29,7 +29,7 @@ import numpy as np
 
 from voxclone.audio import Audio, detect_speech, prepare_reference
 from voxclone.quality.measures import measure_signal, spectrum
-from voxclone.quality.report import REVERB_REFUSE_S, REVERB_WARN_S, SNR_WARN_DB
+from voxclone.quality.report import REVERB_REFUSE_S, REVERB_WARN_S
 from voxclone.quality.reverb import estimate_reverb
 from voxclone.speaker import default_encoder
 
@@ -75,10 +75,9 @@ def seconds(row: dict[str, Any]) -> float | None:
 
 
 def flagged(row: dict[str, Any], threshold: float) -> bool:
-    """Whether the gate's rule flags the row at ``threshold`` (only judged where the SNR
-    leaves the estimate meaningful; a noisier clip gets the noise warning instead)."""
+    """Whether the gate's rule flags the row at ``threshold``."""
     value = seconds(row)
-    return value is not None and row["snr_db"] >= SNR_WARN_DB and value >= threshold
+    return value is not None and value >= threshold
 
 
 def measure_split(split: str, count: int, speech_dir: str | None,
@@ -179,8 +178,8 @@ def markdown(meta: dict[str, Any], rows: Sequence[dict[str, Any]]) -> str:
         "responses, Polack's model); drop: the reference's own d-vector similarity to the "
         "clean held-out speech (normalised), clean minus degraded, paired",
         f"- gate: warn at an estimate >= {REVERB_WARN_S:.2f} s, refuse at >= "
-        f"{REVERB_REFUSE_S:.2f} s (`inf`: no syllable end falls free of the echo), judged "
-        f"only when the estimated SNR is >= {SNR_WARN_DB:.0f} dB",
+        f"{REVERB_REFUSE_S:.2f} s (`inf`: no syllable end falls free of the echo); "
+        "can't tell: too few syllables well above the noise (the gate says nothing)",
         f"- wall time {meta['wall_s']:.0f} s", ""]
     for split in ("calibration", "evaluation"):
         sel = [r for r in rows if r["split"] == split]
