@@ -7,7 +7,8 @@ reverberant ratio +10 / +4 / 0 dB) and, for false alarms, with white noise and b
 at 20 dB. Measured: the gate's reverberation estimate
 (:func:`voxclone.quality.reverb.estimate_reverb`), its SNR estimate, and the drop of the
 reference's own d-vector similarity to the speaker's clean held-out speech (normalised:
-0 = stranger, 1 = same speaker) - the target a clone is fitted to.
+0 = stranger, 1 = same speaker) - the target a clone is fitted to; for a few
+conditions, that similarity again after the gate's dereverberation.
 
 Run from the repo root: ``python bench/reverb.py``; writes
 ``bench/results/reverb.{md,json}``. ``--from-json`` re-renders the tables from a
@@ -28,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from voxclone.audio import Audio, detect_speech, prepare_reference
+from voxclone.quality.dereverb import dereverberate
 from voxclone.quality.measures import measure_signal, spectrum
 from voxclone.quality.report import REVERB_REFUSE_S, REVERB_WARN_S
 from voxclone.quality.reverb import estimate_reverb
@@ -39,6 +41,9 @@ import speech_data as sd
 
 DEFAULT_OUT = sd.REPO_ROOT / "bench" / "results" / "reverb"
 ROOMS = tuple((rt, drr) for rt in (0.2, 0.3, 0.5, 0.8) for drr in (10.0, 4.0, 0.0))
+#: Conditions also measured after the gate's dereverberation.
+DEREVERBED = ("clean", "room 0.2 s, DRR +10 dB", "room 0.3 s, DRR +4 dB",
+              "room 0.5 s, DRR +4 dB", "room 0.8 s, DRR +0 dB")
 #: Candidate warning thresholds (seconds) for the sweep.
 SWEEP = (0.12, 0.14, 0.16, 0.18, 0.20, 0.25, 0.30, 0.40)
 
@@ -58,14 +63,19 @@ def conditions(ref: Audio, babble: np.ndarray,
     return out
 
 
-def measure(audio: Audio) -> dict[str, Any]:
+def measure(audio: Audio, dereverb: bool) -> dict[str, Any]:
     audio16k = audio.resample(16_000)
     spec = spectrum(audio16k, detect_speech(audio16k))
     reverb = estimate_reverb(audio)
-    clean, _ = prepare_reference(audio)
-    return {"snr_db": measure_signal(audio, spec).snr_db,
-            "reverb_s": None if reverb is None else (reverb if math.isfinite(reverb) else "inf"),
-            "embedding": default_encoder().embed(clean)}
+    encoder = default_encoder()
+    out = {"snr_db": measure_signal(audio, spec).snr_db,
+           "reverb_s": None if reverb is None else (reverb if math.isfinite(reverb) else "inf"),
+           "embedding": encoder.embed(prepare_reference(audio)[0])}
+    if dereverb:
+        began = time.perf_counter()
+        out["dereverberated"] = encoder.embed(prepare_reference(dereverberate(audio))[0])
+        out["dereverb_s"] = time.perf_counter() - began
+    return out
 
 
 def seconds(row: dict[str, Any]) -> float | None:
@@ -97,7 +107,8 @@ def measure_split(split: str, count: int, speech_dir: str | None,
         spk = s.utterance.speaker
         noise = qd.babble(qd.babble_voices(bank, spk, rng), s.audio.sample_rate, rng)
         for name, audio in conditions(s.reference, noise, rng):
-            raw.append({"split": split, "speaker": spk, "condition": name, **measure(audio)})
+            raw.append({"split": split, "speaker": spk, "condition": name,
+                        **measure(audio, name in DEREVERBED)})
         log(f"  {split} [{index}/{len(splits)}] {spk}")
     speakers = [s.utterance.speaker for s in splits]
     refs = {r["speaker"]: r["embedding"] for r in raw if r["condition"] == "clean"}
@@ -105,9 +116,14 @@ def measure_split(split: str, count: int, speech_dir: str | None,
     n = len(speakers)
     norm = sd.Normalisation(float(np.trace(matrix) / n),
                             float((matrix.sum() - np.trace(matrix)) / (n * (n - 1))), n)
-    rows = [{k: v for k, v in r.items() if k != "embedding"}
-            | {"similarity": norm.normalise(float(r["embedding"] @ held[r["speaker"]]))}
-            for r in raw]
+    rows = []
+    for r in raw:
+        row = {k: v for k, v in r.items() if k not in ("embedding", "dereverberated")}
+        row["similarity"] = norm.normalise(float(r["embedding"] @ held[r["speaker"]]))
+        if "dereverberated" in r:
+            row["dereverberated_similarity"] = norm.normalise(
+                float(r["dereverberated"] @ held[r["speaker"]]))
+        rows.append(row)
     clean = {r["speaker"]: r["similarity"] for r in rows if r["condition"] == "clean"}
     for r in rows:
         r["drop"] = clean[r["speaker"]] - r["similarity"]
@@ -170,6 +186,25 @@ def sweep(rows: Sequence[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def dereverb_table(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """The reference's similarity before and after the dereverberation, paired."""
+    lines = ["| condition | n | similarity | dereverberated | gain (mean +- s.e.) | "
+             "better for | seconds (median) |", "|---|---|---|---|---|---|---|"]
+    for name in DEREVERBED:
+        sel = [r for r in rows if r["condition"] == name and "dereverberated_similarity" in r]
+        if len(sel) < 2:
+            continue
+        gains = [r["dereverberated_similarity"] - r["similarity"] for r in sel]
+        lines.append(
+            f"| {name} | {len(sel)} | {statistics.fmean(r['similarity'] for r in sel):.3f} | "
+            f"{statistics.fmean(r['dereverberated_similarity'] for r in sel):.3f} | "
+            f"{statistics.fmean(gains):+.3f} +- "
+            f"{statistics.stdev(gains) / math.sqrt(len(gains)):.3f} | "
+            f"{sum(g > 0 for g in gains)} of {len(gains)} | "
+            f"{statistics.median(r['dereverb_s'] for r in sel):.2f} |")
+    return lines
+
+
 def markdown(meta: dict[str, Any], rows: Sequence[dict[str, Any]]) -> str:
     lines = [
         "# Reverberation: the cost to the speaker embedding, and the gate's estimate", "",
@@ -188,6 +223,9 @@ def markdown(meta: dict[str, Any], rows: Sequence[dict[str, Any]]) -> str:
         n = len({r["speaker"] for r in sel})
         lines += [f"## {split.capitalize()} speakers ({n})", "", *table(sel), "",
                   "Threshold sweep (warning rule at each threshold):", "", *sweep(sel), ""]
+        if any("dereverberated_similarity" in r for r in sel):
+            lines += ["The reference's similarity after the gate's dereverberation "
+                      "(`voxclone.quality.dereverb`, WPE):", "", *dereverb_table(sel), ""]
     return "\n".join(lines)
 
 

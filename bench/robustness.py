@@ -8,7 +8,8 @@ normalised (0 = a different speaker, 1 = the same speaker) with constants measur
 this run over every usable evaluation utterance.
 
 Each reference is degraded - white noise and babble (4 other evaluation speakers
-talking at once) at 20, 10 and 5 dB SNR, and a phone line (8 kHz, 300-3400 Hz) - and
+talking at once) at 20, 10 and 5 dB SNR, a phone line (8 kHz, 300-3400 Hz) and three
+synthetic rooms (``ROOMS``; ``--conditions`` runs a subset) - and
 enrolled at effort ``fast`` (``force=True``, so what the gate refuses is measured too).
 Per condition: the clone's normalised similarity and its drop from the clean
 reference's clone (paired, same speakers and seed), the degraded reference's own
@@ -21,7 +22,7 @@ without that noise compensation (the baseline, same run); conditions in ``--deno
 also after the gate's Wiener denoiser; in ``--all-voiced`` with the reference's pitch from
 every voiced frame; in ``--widen-noisy`` with the noisy reference's F0 range allowed to
 widen the clone's melody (the baselines of the loud-frame pitch and of the range kept
-from widening).
+from widening); in ``--no-dereverb`` without taking the room's echo out.
 
 Run from the repo root: ``python bench/robustness.py``; writes
 ``bench/results/robustness.{md,json}``.
@@ -57,6 +58,9 @@ import speech_data as sd
 
 DEFAULT_OUT = sd.REPO_ROOT / "bench" / "results" / "robustness"
 SNRS = (20, 10, 5)
+#: Synthetic rooms (RT60 s, direct-to-reverberant dB; ``quality_data.reverberate``).
+ROOMS = ((0.3, 10.0), (0.3, 4.0), (0.5, 4.0))
+ROOM_SEED = 20261203
 TARGET_DROP_AT_10_DB = 0.10
 
 
@@ -72,6 +76,11 @@ def degradations(ref: Audio, babble_noise: np.ndarray,
     for snr in SNRS:
         out[f"babble {snr} dB"] = qd.add_noise(ref, babble_noise, snr, rng)
     out["telephone"] = qd.telephone(ref)
+    # every speaker in the same rooms, drawn apart from the noises (which stay as in
+    # earlier runs)
+    rooms = np.random.default_rng(ROOM_SEED)
+    for rt60, drr in ROOMS:
+        out[f"room RT60 {rt60:.1f} s DRR {drr:+.0f} dB"] = qd.reverberate(ref, rt60, drr, rooms)
     return out
 
 
@@ -108,6 +117,7 @@ class Variant:
         widen_noisy: True lets a noisy reference's F0 range widen the clone's melody,
             as before (``voxclone.clone.pitch_rate_match``).
         formants: False enrolls without the formant match (``match_formants=False``).
+        dereverb: False never takes a room's echo out (``quality.gate.DEREVERB_FROM_S``).
     """
 
     suffix: str = ""
@@ -116,6 +126,7 @@ class Variant:
     all_voiced: bool = False
     widen_noisy: bool = False
     formants: bool = True
+    dereverb: bool = True
 
 
 AS_CODED = Variant()
@@ -144,6 +155,9 @@ BASELINES = (
              "with a noisy reference's F0 range allowed to widen the clone's"),
     Baseline("--no-formant", Variant(", no formant match", formants=False),
              "clean,white 10 dB,babble 10 dB", "without the formant match"),
+    Baseline("--no-dereverb", Variant(", not dereverberated", dereverb=False),
+             ",".join(f"room RT60 {rt:.1f} s DRR {drr:+.0f} dB" for rt, drr in ROOMS),
+             "without the dereverberation"),
 )
 
 
@@ -152,6 +166,9 @@ def clone_similarity(reference: Audio, held: np.ndarray, norm: sd.Normalisation,
     """(normalised similarity of a ``fast`` clone of ``reference`` enrolled as
     ``variant`` says, enroll seconds, the clone)."""
     saved, saved_compensation = gate.DENOISE_BELOW_DB, analyse.compensate_noise
+    saved_dereverb = gate.DEREVERB_FROM_S
+    if not variant.dereverb:
+        gate.DEREVERB_FROM_S = None
     saved_range, saved_warn = prosody._NOISY_RANGE_DB, api.SNR_WARN_DB
     if variant.all_voiced:
         prosody._NOISY_RANGE_DB = -np.inf
@@ -167,7 +184,7 @@ def clone_similarity(reference: Audio, held: np.ndarray, norm: sd.Normalisation,
                                   match_formants=variant.formants)
         enroll_s = time.perf_counter() - began
     finally:
-        gate.DENOISE_BELOW_DB = saved
+        gate.DENOISE_BELOW_DB, gate.DEREVERB_FROM_S = saved, saved_dereverb
         analyse.compensate_noise = saved_compensation
         prosody._NOISY_RANGE_DB, api.SNR_WARN_DB = saved_range, saved_warn
     clone = cq.join([voxclone.synthesize(text, profile) for text in cq.SENTENCES])
@@ -233,7 +250,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = {b: parser.add_argument(b.flag, default=b.default,
                                       help=f"comma-separated conditions also run {b.help}")
                for b in BASELINES}
+    parser.add_argument("--conditions", default="",
+                        help="comma-separated conditions to run (default: all)")
     args = parser.parse_args(argv)
+    only = {c.strip() for c in args.conditions.split(",") if c.strip()}
     started = time.perf_counter()
     rng = np.random.default_rng(20261125)
     norm, heldout, chosen, bank = evaluation_speakers(args.speakers, args.speech_dir)
@@ -249,13 +269,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                           split.audio.sample_rate, rng)
         conditions: list[tuple[str, Audio, Variant]] = []
         for name, audio in degradations(split.reference, noise, rng).items():
+            if only and name not in only:
+                continue
             conditions.append((name, audio, AS_CODED))
             conditions.extend((name + b.variant.suffix, audio, b.variant)
                               for b in BASELINES if name in lists[b])
         for name, reference, variant in conditions:
             # What voxclone.check reports, from the same analysis whose d-vector
             # enrollment uses (one analysis, not two).
-            analysis = gate.analyse([reference], ["reference"])[0]
+            saved = gate.DEREVERB_FROM_S
+            gate.DEREVERB_FROM_S = saved if variant.dereverb else None
+            try:
+                analysis = gate.analyse([reference], ["reference"])[0]
+            finally:
+                gate.DEREVERB_FROM_S = saved
             report = judge([analysis], analyse_set([analysis]))
             clone, enroll_s, clone_audio = clone_similarity(
                 reference, held, norm, f"robust-{utterance.speaker}", variant)

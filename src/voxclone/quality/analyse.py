@@ -1,7 +1,8 @@
 """Analyse reference clips: every measure the quality gate judges, and the cleaned speech.
 
 One clip: decode (elsewhere), VAD at 16 kHz, signal measures, clean-up
-(:func:`voxclone.audio.prepare_reference`), optional denoising, speaker windows.
+(:func:`voxclone.audio.prepare_reference`), optional denoising or dereverberation,
+speaker windows.
 A set: the clips' d-vectors compared with each other (few-shot outliers).
 """
 
@@ -17,6 +18,7 @@ from voxclone.audio import VAD_SAMPLE_RATE, Audio, detect_speech, prepare_refere
 from voxclone.audio.pauses import pauses_between
 from voxclone.errors import NoSpeechError
 from voxclone.quality.denoise import denoised_embedding, wiener_denoise
+from voxclone.quality.dereverb import dereverberate
 from voxclone.quality.measures import SignalMeasures, measure_signal, spectrum
 from voxclone.quality.speakers import (
     SetAgreement,
@@ -50,6 +52,8 @@ class ClipAnalysis:
             taken out when the clip is noisy (:mod:`voxclone.speaker.noise_compensation`);
             ``None`` without speech.
         denoised: whether ``clean`` went through the Wiener denoiser.
+        dereverberated: whether ``clean`` went through the dereverberation
+            (:mod:`voxclone.quality.dereverb`).
         error: why the clip could not be used at all (no speech), else ``None``.
         pauses: the silences between its speech segments, seconds
             (:func:`voxclone.audio.pauses.pauses_between`).
@@ -65,6 +69,7 @@ class ClipAnalysis:
     denoised: bool = False
     error: str | None = None
     pauses: tuple[float, ...] = ()
+    dereverberated: bool = False
 
     @property
     def speech_ratio(self) -> float:
@@ -73,6 +78,7 @@ class ClipAnalysis:
 
 
 def analyse_clip(audio: Audio, name: str, *, denoise_below_db: float | None = None,
+                 dereverb_from_s: float | None = None,
                  encoder: SpeakerEncoder | None = None) -> ClipAnalysis:
     """Measure one recording (any sample rate) and prepare its speech.
 
@@ -81,6 +87,9 @@ def analyse_clip(audio: Audio, name: str, *, denoise_below_db: float | None = No
         name: how messages refer to it.
         denoise_below_db: denoise the speech when its estimated SNR is below this
             (``None``: never).
+        dereverb_from_s: take the room's echo out of the speech when its estimated
+            reverberation time is at least this (seconds; ``None``: never). A clip
+            dereverberated is not also denoised.
         encoder: speaker encoder (default: the shared GE2E one).
 
     Returns:
@@ -96,12 +105,17 @@ def analyse_clip(audio: Audio, name: str, *, denoise_below_db: float | None = No
                             error="no speech found")
     spec = spectrum(audio16k, segments)
     signal = measure_signal(audio, spec)
-    denoised = denoise_below_db is not None and signal.snr_db < denoise_below_db
-    source = wiener_denoise(spec) if denoised else audio
+    dereverberated = (dereverb_from_s is not None and signal.reverb_s is not None
+                      and signal.reverb_s >= dereverb_from_s)
+    denoised = (not dereverberated and denoise_below_db is not None
+                and signal.snr_db < denoise_below_db)
+    source = (dereverberate(audio16k) if dereverberated
+              else wiener_denoise(spec) if denoised else audio)
     try:
-        # (the VAD already ran on the recording; the denoised one needs its own)
+        # (the VAD already ran on the recording; a processed one needs its own)
         clean, _ = prepare_reference(source, name=name,
-                                     segments=None if denoised else segments)
+                                     segments=None if denoised or dereverberated
+                                     else segments)
         # the clip and its 1.6 s windows (the speaker split) in one batch
         rows = embed_all(encoder, [clean, *speech_windows(clean)])
     except NoSpeechError as exc:
@@ -110,13 +124,16 @@ def analyse_clip(audio: Audio, name: str, *, denoise_below_db: float | None = No
     heard = rows[0]
     # The learned correction was measured on undenoised speech; a clean clip (high
     # SNR) is returned unchanged.
-    embedding = heard if denoised else compensate_noise(
+    # (an echo reads as noise to the SNR estimate; once taken out, nothing is left
+    # for the noise correction to correct)
+    embedding = heard if denoised or dereverberated else compensate_noise(
         heard, signal.snr_db, encoder, denoised=lambda: denoised_embedding(spec, encoder))
     split = split_speakers(rows[1:])
     logger.debug("%s: %.1f s speech, SNR %.1f dB, split cosine %.3f", name, speech,
                  signal.snr_db, split.cosine)
     return ClipAnalysis(name, audio.duration, speech, signal, split, clean, embedding,
-                        denoised=denoised, pauses=pauses_between(segments))
+                        denoised=denoised, pauses=pauses_between(segments),
+                        dereverberated=dereverberated)
 
 
 def analyse_set(clips: Sequence[ClipAnalysis]) -> SetAgreement:

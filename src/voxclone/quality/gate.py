@@ -13,9 +13,9 @@ import numpy as np
 from voxclone.audio import Audio, load_audio
 from voxclone.errors import NoSpeechError, ReferenceQualityError
 from voxclone.quality.analyse import ClipAnalysis, analyse_clip, analyse_set
-from voxclone.quality.report import QualityReport, judge
+from voxclone.quality.report import REVERB_WARN_S, QualityReport, judge
 
-__all__ = ["DENOISE_BELOW_DB", "Screened", "check", "screen"]
+__all__ = ["DENOISE_BELOW_DB", "DEREVERB_FROM_S", "Screened", "check", "screen"]
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,10 @@ Clip = Union[str, "os.PathLike[str]", bytes, Audio]
 #: white noise, 0.122 -> 0.141 with babble at 20 dB), so it is left off.
 DENOISE_BELOW_DB: float | None = None
 
+#: Take the room's echo out of a clip whose estimated reverberation time is at least
+#: this (seconds; the gate's warning); ``None``: never.
+DEREVERB_FROM_S: float | None = REVERB_WARN_S
+
 
 def _name(clip: Clip, index: int) -> str:
     return str(clip) if isinstance(clip, (str, os.PathLike)) else f"clip {index + 1}"
@@ -35,8 +39,10 @@ def _name(clip: Clip, index: int) -> str:
 
 def analyse(audios: Sequence[Audio], names: Sequence[str]) -> list[ClipAnalysis]:
     """:func:`~voxclone.quality.analyse.analyse_clip` of every clip, denoising below
-    :data:`DENOISE_BELOW_DB` (read at call time)."""
-    return [analyse_clip(a, n, denoise_below_db=DENOISE_BELOW_DB)
+    :data:`DENOISE_BELOW_DB` and dereverberating from :data:`DEREVERB_FROM_S` (both
+    read at call time)."""
+    return [analyse_clip(a, n, denoise_below_db=DENOISE_BELOW_DB,
+                         dereverb_from_s=DEREVERB_FROM_S)
             for a, n in zip(audios, names, strict=True)]
 
 
@@ -75,7 +81,8 @@ class Screened:
     Attributes:
         report: the quality report of all clips.
         keep: indices (into the clips given) of the clips to use.
-        clean: their cleaned speech, 16 kHz float32 (denoised where the report says).
+        clean: their cleaned speech, 16 kHz float32 (denoised or dereverberated where
+            the report says).
         embeddings: their d-vectors, float32 ``(256,)`` each (noise-compensated: what
             enrollment clones).
         pauses: the silences between speech segments in them, seconds.

@@ -115,6 +115,7 @@ class ClipVerdict:
         cosine_to_others: few-shot: its speaker cosine to the other clips combined.
         excluded: left out of enrollment as another speaker's clip.
         denoised: its speech was denoised before enrollment.
+        dereverberated: the room's echo was taken out of its speech before enrollment.
     """
 
     name: str
@@ -135,6 +136,7 @@ class ClipVerdict:
     cosine_to_others: float | None
     excluded: bool
     denoised: bool
+    dereverberated: bool = False
 
 
 def _verdict(problems: Sequence[Problem]) -> Verdict:
@@ -331,7 +333,8 @@ def judge(clips: Sequence[ClipAnalysis], agreement: SetAgreement) -> QualityRepo
             two_speaker_threshold=(c.split.threshold if c.split and c.split.checked
                                    else None),
             cosine_to_others=agreement.cosines[i] if several else None,
-            excluded=i in outliers, denoised=c.denoised))
+            excluded=i in outliers, denoised=c.denoised,
+            dereverberated=c.dereverberated))
     used = [c for i, c in enumerate(clips) if i not in outliers and c.clean is not None]
     speech = sum(c.speech_seconds for c in used)
     problems: list[Problem] = []
