@@ -6,7 +6,9 @@ direct sound, then Gaussian noise decaying 60 dB in the room's RT60.
 
 from __future__ import annotations
 
+import io
 import math
+from contextlib import redirect_stdout
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +16,14 @@ import pytest
 from scipy import signal
 
 import voxclone
-from voxclone.audio import Audio
+from voxclone.audio import Audio, write_audio
+from voxclone.cli import main
 from voxclone.errors import ReferenceQualityError
+from voxclone.quality.analyse import analyse_clip
+from voxclone.quality.dereverb import dereverberate
 from voxclone.quality.report import REVERB_REFUSE_S, REVERB_WARN_S
 from voxclone.quality.reverb import estimate_reverb
+from voxclone.speaker import cosine
 
 from .conftest import with_noise
 
@@ -88,3 +94,44 @@ def test_a_noisy_clip_is_warned_of_its_noise_not_of_a_room(joe_reference: Audio)
     report = voxclone.check(with_noise(joe_reference, 20.0))
     codes = [p.code for p in report.clips[0].problems]
     assert "noisy" in codes and "reverberant" not in codes
+
+
+def test_an_echo_is_taken_out_before_enrollment(joe_reference: Audio,
+                                                joe_heldout: Audio) -> None:
+    echoing = in_room(joe_reference, 0.3, 4.0)
+    heldout = voxclone.embed(joe_heldout)
+    kept = analyse_clip(echoing, "room", dereverb_from_s=None)
+    taken_out = analyse_clip(echoing, "room", dereverb_from_s=REVERB_WARN_S)
+    assert not kept.dereverberated and taken_out.dereverberated
+    assert taken_out.embedding is not None and kept.embedding is not None
+    # the enrolled d-vector comes closer to joe's dry speech
+    assert cosine(taken_out.embedding, heldout) > cosine(kept.embedding, heldout) + 0.01
+    report = voxclone.check(echoing)  # the gate's default dereverberates a warned room
+    assert report.clips[0].dereverberated
+
+
+def test_dry_speech_is_left_as_it_is(joe_reference: Audio) -> None:
+    dry = analyse_clip(joe_reference, "dry", dereverb_from_s=REVERB_WARN_S)
+    assert not dry.dereverberated
+    assert not voxclone.check(joe_reference).clips[0].dereverberated
+
+
+def test_dereverberation_keeps_length_and_rate(joe_reference: Audio) -> None:
+    out = dereverberate(in_room(joe_reference, 0.3, 4.0))
+    assert out.sample_rate == 16_000 and out.samples.dtype == np.float32
+    assert abs(out.duration - joe_reference.duration) < 0.01
+    assert np.isfinite(out.samples).all()
+
+
+def test_cli_check_shows_the_echo_and_what_to_do(joe_reference: Audio,
+                                                 tmp_path: Path) -> None:
+    room = tmp_path / "room.wav"
+    write_audio(in_room(joe_reference, 0.8, 0.0), room)
+    out = io.StringIO()
+    with redirect_stdout(out):
+        status = main(["check", str(room)])
+    lines = out.getvalue().splitlines()
+    assert status == 1 and lines[0] == f"{room}: REFUSED"
+    assert "echo: very strong" in lines[1]
+    assert "  - the room echoes too much (very strong echo)" in lines
+    assert f"    -> {ADVICE}" in lines

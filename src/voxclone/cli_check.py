@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from typing import Any
 
@@ -39,6 +40,9 @@ def _measures(c: ClipVerdict) -> str:
              f"loudness {c.loudness_lufs:.0f} LUFS",
              f"up to {(c.bandwidth_hz or 0) / 1000:.1f} kHz",
              f"clipped {c.clipped_fraction or 0:.2%}"]
+    if c.reverb_s is not None:
+        parts.append("echo: very strong" if math.isinf(c.reverb_s)
+                     else f"echo {c.reverb_s:.2f} s")
     if c.two_speaker_score is not None and c.two_speaker_threshold is not None:
         parts.append(f"two-voice score {c.two_speaker_score:+.1f} "
                      f"(two voices above {c.two_speaker_threshold:.1f})")
@@ -46,6 +50,8 @@ def _measures(c: ClipVerdict) -> str:
         parts.append(f"like the other clips {c.cosine_to_others:.2f}")
     if c.denoised:
         parts.append("denoised for enrollment")
+    if c.dereverberated:
+        parts.append("echo taken out for enrollment")
     return ", ".join(parts)
 
 

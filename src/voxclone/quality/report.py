@@ -102,7 +102,9 @@ class ClipVerdict:
         clipped_fraction: share of samples on clipped tops, ``None`` without speech.
         other_sound_seconds: non-speech sound, ``None`` without speech.
         reverb_s: estimated reverberation time in seconds (``inf``: very reverberant),
-            ``None`` without speech or where the clip cannot tell (short or noisy).
+            ``None`` without speech or where the clip cannot tell (short or noisy); in
+            :meth:`QualityReport.as_dict` both are ``None``, and a ``reverberant``
+            problem tells the first apart.
         speaker_split_cosine: how alike its speech before and after the point where it
             changes most is (a cosine); ``None`` if too short.
         two_speaker_score: the second-speaker score that decides (above
