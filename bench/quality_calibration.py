@@ -182,10 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log(f"  [{index}/{len(splits)}] {spk}")
     speakers = [s.utterance.speaker for s in splits]
     refs = {r["speaker"]: r["embedding"] for r in raw_rows if r["condition"] == "clean"}
-    matrix = np.stack([refs[k] for k in speakers]) @ np.stack([held[k] for k in speakers]).T
-    n = len(speakers)
-    norm = sd.Normalisation(float(np.trace(matrix) / n),
-                            float((matrix.sum() - np.trace(matrix)) / (n * (n - 1))), n)
+    norm = sd.Normalisation.of([refs[k] for k in speakers], [held[k] for k in speakers])
     rows = [{k: v for k, v in r.items() if k != "embedding"}
             | {"similarity": norm.normalise(float(r["embedding"] @ held[r["speaker"]]))}
             for r in raw_rows]
@@ -198,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                      in zip(embs, sims, strict=True))})
     table, bins = summarise(rows, norm), by_snr(rows)
     meta = {"date": sd.now(), "machine": sd.machine(), "git_commit": sd.git_commit(),
-            "speakers": n, "speaker_ids": speakers, "same_mean": norm.same_mean,
+            "speakers": norm.speakers, "speaker_ids": speakers, "same_mean": norm.same_mean,
             "diff_mean": norm.diff_mean, "lengths": length_rows,
             "wall_s": time.perf_counter() - started}
     sd.write_results(args.out, markdown(meta, table, bins),

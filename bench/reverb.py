@@ -90,6 +90,11 @@ def flagged(row: dict[str, Any], threshold: float) -> bool:
     return value is not None and value >= threshold
 
 
+def flag_share(rows: Sequence[dict[str, Any]], threshold: float) -> float:
+    """Share of ``rows`` the rule flags at ``threshold`` (0 for no rows)."""
+    return sum(flagged(r, threshold) for r in rows) / len(rows) if rows else 0.0
+
+
 def measure_split(split: str, count: int, speech_dir: str | None,
                   rng: np.random.Generator) -> list[dict[str, Any]]:
     pool = qd.speakers_of(split, speech_dir)
@@ -112,10 +117,7 @@ def measure_split(split: str, count: int, speech_dir: str | None,
         log(f"  {split} [{index}/{len(splits)}] {spk}")
     speakers = [s.utterance.speaker for s in splits]
     refs = {r["speaker"]: r["embedding"] for r in raw if r["condition"] == "clean"}
-    matrix = np.stack([refs[k] for k in speakers]) @ np.stack([held[k] for k in speakers]).T
-    n = len(speakers)
-    norm = sd.Normalisation(float(np.trace(matrix) / n),
-                            float((matrix.sum() - np.trace(matrix)) / (n * (n - 1))), n)
+    norm = sd.Normalisation.of([refs[k] for k in speakers], [held[k] for k in speakers])
     rows = []
     for r in raw:
         row = {k: v for k, v in r.items() if k not in ("embedding", "dereverberated")}
@@ -154,14 +156,14 @@ def table(rows: Sequence[dict[str, Any]]) -> list[str]:
         sel = [r for r in rows if r["condition"] == name]
         known = [v for r in sel if (v := seconds(r)) is not None]
         drops = [r["drop"] for r in sel]
-        lines.append(
-            f"| {name} | {len(sel)} | {statistics.fmean(drops):+.3f} | "
-            f"{sum(d > 0.1 for d in drops) / len(sel):.0%} | "
-            f"{fmt_s(quantile(known, 0.1))} / {fmt_s(quantile(known, 0.5))} / "
-            f"{fmt_s(quantile(known, 0.9))} | {len(sel) - len(known)} | "
-            f"{statistics.median(r['snr_db'] for r in sel):.1f} | "
-            f"{sum(flagged(r, REVERB_WARN_S) for r in sel) / len(sel):.0%} | "
-            f"{sum(flagged(r, REVERB_REFUSE_S) for r in sel) / len(sel):.0%} |")
+        spread = " / ".join(fmt_s(quantile(known, q)) for q in (0.1, 0.5, 0.9))
+        cells = [name, str(len(sel)), f"{statistics.fmean(drops):+.3f}",
+                 f"{sum(d > 0.1 for d in drops) / len(sel):.0%}", spread,
+                 str(len(sel) - len(known)),
+                 f"{statistics.median(r['snr_db'] for r in sel):.1f}",
+                 f"{flag_share(sel, REVERB_WARN_S):.0%}",
+                 f"{flag_share(sel, REVERB_REFUSE_S):.0%}"]
+        lines.append("| " + " | ".join(cells) + " |")
     return lines
 
 
@@ -177,12 +179,10 @@ def sweep(rows: Sequence[dict[str, Any]]) -> list[str]:
              "|---|---|---|---|---|---|"]
     for t in (*SWEEP, math.inf):
         missed = [r["drop"] for r in rooms if not flagged(r, t)]
-        lines.append(
-            f"| {fmt_s(t)} | {sum(flagged(r, t) for r in clean) / len(clean):.1%} | "
-            f"{sum(flagged(r, t) for r in noisy) / len(noisy):.1%} | "
-            f"{sum(flagged(r, t) for r in harmed) / max(1, len(harmed)):.0%} | "
-            f"{sum(flagged(r, t) for r in heavy) / max(1, len(heavy)):.0%} | "
-            f"{statistics.fmean(missed) if missed else float('nan'):+.3f} |")
+        cells = [fmt_s(t), f"{flag_share(clean, t):.1%}", f"{flag_share(noisy, t):.1%}",
+                 f"{flag_share(harmed, t):.0%}", f"{flag_share(heavy, t):.0%}",
+                 f"{statistics.fmean(missed) if missed else float('nan'):+.3f}"]
+        lines.append("| " + " | ".join(cells) + " |")
     return lines
 
 

@@ -142,6 +142,17 @@ class Normalisation:
     def normalise(self, cosine: float) -> float:
         return (cosine - self.diff_mean) / (self.same_mean - self.diff_mean)
 
+    @classmethod
+    def of(cls, refs: Sequence[np.ndarray], helds: Sequence[np.ndarray]) -> Normalisation:
+        """From speakers' reference and held-out d-vectors (same order, at least two):
+        the mean cosine of each speaker's pair, and of every pair across speakers."""
+        n = len(refs)
+        if n < 2:
+            raise SystemExit("fewer than 2 usable utterances; cannot normalise similarity")
+        matrix = np.stack(refs).astype(np.float64) @ np.stack(helds).astype(np.float64).T
+        same = float(np.trace(matrix) / n)
+        return cls(same, float((matrix.sum() - np.trace(matrix)) / (n * (n - 1))), n)
+
 
 #: Source folders whose code decides what ``voxclone.embed`` returns for a clip.
 EMBEDDING_CODE = ("src/voxclone/audio", "src/voxclone/speaker")
@@ -201,13 +212,7 @@ def measure_normalisation(
             path.parent.mkdir(parents=True, exist_ok=True)
             np.savez(path, speakers=np.array(speakers), refs=np.stack(refs),
                      helds=np.stack(helds))
-    n = len(speakers)
-    if n < 2:
-        raise SystemExit("fewer than 2 usable utterances; cannot normalise similarity")
-    matrix = np.stack(refs).astype(np.float64) @ np.stack(helds).astype(np.float64).T
-    same = float(np.trace(matrix) / n)
-    diff = float((matrix.sum() - np.trace(matrix)) / (n * (n - 1)))
-    return Normalisation(same, diff, n), dict(zip(speakers, helds, strict=True))
+    return Normalisation.of(refs, helds), dict(zip(speakers, helds, strict=True))
 
 
 # --- intelligibility -------------------------------------------------------------------

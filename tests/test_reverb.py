@@ -18,12 +18,15 @@ from scipy import signal
 import voxclone
 from voxclone.audio import Audio, write_audio
 from voxclone.cli import main
+from voxclone.consent.verify import consent_embedding, consent_speech
 from voxclone.errors import ReferenceQualityError
+from voxclone.quality import gate
 from voxclone.quality.analyse import analyse_clip
 from voxclone.quality.dereverb import dereverberate
 from voxclone.quality.report import REVERB_REFUSE_S, REVERB_WARN_S
 from voxclone.quality.reverb import estimate_reverb
-from voxclone.speaker import cosine
+from voxclone.speaker import cosine, default_encoder
+from voxclone.speaker.verify import same_speaker
 
 from .conftest import with_noise
 
@@ -135,3 +138,15 @@ def test_cli_check_shows_the_echo_and_what_to_do(joe_reference: Audio,
     assert "echo: very strong" in lines[1]
     assert "  - the room echoes too much (very strong echo)" in lines
     assert f"    -> {ADVICE}" in lines
+
+
+def test_a_consent_recorded_in_the_same_room_is_treated_like_the_reference(
+        joe_reference: Audio, joe_heldout: Audio) -> None:
+    reference = analyse_clip(in_room(joe_reference, 0.3, 4.0), "room",
+                             dereverb_from_s=gate.DEREVERB_FROM_S)
+    speech = consent_speech(in_room(joe_heldout, 0.3, 4.0))
+    assert reference.dereverberated and speech.dereverberated
+    assert reference.embedding is not None
+    decision = same_speaker(consent_embedding(speech, default_encoder()),
+                            reference.embedding)
+    assert decision.same and decision.cosine > 0.9

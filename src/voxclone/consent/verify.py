@@ -25,8 +25,11 @@ from voxclone.errors import (
     SpeakerMismatchError,
     SyntheticConsentError,
 )
+from voxclone.quality import gate
 from voxclone.quality.denoise import denoised_embedding
+from voxclone.quality.dereverb import dereverberate
 from voxclone.quality.measures import Spectrum, estimate_snr, spectrum
+from voxclone.quality.reverb import estimate_reverb
 from voxclone.speaker import SpeakerEncoder, default_encoder
 from voxclone.speaker.noise_compensation import compensate_noise
 from voxclone.speaker.verify import (
@@ -237,15 +240,20 @@ class ConsentSpeech:
     """The consent recording's speech and its noise, as the speaker check uses them.
 
     Attributes:
-        clean: its speech as :func:`voxclone.audio.prepare_reference` returns it (16 kHz).
+        clean: its speech as :func:`voxclone.audio.prepare_reference` returns it (16 kHz),
+            with the room's echo taken out where the gate would take it out of a
+            reference (``voxclone.quality.gate.DEREVERB_FROM_S``): the two d-vectors
+            compared are then made alike.
         snr_db: the quality gate's SNR estimate of the recording (dB).
         spectrum: the recording's 16 kHz spectrum and noise estimate (for the noise
             compensation's denoised d-vector).
+        dereverberated: whether ``clean`` had the echo taken out.
     """
 
     clean: Audio
     snr_db: float
     spectrum: Spectrum
+    dereverberated: bool = False
 
 
 def consent_speech(recording: Audio) -> ConsentSpeech:
@@ -259,8 +267,13 @@ def consent_speech(recording: Audio) -> ConsentSpeech:
     """
     audio16k = recording.resample(VAD_SAMPLE_RATE)
     segments = detect_speech(audio16k)
-    clean, _ = prepare_reference(recording, name="consent recording", segments=segments)
     spec = spectrum(audio16k, segments)
+    threshold = gate.DEREVERB_FROM_S  # read at call time, as the gate reads it
+    reverb = estimate_reverb(recording) if threshold is not None and segments else None
+    if reverb is not None and threshold is not None and reverb >= threshold:
+        clean, _ = prepare_reference(dereverberate(audio16k), name="consent recording")
+        return ConsentSpeech(clean, estimate_snr(spec), spec, dereverberated=True)
+    clean, _ = prepare_reference(recording, name="consent recording", segments=segments)
     return ConsentSpeech(clean, estimate_snr(spec), spec)
 
 
@@ -268,6 +281,9 @@ def consent_embedding(speech: ConsentSpeech, encoder: SpeakerEncoder) -> np.ndar
     """The unit d-vector ``(256,)`` of the consent recording's speech (from
     :func:`consent_speech`), compensated for its noise
     (:func:`voxclone.speaker.noise_compensation.compensate_noise`): what the speaker
-    check compares with the reference's."""
+    check compares with the reference's. An echo taken out is not corrected as noise
+    too, as in the gate."""
+    if speech.dereverberated:
+        return encoder.embed(speech.clean)
     return compensate_noise(encoder.embed(speech.clean), speech.snr_db, encoder,
                             denoised=lambda: denoised_embedding(speech.spectrum, encoder))
