@@ -22,10 +22,10 @@ def add_parser(sub: Any, flags: argparse.ArgumentParser) -> None:
     p = sub.add_parser("check", parents=[flags],
                        help="check reference recordings before cloning from them",
                        description="Measure reference recordings (speech, noise, clipping, "
-                                   "phone-line sound, a second speaker, clips of different "
-                                   "people) and say, per clip, good / usable with warnings "
-                                   "/ refused, with what to fix. Exit status 1 when "
-                                   "something is refused.")
+                                   "phone-line sound, a room's echo, a second speaker, clips "
+                                   "of different people) and say, per clip, good / usable "
+                                   "with warnings / refused, with what to fix. Exit status 1 "
+                                   "when something is refused.")
     p.add_argument("clips", metavar="CLIP", nargs="+",
                    help="recording(s) of one speaker; '-' reads standard input")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
