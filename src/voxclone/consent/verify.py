@@ -281,8 +281,8 @@ def consent_embedding(speech: ConsentSpeech, encoder: SpeakerEncoder) -> np.ndar
     """The unit d-vector ``(256,)`` of the consent recording's speech (from
     :func:`consent_speech`), compensated for its noise
     (:func:`voxclone.speaker.noise_compensation.compensate_noise`): what the speaker
-    check compares with the reference's. An echo taken out is not corrected as noise
-    too, as in the gate."""
+    check compares with the reference's. A dereverberated recording's d-vector is used
+    as heard, as the gate uses a dereverberated reference's."""
     if speech.dereverberated:
         return encoder.embed(speech.clean)
     return compensate_noise(encoder.embed(speech.clean), speech.snr_db, encoder,

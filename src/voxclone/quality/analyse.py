@@ -124,8 +124,7 @@ def analyse_clip(audio: Audio, name: str, *, denoise_below_db: float | None = No
     heard = rows[0]
     # The learned correction was measured on undenoised speech; a clean clip (high
     # SNR) is returned unchanged.
-    # (an echo reads as noise to the SNR estimate; once taken out, nothing is left
-    # for the noise correction to correct)
+    # (nor on dereverberated speech: its d-vector is enrolled as heard)
     embedding = heard if denoised or dereverberated else compensate_noise(
         heard, signal.snr_db, encoder, denoised=lambda: denoised_embedding(spec, encoder))
     split = split_speakers(rows[1:])

@@ -277,8 +277,7 @@ def _clip_problems(c: ClipAnalysis, *, several: bool) -> list[Problem]:
 
 def _reverb_problems(s: SignalMeasures) -> list[Problem]:
     """A reverberant room. Noise does not pass for one: it hides the syllables' decays
-    (the estimate is then None or short), while an echo filling the pauses reads as
-    noise to the SNR estimate too, so both may be reported."""
+    (the estimate is then None or short; bench/results/reverb.md)."""
     if s.reverb_s is None or s.reverb_s < REVERB_WARN_S:
         return []
     how = ("very strong echo" if math.isinf(s.reverb_s)
