@@ -98,6 +98,17 @@ def test_few_shot_combines_clips(joe_reference: Audio, joe_heldout: Audio) -> No
     assert profile.speech_seconds > single.speech_seconds
 
 
+def test_the_same_reference_enrolls_the_same_voice(joe_reference: Audio,
+                                                    fast_voice: voxclone.VoiceProfile) -> None:
+    again = enroll("joe", joe_reference, effort="fast", save=False)
+    assert again.conditioning.weights == fast_voice.conditioning.weights
+    assert np.array_equal(again.conditioning.delta, fast_voice.conditioning.delta)
+    assert (again.pitch_shift, again.pitch_range, again.rate, again.formant_ratio) == (
+        fast_voice.pitch_shift, fast_voice.pitch_range, fast_voice.rate,
+        fast_voice.formant_ratio)
+    assert again.tone == fast_voice.tone and again.score == fast_voice.score
+
+
 def test_synthesize_and_stream_agree(fast_voice: voxclone.VoiceProfile) -> None:
     text = "One sentence. And then another one."  # each under streaming's lead-in cut
     chunks = list(voxclone.synthesize_stream(text, fast_voice))

@@ -13,15 +13,26 @@ A formant ratio other than 1 moves the spectral envelope too (the method of Praa
 formants included, times the ratio; durations divided by it), then the same
 resynthesis puts the pitch and the durations back. It gives a clone its speaker's
 vocal-tract length (:mod:`voxclone.clone.formant_match`), in the same single pass.
+
+Praat's overlap-add fills unvoiced stretches from its global random generator, so two
+calls on the same speech differed by up to 0.2 in a sample, and enrollment's close
+choices (the formant ratio, the tone curve) flipped from run to run. Each resynthesis
+seeds that generator (and hands it back unpredictable), under a lock, so the same
+input gives the same output.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 
 import numpy as np
 
 logger = logging.getLogger(__name__)
+
+_praat_random = threading.Lock()
+#: Seed of Praat's random generator for each resynthesis (any fixed value).
+_SEED = 20261203
 
 #: Pitch search range of the analysis, Hz (speech, both sexes).
 PITCH_FLOOR_HZ = 60.0
@@ -59,7 +70,7 @@ def shift_pitch(samples: np.ndarray, sample_rate: int, semitones: float, *,
     if (semitones == 0.0 and not scale_range and not move_formants) or samples.size == 0:
         return samples
     import parselmouth
-    from parselmouth.praat import call
+    from parselmouth.praat import call, run
 
     played = samples
     if move_formants:  # played faster by the ratio: every frequency times it (soxr
@@ -86,7 +97,12 @@ def shift_pitch(samples: np.ndarray, sample_rate: int, semitones: float, *,
             mean = call(tier, "Get mean (points)", sound.xmin, sound.xmax)
             call(tier, "Formula", f"2 ^ (({mean!r} + (self - {mean!r}) * {range_scale!r}) / 12)")
         call([tier, manipulation], "Replace pitch tier")
-        shifted = call(manipulation, "Get resynthesis (overlap-add)")
+        with _praat_random:
+            run(f"random_initializeWithSeedUnsafelyButPredictably ({_SEED})")
+            try:
+                shifted = call(manipulation, "Get resynthesis (overlap-add)")
+            finally:
+                run("random_initializeSafelyAndUnpredictably ()")
     except parselmouth.PraatError as exc:  # too short to analyse: leave it as it is
         logger.debug("pitch shift skipped on %d samples: %s", samples.size, exc)
         return samples
