@@ -30,10 +30,11 @@ Run from the repo root: ``python bench/robustness.py``; writes
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -161,14 +162,22 @@ BASELINES = (
 )
 
 
+@contextlib.contextmanager
+def dereverb_as(variant: Variant) -> Iterator[None]:
+    """The gate dereverberates as ``variant`` says (as coded, or never) within."""
+    saved = gate.DEREVERB_FROM_S
+    gate.DEREVERB_FROM_S = saved if variant.dereverb else None
+    try:
+        yield
+    finally:
+        gate.DEREVERB_FROM_S = saved
+
+
 def clone_similarity(reference: Audio, held: np.ndarray, norm: sd.Normalisation,
                      name: str, variant: Variant = AS_CODED) -> tuple[float, float, Audio]:
     """(normalised similarity of a ``fast`` clone of ``reference`` enrolled as
     ``variant`` says, enroll seconds, the clone)."""
     saved, saved_compensation = gate.DENOISE_BELOW_DB, analyse.compensate_noise
-    saved_dereverb = gate.DEREVERB_FROM_S
-    if not variant.dereverb:
-        gate.DEREVERB_FROM_S = None
     saved_range, saved_warn = prosody._NOISY_RANGE_DB, api.SNR_WARN_DB
     if variant.all_voiced:
         prosody._NOISY_RANGE_DB = -np.inf
@@ -179,12 +188,13 @@ def clone_similarity(reference: Audio, held: np.ndarray, norm: sd.Normalisation,
         analyse.compensate_noise = lambda embedding, snr_db, encoder=None, **_: embedding
     try:
         began = time.perf_counter()
-        profile = voxclone.enroll(name, reference, effort="fast", save=False,
-                                  i_am_the_speaker=True, force=True,
-                                  match_formants=variant.formants)
+        with dereverb_as(variant):
+            profile = voxclone.enroll(name, reference, effort="fast", save=False,
+                                      i_am_the_speaker=True, force=True,
+                                      match_formants=variant.formants)
         enroll_s = time.perf_counter() - began
     finally:
-        gate.DENOISE_BELOW_DB, gate.DEREVERB_FROM_S = saved, saved_dereverb
+        gate.DENOISE_BELOW_DB = saved
         analyse.compensate_noise = saved_compensation
         prosody._NOISY_RANGE_DB, api.SNR_WARN_DB = saved_range, saved_warn
     clone = cq.join([voxclone.synthesize(text, profile) for text in cq.SENTENCES])
@@ -277,12 +287,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name, reference, variant in conditions:
             # What voxclone.check reports, from the same analysis whose d-vector
             # enrollment uses (one analysis, not two).
-            saved = gate.DEREVERB_FROM_S
-            gate.DEREVERB_FROM_S = saved if variant.dereverb else None
-            try:
+            with dereverb_as(variant):
                 analysis = gate.analyse([reference], ["reference"])[0]
-            finally:
-                gate.DEREVERB_FROM_S = saved
             report = judge([analysis], analyse_set([analysis]))
             clone, enroll_s, clone_audio = clone_similarity(
                 reference, held, norm, f"robust-{utterance.speaker}", variant)

@@ -27,7 +27,7 @@ from voxclone.errors import (
 )
 from voxclone.quality import gate
 from voxclone.quality.denoise import denoised_embedding
-from voxclone.quality.dereverb import dereverberate
+from voxclone.quality.dereverb import dereverberate, echoing
 from voxclone.quality.measures import Spectrum, estimate_snr, spectrum
 from voxclone.quality.reverb import estimate_reverb
 from voxclone.speaker import SpeakerEncoder, default_encoder
@@ -269,8 +269,8 @@ def consent_speech(recording: Audio) -> ConsentSpeech:
     segments = detect_speech(audio16k)
     spec = spectrum(audio16k, segments)
     threshold = gate.DEREVERB_FROM_S  # read at call time, as the gate reads it
-    reverb = estimate_reverb(recording) if threshold is not None and segments else None
-    if reverb is not None and threshold is not None and reverb >= threshold:
+    reverb = estimate_reverb(audio16k) if threshold is not None and segments else None
+    if echoing(reverb, threshold):
         clean, _ = prepare_reference(dereverberate(audio16k), name="consent recording")
         return ConsentSpeech(clean, estimate_snr(spec), spec, dereverberated=True)
     clean, _ = prepare_reference(recording, name="consent recording", segments=segments)

@@ -18,7 +18,7 @@ from voxclone.audio import VAD_SAMPLE_RATE, Audio, detect_speech, prepare_refere
 from voxclone.audio.pauses import pauses_between
 from voxclone.errors import NoSpeechError
 from voxclone.quality.denoise import denoised_embedding, wiener_denoise
-from voxclone.quality.dereverb import dereverberate
+from voxclone.quality.dereverb import dereverberate, echoing
 from voxclone.quality.measures import SignalMeasures, measure_signal, spectrum
 from voxclone.quality.speakers import (
     SetAgreement,
@@ -105,8 +105,7 @@ def analyse_clip(audio: Audio, name: str, *, denoise_below_db: float | None = No
                             error="no speech found")
     spec = spectrum(audio16k, segments)
     signal = measure_signal(audio, spec)
-    dereverberated = (dereverb_from_s is not None and signal.reverb_s is not None
-                      and signal.reverb_s >= dereverb_from_s)
+    dereverberated = echoing(signal.reverb_s, dereverb_from_s)
     denoised = (not dereverberated and denoise_below_db is not None
                 and signal.snr_db < denoise_below_db)
     source = (dereverberate(audio16k) if dereverberated

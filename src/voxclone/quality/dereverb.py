@@ -19,7 +19,7 @@ from scipy import signal
 
 from voxclone.audio import Audio
 
-__all__ = ["dereverberate"]
+__all__ = ["dereverberate", "echoing"]
 
 _RATE: Final[int] = 16_000
 _WINDOW: Final[int] = 512  # 32 ms
@@ -29,6 +29,13 @@ _TAPS: Final[int] = 30
 #: ... starting this many frames back, so that the speech itself is not predicted away.
 _DELAY: Final[int] = 2
 _ITERATIONS: Final[int] = 3
+
+
+def echoing(reverb_s: float | None, from_s: float | None) -> bool:
+    """Whether a clip whose estimated reverberation time is ``reverb_s`` (seconds;
+    ``None``: can't tell) is dereverberated from ``from_s`` (``None``: never). One rule
+    for a reference and a consent recording, so their d-vectors are made alike."""
+    return reverb_s is not None and from_s is not None and reverb_s >= from_s
 
 
 def dereverberate(audio: Audio) -> Audio:
