@@ -55,8 +55,7 @@ def check(clips: Clip | Sequence[Clip]) -> QualityReport:
 
     Measures, per clip: seconds of speech and speech ratio, loudness, estimated SNR,
     clipping, bandwidth (phone line), non-speech sound, reverberation and a second
-    speaker; across
-    clips, a clip of a different person. Each clip gets a verdict (``good``,
+    speaker; across clips, a clip of a different person. Each clip gets a verdict (``good``,
     ``usable with warnings``, ``refused``) and each problem plain-words advice.
 
     Args:
