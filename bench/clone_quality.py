@@ -27,9 +27,7 @@ Protocol (DESIGN.md, "Evaluation protocol"), on LibriSpeech utterances, one per 
   ``-norate`` without the rate factor, ``-norange`` without the F0 range factor
   (``voxclone.clone.pitch_rate_match``), ``-preshift`` with the range and rate factors
   measured on the clone's renderings before the pitch shift (as before 3 Dec evening),
-  ``-noformant`` without the formant ratio (``voxclone.clone.formant_match``),
-  ``-narrowmap`` with the style map's offsets bounded at 1.5 rather than
-  ``style_map.MAX_OFFSET`` (as before 3 Dec night);
+  ``-noformant`` without the formant ratio (``voxclone.clone.formant_match``);
   ``<effort>-nomap-notone-nopitch-norate-noformant`` is the package issue's method (pack
   mixture, then refinement). ``+match`` turns on the opt-in style-based pitch and rate match
   (``match_prosody=True``), ``+check`` the self-check of synthesis by speech
@@ -132,11 +130,8 @@ CHECK = "+check"
 #: Suffix of a row enrolled and synthesised with the shipped Kokoro model (dynamic int8)
 #: instead of its static int8 rewrite (``voxclone.engines.static_int8``).
 SHIPPED = "+shipped"
-#: Suffix of an effort whose style map bounds its offsets at ``NARROW_MAP_OFFSET``.
-NARROWMAP = "-narrowmap"
-NARROW_MAP_OFFSET = 1.5
-SUFFIXES = (NOMAP, NOTONE, NOPITCH, NORATE, NORANGE, NOFORMANT, PRESHIFT, NARROWMAP, MATCH,
-            CHECK, SHIPPED)
+SUFFIXES = (NOMAP, NOTONE, NOPITCH, NORATE, NORANGE, NOFORMANT, PRESHIFT, MATCH, CHECK,
+            SHIPPED)
 
 
 @dataclass(frozen=True)
@@ -155,7 +150,6 @@ class Variant:
     shipped_model: bool = False
     match_formants: bool = True
     measure_shifted: bool = True
-    narrow_map: bool = False
 
 
 def parse_effort(label: str) -> Variant:
@@ -174,7 +168,7 @@ def parse_effort(label: str) -> Variant:
                    match_rate=NORATE not in found, check_words=CHECK in found,
                    match_range=NORANGE not in found, shipped_model=SHIPPED in found,
                    match_formants=NOFORMANT not in found,
-                   measure_shifted=PRESHIFT not in found, narrow_map=NARROWMAP in found)
+                   measure_shifted=PRESHIFT not in found)
 
 
 @functools.lru_cache(maxsize=1)
@@ -228,10 +222,8 @@ def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
         functools.partial(PitchRateSettings, match_range=False))
     unshifted = contextlib.nullcontext() if variant.measure_shifted else mock.patch(
         "voxclone.clone.fit.match_pitch_rate", unshifted_match)
-    bounded = mock.patch("voxclone.clone.style_map.MAX_OFFSET", NARROW_MAP_OFFSET) \
-        if variant.narrow_map else contextlib.nullcontext()
     began = time.perf_counter()
-    with hidden, narrow, unshifted, bounded:
+    with hidden, narrow, unshifted:
         profile = voxclone.enroll(f"bench-{speaker}", truth.split.reference,
                                   effort=variant.effort,  # type: ignore[arg-type]
                                   save=False, match_prosody=variant.match_prosody,

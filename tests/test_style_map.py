@@ -10,7 +10,7 @@ import pytest
 from voxclone.audio import Audio, prepare_reference
 from voxclone.audio.prosody import ProsodyStats, prosody_stats
 from voxclone.clone.fit import PROBE_TEXT, VoiceFitter
-from voxclone.clone.style_map import MAX_OFFSET, StyleMap, load_style_map
+from voxclone.clone.style_map import StyleMap, load_style_map
 from voxclone.engines.kokoro import default_engine, stock_packs
 from voxclone.speaker import default_encoder
 
@@ -45,11 +45,7 @@ def test_prediction_is_a_bounded_style_with_or_without_pitch(style_map: StyleMap
         style = style_map.predict(target, prosody)
         assert style.shape == (256,) and style.dtype == np.float32
         offset = (style - style_map.style_mean) / style_map.style_scale
-        # stays where speech is natural
-        assert np.sqrt(np.mean(offset**2)) <= MAX_OFFSET + 1e-6
-        narrow = (style_map.predict(target, prosody, max_offset=1.0)
-                  - style_map.style_mean) / style_map.style_scale
-        assert np.sqrt(np.mean(narrow**2)) <= 1.0 + 1e-6
+        assert np.sqrt(np.mean(offset**2)) <= 1.5 + 1e-6  # stays where speech is natural
 
 
 def test_map_brings_a_voice_it_was_not_trained_on_closer_than_the_packs(

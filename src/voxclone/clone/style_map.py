@@ -29,15 +29,6 @@ logger = logging.getLogger(__name__)
 #: d-vector size plus log F0 median, log F0 range (semitones), log syllable rate.
 FEATURES = 256 + 3
 
-#: RMS per-dimension bound of a predicted offset, in ``style_scale`` units. Most real
-#: speakers' offsets reach it (at the calibrated gain, 83 % of the calibration
-#: speakers' held-out d-vectors map past 1.5), so it sets how far from the average
-#: voice a clone may go. 2.0 rather than 1.5 (the refinement's own bound) gave fast clones
-#: +0.030 +- 0.011 normalised similarity on 24 calibration speakers, +0.026 +- 0.013
-#: from babbled and +0.020 +- 0.014 from white-noise references at 10 dB; 3.0 was no
-#: better than 2.0, and 1.0 was worse (-0.042).
-MAX_OFFSET = 2.0
-
 
 @dataclass(frozen=True)
 class StyleMap:
@@ -62,20 +53,19 @@ class StyleMap:
     gain: float
 
     def predict(self, embedding: np.ndarray, prosody: ProsodyStats | None = None,
-                *, max_offset: float | None = None) -> np.ndarray:
+                *, max_offset: float = 1.5) -> np.ndarray:
         """The probe's style for a speaker, float32 ``(256,)``.
 
         Args:
             embedding: the speaker's unit d-vector, ``(256,)``.
             prosody: the speaker's pitch and rate; without it (or with unmeasurable
                 pitch) the training average stands in.
-            max_offset: RMS per-dimension bound of the offset, in ``style_scale`` units
-                (default :data:`MAX_OFFSET`).
+            max_offset: RMS per-dimension bound of the offset, in ``style_scale`` units.
         """
         features = features_of(embedding, prosody, fallback=self.input_mean)
         x = (features + self.domain_shift - self.input_mean) / self.input_scale
         offset = self.gain * (x @ self.weights)
-        bound = (MAX_OFFSET if max_offset is None else max_offset) * np.sqrt(offset.size)
+        bound = max_offset * np.sqrt(offset.size)
         norm = float(np.linalg.norm(offset))
         if norm > bound:
             offset *= bound / norm
