@@ -89,3 +89,29 @@ def test_mixture_prefers_the_pack_that_matches() -> None:
     assert score >= 0.999
     assert max(cond.weights, key=cond.weights.get) == "c"  # type: ignore[arg-type]
     np.testing.assert_allclose(emb @ embeddings["c"], score, atol=1e-6)
+
+
+def test_a_start_beyond_the_bound_is_searched_around_not_pulled_in() -> None:
+    """The style map's start can lie further from the mixture than ``max_offset``: the
+    search must look around it (every candidate used to be projected back onto the
+    bound, far from the start, so nothing near it was ever tried)."""
+    evaluate = toy_world()
+    rng = np.random.default_rng(5)
+    base = np.zeros(256, np.float32)
+    start_delta = (rng.standard_normal(256) * 2.5).astype(np.float32)  # RMS ~2.5 > 1.5
+    hidden = start_delta + rng.standard_normal(256).astype(np.float32) * 0.6
+    target = evaluate(hidden)
+    start_e = evaluate(base + start_delta)
+    tried: list[np.ndarray] = []
+
+    def recording(style: np.ndarray) -> np.ndarray:
+        tried.append(style.copy())
+        return evaluate(style)
+
+    result = refine(target, StyleConditioning({"p": 1.0}, start_delta), start_e, base,
+                    np.ones(256, np.float32), recording, budget_s=60, max_evaluations=20)
+    assert result.score > float(start_e @ target) + 0.004
+    reach = float(np.linalg.norm(start_delta))
+    distances = [float(np.linalg.norm(t - base - start_delta)) for t in tried]
+    assert np.median(distances) < 0.25 * reach  # candidates near the start
+    assert max(float(np.linalg.norm(t - base)) for t in tried) <= reach * (1 + 1e-5)
