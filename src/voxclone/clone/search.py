@@ -157,7 +157,8 @@ def refine(
     # its own centre, not the mixture, and often lies further out (a fifth of dev
     # speakers at `balanced`); a bound inside it projected every candidate far from
     # the start, so the search could not look around it (bench/results/search_bound*.md:
-    # +0.03-0.07 held-out with 22 renderings, a slow day's 45 s; a wash with 60).
+    # dev speakers +0.07/+0.09 held-out with 22/60 renderings; the benchmark's +0.03 with
+    # 22, a wash with 60).
     bound = settings.max_offset * np.sqrt(dim)
     if settings.bound_covers_start:
         bound = max(bound, float(np.linalg.norm(start_z)))
