@@ -49,10 +49,6 @@ RESULTS = sd.REPO_ROOT / "bench" / "results"
 BOUND = SearchSettings().max_offset
 
 
-def log(message: str) -> None:
-    print(message, flush=True)
-
-
 def start_offset(reference: voxclone.Audio) -> float:
     """RMS per dimension (search units) of the map's start from the mixture, as a
     `balanced` enrollment of ``reference`` begins its search (0: the start is a pack)."""
@@ -94,8 +90,8 @@ def clone(split: sd.Split, held: np.ndarray, norm: sd.Normalisation, evaluations
 def speakers(source: str, count: int, speech_dir: str | None) -> tuple[
         list[sd.Split], sd.Normalisation, dict[str, np.ndarray]]:
     utterances = sd.read_index(sd.corpus_dir(speech_dir))
-    log(f"normalisation over {len(utterances)} utterances ...")
-    norm, heldout = sd.measure_normalisation(utterances, voxclone.embed, log, cache=True)
+    cq.log(f"normalisation over {len(utterances)} utterances ...")
+    norm, heldout = sd.measure_normalisation(utterances, voxclone.embed, cq.log, cache=True)
     if source == "dev":
         return fast_refine.dev_speakers(count, speech_dir), norm, heldout
     splits = [sd.split_utterance(u) for u in sd.choose_speakers(utterances, set(heldout),
@@ -159,11 +155,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if row["start"] > BOUND:
             for key, covers in (("before", False), ("after", True)):
                 row[key] = clone(split, heldout[u.speaker], norm, args.evaluations, covers)
-            log(f"[{index}/{len(splits)}] {u.speaker}: start {row['start']:.2f}, "
+            cq.log(f"[{index}/{len(splits)}] {u.speaker}: start {row['start']:.2f}, "
                 f"before {row['before']['similarity']:.3f}, now "
                 f"{row['after']['similarity']:.3f}")
         else:
-            log(f"[{index}/{len(splits)}] {u.speaker}: start {row['start']:.2f} (inside)")
+            cq.log(f"[{index}/{len(splits)}] {u.speaker}: start {row['start']:.2f} (inside)")
         rows.append(row)
     meta = sd.run_meta(started, speakers=len(rows), source=args.source,
                        evaluations=args.evaluations)
