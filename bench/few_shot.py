@@ -108,12 +108,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="seconds of held-out speech needed (default "
                              f"{HELDOUT_MIN_S:g}; the corpus's longest utterances hold "
                              "14-16 s of speech)")
+    parser.add_argument("--skip", default="",
+                        help="comma-separated conditions to leave out, e.g. '3 s' (the "
+                             "6 s baseline is always run)")
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     args = parser.parse_args(argv)
     if args.heldout_from < 2 * CLIP_S or args.heldout_from % CLIP_S:
         parser.error(f"--heldout-from must be a multiple of {CLIP_S:g}, at least "
                      f"{2 * CLIP_S:g}")
-    conds = conditions(args.heldout_from)
+    skip = {name.strip() for name in args.skip.split(",") if name.strip()} - {"6 s"}
+    conds = {name: spans for name, spans in conditions(args.heldout_from).items()
+             if name not in skip}
     min_speech = args.heldout_from + args.heldout_min
     started = time.perf_counter()
     utterances = sd.read_index(sd.corpus_dir(args.speech_dir))
