@@ -97,8 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         table.append({
             "evaluations": count, "cosine_mean": statistics.mean(r["cosine"] for r in mine),
             "gain_mean": statistics.mean(gains),
-            "gain_se": statistics.stdev(gains) / len(gains) ** 0.5 if count != counts[0]
-            else 0.0,
+            "gain_se": sd.standard_error(gains) if count != counts[0] else 0.0,
             "closer": sum(g > 0 for g in gains),
             "enroll_median_s": statistics.median(r["enroll_s"] for r in mine),
             "enroll_max_s": max(r["enroll_s"] for r in mine)})

@@ -76,8 +76,7 @@ def paired(diffs: Sequence[float]) -> str:
     """Mean paired difference +- its standard error (blank for the baseline itself)."""
     if not any(diffs):
         return ""
-    se = statistics.stdev(diffs) / len(diffs) ** 0.5 if len(diffs) > 1 else 0.0
-    return f"{statistics.fmean(diffs):+.3f} +- {se:.3f}"
+    return f"{statistics.fmean(diffs):+.3f} +- {sd.standard_error(diffs):.3f}"
 
 
 def clone_similarity(clips: list[Audio], heldout: np.ndarray, effort: str,

@@ -199,7 +199,7 @@ def dereverb_table(rows: Sequence[dict[str, Any]]) -> list[str]:
             f"| {name} | {len(sel)} | {statistics.fmean(r['similarity'] for r in sel):.3f} | "
             f"{statistics.fmean(r['dereverberated_similarity'] for r in sel):.3f} | "
             f"{statistics.fmean(gains):+.3f} +- "
-            f"{statistics.stdev(gains) / math.sqrt(len(gains)):.3f} | "
+            f"{sd.standard_error(gains):.3f} | "
             f"{sum(g > 0 for g in gains)} of {len(gains)} | "
             f"{statistics.median(r['dereverb_s'] for r in sel):.2f} |")
     return lines

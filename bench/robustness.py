@@ -215,8 +215,7 @@ def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             # Clones differ a lot from speaker to speaker (by +-0.2 from one reference
             # to a slightly different one): the mean drop's standard error says how far
             # it is from the target.
-            "clone_drop_se": statistics.stdev(drops) / len(drops) ** 0.5
-            if len(drops) > 1 else 0.0,
+            "clone_drop_se": sd.standard_error(drops),
             **cq.prosody_shares(sel),
             "reference": statistics.fmean(r["reference"] for r in sel),
             "enrolled": statistics.fmean(r["enrolled"] for r in sel),

@@ -114,7 +114,7 @@ def render(meta: dict[str, Any], rows: Sequence[dict[str, Any]]) -> str:
     if not beyond:
         return "\n".join(lines) + "\n"
     diffs = [r["after"]["similarity"] - r["before"]["similarity"] for r in beyond]
-    se = statistics.stdev(diffs) / len(diffs) ** 0.5 if len(diffs) > 1 else 0.0
+    se = sd.standard_error(diffs)
     lines += [
         "| bound | similarity (speakers beyond it) | enrollment score | enroll s (median) |",
         "|---|---|---|---|",

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import platform
+import statistics
 import subprocess
 import time
 from collections.abc import Callable, Sequence
@@ -299,6 +300,12 @@ def machine() -> str:
 
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def standard_error(values: Sequence[float]) -> float:
+    """Standard error of the mean of ``values`` (0 for fewer than two): how far a
+    mean over speakers, or a paired difference, may be from its true value."""
+    return statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else 0.0
 
 
 def run_meta(started: float, **fields: Any) -> dict[str, Any]:
