@@ -73,9 +73,7 @@ def cut(audio: Audio, start_s: float, end_s: float) -> Audio:
 
 
 def paired(diffs: Sequence[float]) -> str:
-    """Mean paired difference +- its standard error (blank for the baseline itself)."""
-    if not any(diffs):
-        return ""
+    """Mean paired difference +- its standard error."""
     return f"{statistics.fmean(diffs):+.3f} +- {sd.standard_error(diffs):.3f}"
 
 
@@ -180,8 +178,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         target_diffs = [t - r[base]["target"] for t, r in zip(targets, rows, strict=True)]
         lines.append(
             f"| {name} | {statistics.fmean(sims):.3f} | {statistics.median(sims):.3f} | "
-            f"{paired(diffs)} | {closer}/{len(rows)} | {statistics.fmean(targets):.3f} | "
-            f"{paired(target_diffs)} | "
+            f"{paired(diffs) if name != base else ''} | {closer}/{len(rows)} | "
+            f"{statistics.fmean(targets):.3f} | "
+            f"{paired(target_diffs) if name != base else ''} | "
             f"{sum(r[name]['tone'] for r in rows)}/{len(rows)} | "
             f"{statistics.median(r[name]['enroll_s'] for r in rows):.1f} |")
     text = "\n".join(lines) + "\n"
