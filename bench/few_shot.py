@@ -14,7 +14,14 @@ speaker, 1: the same speaker in another recording, measured on this data). Every
 condition is scored against the same held-out part, so conditions compare
 speaker by speaker.
 
-    python bench/few_shot.py [--speakers 24] [--effort fast] [--heldout-from 9] [--out PATH]
+``--pool dev`` takes the speakers from the calibration half of the corpus instead, none
+of them among the quality benchmark's (``bench/results/clone_quality.json``), for
+choices that must not be made on the benchmark's speakers. ``--renderings N`` gives the
+search a fixed number of renderings instead of its time budget, so that conditions
+differ only in their reference, not in how busy the CPU was.
+
+    python bench/few_shot.py [--speakers 24] [--effort fast] [--heldout-from 9]
+        [--pool benchmark|dev] [--renderings N] [--out PATH]
 
 writes ``bench/results/few_shot.{md,json}``.
 """
@@ -22,21 +29,25 @@ writes ``bench/results/few_shot.{md,json}``.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 
 import voxclone
 from voxclone.audio import Audio, detect_speech, load_audio
+from voxclone.clone import fit
 from voxclone.clone.fit import EFFORTS
 from voxclone.speaker import cosine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import quality_data as qd
 import speech_data as sd  # the shared benchmark helpers next to this file
 from clone_quality import SENTENCES, join  # the same sentences as the quality bench
 
@@ -55,6 +66,17 @@ def conditions(heldout_from: float) -> dict[str, tuple[tuple[float, float], ...]
 
 
 DEFAULT_OUT = sd.REPO_ROOT / "bench" / "results" / "few_shot"
+BENCH_ROWS = sd.REPO_ROOT / "bench" / "results" / "clone_quality.json"
+
+
+def pool_utterances(pool: str, speech_dir: str | None) -> list[sd.Utterance]:
+    """The utterances speakers are drawn from: the whole corpus (``benchmark``) or the
+    calibration half without the quality benchmark's speakers (``dev``)."""
+    if pool == "benchmark":
+        return sd.read_index(sd.corpus_dir(speech_dir))
+    benchmark = {r["speaker"] for r in json.loads(BENCH_ROWS.read_text())["rows"]}
+    return [u for u in qd.speakers_of("calibration", speech_dir)
+            if u.speaker not in benchmark]
 
 
 def speech_time(segments: list[tuple[float, float]], speech_s: float) -> float:
@@ -108,6 +130,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--skip", default="",
                         help="comma-separated conditions to leave out, e.g. '3 s' (the "
                              "6 s baseline is always run)")
+    parser.add_argument("--pool", default="benchmark", choices=("benchmark", "dev"),
+                        help="speakers: the corpus in the benchmark's order (default) "
+                             "or calibration speakers outside the quality benchmark")
+    parser.add_argument("--renderings", type=int, default=None,
+                        help="a fixed number of search renderings instead of the "
+                             "effort's time budget")
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     args = parser.parse_args(argv)
     if args.heldout_from < 2 * CLIP_S or args.heldout_from % CLIP_S:
@@ -118,8 +146,13 @@ def main(argv: Sequence[str] | None = None) -> int:
              if name not in skip}
     min_speech = args.heldout_from + args.heldout_min
     started = time.perf_counter()
-    utterances = sd.read_index(sd.corpus_dir(args.speech_dir))
-    norm, _ = sd.measure_normalisation(utterances, voxclone.embed, print, cache=True)
+    corpus = sd.read_index(sd.corpus_dir(args.speech_dir))
+    norm, _ = sd.measure_normalisation(corpus, voxclone.embed, print, cache=True)
+    utterances = pool_utterances(args.pool, args.speech_dir)
+    if args.renderings is not None:
+        # Far more time than the renderings take: the count alone ends the search.
+        mock.patch.dict(fit.REFINE_SECONDS, {args.effort: 3600.0}).start()
+        mock.patch.dict(fit.REFINE_EVALUATIONS, {args.effort: args.renderings}).start()
     print(f"normalisation: same {norm.same_mean:.3f}, different {norm.diff_mean:.3f}")
 
     eligible: dict[str, list[sd.Utterance]] = {"F": [], "M": []}
@@ -158,8 +191,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "# Few-shot curve", "",
         f"- date: {sd.now()}; machine: {sd.machine()}; git: {sd.git_commit()}",
         f"- {len(rows)} LibriSpeech speakers ({sum(r['gender'] == 'F' for r in rows)} "
-        f"female) with >= {min_speech:g} s of speech; effort `{args.effort}`; held-out: "
-        f"the speech after the first {args.heldout_from:g} s",
+        f"female, pool `{args.pool}`) with >= {min_speech:g} s of speech; effort "
+        f"`{args.effort}`"
+        + (f" with {args.renderings} search renderings" if args.renderings else "")
+        + f"; held-out: the speech after the first {args.heldout_from:g} s",
         f"- normalisation: same {norm.same_mean:.3f}, different {norm.diff_mean:.3f} "
         f"({norm.speakers} utterances); wall time {time.perf_counter() - started:.0f} s", "",
         "- paired difference: mean over speakers +- its standard error; enrolled "
@@ -185,7 +220,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{statistics.median(r[name]['enroll_s'] for r in rows):.1f} |")
     text = "\n".join(lines) + "\n"
     sd.write_results(args.out, text,
-                     {"effort": args.effort, "normalisation": vars(norm), "rows": rows})
+                     {"effort": args.effort, "pool": args.pool,
+                      "renderings": args.renderings, "normalisation": vars(norm),
+                      "rows": rows})
     return 0
 
 
