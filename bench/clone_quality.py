@@ -46,10 +46,9 @@ import argparse
 import contextlib
 import dataclasses
 import functools
-import statistics
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,6 +70,7 @@ from voxclone.speaker import cosine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import speech_data as sd  # the shared benchmark helpers next to this file
+from clone_quality_report import prosody_errors, prosody_shares, render, summarise
 
 #: New sentences (not voxclone's internal probe), each about 2-4 s when spoken.
 SENTENCES = (
@@ -204,10 +204,6 @@ def unshifted_match(*args: Any, shifted: Any = None, **kwargs: Any) -> PitchRate
     return match_pitch_rate(*args, **kwargs)
 
 
-def semitones(ratio: float) -> float:
-    return float(12 * np.log2(ratio))
-
-
 def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
               recognizer: sd.Recognizer) -> dict[str, Any]:
     """Enrol one speaker at one effort and measure the clone (with the variant's model:
@@ -263,139 +259,11 @@ def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
     }
 
 
-def prosody_errors(stats: ProsodyStats, real: ProsodyStats) -> dict[str, float]:
-    """A clone's (or any clip's) pitch and tempo against the speaker's."""
-    return {"f0_error_st": abs(semitones(stats.f0_median / real.f0_median)),
-            "f0_range_ratio": stats.f0_range_semitones / real.f0_range_semitones,
-            "rate_ratio": stats.syllable_rate / real.syllable_rate}
-
-
 def reference_row(truth: Truth) -> dict[str, Any]:
     """The speaker's own reference scored on pitch and tempo as a clone would be: the
     share of speakers a perfect copy of the reference's statistics would bring within
     the targets."""
     return prosody_errors(prosody_stats(truth.split.reference), truth.prosody)
-
-
-def prosody_shares(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
-    """The share of ``rows`` (non-empty) meeting each of issue 3's prosody targets, and
-    all three."""
-    def share(met: Callable[[dict[str, Any]], bool]) -> float:
-        return sum(met(r) for r in rows) / len(rows)
-    return {
-        "f0_within_1st": share(lambda r: r["f0_error_st"] <= 1.0),
-        "f0_range_within_20pct": share(lambda r: abs(r["f0_range_ratio"] - 1) <= 0.2),
-        "rate_within_10pct": share(lambda r: abs(r["rate_ratio"] - 1) <= 0.1),
-        "all_prosody_met": share(meets_prosody_targets),
-    }
-
-
-def summarise(rows: Sequence[dict[str, Any]], effort: str, joe_wer: float) -> dict[str, Any]:
-    """One table row: aggregate the per-speaker rows of one effort."""
-    ok = [r for r in rows if r["effort"] == effort and "error" not in r]
-    failed = sum(1 for r in rows if r["effort"] == effort and "error" in r)
-    if not ok:
-        return {"effort": effort, "speakers": 0, "failed": failed}
-
-    def col(key: str) -> list[float]:
-        return [float(r[key]) for r in ok]
-
-    wer = sum(col("asr_errors")) / sum(col("asr_words"))
-    return {
-        "effort": effort, "speakers": len(ok), "failed": failed,
-        "similarity_mean": statistics.fmean(col("similarity")),
-        "similarity_median": statistics.median(col("similarity")),
-        "cosine_mean": statistics.fmean(col("cosine")),
-        "f0_error_st_median": statistics.median(col("f0_error_st")),
-        "f0_range_ratio_median": statistics.median(col("f0_range_ratio")),
-        "rate_ratio_median": statistics.median(col("rate_ratio")),
-        **prosody_shares(ok),
-        "wer": wer,
-        "wer_ratio": wer / joe_wer if joe_wer > 0 else None,
-        "enroll_s_median": statistics.median(col("enroll_s")),
-        "enroll_s_max": max(col("enroll_s")),
-        "rtf_median": statistics.median(col("rtf")),
-    }
-
-
-def meets_prosody_targets(row: dict[str, Any]) -> bool:
-    """F0 median within 1 st, F0 range within +-20 % and rate within +-10 %."""
-    return (row["f0_error_st"] <= 1.0 and abs(row["f0_range_ratio"] - 1) <= 0.2
-            and abs(row["rate_ratio"] - 1) <= 0.1)
-
-
-COLUMNS = (  # (header, key, format)
-    ("effort", "effort", "{}"), ("speakers", "speakers", "{}"),
-    ("sim mean", "similarity_mean", "{:.3f}"), ("sim median", "similarity_median", "{:.3f}"),
-    ("raw cos mean", "cosine_mean", "{:.3f}"),
-    ("F0 err st (median)", "f0_error_st_median", "{:.2f}"),
-    ("F0 within 1 st", "f0_within_1st", "{:.0%}"),
-    ("F0 range ratio (median)", "f0_range_ratio_median", "{:.2f}"),
-    ("F0 range within 20%", "f0_range_within_20pct", "{:.0%}"),
-    ("rate ratio (median)", "rate_ratio_median", "{:.2f}"),
-    ("rate within 10%", "rate_within_10pct", "{:.0%}"),
-    ("all three met", "all_prosody_met", "{:.0%}"),
-    ("WER", "wer", "{:.1%}"), ("WER / joe", "wer_ratio", "{:.2f}"),
-    ("enroll s (median)", "enroll_s_median", "{:.1f}"), ("enroll s (max)", "enroll_s_max",
-                                                          "{:.1f}"),
-    ("RTF (median)", "rtf_median", "{:.2f}"),
-)
-
-
-def markdown_table(summary: Sequence[dict[str, Any]]) -> str:
-    lines = ["| " + " | ".join(h for h, _, _ in COLUMNS) + " |",
-             "|" + "---|" * len(COLUMNS)]
-    for row in summary:
-        cells = []
-        for _, key, fmt in COLUMNS:
-            value = row.get(key)
-            cells.append("n/a" if value is None else fmt.format(value))
-        failed = f" ({row['failed']} failed)" if row.get("failed") else ""
-        lines.append("| " + " | ".join(cells) + " |" + failed)
-    return "\n".join(lines)
-
-
-def sentence_table(meta: dict[str, Any], rows: Sequence[dict[str, Any]]) -> str:
-    """Where the word errors fall: per sentence, joe's takes and each effort's clones.
-    With three sentences one word can make a ratio, so the table shows which."""
-    efforts = [e for e in meta["efforts"] if any(r["effort"] == e for r in rows)]
-    columns = [sd.errors_per_sentence(SENTENCES, meta["joe"]["transcripts"]),
-               *(sd.errors_per_sentence(SENTENCES, [
-                   t for r in rows if r["effort"] == e and "error" not in r
-                   for t in r["transcripts"]]) for e in efforts)]
-    lines = ["Word errors per sentence (joe over his takes, each effort over its speakers):",
-             "", "| sentence | joe | " + " | ".join(efforts) + " |",
-             "|" + "---|" * (2 + len(efforts))]
-    lines += ["| " + " | ".join([text, *(str(c[i]) for c in columns)]) + " |"
-              for i, text in enumerate(SENTENCES)]
-    return "\n".join(lines) + "\n"
-
-
-def render(meta: dict[str, Any], summary: Sequence[dict[str, Any]],
-           rows: Sequence[dict[str, Any]] = ()) -> str:
-    joe = meta["joe"]
-    header = [
-        "# Clone quality",
-        "",
-        f"- date: {meta['date']}; machine: {meta['machine']}, torch threads "
-        f"{meta['torch_threads']}; git: {meta['git_commit']}",
-        f"- normalisation over {meta['normalisation']['speakers']} usable speakers: "
-        f"same_mean {meta['normalisation']['same_mean']:.3f}, "
-        f"diff_mean {meta['normalisation']['diff_mean']:.3f} (GE2E, voxclone.embed)",
-        f"- reference: first {sd.REFERENCE_SPEECH_S:.0f} s of speech; scored against the "
-        "rest of the utterance",
-        f"- stock voice (Piper joe) WER {joe['wer']:.1%} ({joe['errors']}/{joe['words']} "
-        "words, PocketSphinx)",
-        "- the reference itself, scored like a clone (how far its own 6 s go): F0 within "
-        "1 st {f0_within_1st:.0%}, F0 range within 20% {f0_range_within_20pct:.0%}, rate "
-        "within 10% {rate_within_10pct:.0%}, all three {all_prosody_met:.0%}".format(
-            **meta["reference_itself"]),
-        f"- wall time {meta['wall_s']:.0f} s",
-        "",
-        "",
-    ]
-    text = "\n".join(header) + markdown_table(summary) + "\n"
-    return text + ("\n" + sentence_table(meta, rows) if rows else "")
 
 
 #: Baselines first: the nearest pack, then the package issue's method (no map, no tone).
@@ -528,7 +396,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "wall_s": time.perf_counter() - started,
     }
     log("")
-    sd.write_results(args.out, render(meta, summary, rows),
+    sd.write_results(args.out, render(meta, summary, rows, SENTENCES),
                      {"meta": meta, "summary": summary, "rows": rows})
     log(f"wrote {args.out}.md and {args.out}.json")
     return 0

@@ -54,6 +54,7 @@ from voxclone.speaker import cosine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import clone_quality as cq
+import clone_quality_report as cqr
 import quality_data as qd
 import speech_data as sd
 
@@ -216,7 +217,7 @@ def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             # to a slightly different one): the mean drop's standard error says how far
             # it is from the target.
             "clone_drop_se": sd.standard_error(drops),
-            **cq.prosody_shares(sel),
+            **cqr.prosody_shares(sel),
             "reference": statistics.fmean(r["reference"] for r in sel),
             "enrolled": statistics.fmean(r["enrolled"] for r in sel),
             "snr_db": statistics.median(r["snr_db"] for r in sel),
@@ -300,7 +301,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "reference": norm.normalise(cosine(own, held)),
                 "enrolled": norm.normalise(cosine(enrolled, held)),
                 "snr_db": report.clips[0].snr_db, "verdict": report.verdict,
-                **cq.prosody_errors(prosody_stats(clone_audio), truth),
+                **cqr.prosody_errors(prosody_stats(clone_audio), truth),
             })
             log(f"[{index}/{len(chosen)}] {utterance.speaker} {name}: clone "
                 f"{clone:.3f}, reference {rows[-1]['reference']:.3f}, gate "
