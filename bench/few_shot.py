@@ -141,6 +141,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.heldout_from < 2 * CLIP_S or args.heldout_from % CLIP_S:
         parser.error(f"--heldout-from must be a multiple of {CLIP_S:g}, at least "
                      f"{2 * CLIP_S:g}")
+    if args.renderings is not None and fit.REFINE_SECONDS[args.effort] <= 0:
+        parser.error(f"--renderings needs an effort that searches (balanced or best), "
+                     f"not {args.effort}")
     skip = {name.strip() for name in args.skip.split(",") if name.strip()} - {"6 s"}
     conds = {name: spans for name, spans in conditions(args.heldout_from).items()
              if name not in skip}
