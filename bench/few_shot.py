@@ -29,6 +29,7 @@ writes ``bench/results/few_shot.{md,json}``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
@@ -114,6 +115,41 @@ def clone_similarity(clips: list[Audio], heldout: np.ndarray, effort: str,
             "tone": voice.tone is not None, "target": target}
 
 
+def measure(utterances: Sequence[sd.Utterance],
+            conds: dict[str, tuple[tuple[float, float], ...]], args: argparse.Namespace,
+            min_speech: float, norm: sd.Normalisation) -> list[dict[str, Any]]:
+    """Every condition of the first ``args.speakers`` speakers (half female) whose
+    utterance holds ``min_speech`` seconds of speech: one row per speaker."""
+    eligible: dict[str, list[sd.Utterance]] = {"F": [], "M": []}
+    for utterance in sorted(utterances, key=lambda u: sd._order_key(u.speaker)):
+        if utterance.seconds < min_speech:
+            continue
+        eligible[utterance.gender].append(utterance)
+    rows: list[dict[str, Any]] = []
+    wanted = {"F": args.speakers - args.speakers // 2, "M": args.speakers // 2}
+    for gender, pool in eligible.items():
+        taken = 0
+        for utterance in pool:
+            if taken == wanted[gender]:
+                break
+            audio = load_audio(str(utterance.path))
+            segments = detect_speech(audio)
+            if sum(e - s for s, e in segments) < min_speech:
+                continue
+            taken += 1
+            heldout = voxclone.embed(cut(audio, speech_time(segments, args.heldout_from),
+                                         audio.duration))
+            row: dict[str, Any] = {"speaker": utterance.speaker, "gender": gender}
+            for name, spans in conds.items():
+                clips = [cut(audio, speech_time(segments, a), speech_time(segments, b))
+                         for a, b in spans]
+                row[name] = clone_similarity(clips, heldout, args.effort, norm)
+            print(f"{utterance.speaker} ({gender}): " + ", ".join(
+                f"{n} {row[n]['similarity']:.3f}" for n in conds), flush=True)
+            rows.append(row)
+    return rows
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--speakers", type=int, default=24,
@@ -152,39 +188,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     corpus = sd.read_index(sd.corpus_dir(args.speech_dir))
     norm, _ = sd.measure_normalisation(corpus, voxclone.embed, print, cache=True)
     utterances = pool_utterances(args.pool, args.speech_dir)
-    if args.renderings is not None:
-        # Far more time than the renderings take: the count alone ends the search.
-        mock.patch.dict(fit.REFINE_SECONDS, {args.effort: 3600.0}).start()
-        mock.patch.dict(fit.REFINE_EVALUATIONS, {args.effort: args.renderings}).start()
     print(f"normalisation: same {norm.same_mean:.3f}, different {norm.diff_mean:.3f}")
 
-    eligible: dict[str, list[sd.Utterance]] = {"F": [], "M": []}
-    for utterance in sorted(utterances, key=lambda u: sd._order_key(u.speaker)):
-        if utterance.seconds < min_speech:
-            continue
-        eligible[utterance.gender].append(utterance)
-    rows: list[dict[str, Any]] = []
-    wanted = {"F": args.speakers - args.speakers // 2, "M": args.speakers // 2}
-    for gender, pool in eligible.items():
-        taken = 0
-        for utterance in pool:
-            if taken == wanted[gender]:
-                break
-            audio = load_audio(str(utterance.path))
-            segments = detect_speech(audio)
-            if sum(e - s for s, e in segments) < min_speech:
-                continue
-            taken += 1
-            heldout = voxclone.embed(cut(audio, speech_time(segments, args.heldout_from),
-                                         audio.duration))
-            row: dict[str, Any] = {"speaker": utterance.speaker, "gender": gender}
-            for name, spans in conds.items():
-                clips = [cut(audio, speech_time(segments, a), speech_time(segments, b))
-                         for a, b in spans]
-                row[name] = clone_similarity(clips, heldout, args.effort, norm)
-            print(f"{utterance.speaker} ({gender}): " + ", ".join(
-                f"{n} {row[n]['similarity']:.3f}" for n in conds), flush=True)
-            rows.append(row)
+    with contextlib.ExitStack() as stack:
+        if args.renderings is not None:
+            # Far more time than the renderings take: the count alone ends the search.
+            stack.enter_context(mock.patch.dict(fit.REFINE_SECONDS, {args.effort: 3600.0}))
+            stack.enter_context(mock.patch.dict(fit.REFINE_EVALUATIONS,
+                                                {args.effort: args.renderings}))
+        rows = measure(utterances, conds, args, min_speech, norm)
 
     if not rows:
         raise SystemExit(f"no utterance holds {min_speech:g} s of speech; lower "
