@@ -15,7 +15,6 @@ Run from the repo root: ``python bench/fast_refine.py``; writes
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -34,14 +33,10 @@ import clone_quality as cq
 import quality_data as qd
 import speech_data as sd
 
-BENCH_ROWS = sd.REPO_ROOT / "bench" / "results" / "clone_quality.json"
-
 
 def dev_speakers(count: int, speech_dir: str | None) -> list[sd.Split]:
     """``count`` calibration speakers outside the benchmark, half female, split."""
-    benchmark = {r["speaker"] for r in json.loads(BENCH_ROWS.read_text())["rows"]}
-    pool = [u for u in qd.speakers_of("calibration", speech_dir)
-            if u.speaker not in benchmark and u.seconds >= 12.0]
+    pool = [u for u in qd.dev_utterances(speech_dir) if u.seconds >= 12.0]
     pool.sort(key=lambda u: sd._order_key(u.speaker))
     chosen: list[sd.Split] = []
     seen: set[str] = set()

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import statistics
 import sys
 import time
@@ -67,7 +66,6 @@ def conditions(heldout_from: float) -> dict[str, tuple[tuple[float, float], ...]
 
 
 DEFAULT_OUT = sd.REPO_ROOT / "bench" / "results" / "few_shot"
-BENCH_ROWS = sd.REPO_ROOT / "bench" / "results" / "clone_quality.json"
 
 
 def pool_utterances(pool: str, speech_dir: str | None) -> list[sd.Utterance]:
@@ -75,9 +73,7 @@ def pool_utterances(pool: str, speech_dir: str | None) -> list[sd.Utterance]:
     calibration half without the quality benchmark's speakers (``dev``)."""
     if pool == "benchmark":
         return sd.read_index(sd.corpus_dir(speech_dir))
-    benchmark = {r["speaker"] for r in json.loads(BENCH_ROWS.read_text())["rows"]}
-    return [u for u in qd.speakers_of("calibration", speech_dir)
-            if u.speaker not in benchmark]
+    return qd.dev_utterances(speech_dir)
 
 
 def speech_time(segments: list[tuple[float, float]], speech_s: float) -> float:

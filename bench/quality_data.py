@@ -9,6 +9,7 @@ reported: ``bench/speaker_mix.py``, ``bench/robustness.py``). No speaker is in b
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 
 import numpy as np
@@ -18,6 +19,8 @@ from scipy import signal
 from voxclone.audio import Audio, load_audio
 
 SPLITS = ("calibration", "evaluation")
+#: The quality benchmark's per-speaker rows (``bench/clone_quality.py``): its speakers.
+BENCHMARK_ROWS = sd.REPO_ROOT / "bench" / "results" / "clone_quality.json"
 TELEPHONE_RATE = 8_000
 TELEPHONE_BAND = (300.0, 3400.0)
 
@@ -35,6 +38,14 @@ def partition(utterances: Sequence[sd.Utterance], split: str) -> list[sd.Utteran
 def speakers_of(split: str, speech_dir: str | None) -> list[sd.Utterance]:
     """The utterances of ``split``'s speakers in the speech folder (``--speech-dir``)."""
     return partition(sd.read_index(sd.corpus_dir(speech_dir)), split)
+
+
+def dev_utterances(speech_dir: str | None) -> list[sd.Utterance]:
+    """The calibration speakers' utterances without the quality benchmark's speakers
+    (``BENCHMARK_ROWS``): where choices for ``clone_quality.py`` are made, so that none
+    is made on the speakers it scores."""
+    benchmark = {r["speaker"] for r in json.loads(BENCHMARK_ROWS.read_text())["rows"]}
+    return [u for u in speakers_of("calibration", speech_dir) if u.speaker not in benchmark]
 
 
 def power(x: np.ndarray) -> float:
