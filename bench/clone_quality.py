@@ -32,7 +32,9 @@ Protocol (DESIGN.md, "Evaluation protocol"), on LibriSpeech utterances, one per 
   mixture, then refinement). ``+match`` turns on the opt-in style-based pitch and rate match
   (``match_prosody=True``), ``+check`` the self-check of synthesis by speech
   recognition (``check_words=True``), ``+shipped`` enrolls and speaks with the shipped
-  Kokoro model instead of voxclone's static int8 rewrite of it (issue 8). Issue 3's
+  Kokoro model instead of voxclone's static int8 rewrite of it (issue 8), ``-search``
+  refines a ``balanced``/``best`` voice by the random search instead of the gradient
+  ascent (``voxclone.clone.gradient_fit``). Issue 3's
   targets: F0 median within 1 semitone, F0 range ratio within +-20 %, speaking-rate
   ratio within +-10 %; the table gives the share of speakers meeting each.
 
@@ -130,8 +132,11 @@ CHECK = "+check"
 #: Suffix of a row enrolled and synthesised with the shipped Kokoro model (dynamic int8)
 #: instead of its static int8 rewrite (``voxclone.engines.static_int8``).
 SHIPPED = "+shipped"
+#: Suffix of a ``balanced``/``best`` row refined by the random search instead of the
+#: gradient ascent (``voxclone.clone.gradient_fit``), as before 4 Dec evening.
+SEARCH = "-search"
 SUFFIXES = (NOMAP, NOTONE, NOPITCH, NORATE, NORANGE, NOFORMANT, PRESHIFT, MATCH, CHECK,
-            SHIPPED)
+            SHIPPED, SEARCH)
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,7 @@ class Variant:
     shipped_model: bool = False
     match_formants: bool = True
     measure_shifted: bool = True
+    gradient: bool = True
 
 
 def parse_effort(label: str) -> Variant:
@@ -168,7 +174,7 @@ def parse_effort(label: str) -> Variant:
                    match_rate=NORATE not in found, check_words=CHECK in found,
                    match_range=NORANGE not in found, shipped_model=SHIPPED in found,
                    match_formants=NOFORMANT not in found,
-                   measure_shifted=PRESHIFT not in found)
+                   measure_shifted=PRESHIFT not in found, gradient=SEARCH not in found)
 
 
 @functools.lru_cache(maxsize=1)
@@ -218,8 +224,10 @@ def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
         functools.partial(PitchRateSettings, match_range=False))
     unshifted = contextlib.nullcontext() if variant.measure_shifted else mock.patch(
         "voxclone.clone.fit.match_pitch_rate", unshifted_match)
+    searched = contextlib.nullcontext() if variant.gradient else mock.patch(
+        "voxclone.clone.fit.GRADIENT_EFFORTS", frozenset())
     began = time.perf_counter()
-    with hidden, narrow, unshifted:
+    with hidden, narrow, unshifted, searched:
         profile = voxclone.enroll(f"bench-{speaker}", truth.split.reference,
                                   effort=variant.effort,  # type: ignore[arg-type]
                                   save=False, match_prosody=variant.match_prosody,

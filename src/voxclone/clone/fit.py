@@ -17,6 +17,7 @@ import numpy as np
 from voxclone.audio import Audio
 from voxclone.audio.pitch_shift import shift_pitch
 from voxclone.audio.prosody import MIN_VOICED_FRAMES, ProsodyStats, f0_track
+from voxclone.clone import gradient_fit
 from voxclone.clone.conditioning import StyleConditioning, pack_scale
 from voxclone.clone.formant_match import FormantMatch, match_formants
 from voxclone.clone.pitch_rate_match import PitchRateMatch, match_pitch_rate, pitch_shift_for
@@ -44,6 +45,11 @@ REFINE_SECONDS: dict[str, float] = {"stock": 0.0, "fast": 0.0, "balanced": 45.0,
 #: speech on dev speakers for ~2 s more than its 3 s (``bench/results/fast_refine.md``).
 REFINE_EVALUATIONS: dict[str, int | None] = {"stock": 0, "fast": 0, "balanced": None,
                                              "best": None}
+
+#: Efforts whose refinement is the gradient ascent of the timbre
+#: (:mod:`voxclone.clone.gradient_fit`) rather than the random search, where the engine
+#: and encoder allow it; its steps count against ``REFINE_EVALUATIONS`` too.
+GRADIENT_EFFORTS: frozenset[str] = frozenset({"balanced", "best"})
 
 #: The probe sentence rendered at every evaluation (about 3.4 s of speech).
 PROBE_TEXT = "Bright yellow boats drift past the old harbor."
@@ -230,9 +236,16 @@ class VoiceFitter:
             progress(0.0 if budget > 0 else 1.0, score)
         if budget <= 0:
             return SearchResult(start, score, 0, time.monotonic() - began)
-        result = refine(target, start, start_embedding, base, self.scale, evaluate,
-                        budget_s=budget, prior=_prior(), seed=seed,
-                        max_evaluations=REFINE_EVALUATIONS[effort], progress=progress)
+        if effort in GRADIENT_EFFORTS and gradient_fit.supported(self.engine, self.encoder):
+            result = gradient_fit.ascend(
+                start, score, target, packs=self.packs, probe_ids=self.probe_ids,
+                scale=self.scale, encoder=self.encoder,  # type: ignore[arg-type]
+                evaluate=evaluate, budget_s=budget,
+                max_steps=REFINE_EVALUATIONS[effort], progress=progress)
+        else:
+            result = refine(target, start, start_embedding, base, self.scale, evaluate,
+                            budget_s=budget, prior=_prior(), seed=seed,
+                            max_evaluations=REFINE_EVALUATIONS[effort], progress=progress)
         if result.score < score:  # nothing better found in the budget (a busy CPU)
             return SearchResult(start, score, result.evaluations, time.monotonic() - began)
         return SearchResult(result.conditioning, result.score, result.evaluations,
