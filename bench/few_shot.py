@@ -166,7 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="speakers: the corpus in the benchmark's order (default) "
                              "or calibration speakers outside the quality benchmark")
     parser.add_argument("--renderings", type=int, default=None,
-                        help="a fixed number of search renderings instead of the "
+                        help="a fixed number of refinement renderings (gradient steps) "
+                             "instead of the "
                              "effort's time budget")
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     args = parser.parse_args(argv)
