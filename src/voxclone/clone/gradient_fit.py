@@ -21,16 +21,17 @@ import logging
 import threading
 import time
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from voxclone.clone.conditioning import StyleConditioning
 from voxclone.clone.search import Evaluator, Progress, SearchResult
 from voxclone.engines.kokoro import KokoroEngine
-from voxclone.engines.kokoro_grad import TIMBRE_DIMS, DecoderReplay
 from voxclone.speaker.encoder import GE2EEncoder
-from voxclone.speaker.ge2e_grad import DifferentiableGE2E
+
+if TYPE_CHECKING:  # torch and the replay load only when a fit ascends
+    from voxclone.engines.kokoro_grad import DecoderReplay
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ _lock = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _replay() -> DecoderReplay:
+    from voxclone.engines.kokoro_grad import DecoderReplay
+
     return DecoderReplay()
 
 
@@ -74,6 +77,11 @@ def ascend(start: StyleConditioning, start_score: float, target: np.ndarray, *,
     Returns:
         The better of the best step and ``start``, with its runtime cosine.
     """
+    import torch
+
+    from voxclone.engines.kokoro_grad import TIMBRE_DIMS
+    from voxclone.speaker.ge2e_grad import DifferentiableGE2E
+
     began = time.monotonic()
     style = start.style(packs, len(probe_ids))
     with _lock:  # one ascent at a time: each holds both cores
