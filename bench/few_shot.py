@@ -167,8 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "or calibration speakers outside the quality benchmark")
     parser.add_argument("--renderings", type=int, default=None,
                         help="a fixed number of refinement renderings (gradient steps) "
-                             "instead of the "
-                             "effort's time budget")
+                             "instead of the effort's time budget")
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     args = parser.parse_args(argv)
     if args.heldout_from < 2 * CLIP_S or args.heldout_from % CLIP_S:

@@ -79,6 +79,8 @@ def test_ascent_moves_the_timbre_toward_another_voice(probe_ids: list[int]) -> N
         scale=pack_scale(packs), encoder=encoder, evaluate=fitter.evaluate,
         budget_s=600, max_steps=4, progress=lambda done, score: seen.append(done))
     assert seen == [0.25, 0.5, 0.75, 1.0]
+    # the shared encoder's network is differentiated through, never trained
+    assert all(p.grad is None for p in encoder._model.parameters())
     assert result.evaluations == 5  # four steps and the runtime's check
     assert result.score > start_score + 0.02
     moved = result.conditioning.delta

@@ -79,7 +79,7 @@ def ascend(start: StyleConditioning, start_score: float, target: np.ndarray, *,
     """
     import torch
 
-    from voxclone.engines.kokoro_grad import TIMBRE_DIMS
+    from voxclone.engines.kokoro_grad import SAMPLE_RATE, TIMBRE_DIMS
     from voxclone.speaker.ge2e_grad import DifferentiableGE2E
 
     began = time.monotonic()
@@ -101,11 +101,12 @@ def ascend(start: StyleConditioning, start_score: float, target: np.ndarray, *,
                 break
             tick = time.monotonic()
             audio = replay.audio(prepared, base + step * unit)
-            score = ge2e.embed(audio, 24_000) @ goal
+            score = ge2e.embed(audio, SAMPLE_RATE) @ goal
             if score.item() > best_score:
                 best_score, best_step = score.item(), step.detach().numpy().copy()
             optimizer.zero_grad()
-            (-score).backward()
+            # Only the step's gradient: not the shared GE2E network's weights.
+            (-score).backward(inputs=[step])
             optimizer.step()
             steps += 1
             last = time.monotonic() - tick

@@ -16,7 +16,6 @@ source, the replay's audio embeds within 0.001 cosine of the runtime's.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,10 +28,9 @@ from voxclone.engines.kokoro import assemble_model
 from voxclone.engines.torch_graph import TorchGraph
 from voxclone.errors import ModelError
 
-logger = logging.getLogger(__name__)
-
 #: The style's decoder (timbre) half: ``style[:TIMBRE_DIMS]``.
 TIMBRE_DIMS = 128
+#: The decoder's output rate, Hz.
 SAMPLE_RATE = 24_000
 _GENERATOR = "/decoder/decoder/generator/"
 #: What the decoder takes from upstream: aligned text features, F0 and energy curves,
@@ -75,8 +73,11 @@ class DecoderReplay:
         import onnxruntime as ort
 
         path = model_path or assemble_model()
-        self.graph = TorchGraph(path)
-        model = onnx.load(str(path))
+        try:
+            model = onnx.load(str(path))
+        except Exception as exc:  # onnx's parse errors are untyped
+            raise ModelError(f"cannot read the ONNX model {path}: {exc}") from exc
+        self.graph = TorchGraph(model)
         produced = {o for node in model.graph.node for o in node.output}
         missing = [name for name in BOUNDARY if name not in produced]
         if missing:

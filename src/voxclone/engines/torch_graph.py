@@ -18,7 +18,6 @@ Only the operators the decoder uses are implemented; another node raises
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -46,20 +45,13 @@ class TorchGraph:
     """An ONNX graph whose nodes can be run as torch operations.
 
     Args:
-        path: the ``.onnx`` file.
-
-    Raises:
-        ModelError: the file cannot be read as an ONNX model.
+        model: the loaded ``onnx.ModelProto``; its initializers are copied into torch
+            tensors, so later edits to its outputs do not change this graph.
     """
 
-    def __init__(self, path: str | Path) -> None:
-        import onnx
+    def __init__(self, model: Any) -> None:
         from onnx import helper, numpy_helper
 
-        try:
-            model = onnx.load(str(path))
-        except Exception as exc:  # onnx's parse errors are untyped
-            raise ModelError(f"cannot read the ONNX model {path}: {exc}") from exc
         self.initializers = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy())
                              for i in model.graph.initializer}
         self.nodes: list[tuple[Any, Attrs]] = []
