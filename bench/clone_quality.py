@@ -302,6 +302,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=0,
                         help="torch threads for the speaker encoder and VAD (default: "
                              "torch's own; 1 is much faster on a busy machine)")
+    parser.add_argument("--part", default=None,
+                        help="run part I/N of the speakers (e.g. 1/3: the first third of "
+                             "each gender), to merge later with clone_quality_report.py "
+                             "--merge")
     parser.add_argument("--quick", action="store_true",
                         help="smoke test: 2 speakers, efforts stock,fast")
     args = parser.parse_args(argv)
@@ -348,7 +352,7 @@ def set_torch_threads(threads: int) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    started = time.perf_counter()
+    started, source = time.perf_counter(), sd.source_tree()
     threads = set_torch_threads(args.threads)
     folder = sd.corpus_dir(args.speech_dir)
     utterances = sd.read_index(folder)
@@ -361,6 +365,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     log(f"same_mean {norm.same_mean:.3f}  diff_mean {norm.diff_mean:.3f}  "
         f"({norm.speakers} usable)")
     chosen = sd.choose_speakers(utterances, set(heldout), args.speakers)
+    if args.part:
+        chosen = sd.speaker_part(chosen, args.part)
 
     recognizer = sd.Recognizer()
     joe = stock_voice_wer(recognizer)
@@ -394,8 +400,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary = [summarise(rows, effort, joe["wer"]) for effort in args.efforts]
     meta = {
         "date": sd.now(), "machine": sd.machine(), "torch_threads": threads,
-        "git_commit": sd.git_commit(),
-        "voxclone_version": voxclone.__version__, "data": str(folder),
+        "git_commit": sd.git_commit(), "source_tree": source,
+        "part": args.part, "voxclone_version": voxclone.__version__, "data": str(folder),
         "speakers": [u.speaker for u in chosen], "efforts": args.efforts,
         "sentences": list(SENTENCES), "reference_speech_s": sd.REFERENCE_SPEECH_S,
         "normalisation": {"same_mean": norm.same_mean, "diff_mean": norm.diff_mean,

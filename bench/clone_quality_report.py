@@ -143,9 +143,75 @@ def render(meta: dict[str, Any], summary: Sequence[dict[str, Any]],
         "1 st {f0_within_1st:.0%}, F0 range within 20% {f0_range_within_20pct:.0%}, rate "
         "within 10% {rate_within_10pct:.0%}, all three {all_prosody_met:.0%}".format(
             **meta["reference_itself"]),
-        f"- wall time {meta['wall_s']:.0f} s",
+        f"- wall time {meta['wall_s']:.0f} s"
+        + (f"; run in parts {meta['part']}, merged" if "," in str(meta.get("part")) else
+           f"; part {meta['part']} of the speakers" if meta.get("part") else ""),
         "",
         "",
     ]
     text = "\n".join(header) + markdown_table(summary) + "\n"
     return text + ("\n" + sentence_table(meta, rows, sentences) if rows else "")
+
+
+def merge(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One run's json made of several parts' (``clone_quality.py --part I/N``): their
+    rows together, joe's takes pooled, the table recomputed from the rows.
+
+    Raises:
+        SystemExit: the parts measured different code (``source_tree``), rows, sentences
+            or normalisation, or share a speaker.
+    """
+    if not runs:
+        raise SystemExit("nothing to merge")
+    first = runs[0]["meta"]
+    for key in ("source_tree", "efforts", "sentences", "normalisation"):
+        if any(run["meta"].get(key) != first.get(key) for run in runs):
+            raise SystemExit(f"the parts differ in {key}; only runs of the same code and "
+                             "protocol can be merged")
+    speakers = [s for run in runs for s in run["meta"]["speakers"]]
+    if len(set(speakers)) != len(speakers):
+        raise SystemExit("the parts share speakers; merge parts of one split (--part I/N)")
+    metas = [run["meta"] for run in runs]
+    rows = [row for run in runs for row in run["rows"]]
+    errors = sum(m["joe"]["errors"] for m in metas)
+    words = sum(m["joe"]["words"] for m in metas)
+    joe = {"wer": errors / words, "errors": errors, "words": words,
+           "transcripts": [t for m in metas for t in m["joe"]["transcripts"]]}
+    counts = [len(m["speakers"]) for m in metas]
+    reference = {key: sum(n * m["reference_itself"][key] for n, m in zip(counts, metas,
+                                                                        strict=True))
+                 / sum(counts) for key in first["reference_itself"]}
+
+    def joined(key: str) -> str:
+        return ", ".join(dict.fromkeys(str(m.get(key)) for m in metas))
+
+    meta = {**first, "date": joined("date"), "machine": joined("machine"),
+            "git_commit": joined("git_commit"),
+            "part": ", ".join(str(m["part"]) for m in metas if m.get("part")) or None,
+            "torch_threads": joined("torch_threads"), "speakers": speakers, "joe": joe,
+            "reference_itself": reference, "wall_s": sum(m["wall_s"] for m in metas)}
+    summary = [summarise(rows, effort, joe["wer"]) for effort in first["efforts"]]
+    return {"meta": meta, "summary": summary, "rows": rows}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``--merge OUT A.json B.json ...``: write OUT.md and OUT.json from the parts."""
+    import argparse
+    import json
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(description="Merge clone_quality.py runs made in "
+                                                 "parts (--part I/N) into one table.")
+    parser.add_argument("--merge", required=True, metavar="OUT",
+                        help="output path without extension")
+    parser.add_argument("parts", nargs="+", help="the parts' .json files")
+    args = parser.parse_args(argv)
+    runs = [json.loads(Path(path).read_text(encoding="utf-8")) for path in args.parts]
+    data = merge(runs)
+    sd.write_results(args.merge, render(data["meta"], data["summary"], data["rows"],
+                                        data["meta"]["sentences"]), data)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

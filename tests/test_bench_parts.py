@@ -1,0 +1,71 @@
+"""A benchmark run in parts merges into the table one run would have written."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import clone_quality_report as report
+import speech_data as sd
+
+
+def utterance(speaker: str, gender: str) -> sd.Utterance:
+    return sd.Utterance(speaker=speaker, gender=gender, path=Path(f"{speaker}.flac"),
+                        seconds=14.0)
+
+
+def test_parts_cover_the_speakers_once_and_keep_the_gender_split() -> None:
+    chosen = [utterance(f"f{i}", "F") for i in range(24)] + \
+        [utterance(f"m{i}", "M") for i in range(24)]
+    parts = [sd.speaker_part(chosen, f"{i}/3") for i in (1, 2, 3)]
+    assert [u.speaker for part in parts for u in part if u.gender == "F"] == \
+        [f"f{i}" for i in range(24)]
+    assert all(sum(u.gender == "F" for u in part) == 8 == len(part) // 2 for part in parts)
+    # Part 1/8 of 48 is what a 6-speaker run chooses.
+    assert [u.speaker for u in sd.speaker_part(chosen, "1/8")] == \
+        ["f0", "f1", "f2", "m0", "m1", "m2"]
+    for bad in ("0/3", "4/3", "two"):
+        with pytest.raises(SystemExit, match="--part"):
+            sd.speaker_part(chosen, bad)
+
+
+def clone_row(speaker: str, similarity: float, errors: int) -> dict[str, Any]:
+    return {"speaker": speaker, "gender": "F", "effort": "fast", "similarity": similarity,
+            "cosine": similarity, "f0_error_st": 0.5, "f0_range_ratio": 1.0,
+            "rate_ratio": 1.0, "asr_errors": errors, "asr_words": 10, "enroll_s": 2.0,
+            "rtf": 0.2, "transcripts": []}
+
+
+def run(speakers: list[str], similarity: float, joe_errors: int,
+        tree: str = "abc") -> dict[str, Any]:
+    return {"meta": {
+        "source_tree": tree, "efforts": ["fast"], "sentences": ["a b"],
+        "normalisation": {"same_mean": 0.9, "diff_mean": 0.5, "speakers": 10},
+        "speakers": speakers, "date": "d", "machine": "m", "git_commit": "c",
+        "part": "1/2", "torch_threads": 2, "wall_s": 10.0,
+        "joe": {"wer": joe_errors / 100, "errors": joe_errors, "words": 100,
+                "transcripts": []},
+        "reference_itself": {"f0_within_1st": 1.0 if joe_errors else 0.0}},
+        "rows": [clone_row(s, similarity, 1) for s in speakers]}
+
+
+def test_merge_pools_rows_and_the_stock_voice_takes() -> None:
+    merged = report.merge([run(["a"], 0.4, 2), run(["b", "c"], 0.7, 0)])
+    (row,) = merged["summary"]
+    assert row["speakers"] == 3
+    assert row["similarity_mean"] == pytest.approx(0.6)
+    assert merged["meta"]["joe"]["wer"] == pytest.approx(2 / 200)
+    assert row["wer_ratio"] == pytest.approx((3 / 30) / (2 / 200))
+    assert merged["meta"]["reference_itself"]["f0_within_1st"] == pytest.approx(1 / 3)
+    assert merged["meta"]["wall_s"] == 20.0
+
+
+def test_merge_refuses_other_code_or_the_same_speaker_twice() -> None:
+    with pytest.raises(SystemExit, match="source_tree"):
+        report.merge([run(["a"], 0.4, 2), run(["b"], 0.7, 0, tree="def")])
+    with pytest.raises(SystemExit, match="share speakers"):
+        report.merge([run(["a"], 0.4, 2), run(["a"], 0.7, 0)])
