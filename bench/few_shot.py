@@ -42,6 +42,7 @@ import numpy as np
 
 import voxclone
 from voxclone.audio import Audio, detect_speech, load_audio
+from voxclone.audio.prosody import ProsodyStats, prosody_stats
 from voxclone.clone import fit
 from voxclone.clone.fit import EFFORTS
 from voxclone.speaker import cosine
@@ -50,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import quality_data as qd
 import speech_data as sd  # the shared benchmark helpers next to this file
 from clone_quality import SENTENCES, join  # the same sentences as the quality bench
+from clone_quality_report import prosody_errors, prosody_shares
 
 #: Seconds of held-out speech needed after the references (default).
 HELDOUT_MIN_S = 4.0
@@ -97,7 +99,7 @@ def paired(diffs: Sequence[float]) -> str:
 
 
 def clone_similarity(clips: list[Audio], heldout: np.ndarray, effort: str,
-                     norm: sd.Normalisation) -> dict[str, Any]:
+                     norm: sd.Normalisation, speaker: ProsodyStats) -> dict[str, Any]:
     began = time.perf_counter()
     voice = voxclone.enroll("few-shot", clips, effort=effort,  # type: ignore[arg-type]
                             save=False, i_am_the_speaker=True, force=True)
@@ -107,8 +109,12 @@ def clone_similarity(clips: list[Audio], heldout: np.ndarray, effort: str,
     # The enrolled d-vector scored like a clone: how much of a condition's gain is the
     # speaker's d-vector itself, and how much the rest of the enrollment.
     target = norm.normalise(cosine(voice.embedding, heldout))
+    # Pitch and pace against the whole utterance's, as clone_quality.py scores them.
     return {"cosine": raw, "similarity": norm.normalise(raw), "enroll_s": enroll_s,
-            "tone": voice.tone is not None, "target": target}
+            "tone": voice.tone is not None, "target": target,
+            **prosody_errors(prosody_stats(clone), speaker),
+            # the reference itself scored the same way: how far its own statistics go
+            "reference": prosody_errors(prosody_stats(join(clips)), speaker)}
 
 
 def measure(utterances: Sequence[sd.Utterance],
@@ -135,11 +141,12 @@ def measure(utterances: Sequence[sd.Utterance],
             taken += 1
             heldout = voxclone.embed(cut(audio, speech_time(segments, args.heldout_from),
                                          audio.duration))
+            speaker = prosody_stats(audio)
             row: dict[str, Any] = {"speaker": utterance.speaker, "gender": gender}
             for name, spans in conds.items():
                 clips = [cut(audio, speech_time(segments, a), speech_time(segments, b))
                          for a, b in spans]
-                row[name] = clone_similarity(clips, heldout, args.effort, norm)
+                row[name] = clone_similarity(clips, heldout, args.effort, norm, speaker)
             print(f"{utterance.speaker} ({gender}): " + ", ".join(
                 f"{n} {row[n]['similarity']:.3f}" for n in conds), flush=True)
             rows.append(row)
@@ -210,11 +217,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"({norm.speakers} utterances); wall time {time.perf_counter() - started:.0f} s", "",
         "- paired difference: mean over speakers +- its standard error; enrolled "
         "d-vector: the speaker's combined d-vector itself scored against the held-out "
-        "part", "",
+        "part; F0 and rate: issue 3's targets against the whole utterance, for the clone "
+        "and (in brackets) for the reference clips themselves", "",
         f"| reference | similarity (mean) | median | vs {base} (paired) | "
         f"speakers closer than with {base} | enrolled d-vector (mean) | "
-        f"its vs {base} (paired) | tone curve kept | enroll s (median) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"its vs {base} (paired) | tone curve kept | F0 within 1 st | F0 range within "
+        "20 % | rate within 10 % | enroll s (median) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name in conds:
         sims = [r[name]["similarity"] for r in rows]
@@ -222,13 +231,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         closer = sum(d > 0 for d in diffs)
         targets = [r[name]["target"] for r in rows]
         target_diffs = [t - r[base]["target"] for t, r in zip(targets, rows, strict=True)]
+        shares = prosody_shares([r[name] for r in rows])
+        own = prosody_shares([r[name]["reference"] for r in rows])
         lines.append(
             f"| {name} | {statistics.fmean(sims):.3f} | {statistics.median(sims):.3f} | "
             f"{paired(diffs) if name != base else ''} | {closer}/{len(rows)} | "
             f"{statistics.fmean(targets):.3f} | "
             f"{paired(target_diffs) if name != base else ''} | "
             f"{sum(r[name]['tone'] for r in rows)}/{len(rows)} | "
-            f"{statistics.median(r[name]['enroll_s'] for r in rows):.1f} |")
+            + " | ".join(f"{shares[k]:.0%} ({own[k]:.0%})" for k in (
+                "f0_within_1st", "f0_range_within_20pct", "rate_within_10pct"))
+            + f" | {statistics.median(r[name]['enroll_s'] for r in rows):.1f} |")
     text = "\n".join(lines) + "\n"
     sd.write_results(args.out, text,
                      {"effort": args.effort, "pool": args.pool,
