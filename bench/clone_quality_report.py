@@ -168,6 +168,9 @@ def merge(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
         if any(run["meta"].get(key) != first.get(key) for run in runs):
             raise SystemExit(f"the parts differ in {key}; only runs of the same code and "
                              "protocol can be merged")
+    if str(first.get("source_tree")).endswith("+dirty"):
+        raise SystemExit("a part measured uncommitted code in src/; commit, then run the "
+                         "parts again")
     speakers = [s for run in runs for s in run["meta"]["speakers"]]
     if len(set(speakers)) != len(speakers):
         raise SystemExit("the parts share speakers; merge parts of one split (--part I/N)")

@@ -306,13 +306,18 @@ def git_commit() -> str:
 
 
 def source_tree() -> str:
-    """The git tree hash of ``src/`` at HEAD (``none`` outside git): runs made in parts
-    may be merged only if the code they measured is the same."""
+    """The git tree hash of ``src/`` at HEAD, with ``+dirty`` if ``src/`` has changes
+    not committed (``none`` outside git): runs made in parts may be merged only if the
+    code they measured is the same, and known."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True,
+                              text=True, check=True).stdout.strip()
     try:
-        return subprocess.run(["git", "rev-parse", "HEAD:src"], cwd=REPO_ROOT,
-                              capture_output=True, text=True, check=True).stdout.strip()
+        tree = git("rev-parse", "HEAD:src")
+        dirty = bool(git("status", "--porcelain", "--", "src"))
     except (OSError, subprocess.CalledProcessError):
         return "none"
+    return tree + ("+dirty" if dirty else "")
 
 
 def machine() -> str:

@@ -64,8 +64,11 @@ def test_merge_pools_rows_and_the_stock_voice_takes() -> None:
     assert merged["meta"]["wall_s"] == 20.0
 
 
-def test_merge_refuses_other_code_or_the_same_speaker_twice() -> None:
+def test_merge_refuses_other_or_uncommitted_code_or_the_same_speaker_twice() -> None:
     with pytest.raises(SystemExit, match="source_tree"):
         report.merge([run(["a"], 0.4, 2), run(["b"], 0.7, 0, tree="def")])
     with pytest.raises(SystemExit, match="share speakers"):
         report.merge([run(["a"], 0.4, 2), run(["a"], 0.7, 0)])
+    with pytest.raises(SystemExit, match="uncommitted"):
+        report.merge([run(["a"], 0.4, 2, tree="abc+dirty"), run(["b"], 0.7, 0,
+                                                                tree="abc+dirty")])
