@@ -324,16 +324,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 JOE_TAKES = 24
 
 
-def stock_voice_wer(recognizer: sd.Recognizer) -> dict[str, Any]:
-    texts = list(SENTENCES) * JOE_TAKES
-    clips, seconds = sd.stock_voice_audio(texts)
-    transcripts = [sd.score_transcript(recognizer, t, c) for t, c in zip(texts, clips,
-                                                                          strict=True)]
-    errors, total = sum(t.errors for t in transcripts), sum(t.words for t in transcripts)
-    return {"wer": errors / total, "errors": errors, "words": total,
-            "seconds_per_sentence": seconds, "transcripts": [t.as_dict() for t in transcripts]}
-
-
 def warm_up(reference: Audio) -> None:
     """Load every model once so the first speaker's timings are not load times."""
     voxclone.synthesize(SENTENCES[0], voxclone.enroll(
@@ -341,19 +331,10 @@ def warm_up(reference: Audio) -> None:
         force=True))
 
 
-def set_torch_threads(threads: int) -> int:
-    """Apply ``--threads`` (0: keep torch's default); returns the count in use."""
-    import torch
-
-    if threads > 0:
-        torch.set_num_threads(threads)
-    return int(torch.get_num_threads())
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     started, source = time.perf_counter(), sd.source_tree()
-    threads = set_torch_threads(args.threads)
+    threads = sd.set_torch_threads(args.threads)
     folder = sd.corpus_dir(args.speech_dir)
     utterances = sd.read_index(folder)
     log(f"clone_quality: {args.speakers} speakers, efforts {','.join(args.efforts)}, "
@@ -369,7 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         chosen = sd.speaker_part(chosen, args.part)
 
     recognizer = sd.Recognizer()
-    joe = stock_voice_wer(recognizer)
+    joe = sd.stock_voice_wer(recognizer, SENTENCES, JOE_TAKES)
     log(f"stock voice joe: WER {joe['wer']:.1%}")
 
     rows: list[dict[str, Any]] = []

@@ -151,6 +151,9 @@ def speaker_part(chosen: Sequence[Utterance], part: str) -> list[Utterance]:
     for gender in ("F", "M"):
         mine = [u for u in chosen if u.gender == gender]
         picked += mine[len(mine) * (index - 1) // parts: len(mine) * index // parts]
+    if not picked:
+        raise SystemExit(f"--part {part} holds none of the {len(chosen)} speakers; "
+                         "use fewer parts")
     return picked
 
 
@@ -287,6 +290,19 @@ def stock_voice_audio(texts: Sequence[str]) -> tuple[list[Audio], float]:
     return clips, (time.perf_counter() - began) / max(1, len(texts))
 
 
+def stock_voice_wer(recognizer: Recognizer, sentences: Sequence[str],
+                    takes: int) -> dict[str, Any]:
+    """Piper joe's word errors over ``takes`` takes of each of ``sentences`` (Piper
+    varies from take to take): the yardstick of issue 3's word-error ratio."""
+    texts = list(sentences) * takes
+    clips, seconds = stock_voice_audio(texts)
+    transcripts = [score_transcript(recognizer, t, c) for t, c in zip(texts, clips,
+                                                                       strict=True)]
+    errors, total = sum(t.errors for t in transcripts), sum(t.words for t in transcripts)
+    return {"wer": errors / total, "errors": errors, "words": total,
+            "seconds_per_sentence": seconds, "transcripts": [t.as_dict() for t in transcripts]}
+
+
 # --- run metadata ----------------------------------------------------------------------
 
 def git_commit() -> str:
@@ -333,6 +349,15 @@ def machine() -> str:
         pass
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return f"{model}, {cpus} CPUs ({platform.machine()})"
+
+
+def set_torch_threads(threads: int) -> int:
+    """Apply a ``--threads`` option (0: keep torch's default); returns the count in use."""
+    import torch
+
+    if threads > 0:
+        torch.set_num_threads(threads)
+    return int(torch.get_num_threads())
 
 
 def now() -> str:

@@ -31,6 +31,8 @@ def test_parts_cover_the_speakers_once_and_keep_the_gender_split() -> None:
     for bad in ("0/3", "4/3", "two"):
         with pytest.raises(SystemExit, match="--part"):
             sd.speaker_part(chosen, bad)
+    with pytest.raises(SystemExit, match="none of the 2 speakers"):
+        sd.speaker_part(chosen[:1] + chosen[-1:], "1/2")
 
 
 def clone_row(speaker: str, similarity: float, errors: int) -> dict[str, Any]:
