@@ -209,7 +209,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="output path without extension")
     parser.add_argument("parts", nargs="+", help="the parts' .json files")
     args = parser.parse_args(argv)
-    runs = [json.loads(Path(path).read_text(encoding="utf-8")) for path in args.parts]
+    runs = []
+    for path in args.parts:
+        try:
+            run = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise SystemExit(f"cannot read {path} as a clone_quality.py run: {exc}") from None
+        if not isinstance(run, dict) or not {"meta", "rows"} <= run.keys():
+            raise SystemExit(f"{path} is not a clone_quality.py run's .json (no meta and "
+                             "rows); pass the .json files the parts wrote")
+        runs.append(run)
     data = merge(runs)
     sd.write_results(args.merge, render(data["meta"], data["summary"], data["rows"],
                                         data["meta"]["sentences"]), data)

@@ -305,17 +305,20 @@ def stock_voice_wer(recognizer: Recognizer, sentences: Sequence[str],
 
 # --- run metadata ----------------------------------------------------------------------
 
+def _git(*args: str) -> str:
+    """A git command's output in the repository (raises OSError or CalledProcessError)."""
+    return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
 def git_commit() -> str:
     """Short HEAD commit (with ``+dirty`` for local changes), or ``none``."""
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True,
-                              check=True).stdout.strip()
     try:
-        commit = git("rev-parse", "--short", "HEAD")
+        commit = _git("rev-parse", "--short", "HEAD")
     except (OSError, subprocess.CalledProcessError):
         return "none (no commit yet)"
     try:
-        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+        dirty = bool(_git("status", "--porcelain", "--untracked-files=no"))
     except (OSError, subprocess.CalledProcessError):
         dirty = False
     return commit + ("+dirty" if dirty else "")
@@ -325,12 +328,9 @@ def source_tree() -> str:
     """The git tree hash of ``src/`` at HEAD, with ``+dirty`` if ``src/`` has changes
     not committed (``none`` outside git): runs made in parts may be merged only if the
     code they measured is the same, and known."""
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True,
-                              text=True, check=True).stdout.strip()
     try:
-        tree = git("rev-parse", "HEAD:src")
-        dirty = bool(git("status", "--porcelain", "--", "src"))
+        tree = _git("rev-parse", "HEAD:src")
+        dirty = bool(_git("status", "--porcelain", "--", "src"))
     except (OSError, subprocess.CalledProcessError):
         return "none"
     return tree + ("+dirty" if dirty else "")

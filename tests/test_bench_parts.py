@@ -74,3 +74,15 @@ def test_merge_refuses_other_or_uncommitted_code_or_the_same_speaker_twice() -> 
     with pytest.raises(SystemExit, match="uncommitted"):
         report.merge([run(["a"], 0.4, 2, tree="abc+dirty"), run(["b"], 0.7, 0,
                                                                 tree="abc+dirty")])
+
+
+def test_merge_command_names_a_file_it_cannot_use(tmp_path: Path) -> None:
+    empty, other = tmp_path / "empty.json", tmp_path / "other.json"
+    empty.write_text("")
+    other.write_text('{"effort": "fast"}')
+    out = str(tmp_path / "merged")
+    for bad, said in ((tmp_path / "missing.json", "cannot read"), (empty, "cannot read"),
+                      (other, "not a clone_quality.py run")):
+        with pytest.raises(SystemExit, match=said):
+            report.main(["--merge", out, str(bad)])
+    assert not list(tmp_path.glob("merged*"))
