@@ -59,7 +59,7 @@ from unittest import mock
 import numpy as np
 
 import voxclone
-from voxclone.audio import Audio
+from voxclone.audio import Audio, write_audio
 from voxclone.audio.prosody import ProsodyStats, prosody_stats
 from voxclone.clone.conditioning import StyleConditioning
 from voxclone.clone.fit import EFFORTS, learned_probe
@@ -211,9 +211,11 @@ def unshifted_match(*args: Any, shifted: Any = None, **kwargs: Any) -> PitchRate
 
 
 def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
-              recognizer: sd.Recognizer) -> dict[str, Any]:
+              recognizer: sd.Recognizer, audio_dir: Path | None = None) -> dict[str, Any]:
     """Enrol one speaker at one effort and measure the clone (with the variant's model:
-    call it within :func:`engine_of`)."""
+    call it within :func:`engine_of`). With ``audio_dir``, the clone's sentences, joined
+    as they are embedded, are kept as ``audio_dir/<speaker>/<effort>.flac`` (24 kHz), to
+    score later with another speaker model."""
     speaker = truth.split.utterance.speaker
     variant = parse_effort(effort)
     # The public API always uses the shipped map; the baseline rows hide it.
@@ -246,6 +248,9 @@ def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
         clips.append(voxclone.synthesize(text, profile, check_words=variant.check_words))
         compute_s += time.perf_counter() - began
     clone = join(clips)
+    if audio_dir is not None:
+        (audio_dir / speaker).mkdir(parents=True, exist_ok=True)
+        write_audio(clone, audio_dir / speaker / f"{effort}.flac")
     raw = cosine(voxclone.embed(clone), truth.heldout_embedding)
     stats, real = prosody_stats(clone), truth.prosody
     transcripts = [sd.score_transcript(recognizer, t, c) for t, c in zip(SENTENCES, clips,
@@ -306,6 +311,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="run part I/N of the speakers (e.g. 1/3: the first third of "
                              "each gender), to merge later with clone_quality_report.py "
                              "--merge")
+    parser.add_argument("--save-audio", type=Path, default=None, metavar="DIR",
+                        help="keep each clone's sentences as DIR/<speaker>/<effort>.flac")
     parser.add_argument("--quick", action="store_true",
                         help="smoke test: 2 speakers, efforts stock,fast")
     args = parser.parse_args(argv)
@@ -365,7 +372,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for effort in args.efforts:
             try:
                 with engine_of(parse_effort(effort)):
-                    row = clone_row(truth, effort, norm, recognizer)
+                    row = clone_row(truth, effort, norm, recognizer, args.save_audio)
             except VoxcloneError as exc:
                 row = {"speaker": utterance.speaker, "gender": utterance.gender,
                        "effort": effort, "error": str(exc)}
