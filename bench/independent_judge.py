@@ -16,6 +16,7 @@ benchmark's 48, so no scored speaker is in it.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import statistics
 import sys
@@ -29,6 +30,7 @@ import numpy as np
 from voxclone.audio import load_audio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import gmm_speaker
 import speech_data as sd  # the shared benchmark helpers next to this file
 from gmm_speaker import COMPONENTS, Background, features
 
@@ -76,6 +78,31 @@ def ge2e_same_top(utterances: Sequence[sd.Utterance], speakers: list[str]) -> fl
         order = [index[s] for s in speakers]
         refs, helds = data["refs"][order], data["helds"][order]
     return top_share(helds @ refs.T)
+
+
+def corpus_features(utterances: Sequence[sd.Utterance],
+                    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Each usable speaker's reference and held-out frames (:func:`features`), cached
+    in the bench cache under a key of the files, the split and this judge's code."""
+    digest = hashlib.sha256(Path(sd.embedding_cache_path(utterances)).name.encode())
+    digest.update(Path(gmm_speaker.__file__).read_bytes())
+    path = sd.bench_cache_dir() / f"gmm-features-{digest.hexdigest()[:20]}.npz"
+    if path.is_file():
+        with np.load(path) as data:
+            speakers = [k[4:] for k in data.files if k.startswith("ref_")]
+            return ({s: data[f"ref_{s}"] for s in speakers},
+                    {s: data[f"held_{s}"] for s in speakers})
+    log(f"splitting and featurising {len(utterances)} utterances ...")
+    refs, helds = {}, {}
+    for utterance in utterances:
+        split = sd.split_utterance(utterance)
+        if split is not None:
+            refs[utterance.speaker] = features(split.reference)
+            helds[utterance.speaker] = features(split.heldout)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **{f"ref_{s}": f for s, f in refs.items()},
+             **{f"held_{s}": f for s, f in helds.items()})
+    return refs, helds
 
 
 def paired(rows: list[dict[str, Any]], key: str, effort: str, base: str) -> list[float]:
@@ -147,13 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     folder = sd.corpus_dir(args.speech_dir)
     utterances = sd.read_index(folder)
-    log(f"splitting and featurising {len(utterances)} utterances ...")
-    refs, helds = {}, {}
-    for utterance in utterances:
-        split = sd.split_utterance(utterance)
-        if split is not None:
-            refs[utterance.speaker] = features(split.reference)
-            helds[utterance.speaker] = features(split.heldout)
+    refs, helds = corpus_features(utterances)
     bench = [u.speaker for u in sd.choose_speakers(utterances, set(refs), BENCHMARK_SPEAKERS)]
     outside = [s for s in refs if s not in bench]
     log(f"background model on {len(outside)} speakers ...")
