@@ -7,9 +7,12 @@ tempo the same way without importing the whole protocol.
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import statistics
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import speech_data as sd  # the shared benchmark helpers next to this file
@@ -197,11 +200,25 @@ def merge(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return {"meta": meta, "summary": summary, "rows": rows}
 
 
+def read_run(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A clone_quality.py run's .json (with its ``meta`` and ``rows``).
+
+    Raises:
+        SystemExit: the file is missing, unreadable, or not such a run, named.
+    """
+    try:
+        run = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SystemExit(f"cannot read {path} as a clone_quality.py run: {exc}") from None
+    if not isinstance(run, dict) or not {"meta", "rows"} <= run.keys():
+        raise SystemExit(f"{path} is not a clone_quality.py run's .json (no meta and "
+                         "rows); pass the .json files the parts wrote")
+    return run
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """``--merge OUT A.json B.json ...``: write OUT.md and OUT.json from the parts."""
     import argparse
-    import json
-    from pathlib import Path
 
     parser = argparse.ArgumentParser(description="Merge clone_quality.py runs made in "
                                                  "parts (--part I/N) into one table.")
@@ -209,17 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="output path without extension")
     parser.add_argument("parts", nargs="+", help="the parts' .json files")
     args = parser.parse_args(argv)
-    runs = []
-    for path in args.parts:
-        try:
-            run = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise SystemExit(f"cannot read {path} as a clone_quality.py run: {exc}") from None
-        if not isinstance(run, dict) or not {"meta", "rows"} <= run.keys():
-            raise SystemExit(f"{path} is not a clone_quality.py run's .json (no meta and "
-                             "rows); pass the .json files the parts wrote")
-        runs.append(run)
-    data = merge(runs)
+    data = merge([read_run(path) for path in args.parts])
     sd.write_results(args.merge, render(data["meta"], data["summary"], data["rows"],
                                         data["meta"]["sentences"]), data)
     return 0

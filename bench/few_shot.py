@@ -93,11 +93,6 @@ def cut(audio: Audio, start_s: float, end_s: float) -> Audio:
     return Audio(audio.samples[round(start_s * rate): round(end_s * rate)], rate)
 
 
-def paired(diffs: Sequence[float]) -> str:
-    """Mean paired difference +- its standard error."""
-    return f"{statistics.fmean(diffs):+.3f} +- {sd.standard_error(diffs):.3f}"
-
-
 def clone_similarity(clips: list[Audio], heldout: np.ndarray, effort: str,
                      norm: sd.Normalisation, speaker: ProsodyStats) -> dict[str, Any]:
     began = time.perf_counter()
@@ -235,9 +230,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         own = prosody_shares([r[name]["reference"] for r in rows])
         lines.append(
             f"| {name} | {statistics.fmean(sims):.3f} | {statistics.median(sims):.3f} | "
-            f"{paired(diffs) if name != base else ''} | {closer}/{len(rows)} | "
+            f"{sd.mean_se(diffs) if name != base else ''} | {closer}/{len(rows)} | "
             f"{statistics.fmean(targets):.3f} | "
-            f"{paired(target_diffs) if name != base else ''} | "
+            f"{sd.mean_se(target_diffs) if name != base else ''} | "
             f"{sum(r[name]['tone'] for r in rows)}/{len(rows)} | "
             + " | ".join(f"{shares[k]:.0%} ({own[k]:.0%})" for k in (
                 "f0_within_1st", "f0_range_within_20pct", "rate_within_10pct"))

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import statistics
 import sys
 import time
@@ -32,6 +31,7 @@ from voxclone.audio import load_audio
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gmm_speaker
 import speech_data as sd  # the shared benchmark helpers next to this file
+from clone_quality_report import read_run
 from gmm_speaker import COMPONENTS, Background, features
 
 DEFAULT_OUT = sd.REPO_ROOT / "bench" / "results" / "independent_judge"
@@ -49,12 +49,9 @@ def load_rows(paths: Sequence[Path]) -> tuple[list[dict[str, Any]], list[str], l
     efforts: list[str] = []
     trees: list[str] = []
     for path in paths:
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            rows += data["rows"]
-            meta = data["meta"]
-        except (OSError, ValueError, KeyError) as exc:
-            raise SystemExit(f"{path}: not a clone_quality.py result ({exc})") from None
+        data = read_run(path)
+        rows += data["rows"]
+        meta = data["meta"]
         efforts += [e for e in meta["efforts"] if e not in efforts]
         trees.append(str(meta.get("source_tree", meta.get("git_commit", "?"))))
     return [r for r in rows if "error" not in r], efforts, trees
@@ -84,7 +81,7 @@ def corpus_features(utterances: Sequence[sd.Utterance],
                     ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Each usable speaker's reference and held-out frames (:func:`features`), cached
     in the bench cache under a key of the files, the split and this judge's code."""
-    digest = hashlib.sha256(Path(sd.embedding_cache_path(utterances)).name.encode())
+    digest = hashlib.sha256(sd.embedding_cache_path(utterances).name.encode())
     digest.update(Path(gmm_speaker.__file__).read_bytes())
     path = sd.bench_cache_dir() / f"gmm-features-{digest.hexdigest()[:20]}.npz"
     if path.is_file():
@@ -110,12 +107,6 @@ def paired(rows: list[dict[str, Any]], key: str, effort: str, base: str) -> list
     by = {(r["speaker"], r["effort"]): r[key] for r in rows if key in r}
     return [by[(s, effort)] - by[(s, base)] for s, e in by if e == effort
             and (s, base) in by]
-
-
-def mean_se(values: Sequence[float]) -> str:
-    if not values:
-        return ""
-    return f"{statistics.fmean(values):+.3f} +- {sd.standard_error(values):.3f}"
 
 
 def render(meta: dict[str, Any], rows: list[dict[str, Any]], efforts: list[str],
@@ -151,8 +142,8 @@ def render(meta: dict[str, Any], rows: list[dict[str, Any]], efforts: list[str],
         lines.append(
             f"| {effort} | {len(mine)} | {statistics.fmean(ge2e):.3f} | "
             f"{statistics.fmean(gmm):.3f} | "
-            f"{mean_se(paired(rows, 'similarity', effort, base)) if effort != base else ''}"
-            f" | {mean_se(gains) if effort != base else ''} | {closer} | {r_value:.2f} |")
+            f"{sd.mean_se(paired(rows, 'similarity', effort, base)) if effort != base else ''}"
+            f" | {sd.mean_se(gains) if effort != base else ''} | {closer} | {r_value:.2f} |")
     return "\n".join(lines) + "\n"
 
 

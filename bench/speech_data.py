@@ -370,6 +370,14 @@ def standard_error(values: Sequence[float]) -> float:
     return statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else 0.0
 
 
+def mean_se(values: Sequence[float]) -> str:
+    """``"+0.123 +- 0.045"``: the mean of ``values`` (a paired difference, say) and its
+    standard error; empty for no values."""
+    if not values:
+        return ""
+    return f"{statistics.fmean(values):+.3f} +- {standard_error(values):.3f}"
+
+
 def run_meta(started: float, **fields: Any) -> dict[str, Any]:
     """A run's header: date, machine, git commit, then ``fields``, then the wall time
     since ``started`` (a ``time.perf_counter()`` reading)."""
