@@ -210,6 +210,16 @@ def unshifted_match(*args: Any, shifted: Any = None, **kwargs: Any) -> PitchRate
     return match_pitch_rate(*args, **kwargs)
 
 
+def keep_clone(clone: Audio, path: Path) -> None:
+    """Write a clone for ``--save-audio``. A failure stops the run: it is the disk's,
+    not the clone's, and must not be recorded as a failed row."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_audio(clone, path)
+    except (OSError, VoxcloneError) as exc:
+        raise SystemExit(f"--save-audio: cannot write {path}: {exc}") from None
+
+
 def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
               recognizer: sd.Recognizer, audio_dir: Path | None = None) -> dict[str, Any]:
     """Enrol one speaker at one effort and measure the clone (with the variant's model:
@@ -249,8 +259,7 @@ def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
         compute_s += time.perf_counter() - began
     clone = join(clips)
     if audio_dir is not None:
-        (audio_dir / speaker).mkdir(parents=True, exist_ok=True)
-        write_audio(clone, audio_dir / speaker / f"{effort}.flac")
+        keep_clone(clone, audio_dir / speaker / f"{effort}.flac")
     raw = cosine(voxclone.embed(clone), truth.heldout_embedding)
     stats, real = prosody_stats(clone), truth.prosody
     transcripts = [sd.score_transcript(recognizer, t, c) for t, c in zip(SENTENCES, clips,
