@@ -71,6 +71,7 @@ from voxclone.pipeline import Synthesizer
 from voxclone.speaker import cosine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_parts
 import speech_data as sd  # the shared benchmark helpers next to this file
 from clone_quality_report import prosody_errors, prosody_shares, render, summarise
 
@@ -363,7 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"({norm.speakers} usable)")
     chosen = sd.choose_speakers(utterances, set(heldout), args.speakers)
     if args.part:
-        chosen = sd.speaker_part(chosen, args.part)
+        chosen = bench_parts.speaker_part(chosen, args.part)
 
     recognizer = sd.Recognizer()
     joe = sd.stock_voice_wer(recognizer, SENTENCES, JOE_TAKES)

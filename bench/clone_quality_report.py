@@ -7,15 +7,13 @@ tempo the same way without importing the whole protocol.
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import statistics
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import speech_data as sd  # the shared benchmark helpers next to this file
+from bench_parts import check_mergeable, merged_meta, read_run
 
 from voxclone.audio.prosody import ProsodyStats
 
@@ -164,19 +162,9 @@ def merge(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
         SystemExit: the parts measured different code (``source_tree``), rows, sentences
             or normalisation, or share a speaker.
     """
-    if not runs:
-        raise SystemExit("nothing to merge")
+    speakers = check_mergeable(runs, ("efforts", "sentences", "normalisation"),
+                               "speakers")
     first = runs[0]["meta"]
-    for key in ("source_tree", "efforts", "sentences", "normalisation"):
-        if any(run["meta"].get(key) != first.get(key) for run in runs):
-            raise SystemExit(f"the parts differ in {key}; only runs of the same code and "
-                             "protocol can be merged")
-    if str(first.get("source_tree")).endswith("+dirty"):
-        raise SystemExit("a part measured uncommitted code in src/; commit, then run the "
-                         "parts again")
-    speakers = [s for run in runs for s in run["meta"]["speakers"]]
-    if len(set(speakers)) != len(speakers):
-        raise SystemExit("the parts share speakers; merge parts of one split (--part I/N)")
     metas = [run["meta"] for run in runs]
     rows = [row for run in runs for row in run["rows"]]
     errors = sum(m["joe"]["errors"] for m in metas)
@@ -187,33 +175,10 @@ def merge(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
     reference = {key: sum(n * m["reference_itself"][key] for n, m in zip(counts, metas,
                                                                         strict=True))
                  / sum(counts) for key in first["reference_itself"]}
-
-    def joined(key: str) -> str:
-        return ", ".join(dict.fromkeys(str(m.get(key)) for m in metas))
-
-    meta = {**first, "date": joined("date"), "machine": joined("machine"),
-            "git_commit": joined("git_commit"),
-            "part": ", ".join(str(m["part"]) for m in metas if m.get("part")) or None,
-            "torch_threads": joined("torch_threads"), "speakers": speakers, "joe": joe,
-            "reference_itself": reference, "wall_s": sum(m["wall_s"] for m in metas)}
+    meta = {**merged_meta(runs, "torch_threads"), "speakers": speakers, "joe": joe,
+            "reference_itself": reference}
     summary = [summarise(rows, effort, joe["wer"]) for effort in first["efforts"]]
     return {"meta": meta, "summary": summary, "rows": rows}
-
-
-def read_run(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """A clone_quality.py run's .json (with its ``meta`` and ``rows``).
-
-    Raises:
-        SystemExit: the file is missing, unreadable, or not such a run, named.
-    """
-    try:
-        run = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SystemExit(f"cannot read {path} as a clone_quality.py run: {exc}") from None
-    if not isinstance(run, dict) or not {"meta", "rows"} <= run.keys():
-        raise SystemExit(f"{path} is not a clone_quality.py run's .json (no meta and "
-                         "rows); pass the .json files the parts wrote")
-    return run
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -31,7 +31,7 @@ from voxclone.audio import load_audio
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gmm_speaker
 import speech_data as sd  # the shared benchmark helpers next to this file
-from clone_quality_report import read_run
+from bench_parts import read_run
 from gmm_speaker import COMPONENTS, Background, features
 
 DEFAULT_OUT = sd.REPO_ROOT / "bench" / "results" / "independent_judge"

@@ -10,9 +10,10 @@ this run over every usable evaluation utterance.
 Each reference is degraded - white noise and babble (4 other evaluation speakers
 talking at once) at 20, 10 and 5 dB SNR, a phone line (8 kHz, 300-3400 Hz) and three
 synthetic rooms (``ROOMS``; ``--conditions`` runs a subset) - and
-enrolled at effort ``fast`` (``force=True``, so what the gate refuses is measured too).
-Per condition: the clone's normalised similarity and its drop from the clean
-reference's clone (paired, same speakers and seed), the degraded reference's own
+enrolled at effort ``fast`` (``--efforts`` names others; ``force=True``, so what the
+gate refuses is measured too). Per condition and effort: the clone's normalised
+similarity and its drop from the clean reference's clone at that effort (paired, same
+speakers and seed), the degraded reference's own
 similarity (as recorded, and as enrollment uses it: the gate's d-vector, with the
 noise pull taken out by ``voxclone.speaker.noise_compensation``), and what
 ``voxclone.check`` says about it; and the clone's pitch and speaking rate against the
@@ -25,7 +26,10 @@ widen the clone's melody (the baselines of the loud-frame pitch and of the range
 from widening); in ``--no-dereverb`` without taking the room's echo out.
 
 Run from the repo root: ``python bench/robustness.py``; writes
-``bench/results/robustness.{md,json}``.
+``bench/results/robustness.{md,json}``. A long run (``balanced`` takes ~50 s per
+enrollment) can be made in parts, ``--part I/N``, and merged: ``python
+bench/robustness.py --merge OUT PART.json ...``. Each speaker's noises are drawn from
+a generator seeded by the speaker, so a part draws what the whole run would.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import contextlib
 import statistics
 import sys
 import time
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +50,7 @@ import voxclone
 from voxclone import api
 from voxclone.audio import Audio, detect_speech, prosody
 from voxclone.audio.prosody import prosody_stats
+from voxclone.clone.fit import EFFORTS
 from voxclone.quality import analyse, gate
 from voxclone.quality.analyse import analyse_set
 from voxclone.quality.denoise import wiener_denoise
@@ -53,6 +59,7 @@ from voxclone.quality.report import judge
 from voxclone.speaker import cosine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_parts
 import clone_quality as cq
 import clone_quality_report as cqr
 import quality_data as qd
@@ -63,6 +70,7 @@ SNRS = (20, 10, 5)
 #: Synthetic rooms (RT60 s, direct-to-reverberant dB; ``quality_data.reverberate``).
 ROOMS = ((0.3, 10.0), (0.3, 4.0), (0.5, 4.0))
 ROOM_SEED = 20261203
+NOISE_SEED = 20261125
 TARGET_DROP_AT_10_DB = 0.10
 
 
@@ -175,8 +183,9 @@ def dereverb_as(variant: Variant) -> Iterator[None]:
 
 
 def clone_similarity(reference: Audio, held: np.ndarray, norm: sd.Normalisation,
-                     name: str, variant: Variant = AS_CODED) -> tuple[float, float, Audio]:
-    """(normalised similarity of a ``fast`` clone of ``reference`` enrolled as
+                     name: str, variant: Variant = AS_CODED,
+                     effort: str = "fast") -> tuple[float, float, Audio]:
+    """(normalised similarity of a clone of ``reference`` enrolled at ``effort`` as
     ``variant`` says, enroll seconds, the clone)."""
     saved, saved_compensation = gate.DENOISE_BELOW_DB, analyse.compensate_noise
     saved_range, saved_warn = prosody._NOISY_RANGE_DB, api.SNR_WARN_DB
@@ -190,7 +199,7 @@ def clone_similarity(reference: Audio, held: np.ndarray, norm: sd.Normalisation,
     try:
         began = time.perf_counter()
         with dereverb_as(variant):
-            profile = voxclone.enroll(name, reference, effort="fast", save=False,
+            profile = voxclone.enroll(name, reference, effort=effort, save=False,
                                       i_am_the_speaker=True, force=True,
                                       match_formants=variant.formants)
         enroll_s = time.perf_counter() - began
@@ -203,14 +212,19 @@ def clone_similarity(reference: Audio, held: np.ndarray, norm: sd.Normalisation,
 
 
 def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    clean = {r["speaker"]: r for r in rows if r["condition"] == "clean"}
+    """One line per effort and condition, in the rows' order; the drop is from the
+    clean reference's clone at the same effort."""
+    def key(row: dict[str, Any]) -> tuple[str, str]:
+        return row.get("effort", "fast"), row["condition"]
+
+    clean = {(key(r)[0], r["speaker"]): r for r in rows if r["condition"] == "clean"}
     table = []
-    for name in dict.fromkeys(r["condition"] for r in rows):
-        sel = [r for r in rows if r["condition"] == name]
+    for effort, name in dict.fromkeys(map(key, rows)):
+        sel = [r for r in rows if key(r) == (effort, name)]
         verdicts = [r["verdict"] for r in sel]
-        drops = [clean[r["speaker"]]["clone"] - r["clone"] for r in sel]
+        drops = [clean[effort, r["speaker"]]["clone"] - r["clone"] for r in sel]
         table.append({
-            "condition": name, "n": len(sel),
+            "effort": effort, "condition": name, "n": len(sel),
             "clone": statistics.fmean(r["clone"] for r in sel),
             "clone_drop": statistics.fmean(drops),
             # Clones differ a lot from speaker to speaker (by +-0.2 from one reference
@@ -221,6 +235,7 @@ def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             "reference": statistics.fmean(r["reference"] for r in sel),
             "enrolled": statistics.fmean(r["enrolled"] for r in sel),
             "snr_db": statistics.median(r["snr_db"] for r in sel),
+            "enroll_s": statistics.median(r["enroll_s"] for r in sel),
             "verdicts": {v: verdicts.count(v) for v in dict.fromkeys(verdicts)},
         })
     return table
@@ -230,8 +245,10 @@ def render(meta: dict[str, Any], table: Sequence[dict[str, Any]]) -> str:
     lines = [
         "# Robustness: clone similarity from degraded references", "",
         f"- date: {meta['date']}; machine: {meta['machine']}; git: {meta['git_commit']}",
-        f"- {meta['speakers']} LibriSpeech evaluation speakers (half female, half male); "
-        "effort `fast`, seed 0, `force=True`; reference = first 6 s of speech",
+        f"- {meta['speakers']} LibriSpeech evaluation speakers (half female, half male)"
+        + (f", run in parts {meta['part']}" if meta.get("part") else "")
+        + f"; effort {', '.join(meta.get('efforts', ['fast']))}, seed 0, `force=True`; "
+        "reference = first 6 s of speech",
         f"- normalisation over {meta['normalisation']['speakers']} evaluation utterances: "
         f"same_mean {meta['normalisation']['same_mean']:.3f}, diff_mean "
         f"{meta['normalisation']['diff_mean']:.3f}",
@@ -240,19 +257,37 @@ def render(meta: dict[str, Any], table: Sequence[dict[str, Any]]) -> str:
         "- drop: mean over speakers +- its standard error; clone F0 / range / rate: share "
         "of speakers whose clone's median F0 is within 1 semitone of theirs, F0 range "
         "within 20 %, syllable rate within 10 %", "",
-        "| reference | clone similarity | drop vs clean | reference's own similarity | "
-        "enrolled d-vector's similarity | clone F0 within 1 st | clone F0 range within "
-        "20% | clone rate within 10% | gate's SNR estimate (median) | gate verdicts |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| effort | reference | clone similarity | drop vs clean | reference's own "
+        "similarity | enrolled d-vector's similarity | clone F0 within 1 st | clone F0 "
+        "range within 20% | clone rate within 10% | gate's SNR estimate (median) | gate "
+        "verdicts | enrollment (median) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in table:
         verdicts = ", ".join(f"{k} {v}" for k, v in r["verdicts"].items())
-        lines.append(f"| {r['condition']} | {r['clone']:.3f} | {r['clone_drop']:+.3f} "
+        lines.append(f"| {r['effort']} | {r['condition']} | {r['clone']:.3f} | "
+                     f"{r['clone_drop']:+.3f} "
                      f"+- {r['clone_drop_se']:.3f} | {r['reference']:.3f} | "
                      f"{r['enrolled']:.3f} | {r['f0_within_1st']:.0%} | "
                      f"{r['f0_range_within_20pct']:.0%} | {r['rate_within_10pct']:.0%} | "
-                     f"{r['snr_db']:.1f} dB | {verdicts} |")
+                     f"{r['snr_db']:.1f} dB | {verdicts} | {r['enroll_s']:.1f} s |")
     return "\n".join(lines) + "\n"
+
+
+def merge(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One run's json made of parts' (``--part I/N``): their rows together and the table
+    recomputed from them.
+
+    Raises:
+        SystemExit: the parts measured different code, efforts, conditions, sentences or
+            normalisation, or share a speaker.
+    """
+    speakers = bench_parts.check_mergeable(
+        runs, ("efforts", "conditions", "sentences", "normalisation"), "speaker_ids")
+    rows = [row for run in runs for row in run["rows"]]
+    meta = {**bench_parts.merged_meta(runs), "speakers": len(speakers),
+            "speaker_ids": speakers}
+    return {"meta": meta, "summary": summarise(rows), "rows": rows}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -262,11 +297,33 @@ def main(argv: Sequence[str] | None = None) -> int:
                for b in BASELINES}
     parser.add_argument("--conditions", default="",
                         help="comma-separated conditions to run (default: all)")
+    parser.add_argument("--efforts", default="fast",
+                        help="comma-separated efforts each reference is enrolled at "
+                             f"(of {', '.join(EFFORTS)}; default fast)")
+    parser.add_argument("--part", default=None,
+                        help="run part I/N of the speakers (merge the parts with --merge)")
+    parser.add_argument("--merge", default=None, metavar="OUT",
+                        help="merge the parts' .json files named after the options into "
+                             "OUT.md and OUT.json, and run nothing")
+    parser.add_argument("parts", nargs="*", help="with --merge: the parts' .json files")
     args = parser.parse_args(argv)
+    if args.merge or args.parts:
+        if not (args.merge and args.parts):
+            parser.error("--merge OUT needs the parts' .json files, and they need --merge")
+        data = merge([bench_parts.read_run(path) for path in args.parts])
+        sd.write_results(args.merge, render(data["meta"], data["summary"]), data)
+        return 0
     only = {c.strip() for c in args.conditions.split(",") if c.strip()}
+    if only and "clean" not in only:
+        parser.error("--conditions must include clean: every drop is measured from it")
+    efforts = [e.strip() for e in args.efforts.split(",") if e.strip()]
+    if not efforts or not set(efforts) <= set(EFFORTS):
+        parser.error(f"--efforts must name some of {', '.join(EFFORTS)}, not "
+                     f"{args.efforts!r}")
     started = time.perf_counter()
-    rng = np.random.default_rng(20261125)
     norm, heldout, chosen, bank = evaluation_speakers(args.speakers, args.speech_dir)
+    if args.part:
+        chosen = bench_parts.speaker_part(chosen, args.part)
     lists = {b: {c.strip() for c in getattr(args, option.dest).split(",") if c.strip()}
              for b, option in options.items()}
     rows: list[dict[str, Any]] = []
@@ -275,6 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         assert split is not None  # chosen among usable utterances
         held = heldout[utterance.speaker]
         truth = prosody_stats(split.audio)
+        rng = np.random.default_rng((NOISE_SEED, zlib.crc32(utterance.speaker.encode())))
         noise = qd.babble(qd.babble_voices(bank, utterance.speaker, rng),
                           split.audio.sample_rate, rng)
         conditions: list[tuple[str, Audio, Variant]] = []
@@ -290,25 +348,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             with dereverb_as(variant):
                 analysis = gate.analyse([reference], ["reference"])[0]
             report = judge([analysis], analyse_set([analysis]))
-            clone, enroll_s, clone_audio = clone_similarity(
-                reference, held, norm, f"robust-{utterance.speaker}", variant)
             own = voxclone.embed(denoised(reference) if variant.denoise else reference)
             enrolled = own if analysis.embedding is None or variant.denoise \
                 or not variant.compensate else analysis.embedding
-            rows.append({
-                "speaker": utterance.speaker, "gender": utterance.gender,
-                "condition": name, "clone": clone, "enroll_s": enroll_s,
-                "reference": norm.normalise(cosine(own, held)),
-                "enrolled": norm.normalise(cosine(enrolled, held)),
-                "snr_db": report.clips[0].snr_db, "verdict": report.verdict,
-                **cqr.prosody_errors(prosody_stats(clone_audio), truth),
-            })
-            log(f"[{index}/{len(chosen)}] {utterance.speaker} {name}: clone "
-                f"{clone:.3f}, reference {rows[-1]['reference']:.3f}, gate "
-                f"{report.verdict} (SNR {rows[-1]['snr_db']:.1f} dB), enroll {enroll_s:.1f} s")
+            for effort in efforts:
+                clone, enroll_s, clone_audio = clone_similarity(
+                    reference, held, norm, f"robust-{utterance.speaker}", variant, effort)
+                rows.append({
+                    "speaker": utterance.speaker, "gender": utterance.gender,
+                    "effort": effort, "condition": name, "clone": clone,
+                    "enroll_s": enroll_s,
+                    "reference": norm.normalise(cosine(own, held)),
+                    "enrolled": norm.normalise(cosine(enrolled, held)),
+                    "snr_db": report.clips[0].snr_db, "verdict": report.verdict,
+                    **cqr.prosody_errors(prosody_stats(clone_audio), truth),
+                })
+                log(f"[{index}/{len(chosen)}] {utterance.speaker} {name} @ {effort}: "
+                    f"clone {clone:.3f}, reference {rows[-1]['reference']:.3f}, gate "
+                    f"{report.verdict} (SNR {rows[-1]['snr_db']:.1f} dB), enroll "
+                    f"{enroll_s:.1f} s")
     table = summarise(rows)
-    meta = sd.run_meta(started, speakers=len(chosen),
-                       speaker_ids=[u.speaker for u in chosen], effort="fast",
+    meta = sd.run_meta(started, speakers=len(chosen), part=args.part,
+                       speaker_ids=[u.speaker for u in chosen], efforts=efforts,
+                       source_tree=sd.source_tree(),
+                       conditions=list(dict.fromkeys(r["condition"] for r in rows)),
                        sentences=list(cq.SENTENCES),
                        normalisation={"same_mean": norm.same_mean,
                                       "diff_mean": norm.diff_mean, "speakers": norm.speakers})

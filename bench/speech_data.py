@@ -132,31 +132,6 @@ def choose_speakers(utterances: Sequence[Utterance], usable: set[str], count: in
     return chosen
 
 
-def speaker_part(chosen: Sequence[Utterance], part: str) -> list[Utterance]:
-    """Part ``"I/N"`` of :func:`choose_speakers`' list: the I-th of N contiguous blocks
-    of each gender's speakers, so every part keeps the half-female split, and a long
-    run can be made in parts and merged (``clone_quality_report.py --merge``). Part
-    1/8 of 48 speakers is the 6 speakers of a 6-speaker run.
-
-    Raises:
-        SystemExit: ``part`` is not ``I/N`` with 1 <= I <= N.
-    """
-    try:
-        index, parts = (int(x) for x in part.split("/"))
-    except ValueError:
-        raise SystemExit(f"--part must look like 2/3, not {part!r}") from None
-    if not 1 <= index <= parts:
-        raise SystemExit(f"--part {part}: the part must be between 1 and {parts}")
-    picked: list[Utterance] = []
-    for gender in ("F", "M"):
-        mine = [u for u in chosen if u.gender == gender]
-        picked += mine[len(mine) * (index - 1) // parts: len(mine) * index // parts]
-    if not picked:
-        raise SystemExit(f"--part {part} holds none of the {len(chosen)} speakers; "
-                         "use fewer parts")
-    return picked
-
-
 @dataclass(frozen=True)
 class Normalisation:
     """Same- and different-speaker cosine means on the reference/held-out splits."""

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import bench_parts
 import clone_quality_report as report
+import robustness
 import speech_data as sd
 
 
@@ -21,18 +23,18 @@ def utterance(speaker: str, gender: str) -> sd.Utterance:
 def test_parts_cover_the_speakers_once_and_keep_the_gender_split() -> None:
     chosen = [utterance(f"f{i}", "F") for i in range(24)] + \
         [utterance(f"m{i}", "M") for i in range(24)]
-    parts = [sd.speaker_part(chosen, f"{i}/3") for i in (1, 2, 3)]
+    parts = [bench_parts.speaker_part(chosen, f"{i}/3") for i in (1, 2, 3)]
     assert [u.speaker for part in parts for u in part if u.gender == "F"] == \
         [f"f{i}" for i in range(24)]
     assert all(sum(u.gender == "F" for u in part) == 8 == len(part) // 2 for part in parts)
     # Part 1/8 of 48 is what a 6-speaker run chooses.
-    assert [u.speaker for u in sd.speaker_part(chosen, "1/8")] == \
+    assert [u.speaker for u in bench_parts.speaker_part(chosen, "1/8")] == \
         ["f0", "f1", "f2", "m0", "m1", "m2"]
     for bad in ("0/3", "4/3", "two"):
         with pytest.raises(SystemExit, match="--part"):
-            sd.speaker_part(chosen, bad)
+            bench_parts.speaker_part(chosen, bad)
     with pytest.raises(SystemExit, match="none of the 2 speakers"):
-        sd.speaker_part(chosen[:1] + chosen[-1:], "1/2")
+        bench_parts.speaker_part(chosen[:1] + chosen[-1:], "1/2")
 
 
 def clone_row(speaker: str, similarity: float, errors: int) -> dict[str, Any]:
@@ -82,7 +84,57 @@ def test_merge_command_names_a_file_it_cannot_use(tmp_path: Path) -> None:
     other.write_text('{"effort": "fast"}')
     out = str(tmp_path / "merged")
     for bad, said in ((tmp_path / "missing.json", "cannot read"), (empty, "cannot read"),
-                      (other, "not a clone_quality.py run")):
+                      (other, "not a benchmark run")):
         with pytest.raises(SystemExit, match=said):
             report.main(["--merge", out, str(bad)])
     assert not list(tmp_path.glob("merged*"))
+
+
+def robust_row(speaker: str, effort: str, condition: str, clone: float) -> dict[str, Any]:
+    return {"speaker": speaker, "gender": "F", "effort": effort, "condition": condition,
+            "clone": clone, "enroll_s": 2.0, "reference": 0.3, "enrolled": 0.4,
+            "snr_db": 30.0, "verdict": "good", "f0_error_st": 0.5, "f0_range_ratio": 1.0,
+            "rate_ratio": 1.0}
+
+
+def robust_run(speaker: str, clean: dict[str, float], babble: dict[str, float],
+               conditions: tuple[str, ...] = ("clean", "babble 10 dB")) -> dict[str, Any]:
+    rows = [robust_row(speaker, e, "clean", v) for e, v in clean.items()] + \
+        [robust_row(speaker, e, "babble 10 dB", v) for e, v in babble.items()]
+    return {"meta": {
+        "source_tree": "abc", "efforts": list(clean), "conditions": list(conditions),
+        "sentences": ["a b"], "normalisation": {"same_mean": 0.9, "diff_mean": 0.5,
+                                                "speakers": 10},
+        "speakers": 1, "speaker_ids": [speaker], "date": "d", "machine": "m",
+        "git_commit": "c", "part": "1/2", "wall_s": 10.0}, "rows": rows}
+
+
+def test_robustness_parts_merge_with_each_drop_from_the_clean_clone_at_its_effort() -> None:
+    merged = robustness.merge([
+        robust_run("a", {"fast": 0.5, "balanced": 0.7}, {"fast": 0.4, "balanced": 0.65}),
+        robust_run("b", {"fast": 0.3, "balanced": 0.6}, {"fast": 0.1, "balanced": 0.45})])
+    drops = {(r["effort"], r["condition"]): r["clone_drop"] for r in merged["summary"]}
+    assert drops[("fast", "babble 10 dB")] == pytest.approx((0.1 + 0.2) / 2)
+    assert drops[("balanced", "babble 10 dB")] == pytest.approx((0.05 + 0.15) / 2)
+    assert drops[("balanced", "clean")] == 0.0
+    assert merged["meta"]["speaker_ids"] == ["a", "b"]
+    assert merged["meta"]["speakers"] == 2 and merged["meta"]["wall_s"] == 20.0
+    text = robustness.render(merged["meta"], merged["summary"])
+    assert "| balanced | babble 10 dB | 0.550 | +0.100 +- 0.050 |" in text
+
+
+def test_robustness_merge_refuses_parts_of_other_conditions_or_the_same_speaker(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit, match="conditions"):
+        robustness.merge([robust_run("a", {"fast": 0.5}, {"fast": 0.4}),
+                          robust_run("b", {"fast": 0.5}, {"fast": 0.4},
+                                     conditions=("clean",))])
+    with pytest.raises(SystemExit, match="share speakers"):
+        robustness.merge([robust_run("a", {"fast": 0.5}, {"fast": 0.4}),
+                          robust_run("a", {"fast": 0.5}, {"fast": 0.4})])
+    for argv, said in ((["--merge", "out"], "--merge OUT needs the parts' .json"),
+                       (["--conditions", "babble 10 dB"], "must include clean"),
+                       (["--efforts", "fastest"], "--efforts must name some of")):
+        with pytest.raises(SystemExit):
+            robustness.main(argv)
+        assert said in capsys.readouterr().err
