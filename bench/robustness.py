@@ -86,8 +86,7 @@ def degradations(ref: Audio, babble_noise: np.ndarray,
     for snr in SNRS:
         out[f"babble {snr} dB"] = qd.add_noise(ref, babble_noise, snr, rng)
     out["telephone"] = qd.telephone(ref)
-    # every speaker in the same rooms, drawn apart from the noises (which stay as in
-    # earlier runs)
+    # every speaker in the same rooms, drawn apart from the speaker's noises
     rooms = np.random.default_rng(ROOM_SEED)
     for rt60, drr in ROOMS:
         out[f"room RT60 {rt60:.1f} s DRR {drr:+.0f} dB"] = qd.reverberate(ref, rt60, drr, rooms)
