@@ -45,12 +45,13 @@ def check_mergeable(runs: Sequence[dict[str, Any]], same: Sequence[str],
                     speakers_key: str) -> list[str]:
     """The speakers of ``runs`` (each a run's json, with a ``meta``) in order, once
     checked that the runs can be merged: every ``meta[key]`` for ``key`` in ``same`` is
-    equal (``source_tree`` among them: the same committed ``src/``), and no speaker
+    equal (``source_tree`` among them: the same committed ``src/``), every part is of
+    one split (the N of ``meta["part"]``, ``"I/N"``), and no speaker
     (``meta[speakers_key]``, a list) is in two runs.
 
     Raises:
         SystemExit: no runs; they differ in one of ``same``; they measured uncommitted
-            code; or they share a speaker.
+            code; they are parts of different splits; or they share a speaker.
     """
     if not runs:
         raise SystemExit("nothing to merge")
@@ -62,6 +63,10 @@ def check_mergeable(runs: Sequence[dict[str, Any]], same: Sequence[str],
     if str(first.get("source_tree")).endswith("+dirty"):
         raise SystemExit("a part measured uncommitted code in src/; commit, then run the "
                          "parts again")
+    splits = {str(run["meta"].get("part")).partition("/")[2] for run in runs}
+    if len(splits) > 1:
+        raise SystemExit("the parts come from different splits (--part I/N with N "
+                         f"{', '.join(sorted(splits))}); merge parts of one split")
     speakers = [s for run in runs for s in run["meta"][speakers_key]]
     if len(set(speakers)) != len(speakers):
         raise SystemExit("the parts share speakers; merge parts of one split (--part I/N)")

@@ -73,6 +73,10 @@ def test_merge_refuses_other_or_uncommitted_code_or_the_same_speaker_twice() -> 
         report.merge([run(["a"], 0.4, 2), run(["b"], 0.7, 0, tree="def")])
     with pytest.raises(SystemExit, match="share speakers"):
         report.merge([run(["a"], 0.4, 2), run(["a"], 0.7, 0)])
+    other_split = run(["b"], 0.7, 0)
+    other_split["meta"]["part"] = "2/3"
+    with pytest.raises(SystemExit, match="different splits"):
+        report.merge([run(["a"], 0.4, 2), other_split])
     with pytest.raises(SystemExit, match="uncommitted"):
         report.merge([run(["a"], 0.4, 2, tree="abc+dirty"), run(["b"], 0.7, 0,
                                                                 tree="abc+dirty")])
