@@ -160,7 +160,7 @@ def merge(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
     Raises:
         SystemExit: the parts measured different code (``source_tree``), rows, sentences
-            or normalisation, or share a speaker.
+            or normalisation, come from different splits, or share a speaker.
     """
     speakers = check_mergeable(runs, ("efforts", "sentences", "normalisation"),
                                "speakers")

@@ -279,7 +279,7 @@ def merge(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
     Raises:
         SystemExit: the parts measured different code, efforts, conditions, sentences or
-            normalisation, or share a speaker.
+            normalisation, come from different splits, or share a speaker.
     """
     speakers = bench_parts.check_mergeable(
         runs, ("efforts", "conditions", "sentences", "normalisation"), "speaker_ids")
@@ -350,21 +350,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             own = voxclone.embed(denoised(reference) if variant.denoise else reference)
             enrolled = own if analysis.embedding is None or variant.denoise \
                 or not variant.compensate else analysis.embedding
+            # Of the reference, the same at every effort.
+            measured = {"reference": norm.normalise(cosine(own, held)),
+                        "enrolled": norm.normalise(cosine(enrolled, held)),
+                        "snr_db": report.clips[0].snr_db, "verdict": report.verdict}
             for effort in efforts:
                 clone, enroll_s, clone_audio = clone_similarity(
                     reference, held, norm, f"robust-{utterance.speaker}", variant, effort)
                 rows.append({
                     "speaker": utterance.speaker, "gender": utterance.gender,
                     "effort": effort, "condition": name, "clone": clone,
-                    "enroll_s": enroll_s,
-                    "reference": norm.normalise(cosine(own, held)),
-                    "enrolled": norm.normalise(cosine(enrolled, held)),
-                    "snr_db": report.clips[0].snr_db, "verdict": report.verdict,
+                    "enroll_s": enroll_s, **measured,
                     **cqr.prosody_errors(prosody_stats(clone_audio), truth),
                 })
                 log(f"[{index}/{len(chosen)}] {utterance.speaker} {name} @ {effort}: "
-                    f"clone {clone:.3f}, reference {rows[-1]['reference']:.3f}, gate "
-                    f"{report.verdict} (SNR {rows[-1]['snr_db']:.1f} dB), enroll "
+                    f"clone {clone:.3f}, reference {measured['reference']:.3f}, gate "
+                    f"{report.verdict} (SNR {measured['snr_db']:.1f} dB), enroll "
                     f"{enroll_s:.1f} s")
     table = summarise(rows)
     meta = sd.run_meta(started, speakers=len(chosen), part=args.part,
