@@ -142,3 +142,29 @@ def test_robustness_merge_refuses_parts_of_other_conditions_or_the_same_speaker(
         with pytest.raises(SystemExit):
             robustness.main(argv)
         assert said in capsys.readouterr().err
+
+
+def test_efforts_are_compared_speaker_by_speaker_from_their_own_clean_clone() -> None:
+    import robustness_efforts
+
+    def row(speaker: str, gender: str, effort: str, condition: str, clone: float,
+            enrolled: float) -> dict[str, Any]:
+        return {"speaker": speaker, "gender": gender, "effort": effort,
+                "condition": condition, "clone": clone, "enrolled": enrolled}
+
+    rows = [
+        row("a", "F", "fast", "clean", 0.5, 1.0), row("a", "F", "best", "clean", 0.7, 1.0),
+        row("a", "F", "fast", "babble", 0.3, 0.8), row("a", "F", "best", "babble", 0.6, 0.8),
+        row("b", "M", "fast", "clean", 0.4, 1.0), row("b", "M", "best", "clean", 0.8, 1.0),
+        row("b", "M", "fast", "babble", 0.3, 0.9), row("b", "M", "best", "babble", 0.5, 0.9),
+        # Measured at one effort only: left out of the pairs.
+        row("c", "M", "fast", "clean", 0.9, 1.0), row("c", "M", "fast", "babble", 0.0, 0.5),
+    ]
+    (line,) = robustness_efforts.compare(rows, "fast", "best")
+    assert line["condition"] == "babble" and line["n"] == 2
+    assert line["drop_fast"] == pytest.approx(0.15) and line["drop_best"] == pytest.approx(0.2)
+    assert line["less"] == pytest.approx(-0.05) and line["high_smaller"] == 1
+    assert line["gain"] == pytest.approx(0.1)  # best from babble against fast from clean
+    assert line["drop_fast_F"] == pytest.approx(0.2) and line["drop_best_M"] == pytest.approx(0.3)
+    assert line["dvector_loss"] == pytest.approx(0.15)
+    assert line["slope_best"] == pytest.approx(-2.0)  # two points: an exact line
