@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import bench_parts
 import clone_quality_report as report
 import robustness
+import robustness_efforts
 import speech_data as sd
 
 
@@ -145,8 +146,6 @@ def test_robustness_merge_refuses_parts_of_other_conditions_or_the_same_speaker(
 
 
 def test_efforts_are_compared_speaker_by_speaker_from_their_own_clean_clone() -> None:
-    import robustness_efforts
-
     def row(speaker: str, gender: str, effort: str, condition: str, clone: float,
             enrolled: float) -> dict[str, Any]:
         return {"speaker": speaker, "gender": gender, "effort": effort,
