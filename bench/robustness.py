@@ -23,7 +23,9 @@ without that noise compensation (the baseline, same run); conditions in ``--deno
 also after the gate's Wiener denoiser; in ``--all-voiced`` with the reference's pitch from
 every voiced frame; in ``--widen-noisy`` with the noisy reference's F0 range allowed to
 widen the clone's melody (the baselines of the loud-frame pitch and of the range kept
-from widening); in ``--no-dereverb`` without taking the room's echo out.
+from widening); in ``--no-dereverb`` without taking the room's echo out; in
+``--no-noise-match`` without the ascent hearing its clones through the reference's
+noise (``voxclone.quality.noise_profile``).
 
 Run from the repo root: ``python bench/robustness.py``; writes
 ``bench/results/robustness.{md,json}``. A long run (``balanced`` takes ~50 s per
@@ -127,6 +129,8 @@ class Variant:
             as before (``voxclone.clone.pitch_rate_match``).
         formants: False enrolls without the formant match (``match_formants=False``).
         dereverb: False never takes a room's echo out (``quality.gate.DEREVERB_FROM_S``).
+        noise_match: False keeps no noise profile, so the gradient ascent does not hear
+            its clones through the reference's noise (``quality.gate.NOISE_MATCH_BELOW_DB``).
     """
 
     suffix: str = ""
@@ -136,6 +140,7 @@ class Variant:
     widen_noisy: bool = False
     formants: bool = True
     dereverb: bool = True
+    noise_match: bool = True
 
 
 AS_CODED = Variant()
@@ -167,6 +172,9 @@ BASELINES = (
     Baseline("--no-dereverb", Variant(", not dereverberated", dereverb=False),
              ",".join(f"room RT60 {rt:.1f} s DRR {drr:+.0f} dB" for rt, drr in ROOMS),
              "without the dereverberation"),
+    Baseline("--no-noise-match", Variant(", no noise match", noise_match=False), "",
+             "without hearing the clones through the reference's noise in the ascent "
+             "(balanced, best)"),
 )
 
 
@@ -188,6 +196,9 @@ def clone_similarity(reference: Audio, held: np.ndarray, norm: sd.Normalisation,
     ``variant`` says, enroll seconds, the clone)."""
     saved, saved_compensation = gate.DENOISE_BELOW_DB, analyse.compensate_noise
     saved_range, saved_warn = prosody._NOISY_RANGE_DB, api.SNR_WARN_DB
+    saved_match = gate.NOISE_MATCH_BELOW_DB
+    if not variant.noise_match:
+        gate.NOISE_MATCH_BELOW_DB = None
     if variant.all_voiced:
         prosody._NOISY_RANGE_DB = -np.inf
     if variant.widen_noisy:
@@ -206,6 +217,7 @@ def clone_similarity(reference: Audio, held: np.ndarray, norm: sd.Normalisation,
         gate.DENOISE_BELOW_DB = saved
         analyse.compensate_noise = saved_compensation
         prosody._NOISY_RANGE_DB, api.SNR_WARN_DB = saved_range, saved_warn
+        gate.NOISE_MATCH_BELOW_DB = saved_match
     clone = cq.join([voxclone.synthesize(text, profile) for text in cq.SENTENCES])
     return norm.normalise(cosine(voxclone.embed(clone), held)), enroll_s, clone
 

@@ -50,6 +50,7 @@ from voxclone.errors import (
 from voxclone.progress import ProgressCallback, progress_bar
 from voxclone.provenance import AuditContext
 from voxclone.quality import screen
+from voxclone.quality.noise_profile import NoiseProfile
 from voxclone.quality.report import MIN_SPEECH_S, SNR_WARN_DB
 from voxclone.speaker import combine_embeddings, cosine, default_encoder
 from voxclone.synthesis import is_voxclone_output
@@ -294,7 +295,8 @@ def enroll_with_record(
                                                 pauses=match_pauses,
                                                 formants=match_formants).for_effort(effort),
                                 pauses=screened.pauses,
-                                noisy=screened.lowest_snr_db < SNR_WARN_DB)
+                                noisy=screened.lowest_snr_db < SNR_WARN_DB,
+                                noises=screened.noises)
     except BaseException:
         if verification is not None:
             verifier.challenges.release(verification.challenge)
@@ -319,7 +321,8 @@ def _fit_and_save(name: str, target: np.ndarray, cleaned: list[Audio],
                   records: list[SourceClip], effort: Effort, store: VoiceStore,
                   record: ConsentRecord, *, overwrite: bool, save: bool,
                   progress: bool | ProgressCallback, seed: int,
-                  matches: Matches, pauses: Sequence[float], noisy: bool) -> VoiceProfile:
+                  matches: Matches, pauses: Sequence[float], noisy: bool,
+                  noises: Sequence[NoiseProfile]) -> VoiceProfile:
     """Build the voice, then store the profile and its consent record (both or
     neither)."""
     reporter = contextlib.nullcontext(progress) if callable(progress) else \
@@ -327,7 +330,7 @@ def _fit_and_save(name: str, target: np.ndarray, cleaned: list[Audio],
     with reporter as report:
         profile = build_voice(_fitter(), name, target, cleaned, records, effort,
                               matches=matches, progress=report, seed=seed, pauses=pauses,
-                              noisy=noisy)
+                              noisy=noisy, noises=noises)
     if save:
         consents = ConsentStore(store.directory)
         consents.key  # noqa: B018 - fail on an unusable secret before writing anything

@@ -20,6 +20,7 @@ from voxclone.audio.prosody import prosody_stats
 from voxclone.clone.fit import Effort, VoiceFitter
 from voxclone.clone.profile import SourceClip, VoiceProfile
 from voxclone.clone.search import Progress
+from voxclone.quality.noise_profile import NoiseProfile
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
                 cleaned: Sequence[Audio], sources: Sequence[SourceClip], effort: Effort, *,
                 matches: Matches, progress: Progress | None = None,
                 seed: int = 0, pauses: Sequence[float] = (),
-                noisy: bool = False) -> VoiceProfile:
+                noisy: bool = False, noises: Sequence[NoiseProfile] = ()) -> VoiceProfile:
     """Fit a voice to ``target`` and match it to the speaker.
 
     Args:
@@ -73,6 +74,8 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
         noisy: the reference is noisy (the gate warned of its SNR): its F0 range may
             narrow the clone's melody but not widen it
             (:func:`voxclone.clone.pitch_rate_match.match_pitch_rate`).
+        noises: the noisy clips' noise profiles: the gradient ascent also hears its
+            clones through them (:mod:`voxclone.clone.gradient_fit`).
     Raises:
         NoSpeechError: the reference holds too little voiced speech to measure pitch.
     """
@@ -82,7 +85,7 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
     # pitch), the search scores candidates at the speaker's pitch.
     at_pitch = prosody.f0_median if matches.pitch and not matches.prosody else None
     result = fitter.fit(target, effort, seed=seed, progress=progress, prosody=prosody,
-                        at_pitch=at_pitch)
+                        at_pitch=at_pitch, noises=noises)
     conditioning, score, rate, shift = result.conditioning, result.score, 1.0, 0.0
     widen = 1.0
     if matches.prosody:

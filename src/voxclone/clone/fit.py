@@ -8,6 +8,7 @@ import importlib.resources as resources
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Literal, get_args
@@ -26,6 +27,7 @@ from voxclone.clone.search import Progress, SearchResult, fit_mixture, refine
 from voxclone.clone.style_map import load_style_map
 from voxclone.clone.tone_match import ToneMatch, match_tone
 from voxclone.engines.base import Engine
+from voxclone.quality.noise_profile import NoiseProfile
 from voxclone.speaker import SpeakerEncoder
 from voxclone.speaker.encoder import embed_all
 from voxclone.text import normalize_text, phonemize
@@ -197,7 +199,8 @@ class VoiceFitter:
     def fit(self, target: np.ndarray, effort: Effort, *, seed: int = 0,
             progress: Progress | None = None, budget_s: float | None = None,
             prosody: ProsodyStats | None = None, use_map: bool = True,
-            at_pitch: float | None = None) -> SearchResult:
+            at_pitch: float | None = None,
+            noises: Sequence[NoiseProfile] = ()) -> SearchResult:
         """Conditioning whose speech embeds close to ``target`` (unit ``(256,)``).
 
         Every effort but ``stock`` also tries the learned style map
@@ -208,6 +211,8 @@ class VoiceFitter:
         ``balanced`` and ``best`` as synthesis will speak it once the pitch match has
         shifted it there, so the search looks for the closest voice at the speaker's
         pitch rather than at the engine's.
+        ``noises`` (noisy references' noise profiles) makes the gradient ascent also
+        hear its probe through that noise (:mod:`voxclone.clone.gradient_fit`).
         ``budget_s`` overrides the effort's refinement time and ``use_map=False``
         leaves the map out (both for benchmarks).
         """
@@ -241,7 +246,8 @@ class VoiceFitter:
                 start, score, target, packs=self.packs, probe_ids=self.probe_ids,
                 scale=self.scale, encoder=self.encoder,  # type: ignore[arg-type]
                 evaluate=evaluate, budget_s=budget,
-                max_steps=REFINE_EVALUATIONS[effort], progress=progress)
+                max_steps=REFINE_EVALUATIONS[effort], progress=progress,
+                noises=noises, seed=seed)
         else:
             result = refine(target, start, start_embedding, base, self.scale, evaluate,
                             budget_s=budget, prior=_prior(), seed=seed,

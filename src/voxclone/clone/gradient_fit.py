@@ -13,6 +13,15 @@ start put it; the pitch and rate matches that follow fit the speaker's prosody.
 Each step costs about 3.5 s on two cores (forward and backward through the decoder),
 so `balanced` takes about 12. The step whose replayed probe scored best is kept, and
 is checked once by the runtime: if it is not closer than the start, the start stays.
+
+From a noisy reference the target is the noise-compensated d-vector, an estimate whose
+error the ascent would copy. So each step also hears the probe through the
+reference's own noise (:class:`~voxclone.quality.noise_profile.NoiseProfile`) and
+scores it against the reference's d-vector as heard, which needs no estimate; the
+step climbs the mean of the two cosines. (Climbing the noisy view alone lost 0.036 of
+raw cosine to the shipped ascent on 7 dev speakers with white noise at 10 dB; the mean
+of the two gained 0.011 +- 0.006, about what climbing the clean reference's own
+d-vector gained, 0.014.)
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -31,12 +41,18 @@ from voxclone.engines.kokoro import KokoroEngine
 from voxclone.speaker.encoder import GE2EEncoder
 
 if TYPE_CHECKING:  # torch and the replay load only when a fit ascends
+    import torch
+
     from voxclone.engines.kokoro_grad import DecoderReplay
+    from voxclone.quality.noise_profile import NoiseProfile
 
 logger = logging.getLogger(__name__)
 
 #: Adam's step, in units of the stock voices' spread per timbre dimension.
 LEARNING_RATE = 0.1
+
+#: At most this many noisy references are heard through (one embedding each a step).
+MAX_NOISY_VIEWS = 3
 
 _lock = threading.Lock()
 
@@ -57,8 +73,8 @@ def supported(engine: object, encoder: object) -> bool:
 def ascend(start: StyleConditioning, start_score: float, target: np.ndarray, *,
            packs: dict[str, np.ndarray], probe_ids: list[int], scale: np.ndarray,
            encoder: GE2EEncoder, evaluate: Evaluator, budget_s: float,
-           max_steps: int | None = None,
-           progress: Progress | None = None) -> SearchResult:
+           max_steps: int | None = None, progress: Progress | None = None,
+           noises: Sequence[NoiseProfile] = (), seed: int = 0) -> SearchResult:
     """Move ``start``'s timbre toward ``target`` (unit ``(256,)``) by gradient ascent.
 
     Args:
@@ -73,6 +89,11 @@ def ascend(start: StyleConditioning, start_score: float, target: np.ndarray, *,
         budget_s: stop before a step would run past this many seconds.
         max_steps: at most this many steps (None: the budget alone).
         progress: called after each step with (fraction done, best replayed cosine).
+        noises: the noisy references' noise profiles (the first
+            :data:`MAX_NOISY_VIEWS`): each step then climbs the mean of the cosine to
+            ``target`` and the mean cosine, over them, of the probe with that noise
+            added to the reference as heard.
+        seed: seeds the noise added to the probe.
 
     Returns:
         The better of the best step and ``start``, with its runtime cosine.
@@ -95,6 +116,7 @@ def ascend(start: StyleConditioning, start_score: float, target: np.ndarray, *,
         optimizer = torch.optim.Adam([step], lr=LEARNING_RATE)
         best_score, best_step = -np.inf, np.zeros(TIMBRE_DIMS, dtype=np.float32)
         steps, last = 0, 0.0
+        views: list[tuple[torch.Tensor, torch.Tensor]] = []
         while max_steps is None or steps < max_steps:
             elapsed = time.monotonic() - began
             if steps and elapsed + last > budget_s:
@@ -102,6 +124,12 @@ def ascend(start: StyleConditioning, start_score: float, target: np.ndarray, *,
             tick = time.monotonic()
             audio = replay.audio(prepared, base + step * unit)
             score = ge2e.embed(audio, SAMPLE_RATE) @ goal
+            if noises and not views:  # the noise's level is set by the start's speech
+                views = _noisy_views(noises[:MAX_NOISY_VIEWS], audio, SAMPLE_RATE, seed)
+            if views:
+                heard = torch.stack([ge2e.embed(audio + noise, SAMPLE_RATE) @ reference
+                                     for noise, reference in views])
+                score = (score + heard.mean()) / 2
             if score.item() > best_score:
                 best_score, best_step = score.item(), step.detach().numpy().copy()
             optimizer.zero_grad()
@@ -122,3 +150,16 @@ def ascend(start: StyleConditioning, start_score: float, target: np.ndarray, *,
     if score_now <= start_score:
         return SearchResult(start, start_score, steps + 1, time.monotonic() - began)
     return SearchResult(moved, score_now, steps + 1, time.monotonic() - began)
+
+
+def _noisy_views(noises: Sequence[NoiseProfile], probe: torch.Tensor, sample_rate: int,
+                 seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(noise to add to the probe, the reference's d-vector as heard) per profile."""
+    import torch
+
+    from voxclone.audio import Audio
+
+    speech = Audio(probe.detach().numpy().astype(np.float32), sample_rate)
+    rng = np.random.default_rng(seed)
+    return [(torch.from_numpy(n.noise_for(speech, rng)), torch.from_numpy(n.heard))
+            for n in noises]

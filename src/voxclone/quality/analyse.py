@@ -20,6 +20,7 @@ from voxclone.errors import NoSpeechError
 from voxclone.quality.denoise import denoised_embedding, wiener_denoise
 from voxclone.quality.dereverb import dereverberate, echoing
 from voxclone.quality.measures import SignalMeasures, measure_signal, spectrum
+from voxclone.quality.noise_profile import NoiseProfile, noise_profile
 from voxclone.quality.speakers import (
     SetAgreement,
     SpeakerSplit,
@@ -57,6 +58,10 @@ class ClipAnalysis:
         error: why the clip could not be used at all (no speech), else ``None``.
         pauses: the silences between its speech segments, seconds
             (:func:`voxclone.audio.pauses.pauses_between`).
+        noise: the clip's noise and its d-vector as heard, when its SNR is under
+            ``noise_below_db`` and it was neither denoised nor dereverberated (else
+            ``None``): what the identity fit hears its clones through
+            (:mod:`voxclone.quality.noise_profile`).
     """
 
     name: str
@@ -70,6 +75,7 @@ class ClipAnalysis:
     error: str | None = None
     pauses: tuple[float, ...] = ()
     dereverberated: bool = False
+    noise: NoiseProfile | None = None
 
     @property
     def speech_ratio(self) -> float:
@@ -79,6 +85,7 @@ class ClipAnalysis:
 
 def analyse_clip(audio: Audio, name: str, *, denoise_below_db: float | None = None,
                  dereverb_from_s: float | None = None,
+                 noise_below_db: float | None = None,
                  encoder: SpeakerEncoder | None = None) -> ClipAnalysis:
     """Measure one recording (any sample rate) and prepare its speech.
 
@@ -90,6 +97,8 @@ def analyse_clip(audio: Audio, name: str, *, denoise_below_db: float | None = No
         dereverb_from_s: take the room's echo out of the speech when its estimated
             reverberation time is at least this (seconds; ``None``: never). A clip
             dereverberated is not also denoised.
+        noise_below_db: keep the noise profile of a clip under this SNR
+            (``None``: never).
         encoder: speaker encoder (default: the shared GE2E one).
 
     Returns:
@@ -126,12 +135,15 @@ def analyse_clip(audio: Audio, name: str, *, denoise_below_db: float | None = No
     # (nor on dereverberated speech: its d-vector is enrolled as heard)
     embedding = heard if denoised or dereverberated else compensate_noise(
         heard, signal.snr_db, encoder, denoised=lambda: denoised_embedding(spec, encoder))
+    noise = noise_profile(spec, heard) if (
+        noise_below_db is not None and signal.snr_db < noise_below_db
+        and not (denoised or dereverberated)) else None
     split = split_speakers(rows[1:])
     logger.debug("%s: %.1f s speech, SNR %.1f dB, split cosine %.3f", name, speech,
                  signal.snr_db, split.cosine)
     return ClipAnalysis(name, audio.duration, speech, signal, split, clean, embedding,
                         denoised=denoised, pauses=pauses_between(segments),
-                        dereverberated=dereverberated)
+                        dereverberated=dereverberated, noise=noise)
 
 
 def analyse_set(clips: Sequence[ClipAnalysis]) -> SetAgreement:

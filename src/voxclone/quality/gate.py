@@ -13,9 +13,11 @@ import numpy as np
 from voxclone.audio import Audio, load_audio
 from voxclone.errors import NoSpeechError, ReferenceQualityError
 from voxclone.quality.analyse import ClipAnalysis, analyse_clip, analyse_set
-from voxclone.quality.report import REVERB_WARN_S, QualityReport, judge
+from voxclone.quality.noise_profile import NoiseProfile
+from voxclone.quality.report import REVERB_WARN_S, SNR_WARN_DB, QualityReport, judge
 
-__all__ = ["DENOISE_BELOW_DB", "DEREVERB_FROM_S", "Screened", "check", "screen"]
+__all__ = ["DENOISE_BELOW_DB", "DEREVERB_FROM_S", "NOISE_MATCH_BELOW_DB", "Screened", "check",
+           "screen"]
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +38,12 @@ DENOISE_BELOW_DB: float | None = None
 #: clips are left alone.
 DEREVERB_FROM_S: float | None = REVERB_WARN_S
 
+#: Keep the noise of a clip whose estimated SNR is under this (dB; the gate's noise
+#: warning), so that the identity fit also hears its clones through it
+#: (:mod:`voxclone.quality.noise_profile`, :mod:`voxclone.clone.gradient_fit`);
+#: ``None``: never.
+NOISE_MATCH_BELOW_DB: float | None = SNR_WARN_DB
+
 
 def _name(clip: Clip, index: int) -> str:
     return str(clip) if isinstance(clip, (str, os.PathLike)) else f"clip {index + 1}"
@@ -43,10 +51,11 @@ def _name(clip: Clip, index: int) -> str:
 
 def analyse(audios: Sequence[Audio], names: Sequence[str]) -> list[ClipAnalysis]:
     """:func:`~voxclone.quality.analyse.analyse_clip` of every clip, denoising below
-    :data:`DENOISE_BELOW_DB` and dereverberating from :data:`DEREVERB_FROM_S` (both
-    read at call time)."""
+    :data:`DENOISE_BELOW_DB`, dereverberating from :data:`DEREVERB_FROM_S` and keeping
+    the noise under :data:`NOISE_MATCH_BELOW_DB` (all read at call time)."""
     return [analyse_clip(a, n, denoise_below_db=DENOISE_BELOW_DB,
-                         dereverb_from_s=DEREVERB_FROM_S)
+                         dereverb_from_s=DEREVERB_FROM_S,
+                         noise_below_db=NOISE_MATCH_BELOW_DB)
             for a, n in zip(audios, names, strict=True)]
 
 
@@ -90,6 +99,8 @@ class Screened:
         embeddings: their d-vectors, float32 ``(256,)`` each (noise-compensated: what
             enrollment clones).
         pauses: the silences between speech segments in them, seconds.
+        noises: the noise profiles of the noisy ones among them (see
+            :data:`NOISE_MATCH_BELOW_DB`).
     """
 
     report: QualityReport
@@ -97,6 +108,7 @@ class Screened:
     clean: tuple[Audio, ...]
     embeddings: tuple[np.ndarray, ...]
     pauses: tuple[float, ...] = ()
+    noises: tuple[NoiseProfile, ...] = ()
 
     @property
     def lowest_snr_db(self) -> float:
@@ -140,4 +152,5 @@ def screen(audios: Sequence[Audio], names: Sequence[str], *, force: bool = False
     return Screened(report, keep,
                     tuple(analyses[i].clean for i in keep),  # type: ignore[misc]
                     tuple(analyses[i].embedding for i in keep),  # type: ignore[misc]
-                    tuple(p for i in keep for p in analyses[i].pauses))
+                    tuple(p for i in keep for p in analyses[i].pauses),
+                    tuple(n for i in keep if (n := analyses[i].noise) is not None))
