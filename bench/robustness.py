@@ -24,8 +24,8 @@ also after the gate's Wiener denoiser; in ``--all-voiced`` with the reference's 
 every voiced frame; in ``--widen-noisy`` with the noisy reference's F0 range allowed to
 widen the clone's melody (the baselines of the loud-frame pitch and of the range kept
 from widening); in ``--no-dereverb`` without taking the room's echo out; in
-``--no-noise-match`` without the ascent hearing its clones through the reference's
-noise (``voxclone.quality.noise_profile``).
+``--noise-match`` with the ascent also hearing its clones through the reference's
+noise (``voxclone.quality.noise_profile``; off as coded).
 
 Run from the repo root: ``python bench/robustness.py``; writes
 ``bench/results/robustness.{md,json}``. A long run (``balanced`` takes ~50 s per
@@ -57,7 +57,7 @@ from voxclone.quality import analyse, gate
 from voxclone.quality.analyse import analyse_set
 from voxclone.quality.denoise import wiener_denoise
 from voxclone.quality.measures import spectrum
-from voxclone.quality.report import judge
+from voxclone.quality.report import SNR_WARN_DB, judge
 from voxclone.speaker import cosine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -129,8 +129,9 @@ class Variant:
             as before (``voxclone.clone.pitch_rate_match``).
         formants: False enrolls without the formant match (``match_formants=False``).
         dereverb: False never takes a room's echo out (``quality.gate.DEREVERB_FROM_S``).
-        noise_match: False keeps no noise profile, so the gradient ascent does not hear
-            its clones through the reference's noise (``quality.gate.NOISE_MATCH_BELOW_DB``).
+        noise_match: True keeps the noise profile of a reference under the gate's noise
+            warning, so the gradient ascent also hears its clones through the
+            reference's noise (``quality.gate.NOISE_MATCH_BELOW_DB``, off as coded).
     """
 
     suffix: str = ""
@@ -140,7 +141,7 @@ class Variant:
     widen_noisy: bool = False
     formants: bool = True
     dereverb: bool = True
-    noise_match: bool = True
+    noise_match: bool = False
 
 
 AS_CODED = Variant()
@@ -172,8 +173,8 @@ BASELINES = (
     Baseline("--no-dereverb", Variant(", not dereverberated", dereverb=False),
              ",".join(f"room RT60 {rt:.1f} s DRR {drr:+.0f} dB" for rt, drr in ROOMS),
              "without the dereverberation"),
-    Baseline("--no-noise-match", Variant(", no noise match", noise_match=False), "",
-             "without hearing the clones through the reference's noise in the ascent "
+    Baseline("--noise-match", Variant(", noise match", noise_match=True), "",
+             "with the ascent also hearing the clones through the reference's noise "
              "(balanced, best)"),
 )
 
@@ -197,8 +198,8 @@ def clone_similarity(reference: Audio, held: np.ndarray, norm: sd.Normalisation,
     saved, saved_compensation = gate.DENOISE_BELOW_DB, analyse.compensate_noise
     saved_range, saved_warn = prosody._NOISY_RANGE_DB, api.SNR_WARN_DB
     saved_match = gate.NOISE_MATCH_BELOW_DB
-    if not variant.noise_match:
-        gate.NOISE_MATCH_BELOW_DB = None
+    if variant.noise_match:
+        gate.NOISE_MATCH_BELOW_DB = SNR_WARN_DB
     if variant.all_voiced:
         prosody._NOISY_RANGE_DB = -np.inf
     if variant.widen_noisy:

@@ -21,6 +21,7 @@ from voxclone.engines.kokoro import default_engine, stock_packs
 from voxclone.quality import gate
 from voxclone.quality.analyse import analyse_clip
 from voxclone.quality.noise_profile import NoiseProfile
+from voxclone.quality.report import SNR_WARN_DB
 from voxclone.speaker import default_encoder
 from voxclone.text import normalize_text, phonemize
 
@@ -73,10 +74,11 @@ def test_clean_clips_and_a_switched_off_match_keep_no_noise(joe_reference: Audio
     assert analyse_clip(joe_reference, "clean", noise_below_db=25.0).noise is None
     noisy = mixed_at_snr(joe_reference, low_hum(), 10.0)
     assert analyse_clip(noisy, "noisy").noise is None  # noise_below_db None: never
-    screened = gate.screen([noisy, joe_reference], ["noisy", "clean"], force=True)
+    with mock.patch.object(gate, "NOISE_MATCH_BELOW_DB", SNR_WARN_DB):
+        screened = gate.screen([noisy, joe_reference], ["noisy", "clean"], force=True)
     assert len(screened.noises) == 1  # only the noisy clip's
-    with mock.patch.object(gate, "NOISE_MATCH_BELOW_DB", None):
-        assert gate.screen([noisy], ["noisy"], force=True).noises == ()
+    assert gate.NOISE_MATCH_BELOW_DB is None  # off as shipped (not proven on the benchmark)
+    assert gate.screen([noisy], ["noisy"], force=True).noises == ()
 
 
 @pytest.mark.slow
@@ -112,18 +114,17 @@ def test_the_ascent_climbs_the_mean_of_the_clean_and_the_noisy_view() -> None:
     assert mixed < plain - 0.02
     apart = float(np.linalg.norm(mixed_delta - plain_delta) / np.linalg.norm(plain_delta))
     assert apart > 0.3, apart
-    again, again_delta = climb(loud, 3)  # seeded: the same noise, the same climb
-    assert again == mixed
-    np.testing.assert_array_equal(again_delta, mixed_delta)
+    assert climb(loud, 1)[0] == mixed  # seeded: the same noise, the same score
 
 
 @pytest.mark.slow
-def test_a_balanced_enrollment_hears_its_clones_through_a_noisy_references_noise(
+def test_switched_on_a_balanced_enrollment_hears_its_clones_through_the_noise(
         joe_reference: Audio) -> None:
     noisy = mixed_at_snr(joe_reference, low_hum(), 10.0)
     ascend = mock.Mock(wraps=gradient_fit.ascend)
     with mock.patch.dict(fit_module.REFINE_EVALUATIONS, {"balanced": 1}), \
-            mock.patch.object(gradient_fit, "ascend", ascend):
+            mock.patch.object(gradient_fit, "ascend", ascend), \
+            mock.patch.object(gate, "NOISE_MATCH_BELOW_DB", SNR_WARN_DB):
         voxclone.enroll("joe", [noisy], effort="balanced", i_am_the_speaker=True,
                         force=True, save=False)
         (noises,) = [call.kwargs["noises"] for call in ascend.call_args_list]
