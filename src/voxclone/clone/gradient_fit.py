@@ -118,7 +118,9 @@ def ascend(start: StyleConditioning, start_score: float, target: np.ndarray, *,
         optimizer = torch.optim.Adam([step], lr=LEARNING_RATE)
         best_score, best_step = -np.inf, np.zeros(TIMBRE_DIMS, dtype=np.float32)
         steps, last = 0, 0.0
-        views: list[tuple[torch.Tensor, torch.Tensor]] = []
+        # the noise's level is set by the start's speech (its runtime rendering)
+        views = _noisy_views(noises[:MAX_NOISY_VIEWS], prepared.runtime_audio,
+                             SAMPLE_RATE, seed)
         while max_steps is None or steps < max_steps:
             elapsed = time.monotonic() - began
             if steps and elapsed + last > budget_s:
@@ -126,8 +128,6 @@ def ascend(start: StyleConditioning, start_score: float, target: np.ndarray, *,
             tick = time.monotonic()
             audio = replay.audio(prepared, base + step * unit)
             score = ge2e.embed(audio, SAMPLE_RATE) @ goal
-            if noises and not views:  # the noise's level is set by the start's speech
-                views = _noisy_views(noises[:MAX_NOISY_VIEWS], audio, SAMPLE_RATE, seed)
             if views:
                 heard = torch.stack([ge2e.embed(audio + noise, SAMPLE_RATE) @ reference
                                      for noise, reference in views])
@@ -154,14 +154,14 @@ def ascend(start: StyleConditioning, start_score: float, target: np.ndarray, *,
     return SearchResult(moved, score_now, steps + 1, time.monotonic() - began)
 
 
-def _noisy_views(noises: Sequence[NoiseProfile], probe: torch.Tensor, sample_rate: int,
+def _noisy_views(noises: Sequence[NoiseProfile], probe: np.ndarray, sample_rate: int,
                  seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """(noise to add to the probe, the reference's d-vector as heard) per profile."""
     import torch
 
     from voxclone.audio import Audio
 
-    speech = Audio(probe.detach().numpy().astype(np.float32), sample_rate)
+    speech = Audio(np.asarray(probe, dtype=np.float32), sample_rate)
     rng = np.random.default_rng(seed)
     return [(torch.from_numpy(n.noise_for(speech, rng)), torch.from_numpy(n.heard))
             for n in noises]

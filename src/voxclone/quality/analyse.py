@@ -135,8 +135,9 @@ def analyse_clip(audio: Audio, name: str, *, denoise_below_db: float | None = No
     # (nor on dereverberated speech: its d-vector is enrolled as heard)
     embedding = heard if denoised or dereverberated else compensate_noise(
         heard, signal.snr_db, encoder, denoised=lambda: denoised_embedding(spec, encoder))
-    noise = noise_profile(spec, heard) if (
-        noise_below_db is not None and signal.snr_db < noise_below_db
+    # (no profile for a clip with no speech above its noise: SNR -inf)
+    noise = noise_profile(spec, heard, signal.snr_db) if (
+        noise_below_db is not None and -np.inf < signal.snr_db < noise_below_db
         and not (denoised or dereverberated)) else None
     split = split_speakers(rows[1:])
     logger.debug("%s: %.1f s speech, SNR %.1f dB, split cosine %.3f", name, speech,

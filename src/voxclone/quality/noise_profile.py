@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from voxclone.audio import VAD_SAMPLE_RATE, Audio, detect_speech
-from voxclone.quality.measures import Spectrum, istft, spectrum
+from voxclone.quality.measures import Spectrum, istft, spectrum, stft
 
 __all__ = ["NoiseProfile", "noise_profile"]
 
@@ -55,18 +55,17 @@ class NoiseProfile:
         cells = rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
         noise = istft(cells * np.sqrt(self.power / 2)[:, None], n)
         # Level by measurement, not by formula: the STFT round trip rescales power.
-        made = spectrum(Audio(noise, VAD_SAMPLE_RATE), [])
-        gain = np.sqrt(self.to_speech * speech_power / float(np.mean(made.power.sum(axis=0))))
+        made_power = float(np.mean((np.abs(stft(noise)) ** 2).sum(axis=0)))
+        gain = np.sqrt(self.to_speech * speech_power / made_power)
         out = Audio((noise * gain).astype(np.float32), VAD_SAMPLE_RATE)
         samples = out.resample(speech.sample_rate).samples
         return np.resize(samples, len(speech)).astype(np.float32)
 
 
-def noise_profile(spec: Spectrum, heard: npt.ArrayLike) -> NoiseProfile:
-    """The profile of a clip from its spectrum (with its noise estimate and speech
-    frames) and its d-vector as heard (``(256,)``)."""
-    frames = spec.power[:, spec.speech]
-    speech = float(np.mean(np.maximum(frames - spec.noise[:, None], 0.0).sum(axis=0))) \
-        if frames.size else 0.0
-    to_speech = float(spec.noise.sum()) / max(speech, 1e-20)
-    return NoiseProfile(np.asarray(heard, dtype=np.float32), spec.noise.copy(), to_speech)
+def noise_profile(spec: Spectrum, heard: npt.ArrayLike, snr_db: float) -> NoiseProfile:
+    """The profile of a clip from its spectrum (with its noise estimate), its d-vector
+    as heard (``(256,)``) and its estimated SNR in dB
+    (:func:`~voxclone.quality.measures.estimate_snr`, finite), which sets the noise's
+    level under the speech."""
+    return NoiseProfile(np.asarray(heard, dtype=np.float32), spec.noise.copy(),
+                        10 ** (-snr_db / 10))
