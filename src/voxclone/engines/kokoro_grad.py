@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from voxclone.engines.kokoro import assemble_model
+from voxclone.engines.snake_grad import OPS, fuse_snakes
 from voxclone.engines.torch_graph import TorchGraph
 from voxclone.errors import ModelError
 
@@ -77,7 +78,10 @@ class DecoderReplay:
             model = onnx.load(str(path))
         except Exception as exc:  # onnx's parse errors are untyped
             raise ModelError(f"cannot read the ONNX model {path}: {exc}") from exc
-        self.graph = TorchGraph(model)
+        fused = onnx.ModelProto()
+        fused.CopyFrom(model)
+        fuse_snakes(fused)
+        self.graph = TorchGraph(fused, OPS)
         produced = {o for node in model.graph.node for o in node.output}
         missing = [name for name in BOUNDARY if name not in produced]
         if missing:

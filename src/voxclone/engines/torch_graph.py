@@ -17,7 +17,7 @@ Only the operators the decoder uses are implemented; another node raises
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,6 +31,8 @@ _DTYPES = {1: torch.float32, 2: torch.uint8, 3: torch.int8, 6: torch.int32, 7: t
 
 Inputs = list[Any]
 Attrs = dict[str, Any]
+#: A planned node: the ONNX node, its attributes and the tensors no later node reads.
+Step = tuple[Any, Attrs, tuple[str, ...]]
 
 
 def _ints(value: torch.Tensor) -> list[int]:
@@ -47,10 +49,15 @@ class TorchGraph:
     Args:
         model: the loaded ``onnx.ModelProto``; its initializers are copied into torch
             tensors, so later edits to its outputs do not change this graph.
+        ops: operators beyond ONNX's, by node ``op_type`` (a fused node spliced into
+            ``model``, say), each called with the node's inputs and attributes.
     """
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: Any,
+                 ops: Mapping[str, Callable[[Inputs, Attrs], Any]] | None = None) -> None:
         from onnx import helper, numpy_helper
+
+        self.ops = {**_OPS, **(ops or {})}
 
         self.initializers = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy())
                              for i in model.graph.initializer}
@@ -64,11 +71,11 @@ class TorchGraph:
                 attrs[attribute.name] = value.decode() if isinstance(value, bytes) else value
             self.nodes.append((node, attrs))
         self.output_names = [o.name for o in model.graph.output]
-        self._plans: dict[tuple[tuple[str, ...], tuple[str, ...]], list[tuple[Any, Attrs]]] = {}
+        self._plans: dict[tuple[tuple[str, ...], tuple[str, ...]], list[Step]] = {}
 
-    def plan(self, fed: Iterable[str], outputs: Sequence[str]) -> list[tuple[Any, Attrs]]:
+    def plan(self, fed: Iterable[str], outputs: Sequence[str]) -> list[Step]:
         """The nodes (in graph order) that ``outputs`` need when the tensors named in
-        ``fed`` are given."""
+        ``fed`` are given, each with the tensors that no later node reads."""
         key = (tuple(sorted(fed)), tuple(outputs))
         if key in self._plans:
             return self._plans[key]
@@ -84,7 +91,18 @@ class TorchGraph:
             if k not in keep:
                 keep.add(k)
                 stack.extend(x for x in self.nodes[k][0].input if x)
-        self._plans[key] = [self.nodes[k] for k in sorted(keep)]
+        order = sorted(keep)
+        last: dict[str, int] = {}
+        for step, k in enumerate(order):
+            for name in self.nodes[k][0].input:
+                if name and name not in self.initializers:
+                    last[name] = step
+        done: list[list[str]] = [[] for _ in order]
+        for name, step in last.items():
+            if name not in key[1]:
+                done[step].append(name)
+        self._plans[key] = [(*self.nodes[k], tuple(done[step]))
+                            for step, k in enumerate(order)]
         return self._plans[key]
 
     def run(self, feeds: dict[str, torch.Tensor],
@@ -99,8 +117,8 @@ class TorchGraph:
         names = list(outputs or self.output_names)
         env: dict[str, Any] = dict(self.initializers)
         env.update(feeds)
-        for node, attrs in self.plan(feeds, names):
-            op: Callable[[Inputs, Attrs], Any] | None = _OPS.get(node.op_type)
+        for node, attrs, done in self.plan(feeds, names):
+            op = self.ops.get(node.op_type)
             if op is None:
                 raise ModelError(f"the torch replay has no {node.op_type} operator "
                                  f"(node {node.name})")
@@ -109,6 +127,10 @@ class TorchGraph:
             for name, value in zip(node.output, results, strict=False):
                 if name:
                     env[name] = value
+            # Dropped after their last reader: a tensor autograd needs is kept by its
+            # graph, and the rest (a third of the decoder's peak memory) is freed early.
+            for name in done:
+                del env[name]
         return {n: env[n] for n in names}
 
 
@@ -121,6 +143,14 @@ def _div(i: Inputs, a: Attrs) -> torch.Tensor:
         # where a later Where discards it; the runtime's inf and this 1e20 both give pi/2.
         y = torch.where(y == 0, torch.full_like(y, 1e-20), y)
     return x / y
+
+
+def _pow(i: Inputs, a: Attrs) -> torch.Tensor:
+    # A constant exponent as a number: a tensor exponent makes autograd keep the
+    # result as well as the base, for the exponent's gradient.
+    if i[1].numel() == 1 and not i[1].requires_grad:
+        return torch.pow(i[0], i[1].item())
+    return torch.pow(i[0], i[1])
 
 
 def _sqrt(i: Inputs, a: Attrs) -> torch.Tensor:
@@ -209,7 +239,10 @@ def _dynamic_quantize(i: Inputs, a: Attrs) -> list[torch.Tensor]:
         scale = torch.where(scale == 0, torch.ones_like(scale), scale)
         zero_point = torch.clamp(torch.round(-low / scale), 0, 255)
     y = x / scale + zero_point
-    return [y + (torch.clamp(torch.round(y), 0, 255) - y).detach(), scale, zero_point]
+    with torch.no_grad():
+        # Out of the graph: recorded, the clamp would keep a copy of y for nothing.
+        rounding = torch.clamp(torch.round(y), 0, 255) - y
+    return [y + rounding, scale, zero_point]
 
 
 def _zero_point(i: Inputs, k: int) -> Any:
@@ -278,7 +311,7 @@ _OPS: dict[str, Callable[[Inputs, Attrs], Any]] = {
     "Sub": lambda i, a: i[0] - i[1],
     "Mul": lambda i, a: i[0] * i[1],
     "Div": _div,
-    "Pow": lambda i, a: torch.pow(i[0], i[1]),
+    "Pow": _pow,
     "Sqrt": _sqrt,
     "Sin": lambda i, a: torch.sin(i[0]),
     "Cos": lambda i, a: torch.cos(i[0]),
