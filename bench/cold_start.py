@@ -61,7 +61,6 @@ def worker(speaker: str, count: int, speech_dir: str | None) -> dict[str, Any]:
 
     split = next(s for s in dev_speakers(count, speech_dir) if s.utterance.speaker == speaker)
     default_engine(), default_encoder()
-    voxclone.synthesize("Ready.", "af_heart")
     handler = _Steps()
     log = logging.getLogger("voxclone.clone.gradient_fit")
     log.setLevel(logging.DEBUG)
@@ -87,7 +86,10 @@ def _spawn(source: str, speaker: str, count: int, speech_dir: str | None) -> dic
     command = [sys.executable, __file__, "--worker", speaker, "--speakers", str(count)]
     if speech_dir:
         command += ["--speech-dir", speech_dir]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(f"the worker for {speaker} with {source} failed:\n"
+                         f"{done.stderr[-3000:]}")
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
