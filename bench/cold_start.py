@@ -122,10 +122,14 @@ def main(argv: list[str] | None = None) -> int:
                   f"{row['cold']['score']:.3f}, warm {row['warm']['steps']} steps "
                   f"{row['warm']['score']:.3f}, peak {row['peak_bytes'] / 1e9:.1f} GB",
                   flush=True)
-    meta = sd.run_meta(started, speakers=speakers, sources=sources)
+    commits = {name: subprocess.run(["git", "-C", source, "rev-parse", "--short", "HEAD"],
+                                    capture_output=True, text=True, check=False).stdout.strip()
+               for name, source in sources.items()}
+    meta = sd.run_meta(started, speakers=speakers, sources=sources, commits=commits)
     lines = [
         "# A fresh process's first balanced enrollment against its second", "",
         f"- date: {meta['date']}; machine: {meta['machine']}; git: {meta['git_commit']}",
+        "- sources: " + "; ".join(f"{n} {commits[n] or '?'} ({s})" for n, s in sources.items()),
         f"- wall time {meta['wall_s']:.0f} s; {len(speakers)} calibration speakers "
         "outside every benchmark (half female), each in a new process per source "
         "(models loaded first, not timed); medians over speakers", "",
