@@ -34,7 +34,8 @@ Protocol (DESIGN.md, "Evaluation protocol"), on LibriSpeech utterances, one per 
   recognition (``check_words=True``), ``+shipped`` enrolls and speaks with the shipped
   Kokoro model instead of voxclone's static int8 rewrite of it (issue 8), ``-search``
   refines a ``balanced``/``best`` voice by the random search instead of the gradient
-  ascent (``voxclone.clone.gradient_fit``). Issue 3's
+  ascent (``voxclone.clone.gradient_fit``), ``+moretexts`` measures the pitch and
+  rate match on ``voxclone.clone.fit.MORE_PROSODY_TEXTS`` too. Issue 3's
   targets: F0 median within 1 semitone, F0 range ratio within +-20 %, speaking-rate
   ratio within +-10 %; the table gives the share of speakers meeting each.
 
@@ -61,6 +62,7 @@ import numpy as np
 import voxclone
 from voxclone.audio import Audio, write_audio
 from voxclone.audio.prosody import ProsodyStats, prosody_stats
+from voxclone.clone import fit
 from voxclone.clone.conditioning import StyleConditioning
 from voxclone.clone.fit import EFFORTS, learned_probe
 from voxclone.clone.pitch_rate_match import PitchRateMatch, PitchRateSettings, match_pitch_rate
@@ -136,8 +138,11 @@ SHIPPED = "+shipped"
 #: Suffix of a ``balanced``/``best`` row refined by the random search instead of the
 #: gradient ascent (``voxclone.clone.gradient_fit``), as before 4 Dec evening.
 SEARCH = "-search"
+#: Suffix of a row whose pitch and rate match also measures the clone on
+#: ``voxclone.clone.fit.MORE_PROSODY_TEXTS``.
+MORE_TEXTS = "+moretexts"
 SUFFIXES = (NOMAP, NOTONE, NOPITCH, NORATE, NORANGE, NOFORMANT, PRESHIFT, MATCH, CHECK,
-            SHIPPED, SEARCH)
+            SHIPPED, SEARCH, MORE_TEXTS)
 
 
 @dataclass(frozen=True)
@@ -157,6 +162,7 @@ class Variant:
     match_formants: bool = True
     measure_shifted: bool = True
     gradient: bool = True
+    more_texts: bool = False
 
 
 def parse_effort(label: str) -> Variant:
@@ -175,7 +181,8 @@ def parse_effort(label: str) -> Variant:
                    match_rate=NORATE not in found, check_words=CHECK in found,
                    match_range=NORANGE not in found, shipped_model=SHIPPED in found,
                    match_formants=NOFORMANT not in found,
-                   measure_shifted=PRESHIFT not in found, gradient=SEARCH not in found)
+                   measure_shifted=PRESHIFT not in found, gradient=SEARCH not in found,
+                   more_texts=MORE_TEXTS in found)
 
 
 @functools.lru_cache(maxsize=1)
@@ -239,8 +246,10 @@ def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
         "voxclone.clone.fit.match_pitch_rate", unshifted_match)
     searched = contextlib.nullcontext() if variant.gradient else mock.patch(
         "voxclone.clone.fit.GRADIENT_EFFORTS", frozenset())
+    texts = mock.patch.dict(fit.PROSODY_TEXTS, {variant.effort: fit.MORE_PROSODY_TEXTS}) \
+        if variant.more_texts else contextlib.nullcontext()
     began = time.perf_counter()
-    with hidden, narrow, unshifted, searched:
+    with hidden, narrow, unshifted, searched, texts:
         profile = voxclone.enroll(f"bench-{speaker}", truth.split.reference,
                                   effort=variant.effort,  # type: ignore[arg-type]
                                   save=False, match_prosody=variant.match_prosody,
@@ -341,13 +350,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 JOE_TAKES = 24
 
 
-def warm_up(reference: Audio) -> None:
-    """Load every model once so the first speaker's timings are not load times."""
-    voxclone.synthesize(SENTENCES[0], voxclone.enroll(
-        "bench-warmup", reference, effort="stock", save=False, i_am_the_speaker=True,
-        force=True))
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     started, source = time.perf_counter(), sd.source_tree()
@@ -378,7 +380,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         truth = Truth(split, heldout[utterance.speaker], prosody_stats(split.audio))
         own.append(reference_row(truth))
         if index == 1:
-            warm_up(split.reference)
+            sd.warm_up(split.reference, [parse_effort(e).effort for e in args.efforts])
         for effort in args.efforts:
             try:
                 with engine_of(parse_effort(effort)):

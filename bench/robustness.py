@@ -344,6 +344,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         assert split is not None  # chosen among usable utterances
         held = heldout[utterance.speaker]
         truth = prosody_stats(split.audio)
+        if index == 1:
+            sd.warm_up(split.reference, efforts)
         rng = np.random.default_rng((NOISE_SEED, zlib.crc32(utterance.speaker.encode())))
         noise = qd.babble(qd.babble_voices(bank, utterance.speaker, rng),
                           split.audio.sample_rate, rng)

@@ -384,3 +384,26 @@ def write_results(out: str | os.PathLike[str], text: str, data: dict[str, Any], 
     path.with_name(path.name + ".md").write_text(text, encoding="utf-8")
     path.with_name(path.name + ".json").write_text(
         json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def warm_up(reference: Audio, efforts: Sequence[str]) -> None:
+    """Load every model the ``efforts`` use, so that the first speaker's timings are not
+    load times: an enrollment of ``reference`` at each, ``balanced`` and ``best`` with
+    their refinement cut to a few seconds (a step or two of the ascent, which loads the
+    decoder replay and makes the process's first, slower passes), and one sentence."""
+    from unittest import mock
+
+    import voxclone
+    from voxclone.clone import fit
+
+    profile = None
+    for effort in dict.fromkeys(e for e in efforts if e in fit.REFINE_SECONDS):
+        with mock.patch.dict(fit.REFINE_SECONDS, {effort: min(fit.REFINE_SECONDS[effort],
+                                                              8.0)}):
+            profile = voxclone.enroll("bench-warmup", reference, effort=effort,  # type: ignore[arg-type]
+                                      save=False, i_am_the_speaker=True, force=True)
+    if profile is None:
+        profile = voxclone.enroll("bench-warmup", reference, effort="stock", save=False,
+                                  i_am_the_speaker=True, force=True)
+    voxclone.synthesize("The warm-up is done.", profile)
+

@@ -199,3 +199,40 @@ def test_range_and_rate_are_measured_on_the_shifted_speech() -> None:
     calls.clear()
     assert match_pitch_rate(prosody_stats(joe), [joe], shifted=shifted).pitch_shift == 0.0
     assert calls == []
+
+
+@pytest.mark.slow
+def test_an_effort_given_more_sentences_measures_the_clone_on_them() -> None:
+    """The match hears the probe and the rate sentence, plus the effort's own
+    ``PROSODY_TEXTS``, and the rate factor is the speaker's rate over all of theirs."""
+    from unittest import mock
+
+    from voxclone.clone import fit
+    from voxclone.clone.conditioning import StyleConditioning
+    from voxclone.engines.kokoro import default_engine, stock_packs
+    from voxclone.speaker import default_encoder
+
+    fitter = fit.VoiceFitter(default_engine(), default_encoder(), stock_packs())
+    voice = StyleConditioning({next(iter(stock_packs())): 1.0})
+    heard: list[Audio] = []
+    render = fitter.render
+
+    def spy(ids: list[int], *args: object) -> Audio:
+        heard.append(render(ids, *args))  # type: ignore[arg-type]
+        return heard[-1]
+
+    speaker = prosody_stats(piper_speak("Bright yellow boats drift past the old harbor."))
+    extra = fit.MORE_PROSODY_TEXTS[:2]
+    with mock.patch.object(fitter, "render", spy), \
+            mock.patch.dict(fit.PROSODY_TEXTS, {"balanced": extra}):
+        two = fitter.match_pitch_rate(voice, speaker, pitch=False, effort="fast")
+        assert len(heard) == 2
+        heard.clear()
+        four = fitter.match_pitch_rate(voice, speaker, pitch=False, effort="balanced")
+    assert len(heard) == 4
+    assert [len(a.samples) for a in heard[:2]] != [len(a.samples) for a in heard[2:]]
+    rate = prosody_stats(Audio(np.concatenate([a.samples for a in heard]), RATE))
+    assert four.rate == pytest.approx(float(np.clip(
+        speaker.syllable_rate / rate.syllable_rate, *PitchRateSettings().rate_bounds)),
+        abs=1e-3)
+    assert two.rate != four.rate

@@ -94,7 +94,8 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
     measure_rate = matches.rate and not matches.prosody  # the prosody match set it
     if matches.pitch or measure_rate:
         levels = fitter.match_pitch_rate(conditioning, prosody, pitch=matches.pitch,
-                                         rate=measure_rate, widen_ok=not noisy)
+                                         rate=measure_rate, widen_ok=not noisy,
+                                         effort=effort)
         shift, widen = levels.pitch_shift, levels.pitch_range
         rate = levels.rate if measure_rate else rate
     formants = 1.0

@@ -59,8 +59,25 @@ PROBE_TEXT = "Bright yellow boats drift past the old harbor."
 #: Rendered after the probe to measure a clone's speaking rate on more syllables.
 RATE_TEXT = "She said the children would be home by seven, after the game."
 
-#: Renderings (probe or second sentence) a fitter keeps for reuse.
-_RECENT_RENDERS = 4
+#: More sentences for the pitch and rate match to measure a clone on, where an effort
+#: has the time (~0.6 s each): the rate a clone is heard at varies from sentence to
+#: sentence, and its factor, measured on two, misses what other sentences will speak.
+MORE_PROSODY_TEXTS = (
+    "The old man walked slowly along the river, watching the boats go by.",
+    "Please remember to bring your umbrella, because it looks like rain.",
+    "Our neighbours painted their fence a bright shade of green last weekend.",
+    "When the music started, everyone in the room stood up to dance.",
+)
+
+#: Sentences, beyond the probe and ``RATE_TEXT``, that the pitch and rate match renders
+#: per effort.
+PROSODY_TEXTS: dict[str, tuple[str, ...]] = {"stock": (), "fast": (), "balanced": (),
+                                             "best": ()}
+
+#: Renderings (probe or second sentence) a fitter keeps for reuse: the matches after
+#: the fit need the probe and the second sentence, unshifted, after the pitch and rate
+#: match has rendered its other sentences.
+_RECENT_RENDERS = 4 + len(MORE_PROSODY_TEXTS)
 
 _cache_lock = threading.Lock()
 _pack_embedding_cache: dict[tuple[int, str], dict[str, np.ndarray]] = {}
@@ -131,14 +148,18 @@ class VoiceFitter:
                                  formant_ratio=formant_ratio), audio.sample_rate)
 
     def match_pitch_rate(self, conditioning: StyleConditioning, speaker: ProsodyStats, *,
-                         pitch: bool = True, rate: bool = True,
-                         widen_ok: bool = True) -> PitchRateMatch:
+                         pitch: bool = True, rate: bool = True, widen_ok: bool = True,
+                         effort: Effort = "fast") -> PitchRateMatch:
         """Pitch shift and rate factor for a fitted voice
         (:func:`voxclone.clone.pitch_rate_match.match_pitch_rate`, the same arguments),
-        measured on the probe and a second sentence, the range and rate once shifted."""
+        measured on the probe, a second sentence and ``PROSODY_TEXTS[effort]``, the
+        range and rate once shifted."""
+        sentences = [self.probe_ids, self.rate_ids,
+                     *(self.engine.tokenize(phonemize(normalize_text(text)))
+                       for text in PROSODY_TEXTS[effort])]
+
         def shifted(semitones: float) -> list[Audio]:
-            return [self.render(ids, conditioning, semitones)
-                    for ids in (self.probe_ids, self.rate_ids)]
+            return [self.render(ids, conditioning, semitones) for ids in sentences]
 
         return match_pitch_rate(speaker, shifted(0.0), pitch=pitch, rate=rate,
                                 widen_ok=widen_ok, shifted=shifted)
