@@ -137,6 +137,8 @@ def measure(utterances: Sequence[sd.Utterance],
             heldout = voxclone.embed(cut(audio, speech_time(segments, args.heldout_from),
                                          audio.duration))
             speaker = prosody_stats(audio)
+            if not rows and taken == 1:
+                sd.warm_up(cut(audio, 0.0, min(audio.duration, 8.0)), [args.effort])
             row: dict[str, Any] = {"speaker": utterance.speaker, "gender": gender}
             for name, spans in conds.items():
                 clips = [cut(audio, speech_time(segments, a), speech_time(segments, b))

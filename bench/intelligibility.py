@@ -69,6 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         split = sd.split_utterance(utterance)
         if split is None:
             continue
+        if not speakers:
+            sd.warm_up(split.reference, [args.effort])
         voice = voxclone.enroll(f"bench-{utterance.speaker}", split.reference,
                                 effort=args.effort, save=False, force=True,
                                 i_am_the_speaker=True)  # public benchmark speech
