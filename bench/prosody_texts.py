@@ -46,8 +46,9 @@ def speakers(count: int, benchmark: bool, speech_dir: str | None) -> list[sd.Spl
     if not benchmark:
         return dev_speakers(count, speech_dir)
     utterances = sd.read_index(sd.corpus_dir(speech_dir))
-    usable = {u.speaker for u in utterances if sd.split_utterance(u) is not None}
-    chosen = sd.choose_speakers(utterances, usable, count)
+    # clone_quality's choice: among the speakers its normalisation found usable
+    _, heldout = sd.measure_normalisation(utterances, voxclone.embed, print, cache=True)
+    chosen = sd.choose_speakers(utterances, set(heldout), count)
     return [s for s in (sd.split_utterance(u) for u in chosen) if s is not None]
 
 

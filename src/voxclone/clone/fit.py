@@ -103,7 +103,7 @@ class VoiceFitter:
         self.engine = engine
         self.encoder = encoder
         self.packs = packs
-        self.probe_ids = engine.tokenize(phonemize(normalize_text(PROBE_TEXT)))
+        self.probe_ids = self.token_ids(PROBE_TEXT)
         self.scale = pack_scale(packs)
         # The last few renderings (token ids, style, audio): the matches after the fit
         # reuse the fitted voice's instead of rendering it again (the engine is
@@ -155,8 +155,7 @@ class VoiceFitter:
         measured on the probe, a second sentence and ``PROSODY_TEXTS[effort]``, the
         range and rate once shifted."""
         sentences = [self.probe_ids, self.rate_ids,
-                     *(self.engine.tokenize(phonemize(normalize_text(text)))
-                       for text in PROSODY_TEXTS[effort])]
+                     *(self.token_ids(text) for text in PROSODY_TEXTS[effort])]
 
         def shifted(semitones: float) -> list[Audio]:
             return [self.render(ids, conditioning, semitones) for ids in sentences]
@@ -194,10 +193,14 @@ class VoiceFitter:
         return self.encoder.embed(self.render(self.probe_ids, conditioning, pitch_shift,
                                               formant_ratio))
 
+    def token_ids(self, text: str) -> list[int]:
+        """The engine's token ids of English ``text``."""
+        return self.engine.tokenize(phonemize(normalize_text(text)))
+
     @cached_property
     def rate_ids(self) -> list[int]:
         """Token ids of ``RATE_TEXT``, the second sentence (rate and tone checks)."""
-        return self.engine.tokenize(phonemize(normalize_text(RATE_TEXT)))
+        return self.token_ids(RATE_TEXT)
 
     def pack_rows(self) -> dict[str, np.ndarray]:
         row = len(self.probe_ids) - 1

@@ -10,8 +10,8 @@ takes an Adam step scaled per dimension by how much the stock voices differ ther
 (:func:`~voxclone.clone.conditioning.pack_scale`). The prosody half stays where the
 start put it; the pitch and rate matches that follow fit the speaker's prosody.
 
-Each step costs about 3.5 s on two cores (forward and backward through the decoder),
-so `balanced` takes about 12. The step whose replayed probe scored best is kept, and
+Each step costs about 3 s on two cores (forward and backward through the decoder),
+so `balanced` takes 12-17. The step whose replayed probe scored best is kept, and
 is checked once by the runtime: if it is not closer than the start, the start stays.
 
 From a noisy reference the target is the noise-compensated d-vector, an estimate whose
