@@ -352,6 +352,7 @@ JOE_TAKES = 24
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    sd.show_ascents()
     started, source = time.perf_counter(), sd.source_tree()
     threads = sd.set_torch_threads(args.threads)
     folder = sd.corpus_dir(args.speech_dir)

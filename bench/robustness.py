@@ -332,6 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not efforts or not set(efforts) <= set(EFFORTS):
         parser.error(f"--efforts must name some of {', '.join(EFFORTS)}, not "
                      f"{args.efforts!r}")
+    sd.show_ascents()
     started = time.perf_counter()
     norm, heldout, chosen, bank = evaluation_speakers(args.speakers, args.speech_dir)
     if args.part:
@@ -356,6 +357,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             conditions.append((name, audio, AS_CODED))
             conditions.extend((name + b.variant.suffix, audio, b.variant)
                               for b in BASELINES if name in lists[b])
+        if index == 1:
+            # The baselines' defaults add enrollments; say what this run will cost.
+            log(f"{len(conditions)} references x {len(efforts)} efforts per speaker: "
+                + "; ".join(name for name, _, _ in conditions))
         for name, reference, variant in conditions:
             # What voxclone.check reports, from the same analysis whose d-vector
             # enrollment uses (one analysis, not two).

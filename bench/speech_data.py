@@ -13,6 +13,7 @@ import argparse
 import csv
 import hashlib
 import json
+import logging
 import os
 import platform
 import statistics
@@ -407,3 +408,14 @@ def warm_up(reference: Audio, efforts: Sequence[str]) -> None:
                                   i_am_the_speaker=True, force=True)
     voxclone.synthesize("The warm-up is done.", profile)
 
+
+
+def show_ascents() -> None:
+    """Log each gradient ascent's steps and scores (``voxclone.clone.gradient_fit``'s
+    DEBUG line) to stderr, so a run's ``balanced`` and ``best`` rows can be checked for
+    ascents that kept their start (one step, or none better at run time)."""
+    logger = logging.getLogger("voxclone.clone.gradient_fit")
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
