@@ -398,11 +398,17 @@ def warm_up(reference: Audio, efforts: Sequence[str]) -> None:
     from voxclone.clone import fit
 
     profile = None
-    for effort in dict.fromkeys(e for e in efforts if e in fit.REFINE_SECONDS):
-        with mock.patch.dict(fit.REFINE_SECONDS, {effort: min(fit.REFINE_SECONDS[effort],
-                                                              8.0)}):
-            profile = voxclone.enroll("bench-warmup", reference, effort=effort,  # type: ignore[arg-type]
-                                      save=False, i_am_the_speaker=True, force=True)
+    fit_log = logging.getLogger("voxclone.clone.fit")
+    level = fit_log.level
+    fit_log.setLevel(logging.ERROR)  # a cut ascent keeps its start, and warns that it did
+    try:
+        for effort in dict.fromkeys(e for e in efforts if e in fit.REFINE_SECONDS):
+            with mock.patch.dict(fit.REFINE_SECONDS,
+                                 {effort: min(fit.REFINE_SECONDS[effort], 8.0)}):
+                profile = voxclone.enroll("bench-warmup", reference, effort=effort,  # type: ignore[arg-type]
+                                          save=False, i_am_the_speaker=True, force=True)
+    finally:
+        fit_log.setLevel(level)
     if profile is None:
         profile = voxclone.enroll("bench-warmup", reference, effort="stock", save=False,
                                   i_am_the_speaker=True, force=True)

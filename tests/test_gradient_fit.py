@@ -103,6 +103,25 @@ def test_balanced_fit_ascends_and_never_ends_below_its_start(joe_reference: Audi
     assert result.score >= scores[0]
 
 
+def test_a_refinement_that_keeps_its_start_says_so(joe_reference: Audio,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    # One step scores only the start (its update is never rendered), so the fit keeps
+    # the start: what a busy CPU's too-short ascent does.
+    fitter = VoiceFitter(default_engine(), default_encoder(), stock_packs())
+    target = default_encoder().embed(joe_reference)
+    scores: list[float] = []
+    with mock.patch.dict(fit_module.REFINE_EVALUATIONS, {"balanced": 1}), \
+            caplog.at_level("WARNING", logger="voxclone.clone.fit"):
+        result = fitter.fit(target, "balanced",
+                            progress=lambda done, score: scores.append(score))
+    assert result.score == scores[0]
+    kept = result.conditioning.style(fitter.packs, len(fitter.probe_ids))
+    assert float(fitter.evaluate(kept) @ target) == pytest.approx(scores[0], abs=1e-5)
+    assert "balanced refinement found no voice closer to the speaker than its start" \
+        in caplog.text
+    assert "enrolling again when it is idle" in caplog.text
+
+
 def test_other_engines_fall_back_to_the_search() -> None:
     assert gradient_fit.supported(default_engine(), default_encoder())
     assert not gradient_fit.supported(object(), default_encoder())
