@@ -415,7 +415,6 @@ def warm_up(reference: Audio, efforts: Sequence[str]) -> None:
     voxclone.synthesize("The warm-up is done.", profile)
 
 
-
 def show_ascents() -> None:
     """Log each gradient ascent's steps and scores (``voxclone.clone.gradient_fit``'s
     DEBUG line) to stderr, so a run's ``balanced`` and ``best`` rows can be checked for
