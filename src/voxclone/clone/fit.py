@@ -283,7 +283,7 @@ class VoiceFitter:
                 "the %s refinement found no voice closer to the speaker than its start "
                 "in %.0f s (%d renderings), so this voice is the quick fit's; if the "
                 "computer was busy, enrolling again when it is idle may give a closer "
-                "clone", effort, time.monotonic() - began, result.evaluations)
+                "clone", effort, result.seconds, result.evaluations)
             return SearchResult(start, score, result.evaluations, time.monotonic() - began)
         return SearchResult(result.conditioning, result.score, result.evaluations,
                             time.monotonic() - began)
