@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from voxclone.audio import Audio, write_audio
+from voxclone.audio import Audio, load_audio, write_audio
 from voxclone.demo import load_person, speak_person
 
 REFERENCE_TEXT = (
@@ -115,6 +115,15 @@ def joe_reference() -> Audio:
 def joe_heldout() -> Audio:
     """Other sentences by joe, never used for enrollment."""
     return piper_speak(HELDOUT_TEXT)
+
+
+@pytest.fixture(scope="session")
+def other_speaker() -> Audio:
+    """A woman reading (LibriSpeech), 16 kHz; skips without the shared speech."""
+    path = SPEECH_DIR / "librispeech-clean" / "103-1240-0000.flac"
+    if not path.is_file():
+        pytest.skip("shared LibriSpeech speech not available")
+    return load_audio(str(path)).resample(16_000)
 
 
 @pytest.fixture(scope="session")

@@ -91,8 +91,9 @@ def test_enroll_speak_play_and_detect_in_the_browser(server_url: str, tmp_path: 
             record(page, "#consent-record", "#consent-stop",
                    microphone_plays(piper_speak(text), microphone))
             page.click("#enroll")
-            page.wait_for_function("['good', 'error'].includes(document.getElementById("
-                                   "'enroll-status').className)", timeout=180_000)
+            page.wait_for_function("['good', 'warn', 'error'].includes(document."
+                                   "getElementById('enroll-status').className)",
+                                   timeout=180_000)
             if "enrolled ada" in page.inner_text("#enroll-status"):
                 break
         assert "enrolled ada" in page.inner_text("#enroll-status")

@@ -140,7 +140,7 @@ def test_version_1_profile_still_loads_at_its_own_rate(tmp_path: Path) -> None:
     store = VoiceStore(tmp_path)
     rewrite_as_version(store.save(make_profile()), 1,
                        without=("rate", "tone", "pitch_shift", "pitch_range", "pause",
-                                "formant_ratio"))
+                                "formant_ratio", "warnings"))
     loaded = store.load("ada")
     assert loaded.rate == 1.0
     np.testing.assert_allclose(loaded.embedding, make_profile().embedding, atol=1e-6)
@@ -152,7 +152,7 @@ def test_tone_curve_round_trips_and_version_2_reads_without_one(tmp_path: Path) 
     path = store.save(dataclasses.replace(make_profile(), tone=curve))
     assert store.load("ada").tone == pytest.approx(curve)
     rewrite_as_version(path, 2, without=("tone", "pitch_shift", "pitch_range", "pause",
-                                         "formant_ratio"))
+                                         "formant_ratio", "warnings"))
     assert store.load("ada").tone is None
 
 
@@ -161,7 +161,7 @@ def test_pitch_shift_round_trips_and_version_3_reads_without_one(tmp_path: Path)
     path = store.save(dataclasses.replace(make_profile(), pitch_shift=-4.25))
     assert store.load("ada").pitch_shift == pytest.approx(-4.25)
     rewrite_as_version(path, 3, without=("pitch_shift", "pitch_range", "pause",
-                                         "formant_ratio"))
+                                         "formant_ratio", "warnings"))
     assert store.load("ada").pitch_shift == 0.0
 
 
@@ -169,7 +169,8 @@ def test_pitch_range_round_trips_and_version_4_reads_without_one(tmp_path: Path)
     store = VoiceStore(tmp_path)
     path = store.save(dataclasses.replace(make_profile(), pitch_shift=2.0, pitch_range=1.35))
     assert store.load("ada").pitch_range == pytest.approx(1.35)
-    rewrite_as_version(path, 4, without=("pitch_range", "pause", "formant_ratio"))
+    rewrite_as_version(path, 4, without=("pitch_range", "pause", "formant_ratio",
+                                         "warnings"))
     loaded = store.load("ada")
     assert (loaded.pitch_range, loaded.pitch_shift) == (1.0, 2.0)
 
@@ -178,7 +179,7 @@ def test_pause_round_trips_and_version_5_reads_without_one(tmp_path: Path) -> No
     store = VoiceStore(tmp_path)
     path = store.save(dataclasses.replace(make_profile(), pitch_range=1.2, pause=0.734))
     assert store.load("ada").pause == pytest.approx(0.734)
-    rewrite_as_version(path, 5, without=("pause", "formant_ratio"))
+    rewrite_as_version(path, 5, without=("pause", "formant_ratio", "warnings"))
     loaded = store.load("ada")
     assert (loaded.pause, loaded.pitch_range) == (None, 1.2)
 
@@ -187,9 +188,24 @@ def test_formant_ratio_round_trips_and_version_6_reads_without_one(tmp_path: Pat
     store = VoiceStore(tmp_path)
     path = store.save(dataclasses.replace(make_profile(), pause=0.6, formant_ratio=0.937))
     assert store.load("ada").formant_ratio == pytest.approx(0.937)
-    rewrite_as_version(path, 6, without=("formant_ratio",))
+    rewrite_as_version(path, 6, without=("formant_ratio", "warnings"))
     loaded = store.load("ada")
     assert (loaded.formant_ratio, loaded.pause) == (1.0, 0.6)
+
+
+def test_warnings_round_trip_and_version_7_reads_without_any(tmp_path: Path) -> None:
+    store = VoiceStore(tmp_path)
+    said = ("clip 1: a fan hums under the speech - move away from the fan",)
+    path = store.save(dataclasses.replace(make_profile(), formant_ratio=0.95, warnings=said))
+    assert store.load("ada").warnings == said
+    rewrite_as_version(path, 7, without=("warnings",))
+    loaded = store.load("ada")
+    assert (loaded.warnings, loaded.formant_ratio) == ((), 0.95)
+
+
+def test_warnings_must_be_strings() -> None:
+    with pytest.raises(ProfileError, match=r"warnings must be a list of strings"):
+        dataclasses.replace(make_profile(), warnings="record again")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("ratio", [0.5, 1.3, 0.0, float("nan")])

@@ -33,18 +33,10 @@ from voxclone.quality.speakers import SpeakerSplit, split_speakers
 from .conftest import SPEECH_DIR, with_noise
 
 RATE = 16_000
-OTHER_SPEAKER = SPEECH_DIR / "librispeech-clean" / "103-1240-0000.flac"  # a woman
 
 
 def at16k(audio: Audio) -> Audio:
     return audio.resample(RATE)
-
-
-@pytest.fixture(scope="module")
-def other_speaker() -> Audio:
-    if not OTHER_SPEAKER.is_file():
-        pytest.skip("shared LibriSpeech speech not available")
-    return at16k(load_audio(str(OTHER_SPEAKER)))
 
 
 def codes(report: voxclone.QualityReport, clip: int = 0) -> list[str]:
@@ -259,8 +251,11 @@ def test_force_enrolls_a_refused_reference_and_logs_it(
         profile = voxclone.enroll("forced", noisy, i_am_the_speaker=True, effort="stock",
                                   save=False, force=True)
     assert profile.speech_seconds > 3.0
-    assert any("quality gate overridden (force=True)" in r.message
+    assert any("quality gate overridden (forced)" in r.message
                and "move away from the fan" in r.message for r in caplog.records)
+    # the voice keeps what it was made from
+    assert profile.warnings[0].startswith("quality gate overridden (forced)")
+    assert "move away from the fan" in profile.warnings[0]
 
 
 def test_few_shot_leaves_out_another_speakers_clip(
@@ -278,7 +273,10 @@ def test_few_shot_leaves_out_another_speakers_clip(
         profile = voxclone.enroll("joe", clips, i_am_the_speaker=True, effort="stock",
                                   save=False)
     assert len(profile.sources) == 2
-    assert any("leaving out clip 3" in r.message for r in caplog.records)
+    assert any("left out clip 3" in r.message for r in caplog.records)
+    (warning,) = profile.warnings  # kept with the voice
+    assert warning.startswith("left out clip 3: this clip sounds like a different person")
+    assert warning.endswith("- it is left out; use recordings of the same person only")
 
 
 def test_two_clips_of_different_people_are_refused(joe_reference: Audio,
@@ -336,9 +334,13 @@ def test_cli_enroll_refuses_then_force_quality_enrolls(joe_reference: Audio,
     assert "would make a bad clone" in err and "move away from the fan" in err
     assert "--force-quality" in err
     assert not (tmp_path / "voices" / "joe.voice.json").exists()
-    status, _, err = run_cli(*args, "--force-quality")
+    status, out, err = run_cli(*[a for a in args if a != "-q"], "--force-quality")
     assert status == 0, err
     assert (tmp_path / "voices" / "joe.voice.json").exists()
+    assert "warnings:   1 (above; kept with the voice" in out
+    status, out, _ = run_cli("voices", "--json", "--voices-dir", str(tmp_path / "voices"))
+    (warning,) = json.loads(out)[0]["warnings"]
+    assert warning.startswith("quality gate overridden (forced)")
 
 
 def test_noise_pull_on_the_d_vector_is_removed(tmp_path: Path) -> None:

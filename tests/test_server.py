@@ -97,6 +97,25 @@ def test_enrollment_over_http_with_consent(client: TestClient, alice: Owner,
     assert record["decision"] == "verified" and record["name"] == "ada"
 
 
+def test_enrollment_says_what_it_warned_of(client: TestClient, alice: Owner,
+                                          joe_reference: Audio, joe_heldout: Audio,
+                                          other_speaker: Audio) -> None:
+    challenge, reading = joe_consents("ada-few", issue=http_challenge(client, alice))
+    clips = {"joe.wav": joe_reference, "joe-later.wav": joe_heldout, "anna.wav": other_speaker}
+    response = client.post(
+        "/v1/voices", headers=alice.headers,
+        data={"name": "ada-few", "challenge": challenge.id, "effort": "stock"},
+        files=[*(("references", (n, wav_bytes(a), "audio/wav")) for n, a in clips.items()),
+               ("consent", ("consent.wav", wav_bytes(reading), "audio/wav"))])
+    job = wait_for_job(client, alice, response.json())
+    assert job["status"] == "done", job
+    (warning,) = job["result"]["warnings"]
+    assert warning.startswith("left out clip 3: this clip sounds like a different person")
+    voice = client.get("/v1/voices/ada-few", headers=alice.headers).json()
+    assert voice["warnings"] == [warning]  # kept with the voice
+    assert client.delete("/v1/voices/ada-few", headers=alice.headers).status_code == 204
+
+
 def test_enrollment_without_the_challenge_read_is_refused(
         client: TestClient, alice: Owner, joe_reference: Audio) -> None:
     challenge = http_challenge(client, alice)("eve")

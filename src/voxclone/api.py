@@ -200,6 +200,11 @@ def enroll(
             speaker's (the vocal-tract length Kokoro's styles miss; four resyntheses,
             under a second).
 
+    Returns:
+        The voice's profile. Its ``warnings`` keep what enrollment warned of (also
+        logged): the quality gate's warnings with their advice, clips left out, a
+        forced refusal, a refinement that found nothing closer than its start.
+
     Raises:
         ValueError: bad name or effort, or both consent and ``i_am_the_speaker``.
         ConsentMissingError: no consent recording or no challenge (checked first).
@@ -296,7 +301,7 @@ def enroll_with_record(
                                                 formants=match_formants).for_effort(effort),
                                 pauses=screened.pauses,
                                 noisy=screened.lowest_snr_db < SNR_WARN_DB,
-                                noises=screened.noises)
+                                noises=screened.noises, warnings=screened.warnings)
     except BaseException:
         if verification is not None:
             verifier.challenges.release(verification.challenge)
@@ -322,7 +327,7 @@ def _fit_and_save(name: str, target: np.ndarray, cleaned: list[Audio],
                   record: ConsentRecord, *, overwrite: bool, save: bool,
                   progress: bool | ProgressCallback, seed: int,
                   matches: Matches, pauses: Sequence[float], noisy: bool,
-                  noises: Sequence[NoiseProfile]) -> VoiceProfile:
+                  noises: Sequence[NoiseProfile], warnings: Sequence[str]) -> VoiceProfile:
     """Build the voice, then store the profile and its consent record (both or
     neither)."""
     reporter = contextlib.nullcontext(progress) if callable(progress) else \
@@ -330,7 +335,7 @@ def _fit_and_save(name: str, target: np.ndarray, cleaned: list[Audio],
     with reporter as report:
         profile = build_voice(_fitter(), name, target, cleaned, records, effort,
                               matches=matches, progress=report, seed=seed, pauses=pauses,
-                              noisy=noisy, noises=noises)
+                              noisy=noisy, noises=noises, warnings=warnings)
     if save:
         consents = ConsentStore(store.directory)
         consents.key  # noqa: B018 - fail on an unusable secret before writing anything

@@ -250,7 +250,9 @@ def cmd_enroll(args: argparse.Namespace) -> int:
                   f"  similarity: {profile.score:.3f} ({describe_similarity(profile.score)})\n"
                   f"  effort:     {profile.effort}\n"
                   f"  consent:    {consent_note}\n"
-                  f"  stored in:  {path}")
+                  f"  stored in:  {path}"
+                  + (f"\n  warnings:   {len(profile.warnings)} (above; kept with the voice, "
+                     "see `voxclone voices --json`)" if profile.warnings else ""))
     return EXIT_OK
 
 
@@ -310,6 +312,7 @@ def _voice_row(profile: VoiceProfile) -> dict[str, Any]:
         "similarity": round(float(profile.score), 4),
         "created": profile.created,
         "engine": profile.engine,
+        "warnings": list(profile.warnings),
     }
 
 

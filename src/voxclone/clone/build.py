@@ -57,7 +57,8 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
                 cleaned: Sequence[Audio], sources: Sequence[SourceClip], effort: Effort, *,
                 matches: Matches, progress: Progress | None = None,
                 seed: int = 0, pauses: Sequence[float] = (),
-                noisy: bool = False, noises: Sequence[NoiseProfile] = ()) -> VoiceProfile:
+                noisy: bool = False, noises: Sequence[NoiseProfile] = (),
+                warnings: Sequence[str] = ()) -> VoiceProfile:
     """Fit a voice to ``target`` and match it to the speaker.
 
     Args:
@@ -76,6 +77,8 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
             (:func:`voxclone.clone.pitch_rate_match.match_pitch_rate`).
         noises: the noisy clips' noise profiles: the gradient ascent also hears its
             clones through them (:mod:`voxclone.clone.gradient_fit`).
+        warnings: what the quality gate warned of; the profile keeps them, and the
+            fit's own warning after them.
     Raises:
         NoSpeechError: the reference holds too little voiced speech to measure pitch.
     """
@@ -114,4 +117,5 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
                         prosody=prosody, sources=tuple(sources), engine=fitter.engine.name,
                         effort=effort, score=score, rate=rate, tone=tone, pitch_shift=shift,
                         pitch_range=widen, formant_ratio=formants,
-                        pause=speaker_pause(pauses) if matches.pauses else None)
+                        pause=speaker_pause(pauses) if matches.pauses else None,
+                        warnings=(*warnings, *filter(None, [result.warning])))

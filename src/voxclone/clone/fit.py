@@ -279,12 +279,13 @@ class VoiceFitter:
         if result.score <= score:  # nothing better found in the budget (a busy CPU?)
             # Rare on an idle machine (none of 120 logged benchmark ascents): say so, as the
             # user waited for a closer voice and got the quick fit's.
-            logger.warning(
-                "the %s refinement found no voice closer to the speaker than its start "
-                "in %.0f s (%d renderings), so this voice is the quick fit's; if the "
-                "computer was busy, enrolling again when it is idle may give a closer "
-                "clone", effort, result.seconds, result.evaluations)
-            return SearchResult(start, score, result.evaluations, time.monotonic() - began)
+            warning = (f"the {effort} refinement found no voice closer to the speaker than "
+                       f"its start in {result.seconds:.0f} s ({result.evaluations} "
+                       "renderings), so this voice is the quick fit's; if the computer was "
+                       "busy, enrolling again when it is idle may give a closer clone")
+            logger.warning("%s", warning)
+            return SearchResult(start, score, result.evaluations, time.monotonic() - began,
+                                warning)
         return SearchResult(result.conditioning, result.score, result.evaluations,
                             time.monotonic() - began)
 

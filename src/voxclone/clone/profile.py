@@ -27,12 +27,12 @@ from voxclone.errors import ProfileError, VoiceExistsError, VoiceNotFoundError
 from voxclone.keys import home_dir
 
 FORMAT = "voxclone.voice"
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 #: Versions this voxclone reads: version 1 had no speaking-rate factor (it reads as 1.0),
 #: versions 1-2 no tone curve (they read as none), versions 1-3 no pitch shift (0),
 #: versions 1-4 no pitch range factor (1), versions 1-5 no pause (none), versions 1-6
-#: no formant ratio (1).
-READABLE_VERSIONS = (1, 2, 3, 4, 5, 6, 7)
+#: no formant ratio (1), versions 1-7 no enrollment warnings (none).
+READABLE_VERSIONS = (1, 2, 3, 4, 5, 6, 7, 8)
 #: Bands of a tone curve (:data:`voxclone.audio.equalizer.BAND_CENTRES_HZ`) and its limit, dB.
 TONE_BANDS = 32
 TONE_LIMIT_DB = 24.0
@@ -88,6 +88,9 @@ class VoiceProfile:
             sentences. None: the reference showed no pause (or an older profile).
         formant_ratio: factor by which synthesis moves the formants of its speech
             (:mod:`voxclone.clone.formant_match`); 1: none.
+        warnings: what enrollment warned of, in plain words with advice: the quality
+            gate's warnings on the kept clips, clips left out, a forced refusal, a
+            refinement that found nothing closer than its start. Empty: none.
     """
 
     name: str
@@ -105,6 +108,7 @@ class VoiceProfile:
     pitch_range: float = 1.0
     pause: float | None = None
     formant_ratio: float = 1.0
+    warnings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         check_name(self.name)
@@ -140,6 +144,9 @@ class VoiceProfile:
             object.__setattr__(self, "pause", float(self.pause))
         object.__setattr__(self, "embedding", np.asarray(self.embedding, dtype=np.float32))
         object.__setattr__(self, "sources", tuple(self.sources))
+        if isinstance(self.warnings, str) or not all(isinstance(w, str) for w in self.warnings):
+            raise ProfileError("a voice's warnings must be a list of strings; re-enroll the voice")
+        object.__setattr__(self, "warnings", tuple(self.warnings))
 
     @property
     def speech_seconds(self) -> float:
@@ -164,6 +171,7 @@ class VoiceProfile:
             "pitch_range": round(float(self.pitch_range), 3),
             "pause": None if self.pause is None else round(float(self.pause), 3),
             "formant_ratio": round(float(self.formant_ratio), 3),
+            "warnings": list(self.warnings),
         }
         return {"format": FORMAT, "version": FORMAT_VERSION, "sha256": _digest(body), **body}
 
@@ -207,6 +215,7 @@ class VoiceProfile:
                 pitch_range=float(body.get("pitch_range", 1.0)),  # versions 1-4: none
                 pause=None if body.get("pause") is None else float(body["pause"]),  # v1-5
                 formant_ratio=float(body.get("formant_ratio", 1.0)),  # versions 1-6: none
+                warnings=body.get("warnings", ()),  # versions 1-7: none
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ProfileError(f"{origin} is malformed: {exc}") from exc

@@ -64,12 +64,14 @@ class SearchSettings:
 
 @dataclass(frozen=True)
 class SearchResult:
-    """Outcome of a fit: the conditioning, its cosine to the target, evaluations spent."""
+    """Outcome of a fit: the conditioning, its cosine to the target, evaluations spent,
+    seconds, and what the user should be told about it (``None``: nothing)."""
 
     conditioning: StyleConditioning
     score: float
     evaluations: int
     seconds: float
+    warning: str | None = None
 
 
 def fit_mixture(

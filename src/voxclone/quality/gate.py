@@ -105,6 +105,8 @@ class Screened:
         pauses: the silences between speech segments in them, seconds.
         noises: the noise profiles of the noisy ones among them (see
             :data:`NOISE_MATCH_BELOW_DB`).
+        warnings: what the gate warned of, in plain words with advice (clips left out,
+            a forced refusal, each kept clip's warnings).
     """
 
     report: QualityReport
@@ -113,6 +115,7 @@ class Screened:
     embeddings: tuple[np.ndarray, ...]
     pauses: tuple[float, ...] = ()
     noises: tuple[NoiseProfile, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def lowest_snr_db(self) -> float:
@@ -137,9 +140,10 @@ def screen(audios: Sequence[Audio], names: Sequence[str], *, force: bool = False
     """
     analyses = analyse(audios, names)
     report = _report(analyses)
+    warnings: list[str] = []  # logged, and kept on the voice's profile
     for verdict in report.clips:
         if verdict.excluded:
-            logger.warning("leaving out %s: %s", verdict.name, verdict.problems[0])
+            warnings.append(f"left out {verdict.name}: {verdict.problems[0]}")
     keep = tuple(i for i, v in enumerate(report.clips)
                  if not v.excluded and analyses[i].clean is not None)
     if not keep:
@@ -148,13 +152,14 @@ def screen(audios: Sequence[Audio], names: Sequence[str], *, force: bool = False
     if report.refused:
         if not force:
             raise ReferenceQualityError(report)
-        logger.warning("quality gate overridden (force=True): %s", "; ".join(report.refusals()))
-    for i in keep:
-        for problem in report.clips[i].problems:
-            if problem.severity == "warning":
-                logger.warning("%s: %s", report.clips[i].name, problem)
+        warnings.append(f"quality gate overridden (forced): {'; '.join(report.refusals())}")
+    warnings += [f"{report.clips[i].name}: {problem}" for i in keep
+                 for problem in report.clips[i].problems if problem.severity == "warning"]
+    for warning in warnings:
+        logger.warning("%s", warning)
     return Screened(report, keep,
                     tuple(analyses[i].clean for i in keep),  # type: ignore[misc]
                     tuple(analyses[i].embedding for i in keep),  # type: ignore[misc]
                     tuple(p for i in keep for p in analyses[i].pauses),
-                    tuple(n for i in keep if (n := analyses[i].noise) is not None))
+                    tuple(n for i in keep if (n := analyses[i].noise) is not None),
+                    tuple(warnings))

@@ -40,7 +40,8 @@ def voice_json(entry: VoiceEntry, viewer_id: int) -> dict[str, Any]:
     mine = entry.owner_id == viewer_id
     return {"name": entry.name if mine else entry.ref, "owner": entry.owner, "own": mine,
             "created": entry.created_at, "effort": profile.effort,
-            "score": round(profile.score, 4), "speech_seconds": profile.speech_seconds}
+            "score": round(profile.score, 4), "speech_seconds": profile.speech_seconds,
+            "warnings": list(profile.warnings)}
 
 
 @router.post("/consent/challenges", status_code=201)

@@ -156,7 +156,9 @@ $("enroll").addEventListener("click", async () => {
     }
     if (job.status === "failed") throw new Error(job.error.message);
     bar.value = 1;
-    show("enroll-status", `enrolled ${job.result.name} (similarity ${job.result.score.toFixed(2)})`, "good");
+    const warnings = job.result.warnings || [];
+    show("enroll-status", `enrolled ${job.result.name} (similarity ${job.result.score.toFixed(2)})` +
+      warnings.map((w) => `\nwarning: ${w}`).join(""), warnings.length ? "warn" : "good");
     state.challenge = null; state.consent = null;
     await refreshVoices(job.result.name);
   } catch (e) {
