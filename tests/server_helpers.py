@@ -56,3 +56,29 @@ def wait_for_job(client: TestClient, owner: Owner, job: dict[str, Any],
         time.sleep(0.5)
         job = client.get(f"/v1/jobs/{job['id']}", headers=owner.headers).json()
     return job
+
+
+#: What :func:`speak` says by default.
+TEXT = "Good morning. This is a cloned voice, speaking over HTTP."
+
+
+def speak(client: TestClient, owner: Owner, voice: str, fmt: str = "wav",
+          text: str = TEXT) -> Any:
+    return client.post("/v1/audio/speech", headers=owner.headers,
+                       json={"model": "tts-1", "voice": voice, "input": text,
+                             "response_format": fmt})
+
+
+def enrollment_error(client: TestClient, owner: Owner, name: str, references: list[Any],
+                     consent: Any, challenge: str = "0" * 12) -> dict[str, str]:
+    """The error of an enrollment job that must fail (``references`` and ``consent``:
+    ``(file name, bytes, media type)``)."""
+    response = client.post(
+        "/v1/voices", headers=owner.headers,
+        data={"name": name, "challenge": challenge, "effort": "stock"},
+        files=[*(("references", r) for r in references), ("consent", consent)])
+    assert response.status_code == 202, response.text
+    job = wait_for_job(client, owner, response.json())
+    assert job["status"] == "failed", job
+    error: dict[str, str] = job["error"]
+    return error

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -17,13 +18,16 @@ import voxclone
 from voxclone.audio import Audio, write_audio
 from voxclone.audio.pauses import POPULATION_PAUSE_S, sound_span
 from voxclone.audio.prosody import prosody_stats
+from voxclone.audit import AuditLog
 from voxclone.clone.conditioning import StyleConditioning
 from voxclone.clone.pitch_rate_match import PitchRateSettings
 from voxclone.errors import (
     AudioError,
     AudioFormatError,
+    AuditError,
     NoSpeechError,
     ReferenceQualityError,
+    RegistryError,
     TextError,
     VoiceExistsError,
     VoiceNotFoundError,
@@ -96,6 +100,13 @@ def test_few_shot_combines_clips(joe_reference: Audio, joe_heldout: Audio) -> No
     assert len(profile.sources) == 2
     single = enroll("joe1", joe_reference, effort="stock", save=False)
     assert profile.speech_seconds > single.speech_seconds
+
+
+def test_progress_ends_on_the_voices_score(joe_reference: Audio) -> None:
+    seen: list[tuple[float, float]] = []
+    profile = enroll("joe", joe_reference, effort="fast", save=False,
+                     progress=lambda done, score: seen.append((done, score)))
+    assert seen[-1] == (1.0, profile.score)  # what the bar and an HTTP job show last
 
 
 def test_the_same_reference_enrolls_the_same_voice(joe_reference: Audio,
@@ -297,6 +308,41 @@ def test_existing_voice_is_kept(joe_reference: Audio, tmp_path: Path) -> None:
     with pytest.raises(VoiceExistsError):
         enroll("joe", joe_reference, effort="stock", voices_dir=voices)
     assert snapshot(voices) == before
+
+
+def test_a_failed_audit_entry_leaves_the_stored_voices_as_they_were(
+    joe_reference: Audio, joe_heldout: Audio, tmp_path: Path
+) -> None:
+    voices = tmp_path / "voices"
+    enroll("joe", joe_reference, effort="stock", voices_dir=voices)
+    before = snapshot(voices)
+    append = AuditLog.append
+
+    def refuse_enrollments(self: AuditLog, event: str, **kwargs: Any) -> Any:
+        if event == "enroll":
+            raise AuditError("cannot write to the audit log (test); the enroll was not done")
+        return append(self, event, **kwargs)
+
+    with mock.patch.object(AuditLog, "append", refuse_enrollments):
+        with pytest.raises(AuditError, match="the enroll was not done"):  # the replacement
+            enroll("joe", joe_heldout, effort="stock", voices_dir=voices, overwrite=True)
+        assert snapshot(voices) == before  # the voice it was to replace is still there
+        with pytest.raises(AuditError):  # a new voice
+            enroll("ann", joe_heldout, effort="stock", voices_dir=voices)
+        assert snapshot(voices) == before
+    assert voxclone.load_voice("joe", voices_dir=voices).sources == \
+        enroll("joe", joe_reference, effort="stock", save=False).sources
+
+
+def test_an_unreachable_database_fails_before_the_fit(
+    joe_reference: Audio, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VOXCLONE_DATABASE_URL", f"sqlite:///{tmp_path}/file.wav/audit.db")
+    (tmp_path / "file.wav").write_bytes(b"not a folder")
+    with mock.patch("voxclone.api._build", side_effect=AssertionError("fitted")), \
+            pytest.raises(RegistryError, match="cannot open the voxclone database"):
+        enroll("joe", joe_reference, effort="stock", voices_dir=tmp_path / "voices")
+    assert snapshot(tmp_path / "voices") == {}
 
 
 def test_missing_file_and_bad_effort(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ import soundfile as sf
 
 import voxclone
 from voxclone.audio import Audio, write_audio
+from voxclone.audit import AuditLog
 from voxclone.cli import PROBABLY_SAME, VERY_LIKELY_SAME, describe_similarity, main
 from voxclone.consent.challenge import ChallengeStore
 
@@ -244,6 +245,17 @@ def test_say_empty_text(text: str, enrolled: Enrolled, tmp_path: Path,
     assert main(["say", VOICE, text, "-o", str(out), *_voices_args(enrolled)]) == 2
     assert "empty" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_say_checks_its_output_before_speaking(enrolled: Enrolled, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    syntheses = len(AuditLog().entries(event="synthesis"))
+    for out, said in ((tmp_path / "x.xyz", "cannot tell the output format"),
+                      (tmp_path / "missing" / "x.wav", "does not exist; create it")):
+        assert main(["say", VOICE, "Hello.", "-o", str(out), *_voices_args(enrolled)]) == 2
+        assert said in capsys.readouterr().err
+        assert not out.exists()
+    assert len(AuditLog().entries(event="synthesis")) == syntheses  # nothing was spoken
 
 
 def test_say_sentence_pause(enrolled: Enrolled, tmp_path: Path,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import pickle
 import random
 import re
 import time
@@ -26,7 +27,12 @@ from voxclone.audio import Audio, load_audio, write_audio
 from voxclone.cli import main
 from voxclone.consent import ChallengeStore, ConsentVerifier, default_recognizer
 from voxclone.consent import challenge as challenge_module
-from voxclone.consent.challenge import AVOID_RECENT, PHRASE_WORDS
+from voxclone.consent.challenge import (
+    AVOID_RECENT,
+    PHRASE_WORDS,
+    ChallengeRefused,
+    check_challenge_id,
+)
 from voxclone.consent.phrase_check import MIN_ALIGNMENT_MARGIN, statement_words
 from voxclone.consent.verify import MIN_STATEMENT_RECALL
 from voxclone.consent.wordlist import CHALLENGE_WORDS
@@ -421,6 +427,25 @@ def test_unknown_or_malformed_challenge_is_refused(challenge_id: str, message: s
                                                    tmp_path: Path) -> None:
     _refused(ChallengeError, message, voices=tmp_path / "voices", clips=joe_reference,
              consent=joe_reference, challenge=challenge_id)
+
+
+def test_a_refused_challenge_keeps_its_parts_for_other_front_ends(tmp_path: Path) -> None:
+    """The server words a refusal its own way: the problem, without the local path or
+    the command to run, and the voice a new challenge is for."""
+    store = ChallengeStore(tmp_path / "consent" / "challenges", key=b"k" * 32)
+    with pytest.raises(ChallengeRefused) as unknown:
+        store.check("0123456789ab", "joe")
+    error = unknown.value
+    assert isinstance(error, ChallengeError) and error.name == "joe"
+    assert error.problem == "challenge 0123456789ab is unknown to this installation"
+    assert str(tmp_path) in error.local and str(tmp_path) not in error.problem
+    assert str(error).startswith(error.problem + error.local + "; run `voxclone challenge joe`")
+    assert str(pickle.loads(pickle.dumps(error))) == str(error)  # (worker processes)
+    with pytest.raises(ChallengeRefused, match="not a challenge id") as malformed:
+        check_challenge_id("deadbeef")
+    assert malformed.value.name is None
+    assert "`voxclone challenge NAME`" in str(malformed.value)
+    assert "voxclone" not in malformed.value.problem
 
 
 def test_synthetic_consent_is_refused_by_the_hook(joe_reference: Audio) -> None:

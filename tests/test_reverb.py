@@ -78,8 +78,8 @@ def test_an_echoing_room_is_refused_with_advice(joe_reference: Audio, tmp_path: 
     assert found.advice == ADVICE
     with pytest.raises(ReferenceQualityError, match="soft furnishings"):
         voxclone.enroll("echo", echoing, i_am_the_speaker=True, effort="stock",
-                        voices_dir=tmp_path)
-    assert not any(tmp_path.iterdir())
+                        voices_dir=tmp_path / "voices")
+    assert not (tmp_path / "voices").exists()
 
 
 def test_a_little_echo_is_a_warning(joe_reference: Audio) -> None:

@@ -4,7 +4,9 @@ second owner's key refused on every route that touches the first owner's things.
 
 from __future__ import annotations
 
+import functools
 import io
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,19 +15,25 @@ import pytest
 import soundfile as sf
 from fastapi.testclient import TestClient
 
+import voxclone
 from voxclone.audio import Audio, load_audio
 from voxclone.audit import AuditLog
 
 from .conftest import joe_consents
-from .server_helpers import Owner, add_owner, http_challenge, wait_for_job, wav_bytes
+from .server_helpers import (
+    Owner,
+    add_owner,
+    enrollment_error,
+    http_challenge,
+    speak,
+    wait_for_job,
+    wav_bytes,
+)
 
 pytest.importorskip("fastapi", reason="the server extra is not installed")
 
 #: All tests here share one server home: its database, secret and voices.
 SHARED_HOME = True
-
-TEXT = "Good morning. This is a cloned voice, speaking over HTTP."
-
 
 @pytest.fixture(scope="module")
 def client(module_home: Path) -> Iterator[TestClient]:
@@ -63,13 +71,6 @@ def enrolled(client: TestClient, alice: Owner, joe_reference: Audio) -> dict[str
     job = wait_for_job(client, alice, response.json())
     assert job["status"] == "done", job
     return job
-
-
-def speak(client: TestClient, owner: Owner, voice: str, fmt: str = "wav",
-          text: str = TEXT) -> Any:
-    return client.post("/v1/audio/speech", headers=owner.headers,
-                       json={"model": "tts-1", "voice": voice, "input": text,
-                             "response_format": fmt})
 
 
 def test_health_needs_no_key(client: TestClient) -> None:
@@ -110,7 +111,8 @@ def test_enrollment_says_what_it_warned_of(client: TestClient, alice: Owner,
     job = wait_for_job(client, alice, response.json())
     assert job["status"] == "done", job
     (warning,) = job["result"]["warnings"]
-    assert warning.startswith("left out clip 3: this clip sounds like a different person")
+    assert warning.startswith(
+        "left out reference 3 (anna.wav): this clip sounds like a different person")
     voice = client.get("/v1/voices/ada-few", headers=alice.headers).json()
     assert voice["warnings"] == [warning]  # kept with the voice
     assert client.delete("/v1/voices/ada-few", headers=alice.headers).status_code == 204
@@ -148,6 +150,27 @@ def test_speech_whole_and_streamed_is_watermarked(client: TestClient, alice: Own
                             files={"file": ("clip", wav_bytes(audio), "audio/wav")}).json()
         assert found["found"] and found["payload"] == payload
         assert found["synthesis"]["voice"] == "ada"
+        if fmt != "mp3":  # (whose decoder adds padding) a stream's seconds: from its end
+            assert found["synthesis"]["seconds"] == pytest.approx(audio.duration, abs=0.01)
+            record = voxclone.find_synthesis(int(payload, 16))
+            assert record is not None and record.seconds == found["synthesis"]["seconds"]
+
+
+def test_a_stream_cut_short_logs_what_it_sent(client: TestClient, alice: Owner,
+                                              enrolled: dict[str, Any]) -> None:
+    sentence = "The train left the station at noon, and nobody was on the platform. "
+    with client.stream("POST", "/v1/audio/speech", headers=alice.headers,
+                       json={"voice": "ada", "input": sentence * 8,
+                             "response_format": "pcm"}) as response:
+        assert response.status_code == 200
+        payload = int(response.headers["X-Voxclone-Synthesis"], 16)
+        received = next(response.iter_bytes())  # the first sentence's start; then hang up
+    end = AuditLog().find_payload(payload, event="stream-end")  # logged by the time it closes
+    assert end is not None and end.details["complete"] is False
+    # what was sent, and at most a chunk made as the client left: not 8 sentences (~30 s)
+    assert len(received) / 48_000 <= end.details["seconds"] < 12.0
+    record = voxclone.find_synthesis(payload)
+    assert record is not None and record.seconds == end.details["seconds"]
 
 
 def test_speech_takes_a_language(client: TestClient, alice: Owner,
@@ -248,10 +271,33 @@ def test_bad_requests_get_clear_errors(client: TestClient, alice: Owner,
     assert speak(client, alice, "ada", text="   ").status_code == 422
     empty = client.post("/v1/detect", headers=alice.headers,
                         files={"file": ("x.wav", b"", "audio/wav")})
-    assert empty.status_code == 422 and "empty" in empty.json()["error"]["message"]
+    assert empty.status_code == 422
+    assert empty.json()["error"]["message"].startswith("the file (x.wav) is empty")
     junk = client.post("/v1/detect", headers=alice.headers,
                        files={"file": ("x.wav", b"not audio at all", "audio/wav")})
     assert junk.status_code == 422
+    assert junk.json()["error"]["message"].startswith("the file (x.wav) is not a readable")
+    # invalid fields and unknown routes: the same body as every other error
+    for response, says in (
+            (client.post("/v1/audio/speech", headers=alice.headers,
+                         json={"voice": "ada", "input": "", "speed": 0, "volume": 2}),
+             ["input must not be empty", "speed must be at least 0.5 (got 0)",
+              "volume is not a field of this request"]),
+            (client.post("/v1/audio/speech",  # NaN: not JSON, but Python reads it
+                         headers={**alice.headers, "Content-Type": "application/json"},
+                         content=b'{"voice": "ada", "input": "Hi.", "speed": NaN}'),
+             ["speed must be"]),
+            (client.post("/v1/detect", headers=alice.headers), ["file is required"]),
+            (client.post("/v1/voices", headers=alice.headers,
+                         data={"name": "x", "challenge": "y", "effort": "slow"}),
+             ["effort must be one of 'stock', 'fast', 'balanced' or 'best' (got 'slow')",
+              "references is required", "consent is required"]),
+            (client.get("/v1/voices/..%2Fx", headers=alice.headers), ["no such route"]),
+            (client.put("/health"), ["/health does not accept PUT"])):
+        error = response.json()["error"]
+        assert response.status_code == {"RequestValidationError": 422, "NotFound": 404,
+                                        "MethodNotAllowed": 405}[error["type"]]
+        assert all(part in error["message"] for part in says), error
     taken = client.post("/v1/voices", headers=alice.headers,
                         data={"name": "ada", "challenge": "0" * 12},
                         files=[("references", ("a.wav", b"x", "audio/wav")),
@@ -317,3 +363,60 @@ def test_quality_check_route(client: TestClient, alice: Owner, joe_reference: Au
     assert body["clips"][0]["verdict"] == "refused"
     assert any("more seconds" in p["advice"] for p in body["clips"][0]["problems"]
                + body["problems"])
+
+
+def test_detection_runs_off_the_event_loop(client: TestClient, alice: Owner,
+                                          joe_reference: Audio,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long detection holds up no other request: /health answers while it runs."""
+    from voxclone.server import routes_speech
+
+    detecting, answered, held_up = threading.Event(), threading.Event(), threading.Event()
+
+    def long_detection(*args: Any, **kwargs: Any) -> Any:
+        detecting.set()
+        if not answered.wait(timeout=30):  # on the event loop, /health never comes
+            held_up.set()
+        return voxclone.detect(*args, **kwargs)
+
+    monkeypatch.setattr(routes_speech, "detect", long_detection)
+    responses: list[Any] = []
+    upload = {"file": ("joe.wav", wav_bytes(joe_reference), "audio/wav")}
+    worker = threading.Thread(target=lambda: responses.append(
+        client.post("/v1/detect", headers=alice.headers, files=upload)))
+    worker.start()
+    assert detecting.wait(timeout=120)
+    assert client.get("/health").status_code == 200
+    answered.set()
+    worker.join(timeout=120)
+    assert not held_up.is_set(), "/health waited for the detection to finish"
+    assert responses[0].status_code == 200 and responses[0].json()["found"] is False
+
+
+def test_enrollment_errors_name_the_upload_at_fault(client: TestClient, alice: Owner,
+                                                    joe_reference: Audio,
+                                                    module_home: Path) -> None:
+    joe = ("joe.wav", wav_bytes(joe_reference), "audio/wav")
+    text = ("text.wav", b"this is not audio", "audio/wav")
+
+    failed = functools.partial(enrollment_error, client, alice, "nam")
+    error = failed([joe, text], joe)
+    assert error["type"] == "AudioFormatError"
+    assert error["message"].startswith("reference 2 (text.wav) is not a readable audio file")
+    error = failed([joe], ("consent.wav", *text[1:]))
+    assert error["message"].startswith("the consent recording (consent.wav) is not a readable")
+    # a challenge refused: what to do over HTTP, and nothing of the server's files
+    for challenge, problem in (("0" * 12, "is unknown"), ("deadbeef", "not a challenge id")):
+        error = failed([joe], joe, challenge)
+        assert error["type"] == "ChallengeError" and problem in error["message"]
+        assert "POST /v1/consent/challenges" in error["message"]
+        assert "voxclone challenge" not in error["message"]
+        assert str(module_home) not in error["message"]
+    # the quality gate names each clip by its file
+    short = ("short.wav", wav_bytes(Audio(joe_reference.samples[: joe_reference.sample_rate * 2],
+                                          joe_reference.sample_rate)), "audio/wav")
+    error = failed([short], joe, http_challenge(client, alice)("nam").id)
+    assert error["type"] == "ReferenceQualityError"
+    assert "reference 1 (short.wav): only " in error["message"]
+    assert "clip 1" not in error["message"]
+    assert "POST /v1/check" in error["message"] and "--force" not in error["message"]

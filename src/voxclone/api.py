@@ -39,7 +39,6 @@ from voxclone.consent import (
     RevocationRecord,
 )
 from voxclone.consent.record import WAIVED
-from voxclone.consent.signed_json import erase
 from voxclone.consent.verify import check_consent_args
 from voxclone.digest import file_sha256
 from voxclone.engines.kokoro import default_engine, stock_packs
@@ -54,6 +53,7 @@ from voxclone.quality.noise_profile import NoiseProfile
 from voxclone.quality.report import MIN_SPEECH_S, SNR_WARN_DB
 from voxclone.speaker import combine_embeddings, cosine, default_encoder
 from voxclone.synthesis import is_voxclone_output
+from voxclone.voice_files import stored_together
 
 logger = logging.getLogger(__name__)
 
@@ -256,6 +256,8 @@ def enroll_with_record(
     store = VoiceStore(voices_dir)
     if save and not overwrite:
         store.check_free(name)  # fail before minutes of work, not after
+    context = audit or AuditContext()
+    log = context.audit_log()  # opened now: an unreachable database fails before the work
     sources = [clips] if isinstance(clips, (str, os.PathLike, bytes, Audio)) else list(clips)
     if not sources:
         raise AudioError("no reference clips given; pass at least one recording of the speaker")
@@ -291,61 +293,45 @@ def enroll_with_record(
         record = ConsentRecord(name=name, decision=WAIVED,
                                reference_sha256=tuple(r.sha256 for r in records),
                                waiver=SPEAKER_WAIVER)
-    context = audit or AuditContext()
     try:
-        profile = _fit_and_save(name, target, cleaned, records, effort, store, record,
-                                overwrite=overwrite, save=save, progress=progress, seed=seed,
-                                matches=Matches(prosody=match_prosody, tone=match_tone,
-                                                pitch=match_pitch, rate=match_rate,
-                                                pauses=match_pauses,
-                                                formants=match_formants).for_effort(effort),
-                                pauses=screened.pauses,
-                                noisy=screened.lowest_snr_db < SNR_WARN_DB,
-                                noises=screened.noises, warnings=screened.warnings)
+        profile = _build(name, target, cleaned, records, effort, progress=progress, seed=seed,
+                         matches=Matches(prosody=match_prosody, tone=match_tone,
+                                         pitch=match_pitch, rate=match_rate,
+                                         pauses=match_pauses,
+                                         formants=match_formants).for_effort(effort),
+                         pauses=screened.pauses, noisy=screened.lowest_snr_db < SNR_WARN_DB,
+                         noises=screened.noises, warnings=screened.warnings)
+        # An enrollment the audit log does not know of must not stay, nor cost the voice
+        # it was to replace: a failed append puts the voice's files back as they were.
+        stored = stored_together(store, profile, record, overwrite=overwrite) if save \
+            else contextlib.nullcontext()
+        with stored:
+            log.append("enroll", actor=context.actor, owner_id=context.owner_id, voice=name,
+                       details={"effort": effort, "score": round(profile.score, 4),
+                                "consent": record.decision,
+                                "challenge": record.challenge_id,
+                                "references_sha256": [r.sha256 for r in records],
+                                "saved": save})
     except BaseException:
-        if verification is not None:
+        if verification is not None:  # nothing was enrolled: the challenge can be read again
             verifier.challenges.release(verification.challenge)
-        raise
-    try:
-        context.audit_log().append(
-            "enroll", actor=context.actor, owner_id=context.owner_id, voice=name,
-            details={"effort": effort, "score": round(profile.score, 4),
-                     "consent": record.decision, "challenge": record.challenge_id,
-                     "references_sha256": [r.sha256 for r in records], "saved": save})
-    except BaseException:
-        if save:  # an enrollment the audit log does not know of must not stay
-            erase(store.path(name))
-            erase(ConsentStore(store.directory).path(name))
         raise
     logger.info("enrolled %s: similarity %.3f in %.1f s", name, profile.score,
                 time.monotonic() - began)
     return profile, record
 
 
-def _fit_and_save(name: str, target: np.ndarray, cleaned: list[Audio],
-                  records: list[SourceClip], effort: Effort, store: VoiceStore,
-                  record: ConsentRecord, *, overwrite: bool, save: bool,
-                  progress: bool | ProgressCallback, seed: int,
-                  matches: Matches, pauses: Sequence[float], noisy: bool,
-                  noises: Sequence[NoiseProfile], warnings: Sequence[str]) -> VoiceProfile:
-    """Build the voice, then store the profile and its consent record (both or
-    neither)."""
+def _build(name: str, target: np.ndarray, cleaned: list[Audio], records: list[SourceClip],
+           effort: Effort, *, progress: bool | ProgressCallback, seed: int,
+           matches: Matches, pauses: Sequence[float], noisy: bool,
+           noises: Sequence[NoiseProfile], warnings: Sequence[str]) -> VoiceProfile:
+    """Build the voice (:func:`voxclone.clone.build.build_voice`) under a progress bar."""
     reporter = contextlib.nullcontext(progress) if callable(progress) else \
         progress_bar(f"enrolling {name} ({effort})", enabled=bool(progress))
     with reporter as report:
-        profile = build_voice(_fitter(), name, target, cleaned, records, effort,
-                              matches=matches, progress=report, seed=seed, pauses=pauses,
-                              noisy=noisy, noises=noises, warnings=warnings)
-    if save:
-        consents = ConsentStore(store.directory)
-        consents.key  # noqa: B018 - fail on an unusable secret before writing anything
-        store.save(profile, overwrite=overwrite)
-        try:
-            consents.save(record)
-        except BaseException:
-            erase(store.path(name))
-            raise
-    return profile
+        return build_voice(_fitter(), name, target, cleaned, records, effort,
+                           matches=matches, progress=report, seed=seed, pauses=pauses,
+                           noisy=noisy, noises=noises, warnings=warnings)
 
 
 def challenge(name: str, *, valid_for: float | timedelta = DEFAULT_VALID_FOR,

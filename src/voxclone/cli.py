@@ -40,6 +40,7 @@ from typing import Any, TextIO
 import voxclone
 from voxclone import cli_check, cli_detect
 from voxclone.audio import SUPPORTED_OUTPUT, encode_audio, write_audio
+from voxclone.audio.io import output_format
 from voxclone.cli_batch import add_batch_command
 from voxclone.cli_consent import add_consent_commands
 from voxclone.cli_registry import add_registry_commands
@@ -267,6 +268,12 @@ def cmd_say(args: argparse.Namespace) -> int:
     if to_stdout and sys.stdout.isatty():
         raise VoxcloneError("refusing to write audio to a terminal; redirect standard "
                             "output (e.g. `| aplay`) or give -o FILE")
+    if not to_stdout:  # before the render (and its audit entry), not after
+        fmt = fmt or output_format(args.output)
+        folder = os.path.dirname(os.path.abspath(args.output))
+        if not os.path.isdir(folder):
+            raise VoxcloneError(f"cannot write {args.output}: the folder {folder} does not "
+                                "exist; create it or give another -o path")
     if args.stream and to_stdout:
         assert fmt is not None  # checked above: pcm or raw
         seconds = 0.0

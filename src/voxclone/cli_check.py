@@ -35,7 +35,9 @@ def add_parser(sub: Any, flags: argparse.ArgumentParser) -> None:
 def _measures(c: ClipVerdict) -> str:
     if c.snr_db is None:
         return f"{c.total_seconds:.1f} s, no speech"
-    parts = [f"{c.speech_seconds:.1f} s of speech in {c.total_seconds:.1f} s "
+    # rounded down, as the refusal "only 2.9 s of speech (at least 3 s...)" is
+    parts = [f"{math.floor(c.speech_seconds * 10) / 10:.1f} s of speech in "
+             f"{c.total_seconds:.1f} s "
              f"({c.speech_ratio:.0%})", f"SNR {c.snr_db:.0f} dB",
              f"loudness {c.loudness_lufs:.0f} LUFS",
              f"up to {(c.bandwidth_hz or 0) / 1000:.1f} kHz",

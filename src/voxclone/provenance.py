@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from voxclone.audit import AuditEntry, AuditLog, local_actor
@@ -44,7 +44,10 @@ class SynthesisRecord:
         engine: the engine that rendered it.
         watermark: the watermark scheme.
         streamed: True when the audio was streamed chunk by chunk.
-        seconds: audio length (None for a stream, whose length is known only later).
+        seconds: audio length. A stream's own entry is written before its audio exists,
+            so its length comes from its ``stream-end`` entry (what was handed out,
+            also when the stream was cut short), where the record is read with the
+            log (:func:`find_record`); None while it plays, or if it has none.
         language: the language code the text was spoken in (``"en-us"``, ``"es"``...;
             empty in records written before it was kept).
         created: UTC time, ISO 8601.
@@ -95,16 +98,25 @@ def log_synthesis(record: SynthesisRecord, context: AuditContext) -> AuditEntry:
 
 def find_record(payload: int, log: AuditLog | None = None) -> SynthesisRecord | None:
     """The synthesis record whose watermark carries ``payload``, or None."""
-    entry = (log if log is not None else AuditLog()).find_payload(payload)
-    return record_of(entry) if entry is not None else None
+    log = log if log is not None else AuditLog()
+    entry = log.find_payload(payload)
+    return record_of(entry, log) if entry is not None else None
 
 
-def record_of(entry: AuditEntry) -> SynthesisRecord:
-    """The synthesis record a ``synthesis`` audit entry holds."""
+def record_of(entry: AuditEntry, log: AuditLog | None = None) -> SynthesisRecord:
+    """The synthesis record a ``synthesis`` audit entry holds; with the ``log`` it is in,
+    a stream's seconds are read from its ``stream-end`` entry."""
     details = entry.details
-    return SynthesisRecord(
+    record = SynthesisRecord(
         id=entry.payload if entry.payload is not None else 0, voice=entry.voice or "",
         text_sha256=str(details.get("text_sha256", "")),
         engine=str(details.get("engine", "")), watermark=str(details.get("watermark", "")),
         streamed=bool(details.get("streamed", False)), seconds=details.get("seconds"),
         language=str(details.get("language", "")), created=entry.at, actor=entry.actor)
+    if record.seconds is None and record.streamed and log is not None \
+            and entry.payload is not None:
+        end = log.find_payload(entry.payload, event="stream-end")
+        seconds = end.details.get("seconds") if end is not None else None
+        if isinstance(seconds, (int, float)):
+            record = replace(record, seconds=float(seconds))
+    return record

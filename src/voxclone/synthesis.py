@@ -16,6 +16,7 @@ from functools import lru_cache
 from voxclone.audio import Audio, load_audio
 from voxclone.clone.profile import VoiceProfile, VoiceStore
 from voxclone.engines.kokoro import default_engine, stock_packs
+from voxclone.errors import AuditError
 from voxclone.pipeline import SynthesisOptions, Synthesizer
 from voxclone.provenance import (
     AuditContext,
@@ -71,7 +72,8 @@ def synthesize_stream(
     The chunks carry one continuous watermark whose payload is the id of the
     synthesis record, which is written to the audit log (as ``audit.actor``, default
     the local user) before the first chunk is rendered; a ``stream-end`` entry with the
-    length follows when the stream is used up. The text and voice are validated before
+    seconds handed out follows when the stream is used up, closed or fails
+    (``"complete": false`` for the last two). The text and voice are validated before
     this returns; later sentences are phonemized while earlier ones are rendered.
 
     ``language`` is the text's language (``"es"``, ``"fr"``, ``"it"``, ``"pt-br"``,
@@ -131,17 +133,36 @@ def render_stream(
 
 def _marked_chunks(chunks: Iterator[Audio], watermark: Watermark, record: SynthesisRecord,
                    context: AuditContext) -> Iterator[Audio]:
+    """The watermarked chunks, then a ``stream-end`` entry with the seconds handed out -
+    also when the stream stops early: closed (a client that disconnected) or failed."""
     position = 0  # chunks are marked on one grid, so the joined stream reads as one mark
     rate = 0
-    for chunk in chunks:
-        marked = watermark.embed(chunk.samples, chunk.sample_rate, record.id,
-                                 start_sample=position)
-        position += len(chunk.samples)
-        rate = chunk.sample_rate
-        yield Audio(marked, chunk.sample_rate)
-    context.audit_log().append(
-        "stream-end", actor=context.actor, owner_id=context.owner_id, voice=record.voice,
-        payload=record.id, details={"seconds": round(position / rate, 3) if rate else 0.0})
+    complete = False
+    try:
+        for chunk in chunks:
+            marked = watermark.embed(chunk.samples, chunk.sample_rate, record.id,
+                                     start_sample=position)
+            position += len(chunk.samples)
+            rate = chunk.sample_rate
+            yield Audio(marked, chunk.sample_rate)
+        complete = True
+    finally:
+        _log_stream_end(record, context, position / rate if rate else 0.0, complete)
+
+
+def _log_stream_end(record: SynthesisRecord, context: AuditContext, seconds: float,
+                    complete: bool) -> None:
+    try:
+        context.audit_log().append(
+            "stream-end", actor=context.actor, owner_id=context.owner_id, voice=record.voice,
+            payload=record.id, details={"seconds": round(seconds, 3), "complete": complete})
+    except AuditError:
+        if complete:
+            raise
+        # The stream is already stopping (closed, or an error on its way out): that
+        # must not be replaced by this one.
+        logger.exception("the end of stream %s (%.3f s handed out) could not be logged",
+                         record.hex_id, seconds)
 
 
 def synthesize(

@@ -21,8 +21,8 @@ import soundfile as sf
 from voxclone.audio.types import Audio
 from voxclone.errors import AudioError, AudioFormatError
 
-__all__ = ["SUPPORTED_INPUT", "SUPPORTED_OUTPUT", "encode_audio", "load_audio", "write_audio",
-           "write_encoded"]
+__all__ = ["SUPPORTED_INPUT", "SUPPORTED_OUTPUT", "encode_audio", "load_audio", "output_format",
+           "write_audio", "write_encoded"]
 
 logger = logging.getLogger(__name__)
 
@@ -246,6 +246,15 @@ def _canonical_format(fmt: str) -> str:
             f"unknown output format {fmt!r}; supported formats: {', '.join(SUPPORTED_OUTPUT)}"
         )
     return key
+
+
+def output_format(name: str) -> str:
+    """The output format a file name asks for, by its extension (``a.mp3`` -> ``mp3``).
+
+    Raises:
+        AudioFormatError: the extension is missing or not one voxclone writes.
+    """
+    return _format_from_name(name)
 
 
 def _format_from_name(name: str) -> str:

@@ -69,7 +69,8 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
         sources: what the profile records of the clips.
         effort: the fit's effort level.
         matches: the matches to run after the fit.
-        progress: called with ``(fraction_done, best_similarity)`` during the fit.
+        progress: called with ``(fraction_done, best_similarity)`` during the fit, and
+            last with ``(1.0, the profile's score)``.
         seed: seeds the search.
         pauses: the silences between speech segments of the reference, seconds.
         noisy: the reference is noisy (the gate warned of its SNR): its F0 range may
@@ -113,6 +114,8 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
         tone, score = toned.gains_db, toned.probe_score
     elif shift or formants != 1.0:
         score = float(fitter.probe_embedding(conditioning, shift, formants) @ target)
+    if progress is not None:  # end on the voice's own score (the matches moved the fit's)
+        progress(1.0, score)
     return VoiceProfile(name=name, embedding=target, conditioning=conditioning,
                         prosody=prosody, sources=tuple(sources), engine=fitter.engine.name,
                         effort=effort, score=score, rate=rate, tone=tone, pitch_shift=shift,

@@ -108,13 +108,35 @@ class Challenge:
             raise ConsentRecordError(f"{origin} is malformed: {exc}") from exc
 
 
+class ChallengeRefused(ChallengeError):
+    """A :class:`~voxclone.errors.ChallengeError` that keeps the parts of its message, so
+    that a front end other than the command line (the HTTP server) can say what to do
+    in its own terms. ``str()`` is the command-line message.
+
+    Attributes:
+        problem: what is wrong with the challenge, naming no local path or command.
+        name: the voice a new challenge is needed for (None: the id is malformed, so
+            the voice is not known here).
+        local: what only a local user needs (where challenges are kept, the command
+            that prints ids), appended to ``problem`` in the message.
+    """
+
+    def __init__(self, problem: str, name: str | None = None, local: str = "") -> None:
+        hint = f"; {_retry_hint(name)}" if name is not None else ""
+        super().__init__(f"{problem}{local}{hint}")
+        self.problem = problem
+        self.name = name
+        self.local = local
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickles with its parts (worker processes)
+        return type(self), (self.problem, self.name, self.local)
+
+
 def check_challenge_id(challenge_id: str) -> str:
     """Validate the form of a challenge id. Raises ChallengeError saying what one looks like."""
     if not isinstance(challenge_id, str) or not _ID.match(challenge_id):
-        raise ChallengeError(
-            f"{challenge_id!r} is not a challenge id (12 hex digits, as printed by "
-            "`voxclone challenge NAME`)"
-        )
+        raise ChallengeRefused(f"{challenge_id!r} is not a challenge id (12 hex digits)",
+                               local="; use the id `voxclone challenge NAME` printed")
     return challenge_id
 
 
@@ -192,29 +214,24 @@ class ChallengeStore:
             challenge = self._load(pending)
         except FileNotFoundError:
             if self._path(challenge_id, _USED).exists():
-                raise ChallengeError(
+                raise ChallengeRefused(
                     f"challenge {challenge_id} has already been used: a consent recording "
-                    f"counts once only (a replayed recording is refused); {_retry_hint(name)}"
-                ) from None
-            raise ChallengeError(
-                f"challenge {challenge_id} is unknown to this installation (challenges are "
-                f"issued per voxclone home, {self.directory.parent.parent}); "
-                f"{_retry_hint(name)}"
-            ) from None
+                    "counts once only (a replayed recording is refused)", name) from None
+            raise ChallengeRefused(
+                f"challenge {challenge_id} is unknown to this installation", name,
+                local=f" (challenges are issued per voxclone home, "
+                      f"{self.directory.parent.parent})") from None
         if challenge.id != challenge_id:
             raise ConsentRecordError(f"{pending} holds challenge {challenge.id}, not "
                                      f"{challenge_id}; it was tampered with")
         if challenge.name != name:
-            raise ChallengeError(
+            raise ChallengeRefused(
                 f"challenge {challenge_id} was issued for the voice {challenge.name!r}, not "
-                f"{name!r}: the statement must name the speaker being enrolled; "
-                f"{_retry_hint(name)}"
-            )
+                f"{name!r}: the statement must name the speaker being enrolled", name)
         if challenge.expired(self._clock()):
-            raise ChallengeError(
+            raise ChallengeRefused(
                 f"challenge {challenge_id} expired at "
-                f"{challenge.expires.isoformat(timespec='seconds')}; {_retry_hint(name)}"
-            )
+                f"{challenge.expires.isoformat(timespec='seconds')}", name)
         return challenge
 
     def claim(self, challenge: Challenge) -> None:
@@ -226,10 +243,9 @@ class ChallengeStore:
         try:
             os.rename(self._path(challenge.id, _PENDING), self._path(challenge.id, _USED))
         except FileNotFoundError:
-            raise ChallengeError(
-                f"challenge {challenge.id} was used by another enrollment in the meantime; "
-                f"{_retry_hint(challenge.name)}"
-            ) from None
+            raise ChallengeRefused(
+                f"challenge {challenge.id} was used by another enrollment in the meantime",
+                challenge.name) from None
 
     def release(self, challenge: Challenge) -> None:
         """Undo :meth:`claim` (the enrollment failed after consent was verified)."""

@@ -203,6 +203,10 @@ class ConsentStore:
         try:
             data = read_json(path, what="consent record")
         except FileNotFoundError:
+            if not self.voices.exists(name):
+                raise ConsentRecordError(
+                    f"no voice named {name!r} in {self.directory}, so no consent record; "
+                    "`voxclone voices` lists the voices there") from None
             raise ConsentRecordError(
                 f"no consent record for {name!r} in {self.directory}; the voice was enrolled "
                 "without one (before consent existed) or was revoked - enroll it with "

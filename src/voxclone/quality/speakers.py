@@ -173,8 +173,9 @@ class SpeakerSplit:
     def changes_speaker(self) -> bool:
         """Two speakers, one after the other: the change point separates them at least as
         well as any two groups (else the second voice comes and goes)."""
+        # (a tolerance: the same split summed in another order differs in the last digits)
         return (self.two_speakers and self.minority_seconds >= MIN_SPLIT_SECONDS
-                and self.cosine <= self._scattered)
+                and self.cosine <= self._scattered + 1e-9)
 
 
 def _unit_rows(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

@@ -57,12 +57,23 @@ def open_database(url: str | None = None) -> Engine:
 def _create(url: str) -> Engine:
     try:
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(url.removeprefix("sqlite:///")).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise RegistryError(f"cannot open the voxclone database {_safe(url)}: its "
+                                    f"folder cannot be made ({exc}); check the URL in "
+                                    f"${URL_ENV}") from exc
         engine = create_engine(url, pool_pre_ping=True)
         if engine.dialect.name == "sqlite":
             _configure_sqlite(engine)
         migrate(engine)
     except SQLAlchemyError as exc:
+        if "database is locked" in str(exc):  # SQLite, after its 30 s busy timeout
+            raise RegistryError(f"the voxclone database {_safe(url)} stayed locked by another "
+                                "program for over 30 s; try again when it has finished "
+                                "(another voxclone, or a tool holding the database open)"
+                                ) from exc
         raise RegistryError(f"cannot open the voxclone database {_safe(url)}: {exc}; check "
                             f"the URL in ${URL_ENV} and that the database is reachable") from exc
     return engine

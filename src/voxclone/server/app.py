@@ -9,14 +9,16 @@ from importlib.resources import files
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from voxclone import __version__
 from voxclone.errors import RateLimitError, UnknownKeyError, VoxcloneError
 from voxclone.registry import open_database
 from voxclone.server import routes_admin, routes_speech, routes_voices
-from voxclone.server.errors import error_body, status_of
+from voxclone.server.errors import error_body, http_error, status_of, validation_error
 from voxclone.server.state import ServerConfig, ServerState
 
 logger = logging.getLogger(__name__)
@@ -53,8 +55,21 @@ def create_app(database_url: str | None = None, *,
         return JSONResponse({"error": error_body(exc)}, status_code=status_of(exc),
                             headers=headers)
 
+    async def invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+        errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+        return JSONResponse({"error": validation_error(errors)}, status_code=422)
+
+    async def framework_error(request: Request, exc: Exception) -> JSONResponse:
+        if not isinstance(exc, StarletteHTTPException):  # (only registered for those)
+            return await voxclone_error(request, exc)
+        body = http_error(exc.status_code, exc.detail, request.method, request.url.path)
+        return JSONResponse({"error": body}, status_code=exc.status_code,
+                            headers=exc.headers)
+
     for kind in (VoxcloneError, ValueError, LookupError):
         app.add_exception_handler(kind, voxclone_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(StarletteHTTPException, framework_error)
 
     @app.get("/health", tags=["service"])
     def health() -> dict[str, Any]:

@@ -7,18 +7,21 @@ import struct
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
+import anyio
 from fastapi import APIRouter, File, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.types import Receive, Scope, Send
 
 from voxclone.audio import Audio, encode_audio
 from voxclone.errors import AudioFormatError
 from voxclone.provenance import record_of
-from voxclone.registry.access import ApiKey
+from voxclone.registry.access import ApiKey, Principal
 from voxclone.server.auth import Caller, State
-from voxclone.server.state import ServerState
-from voxclone.server.uploads import read_upload
-from voxclone.synthesis import detect, render, render_stream
+from voxclone.server.state import ServerState, close
+from voxclone.server.uploads import decode_upload, read_upload, upload_label
+from voxclone.synthesis import MAX_DETECT_SECONDS, detect, render, render_stream
 
 router = APIRouter(prefix="/v1", tags=["speech"])
 
@@ -76,8 +79,8 @@ def speech(body: SpeechRequest, who: Caller, state: State) -> Response:
         record, chunks = render_stream(body.input, entry.profile, speed=body.speed,
                                        language=body.language, audit=context)
         stream = _encoded(state.metered(chunks), body.response_format, state, who.key)
-        return StreamingResponse(stream, media_type=MEDIA_TYPES[body.response_format],
-                                 headers={"X-Voxclone-Synthesis": record.hex_id})
+        return ClosingStream(stream, media_type=MEDIA_TYPES[body.response_format],
+                             headers={"X-Voxclone-Synthesis": record.hex_id})
     with state.slots.slot():
         audio, record = render(body.input, entry.profile, speed=body.speed,
                                language=body.language, audit=context)
@@ -98,7 +101,27 @@ def _encoded(chunks: Iterator[Audio], fmt: str, state: ServerState, key: ApiKey,
             seconds += chunk.duration
             yield encode_audio(chunk, "pcm")
     finally:
+        close(chunks)  # a stream cut short logs its end (voxclone.synthesis)
         state.access.add_audio(key, seconds)
+
+
+class ClosingStream(StreamingResponse):
+    """A response streamed from ``parts`` (each made in a worker thread) that closes it
+    however the response ends - also when the client disconnects, which cancels the
+    response - so that the stream's audit entry and quota record what was sent now,
+    not whenever the abandoned generator is garbage-collected."""
+
+    def __init__(self, parts: Iterator[bytes], *, media_type: str,
+                 headers: dict[str, str]) -> None:
+        super().__init__(parts, media_type=media_type, headers=headers)
+        self._parts = parts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):  # (when cancelled, too)
+                await run_in_threadpool(close, self._parts)
 
 
 @router.post("/detect", tags=["watermark"])
@@ -107,8 +130,16 @@ async def detect_watermark(who: Caller, state: State,
                            ) -> dict[str, Any]:
     """Look for this installation's watermark in an audio file (WAV, FLAC, OGG, MP3).
     The synthesis record is shown only to the owner of the voice it was made with."""
-    data = await read_upload(file, state.config.max_upload_bytes, "the file")
-    result = detect(data, audit=state.context(who))
+    label = upload_label("the file", file)
+    data = await read_upload(file, state.config.max_upload_bytes, label)
+    # Detection takes over a second per minute of audio: off the event loop, so that
+    # other requests (and the streams playing) go on meanwhile.
+    return await run_in_threadpool(_detection, data, label, who, state)
+
+
+def _detection(data: bytes, label: str, who: Principal, state: ServerState) -> dict[str, Any]:
+    audio = decode_upload(data, label, max_seconds=MAX_DETECT_SECONDS)
+    result = detect(audio, audit=state.context(who))
     body: dict[str, Any] = {
         "found": result.found,
         "payload": f"{result.payload:08x}" if result.found and result.payload is not None
@@ -120,7 +151,7 @@ async def detect_watermark(who: Caller, state: State,
     if result.found and result.payload is not None:
         entry = state.audit.find_payload(result.payload)
         if entry is not None and (entry.owner_id == who.owner.id or who.owner.is_admin):
-            record = record_of(entry)
+            record = record_of(entry, state.audit)  # a stream's seconds: from its end
             body["synthesis"] = {"voice": record.voice, "created": record.created,
                                  "text_sha256": record.text_sha256,
                                  "seconds": record.seconds, "actor": record.actor,

@@ -3,22 +3,23 @@ records and grants."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
+from voxclone.api import MAX_CLIP_SECONDS, enroll_with_record
 from voxclone.api import challenge as issue_challenge
-from voxclone.api import enroll_with_record
 from voxclone.clone.profile import check_name
 from voxclone.consent import ConsentStore
-from voxclone.errors import VoiceNotFoundError
-from voxclone.quality import check
+from voxclone.errors import AudioError, VoiceNotFoundError
+from voxclone.quality import QualityReport, check
 from voxclone.registry.voices import VoiceEntry
 from voxclone.server.auth import Caller, Poller, State
 from voxclone.server.errors import error_body
-from voxclone.server.uploads import read_upload
+from voxclone.server.uploads import decode_upload, read_upload, upload_label, with_clip_labels
 
 router = APIRouter(prefix="/v1", tags=["voices"])
 
@@ -62,21 +63,38 @@ async def enroll(
     consent: Annotated[UploadFile, File(description="the speaker reading the challenge")],
     effort: Annotated[Literal["stock", "fast", "balanced", "best"], Form()] = "fast",
 ) -> dict[str, Any]:
-    """Start enrolling a voice (consent verified first); poll ``/v1/jobs/{id}``."""
+    """Start enrolling a voice (consent verified first); poll ``/v1/jobs/{id}``. Errors
+    name the upload at fault by its file name (``reference 2 (take2.wav): ...``)."""
     limit = state.config.max_upload_bytes
-    clips = [await read_upload(f, limit, "a reference recording") for f in references]
-    consent_audio = await read_upload(consent, limit, "the consent recording")
+    labels = [upload_label(f"reference {i}", f) for i, f in enumerate(references, 1)]
+    clips = [await read_upload(f, limit, label)
+             for f, label in zip(references, labels, strict=True)]
+    consent_label = upload_label("the consent recording", consent)
+    consent_audio = await read_upload(consent, limit, consent_label)
     state.voices.check_free(who.owner, check_name(name))
     context = state.context(who)
 
     def work(progress: Any) -> dict[str, Any]:
+        # Decoded here first so that an unreadable upload is named; enrollment decodes
+        # the bytes again, and keeps the SHA-256 of each file in the consent record.
+        for data, label in zip([*clips, consent_audio], [*labels, consent_label],
+                               strict=True):
+            decode_upload(data, label, max_seconds=MAX_CLIP_SECONDS)
         profile, record = enroll_with_record(
             name, clips, consent=consent_audio, challenge=challenge, effort=effort,
             save=False, progress=progress, audit=context)
+        profile = replace(profile, warnings=tuple(with_clip_labels(w, labels)
+                                                  for w in profile.warnings))
         entry = state.voices.add(who.owner, profile, ConsentStore().sealed(record))
         return voice_json(entry, who.owner.id)
 
-    job = state.jobs.submit(who.owner.id, name, work, error_body)
+    def describe(exc: BaseException) -> dict[str, str]:
+        body = error_body(exc)
+        if isinstance(exc, AudioError):  # the quality gate's "clip 1" is a file here
+            body["message"] = with_clip_labels(body["message"], labels)
+        return body
+
+    job = state.jobs.submit(who.owner.id, name, work, describe)
     return job.to_json()
 
 
@@ -88,8 +106,14 @@ async def check_references(
     """The quality report of reference recordings (what enrollment would refuse, and
     what to fix), without enrolling anything."""
     limit = state.config.max_upload_bytes
-    clips = [await read_upload(f, limit, "a reference recording") for f in files]
-    report = await run_in_threadpool(check, clips)
+    labels = [upload_label(f"file {i}", f) for i, f in enumerate(files, 1)]
+    clips = [await read_upload(f, limit, label) for f, label in zip(files, labels, strict=True)]
+
+    def checked() -> QualityReport:
+        return check([decode_upload(data, label, max_seconds=MAX_CLIP_SECONDS)
+                      for data, label in zip(clips, labels, strict=True)])
+
+    report = await run_in_threadpool(checked)
     body: dict[str, Any] = report.as_dict()
     for clip, upload in zip(body["clips"], files, strict=True):
         clip["name"] = upload.filename or clip["name"]

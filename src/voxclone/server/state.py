@@ -55,10 +55,21 @@ class ServerState:
         priority: see :mod:`voxclone.server.slots`)."""
         iterator = iter(chunks)
         priority = FIRST
-        while True:
-            with self.slots.slot(priority):
-                chunk = next(iterator, None)
-            if chunk is None:
-                return
-            priority = LATER
-            yield chunk
+        try:
+            while True:
+                with self.slots.slot(priority):
+                    chunk = next(iterator, None)
+                if chunk is None:
+                    return
+                priority = LATER
+                yield chunk
+        finally:
+            close(iterator)
+
+
+def close(iterator: Iterator[object]) -> None:
+    """Close ``iterator`` if it can be (a generator: its ``finally`` blocks run now rather
+    than whenever it is garbage-collected)."""
+    closer = getattr(iterator, "close", None)
+    if callable(closer):
+        closer()

@@ -18,7 +18,8 @@ async function api(path, options = {}) {
     let message = `${response.status} ${response.statusText}`;
     try {
       const body = await response.json();
-      message = body.error ? body.error.message : JSON.stringify(body.detail || body);
+      // every error, invalid requests and unknown routes included: {"error": {"type", "message"}}
+      message = body.error ? body.error.message : JSON.stringify(body);
     } catch (e) { /* not JSON */ }
     throw new Error(message);
   }
