@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -17,7 +18,13 @@ import soundfile as sf
 import voxclone
 from voxclone.audio import Audio, write_audio
 from voxclone.audit import AuditLog
-from voxclone.cli import PROBABLY_SAME, VERY_LIKELY_SAME, describe_similarity, main
+from voxclone.cli import (
+    PROBABLY_SAME,
+    SAY_BAR_CHARS,
+    VERY_LIKELY_SAME,
+    describe_similarity,
+    main,
+)
 from voxclone.consent.challenge import ChallengeStore
 
 from .conftest import joe_consents
@@ -245,6 +252,22 @@ def test_say_empty_text(text: str, enrolled: Enrolled, tmp_path: Path,
     assert main(["say", VOICE, text, "-o", str(out), *_voices_args(enrolled)]) == 2
     assert "empty" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_say_shows_its_progress_on_a_long_text(enrolled: Enrolled, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    text = " ".join(["The river was calm this morning.", "Two boats went out early.",
+                     "By noon the wind had turned, and the water was rough.",
+                     "Everyone came back safely before dark.",
+                     "We talked about it over dinner, and laughed a lot.",
+                     "Tomorrow we will try again."])
+    assert len(text) > SAY_BAR_CHARS
+    out = tmp_path / "long.wav"
+    assert main(["say", VOICE, text, "-o", str(out), *_voices_args(enrolled)]) == 0
+    err = capsys.readouterr().err
+    shares = [int(m) for m in re.findall(r"speaking joe: +(\d+)%", err)]
+    assert shares[-1] == 100 and shares == sorted(shares) and len(set(shares)) >= 4
+    assert "similarity" not in err
 
 
 def test_say_checks_its_output_before_speaking(enrolled: Enrolled, tmp_path: Path,

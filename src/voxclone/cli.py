@@ -47,6 +47,7 @@ from voxclone.cli_registry import add_registry_commands
 from voxclone.clone.fit import EFFORTS
 from voxclone.clone.profile import VoiceProfile, VoiceStore, default_voices_dir
 from voxclone.errors import VoiceNotFoundError, VoxcloneError
+from voxclone.progress import share_bar
 from voxclone.synthesis import render
 from voxclone.text.languages import LANGUAGES
 
@@ -66,6 +67,8 @@ PROBABLY_SAME = 0.70
 #: Output formats that are headerless PCM, so they can be streamed chunk by chunk.
 STREAMABLE_FORMATS = ("pcm", "raw")
 _STDIO = "-"
+#: `say` shows a progress bar for texts longer than this (characters; ~10 s of speech).
+SAY_BAR_CHARS = 200
 
 #: Below this similarity gain over the stock voice, the demo suggests more effort.
 SMALL_GAIN = 0.02
@@ -290,9 +293,13 @@ def cmd_say(args: argparse.Namespace) -> int:
         if args.stream:
             logger.info("--stream only applies to standard output; writing %s whole",
                         args.output)
-        audio, record = render(text, args.name, speed=args.speed, language=args.language,
-                               voices_dir=args.voices_dir, check_words=args.check_words,
-                               sentence_pause=args.sentence_pause)
+        # a bar for texts that take a while (a few sentences speak in a second or two)
+        with share_bar(f"speaking {args.name}",
+                       enabled=not args.quiet and len(text) > SAY_BAR_CHARS) as progress:
+            audio, record = render(text, args.name, speed=args.speed,
+                                   language=args.language, voices_dir=args.voices_dir,
+                                   check_words=args.check_words,
+                                   sentence_pause=args.sentence_pause, progress=progress)
         write_audio(audio, args.output, format=fmt)
         seconds = audio.duration
         logger.info("synthesis %s (the watermark's payload)", record.hex_id)

@@ -16,7 +16,7 @@ import logging
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -103,11 +103,14 @@ class Chunk:
         sentence_end: whether the chunk ends a sentence (a pause may follow it).
         text: the normalised sentence when the chunk is a whole English sentence (what
             the self-check listens for); empty otherwise.
+        done: the share of the text (by characters of its sentences) spoken once this
+            chunk is, for progress reports.
     """
 
     ids: tuple[int, ...]
     sentence_end: bool
     text: str = ""
+    done: float = 1.0
 
 
 class Synthesizer:
@@ -148,12 +151,18 @@ class Synthesizer:
         front = front_end(language, text)
         sentences = split_sentences(front.normalize(text))
         # Only English can be checked by ear (the recognizer's model is US English).
-        sentence_chunks = functools.partial(self._sentence_chunks, front.phonemize,
-                                            english=front.language.code.startswith("en"))
-        for index, sentence in enumerate(sentences):
-            first = sentence_chunks(sentence, first_chunk_tokens)
+        chunks_of = functools.partial(self._sentence_chunks, front.phonemize,
+                                      english=front.language.code.startswith("en"))
+        ends = np.cumsum([len(s) for s in sentences]) / max(1, sum(len(s) for s in sentences))
+
+        def sentence_chunks(index: int, head_tokens: int = 0) -> list[Chunk]:
+            return [replace(c, done=float(ends[index]))
+                    for c in chunks_of(sentences[index], head_tokens)]
+        for index in range(len(sentences)):
+            first = sentence_chunks(index, first_chunk_tokens)
             if first:
-                return self._pipelined(sentence_chunks, first, sentences[index + 1:])
+                return self._pipelined(sentence_chunks, first,
+                                       range(index + 1, len(sentences)))
         raise TextError(f"nothing to pronounce in {text[:60]!r}; give words to speak")
 
     def _sentence_chunks(self, phonemize: Phonemizer, sentence: str,
@@ -173,8 +182,8 @@ class Synthesizer:
         whole = sentence if english and len(ids) == 1 else ""
         return [Chunk(piece, n == len(ids) - 1, whole) for n, piece in enumerate(ids)]
 
-    def _pipelined(self, sentence_chunks: Callable[[str], list[Chunk]], first: list[Chunk],
-                   rest: Sequence[str]) -> Iterator[Chunk]:
+    def _pipelined(self, sentence_chunks: Callable[[int], list[Chunk]], first: list[Chunk],
+                   rest: Sequence[int]) -> Iterator[Chunk]:
         if not rest:
             yield from first
             return
@@ -193,9 +202,10 @@ class Synthesizer:
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 
-    def stream(self, text: str, voice: VoiceProfile,
-               options: SynthesisOptions | None = None) -> Iterator[Audio]:
-        """Yield one ``Audio`` (float32 mono at the engine's rate) per chunk, in order.
+    def stream(self, text: str, voice: VoiceProfile, options: SynthesisOptions | None = None,
+               progress: Callable[[float], None] | None = None) -> Iterator[Audio]:
+        """Yield one ``Audio`` (float32 mono at the engine's rate) per chunk, in order;
+        ``progress`` is called with the share of the text spoken (0-1) after each.
 
         The voice, the text and its first sentence are checked before this returns,
         so bad input fails before any audio is produced.
@@ -207,10 +217,10 @@ class Synthesizer:
                 f"{self.engine.name!r}; re-enroll it"
             )
         chunks = self.chunks(text, options.first_chunk_tokens, options.language)
-        return self._render(chunks, voice, options)
+        return self._render(chunks, voice, options, progress)
 
-    def _render(self, chunks: Iterator[Chunk], voice: VoiceProfile,
-                options: SynthesisOptions) -> Iterator[Audio]:
+    def _render(self, chunks: Iterator[Chunk], voice: VoiceProfile, options: SynthesisOptions,
+                progress: Callable[[float], None] | None) -> Iterator[Audio]:
         between = options.sentence_pause
         if between is None:
             between = (voice.pause or DEFAULT_SENTENCE_PAUSE_S) / options.speed
@@ -253,11 +263,13 @@ class Synthesizer:
             wav = reframe(wav, self.engine.sample_rate, lead=LEAD_S, after=after)
             if tone is not None:
                 wav = tone.process(wav)
+            if progress is not None:
+                progress(chunk.done)
             yield Audio(wav, self.engine.sample_rate)
             chunk = following
 
-    def synthesize(self, text: str, voice: VoiceProfile,
-                   options: SynthesisOptions | None = None) -> Audio:
-        """The whole text as one ``Audio``."""
-        parts = [chunk.samples for chunk in self.stream(text, voice, options)]
+    def synthesize(self, text: str, voice: VoiceProfile, options: SynthesisOptions | None = None,
+                   progress: Callable[[float], None] | None = None) -> Audio:
+        """The whole text as one ``Audio`` (``progress`` as in :meth:`stream`)."""
+        parts = [chunk.samples for chunk in self.stream(text, voice, options, progress)]
         return Audio(np.concatenate(parts), self.engine.sample_rate)

@@ -11,7 +11,8 @@ ProgressCallback = Callable[[float, float], None]
 
 @contextmanager
 def progress_bar(description: str, enabled: bool = True) -> Iterator[ProgressCallback | None]:
-    """A callback that drives a tqdm bar on stderr (percent done, best similarity)."""
+    """A callback that drives a tqdm bar on stderr (percent done, best similarity; a
+    NaN similarity is not shown)."""
     if not enabled:
         yield None
         return
@@ -23,12 +24,27 @@ def progress_bar(description: str, enabled: bool = True) -> Iterator[ProgressCal
 
         def update(fraction: float, score: float) -> None:
             bar.n = round(100 * fraction)
-            bar.set_postfix_str(f"similarity {score:.3f}", refresh=False)
+            if score == score:  # NaN: no similarity to show (share_bar)
+                bar.set_postfix_str(f"similarity {score:.3f}", refresh=False)
             bar.refresh()
 
         yield update
         bar.n = 100
         bar.refresh()
+
+
+@contextmanager
+def share_bar(description: str, enabled: bool = True) -> Iterator[Callable[[float], None] | None]:
+    """A callback that drives a tqdm bar on stderr from the share of the work done (0-1)."""
+    with progress_bar(description, enabled) as update:
+        if update is None:
+            yield None
+            return
+
+        def advance(fraction: float) -> None:
+            update(fraction, float("nan"))
+
+        yield advance
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 from voxclone.audio import Audio, load_audio
@@ -197,13 +197,15 @@ def render(
     audit: AuditContext | None = None,
     check_words: bool = False,
     sentence_pause: float | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> tuple[Audio, SynthesisRecord]:
-    """Like :func:`synthesize`, also returning the synthesis record (for front ends)."""
+    """Like :func:`synthesize`, also returning the synthesis record (for front ends);
+    ``progress`` is called with the share of the text spoken (0-1) as it goes."""
     profile = _voice(voice, voices_dir)
     options = SynthesisOptions(speed=speed, language=language, check_words=check_words,
                                sentence_pause=sentence_pause)
     synthesizer = _synthesizer()
-    raw = synthesizer.synthesize(text, profile, options)
+    raw = synthesizer.synthesize(text, profile, options, progress)
     watermark = default_watermark()
     context = audit or AuditContext()
     record = SynthesisRecord(id=new_payload(context.audit_log()), voice=profile.name,

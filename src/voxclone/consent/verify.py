@@ -79,8 +79,10 @@ class ConsentVerification:
 
 
 def _record_again(challenge: Challenge) -> str:
+    # (worded for every front end: the CLI's --challenge, Python's challenge=, HTTP's field)
     return (f"record yourself reading, in one take, clearly and in a quiet room: "
-            f"\"{challenge.text}\" - and pass that recording with --challenge {challenge.id}")
+            f"\"{challenge.text}\" - and send that recording again with challenge "
+            f"{challenge.id}")
 
 
 def _consent_help(name: str) -> str:
