@@ -147,6 +147,15 @@ def test_cli_verify_reports_tampering(log: AuditLog, capsys: pytest.CaptureFixtu
     assert [line.split()[0] for line in shown] == ["5", "6"]
 
 
+def test_cli_show_names_the_kinds_of_entry(log: AuditLog,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", "show", "--event", "synthesis"]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 6
+    assert main(["audit", "show", "--event", "synthesys"]) == 2  # a typo is not "none"
+    assert "no 'synthesys' entries in the audit log; its entries are synthesis" \
+        in capsys.readouterr().err
+
+
 def test_the_database_url_comes_from_the_environment(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"sqlite:///{tmp_path / 'elsewhere.db'}"

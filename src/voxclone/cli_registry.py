@@ -23,6 +23,7 @@ import sys
 from typing import Any
 
 from voxclone.audit import AuditLog
+from voxclone.errors import VoxcloneError
 from voxclone.registry import open_database
 from voxclone.registry.access import (
     DEFAULT_QUOTA_SECONDS_PER_DAY,
@@ -93,6 +94,9 @@ def _access(args: argparse.Namespace) -> Access:
 
 def cmd_audit_show(args: argparse.Namespace) -> int:
     log = AuditLog(open_database(args.database_url))
+    if args.event is not None and args.event not in (known := log.events()):
+        raise VoxcloneError(f"no {args.event!r} entries in the audit log; its entries are "
+                            f"{', '.join(known) or 'none yet'}")
     for entry in log.entries(event=args.event, voice=args.voice, after=args.after,
                              limit=args.limit):
         if args.json:

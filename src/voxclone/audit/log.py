@@ -114,6 +114,11 @@ class AuditLog:
         with self.engine.connect() as conn:
             return [_entry(row) for row in conn.execute(query).mappings()]
 
+    def events(self) -> list[str]:
+        """The kinds of entry in this log (``enroll``, ``synthesis``...), sorted."""
+        with self.engine.connect() as conn:
+            return sorted(conn.execute(select(audit.c.event).distinct()).scalars())
+
     def find_payload(self, payload: int, event: str = "synthesis") -> AuditEntry | None:
         """The first ``event`` entry with this watermark payload, or None."""
         query = (select(audit).where(audit.c.payload == payload, audit.c.event == event)
