@@ -235,6 +235,18 @@ def test_say_text_from_stdin(enrolled: Enrolled, tmp_path: Path,
     assert sf.info(str(out)).format == "FLAC"
 
 
+@pytest.mark.parametrize("command", [["detect", "-"], ["check", "-"],
+                                     ["enroll", "sx", "-", "--i-am-the-speaker"]])
+def test_unreadable_standard_input_is_named(command: list[str], tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    stdin = io.TextIOWrapper(io.BytesIO(b"these are not the bytes of a recording"))
+    monkeypatch.setattr(sys, "stdin", stdin)
+    assert main([*command, "--voices-dir", str(tmp_path)] if command[0] == "enroll"
+                else command) == 2
+    assert "standard input is not a readable audio file" in capsys.readouterr().err
+
+
 def test_say_unknown_voice(enrolled: Enrolled, tmp_path: Path,
                            capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "x.wav"

@@ -44,6 +44,7 @@ from voxclone.audio.io import output_format
 from voxclone.cli_batch import add_batch_command
 from voxclone.cli_consent import add_consent_commands
 from voxclone.cli_registry import add_registry_commands
+from voxclone.cli_stdin import read_stdin_bytes, stdin_named
 from voxclone.clone.fit import EFFORTS
 from voxclone.clone.profile import VoiceProfile, VoiceStore, default_voices_dir
 from voxclone.errors import VoiceNotFoundError, VoxcloneError
@@ -222,10 +223,6 @@ def _status(args: argparse.Namespace, message: str, *, stream: TextIO | None = N
         print(message, file=stream or sys.stdout)
 
 
-def _read_stdin_bytes() -> bytes:
-    return sys.stdin.buffer.read()
-
-
 def cmd_enroll(args: argparse.Namespace) -> int:
     """``voxclone enroll``: clone a voice and store it."""
     if args.clips.count(_STDIO) > 1:
@@ -233,17 +230,18 @@ def cmd_enroll(args: argparse.Namespace) -> int:
     if args.consent == _STDIO and _STDIO in args.clips:
         raise VoxcloneError("standard input ('-') can be either a CLIP or the --consent "
                             "recording, not both")
-    clips: list[str | bytes] = [_read_stdin_bytes() if c == _STDIO else c for c in args.clips]
-    consent = _read_stdin_bytes() if args.consent == _STDIO else args.consent
-    profile = voxclone.enroll(
-        args.name, clips, consent=consent, challenge=args.challenge,
-        i_am_the_speaker=args.i_am_the_speaker, effort=args.effort,
-        voices_dir=args.voices_dir, overwrite=args.force, progress=not args.quiet,
-        force=args.force_quality, match_prosody=args.match_prosody,
-        match_tone=not args.no_tone_match, match_pitch=not args.no_pitch_match,
-        match_rate=not args.no_rate_match, match_pauses=not args.no_pause_match,
-        match_formants=not args.no_formant_match,
-    )
+    clips: list[str | bytes] = [read_stdin_bytes() if c == _STDIO else c for c in args.clips]
+    consent = read_stdin_bytes() if args.consent == _STDIO else args.consent
+    with stdin_named():
+        profile = voxclone.enroll(
+            args.name, clips, consent=consent, challenge=args.challenge,
+            i_am_the_speaker=args.i_am_the_speaker, effort=args.effort,
+            voices_dir=args.voices_dir, overwrite=args.force, progress=not args.quiet,
+            force=args.force_quality, match_prosody=args.match_prosody,
+            match_tone=not args.no_tone_match, match_pitch=not args.no_pitch_match,
+            match_rate=not args.no_rate_match, match_pauses=not args.no_pause_match,
+            match_formants=not args.no_formant_match,
+        )
     path = VoiceStore(args.voices_dir).path(profile.name)
     count = len(profile.sources)
     consent_note = ("WAIVED (--i-am-the-speaker)" if args.i_am_the_speaker else

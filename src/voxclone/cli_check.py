@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 from typing import Any
 
+from voxclone.cli_stdin import read_stdin_bytes, stdin_named
 from voxclone.errors import VoxcloneError
 from voxclone.quality import QualityReport, check
 from voxclone.quality.report import ClipVerdict
@@ -75,8 +75,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     """Print the quality report; exit 1 when a clip or the set is refused."""
     if args.clips.count(_STDIO) > 1:
         raise VoxcloneError("standard input ('-') can be given only once")
-    sources: list[str | bytes] = [sys.stdin.buffer.read() if c == _STDIO else c
+    sources: list[str | bytes] = [read_stdin_bytes() if c == _STDIO else c
                                   for c in args.clips]
-    report = check(sources)
+    with stdin_named():
+        report = check(sources)
     print(json.dumps(report.as_dict(), indent=2) if args.json else describe(report))
     return EXIT_REFUSED if report.any_refused else 0

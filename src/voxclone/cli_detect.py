@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 import voxclone
+from voxclone.cli_stdin import read_stdin_bytes, stdin_named
 from voxclone.errors import VoxcloneError
 
 _STDIO = "-"
@@ -35,9 +36,10 @@ def cmd_detect(args: argparse.Namespace) -> int:
         raise VoxcloneError("standard input ('-') can be given only once")
     status = 0
     for name in args.files:
-        source: str | bytes = sys.stdin.buffer.read() if name == _STDIO else name
+        source: str | bytes = read_stdin_bytes() if name == _STDIO else name
         try:
-            result = voxclone.detect(source)
+            with stdin_named():
+                result = voxclone.detect(source)
         except VoxcloneError as exc:
             print(f"voxclone: error: {exc}", file=sys.stderr)
             status = 2

@@ -1,0 +1,30 @@
+"""Recordings piped to standard input (``-``) on the command line."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+
+from voxclone.errors import AudioError, AudioFormatError
+
+#: How :func:`voxclone.audio.load_audio` names audio given as bytes.
+_BYTES_NAME = "the audio data"
+
+
+def read_stdin_bytes() -> bytes:
+    """All of standard input. The bytes, not decoded audio, are passed on: enrollment
+    records the recording's SHA-256 as a file's."""
+    return sys.stdin.buffer.read()
+
+
+@contextlib.contextmanager
+def stdin_named() -> Iterator[None]:
+    """Report an unreadable recording given as bytes as "standard input", which is
+    the only recording the command line passes as bytes."""
+    try:
+        yield
+    except (AudioError, AudioFormatError) as exc:
+        if type(exc) not in (AudioError, AudioFormatError) or _BYTES_NAME not in str(exc):
+            raise
+        raise type(exc)(str(exc).replace(_BYTES_NAME, "standard input", 1)) from exc
