@@ -18,13 +18,8 @@ import soundfile as sf
 import voxclone
 from voxclone.audio import Audio, write_audio
 from voxclone.audit import AuditLog
-from voxclone.cli import (
-    PROBABLY_SAME,
-    SAY_BAR_CHARS,
-    VERY_LIKELY_SAME,
-    describe_similarity,
-    main,
-)
+from voxclone.cli import PROBABLY_SAME, VERY_LIKELY_SAME, describe_similarity, main
+from voxclone.cli_say import SAY_BAR_CHARS
 from voxclone.consent.challenge import ChallengeStore
 
 from .conftest import joe_consents

@@ -11,7 +11,7 @@ Subcommands::
     voxclone enroll NAME CLIP... --i-am-the-speaker ...
     voxclone consent show NAME / voxclone revoke NAME
     voxclone say NAME TEXT|- -o OUT|- [--format F] [--speed X] [--language L] [--stream]
-                  [--check-words] [--sentence-pause S]
+                  [--check-words] [--sentence-pause S]          (see voxclone.cli_say)
     voxclone languages [--json]
     voxclone voices [--json]
     voxclone similarity A B
@@ -38,9 +38,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 import voxclone
-from voxclone import cli_check, cli_detect
-from voxclone.audio import SUPPORTED_OUTPUT, encode_audio, write_audio
-from voxclone.audio.io import output_format
+from voxclone import cli_check, cli_detect, cli_say
 from voxclone.cli_batch import add_batch_command
 from voxclone.cli_consent import add_consent_commands
 from voxclone.cli_registry import add_registry_commands
@@ -48,8 +46,6 @@ from voxclone.cli_stdin import read_stdin_bytes, stdin_named
 from voxclone.clone.fit import EFFORTS
 from voxclone.clone.profile import VoiceProfile, VoiceStore, default_voices_dir
 from voxclone.errors import VoiceNotFoundError, VoxcloneError
-from voxclone.progress import share_bar
-from voxclone.synthesis import render
 from voxclone.text.languages import LANGUAGES
 
 logger = logging.getLogger(__name__)
@@ -65,11 +61,7 @@ VERY_LIKELY_SAME = 0.80
 #: Cosine at or above which two clips are read as "probably the same speaker".
 PROBABLY_SAME = 0.70
 
-#: Output formats that are headerless PCM, so they can be streamed chunk by chunk.
-STREAMABLE_FORMATS = ("pcm", "raw")
 _STDIO = "-"
-#: `say` shows a progress bar for texts longer than this (characters; ~10 s of speech).
-SAY_BAR_CHARS = 200
 
 #: Below this similarity gain over the stock voice, the demo suggests more effort.
 SMALL_GAIN = 0.02
@@ -156,30 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "voice (logged, and recorded in the consent record)")
     p.set_defaults(handler=cmd_enroll)
 
-    p = sub.add_parser("say", parents=[flags, voices_dir], help="speak text in a voice",
-                       description="Speak TEXT in the voice NAME ('-' reads the text "
-                                   "from standard input).")
-    p.add_argument("name", metavar="NAME", help="a stored voice")
-    p.add_argument("text", metavar="TEXT", help="the text to speak, or '-' for standard input")
-    p.add_argument("-o", "--output", required=True, metavar="OUT",
-                   help="output file, or '-' for standard output")
-    p.add_argument("--format", choices=SUPPORTED_OUTPUT,
-                   help="audio format (default: from OUT's extension; wav for '-'); "
-                        "pcm/raw is headerless 16-bit little-endian mono 24 kHz")
-    p.add_argument("--speed", type=float, default=1.0, help="speaking rate, 0.5-2.0")
-    p.add_argument("--language", metavar="L",
-                   help="the text's language: es, fr, it, pt-br, hi, ja, zh, en-us, en-gb "
-                        "(default: hi/ja/zh detected from the script, else en-us); "
-                        "see `voxclone languages`")
-    p.add_argument("--stream", action="store_true",
-                   help="with --format pcm and -o -, write each sentence as soon as it is ready")
-    p.add_argument("--check-words", action="store_true",
-                   help="listen to each English sentence (speech recognition) and render "
-                        "it again if it came out garbled; about 40%% slower")
-    p.add_argument("--sentence-pause", type=float, metavar="S",
-                   help="seconds of silence between sentences, 0-3 (default: the voice's "
-                        "own pause)")
-    p.set_defaults(handler=cmd_say)
+    cli_say.add_parser(sub, flags, voices_dir)
 
     p = sub.add_parser("languages", parents=[flags], help="list the languages voices speak")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -255,54 +224,6 @@ def cmd_enroll(args: argparse.Namespace) -> int:
                   f"  stored in:  {path}"
                   + (f"\n  warnings:   {len(profile.warnings)} (above; kept with the voice, "
                      "see `voxclone voices --json`)" if profile.warnings else ""))
-    return EXIT_OK
-
-
-def cmd_say(args: argparse.Namespace) -> int:
-    """``voxclone say``: speak text in a stored voice, to a file or standard output."""
-    text = sys.stdin.read() if args.text == _STDIO else args.text
-    to_stdout = args.output == _STDIO
-    fmt = args.format or ("wav" if to_stdout else None)
-    if args.stream and fmt not in STREAMABLE_FORMATS:
-        raise VoxcloneError("--stream needs --format pcm or raw (other formats are written "
-                            "whole); drop --stream or add --format pcm")
-    if to_stdout and sys.stdout.isatty():
-        raise VoxcloneError("refusing to write audio to a terminal; redirect standard "
-                            "output (e.g. `| aplay`) or give -o FILE")
-    if not to_stdout:  # before the render (and its audit entry), not after
-        fmt = fmt or output_format(args.output)
-        folder = os.path.dirname(os.path.abspath(args.output))
-        if not os.path.isdir(folder):
-            raise VoxcloneError(f"cannot write {args.output}: the folder {folder} does not "
-                                "exist; create it or give another -o path")
-    if args.stream and to_stdout:
-        assert fmt is not None  # checked above: pcm or raw
-        seconds = 0.0
-        out = sys.stdout.buffer
-        for chunk in voxclone.synthesize_stream(text, args.name, speed=args.speed,
-                                                language=args.language,
-                                                voices_dir=args.voices_dir,
-                                                check_words=args.check_words,
-                                                sentence_pause=args.sentence_pause):
-            out.write(encode_audio(chunk, fmt))
-            out.flush()
-            seconds += chunk.duration
-    else:
-        if args.stream:
-            logger.info("--stream only applies to standard output; writing %s whole",
-                        args.output)
-        # a bar for texts that take a while (a few sentences speak in a second or two)
-        with share_bar(f"speaking {args.name}",
-                       enabled=not args.quiet and len(text) > SAY_BAR_CHARS) as progress:
-            audio, record = render(text, args.name, speed=args.speed,
-                                   language=args.language, voices_dir=args.voices_dir,
-                                   check_words=args.check_words,
-                                   sentence_pause=args.sentence_pause, progress=progress)
-        write_audio(audio, args.output, format=fmt)
-        seconds = audio.duration
-        logger.info("synthesis %s (the watermark's payload)", record.hex_id)
-    where = "standard output" if to_stdout else args.output
-    _status(args, f"wrote {seconds:.1f} s of watermarked audio to {where}", stream=sys.stderr)
     return EXIT_OK
 
 

@@ -1,0 +1,102 @@
+"""``voxclone say``: speak text in a stored voice, to a file or standard output."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from typing import Any
+
+import voxclone
+from voxclone.audio import SUPPORTED_OUTPUT, encode_audio, write_audio
+from voxclone.audio.io import output_format
+from voxclone.errors import VoxcloneError
+from voxclone.progress import share_bar
+from voxclone.synthesis import render
+
+logger = logging.getLogger(__name__)
+
+_STDIO = "-"
+#: Output formats that are headerless PCM, so they can be streamed chunk by chunk.
+STREAMABLE_FORMATS = ("pcm", "raw")
+#: `say` shows a progress bar for texts longer than this (characters; ~10 s of speech).
+SAY_BAR_CHARS = 200
+
+
+def add_parser(sub: Any, flags: argparse.ArgumentParser,
+               voices_dir: argparse.ArgumentParser) -> None:
+    """Register the ``say`` subcommand on ``sub`` (an argparse subparsers object)."""
+    p = sub.add_parser("say", parents=[flags, voices_dir], help="speak text in a voice",
+                       description="Speak TEXT in the voice NAME ('-' reads the text "
+                                   "from standard input).")
+    p.add_argument("name", metavar="NAME", help="a stored voice")
+    p.add_argument("text", metavar="TEXT", help="the text to speak, or '-' for standard input")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="output file, or '-' for standard output")
+    p.add_argument("--format", choices=SUPPORTED_OUTPUT,
+                   help="audio format (default: from OUT's extension; wav for '-'); "
+                        "pcm/raw is headerless 16-bit little-endian mono 24 kHz")
+    p.add_argument("--speed", type=float, default=1.0, help="speaking rate, 0.5-2.0")
+    p.add_argument("--language", metavar="L",
+                   help="the text's language: es, fr, it, pt-br, hi, ja, zh, en-us, en-gb "
+                        "(default: hi/ja/zh detected from the script, else en-us); "
+                        "see `voxclone languages`")
+    p.add_argument("--stream", action="store_true",
+                   help="with --format pcm and -o -, write each sentence as soon as it is ready")
+    p.add_argument("--check-words", action="store_true",
+                   help="listen to each English sentence (speech recognition) and render "
+                        "it again if it came out garbled; about 40%% slower")
+    p.add_argument("--sentence-pause", type=float, metavar="S",
+                   help="seconds of silence between sentences, 0-3 (default: the voice's "
+                        "own pause)")
+    p.set_defaults(handler=cmd_say)
+
+
+def cmd_say(args: argparse.Namespace) -> int:
+    """``voxclone say``: speak text in a stored voice, to a file or standard output."""
+    text = sys.stdin.read() if args.text == _STDIO else args.text
+    to_stdout = args.output == _STDIO
+    fmt = args.format or ("wav" if to_stdout else None)
+    if args.stream and fmt not in STREAMABLE_FORMATS:
+        raise VoxcloneError("--stream needs --format pcm or raw (other formats are written "
+                            "whole); drop --stream or add --format pcm")
+    if to_stdout and sys.stdout.isatty():
+        raise VoxcloneError("refusing to write audio to a terminal; redirect standard "
+                            "output (e.g. `| aplay`) or give -o FILE")
+    if not to_stdout:  # before the render (and its audit entry), not after
+        fmt = fmt or output_format(args.output)
+        folder = os.path.dirname(os.path.abspath(args.output))
+        if not os.path.isdir(folder):
+            raise VoxcloneError(f"cannot write {args.output}: the folder {folder} does not "
+                                "exist; create it or give another -o path")
+    if args.stream and to_stdout:
+        assert fmt is not None  # checked above: pcm or raw
+        seconds = 0.0
+        out = sys.stdout.buffer
+        for chunk in voxclone.synthesize_stream(text, args.name, speed=args.speed,
+                                                language=args.language,
+                                                voices_dir=args.voices_dir,
+                                                check_words=args.check_words,
+                                                sentence_pause=args.sentence_pause):
+            out.write(encode_audio(chunk, fmt))
+            out.flush()
+            seconds += chunk.duration
+    else:
+        if args.stream:
+            logger.info("--stream only applies to standard output; writing %s whole",
+                        args.output)
+        # a bar for texts that take a while (a few sentences speak in a second or two)
+        with share_bar(f"speaking {args.name}",
+                       enabled=not args.quiet and len(text) > SAY_BAR_CHARS) as progress:
+            audio, record = render(text, args.name, speed=args.speed,
+                                   language=args.language, voices_dir=args.voices_dir,
+                                   check_words=args.check_words,
+                                   sentence_pause=args.sentence_pause, progress=progress)
+        write_audio(audio, args.output, format=fmt)
+        seconds = audio.duration
+        logger.info("synthesis %s (the watermark's payload)", record.hex_id)
+    where = "standard output" if to_stdout else args.output
+    if not args.quiet:
+        print(f"wrote {seconds:.1f} s of watermarked audio to {where}", file=sys.stderr)
+    return 0
