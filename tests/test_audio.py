@@ -200,6 +200,13 @@ def test_text_file_renamed_wav(tmp_path: Path) -> None:
     assert str(path) in str(err.value)
 
 
+def test_a_flac_cut_short_is_called_damaged() -> None:
+    flac = encode_audio(sine(16000, seconds=20.0), "flac")
+    with pytest.raises(AudioFormatError, match=r"is damaged \(cut short, or corrupt\): "
+                                               r"decoding failed (at its start|after [\d.]+ s)"):
+        load_audio(flac[: len(flac) // 3])
+
+
 def test_truncated_header_and_unsupported_container(tmp_path: Path) -> None:
     wav = encode_audio(sine(16000), "wav")
     with pytest.raises(AudioFormatError):

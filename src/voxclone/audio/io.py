@@ -46,7 +46,8 @@ _UNSUPPORTED_HINTS: Final[frozenset[str]] = frozenset(
     {".m4a", ".aac", ".mp4", ".wma", ".webm", ".amr", ".3gp", ".mov", ".mkv"}
 )
 _MP3_RATES: Final[tuple[int, ...]] = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
-_BLOCK_FRAMES: Final[int] = 1 << 18
+#: Frames decoded at a time (small enough that a damaged file says where it breaks).
+_BLOCK_FRAMES: Final[int] = 1 << 15
 _FORMATS_TEXT: Final[str] = "WAV, FLAC, OGG or MP3"
 
 Source: TypeAlias = "str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO"
@@ -212,8 +213,9 @@ def _decode(stream: BinaryIO, name: str, ext: str, max_seconds: float) -> Audio:
                 mono = block[:, 0] if channels == 1 else block.mean(axis=1, dtype=np.float32)
                 blocks.append(np.ascontiguousarray(mono, dtype=np.float32))
         except (sf.SoundFileError, RuntimeError) as exc:
+            where = f"after {total / rate:.1f} s" if total else "at its start"
             raise AudioFormatError(
-                f"{name} is damaged: decoding failed after {total / rate:.1f} s "
+                f"{name} is damaged (cut short, or corrupt): decoding failed {where} "
                 f"({exc}); re-export it as WAV or FLAC and try again"
             ) from exc
 
