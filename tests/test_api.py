@@ -28,6 +28,7 @@ from voxclone.errors import (
     NoSpeechError,
     ReferenceQualityError,
     RegistryError,
+    SyntheticConsentError,
     TextError,
     VoiceExistsError,
     VoiceNotFoundError,
@@ -343,6 +344,38 @@ def test_an_unreachable_database_fails_before_the_fit(
             pytest.raises(RegistryError, match="cannot open the voxclone database"):
         enroll("joe", joe_reference, effort="stock", voices_dir=tmp_path / "voices")
     assert snapshot(tmp_path / "voices") == {}
+
+
+def test_voxclones_own_speech_is_no_reference(fast_voice: voxclone.VoiceProfile,
+                                             tmp_path: Path) -> None:
+    spoken = voxclone.synthesize(HELDOUT_TEXT, fast_voice)
+    with pytest.raises(SyntheticConsentError, match="clip 1 carries this installation's "
+                                                    "watermark"):
+        enroll("echo", spoken, effort="stock", voices_dir=tmp_path / "voices")
+    assert snapshot(tmp_path / "voices") == {}
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, 1e20])
+def test_a_clip_with_impossible_samples_is_refused(joe_reference: Audio, bad: float) -> None:
+    samples = joe_reference.samples.copy()
+    samples[100] = bad  # one sample once hid a watermark from the detector
+    clip = Audio(samples, joe_reference.sample_rate)
+    with pytest.raises(AudioFormatError, match=r"the clip (contains invalid samples|has "
+                                               r"samples over)"):
+        voxclone.detect(clip)
+    with pytest.raises(AudioFormatError, match="clip 1"):
+        enroll("odd", clip, effort="stock", save=False)
+
+
+def test_the_wrong_kind_of_input_is_named() -> None:
+    with pytest.raises(TypeError, match="NumPy array; wrap it"):
+        voxclone.embed(np.zeros(16_000, np.float32))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="not NoneType"):
+        voxclone.detect(None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="not int"):
+        voxclone.check(5)  # type: ignore[arg-type]
+    with pytest.raises(AudioError, match="claims 1 samples per second"):
+        voxclone.check(Audio(np.zeros(8, np.float32), 1))  # 8 s "at 1 Hz" once ran 12 min
 
 
 def test_missing_file_and_bad_effort(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ speaker from ../shared/speech.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -25,6 +26,7 @@ import voxclone
 from bench.espeak_tts import espeak_speak
 from voxclone.audio import Audio, load_audio, write_audio
 from voxclone.cli import main
+from voxclone.clone.profile import VoiceStore
 from voxclone.consent import ChallengeStore, ConsentVerifier, default_recognizer
 from voxclone.consent import challenge as challenge_module
 from voxclone.consent.challenge import (
@@ -44,6 +46,7 @@ from voxclone.errors import (
     SpeakerMismatchError,
     SyntheticConsentError,
     VoiceNotFoundError,
+    VoiceRevokedError,
 )
 from voxclone.keys import home_dir
 
@@ -560,6 +563,40 @@ def test_edited_revocation_record_is_detected(joe_reference: Audio, tmp_path: Pa
     path.write_text(json.dumps(data))
     with pytest.raises(ConsentRecordError, match="fails its signature check"):
         voxclone.revocations("joe", voices_dir=voices)
+
+
+def test_only_a_voice_with_its_own_consent_record_speaks(
+    joe_reference: Audio, joe_heldout: Audio, tmp_path: Path
+) -> None:
+    voices = tmp_path / "voices"
+    store = VoiceStore(voices)
+    joe = voxclone.enroll("joe", joe_reference, i_am_the_speaker=True, effort="stock",
+                          voices_dir=voices)
+    voxclone.enroll("ann", joe_heldout, i_am_the_speaker=True, effort="stock",
+                    voices_dir=voices)
+    # Another voice's profile under joe's name (its checksum made again, as anyone can):
+    # joe's consent record is for other recordings.
+    store.save(dataclasses.replace(store.load("ann"), name="joe"), overwrite=True)
+    for use in (lambda: voxclone.synthesize("Hello.", "joe", voices_dir=voices),
+                lambda: voxclone.consent_record("joe", voices_dir=voices)):
+        with pytest.raises(ConsentRecordError, match="made for other recordings than its "
+                                                     "voice profile"):
+            use()
+    # A voice whose consent record is gone.
+    (voices / "ann.consent.json").unlink()
+    with pytest.raises(ConsentRecordError, match="no consent record for 'ann'"):
+        voxclone.synthesize("Hello.", "ann", voices_dir=voices)
+    # A profile held in memory when its voice is revoked.
+    store.save(joe, overwrite=True)
+    assert voxclone.synthesize("Hello.", "joe", voices_dir=voices).duration > 0.3
+    voxclone.revoke("joe", voices_dir=voices)
+    with pytest.raises(VoiceRevokedError, match="'joe' was revoked at"):
+        voxclone.synthesize("Hello.", joe, voices_dir=voices)
+    with pytest.raises(VoiceRevokedError):
+        next(voxclone.synthesize_stream("Hello.", joe, voices_dir=voices))
+    again = voxclone.enroll("joe", joe_reference, i_am_the_speaker=True, effort="stock",
+                            voices_dir=voices)  # enrolled anew: it speaks
+    assert voxclone.synthesize("Hello.", again, voices_dir=voices).duration > 0.3
 
 
 # --------------------------------------------------------------------------- CLI

@@ -24,7 +24,8 @@ from typing import Union
 
 import numpy as np
 
-from voxclone.audio import Audio, load_audio, prepare_reference
+from voxclone.audio import Audio, prepare_reference
+from voxclone.audio.inputs import as_audio
 from voxclone.clone.build import Matches, build_voice
 from voxclone.clone.fit import Effort, VoiceFitter, check_effort
 from voxclone.clone.profile import SourceClip, VoiceProfile, VoiceStore, check_name
@@ -42,10 +43,7 @@ from voxclone.consent.record import WAIVED
 from voxclone.consent.verify import check_consent_args
 from voxclone.digest import file_sha256
 from voxclone.engines.kokoro import default_engine, stock_packs
-from voxclone.errors import (
-    AudioError,
-    VoxcloneError,
-)
+from voxclone.errors import AudioError, SyntheticConsentError, VoxcloneError
 from voxclone.progress import ProgressCallback, progress_bar
 from voxclone.provenance import AuditContext
 from voxclone.quality import screen
@@ -86,11 +84,7 @@ def _clip_hash(source: ClipSource, audio: Audio) -> str:
 
 
 def _load_clip(source: ClipSource, index: int) -> Audio:
-    if isinstance(source, Audio):
-        if source.duration > MAX_CLIP_SECONDS:
-            raise AudioError(f"clip {index + 1} is longer than {MAX_CLIP_SECONDS:.0f} s; trim it")
-        return source
-    return load_audio(source, max_seconds=MAX_CLIP_SECONDS)
+    return as_audio(source, max_seconds=MAX_CLIP_SECONDS, name=f"clip {index + 1}")
 
 
 def embed(source: ClipSource) -> np.ndarray:
@@ -214,6 +208,8 @@ def enroll(
             too noisy, heavily clipped, two speakers in a clip, clips of different
             people); its message says what to fix, its ``report`` holds the details.
         ChallengeError: the challenge is unknown, used, expired or for another name.
+        SyntheticConsentError: a reference clip carries this installation's watermark
+            (voxclone's own output is not a person's recording).
         PhraseNotHeardError / SpeakerMismatchError / SyntheticConsentError: the consent
             recording failed that check (the message says what to do).
         AuditError: the audit log cannot be written (nothing is stored).
@@ -267,6 +263,12 @@ def enroll_with_record(
     if challenge is not None:  # cheap, and needs no audio: fail before decoding clips
         verifier.check_challenge(name, challenge)
     audios = [_load_clip(source, index) for index, source in enumerate(sources)]
+    for index, audio in enumerate(audios):  # cloning a clone would launder its consent
+        if is_voxclone_output(audio):
+            raise SyntheticConsentError(
+                f"{_clip_name(sources[index], index)} carries this installation's "
+                "watermark: it is voxclone's own synthetic speech, not a recording of a "
+                "person; enroll from recordings of the speaker")
     # The quality gate (voxclone.quality): refuses a bad reference unless forced, leaves
     # out another speaker's clip, and returns the cleaned speech and its d-vectors.
     screened = screen(audios, [_clip_name(s, i) for i, s in enumerate(sources)], force=force)
@@ -278,7 +280,8 @@ def enroll_with_record(
 
     verification: ConsentVerification | None = None
     if consent is not None and challenge is not None:
-        consent_audio = _load_clip(consent, 0)
+        consent_audio = as_audio(consent, max_seconds=MAX_CLIP_SECONDS,
+                                 name="the consent recording")
         # Compared with the noise-compensated target, the consent recording compensated
         # too, under a threshold that rises with the noise on either side
         # (voxclone.speaker.verify.noisy_threshold).
@@ -358,13 +361,18 @@ def challenge(name: str, *, valid_for: float | timedelta = DEFAULT_VALID_FOR,
 
 def consent_record(name: str, *,
                    voices_dir: str | os.PathLike[str] | None = None) -> ConsentRecord:
-    """The verified (signature-checked) consent record of the voice ``name``.
+    """The verified (signature-checked) consent record of the voice ``name``, checked
+    to be the record of its stored profile (made from the same recordings).
 
     Raises:
         ValueError: invalid name.
-        ConsentRecordError: no record, or it was edited (fails its signature).
+        ConsentRecordError: no record, it was edited (fails its signature), or it is
+            not the record of the profile stored under that name.
     """
-    return ConsentStore(voices_dir).load(check_name(name))
+    consents, profiles = ConsentStore(voices_dir), VoiceStore(voices_dir)
+    if profiles.exists(check_name(name)):
+        return consents.vouching_for(profiles.load(name))
+    return consents.load(name)
 
 
 def revoke(name: str, *, voices_dir: str | os.PathLike[str] | None = None,

@@ -73,7 +73,12 @@ class SpeakerMismatchError(ConsentError):
 
 
 class SyntheticConsentError(ConsentError):
-    """The consent recording is synthetic speech (it carries voxclone's watermark)."""
+    """The consent recording, or a reference clip, is synthetic speech (it carries
+    voxclone's watermark)."""
+
+
+class VoiceRevokedError(ConsentError):
+    """The voice was revoked by its owner after the profile in hand was made."""
 
 
 class ConsentRecordError(ConsentError):

@@ -13,10 +13,12 @@ import os
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 
-from voxclone.audio import Audio, load_audio
+from voxclone.audio import Audio
+from voxclone.audio.inputs import as_audio
 from voxclone.clone.profile import VoiceProfile, VoiceStore
+from voxclone.consent.record import ConsentStore
 from voxclone.engines.kokoro import default_engine, stock_packs
-from voxclone.errors import AuditError
+from voxclone.errors import AuditError, VoiceRevokedError
 from voxclone.pipeline import SynthesisOptions, Synthesizer
 from voxclone.provenance import (
     AuditContext,
@@ -51,7 +53,19 @@ def _synthesizer() -> Synthesizer:
 
 
 def _voice(voice: VoiceRef, voices_dir: str | os.PathLike[str] | None) -> VoiceProfile:
-    return voice if isinstance(voice, VoiceProfile) else VoiceStore(voices_dir).load(voice)
+    """The profile to speak with. A stored voice needs its consent record, made for this
+    very profile; a profile given as an object is the caller's, but not one whose voice
+    was revoked after it was made."""
+    consents = ConsentStore(voices_dir)
+    if not isinstance(voice, VoiceProfile):
+        profile = VoiceStore(voices_dir).load(voice)
+        consents.vouching_for(profile)
+        return profile
+    revoked = consents.revoked_since(voice.name, voice.created)
+    if revoked is not None:
+        raise VoiceRevokedError(f"the voice {voice.name!r} was revoked at {revoked.revoked}, "
+                                "after this profile was made; it cannot be spoken with")
+    return voice
 
 
 def synthesize_stream(
@@ -94,6 +108,9 @@ def synthesize_stream(
         AuditError: the audit log cannot be written (nothing is rendered).
         TextError: empty or unpronounceable text, or an unknown ``language``.
         VoiceNotFoundError / ProfileError: unknown or damaged voice.
+        ConsentRecordError: a stored voice (given by name) has no consent record, or one
+            made for other recordings than its profile (a profile swapped in or edited).
+        VoiceRevokedError: the voice was revoked after the profile given was made.
         ValueError: speed outside 0.5-2.0, or sentence_pause outside 0-3 s.
     """
     return render_stream(text, voice, speed=speed, language=language, voices_dir=voices_dir,
@@ -241,10 +258,7 @@ def detect(source: AudioSource, *, audit: AuditContext | None = None) -> Detecti
         AudioError: unreadable, empty or longer than an hour.
         AuditError: the audit log cannot be written.
     """
-    if isinstance(source, Audio):
-        audio = source
-    else:
-        audio = load_audio(source, max_seconds=MAX_DETECT_SECONDS)
+    audio = as_audio(source, max_seconds=MAX_DETECT_SECONDS, name="the clip")
     if audio.sample_rate < 8000:
         audio = audio.resample(8000)
     result = default_watermark().detect(audio.samples, audio.sample_rate)

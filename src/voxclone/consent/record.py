@@ -14,11 +14,11 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from voxclone.clone.profile import VoiceStore, check_name
+from voxclone.clone.profile import VoiceProfile, VoiceStore, check_name
 from voxclone.consent.signed_json import erase, read_json, seal, unseal, write_atomic
 from voxclone.errors import ConsentRecordError, VoiceNotFoundError
 from voxclone.keys import derive_key
@@ -35,6 +35,16 @@ REVOKED_DIR = "revoked"
 #: ``ConsentRecord.decision`` values.
 VERIFIED = "verified"
 WAIVED = "waived"
+
+
+def _instant(iso: str) -> datetime:
+    """An ISO-8601 time as an aware datetime (naive ones read as UTC); the earliest time
+    if it cannot be read (an old or hand-written profile: every revocation is later)."""
+    try:
+        when = datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return datetime.min.replace(tzinfo=timezone.utc)
+    return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
 
 
 def _now() -> str:
@@ -121,7 +131,8 @@ class RevocationRecord:
 
     Attributes:
         name: the voice.
-        revoked: when (ISO-8601 UTC).
+        revoked: when (ISO-8601 UTC; to the microsecond since 5 Dec 2026, to the second
+            before).
         consent_record_sha256: SHA-256 of the deleted consent record file (None if the
             voice had none).
         profile_sha256: SHA-256 of the deleted profile file (None if there was none).
@@ -131,7 +142,7 @@ class RevocationRecord:
     name: str
     consent_record_sha256: str | None
     profile_sha256: str | None
-    revoked: str = field(default_factory=_now)
+    revoked: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
     voxclone_version: str = field(default_factory=_version)
 
     @classmethod
@@ -218,6 +229,38 @@ class ConsentStore:
             raise ConsentRecordError(f"{path} is the consent record of {record.name!r}, "
                                      f"not {name!r}; it was tampered with")
         return record
+
+    def vouching_for(self, profile: VoiceProfile) -> ConsentRecord:
+        """The verified consent record of ``profile``'s voice, checked to be the record of
+        this very profile: made from the same reference recordings (their SHA-256, in
+        order). A profile swapped in under the voice's name, or edited, is refused.
+
+        Raises:
+            ConsentRecordError: no record, one that fails its signature, or one made for
+                other recordings than the profile's.
+        """
+        record = self.load(profile.name)
+        if tuple(record.reference_sha256) != tuple(s.sha256 for s in profile.sources):
+            raise ConsentRecordError(
+                f"the consent record of {profile.name!r} was made for other recordings than "
+                f"its voice profile in {self.directory}: the profile was replaced or edited "
+                "after enrollment; revoke the voice and enroll it again with consent")
+        return record
+
+    def revoked_since(self, name: str, created: str) -> RevocationRecord | None:
+        """The latest revocation of the voice ``name`` after ``created`` (an ISO-8601
+        time: a profile's enrollment), or None. A profile held in memory when its voice
+        was revoked is such a profile.
+
+        Raises:
+            ConsentRecordError: a revocation record fails its signature.
+        """
+        made = _instant(created)
+        # (older revocations were stamped to the second: one within it counts as later)
+        later = [r for r in self.revocations(name) if _instant(r.revoked) + (
+            timedelta(seconds=1) if _instant(r.revoked).microsecond == 0 else timedelta(0))
+            >= made]
+        return later[-1] if later else None
 
     def revocations(self, name: str | None = None) -> list[RevocationRecord]:
         """Verified revocation records (of ``name``, or all), oldest first.
