@@ -33,6 +33,7 @@ from voxclone.errors import (
     VoiceExistsError,
     VoiceNotFoundError,
 )
+from voxclone.synthesis import render
 
 from .conftest import HELDOUT_TEXT, SPEECH_DIR, longest_inner_silence, piper_speak
 
@@ -376,6 +377,25 @@ def test_the_wrong_kind_of_input_is_named() -> None:
         voxclone.check(5)  # type: ignore[arg-type]
     with pytest.raises(AudioError, match="claims 1 samples per second"):
         voxclone.check(Audio(np.zeros(8, np.float32), 1))  # 8 s "at 1 Hz" once ran 12 min
+
+
+def test_arguments_of_the_wrong_kind_are_named(fast_voice: voxclone.VoiceProfile,
+                                               joe_reference: Audio) -> None:
+    with pytest.raises(TextError, match="must be a string, not int"):
+        voxclone.synthesize(42, fast_voice)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"speed must be a number, got '1\.2'"):
+        voxclone.synthesize("Hi.", fast_voice, speed="1.2")  # type: ignore[arg-type]
+    for days in (float("nan"), 1e12):
+        with pytest.raises(ValueError, match="valid_for must be"):
+            voxclone.challenge("ada", valid_for=days)
+    with pytest.raises(TypeError, match="i_am_the_speaker must be True or False"):
+        voxclone.enroll("ada", joe_reference, i_am_the_speaker="no",  # type: ignore[arg-type]
+                        effort="stock", save=False)
+    _, record = render("Hello.", fast_voice)
+    assert voxclone.find_synthesis(record.hex_id) == voxclone.find_synthesis(record.id)
+    assert voxclone.find_synthesis(record.hex_id) is not None
+    with pytest.raises(ValueError, match="not a synthesis id"):
+        voxclone.find_synthesis("zz")
 
 
 def test_missing_file_and_bad_effort(tmp_path: Path) -> None:

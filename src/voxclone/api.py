@@ -61,6 +61,8 @@ ClipSource = Union[str, "os.PathLike[str]", bytes, Audio]
 MIN_SPEECH_SECONDS = MIN_SPEECH_S
 #: Reference clips longer than this are refused (trim them first).
 MAX_CLIP_SECONDS = 600.0
+#: The longest a consent challenge may stay valid (s): a day.
+MAX_VALID_FOR_S = 86_400.0
 
 
 def _fitter() -> VoiceFitter:
@@ -351,7 +353,11 @@ def challenge(name: str, *, valid_for: float | timedelta = DEFAULT_VALID_FOR,
         SecretError: the installation secret is unusable.
     """
     if not isinstance(valid_for, timedelta):
-        valid_for = timedelta(seconds=float(valid_for))
+        seconds = float(valid_for)
+        if not 0 < seconds <= MAX_VALID_FOR_S:  # NaN too
+            raise ValueError(f"valid_for must be 0-{MAX_VALID_FOR_S:.0f} s (a day), got "
+                             f"{valid_for!r}")
+        valid_for = timedelta(seconds=seconds)
     issued = ChallengeStore().issue(name, valid_for=valid_for)
     context = audit or AuditContext()
     context.audit_log().append("challenge", actor=context.actor, owner_id=context.owner_id,

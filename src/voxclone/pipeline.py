@@ -84,7 +84,11 @@ class SynthesisOptions:
     check_words: bool = False
 
     def __post_init__(self) -> None:
-        if not 0.5 <= self.speed <= 2.0:
+        for field_name in ("speed", "sentence_pause"):
+            value = getattr(self, field_name)
+            if isinstance(value, bool) or not isinstance(value, (int, float, type(None))):
+                raise ValueError(f"{field_name} must be a number, got {value!r}")
+        if self.speed is None or not 0.5 <= self.speed <= 2.0:
             raise ValueError(f"speed must be between 0.5 and 2.0, got {self.speed}")
         if self.sentence_pause is not None and not 0.0 <= self.sentence_pause <= 3.0:
             raise ValueError(f"sentence_pause must be 0-3 s, got {self.sentence_pause}")
@@ -141,7 +145,9 @@ class Synthesizer:
             TextError: the text is empty, too long, or has nothing to pronounce, or
                 ``language`` is unknown.
         """
-        if not isinstance(text, str) or not text.strip():
+        if not isinstance(text, str):
+            raise TextError(f"the text must be a string, not {type(text).__name__}")
+        if not text.strip():
             raise TextError("the text is empty; give some words to speak")
         if len(text) > MAX_TEXT_CHARS:
             raise TextError(

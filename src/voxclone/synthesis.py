@@ -276,9 +276,21 @@ def detect(source: AudioSource, *, audit: AuditContext | None = None) -> Detecti
     return result
 
 
-def find_synthesis(payload: int) -> SynthesisRecord | None:
-    """The record of the synthesis whose watermark carries ``payload``, if it was made here
-    (looked up in the audit log)."""
+def find_synthesis(payload: int | str) -> SynthesisRecord | None:
+    """The record of the synthesis whose watermark carries ``payload`` (an int, or the
+    8 hex digits the command line prints), if it was made here (looked up in the audit
+    log).
+
+    Raises:
+        ValueError: ``payload`` is not a 32-bit id.
+    """
+    if isinstance(payload, str):
+        try:
+            payload = int(payload, 16)
+        except ValueError:
+            raise ValueError(f"{payload!r} is not a synthesis id (8 hex digits)") from None
+    if isinstance(payload, bool) or not isinstance(payload, int) or not 0 <= payload < 2**32:
+        raise ValueError(f"a synthesis id is a 32-bit number, got {payload!r}")
     return find_record(payload)
 
 

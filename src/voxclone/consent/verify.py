@@ -99,6 +99,8 @@ def check_consent_args(name: str, consent: object | None, challenge: str | Chall
         ConsentMissingError: no consent recording, or no challenge for it.
         ValueError: both a consent recording and ``i_am_the_speaker``.
     """
+    if not isinstance(i_am_the_speaker, bool):  # "no" must not waive consent
+        raise TypeError(f"i_am_the_speaker must be True or False, got {i_am_the_speaker!r}")
     if i_am_the_speaker:
         if consent is not None or challenge is not None:
             raise ValueError("give either a consent recording and its challenge, or "
