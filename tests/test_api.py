@@ -33,7 +33,7 @@ from voxclone.errors import (
     VoiceExistsError,
     VoiceNotFoundError,
 )
-from voxclone.synthesis import render
+from voxclone.synthesis import MIN_DETECT_SECONDS, render
 
 from .conftest import HELDOUT_TEXT, SPEECH_DIR, longest_inner_silence, piper_speak
 
@@ -396,6 +396,18 @@ def test_arguments_of_the_wrong_kind_are_named(fast_voice: voxclone.VoiceProfile
     assert voxclone.find_synthesis(record.hex_id) is not None
     with pytest.raises(ValueError, match="not a synthesis id"):
         voxclone.find_synthesis("zz")
+
+
+def test_a_clip_too_short_to_tell_says_so(fast_voice: voxclone.VoiceProfile,
+                                          caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="voxclone.synthesis"):
+        spoken = voxclone.synthesize("Hi.", fast_voice)
+    assert spoken.duration < MIN_DETECT_SECONDS
+    assert "its watermark may not be readable on its own" in caplog.text
+    quiet = voxclone.detect(Audio(np.zeros(16_000, np.float32), 16_000))
+    assert not quiet.found and quiet.too_short
+    longer = voxclone.detect(Audio(np.zeros(48_000, np.float32), 16_000))
+    assert not longer.found and not longer.too_short
 
 
 def test_missing_file_and_bad_effort(tmp_path: Path) -> None:

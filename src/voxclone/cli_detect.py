@@ -10,6 +10,7 @@ from typing import Any
 import voxclone
 from voxclone.cli_stdin import read_stdin_bytes, stdin_named
 from voxclone.errors import VoxcloneError
+from voxclone.synthesis import MIN_DETECT_SECONDS
 
 _STDIO = "-"
 
@@ -52,6 +53,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
                 "payload": f"{result.payload:08x}" if result.payload is not None else None,
                 "false_positive_probability": result.false_positive_probability,
                 "start_s": result.start_s, "end_s": result.end_s, "speed": result.speed,
+                "too_short": result.too_short,
                 "synthesis": None if record is None else {
                     "voice": record.voice, "created": record.created,
                     "seconds": record.seconds, "text_sha256": record.text_sha256,
@@ -59,7 +61,9 @@ def cmd_detect(args: argparse.Namespace) -> int:
             }))
             continue
         if not result.found or result.payload is None:
-            print(f"{name}: no voxclone watermark of this installation found")
+            print(f"{name}: no voxclone watermark of this installation found"
+                  + (f" (but the clip is under {MIN_DETECT_SECONDS:.0f} s: too short to "
+                     "be sure)" if result.too_short else ""))
             continue
         where = f"{result.start_s:.2f}-{result.end_s:.2f} s"
         speed = "" if result.speed == 1.0 else f", played at {result.speed:.2f}x speed"

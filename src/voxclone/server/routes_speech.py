@@ -141,7 +141,7 @@ def _detection(data: bytes, label: str, who: Principal, state: ServerState) -> d
     audio = decode_upload(data, label, max_seconds=MAX_DETECT_SECONDS)
     result = detect(audio, audit=state.context(who))
     body: dict[str, Any] = {
-        "found": result.found,
+        "found": result.found, "too_short": result.too_short,
         "payload": f"{result.payload:08x}" if result.found and result.payload is not None
         else None,
         "false_positive_probability": result.false_positive_probability,

@@ -23,6 +23,9 @@ class Detection:
         start_s, end_s: where in the audio the watermark was read (seconds); None
             when nothing was found.
         speed: playback-speed factor at which it was found (1.0 = untouched).
+        too_short: nothing was found in a clip too short for that to mean much (under
+            :data:`voxclone.synthesis.MIN_DETECT_SECONDS`: a mark is often unreadable
+            there, so "no watermark" cannot be told from "too little of it").
     """
 
     found: bool
@@ -31,6 +34,7 @@ class Detection:
     start_s: float | None = None
     end_s: float | None = None
     speed: float = 1.0
+    too_short: bool = False
 
 
 @runtime_checkable
