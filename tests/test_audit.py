@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from sqlalchemy import delete, update
 
 import voxclone
 from voxclone.audit import AuditLog
-from voxclone.audit.anchor import ANCHOR_FILE
+from voxclone.audit.anchor import ANCHOR_FILE, HOME_DATABASE, Anchor, AnchorFile
 from voxclone.audit.chain import GENESIS
 from voxclone.cli import main
 from voxclone.provenance import text_digest
@@ -89,19 +90,65 @@ def test_a_wiped_log_is_found(log: AuditLog) -> None:
     assert [(p.seq, p.kind) for p in report.problems] == [(1, "truncated")]
 
 
-def test_the_anchor_follows_the_newest_entry_and_its_edits_are_ignored(
-        log: AuditLog, tmp_path: Path) -> None:
+def _anchor_file() -> Path:
+    return Path(os.environ["VOXCLONE_HOME"]) / ANCHOR_FILE
+
+
+def test_an_edited_anchor_is_tampering_and_stays_until_deleted(log: AuditLog) -> None:
+    """Lowering the anchor to hide a cut breaks its signature: that is reported as
+    tampering (not as "not anchored"), and appends leave the evidence alone."""
     assert log.verify().anchored_seq == 6
-    anchor_file = Path(os.environ["VOXCLONE_HOME"]) / ANCHOR_FILE
-    data = json.loads(anchor_file.read_text())
-    (database,) = data
-    data[database]["seq"] = 4  # someone lowers the anchor to hide a cut: no longer signed
-    anchor_file.write_text(json.dumps(data))
+    data = json.loads(_anchor_file().read_text())
+    assert list(data) == [HOME_DATABASE]
+    data[HOME_DATABASE]["seq"] = 4  # someone lowers the anchor to hide a cut
+    _anchor_file().write_text(json.dumps(data))
     _roll_back(log, 4)
     report = log.verify()
-    assert report.ok and report.anchored_seq is None  # no witness left, and none forged
+    assert [(p.seq, p.kind) for p in report.problems] == [(0, "anchor")]
+    assert "bad signature" in report.problems[0].message
+    assert "delete the anchor file" in report.problems[0].message
+    assert report.anchored_seq is None
+    log.append("detect")  # the anchor is not overwritten: the evidence stays
+    assert [p.kind for p in log.verify().problems] == ["anchor"]
+    _anchor_file().unlink()  # once looked into: a new anchor starts
     log.append("detect")
-    assert log.verify().anchored_seq == 5
+    report = log.verify()
+    assert report.ok and report.anchored_seq == 6
+
+
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"home:voxclone.db": 7}',
+                                     '{"home:voxclone.db": {"seq": "x", "hash": "y"}}'])
+def test_an_unreadable_or_malformed_anchor_is_tampering(log: AuditLog, content: str) -> None:
+    _anchor_file().write_text(content)
+    report = log.verify()
+    assert [(p.seq, p.kind) for p in report.problems] == [(0, "anchor")]
+    assert str(_anchor_file()) in report.problems[0].message
+
+
+def test_the_anchor_survives_moving_the_home(log: AuditLog, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    log.engine.dispose()
+    moved = tmp_path / "moved-home"
+    shutil.move(os.environ["VOXCLONE_HOME"], moved)
+    monkeypatch.setenv("VOXCLONE_HOME", str(moved))
+    log = AuditLog()
+    assert log.verify().anchored_seq == 6
+    _roll_back(log, 4)
+    report = log.verify()
+    assert [(p.seq, p.kind) for p in report.problems] == [(5, "truncated")]
+
+
+def test_an_anchor_recorded_by_url_still_counts(log: AuditLog) -> None:
+    """Anchors written before the home database had its own name are keyed by its URL."""
+    url = log.engine.url.render_as_string(hide_password=True)
+    last = log.entries()[-1]
+    _anchor_file().unlink()
+    AnchorFile(_anchor_file(), log.key).advance(url, Anchor(last.seq, last.hash))
+    assert log.verify().anchored_seq == 6
+    _roll_back(log, 4)
+    assert [(p.seq, p.kind) for p in log.verify().problems] == [(5, "truncated")]
+    log.append("detect")  # entry 5 again: the older, higher anchor is kept
+    assert "truncated" in [p.kind for p in log.verify().problems]
 
 
 def test_another_database_is_not_judged_by_this_homes_anchor(log: AuditLog,
@@ -145,6 +192,38 @@ def test_cli_verify_reports_tampering(log: AuditLog, capsys: pytest.CaptureFixtu
     assert main(["audit", "show", "--voice", "ada", "--after", "4"]) == 0
     shown = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in shown] == ["5", "6"]
+
+
+def test_cli_verify_reports_a_forged_anchor(log: AuditLog,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    data = json.loads(_anchor_file().read_text())
+    data[HOME_DATABASE]["seq"] = 4
+    _anchor_file().write_text(json.dumps(data))
+    _roll_back(log, 4)
+    assert main(["audit", "verify"]) == 3
+    err = capsys.readouterr().err
+    assert "TAMPERED" in err and "  anchor: the audit anchor" in err
+    assert "bad signature" in err and "intact" not in err
+
+
+@pytest.mark.parametrize("table", ["audit", "audit_head"])
+def test_cli_verify_reports_a_dropped_table(log: AuditLog, table: str,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    with log.engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP TABLE {table}")
+    report = log.verify()
+    assert [(p.seq, p.kind) for p in report.problems] == [(0, "missing")]
+    assert main(["audit", "verify"]) == 3
+    err = capsys.readouterr().err
+    assert f"missing: the audit log's table '{table}' is missing" in err
+    assert "restore the database from a backup" in err and "Error" not in err
+
+
+def test_cli_verify_says_when_a_database_is_not_anchored(
+        log: AuditLog, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", "verify", "--database-url", f"sqlite:///{tmp_path / 'o.db'}"]) == 0
+    out = capsys.readouterr().out
+    assert "not anchored" in out and "another path" in out
 
 
 def test_cli_show_names_the_kinds_of_entry(log: AuditLog,

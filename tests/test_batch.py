@@ -13,9 +13,11 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -34,10 +36,11 @@ from voxclone.batch import (
     read_script,
     render_script,
 )
+from voxclone.batch.outdir import exclusive
 from voxclone.cli import main
 from voxclone.clone.profile import VoiceStore
 from voxclone.consent import ConsentStore
-from voxclone.errors import ScriptError
+from voxclone.errors import BatchError, ScriptError
 from voxclone.provenance import text_digest
 
 pytest.importorskip("piper", reason="the batch tests record their reference with Piper")
@@ -318,3 +321,108 @@ def test_killed_run_resumes_to_the_same_output(tmp_path: Path) -> None:
                          executor="")
     _check_outputs(report, texts)  # (4)
     assert not [p.name for p in out.iterdir() if p.name.startswith(".")]
+
+
+# --------------------------------------------------------------------------- the output directory
+
+
+def test_only_the_runs_own_leftovers_are_removed(tmp_path: Path) -> None:
+    """User files in OUTDIR survive every run - even a first run deletes nothing - while
+    the temporary files a killed run leaves (the exact names the atomic writes make)
+    are removed once the directory holds the job's manifest."""
+    out = tmp_path / "userdir"
+    out.mkdir()
+    user_files = [".tmp-notes.txt", ".r1.wav.bak", ".bashrc", ".tmp-abcdefgh.txt",
+                  ".tmp-abcdefgh.jsonl.old", ".r1.wav.abcdefghi", ".r2.wav.abcdefgh", "r1.txt"]
+    for name in user_files:
+        (out / name).write_text("precious")
+    # a leftover's name, but no manifest yet: the folder is the user's, so it stays
+    fd, early = tempfile.mkstemp(dir=out, prefix=".r1.wav.")
+    os.close(fd)
+    script = _write(tmp_path / "one.csv", "id,voice,text\nr1,joe,"
+                    "Good morning to you all, and welcome back.\n")
+    assert render_script(script, out, workers=1).rendered == 1
+    assert all((out / name).read_text() == "precious" for name in user_files)
+    assert Path(early).exists()
+
+    leftovers = [Path(early)]  # now they are this job's: an audio file's, the manifest's
+    for prefix, suffix in [(".r1.wav.", ""), (".r1.flac.", ""), (".tmp-", ".jsonl")]:
+        fd, name = tempfile.mkstemp(dir=out, prefix=prefix, suffix=suffix)
+        os.close(fd)
+        leftovers.append(Path(name))
+    again = render_script(script, out, workers=1)
+    assert (again.rendered, again.skipped) == (0, 1)
+    assert not [p.name for p in leftovers if p.exists()]
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [*user_files, "r1.wav", MANIFEST_NAME])
+
+
+def test_another_scripts_output_is_not_overwritten(tmp_path: Path) -> None:
+    """A second script into a used OUTDIR is refused when it would overwrite or drop the
+    first one's files; a copy of the script, or the script edited in place, goes on."""
+    first = _write(tmp_path / "res.csv", "id,voice,text\n"
+                   "r1,joe,Turn left at the corner and walk on.\nr2,nobody,Hi.\n")
+    out = tmp_path / "out_res"
+    assert render_script(first, out, workers=1).rendered == 1
+    manifest = (out / MANIFEST_NAME).read_bytes()
+    audio = (out / "r1.wav").read_bytes()
+    assert {e.script for e in Manifest(out).read().values()} == {str(first.resolve())}
+
+    other = _write(tmp_path / "other.csv", "id,voice,text\nr1,mute,Something else.\n")
+    dropping = _write(tmp_path / "more.csv", "id,voice,text\nr3,nobody,Hi.\n")
+    for script in (other, dropping):
+        with pytest.raises(BatchError) as caught:
+            render_script(script, out, workers=1)
+        message = str(caught.value)
+        assert "another script" in message and str(first.resolve()) in message
+        assert "r1" in message and "another folder (-o)" in message
+        assert f"delete {out / MANIFEST_NAME}" in message
+        assert (out / MANIFEST_NAME).read_bytes() == manifest
+        assert (out / "r1.wav").read_bytes() == audio
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr):
+        assert main(["batch", str(other), "-o", str(out), "-q"]) == 2
+    assert "holds the output of another script" in stderr.getvalue()
+
+    copy = tmp_path / "copy" / "res.csv"
+    copy.parent.mkdir()
+    shutil.copy(first, copy)  # the same lines from elsewhere: nothing is overwritten
+    report = render_script(copy, out, workers=1)
+    assert (report.rendered, report.skipped, len(report.failed)) == (0, 1, 1)
+    assert {e.script for e in Manifest(out).read().values()} == {str(copy.resolve())}
+
+    _write(copy, "id,voice,text\nr1,joe,Turn left at the corner and walk on.\n"
+           "r2,nobody,Hello.\nr3,nobody,Bye.\n")  # edited in place: resumes as before
+    report = render_script(copy, out, workers=1)
+    assert (report.rendered, report.skipped, len(report.failed)) == (0, 1, 2)
+    assert (out / "r1.wav").read_bytes() == audio
+
+
+def test_two_runs_into_one_outdir_at_once(tmp_path: Path) -> None:
+    """While a run (here another process holding its lock) writes into OUTDIR, a second
+    run is refused before it reads or writes anything there; afterwards it runs."""
+    script = _write(tmp_path / "s.csv", "id,voice,text\nx,nobody,Hi.\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([SRC, os.environ.get("PYTHONPATH", "")])}
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, pathlib\n"
+         "from voxclone.batch.outdir import exclusive\n"
+         "with exclusive(pathlib.Path(sys.argv[1])):\n"
+         "    print('locked', flush=True)\n"
+         "    sys.stdin.readline()\n", str(out / MANIFEST_NAME)],
+        env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        stderr = io.StringIO()
+        with contextlib.redirect_stderr(stderr):
+            assert main(["batch", str(script), "-o", str(out), "-q"]) == 2
+        assert "another voxclone batch run is writing into" in stderr.getvalue()
+        assert "another folder (-o)" in stderr.getvalue()
+        assert (out / MANIFEST_NAME).read_text() == ""
+    finally:
+        holder.communicate("\n", timeout=60)
+    report = render_script(script, out, workers=1)
+    assert [e.id for e in report.failed] == ["x"]
+    with exclusive(out / MANIFEST_NAME), pytest.raises(BatchError, match="another voxclone"):
+        render_script(script, out, workers=1)  # the lock is held in this process too

@@ -115,14 +115,17 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     if report.ok:
         witness = (f"anchored here up to entry {report.anchored_seq}"
                    if report.anchored_seq is not None
-                   else "no anchor in this voxclone home (written by another installation?)")
+                   else "not anchored: this voxclone home's anchor has no record of this "
+                        "database (it was written by another installation, the anchor is "
+                        "for another path or database, or the anchor file was deleted)")
         print(f"audit log intact: {report.entries} entries, chain and head check out; "
               f"{witness}")
         return EXIT_OK
     print(f"audit log TAMPERED: {len(report.problems)} problem(s) in {report.entries} entries",
           file=sys.stderr)
     for problem in report.problems:
-        print(f"  entry {problem.seq}: {problem.kind}: {problem.message}", file=sys.stderr)
+        where = f"entry {problem.seq}: " if problem.seq > 0 else ""
+        print(f"  {where}{problem.kind}: {problem.message}", file=sys.stderr)
     return EXIT_TAMPERED
 
 

@@ -267,9 +267,7 @@ def detect(source: AudioSource, *, audit: AuditContext | None = None) -> Detecti
         AuditError: the audit log cannot be written.
     """
     audio = as_audio(source, max_seconds=MAX_DETECT_SECONDS, name="the clip")
-    if audio.sample_rate < 8000:
-        audio = audio.resample(8000)
-    result = default_watermark().detect(audio.samples, audio.sample_rate)
+    result = _read_mark(audio)
     if not result.found and audio.duration < MIN_DETECT_SECONDS:
         result = replace(result, too_short=True)
     context = audit or AuditContext()
@@ -305,5 +303,13 @@ def find_synthesis(payload: int | str) -> SynthesisRecord | None:
 
 
 def is_voxclone_output(audio: Audio) -> bool:
-    """Whether ``audio`` carries this installation's watermark (any rate)."""
-    return detect(audio).found
+    """Whether ``audio`` carries this installation's watermark (any rate). An internal
+    check (enrollment's, on its recordings), so not audited as a detection: the
+    enrollment's own entry stands for it."""
+    return _read_mark(audio).found
+
+
+def _read_mark(audio: Audio) -> Detection:
+    if audio.sample_rate < 8000:
+        audio = audio.resample(8000)
+    return default_watermark().detect(audio.samples, audio.sample_rate)

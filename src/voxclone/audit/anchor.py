@@ -11,8 +11,13 @@ and signed with a key derived from the log's key, and only ever moved forward.
 entry has another hash.
 
 Each server (each voxclone home) keeps its own anchor, so servers sharing one
-PostgreSQL database each witness what they wrote. Deleting the anchor file loses the
-witness, not the log: ``verify`` then says the log is not anchored.
+PostgreSQL database each witness what they wrote. The home's own SQLite database is
+recorded as :data:`HOME_DATABASE`, not by its path, so its anchor still holds after the
+home is moved. Deleting the anchor file loses the witness, not the log: ``verify`` then
+says the log is not anchored. An anchor file that is unreadable, or whose record for a
+database is malformed or badly signed, was tampered with: :meth:`AnchorFile.get` raises
+:class:`AnchorTamperedError`, ``verify`` reports it, and appends leave the record as it
+is (the evidence stays) until the anchor file is restored or deleted.
 """
 
 from __future__ import annotations
@@ -29,10 +34,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voxclone.atomic_file import write_text_atomic
+from voxclone.errors import RegistryError
 
 logger = logging.getLogger(__name__)
 
 ANCHOR_FILE = "audit-anchor.json"
+#: The name the anchor gives the voxclone home's own database (``<home>/voxclone.db``).
+HOME_DATABASE = "home:voxclone.db"
+
+
+class AnchorTamperedError(RegistryError):
+    """The anchor file is unreadable, or its record for a database is malformed or
+    badly signed: it was edited by someone without the key (or damaged)."""
 
 
 @dataclass(frozen=True)
@@ -59,36 +72,62 @@ class AnchorFile:
         message = f"{database}\n{anchor.seq}\n{anchor.hash}".encode()
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()
 
-    def _read(self) -> dict[str, dict[str, object]]:
+    def _read(self) -> dict[str, object]:
+        """The anchor file's records (empty when there is no file).
+
+        Raises:
+            AnchorTamperedError: the file is not a JSON object.
+            OSError: it cannot be read.
+        """
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
-        except (OSError, ValueError) as exc:
-            logger.warning("audit anchor %s unreadable (%s); starting it again", self.path, exc)
-            return {}
-        return data if isinstance(data, dict) else {}
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise AnchorTamperedError(self._tampered(f"is unreadable ({exc})")) from exc
+        if not isinstance(data, dict):
+            raise AnchorTamperedError(self._tampered("is not a JSON object"))
+        return data
 
-    def get(self, database: str) -> Anchor | None:
-        """The anchor recorded for ``database``, or None if there is none or its
-        signature does not hold (an edited anchor witnesses nothing)."""
-        return self._verified(self._read(), database)
+    def _tampered(self, what: str) -> str:
+        return (f"the audit anchor {self.path} {what}: it was edited (or damaged), so the "
+                "log may have been cut short with no witness left. Compare the log with a "
+                "backup; once you know why, delete the anchor file to start a new anchor")
 
-    def _verified(self, data: dict[str, dict[str, object]], database: str) -> Anchor | None:
-        record = data.get(database)
-        if not isinstance(record, dict):
+    def get(self, database: str, aliases: tuple[str, ...] = ()) -> Anchor | None:
+        """The anchor recorded for ``database`` (or, if none, for the first of its older
+        names ``aliases`` that has one), or None if there is none.
+
+        Raises:
+            AnchorTamperedError: the file is unreadable, or that record is malformed or
+                badly signed (an edited anchor is evidence of tampering).
+            OSError: the file cannot be read.
+        """
+        return self._verified(self._read(), database, aliases)
+
+    def _verified(self, data: dict[str, object], database: str,
+                  aliases: tuple[str, ...] = ()) -> Anchor | None:
+        name = next((n for n in (database, *aliases) if n in data), None)
+        if name is None:
             return None
+        record = data[name]
         try:
-            anchor = Anchor(int(record["seq"]), str(record["hash"]))  # type: ignore[call-overload]
-        except (KeyError, TypeError, ValueError):
-            return None
-        if not hmac.compare_digest(self._mac(database, anchor), str(record.get("mac", ""))):
-            logger.warning("the audit anchor for %s has a bad signature; ignoring it", database)
-            return None
+            if not isinstance(record, dict):
+                raise TypeError("not an object")
+            anchor = Anchor(int(record["seq"]), str(record["hash"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise AnchorTamperedError(self._tampered(
+                f"has a malformed record for {name} ({exc})")) from exc
+        if not hmac.compare_digest(self._mac(name, anchor), str(record.get("mac", ""))):
+            raise AnchorTamperedError(self._tampered(
+                f"has a bad signature on its record for {name} (entry {anchor.seq})"))
         return anchor
 
-    def advance(self, database: str, anchor: Anchor) -> None:
-        """Record ``anchor`` for ``database`` unless a later one is recorded already.
+    def advance(self, database: str, anchor: Anchor, aliases: tuple[str, ...] = ()) -> None:
+        """Record ``anchor`` for ``database`` unless a later one is recorded already
+        (under ``database`` or, when it has no record yet, an older name in ``aliases``).
+        A record that was tampered with is left as it is, with a warning: it is the
+        evidence ``verify`` reports.
 
         Serialised across threads and processes by a lock file next to the anchor.
 
@@ -96,8 +135,12 @@ class AnchorFile:
             OSError: the anchor file cannot be written.
         """
         with self._locked():
-            data = self._read()
-            current = self._verified(data, database)
+            try:
+                data = self._read()
+                current = self._verified(data, database, aliases)
+            except AnchorTamperedError as exc:
+                logger.warning("not updating the audit anchor: %s", exc)
+                return
             if current is not None and current.seq >= anchor.seq:
                 return
             data[database] = {"seq": anchor.seq, "hash": anchor.hash,

@@ -7,19 +7,26 @@ from __future__ import annotations
 import getpass
 import json
 import logging
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Engine, RowMapping, insert, or_, select, update
+from sqlalchemy import Engine, RowMapping, insert, inspect, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from voxclone.audit.anchor import ANCHOR_FILE, Anchor, AnchorFile
-from voxclone.audit.chain import AuditEntry, AuditReport, check_chain, seal
-from voxclone.errors import AuditError
+from voxclone.audit.anchor import (
+    ANCHOR_FILE,
+    HOME_DATABASE,
+    Anchor,
+    AnchorFile,
+    AnchorTamperedError,
+)
+from voxclone.audit.chain import AuditEntry, AuditProblem, AuditReport, check_chain, seal
+from voxclone.errors import AuditError, RegistryError
 from voxclone.keys import derive_key, home_dir
-from voxclone.registry.database import open_database
+from voxclone.registry.database import DB_FILE, open_database
 from voxclone.registry.schema import audit, audit_head
 
 logger = logging.getLogger(__name__)
@@ -47,10 +54,18 @@ class AuditLog:
             self._key = derive_key("audit")
         return self._key
 
-    def _anchors(self) -> tuple[AnchorFile, str]:
-        """This home's anchor file and the name it gives this database."""
-        database = self.engine.url.render_as_string(hide_password=True)
-        return AnchorFile(home_dir() / ANCHOR_FILE, self.key), database
+    def _anchors(self) -> tuple[AnchorFile, str, tuple[str, ...]]:
+        """This home's anchor file, the name it gives this database and the names older
+        versions gave it: the home's own SQLite database is :data:`HOME_DATABASE` (its
+        anchor survives moving the home), others are their URL."""
+        url = self.engine.url
+        rendered = url.render_as_string(hide_password=True)
+        anchors = AnchorFile(home_dir() / ANCHOR_FILE, self.key)
+        if (url.get_backend_name() == "sqlite" and url.database
+                and url.database != ":memory:"
+                and os.path.realpath(url.database) == os.path.realpath(home_dir() / DB_FILE)):
+            return anchors, HOME_DATABASE, (rendered,)
+        return anchors, rendered, ()
 
     def append(self, event: str, *, actor: str | None = None, owner_id: int | None = None,
                voice: str | None = None, payload: int | None = None,
@@ -87,9 +102,9 @@ class AuditLog:
         except SQLAlchemyError as exc:
             raise AuditError(f"cannot write to the audit log ({exc.__class__.__name__}: "
                              f"{exc}); the {event} was not done") from exc
-        anchors, database = self._anchors()
+        anchors, database, aliases = self._anchors()
         try:
-            anchors.advance(database, Anchor(entry.seq, entry.hash))
+            anchors.advance(database, Anchor(entry.seq, entry.hash), aliases)
         except OSError as exc:
             # The entry is in the log; only the outside witness of it is behind.
             logger.warning("audit entry %d written, but its anchor %s could not be "
@@ -130,11 +145,42 @@ class AuditLog:
     def verify(self) -> AuditReport:
         """Check the whole chain: edited, deleted, reordered or cut-off entries, against
         the head row and this home's anchor (which also catches a log cut short
-        together with its head row)."""
-        anchors, database = self._anchors()
-        found = anchors.get(database)
+        together with its head row). Audit tables dropped from the database (kind
+        ``missing``) and an anchor that was edited (kind ``anchor``) are problems too.
+
+        Raises:
+            RegistryError: the database or the anchor file cannot be read.
+        """
+        anchors, database, aliases = self._anchors()
+        found: Anchor | None = None
+        problems: list[AuditProblem] = []
+        try:
+            found = anchors.get(database, aliases)
+        except AnchorTamperedError as exc:
+            problems.append(AuditProblem(0, "anchor", str(exc)))
+        except OSError as exc:
+            raise RegistryError(f"cannot read the audit anchor {anchors.path} ({exc}); check "
+                                "its permissions") from exc
         anchor = (found.seq, found.hash) if found is not None else None
+        try:
+            report = self._check(anchor)
+        except SQLAlchemyError as exc:
+            raise RegistryError(f"cannot read the audit log ({exc.__class__.__name__}: "
+                                f"{exc}); check that the database is reachable") from exc
+        if problems:
+            report = replace(report, problems=(*problems, *report.problems))
+        return report
+
+    def _check(self, anchor: tuple[int, str] | None) -> AuditReport:
         with self.engine.connect() as conn:
+            tables = inspect(conn)
+            missing = [t.name for t in (audit, audit_head) if not tables.has_table(t.name)]
+            if missing:
+                return AuditReport(0, tuple(
+                    AuditProblem(0, "missing",
+                                 f"the audit log's table {name!r} is missing: it was dropped "
+                                 "from the database, with every entry it held; restore the "
+                                 "database from a backup") for name in missing))
             head_row = conn.execute(select(audit_head.c.seq, audit_head.c.hash)
                                     .where(audit_head.c.id == 1)).first()
             rows = conn.execute(select(audit).order_by(audit.c.seq)).mappings()

@@ -11,7 +11,9 @@ Entry fields (JSON): ``id``, ``line`` (in the script), ``status`` (``ok`` or
 (seconds), ``payload`` (the watermark payload, 8 hex digits: ``voxclone detect FILE``
 reads it back and ``voxclone.find_synthesis`` gives its audit record), ``sha256`` (of
 the file's bytes), ``error`` (why a line failed), ``request`` (SHA-256 of what was asked:
-voice profile, text, speed, format - a changed line is rendered again) and ``created``.
+voice profile, text, speed, format - a changed line is rendered again), ``script`` (the
+absolute path of the script it came from: a run of another script into the same OUTDIR
+is refused, see :mod:`voxclone.batch.outdir`) and ``created``.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class ManifestEntry:
     sha256: str | None = None
     error: str | None = None
     request: str | None = None
+    script: str | None = None
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
 
     @property

@@ -15,13 +15,14 @@ import logging
 import os
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from voxclone.audio.io import write_encoded
 from voxclone.audit import local_actor
 from voxclone.batch.executors import Executor, make_executor
-from voxclone.batch.manifest import FAILED, OK, Manifest, ManifestEntry
+from voxclone.batch.manifest import FAILED, MANIFEST_NAME, OK, Manifest, ManifestEntry
+from voxclone.batch.outdir import check_same_script, dropped_files, exclusive, remove_leftovers
 from voxclone.batch.script import ScriptLine, read_script
 from voxclone.batch.work import LineJob, LineResult
 from voxclone.clone.profile import VoiceProfile, VoiceStore
@@ -143,6 +144,11 @@ def render_script(
     manifest's checksum (and whose voice, text, speed and format are unchanged) is
     skipped; a missing, damaged or changed one is rendered again.
 
+    One run at a time writes into ``outdir``, and only one script's output lives there:
+    a run while another is writing there, or a run of another script that would
+    overwrite or leave out files of the first, is refused (:mod:`voxclone.batch.outdir`).
+    Temporary files a killed run left behind are removed; nothing else in ``outdir`` is.
+
     Bad lines - empty text, bad speed, unknown or damaged voice, a voice without a valid
     consent record, text with nothing to pronounce - get a ``failed`` manifest entry with
     the reason and do not stop the job: check ``report.failed``.
@@ -164,8 +170,9 @@ def render_script(
 
     Raises:
         ScriptError: the script is unreadable or malformed (nothing is rendered).
-        BatchError: the output directory or manifest cannot be written, a worker died,
-            or Ray is missing or unreachable (finished lines stay done).
+        BatchError: the output directory or manifest cannot be written, another run is
+            writing there, it holds another script's output, a worker died, or Ray is
+            missing or unreachable (finished lines stay done).
         AudioError: an audio file cannot be written (full disk, permissions).
         AuditError: the audit log cannot be written (the job stops).
         ValueError: unknown ``format`` or ``workers`` below 1.
@@ -181,35 +188,53 @@ def render_script(
     except OSError as exc:
         raise BatchError(f"cannot create the output directory {out}: {exc}") from exc
     runner = executor or make_executor(options.workers, options.ray)
-    return _Job(lines, out, options).run(runner, progress)
+    return _Job(lines, out, options, str(Path(script).resolve())).run(runner, progress)
 
 
 class _Job:
     """One run of a script: what to skip, what to render, and the bookkeeping."""
 
-    def __init__(self, lines: list[ScriptLine], out: Path, options: BatchOptions) -> None:
+    def __init__(self, lines: list[ScriptLine], out: Path, options: BatchOptions,
+                 script: str) -> None:
         self.lines = lines
         self.out = out
         self.options = options
+        self.script = script
         self.manifest = Manifest(out)
         self.done: dict[str, ManifestEntry] = {}
         self.requests: dict[str, str] = {}
 
     def run(self, executor: Executor, progress: bool) -> BatchReport:
         started = time.monotonic()
-        self._remove_leftovers()
+        had_manifest = self.manifest.path.exists()
+        with exclusive(self.manifest.path):
+            return self._run(executor, progress, started, had_manifest)
+
+    def _run(self, executor: Executor, progress: bool, started: float,
+             had_manifest: bool) -> BatchReport:
         previous = self.manifest.read()
         voices = _check_voices({line.voice for line in self.lines if line.problem is None},
                                self.options.voices_dir)
         by_id = {line.id: line for line in self.lines}
         jobs, failures, skipped = self._plan(previous, voices)
+        check_same_script(self.manifest.path, previous, self.script, self.requests)
+        if had_manifest:  # only a directory this job wrote into before
+            self._remove_leftovers(previous)
+        dropped = dropped_files(previous, by_id)
+        if dropped:
+            logger.warning("%d lines of an earlier run are no longer in the script; their "
+                           "files stay in %s but leave the manifest: %s", len(dropped),
+                           self.out, ", ".join(dropped[:10]) + (" ..." if len(dropped) > 10
+                                                                else ""))
         logger.info("batch: %d lines: %d to render, %d already done, %d bad",
                     len(self.lines), len(jobs), skipped, len(failures))
         rendered = 0
         with self.manifest:
             for entry in failures:
                 self._record(entry)
-            with count_bar("batch", len(jobs), "line", progress and bool(jobs)) as advance:
+            # (the bar counts the lines rendered now, not the bad or already done ones)
+            with count_bar(f"batch: {len(jobs)} of {len(self.lines)} lines to render",
+                           len(jobs), "line", progress and bool(jobs)) as advance:
                 results = executor.run(jobs)
                 try:
                     for result in results:
@@ -232,15 +257,12 @@ class _Job:
                     report.rendered, report.skipped, len(report.failed), report.seconds)
         return report
 
-    def _remove_leftovers(self) -> None:
-        """Delete the temporary files a killed run was writing (``.<file>.XXXX``)."""
-        names = {output_name(line.id, self.options.format) for line in self.lines}
-        for path in self.out.iterdir():
-            stem = path.name[1:].rpartition(".")[0]
-            if path.name.startswith(".") and (stem in names or path.name.startswith(
-                    ".tmp-")) and path.is_file():
-                logger.info("removing %s, left over by an interrupted run", path)
-                path.unlink(missing_ok=True)
+    def _remove_leftovers(self, previous: dict[str, ManifestEntry]) -> None:
+        """Delete the temporary files a killed run of this job was writing (its audio
+        files' and the manifest's, in any batch format: see :mod:`.outdir`)."""
+        ids = {line.id for line in self.lines} | set(previous)
+        names = {output_name(i, fmt) for i in ids for fmt in BATCH_FORMATS}
+        remove_leftovers(self.out, names, MANIFEST_NAME)
 
     def _plan(self, previous: dict[str, ManifestEntry], voices: dict[str, _Voice]
               ) -> tuple[list[LineJob], list[ManifestEntry], int]:
@@ -251,13 +273,14 @@ class _Job:
             voice = voices.get(line.voice)
             problem = line.problem or (voice.error if voice else None)
             if problem is not None or voice is None or voice.profile is None:
-                failures.append(_failed(line, problem or "unknown voice"))
+                failures.append(_failed(line, problem or "unknown voice", self.script))
                 continue
             request = request_digest(voice.digest, line, self.options.format)
             self.requests[line.id] = request
             old = previous.get(line.id)
             if old is not None and self._finished(old, line, request):
-                self.done[line.id] = old
+                self.done[line.id] = (old if old.script == self.script
+                                      else replace(old, script=self.script))
                 skipped += 1
                 continue
             jobs.append(LineJob(id=line.id, text=line.text, voice=voice.profile,
@@ -281,13 +304,14 @@ class _Job:
     def _entry(self, result: LineResult, line: ScriptLine) -> ManifestEntry:
         request = self.requests[line.id]
         if result.error is not None or result.data is None:
-            return _failed(line, result.error or "no audio", request)
+            return _failed(line, result.error or "no audio", self.script, request)
         name = output_name(line.id, self.options.format)
         write_encoded(result.data, self.out / name)
         return ManifestEntry(id=line.id, line=line.line, status=OK, voice=line.voice,
                              file=name, duration=result.duration,
                              payload=f"{result.payload or 0:08x}",
-                             sha256=hashlib.sha256(result.data).hexdigest(), request=request)
+                             sha256=hashlib.sha256(result.data).hexdigest(), request=request,
+                             script=self.script)
 
     def _record(self, entry: ManifestEntry) -> None:
         self.manifest.append(entry)
@@ -296,9 +320,10 @@ class _Job:
             logger.info("line %d (id %s) failed: %s", entry.line, entry.id, entry.error)
 
 
-def _failed(line: ScriptLine, error: str, request: str | None = None) -> ManifestEntry:
+def _failed(line: ScriptLine, error: str, script: str,
+            request: str | None = None) -> ManifestEntry:
     return ManifestEntry(id=line.id, line=line.line, status=FAILED, voice=line.voice,
-                         error=error, request=request)
+                         error=error, request=request, script=script)
 
 
 def _check_voices(names: Iterable[str], voices_dir: str | os.PathLike[str] | None
