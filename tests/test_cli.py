@@ -27,6 +27,9 @@ from .conftest import joe_consents
 pytest.importorskip("piper", reason="the CLI tests record their reference with Piper")
 
 VOICE = "joe"
+#: The tests share one voxclone home: the voice enrolled once must find its consent
+#: record signed with the same installation secret.
+SHARED_HOME = True
 
 
 @dataclass(frozen=True)
@@ -53,28 +56,27 @@ def reference_wav(joe_wav: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def enrolled(tmp_path_factory: pytest.TempPathFactory, reference_wav: Path) -> Enrolled:
+def enrolled(tmp_path_factory: pytest.TempPathFactory, reference_wav: Path,
+             module_home: Path) -> Enrolled:
     """The consent flow on the command line: ``voxclone challenge joe --json``, joe reads
-    it, then ``voxclone enroll joe REF --consent FILE --challenge ID --effort stock``."""
+    it, then ``voxclone enroll joe REF --consent FILE --challenge ID --effort stock`` (in
+    the module's home, whose secret signs the consent record the tests' ``say`` checks)."""
     voices_dir = tmp_path_factory.mktemp("voices")
-    home = tmp_path_factory.mktemp("home")
-    with pytest.MonkeyPatch.context() as patch:  # one home for the module's voices
-        patch.setenv("VOXCLONE_HOME", str(home))
-        def issue(name: str) -> voxclone.Challenge:  # through the CLI, as a user would
-            out = io.StringIO()
-            with contextlib.redirect_stdout(out):
-                assert main(["challenge", name, "--json"]) == 0
-            return ChallengeStore().check(json.loads(out.getvalue())["id"], name)
 
-        issued, reading = joe_consents(VOICE, issue=issue)
-        challenge = {"id": issued.id, "text": issued.text}
-        consent = voices_dir.parent / "consent.wav"
-        write_audio(reading, consent)
+    def issue(name: str) -> voxclone.Challenge:  # through the CLI, as a user would
         out = io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-            status = main(["enroll", VOICE, str(reference_wav), "--effort", "stock",
-                           "--consent", str(consent), "--challenge", challenge["id"],
-                           "--voices-dir", str(voices_dir)])
+        with contextlib.redirect_stdout(out):
+            assert main(["challenge", name, "--json"]) == 0
+        return ChallengeStore().check(json.loads(out.getvalue())["id"], name)
+
+    issued, reading = joe_consents(VOICE, issue=issue)
+    consent = voices_dir.parent / "consent.wav"
+    write_audio(reading, consent)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        status = main(["enroll", VOICE, str(reference_wav), "--effort", "stock",
+                       "--consent", str(consent), "--challenge", issued.id,
+                       "--voices-dir", str(voices_dir)])
     return Enrolled(voices_dir, status, out.getvalue())
 
 

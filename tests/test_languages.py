@@ -17,7 +17,6 @@ from voxclone.audio import load_audio
 from voxclone.batch.runner import request_digest
 from voxclone.batch.script import read_script
 from voxclone.cli import main
-from voxclone.clone.profile import VoiceStore
 from voxclone.engines.kokoro import default_engine, stock_packs
 from voxclone.errors import TextError
 from voxclone.pipeline import DEFAULT_SENTENCE_PAUSE_S, END_S, SynthesisOptions, Synthesizer
@@ -26,7 +25,7 @@ from voxclone.text.frontend import front_end
 from voxclone.text.languages import LANGUAGES, detect_language, resolve_language
 
 from .conftest import longest_inner_silence
-from .test_profile import make_profile
+from .test_profile import make_profile, save_consented
 
 #: Three sentences per language, each with something to normalise.
 TEXTS = {
@@ -195,7 +194,7 @@ def test_unknown_language_is_refused_naming_the_valid_codes() -> None:
 
 
 def test_api_cli_and_batch_take_a_language(tmp_path: Path) -> None:
-    VoiceStore().save(make_profile("ada"))
+    save_consented(make_profile("ada"))
     spanish = voxclone.synthesize("Hola, ¿qué tal? Muy bien.", "ada", language="es")
     assert voxclone.detect(spanish).found and spanish.duration > 1.0
     streamed = list(voxclone.synthesize_stream("你好。再见。", "ada", language="zh"))

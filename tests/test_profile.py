@@ -13,6 +13,8 @@ import pytest
 from voxclone.audio.prosody import ProsodyStats
 from voxclone.clone.conditioning import StyleConditioning
 from voxclone.clone.profile import SourceClip, VoiceProfile, VoiceStore
+from voxclone.consent import ConsentRecord, ConsentStore
+from voxclone.consent.record import WAIVED
 from voxclone.errors import ProfileError, VoiceExistsError, VoiceNotFoundError
 
 
@@ -30,6 +32,16 @@ def make_profile(name: str = "ada", seed: int = 0) -> VoiceProfile:
         effort="fast",
         score=0.71,
     )
+
+
+def save_consented(profile: VoiceProfile, voices_dir: Path | None = None) -> None:
+    """Store ``profile`` with a consent record made for it (a waiver), as enrollment
+    would: synthesis by name needs both."""
+    VoiceStore(voices_dir).save(profile)
+    ConsentStore(voices_dir).save(ConsentRecord(
+        name=profile.name, decision=WAIVED,
+        reference_sha256=tuple(s.sha256 for s in profile.sources),
+        waiver="tests: a made-up profile"))
 
 
 def test_round_trip_keeps_everything(tmp_path: Path) -> None:

@@ -67,6 +67,59 @@ def test_normalize_abbreviations_and_symbols(text: str, expected: str) -> None:
     assert normalize_text(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # QA finding 10: money with a glued scale, cents
+        ("$2.5bn", "two point five billion dollars"),
+        ("£2.5bn.", "two point five billion pounds."),
+        ("$40k salary", "forty thousand dollars salary"),
+        ("$5M", "five million dollars"),
+        ("5\u00a2", "five cents"),
+        ("1\u00a2 and 99\u00a2", "one cent and ninety-nine cents"),
+        # dates: ISO, US month/day/year (day first only when the month would be > 12)
+        ("2024-03-05", "March fifth, twenty twenty-four"),
+        ("On 2024-03-05, we met.", "On March fifth, twenty twenty-four, we met."),
+        ("2005-01-09", "January ninth, two thousand five"),
+        ("2024-03-05T10:30:00", "March fifth, twenty twenty-four at ten thirty"),
+        ("05/03/2024", "May third, twenty twenty-four"),
+        ("05-03-2024", "May third, twenty twenty-four"),
+        ("5/3/05", "May third, oh five"),
+        ("25/12/2024", "December twenty-fifth, twenty twenty-four"),
+        # month abbreviations and "Month day"
+        ("Jan. 1st", "January first"),
+        ("Sept. 2024", "September twenty twenty-four"),
+        ("Dec 25", "December twenty-fifth"),
+        ("March 5, 2024", "March fifth, twenty twenty-four"),
+        ("June 3:30", "June three thirty"),
+        # fractions and other number/number slashes
+        ("3/4", "three quarters"),
+        ("1/2", "one half"),
+        ("2/3 of them", "two thirds of them"),
+        ("2 1/2 cups", "two and a half cups"),
+        ("2\u00bd hours", "two and a half hours"),
+        ("It's 24/7.", "It's twenty-four seven."),
+        ("9/11", "nine eleven"),
+        ("and/or", "and/or"),
+        # phone numbers: digit by digit, a pause between groups
+        ("+1 (555) 123-4567", "plus one, five five five, one two three, four five six seven"),
+        ("(555) 123-4567", "five five five, one two three, four five six seven"),
+        ("555.123.4567", "five five five, one two three, four five six seven"),
+        ("+44 20 7946 0958", "plus four four, two zero, seven nine four six, zero nine five eight"),
+        # times with seconds
+        ("23:59:59", "twenty-three fifty-nine and fifty-nine seconds"),
+        ("11:59:59 pm", "eleven fifty-nine pee em and fifty-nine seconds"),
+        ("12:00:00", "twelve o'clock"),
+        # SSML / HTML-like tags are dropped, comparisons are not
+        ("Hello <break time='2s'/> world.", "Hello world."),
+        ("<break time='2s'/>", ""),
+        ("a<b and c>d", "a<b and c>d"),
+    ],
+)
+def test_normalize_qa_readings(text: str, expected: str) -> None:
+    assert normalize_text(text) == expected
+
+
 def test_normalize_unicode_and_whitespace() -> None:
     text = "\u201cHi,\u201d she said\u2026  \u2018ok\u2019 \u2013 fine --  really \n\n\n next"
     assert normalize_text(text) == "\"Hi,\" she said\u2026 'ok' \u2014 fine \u2014 really\n\nnext"

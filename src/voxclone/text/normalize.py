@@ -15,6 +15,15 @@ from collections.abc import Callable
 
 from num2words import num2words
 
+from voxclone.text.dates import expand_dates
+from voxclone.text.numwords import (
+    american,
+    fraction_words,
+    number_to_words,
+    ordinal_words,
+    read_digits,
+)
+
 __all__ = ["clean_characters", "normalize_text", "number_to_words"]
 
 # --------------------------------------------------------------------------- tables
@@ -77,6 +86,19 @@ _CURRENCIES: dict[str, tuple[str, str, str, str]] = {
 }
 
 _SCALES = r"(?:thousand|million|billion|trillion)"
+#: Short scale written glued to an amount ("$2.5bn", "$40k") -> its word.
+_SCALE_ABBREVIATIONS: dict[str, str] = {
+    "k": "thousand",
+    "K": "thousand",
+    "m": "million",
+    "M": "million",
+    "mn": "million",
+    "b": "billion",
+    "B": "billion",
+    "bn": "billion",
+    "tn": "trillion",
+    "T": "trillion",
+}
 
 # ------------------------------------------------------------------------- regexes
 
@@ -92,10 +114,29 @@ _RANGE_RE = re.compile(
     rf"(?<![\d.,-])([$£€¥]?(?:{_NUM}))\s?[-\u2013]\s?(?=[$£€¥]?\d)(?!{_NUM}[-\u2013]\d)"
 )
 _EN_DASH_RE = re.compile(r"\s*\u2013\s*")
-_CURRENCY_RE = re.compile(rf"([$£€¥])\s?({_NUM}|\.\d+)(?:\s?({_SCALES})\b)?")
+_CURRENCY_RE = re.compile(
+    rf"([$£€¥])\s?({_NUM}|\.\d+)"
+    rf"(?:\s?({_SCALES})\b|({'|'.join(sorted(_SCALE_ABBREVIATIONS, key=len, reverse=True))})\b)?"
+)
+_CENTS_RE = re.compile(rf"({_NUM})\s?¢")
+#: SSML / HTML-like tags ("<break time='2s'/>", "</p>"), dropped rather than read out.
+_TAG_RE = re.compile(
+    r"</?[A-Za-z][\w:-]*(?:\s+[\w:-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'<>/]+))*\s*/?>"
+)
+#: International ("+1 (555) 123-4567", "+44 20 7946 0958", "+15551234567") and US
+#: ("(555) 123-4567", "555.123.4567") phone numbers; "555-123-4567" is a _DASHED_RE code.
+_PHONE_RE = re.compile(
+    r"(?<![\w+.-])(?:\+\d{1,3}(?:[ .-]?\(\d{1,4}\)|[ .-]\d{2,4}){2,5}|\+\d{8,15}"
+    r"|\(\d{3}\) ?\d{3}[ .-]\d{4}|\d{3}\.\d{3}\.\d{4})(?![\w-]|\.\d)"
+)
+#: "3/4", "2 1/2", "24/7": digits either side of a slash, not part of a path or date.
+_SLASH_RE = re.compile(r"(?<![\w/.,])(?:(\d{1,3}) )?(\d{1,3})/(\d{1,3})(?![\w/]|[.,]\d)")
+_VULGAR_FRACTIONS: dict[str, str] = {"½": "1/2", "¼": "1/4", "¾": "3/4", "⅓": "1/3", "⅔": "2/3"}
+_VULGAR_RE = re.compile(rf"(\d?)([{''.join(_VULGAR_FRACTIONS)}])")
 _MERIDIEM = r"\s?([AaPp])\.?\s?[Mm](?![A-Za-z])\.?"
 _TIME_RE = re.compile(
-    rf"\b([01]?\d|2[0-3]):([0-5]\d)(?::[0-5]\d)?(?:{_MERIDIEM})?|\b(1[0-2]|0?[1-9]){_MERIDIEM}"
+    rf"\b([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?(?:{_MERIDIEM})?"
+    rf"|\b(1[0-2]|0?[1-9]){_MERIDIEM}"
 )
 _PERCENT_RE = re.compile(rf"({_NUM})\s?%")
 _ORDINAL_RE = re.compile(r"\b(\d{1,3}(?:,\d{3})+|\d+)(st|nd|rd|th)\b", re.IGNORECASE)
@@ -106,49 +147,13 @@ _SPACES_RE = re.compile(r"[ ]{2,}")
 _NEWLINE_SPACE_RE = re.compile(r" *\n *")
 _NEWLINES_RE = re.compile(r"\n{3,}")
 
-# ------------------------------------------------------------------------- numbers
+# ------------------------------------------------------------------------- helpers
 
 
-def _american(words: str) -> str:
-    """Drop num2words' British ``and`` and commas: 'one hundred and one' -> 'one hundred one'."""
-    return words.replace(",", "").replace(" and ", " ")
-
-
-def _digits(text: str) -> str:
-    """Read a digit string one digit at a time ('007' -> 'zero zero seven')."""
-    return " ".join(num2words(int(d)) for d in text)
-
-
-def number_to_words(token: str, *, as_year: bool = True) -> str:
-    """Spell out one number token such as ``"1,234"``, ``"3.14"``, ``"1999"`` or ``"007"``.
-
-    Standalone 4-digit numbers in 1100-1999 and 2010-2099 are read as years when
-    ``as_year`` is true. Numbers with a leading zero or more than 15 digits are read
-    digit by digit.
-
-    Raises:
-        ValueError: if ``token`` is not made of digits, thousands commas and one dot.
-    """
-    integer, _, fraction = token.replace(",", "").partition(".")
-    if not (integer or fraction).isdigit() or (fraction and not fraction.isdigit()):
-        raise ValueError(f"not a number: {token!r}")
-    if fraction:
-        whole = number_to_words(integer, as_year=False) + " " if integer else ""
-        return f"{whole}point {_digits(fraction)}"
-    value = int(integer)
-    if (len(integer) > 1 and integer[0] == "0") or len(integer) > 15:
-        return _digits(integer)
-    if (
-        as_year
-        and "," not in token
-        and len(integer) == 4
-        and (1100 <= value <= 1999 or 2010 <= value <= 2099)
-    ):
-        return str(num2words(value, to="year"))
-    return _american(num2words(value))
-
-
-def _money(symbol: str, amount: str, scale: str | None) -> str:
+def _money(match: re.Match[str]) -> str:
+    """'$3.50' -> 'three dollars and fifty cents', '$2.5bn' -> 'two point five billion dollars'."""
+    symbol, amount = match[1], match[2]
+    scale = match[3] or _SCALE_ABBREVIATIONS.get(match[4] or "")
     unit, units, cent, cents = _CURRENCIES[symbol]
     if scale:  # "$5 million" / "$2.5 billion" -> "five million dollars"
         return f"{number_to_words(amount, as_year=False)} {scale} {units}"
@@ -163,7 +168,7 @@ def _money(symbol: str, amount: str, scale: str | None) -> str:
             f"{number_to_words(str(whole), as_year=False)} {unit if whole == 1 else units}"
         )
     if change:
-        parts.append(f"{_american(num2words(change))} {cent if change == 1 else cents}")
+        parts.append(f"{american(num2words(change))} {cent if change == 1 else cents}")
     return " and ".join(parts)
 
 
@@ -175,11 +180,13 @@ def _stop(match: re.Match[str]) -> str:
 
 
 def _time(match: re.Match[str]) -> str:
+    """'10:05 pm' -> 'ten oh five pee em', '23:59:59' -> '... and fifty-nine seconds'."""
     if match[1] is None:  # "5pm", "11 a.m."
-        hour, minute, meridiem = int(match[4]), 0, match[5]
+        hour, minute, second, meridiem = int(match[5]), 0, 0, match[6]
     else:
-        hour, minute, meridiem = int(match[1]), int(match[2]), match[3]
-    words = _american(num2words(hour))
+        hour, minute, meridiem = int(match[1]), int(match[2]), match[4]
+        second = int(match[3] or 0)
+    words = american(num2words(hour))
     if minute == 0:
         words += "" if meridiem else " o'clock" if hour <= 12 else " hundred"
     elif minute < 10:
@@ -188,6 +195,8 @@ def _time(match: re.Match[str]) -> str:
         words += f" {num2words(minute)}"
     if meridiem:
         words += " ay em" if meridiem in "Aa" else " pee em"
+    if second:
+        words += f" and {num2words(second)} second{'s' if second > 1 else ''}"
     return words + _stop(match)
 
 
@@ -205,8 +214,29 @@ def _number(match: re.Match[str]) -> str:
 def _ordinal(match: re.Match[str]) -> str:
     digits = match[1].replace(",", "")
     if len(digits) > 15:  # as for cardinals: too long to say as one number
-        return f"{_digits(digits)} {match[2]}"
-    return _american(num2words(int(digits), to="ordinal"))
+        return f"{read_digits(digits)} {match[2]}"
+    return ordinal_words(int(digits))
+
+
+def _phone(match: re.Match[str]) -> str:
+    """Digits one by one, a pause between groups: '+1 (555) 123-4567' -> 'plus one, five ...'."""
+    groups = re.findall(r"\d+", match[0])
+    words = ", ".join(read_digits(group) for group in groups)
+    return _pad(match, ("plus " if match[0].startswith("+") else "") + words)
+
+
+def _slash(match: re.Match[str]) -> str:
+    """'3/4' -> 'three quarters', '2 1/2' -> 'two and a half', '24/7' -> 'twenty-four seven'."""
+    whole, top, bottom = match[1], match[2], match[3]
+    fraction = fraction_words(int(top), int(bottom), mixed=whole is not None)
+    if fraction is None:  # not a fraction: read both numbers, as in "24/7" or "9/11"
+        return f"{whole + ' ' if whole else ''}{top} {bottom}"
+    return f"{number_to_words(whole, as_year=False)} and {fraction}" if whole else fraction
+
+
+def _vulgar(match: re.Match[str]) -> str:
+    """'2½' -> '2 1/2', for :data:`_SLASH_RE` to read."""
+    return (match[1] + " " if match[1] else "") + _VULGAR_FRACTIONS[match[2]]
 
 
 def _dotted(match: re.Match[str]) -> str:
@@ -214,7 +244,7 @@ def _dotted(match: re.Match[str]) -> str:
 
 
 def _dashed(match: re.Match[str]) -> str:
-    return _pad(match, ", ".join(_digits(part) for part in match[0].split("-")))
+    return _pad(match, ", ".join(read_digits(part) for part in match[0].split("-")))
 
 
 def _abbreviation(word: str, may_end: bool) -> Callable[[re.Match[str]], str]:
@@ -236,27 +266,35 @@ def clean_characters(text: str) -> str:
 def normalize_text(text: str) -> str:
     """Rewrite English ``text`` so that every word can be read out by the phonemizer.
 
-    Expands numbers (cardinals, decimals, negatives, ordinals, years, ranges),
-    currency, percentages, clock times, common abbreviations and symbols; maps
-    unicode quotes and dashes to plain ones; collapses runs of spaces (paragraph
-    breaks are kept as a blank line). Sentence punctuation is kept.
+    Expands numbers (cardinals, decimals, negatives, ordinals, years, ranges,
+    fractions), currency (also "$2.5bn", "5¢"), percentages, clock times, dates
+    (:mod:`voxclone.text.dates`), phone numbers, common abbreviations and symbols;
+    drops SSML/HTML-like tags; maps unicode quotes and dashes to plain ones; collapses
+    runs of spaces (paragraph breaks are kept as a blank line). Sentence punctuation
+    is kept.
 
     Never raises: text with nothing to say comes back empty (the phonemizer raises
     :class:`~voxclone.errors.TextError` for that).
     """
     text = clean_characters(text)
+    text = _TAG_RE.sub(" ", text)
     text = _ELLIPSIS_RE.sub("\u2026", text)
     text = _DOUBLE_DASH_RE.sub(" \u2014 ", text)
     for regex, word, may_end in _ABBREV_RES:
         text = regex.sub(_abbreviation(word, may_end), text)
+    text = _PHONE_RE.sub(_phone, text)
+    text = expand_dates(text)
     text = _DOTTED_RE.sub(_dotted, text)
     text = _DASHED_RE.sub(_dashed, text)
     text = _RANGE_RE.sub(r"\1 to ", text)
     text = _EN_DASH_RE.sub(" \u2014 ", text)
     text = _NEGATIVE_RE.sub("minus ", text)
-    text = _CURRENCY_RE.sub(lambda m: _money(m[1], m[2], m[3]), text)
+    text = _CURRENCY_RE.sub(_money, text)
     text = _TIME_RE.sub(_time, text)
     text = _PERCENT_RE.sub(lambda m: f"{m[1]} percent", text)
+    text = _CENTS_RE.sub(lambda m: f"{m[1]} cent{'' if m[1] == '1' else 's'}", text)
+    text = _VULGAR_RE.sub(_vulgar, text)
+    text = _SLASH_RE.sub(_slash, text)
     text = _ORDINAL_RE.sub(_ordinal, text)
     text = _NUM_RE.sub(_number, text)
     text = _SYMBOL_RE.sub(lambda m: f" {_SYMBOLS[m[0]]} ", text)
