@@ -18,17 +18,8 @@ Every synthesised audio carries a keyed watermark naming its synthesis record.
 Nothing is loaded at import; models load on first use.
 """
 
-from voxclone.api import (
-    challenge,
-    consent_record,
-    embed,
-    enroll,
-    list_voices,
-    load_voice,
-    revocations,
-    revoke,
-    similarity,
-)
+from voxclone.api import embed, enroll, list_voices, load_voice, similarity
+from voxclone.api_consent import challenge, consent_record, revocations, revoke
 from voxclone.audio import Audio, load_audio, write_audio
 from voxclone.clone.profile import VoiceProfile
 from voxclone.consent import Challenge, ConsentRecord, RevocationRecord

@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from voxclone.api import MAX_CLIP_SECONDS, enroll_with_record
-from voxclone.api import challenge as issue_challenge
+from voxclone.api_consent import challenge as issue_challenge
 from voxclone.clone.profile import check_name
 from voxclone.consent import ConsentStore
 from voxclone.errors import AudioError, VoiceNotFoundError
