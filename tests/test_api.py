@@ -13,6 +13,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
+import soundfile as sf
 
 import voxclone
 from voxclone.audio import Audio, write_audio
@@ -357,7 +358,8 @@ def test_voxclones_own_speech_is_no_reference(fast_voice: voxclone.VoiceProfile,
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, 1e20])
-def test_a_clip_with_impossible_samples_is_refused(joe_reference: Audio, bad: float) -> None:
+def test_a_clip_with_impossible_samples_is_refused(joe_reference: Audio, bad: float,
+                                                   tmp_path: Path) -> None:
     samples = joe_reference.samples.copy()
     samples[100] = bad  # one sample once hid a watermark from the detector
     clip = Audio(samples, joe_reference.sample_rate)
@@ -366,6 +368,11 @@ def test_a_clip_with_impossible_samples_is_refused(joe_reference: Audio, bad: fl
         voxclone.detect(clip)
     with pytest.raises(AudioFormatError, match="clip 1"):
         enroll("odd", clip, effort="stock", save=False)
+    if np.isfinite(bad):  # the same in a float WAV file (the QA pass's case)
+        path = tmp_path / "spike.wav"
+        sf.write(path, samples, joe_reference.sample_rate, subtype="FLOAT")
+        with pytest.raises(AudioFormatError, match="has samples over"):
+            voxclone.detect(path)
 
 
 def test_the_wrong_kind_of_input_is_named() -> None:

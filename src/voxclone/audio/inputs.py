@@ -1,10 +1,11 @@
 """What the public API accepts as a recording, checked at the door.
 
 A recording comes as a path, encoded bytes, a binary file object or an :class:`Audio`.
-Files are checked as they are decoded (:func:`voxclone.audio.load_audio`); an ``Audio``
-made in Python skips that, so it is checked here: finite samples (one NaN, or one
-sample of 1e20, silently defeated the watermark detector and crashed the consent
-check), a plausible sample rate and a length limit.
+Files are checked as they are decoded (:func:`voxclone.audio.load_audio`: readable,
+finite, not too long); an ``Audio`` made in Python skips that. Both are checked here:
+finite samples within a thousand times full scale (one NaN, or one sample of 1e20 in a
+float WAV, silently defeated the watermark detector and crashed the consent check), a
+plausible sample rate and a length limit.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def as_audio(source: Any, *, max_seconds: float, name: str = "the recording") ->
             and not hasattr(source, "read"):
         raise TypeError(f"{name} must be a file path, encoded bytes, a binary file or "
                         f"voxclone.Audio, not {type(source).__name__}")
-    return load_audio(source, max_seconds=max_seconds)
+    # (a decoded file is checked too: a float WAV may hold a sample of 1e20)
+    return _checked(load_audio(source, max_seconds=max_seconds), max_seconds, name)
 
 
 def _checked(audio: Audio, max_seconds: float, name: str) -> Audio:
