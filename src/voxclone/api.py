@@ -26,7 +26,7 @@ from typing import Union
 import numpy as np
 
 from voxclone.audio import Audio, prepare_reference
-from voxclone.audio.inputs import as_audio
+from voxclone.audio.inputs import MAX_CLIP_SECONDS, as_audio
 from voxclone.clone.build import Matches, build_voice
 from voxclone.clone.fit import Effort, VoiceFitter, check_effort
 from voxclone.clone.profile import SourceClip, VoiceProfile, VoiceStore, check_name
@@ -57,8 +57,6 @@ ClipSource = Union[str, "os.PathLike[str]", bytes, Audio]
 
 #: Enrollment needs at least this much speech over all clips, in seconds.
 MIN_SPEECH_SECONDS = MIN_SPEECH_S
-#: Reference clips longer than this are refused (trim them first).
-MAX_CLIP_SECONDS = 600.0
 
 
 def _fitter() -> VoiceFitter:

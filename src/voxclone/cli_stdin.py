@@ -24,7 +24,7 @@ def stdin_named() -> Iterator[None]:
     the only recording the command line passes as bytes."""
     try:
         yield
-    except (AudioError, AudioFormatError) as exc:
+    except AudioError as exc:  # (its subclasses with messages of their own pass through)
         if type(exc) not in (AudioError, AudioFormatError) or _BYTES_NAME not in str(exc):
             raise
         raise type(exc)(str(exc).replace(_BYTES_NAME, "standard input", 1)) from exc

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -24,7 +25,7 @@ def progress_bar(description: str, enabled: bool = True) -> Iterator[ProgressCal
 
         def update(fraction: float, score: float) -> None:
             bar.n = round(100 * fraction)
-            if score == score:  # NaN: no similarity to show (share_bar)
+            if not math.isnan(score):  # NaN: no similarity to show (share_bar)
                 bar.set_postfix_str(f"similarity {score:.3f}", refresh=False)
             bar.refresh()
 

@@ -24,6 +24,9 @@ from voxclone.errors import AudioError, AudioFormatError
 RATE_BOUNDS = (4_000, 384_000)
 #: Samples beyond this magnitude are not audio (full scale is 1.0).
 MAX_MAGNITUDE = 1e3
+#: Reference and consent recordings longer than this are refused by enrollment and
+#: ``check`` (s; trim them first).
+MAX_CLIP_SECONDS = 600.0
 
 
 def as_audio(source: Any, *, max_seconds: float, name: str = "the recording") -> Audio:

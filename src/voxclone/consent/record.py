@@ -47,8 +47,8 @@ def _instant(iso: str) -> datetime:
     return when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+def _now(timespec: str = "seconds") -> str:
+    return datetime.now(timezone.utc).isoformat(timespec=timespec)
 
 
 def _version() -> str:
@@ -142,7 +142,7 @@ class RevocationRecord:
     name: str
     consent_record_sha256: str | None
     profile_sha256: str | None
-    revoked: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
+    revoked: str = field(default_factory=lambda: _now("microseconds"))
     voxclone_version: str = field(default_factory=_version)
 
     @classmethod
@@ -256,10 +256,14 @@ class ConsentStore:
             ConsentRecordError: a revocation record fails its signature.
         """
         made = _instant(created)
-        # (older revocations were stamped to the second: one within it counts as later)
-        later = [r for r in self.revocations(name) if _instant(r.revoked) + (
-            timedelta(seconds=1) if _instant(r.revoked).microsecond == 0 else timedelta(0))
-            >= made]
+
+        def since(record: RevocationRecord) -> bool:
+            revoked = _instant(record.revoked)
+            # (older revocations were stamped to the second: one within it counts as later)
+            margin = timedelta(seconds=1) if revoked.microsecond == 0 else timedelta(0)
+            return revoked + margin >= made
+
+        later = [r for r in self.revocations(name) if since(r)]
         return later[-1] if later else None
 
     def revocations(self, name: str | None = None) -> list[RevocationRecord]:

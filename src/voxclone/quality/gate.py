@@ -11,7 +11,7 @@ from typing import Union
 import numpy as np
 
 from voxclone.audio import Audio
-from voxclone.audio.inputs import as_audio
+from voxclone.audio.inputs import MAX_CLIP_SECONDS, as_audio
 from voxclone.errors import NoSpeechError, ReferenceQualityError
 from voxclone.quality.analyse import ClipAnalysis, analyse_clip, analyse_set
 from voxclone.quality.noise_profile import NoiseProfile
@@ -50,10 +50,6 @@ DEREVERB_FROM_S: float | None = REVERB_WARN_S
 NOISE_MATCH_BELOW_DB: float | None = None
 
 
-#: The longest recording ``check`` reads (s), as enrollment (``voxclone.api``).
-MAX_CHECK_SECONDS = 600.0
-
-
 def _name(clip: Clip, index: int) -> str:
     return str(clip) if isinstance(clip, (str, os.PathLike)) else f"clip {index + 1}"
 
@@ -87,12 +83,11 @@ def check(clips: Clip | Sequence[Clip]) -> QualityReport:
     Raises:
         AudioError / AudioFormatError: a clip cannot be read (missing, corrupt, empty).
     """
-    if isinstance(clips, np.ndarray) or not isinstance(
-            clips, (str, os.PathLike, bytes, Audio, Sequence)):
+    if not isinstance(clips, (str, os.PathLike, bytes, Audio, Sequence)):  # (an ndarray too)
         raise TypeError("check() takes a recording (a path, bytes or voxclone.Audio) or a "
                         f"list of them, not {type(clips).__name__}")
     sources = [clips] if isinstance(clips, (str, os.PathLike, bytes, Audio)) else list(clips)
-    audios = [as_audio(c, max_seconds=MAX_CHECK_SECONDS, name=_name(c, i))
+    audios = [as_audio(c, max_seconds=MAX_CLIP_SECONDS, name=_name(c, i))
               for i, c in enumerate(sources)]
     return _report(analyse(audios, [_name(c, i) for i, c in enumerate(sources)]))
 
