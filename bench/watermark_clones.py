@@ -57,8 +57,7 @@ import speech_data as sd
 import watermark_clips as wc
 
 import voxclone
-from voxclone.audio import Audio, load_audio
-from voxclone.audio.io import encode_audio
+from voxclone.audio import Audio, encode_audio, load_audio
 from voxclone.clone.profile import VoiceProfile
 from voxclone.engines.kokoro import default_engine, stock_packs
 from voxclone.pipeline import SynthesisOptions, Synthesizer

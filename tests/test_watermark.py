@@ -12,9 +12,8 @@ import soundfile as sf
 import soxr
 
 import voxclone
-from voxclone.audio import Audio, load_audio, write_audio
+from voxclone.audio import Audio, encode_audio, load_audio, write_audio
 from voxclone.audio.equalizer import Equalizer
-from voxclone.audio.io import encode_audio
 from voxclone.audit import AuditLog
 from voxclone.cli import main
 from voxclone.provenance import text_digest

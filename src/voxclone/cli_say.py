@@ -10,7 +10,7 @@ from typing import Any
 
 import voxclone
 from voxclone.audio import SUPPORTED_OUTPUT, encode_audio, write_audio
-from voxclone.audio.io import output_format
+from voxclone.audio.encoding import output_format
 from voxclone.errors import VoxcloneError
 from voxclone.progress import share_bar
 from voxclone.synthesis import render

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 # fraction of the work done in [0, 1], best similarity so far
 ProgressCallback = Callable[[float, float], None]
+# fraction of the work done in [0, 1], the bar's postfix text (None: none shown)
+_PercentCallback = Callable[[float, str | None], None]
 
 
 @contextmanager
-def progress_bar(description: str, enabled: bool = True) -> Iterator[ProgressCallback | None]:
-    """A callback that drives a tqdm bar on stderr (percent done, best similarity; a
-    NaN similarity is not shown)."""
+def _percent_bar(description: str, enabled: bool) -> Iterator[_PercentCallback | None]:
+    """A callback that drives a tqdm bar on stderr in percent done, with an optional
+    postfix after the time left (``None`` leaves the postfix as it was)."""
     if not enabled:
         yield None
         return
@@ -23,10 +24,10 @@ def progress_bar(description: str, enabled: bool = True) -> Iterator[ProgressCal
               bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining} {postfix}"
               ) as bar:
 
-        def update(fraction: float, score: float) -> None:
+        def update(fraction: float, postfix: str | None) -> None:
             bar.n = round(100 * fraction)
-            if not math.isnan(score):  # NaN: no similarity to show (share_bar)
-                bar.set_postfix_str(f"similarity {score:.3f}", refresh=False)
+            if postfix is not None:
+                bar.set_postfix_str(postfix, refresh=False)
             bar.refresh()
 
         yield update
@@ -35,15 +36,30 @@ def progress_bar(description: str, enabled: bool = True) -> Iterator[ProgressCal
 
 
 @contextmanager
+def progress_bar(description: str, enabled: bool = True) -> Iterator[ProgressCallback | None]:
+    """A callback that drives a tqdm bar on stderr (percent done, best similarity)."""
+    with _percent_bar(description, enabled) as show:
+        if show is None:
+            yield None
+            return
+
+        def update(fraction: float, score: float) -> None:
+            show(fraction, f"similarity {score:.3f}")
+
+        yield update
+
+
+@contextmanager
 def share_bar(description: str, enabled: bool = True) -> Iterator[Callable[[float], None] | None]:
-    """A callback that drives a tqdm bar on stderr from the share of the work done (0-1)."""
-    with progress_bar(description, enabled) as update:
-        if update is None:
+    """A callback that drives a tqdm bar on stderr from the share of the work done (0-1);
+    no similarity is shown."""
+    with _percent_bar(description, enabled) as show:
+        if show is None:
             yield None
             return
 
         def advance(fraction: float) -> None:
-            update(fraction, float("nan"))
+            show(fraction, None)
 
         yield advance
 

@@ -1,7 +1,8 @@
 """Audio decoding, encoding and reference clean-up.
 
-``Audio`` is the mono float32 clip every stage passes around; :mod:`.io` reads and
-writes files; :mod:`.clean` finds speech (Silero VAD), trims and normalises loudness.
+``Audio`` is the mono float32 clip every stage passes around; :mod:`.decoding` reads
+files, :mod:`.encoding` encodes and writes them; :mod:`.clean` finds speech (Silero
+VAD), trims and normalises loudness.
 Nothing heavy is loaded at import: the VAD model loads on first use.
 """
 
@@ -13,13 +14,8 @@ from voxclone.audio.clean import (
     prepare_reference,
     trim_to_speech,
 )
-from voxclone.audio.io import (
-    SUPPORTED_INPUT,
-    SUPPORTED_OUTPUT,
-    encode_audio,
-    load_audio,
-    write_audio,
-)
+from voxclone.audio.decoding import SUPPORTED_INPUT, load_audio
+from voxclone.audio.encoding import SUPPORTED_OUTPUT, encode_audio, write_audio
 from voxclone.audio.types import Audio
 
 __all__ = [

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from voxclone.audio.io import load_audio
+from voxclone.audio.decoding import load_audio
 from voxclone.audio.types import Audio
 from voxclone.errors import AudioError, AudioFormatError
 

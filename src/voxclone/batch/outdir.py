@@ -8,7 +8,7 @@
   resumes as before.
 * **Only its own leftovers.** A killed run can leave temporary files behind: those of
   an audio file being written (``.<id>.<format>.`` and 8 random characters, see
-  :func:`voxclone.audio.io.write_encoded`) and of the manifest being rewritten
+  :func:`voxclone.audio.encoding.write_encoded`) and of the manifest being rewritten
   (``.tmp-``, 8 random characters, ``.jsonl``, see :mod:`voxclone.atomic_file`). Only
   files of exactly those names are deleted, and only in a directory that already held
   a manifest before the run: nothing else in the directory is ever touched.

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from voxclone.audio.io import write_encoded
+from voxclone.audio.encoding import write_encoded
 from voxclone.audit import local_actor
 from voxclone.batch.executors import Executor, make_executor
 from voxclone.batch.manifest import FAILED, MANIFEST_NAME, OK, Manifest, ManifestEntry
