@@ -1,4 +1,5 @@
-"""Watermark detection on cloned voices, through voxclone's own MP3 output and LAME.
+"""Watermark detection on cloned voices, through voxclone's own MP3, Ogg and Opus output
+and LAME.
 
 Run from the repo root (about 3 minutes on 2 cores; the clones' unmarked renderings are
 cached, so a second run takes about 1)::
@@ -20,7 +21,10 @@ cached, so a second run takes about 1)::
   (``encode_audio(..., "mp3")`` read back by ``load_audio``: what ``voxclone say -o
   x.mp3`` / the server's default ``response_format`` give, then ``voxclone detect``;
   no delay removed); ``lame 64`` and ``lame 32`` kbit/s (``attacks.mp3``, at 24 kHz:
-  MPEG-2 layer III, delay removed); ``voxclone mp3, 3 s crop`` (a random 3 s excerpt).
+  MPEG-2 layer III, delay removed); ``voxclone mp3, 3 s crop`` (a random 3 s excerpt);
+  ``voxclone ogg`` and ``voxclone opus`` likewise (``say -o x.ogg`` / ``x.opus``), whole
+  and as 3 s excerpts, and the same codecs at libsndfile's default quality for
+  comparison (what ``encode_audio`` wrote before 5 Dec).
 * Detection = found with the right payload; ``wrong`` = found with another payload.
   ``sync z`` is the detector's lattice z-score over the whole clip at its best grid
   offset (it decodes from 3.5 up): the margin, also where nothing was found.
@@ -38,6 +42,7 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import hashlib
+import io
 import json
 import statistics
 import sys
@@ -79,8 +84,13 @@ TEXTS = (
 )
 #: Stock-voice mixtures for reference (weights of the stock packs, by sorted name).
 STOCK_MIXTURES = ((0.6, 0.4, 0.0, 0.0, 0.0), (0.0, 0.0, 0.3, 0.3, 0.4))
+#: voxclone's own lossy outputs, each also as a random 3 s excerpt; ``libsndfile
+#: default`` is the same codec at libsndfile's default quality (the encoder before 5 Dec).
+OWN_LOSSY = ("voxclone ogg", "voxclone opus", "ogg, libsndfile default",
+             "opus, libsndfile default")
 CHANNELS = ("wav", "voxclone mp3", "lame 64 kbit/s", "lame 32 kbit/s",
-            "voxclone mp3, 3 s crop")
+            "voxclone mp3, 3 s crop",
+            *(f"{c}{crop}" for c in OWN_LOSSY for crop in ("", ", 3 s crop")))
 
 
 @dataclass(frozen=True)
@@ -139,10 +149,16 @@ def rendering(synthesizer: Synthesizer, voice: Voice, index: int) -> np.ndarray:
 
 def through(channel: str, marked: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """``marked`` (float32 at 24 kHz) as read back after ``channel``, float64 24 kHz."""
-    if channel in ("wav", "voxclone mp3", "voxclone mp3, 3 s crop"):
-        fmt = "wav" if channel == "wav" else "mp3"
-        audio = load_audio(encode_audio(Audio(marked, RATE), fmt)).resample(RATE)
-        heard = audio.samples.astype(np.float64)
+    if not channel.startswith("lame"):
+        fmt = "wav" if channel == "wav" else channel.split(",")[0].split()[-1]
+        if "libsndfile default" in channel:
+            buffer = io.BytesIO()
+            sf.write(buffer, marked, RATE, format="OGG", subtype={"ogg": "VORBIS"}.get(
+                fmt, fmt.upper()))
+            encoded = buffer.getvalue()
+        else:
+            encoded = encode_audio(Audio(marked, RATE), fmt)
+        heard = load_audio(encoded).resample(RATE).samples.astype(np.float64)
         return atk.crop(3.0)(heard, RATE, rng) if channel.endswith("crop") else heard
     bitrate = 64 if "64" in channel else 32
     return atk.mp3(bitrate)(marked.astype(np.float64), RATE, rng)
@@ -209,10 +225,12 @@ def channel_table(groups: dict[str, list[dict[str, Any]]], compare: dict[str, An
         line = ("| " + channel + " | " + " | ".join(
             f"{rate(rows, channel):.3f}" for rows in groups.values())
             + f" | {wrong} | {statistics.median(zs):.1f} / {np.percentile(zs, 10):.1f} |")
-        if compare:
-            old = compare["channels"][channel]
+        old = compare["channels"].get(channel) if compare else None
+        if old:
             line += (f" {old['clones']:.3f} | {old['sync_z_median']:.1f} / "
                      f"{old['sync_z_p10']:.1f} |")
+        elif compare:  # a channel the earlier run did not have
+            line += " - | - |"
         lines.append(line)
     return lines, summary
 

@@ -1,6 +1,6 @@
 """Decode audio files (a path, standard input, bytes or a binary stream) into :class:`Audio`.
 
-Decoding uses ``soundfile`` (the libsndfile it bundles reads WAV, FLAC, OGG/Vorbis and
+Decoding uses ``soundfile`` (the libsndfile it bundles reads WAV, FLAC, OGG/Vorbis, Opus and
 MP3); resampling uses ``soxr``. Encoding and writing live in :mod:`.encoding`.
 """
 
@@ -24,7 +24,7 @@ __all__ = ["SUPPORTED_INPUT", "load_audio"]
 
 logger = logging.getLogger(__name__)
 
-SUPPORTED_INPUT: Final[tuple[str, ...]] = ("wav", "flac", "ogg", "mp3")
+SUPPORTED_INPUT: Final[tuple[str, ...]] = ("wav", "flac", "ogg", "opus", "mp3")
 """Input formats :func:`load_audio` is built and tested for (any sample rate, mono or
 stereo, integer or float samples). Other containers libsndfile understands (AIFF, CAF,
 AU...) are decoded too."""
@@ -35,7 +35,7 @@ _UNSUPPORTED_HINTS: Final[frozenset[str]] = frozenset(
 )
 #: Frames decoded at a time (small enough that a damaged file says where it breaks).
 _BLOCK_FRAMES: Final[int] = 1 << 15
-_FORMATS_TEXT: Final[str] = "WAV, FLAC, OGG or MP3"
+_FORMATS_TEXT: Final[str] = "WAV, FLAC, OGG (Vorbis or Opus) or MP3"
 
 Source: TypeAlias = "str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO"
 
@@ -51,7 +51,7 @@ def load_audio(
     Args:
         source: a path (``"-"`` reads standard input), the file's bytes, or a binary
             file object (read from its current position; need not be seekable).
-            WAV, FLAC, OGG/Vorbis and MP3 are supported at any sample rate, mono or
+            WAV, FLAC, OGG/Vorbis, Ogg/Opus and MP3 are supported at any sample rate, mono or
             multi-channel, integer or float samples.
         sample_rate: resample to this rate (soxr HQ); ``None`` keeps the file's rate.
         max_seconds: refuse files longer than this. The length is read from the

@@ -1,8 +1,13 @@
 """Encode :class:`Audio` as the bytes of an audio file, and write it to a path (atomically),
 standard output or a binary stream.
 
-Encoding uses ``soundfile`` (the libsndfile it bundles writes WAV, FLAC, OGG/Vorbis and
-MP3); resampling (MP3's rates) uses ``soxr``. Decoding lives in :mod:`.decoding`.
+Encoding uses ``soundfile`` (the libsndfile it bundles writes WAV, FLAC, OGG/Vorbis,
+Ogg/Opus and MP3); resampling (MP3's and Opus's rates) uses ``soxr``. Decoding lives in
+:mod:`.decoding`.
+
+The lossy formats are encoded at a quality the watermark survives, 3 s excerpts
+included (``bench/results/watermark_clones.md``): libsndfile's default Vorbis and Opus
+(~45 and ~38 kbit/s for 24 kHz speech) lost it in a third and in most 3 s excerpts.
 """
 
 from __future__ import annotations
@@ -26,12 +31,20 @@ __all__ = ["SUPPORTED_OUTPUT", "encode_audio", "output_format", "write_audio", "
 
 logger = logging.getLogger(__name__)
 
-SUPPORTED_OUTPUT: Final[tuple[str, ...]] = ("wav", "flac", "ogg", "mp3", "pcm", "raw")
+SUPPORTED_OUTPUT: Final[tuple[str, ...]] = ("wav", "flac", "ogg", "opus", "mp3", "pcm", "raw")
 """Output formats of :func:`write_audio` / :func:`encode_audio`. ``wav`` and ``flac``
-are 16-bit PCM, ``ogg`` is Vorbis, ``pcm`` and ``raw`` are headerless 16-bit
-little-endian mono PCM."""
+are 16-bit PCM, ``ogg`` is Vorbis, ``opus`` is Opus in an Ogg file, ``pcm`` and ``raw``
+are headerless 16-bit little-endian mono PCM."""
 
 _ALIASES: Final[dict[str, str]] = {"wave": "wav", "oga": "ogg", "vorbis": "ogg"}
+#: libsndfile's compression level (0 best, 1 smallest) per lossy format. For 24 kHz
+#: speech: Vorbis at 0.3 is ~61 kbit/s, Opus at 0.8 ~58 kbit/s, MP3 at libsndfile's
+#: default ~50 kbit/s. Marked LibriSpeech clips (20, 8 s) read back whole 20/20 and in
+#: 3 s excerpts 19/20 at these levels; at libsndfile's defaults Vorbis gave 14/20 of the
+#: excerpts, Opus 11/20 of the clips and 1/20 of the excerpts.
+_COMPRESSION: Final[dict[str, float]] = {"ogg": 0.3, "opus": 0.8}
+#: Rates an Opus stream is coded at; other rates are resampled up to the next.
+_OPUS_RATES: Final[tuple[int, ...]] = (8000, 12000, 16000, 24000, 48000)
 _EXTENSIONS: Final[dict[str, str]] = {f".{f}": f for f in SUPPORTED_OUTPUT} | {
     ".wave": "wav",
     ".oga": "ogg",
@@ -82,7 +95,9 @@ def encode_audio(audio: Audio, format: str) -> bytes:
     Args:
         audio: the clip; samples are clipped to ``[-1, 1]`` before encoding.
         format: one of :data:`SUPPORTED_OUTPUT` (case-insensitive, a leading dot is
-            ignored). ``wav``/``flac``: 16-bit PCM at the clip's rate. ``ogg``: Vorbis.
+            ignored). ``wav``/``flac``: 16-bit PCM at the clip's rate. ``ogg``: Vorbis
+            (~61 kbit/s for 24 kHz speech). ``opus``: Opus in Ogg (~58 kbit/s), at the
+            clip's rate if Opus codes it (8, 12, 16, 24 or 48 kHz), else resampled up.
             ``mp3``: MPEG layer III; a rate MP3 cannot store is resampled up to the
             next MP3 rate (8, 11.025, 12, 16, 22.05, 24, 32, 44.1 or 48 kHz, else
             48 kHz). ``pcm``/``raw``: headerless 16-bit little-endian mono, so the
@@ -111,16 +126,19 @@ def encode_audio(audio: Audio, format: str) -> bytes:
     elif fmt == "ogg":
         data = np.clip(samples, -1.0, 1.0)
         container, subtype = "OGG", "VORBIS"
-    else:  # mp3
-        if rate not in _MP3_RATES:
-            new_rate = next((r for r in _MP3_RATES if r >= rate), _MP3_RATES[-1])
-            logger.debug("MP3 cannot store %d Hz; resampling to %d Hz", rate, new_rate)
+    else:  # mp3, opus
+        rates = _MP3_RATES if fmt == "mp3" else _OPUS_RATES
+        if rate not in rates:
+            new_rate = next((r for r in rates if r >= rate), rates[-1])
+            logger.debug("%s cannot store %d Hz; resampling to %d Hz", fmt.upper(), rate,
+                         new_rate)
             audio = audio.resample(new_rate)
             rate = new_rate
         data = np.clip(audio.samples, -1.0, 1.0)
-        container, subtype = "MP3", "MPEG_LAYER_III"
+        container, subtype = ("MP3", "MPEG_LAYER_III") if fmt == "mp3" else ("OGG", "OPUS")
+    quality = {"compression_level": _COMPRESSION[fmt]} if fmt in _COMPRESSION else {}
     try:
-        sf.write(buffer, data, rate, format=container, subtype=subtype)
+        sf.write(buffer, data, rate, format=container, subtype=subtype, **quality)
     except (sf.SoundFileError, RuntimeError, ValueError) as exc:
         raise AudioError(f"could not encode {fmt.upper()} audio at {rate} Hz: {exc}") from exc
     return buffer.getvalue()
