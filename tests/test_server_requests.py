@@ -169,9 +169,9 @@ def test_detection_runs_off_the_event_loop(client: TestClient, alice: Owner,
         detecting.set()
         if not answered.wait(timeout=30):  # on the event loop, /health never comes
             held_up.set()
-        return voxclone.detect(*args, **kwargs)
+        return voxclone.detect_all(*args, **kwargs)
 
-    monkeypatch.setattr(routes_speech, "detect", long_detection)
+    monkeypatch.setattr(routes_speech, "detect_all", long_detection)
     responses: list[Any] = []
     upload = {"file": ("joe.wav", wav_bytes(joe_reference), "audio/wav")}
     worker = threading.Thread(target=lambda: responses.append(

@@ -10,6 +10,7 @@ The public API::
     similarity(a, b) -> float
     check(clips) -> QualityReport      (is a reference good enough to clone from?)
     detect(clip) -> Detection          (watermark: found, payload, confidence, where)
+    detect_all(clip) -> list[Detection]  (every mark in a clip joining several syntheses)
     find_synthesis(payload) -> SynthesisRecord | None
     load_voice(name) / list_voices()
 
@@ -26,7 +27,7 @@ from voxclone.consent import Challenge, ConsentRecord, RevocationRecord
 from voxclone.errors import ConsentError, ReferenceQualityError, VoxcloneError
 from voxclone.provenance import SynthesisRecord
 from voxclone.quality import QualityReport, check
-from voxclone.synthesis import detect, find_synthesis, synthesize, synthesize_stream
+from voxclone.synthesis import detect, detect_all, find_synthesis, synthesize, synthesize_stream
 from voxclone.watermark import Detection
 
 __version__ = "0.1.0"
@@ -48,6 +49,7 @@ __all__ = [
     "check",
     "consent_record",
     "detect",
+    "detect_all",
     "embed",
     "enroll",
     "find_synthesis",

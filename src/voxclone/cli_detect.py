@@ -8,9 +8,12 @@ import sys
 from typing import Any
 
 import voxclone
+from voxclone.audio.inputs import as_audio
 from voxclone.cli_stdin import read_stdin_bytes, stdin_named
 from voxclone.errors import VoxcloneError
-from voxclone.synthesis import MIN_DETECT_SECONDS
+from voxclone.provenance import SynthesisRecord
+from voxclone.synthesis import MAX_DETECT_SECONDS, MIN_DETECT_SECONDS
+from voxclone.watermark import Detection
 
 _STDIO = "-"
 
@@ -20,15 +23,17 @@ def add_parser(sub: Any, flags: argparse.ArgumentParser) -> None:
     p = sub.add_parser("detect", parents=[flags],
                        help="find voxclone's watermark in audio files",
                        description="Check whether audio files were synthesised by this "
-                                   "voxclone installation, and by which synthesis "
-                                   "(WAV, FLAC, OGG or MP3; '-' reads standard input).")
+                                   "voxclone installation, and by which synthesis - every "
+                                   "one, in a file joining several (WAV, FLAC, OGG or "
+                                   "MP3; '-' reads standard input).")
     p.add_argument("files", metavar="FILE", nargs="+", help="audio file(s) to check")
     p.add_argument("--json", action="store_true", help="print one JSON object per file")
     p.set_defaults(handler=cmd_detect)
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
-    """Print, for each file, whether it carries the watermark and what it points to.
+    """Print, for each file, every watermark it carries (one line, or one JSON object,
+    per file; one line per mark) and the synthesis each names.
 
     An unreadable file is reported on stderr and the others are still checked; the
     exit status is then 2.
@@ -40,36 +45,47 @@ def cmd_detect(args: argparse.Namespace) -> int:
         source: str | bytes = read_stdin_bytes() if name == _STDIO else name
         try:
             with stdin_named():
-                result = voxclone.detect(source)
+                audio = as_audio(source, max_seconds=MAX_DETECT_SECONDS, name="the clip")
+                marks = voxclone.detect_all(audio)
         except VoxcloneError as exc:
             print(f"voxclone: error: {exc}", file=sys.stderr)
             status = 2
             continue
-        record = (voxclone.find_synthesis(result.payload)
-                  if result.found and result.payload is not None else None)
+        too_short = not marks and audio.duration < MIN_DETECT_SECONDS
+        records = [voxclone.find_synthesis(m.payload) if m.payload is not None else None
+                   for m in marks]
         if args.json:
-            print(json.dumps({
-                "file": name, "found": result.found,
-                "payload": f"{result.payload:08x}" if result.payload is not None else None,
-                "false_positive_probability": result.false_positive_probability,
-                "start_s": result.start_s, "end_s": result.end_s, "speed": result.speed,
-                "too_short": result.too_short,
-                "synthesis": None if record is None else {
-                    "voice": record.voice, "created": record.created,
-                    "seconds": record.seconds, "text_sha256": record.text_sha256,
-                    "language": record.language},
-            }))
+            described = [_mark_json(m, r) for m, r in zip(marks, records, strict=True)]
+            first = described[0] if described else {
+                "payload": None, "false_positive_probability": 1.0, "start_s": None,
+                "end_s": None, "speed": 1.0, "synthesis": None}
+            print(json.dumps({"file": name, "found": bool(marks), **first,
+                              "too_short": too_short, "marks": described}))
             continue
-        if not result.found or result.payload is None:
+        if not marks:
             print(f"{name}: no voxclone watermark of this installation found"
                   + (f" (but the clip is under {MIN_DETECT_SECONDS:.0f} s: too short to "
-                     "be sure)" if result.too_short else ""))
-            continue
-        where = f"{result.start_s:.2f}-{result.end_s:.2f} s"
-        speed = "" if result.speed == 1.0 else f", played at {result.speed:.2f}x speed"
-        origin = (f"voice {record.voice!r}, {record.created}" if record is not None
-                  else "no record of it in this installation's synthesis log")
-        print(f"{name}: watermarked - synthesis {result.payload:08x} ({origin}); "
-              f"found at {where}{speed}; false-positive probability "
-              f"{result.false_positive_probability:.1e}")
+                     "be sure)" if too_short else ""))
+        for number, (mark, record) in enumerate(zip(marks, records, strict=True), 1):
+            where = f"{mark.start_s:.2f}-{mark.end_s:.2f} s"
+            speed = "" if mark.speed == 1.0 else f", played at {mark.speed:.2f}x speed"
+            origin = (f"voice {record.voice!r}, {record.created}" if record is not None
+                      else "no record of it in this installation's synthesis log")
+            count = f"; mark {number} of {len(marks)}" if len(marks) > 1 else ""
+            print(f"{name}: watermarked - synthesis {mark.payload:08x} ({origin}); "
+                  f"found at {where}{speed}; false-positive probability "
+                  f"{mark.false_positive_probability:.1e}{count}")
     return status
+
+
+def _mark_json(mark: Detection, record: SynthesisRecord | None) -> dict[str, Any]:
+    """One mark's fields in ``--json`` output."""
+    return {
+        "payload": f"{mark.payload:08x}" if mark.payload is not None else None,
+        "false_positive_probability": mark.false_positive_probability,
+        "start_s": mark.start_s, "end_s": mark.end_s, "speed": mark.speed,
+        "synthesis": None if record is None else {
+            "voice": record.voice, "created": record.created,
+            "seconds": record.seconds, "text_sha256": record.text_sha256,
+            "language": record.language},
+    }

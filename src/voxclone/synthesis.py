@@ -260,7 +260,8 @@ def detect(source: AudioSource, *, audit: AuditContext | None = None) -> Detecti
 
     The payload, when found, is a synthesis id: :func:`find_synthesis` gives its record.
     Each detection is written to the audit log (as ``audit.actor``, default the local
-    user), with the SHA-256 of the audio checked.
+    user), with the SHA-256 of the audio checked. A clip joining several syntheses
+    yields one of their marks: :func:`detect_all` gives them all.
 
     Raises:
         AudioError: unreadable, empty or longer than an hour.
@@ -270,18 +271,68 @@ def detect(source: AudioSource, *, audit: AuditContext | None = None) -> Detecti
     result = _read_mark(audio)
     if not result.found and audio.duration < MIN_DETECT_SECONDS:
         result = replace(result, too_short=True)
-    context = audit or AuditContext()
-    context.audit_log().append(
-        "detect", actor=context.actor, owner_id=context.owner_id,
-        payload=result.payload if result.found else None,
-        details={"found": result.found, "audio_sha256": hashlib.sha256(
-                     audio.samples.tobytes()).hexdigest(),
-                 "seconds": round(audio.duration, 3),
-                 "false_positive_probability": result.false_positive_probability})
+    _log_detection(audio, result, audit)
     logger.info("detect: %s",
                 f"synthesis {result.payload:08x}" if result.found and result.payload is not None
                 else "no watermark")
     return result
+
+
+def detect_all(source: AudioSource, *, audit: AuditContext | None = None) -> list[Detection]:
+    """Every watermark of this installation in a clip that may join several syntheses
+    (two clones in a podcast, two takes): the same sources and checks as :func:`detect`.
+
+    Returns one ``Detection`` per mark (``found`` True, its own ``payload``,
+    ``start_s``/``end_s`` to within about a second, ``speed`` and
+    ``false_positive_probability``), in time order; stretches of one payload less than
+    3 s apart are one mark (the same synthesis heard twice further apart is listed
+    twice). An empty list means no mark was found; in a clip under
+    :data:`MIN_DETECT_SECONDS` that means little, as ``Detection.too_short`` says for
+    :func:`detect` (compare the clip's duration to tell).
+
+    False positives: a mark is reported only when :func:`detect`'s own search finds one,
+    so unmarked audio is flagged exactly as often as by :func:`detect`; the further
+    windows searched around a mark are counted in every mark's
+    ``false_positive_probability`` (a union bound over all windows searched, so their
+    sum bounds the chance that any mark listed is spurious). See
+    :mod:`voxclone.watermark.multi`.
+
+    One ``detect`` entry is written to the audit log per call, its ``payload`` the first
+    mark's and ``details["payloads"]`` every payload found, in order.
+
+    Raises:
+        AudioError: unreadable, empty or longer than an hour.
+        AuditError: the audit log cannot be written.
+    """
+    audio = as_audio(source, max_seconds=MAX_DETECT_SECONDS, name="the clip")
+    readable = audio.resample(8000) if audio.sample_rate < 8000 else audio
+    marks = default_watermark().detect_all(readable.samples, readable.sample_rate)
+    first = marks[0] if marks else Detection(found=False)
+    _log_detection(audio, first, audit,
+                   payloads=[m.payload for m in marks if m.payload is not None])
+    logger.info("detect_all: %s", ", ".join(f"synthesis {m.payload:08x}" for m in marks
+                                            if m.payload is not None) or "no watermark")
+    return marks
+
+
+def _log_detection(audio: Audio, result: Detection, audit: AuditContext | None,
+                   payloads: list[int] | None = None) -> None:
+    """One ``detect`` audit entry; ``payloads`` (every mark found) from :func:`detect_all`.
+
+    Raises:
+        AuditError: it could not be written.
+    """
+    context = audit or AuditContext()
+    details: dict[str, object] = {
+        "found": result.found,
+        "audio_sha256": hashlib.sha256(audio.samples.tobytes()).hexdigest(),
+        "seconds": round(audio.duration, 3),
+        "false_positive_probability": result.false_positive_probability}
+    if payloads is not None:
+        details["payloads"] = payloads
+    context.audit_log().append(
+        "detect", actor=context.actor, owner_id=context.owner_id,
+        payload=result.payload if result.found else None, details=details)
 
 
 def find_synthesis(payload: int | str) -> SynthesisRecord | None:

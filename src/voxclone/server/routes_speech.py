@@ -21,7 +21,14 @@ from voxclone.registry.access import ApiKey, Principal
 from voxclone.server.auth import Caller, State
 from voxclone.server.state import ServerState, close
 from voxclone.server.uploads import decode_upload, read_upload, upload_label
-from voxclone.synthesis import MAX_DETECT_SECONDS, detect, render, render_stream
+from voxclone.synthesis import (
+    MAX_DETECT_SECONDS,
+    MIN_DETECT_SECONDS,
+    detect_all,
+    render,
+    render_stream,
+)
+from voxclone.watermark import Detection
 
 router = APIRouter(prefix="/v1", tags=["speech"])
 
@@ -128,8 +135,10 @@ class ClosingStream(StreamingResponse):
 async def detect_watermark(who: Caller, state: State,
                            file: Annotated[UploadFile, File(description="audio to check")],
                            ) -> dict[str, Any]:
-    """Look for this installation's watermark in an audio file (WAV, FLAC, OGG, MP3).
-    The synthesis record is shown only to the owner of the voice it was made with."""
+    """Look for this installation's watermark in an audio file (WAV, FLAC, OGG, MP3):
+    the first mark's fields, and ``marks``, every mark in time order (a file may join
+    several syntheses). A synthesis record is shown only to the owner of the voice it
+    was made with."""
     label = upload_label("the file", file)
     data = await read_upload(file, state.config.max_upload_bytes, label)
     # Detection takes over a second per minute of audio: off the event loop, so that
@@ -138,18 +147,30 @@ async def detect_watermark(who: Caller, state: State,
 
 
 def _detection(data: bytes, label: str, who: Principal, state: ServerState) -> dict[str, Any]:
+    """The detection's JSON: the first mark's fields (as before several were read), and
+    ``marks``, every mark in time order (a file joining several syntheses)."""
     audio = decode_upload(data, label, max_seconds=MAX_DETECT_SECONDS)
-    result = detect(audio, audit=state.context(who))
+    marks = detect_all(audio, audit=state.context(who))
+    described = [_mark_body(mark, who, state) for mark in marks]
+    first = described[0] if described else {
+        "payload": None, "false_positive_probability": 1.0, "start_s": None,
+        "end_s": None, "speed": 1.0, "synthesis": None}
+    return {"found": bool(marks),
+            "too_short": not marks and audio.duration < MIN_DETECT_SECONDS,
+            **first, "marks": described}
+
+
+def _mark_body(mark: Detection, who: Principal, state: ServerState) -> dict[str, Any]:
+    """One mark's fields; its synthesis record only for the owner of the voice it was
+    made with (or an administrator)."""
     body: dict[str, Any] = {
-        "found": result.found, "too_short": result.too_short,
-        "payload": f"{result.payload:08x}" if result.found and result.payload is not None
-        else None,
-        "false_positive_probability": result.false_positive_probability,
-        "start_s": result.start_s, "end_s": result.end_s, "speed": result.speed,
+        "payload": f"{mark.payload:08x}" if mark.payload is not None else None,
+        "false_positive_probability": mark.false_positive_probability,
+        "start_s": mark.start_s, "end_s": mark.end_s, "speed": mark.speed,
         "synthesis": None,
     }
-    if result.found and result.payload is not None:
-        entry = state.audit.find_payload(result.payload)
+    if mark.payload is not None:
+        entry = state.audit.find_payload(mark.payload)
         if entry is not None and (entry.owner_id == who.owner.id or who.owner.is_admin):
             record = record_of(entry, state.audit)  # a stream's seconds: from its end
             body["synthesis"] = {"voice": record.voice, "created": record.created,

@@ -13,7 +13,8 @@ PAYLOAD_BITS = 32
 
 @dataclass(frozen=True)
 class Detection:
-    """What :func:`voxclone.detect` found in one audio.
+    """What :func:`voxclone.detect` found in one audio (or one of the marks
+    :func:`voxclone.detect_all` found, each with its own payload, place and speed).
 
     Attributes:
         found: a watermark made with this installation's key is present.

@@ -114,7 +114,9 @@ def _grid(x8: np.ndarray, layout: Layout, *, shifts: int | None = None) -> _Grid
 
 
 @dataclass(frozen=True)
-class _Candidate:
+class Candidate:
+    """A CRC-valid codeword read in one span of symbols at one grid offset."""
+
     payload: int
     score: float
     sync: float  # z-score of the lattice closeness at the chosen offset
@@ -191,23 +193,23 @@ def _best_sync(grid: _Grid, layout: Layout) -> float:
     return max(_sync_z(grid, a, b)[1] for a, b in _spans(grid.sync.shape[1], layout))
 
 
-def _search(grid: _Grid, layout: Layout) -> tuple[_Candidate | None, int]:
-    """Best candidate over the whole run and over windows; also the number of
-    (span, offset) pairs searched, for the false-positive bound."""
+def _search(grid: _Grid, layout: Layout) -> tuple[list[Candidate], int]:
+    """The candidate of every span (the whole run, then the windows) where one decodes,
+    in span order; also the number of (span, offset) pairs searched, for the
+    false-positive bound."""
     spans = _spans(grid.sync.shape[1], layout)
-    best: _Candidate | None = None
+    found: list[Candidate] = []
     for first, last in spans:
         for offset, sync in _top_offsets(grid, first, last):
             if sync < MIN_SYNC:
                 break  # not on the lattice: no need to decode
             # the run decoded at every position it may hold in the cycle
-            found = best_codeword(_words(grid.soft[offset, first:last], layout))
-            if found is None:
+            word = best_codeword(_words(grid.soft[offset, first:last], layout))
+            if word is None:
                 continue
-            if best is None or sync > best.sync:
-                best = _Candidate(found[0], found[1], sync, first, last, offset)
+            found.append(Candidate(word[0], word[1], sync, first, last, offset))
             break
-    return best, len(spans) * grid.sync.shape[0]
+    return found, len(spans) * grid.sync.shape[0]
 
 
 def _top_offsets(grid: _Grid, first: int, last: int) -> list[tuple[int, float]]:
@@ -226,9 +228,33 @@ def false_positive_probability(sync: float, trials: int, rotations: int) -> floa
     return float(min(1.0, trials * tail * rotations / 65536.0))
 
 
-def detect_samples(samples: np.ndarray, sample_rate: int, layout: Layout, *,
-                   speeds: bool = True) -> Detection:
-    """See :meth:`QimWatermark.detect`."""
+@dataclass(frozen=True)
+class Look:
+    """What a search found where it first found anything: every span's candidate (in
+    span order: the whole run, then the windows), at ``speed``, the run's length in
+    ``symbols``, and the (span, offset) pairs searched up to then (``trials``, for the
+    false-positive bound)."""
+
+    candidates: tuple[Candidate, ...]
+    speed: float
+    symbols: int
+    trials: int
+
+    @property
+    def best(self) -> Candidate:
+        """The candidate at the best-synchronised offset (the first of equals)."""
+        return max(self.candidates, key=lambda c: c.sync)
+
+
+def search(samples: np.ndarray, sample_rate: int, layout: Layout, *,
+           speeds: bool = True) -> tuple[Look | None, int]:
+    """Search float mono ``samples`` (shape ``(n,)``, any rate >= 8 kHz) as
+    :func:`detect_samples` does; the look that found a mark (None if none did) and the
+    (span, offset) pairs searched in all.
+
+    Raises:
+        ValueError: ``samples`` is not one-dimensional.
+    """
     cfg = layout.config
     x = np.asarray(samples, dtype=np.float64)
     if x.ndim != 1:
@@ -245,37 +271,57 @@ def detect_samples(samples: np.ndarray, sample_rate: int, layout: Layout, *,
             if echo is not None:
                 found, trials = _look(remove_echo(x8, echo), layout, 1.0, trials)
                 if found is not None:
-                    return found
+                    return found, trials
         else:
             coarse = _grid(x8, layout, shifts=1)
             if coarse is None or _best_sync(coarse, layout) < SCREEN_SYNC:
                 continue
         found, trials = _look(x8, layout, speed, trials)
         if found is not None:
-            return found
-    return Detection(found=False)
+            return found, trials
+    return None, trials
+
+
+def detect_samples(samples: np.ndarray, sample_rate: int, layout: Layout, *,
+                   speeds: bool = True) -> Detection:
+    """See :meth:`QimWatermark.detect`."""
+    found, _ = search(samples, sample_rate, layout, speeds=speeds)
+    if found is None:
+        return Detection(found=False)
+    best = found.best
+    start_s, end_s = seconds_of(best, found.speed, layout)
+    return Detection(
+        found=True, payload=best.payload,
+        false_positive_probability=candidate_fpp(best.sync, found.trials, layout),
+        start_s=start_s, end_s=end_s, speed=found.speed)
+
+
+def seconds_of(candidate: Candidate, speed: float, layout: Layout) -> tuple[float, float]:
+    """Where (s, rounded to ms) in the audio searched the candidate's symbols lie."""
+    cfg = layout.config
+    offset = _offset_samples(candidate.offset, layout)
+    scale = 1.0 / (cfg.analysis_rate * speed)
+    return (round((offset + candidate.first * cfg.symbol_samples) * scale, 3),
+            round((offset + candidate.last * cfg.symbol_samples) * scale, 3))
+
+
+def candidate_fpp(sync: float, trials: int, layout: Layout) -> float:
+    """:func:`false_positive_probability` of a candidate at ``sync`` among ``trials``
+    (span, offset) pairs, each decoded at every position and up to ``DECODE_OFFSETS``
+    offsets."""
+    rotations = ROTATIONS_PER_SYMBOL * layout.config.symbols * DECODE_OFFSETS
+    return false_positive_probability(sync, trials, rotations)
 
 
 def _look(x8: np.ndarray, layout: Layout, speed: float,
-          trials: int) -> tuple[Detection | None, int]:
-    """Search ``x8`` (at the analysis rate, played at ``speed``); the detection if a
-    mark is found, and the trial count with this search's offsets added."""
-    cfg = layout.config
+          trials: int) -> tuple[Look | None, int]:
+    """Search ``x8`` (at the analysis rate, played at ``speed``); what it found if it
+    found a mark, and the trial count with this search's offsets added."""
     grid = _grid(x8, layout)
     if grid is None:
         return None, trials
-    candidate, tried = _search(grid, layout)
+    candidates, tried = _search(grid, layout)
     trials += tried
-    if candidate is None:
+    if not candidates:
         return None, trials
-    offset = _offset_samples(candidate.offset, layout)
-    scale = 1.0 / (cfg.analysis_rate * speed)
-    return Detection(
-        found=True,
-        payload=candidate.payload,
-        false_positive_probability=false_positive_probability(
-            candidate.sync, trials, ROTATIONS_PER_SYMBOL * cfg.symbols * DECODE_OFFSETS),
-        start_s=round((offset + candidate.first * cfg.symbol_samples) * scale, 3),
-        end_s=round((offset + candidate.last * cfg.symbol_samples) * scale, 3),
-        speed=speed,
-    ), trials
+    return Look(tuple(candidates), speed, grid.sync.shape[1], trials), trials

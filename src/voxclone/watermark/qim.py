@@ -12,6 +12,7 @@ from voxclone.watermark.base import PAYLOAD_BITS, Detection
 from voxclone.watermark.detect import detect_samples
 from voxclone.watermark.embed import embed_samples
 from voxclone.watermark.layout import Layout, WatermarkConfig
+from voxclone.watermark.multi import detect_all_samples
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,21 @@ class QimWatermark:
         if sample_rate < self.layout.config.analysis_rate:
             raise ValueError("detection needs audio sampled at 8 kHz or more")
         return detect_samples(np.asarray(samples), sample_rate, self.layout)
+
+    def detect_all(self, samples: np.ndarray, sample_rate: int) -> list[Detection]:
+        """Every mark in float mono ``samples`` (shape ``(n,)``, any rate >= 8 kHz): a
+        file joining several marked audios holds one per stretch. In time order, each
+        with its own payload, place and speed; empty when there is none. A mark is
+        reported only where :meth:`detect` would find one, and each mark's
+        false-positive probability counts every window searched (see
+        :mod:`voxclone.watermark.multi`).
+
+        Raises:
+            ValueError: a rate under 8 kHz, or samples that are not mono.
+        """
+        if sample_rate < self.layout.config.analysis_rate:
+            raise ValueError("detection needs audio sampled at 8 kHz or more")
+        return detect_all_samples(np.asarray(samples), sample_rate, self.layout)
 
 
 def default_watermark(home: str | os.PathLike[str] | None = None) -> QimWatermark:

@@ -1,0 +1,245 @@
+"""Every mark in a file that joins several syntheses: ``voxclone.detect_all``, its audit
+entry and ``voxclone detect`` on such a file. (The HTTP route: test_server_detect_all.py.)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import voxclone
+from voxclone.audio import Audio, write_audio
+from voxclone.audit import AuditLog
+from voxclone.cli import main
+from voxclone.watermark import Detection, QimWatermark
+from voxclone.watermark.multi import MERGE_GAP_S
+
+FIRST = ("The lighthouse keeper counted the ships every evening. "
+         "Nobody remembered when the old bridge was painted green.")
+SECOND = ("We will meet at the station at half past six. "
+          "Bring the blue umbrella, the forecast says it will rain.")
+RATE = 24_000
+#: Where a mark is said to start or end, against where its audio does (s): windows of
+#: a codeword and a symbol (2.3 s) half overlap, and the joint's window reads neither.
+SLACK = 1.5
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("detect-all-home")
+
+
+@pytest.fixture()
+def _home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    # one installation (secret + synthesis log) shared by this module's tests
+    monkeypatch.setenv("VOXCLONE_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="module")
+def takes(home: Path, joe_reference: Audio) -> tuple[Audio, Audio]:
+    """Two real syntheses (24 kHz), each with its own record and payload."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VOXCLONE_HOME", str(home))
+        voice = voxclone.enroll("joe", joe_reference, effort="stock", save=False,
+                                i_am_the_speaker=True)
+        return voxclone.synthesize(FIRST, voice), voxclone.synthesize(SECOND, voice)
+
+
+def _payloads(marks: list[Detection]) -> list[int | None]:
+    return [m.payload for m in marks]
+
+
+def _joined(*parts: Audio | float) -> Audio:
+    """The parts one after another; a number is that many seconds of silence."""
+    return Audio(np.concatenate([np.zeros(round(p * RATE), np.float32)
+                                 if isinstance(p, (int, float)) else p.samples
+                                 for p in parts]), RATE)
+
+
+def _payload_of(audio: Audio) -> int:
+    found = voxclone.detect(audio)
+    assert found.found and found.payload is not None
+    return found.payload
+
+
+def test_two_joined_syntheses_are_both_found_in_order(_home: Path,
+                                                      takes: tuple[Audio, Audio]) -> None:
+    first, second = takes
+    a, b = _payload_of(first), _payload_of(second)
+    assert a != b
+    marks = voxclone.detect_all(_joined(first, second))
+    assert _payloads(marks) == [a, b]
+    assert voxclone.detect(_joined(first, second)).payload in (a, b)  # one of them only
+    one, two = marks
+    assert one.found and two.found and not one.too_short
+    assert one.start_s is not None and one.end_s is not None
+    assert two.start_s is not None and two.end_s is not None
+    assert one.start_s < SLACK
+    assert one.end_s == pytest.approx(first.duration, abs=SLACK)
+    assert two.start_s == pytest.approx(first.duration, abs=SLACK)
+    assert two.end_s == pytest.approx(first.duration + second.duration, abs=SLACK)
+    assert one.start_s < one.end_s <= two.end_s and one.start_s <= two.start_s < two.end_s
+    for mark in marks:
+        assert mark.speed == 1.0 and mark.false_positive_probability < 1e-9
+    # the other order: reported by time, not by which mark is strongest
+    assert _payloads(voxclone.detect_all(_joined(second, first))) == [b, a]
+
+
+def test_a_gap_between_them_is_no_mark(_home: Path, takes: tuple[Audio, Audio],
+                                       joe_reference: Audio) -> None:
+    first, second = takes
+    a, b = _payload_of(first), _payload_of(second)
+    unmarked = joe_reference.resample(RATE)  # speech no watermark was put in
+    for gap in ((2.0,), (1.0, unmarked, 1.0)):
+        joined = _joined(first, *gap, second)
+        marks = voxclone.detect_all(joined)
+        assert _payloads(marks) == [a, b], gap
+        one, two = marks
+        assert one.end_s is not None and two.start_s is not None
+        between = joined.duration - first.duration - second.duration
+        assert one.end_s == pytest.approx(first.duration, abs=SLACK)
+        assert two.start_s == pytest.approx(first.duration + between, abs=SLACK)
+
+
+def test_the_same_synthesis_twice_with_other_audio_between(
+        _home: Path, takes: tuple[Audio, Audio], joe_reference: Audio) -> None:
+    """Far apart, the same payload is two marks; a pause inside one synthesis is not a
+    second one."""
+    first, _ = takes
+    a = _payload_of(first)
+    unmarked = joe_reference.resample(RATE)
+    twice = voxclone.detect_all(_joined(first, unmarked, first))
+    assert _payloads(twice) == [a, a]
+    cut = round(first.duration / 2 * RATE)
+    paused = _joined(Audio(first.samples[:cut], RATE), MERGE_GAP_S - 0.5,
+                     Audio(first.samples[cut:], RATE))
+    assert _payloads(voxclone.detect_all(paused)) == [a]
+
+
+def test_one_synthesis_is_one_mark(_home: Path, takes: tuple[Audio, Audio]) -> None:
+    first, _ = takes
+    found = voxclone.detect(first)
+    marks = voxclone.detect_all(first)
+    assert _payloads(marks) == [found.payload]
+    assert marks[0].start_s is not None and marks[0].end_s is not None
+    assert marks[0].start_s < SLACK and marks[0].end_s > first.duration - SLACK
+
+
+def test_unmarked_audio_has_no_marks(_home: Path, joe_reference: Audio) -> None:
+    rng = np.random.default_rng(0)
+    clips = [
+        joe_reference,  # speech from another synthesiser
+        Audio(np.zeros(RATE * 8, dtype=np.float32), RATE),
+        Audio(rng.normal(0, 0.1, RATE * 8).astype(np.float32), RATE),
+        _joined(joe_reference.resample(RATE), 2.0, joe_reference.resample(RATE)),
+    ]
+    for clip in clips:
+        assert voxclone.detect_all(clip) == []
+    # too short to be sure: an empty list too (a caller compares the duration)
+    short = Audio(rng.normal(0, 0.1, RATE).astype(np.float32), RATE)
+    assert voxclone.detect_all(short) == [] and voxclone.detect(short).too_short
+
+
+def test_a_mark_is_found_only_where_detect_finds_one(joe_reference: Audio,
+                                                     joe_heldout: Audio) -> None:
+    """Unmarked audio is flagged no more often than by ``detect``: the windows around
+    a mark are searched only once the single-mark search has found one - and the
+    marks found then are what that search found, with the stretches it left searched
+    on their own (here under another installation's key, and at 8 kHz)."""
+    mark = QimWatermark(b"joined-marks-key" * 2)
+    other = QimWatermark(b"another-installation" * 2)
+    speech = [joe_reference.resample(RATE).samples, joe_heldout.resample(RATE).samples]
+    joined = np.concatenate([mark.embed(speech[0], RATE, 0xA11CE), np.zeros(RATE),
+                             mark.embed(speech[1], RATE, 0xB0B)])
+    assert [m.payload for m in mark.detect_all(joined, RATE)] == [0xA11CE, 0xB0B]
+    phone = Audio(joined, RATE).resample(8000).samples
+    assert [m.payload for m in mark.detect_all(phone, 8000)] == [0xA11CE, 0xB0B]
+    assert other.detect_all(joined, RATE) == [] and not other.detect(joined, RATE).found
+    for clip in speech:
+        assert mark.detect_all(clip, RATE) == [] and not mark.detect(clip, RATE).found
+    with pytest.raises(ValueError, match="8 kHz"):
+        mark.detect_all(phone, 4000)
+    with pytest.raises(ValueError, match="mono"):
+        mark.detect_all(np.stack([joined, joined]), RATE)
+
+
+def test_a_stretch_at_another_speed_is_searched_on_its_own(joe_reference: Audio,
+                                                           joe_heldout: Audio) -> None:
+    """The first search reads its windows at the speed where it found a mark; the
+    stretch around them that none read is searched again, at every speed."""
+    mark = QimWatermark(b"joined-marks-key" * 2)
+    normal = mark.embed(joe_reference.resample(RATE).samples, RATE, 0xA11CE)
+    faster = Audio(mark.embed(joe_heldout.resample(RATE).samples, RATE, 0xB0B),
+                   RATE).resample(round(RATE / 1.03)).samples  # played 3 % fast
+    for parts, payloads in (((normal, faster), [0xA11CE, 0xB0B]),
+                            ((faster, normal), [0xB0B, 0xA11CE])):
+        marks = mark.detect_all(np.concatenate([parts[0], np.zeros(RATE), parts[1]]), RATE)
+        assert [m.payload for m in marks] == payloads
+        speeds = {m.payload: m.speed for m in marks}
+        assert speeds[0xA11CE] == 1.0 and speeds[0xB0B] == pytest.approx(1.03)
+        assert marks[0].end_s is not None and marks[1].start_s is not None
+        assert marks[0].end_s == pytest.approx(len(parts[0]) / RATE, abs=SLACK)
+        assert marks[1].start_s == pytest.approx(len(parts[0]) / RATE + 1.0, abs=SLACK)
+
+
+def test_one_audit_entry_names_every_payload(_home: Path, takes: tuple[Audio, Audio]) -> None:
+    first, second = takes
+    a, b = _payload_of(first), _payload_of(second)
+    log = AuditLog()
+    before = len(log.entries(event="detect"))
+    voxclone.detect_all(_joined(first, 1.0, second))
+    entries = log.entries(event="detect")
+    assert len(entries) == before + 1
+    entry = entries[-1]
+    assert entry.payload == a and entry.details["payloads"] == [a, b]
+    assert entry.details["found"] is True and entry.details["seconds"] > 0
+    voxclone.detect_all(Audio(np.zeros(RATE * 4, np.float32), RATE))
+    nothing = log.entries(event="detect")[-1]
+    assert nothing.payload is None and nothing.details["payloads"] == []
+    assert nothing.details["found"] is False
+    assert log.verify().ok
+    assert main(["audit", "verify"]) == 0
+
+
+def test_detect_cli_lists_every_mark(_home: Path, tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str],
+                                     takes: tuple[Audio, Audio], joe_wav: Path) -> None:
+    first, second = takes
+    a, b = _payload_of(first), _payload_of(second)
+    both = tmp_path / "both.flac"
+    write_audio(_joined(first, 1.0, second), both)
+    assert main(["detect", str(both), str(joe_wav)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 3
+    assert f"synthesis {a:08x}" in out[0] and "mark 1 of 2" in out[0]
+    assert f"synthesis {b:08x}" in out[1] and "mark 2 of 2" in out[1]
+    for line in out[:2]:
+        assert line.startswith(f"{both}: watermarked - synthesis") and "voice 'joe'" in line
+        assert "found at " in line
+    assert "no voxclone watermark" in out[2]
+
+    assert main(["detect", "--json", str(both)]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["found"] is True and shown["too_short"] is False
+    assert shown["payload"] == f"{a:08x}" and shown["synthesis"]["voice"] == "joe"
+    assert [m["payload"] for m in shown["marks"]] == [f"{a:08x}", f"{b:08x}"]
+    assert shown["start_s"] == shown["marks"][0]["start_s"]
+    assert shown["marks"][1]["start_s"] > shown["marks"][0]["start_s"]
+    assert all(m["synthesis"]["voice"] == "joe" for m in shown["marks"])
+    assert {"false_positive_probability", "end_s", "speed"} <= set(shown["marks"][1])
+
+    short = tmp_path / "short.wav"
+    write_audio(Audio(np.zeros(RATE, np.float32), RATE), short)
+    assert main(["detect", "--json", str(short)]) == 0
+    nothing = json.loads(capsys.readouterr().out)
+    assert nothing["found"] is False and nothing["marks"] == [] and nothing["too_short"]
+    assert nothing["payload"] is None and nothing["false_positive_probability"] == 1.0
+    assert main(["detect", str(short)]) == 0
+    assert "too short to be sure" in capsys.readouterr().out
+    assert main(["detect", str(tmp_path / "missing.wav"), str(both)]) == 2
+    captured = capsys.readouterr()
+    assert "does not exist" in captured.err and len(captured.out.splitlines()) == 2
