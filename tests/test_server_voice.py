@@ -87,9 +87,12 @@ def test_enrollment_over_http_with_consent(client: TestClient, alice: Owner,
 
 def test_speech_whole_and_streamed_is_watermarked(client: TestClient, alice: Owner,
                                                   enrolled: dict[str, Any]) -> None:
-    for fmt in ("wav", "mp3", "pcm", "flac"):
+    for fmt in ("wav", "mp3", "pcm", "flac", "opus"):
         response = speak(client, alice, "ada", fmt)
         assert response.status_code == 200, response.text
+        if fmt == "opus":  # Opus in Ogg, as OpenAI's
+            assert response.headers["content-type"] == "audio/ogg"
+            assert response.content[:4] == b"OggS" and b"OpusHead" in response.content[:64]
         payload = response.headers["X-Voxclone-Synthesis"]
         if fmt == "pcm":
             audio = Audio(
@@ -102,7 +105,7 @@ def test_speech_whole_and_streamed_is_watermarked(client: TestClient, alice: Own
                             files={"file": ("clip", wav_bytes(audio), "audio/wav")}).json()
         assert found["found"] and found["payload"] == payload
         assert found["synthesis"]["voice"] == "ada"
-        if fmt != "mp3":  # (whose decoder adds padding) a stream's seconds: from its end
+        if fmt not in ("mp3", "opus"):  # (decoders pad) a stream's seconds: from its end
             assert found["synthesis"]["seconds"] == pytest.approx(audio.duration, abs=0.01)
             record = voxclone.find_synthesis(int(payload, 16))
             assert record is not None and record.seconds == found["synthesis"]["seconds"]

@@ -34,7 +34,7 @@ from voxclone.progress import count_bar
 logger = logging.getLogger(__name__)
 
 #: Audio formats a batch job writes (one file per line, named ``<id>.<format>``).
-BATCH_FORMATS = ("wav", "flac", "mp3", "ogg")
+BATCH_FORMATS = ("wav", "flac", "mp3", "ogg", "opus")
 
 
 def batch_actor() -> str:

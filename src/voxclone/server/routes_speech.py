@@ -32,10 +32,11 @@ from voxclone.watermark import Detection
 
 router = APIRouter(prefix="/v1", tags=["speech"])
 
+#: ``opus`` is Opus in an Ogg file (RFC 7845's ``audio/ogg``), as OpenAI's is.
 MEDIA_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav", "flac": "audio/flac",
-               "pcm": "audio/pcm", "ogg": "audio/ogg"}
+               "pcm": "audio/pcm", "ogg": "audio/ogg", "opus": "audio/ogg"}
 #: OpenAI formats voxclone has no encoder for.
-UNSUPPORTED = ("opus", "aac")
+UNSUPPORTED = ("aac",)
 STREAMED = ("wav", "pcm")
 SAMPLE_RATE = 24_000
 
@@ -78,7 +79,7 @@ def speech(body: SpeechRequest, who: Caller, state: State) -> Response:
     sentence by sentence; other formats come whole."""
     if body.response_format in UNSUPPORTED:
         raise AudioFormatError(f"response_format {body.response_format!r} is not supported; "
-                               "use mp3, wav, flac, pcm or ogg")
+                               "use mp3, opus, wav, flac, pcm or ogg")
     entry = state.voices.usable(who.owner, body.voice)
     state.access.check_quota(who.key)
     context = state.context(who, owner_id=entry.owner_id)
