@@ -208,10 +208,17 @@ async function detectFile(file) {
   show("detect-result", "checking...");
   try {
     const result = await (await api("/v1/detect", { method: "POST", body: form })).json();
+    // one line per mark: a file may join several syntheses
+    const marks = (result.marks || []).map((m, i, all) =>
+      `voxclone watermark found${all.length > 1 ? ` (${i + 1} of ${all.length})` : ""}: ` +
+      `synthesis ${m.payload} at ${m.start_s.toFixed(1)}-${m.end_s.toFixed(1)} s ` +
+      `(false-positive probability ${m.false_positive_probability.toExponential(1)})` +
+      (m.synthesis ? `\nvoice ${m.synthesis.voice}, made ${m.synthesis.created}` : ""));
     show("detect-result", result.found
-      ? `voxclone watermark found: synthesis ${result.payload} (false-positive probability ${result.false_positive_probability.toExponential(1)})` +
-        (result.synthesis ? `\nvoice ${result.synthesis.voice}, made ${result.synthesis.created}` : "")
-      : "no voxclone watermark found", result.found ? "warn" : "good");
+      ? marks.join("\n")
+      : "no voxclone watermark found" +
+        (result.too_short ? " (but the clip is under 2 s: too short to be sure)" : ""),
+      result.found ? "warn" : result.too_short ? "" : "good");
   } catch (e) { show("detect-result", e.message, "error"); }
 }
 const zone = $("drop-zone");
