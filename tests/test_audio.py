@@ -196,7 +196,7 @@ def test_corrupt_bytes(tmp_path: Path) -> None:
 def test_text_file_renamed_wav(tmp_path: Path) -> None:
     path = tmp_path / "notes.wav"
     path.write_text("these are my meeting notes, not a recording\n" * 20)
-    with pytest.raises(AudioFormatError, match=r"WAV, FLAC, OGG or MP3") as err:
+    with pytest.raises(AudioFormatError, match=r"WAV, FLAC, OGG \(Vorbis or Opus\) or MP3") as err:
         load_audio(path)
     assert str(path) in str(err.value)
 
@@ -282,6 +282,57 @@ def test_raw_pcm_and_clipping() -> None:
     back = load_audio(encode_audio(a, "wav"))
     assert back.samples[5] == pytest.approx(1.0, abs=1e-4)  # clipped, not wrapped
     assert back.samples[6] == pytest.approx(-1.0, abs=1e-4)
+
+
+def test_mp3_is_decoded_as_one_sequential_read(capfd: pytest.CaptureFixture[str]) -> None:
+    """Block by block, without the seek ``soundfile`` makes after each read: libmpg123
+    dropped its bit reservoir there, decoded the next frame wrongly and printed
+    "part2_3_length (...) too large for available bit count" on stderr."""
+    rng = np.random.default_rng(0)
+    t = np.arange(24000 * 6) / 24000  # 6 s: five blocks of 2**15 frames
+    noise = rng.standard_normal(len(t)) * (0.15 + 0.15 * np.sin(2 * np.pi * 3 * t))
+    data = encode_audio(Audio(noise.astype(np.float32), 24000), "mp3")
+    with sf.SoundFile(io.BytesIO(data)) as whole:
+        expected = whole.read(dtype="float32")  # one read: soundfile seeks only after it
+    capfd.readouterr()
+    back = load_audio(data)
+    assert capfd.readouterr().err == ""
+    assert back.sample_rate == 24000 and len(back) > 4 * (1 << 15)
+    np.testing.assert_array_equal(back.samples, expected)
+
+
+def test_headerless_pcm_is_read_as_voxclone_writes_it(tmp_path: Path) -> None:
+    audio = Audio(sine(24000, seconds=0.5).samples * np.float32(0.9), 24000)
+    as_wav = load_audio(encode_audio(audio, "wav"))
+    for name in ("say.pcm", "say.RAW"):
+        path = tmp_path / name
+        write_audio(audio, path, format="pcm")
+        back = load_audio(path)
+        assert back.sample_rate == 24000  # voxclone's output rate
+        np.testing.assert_array_equal(back.samples, as_wav.samples)
+    pcm = encode_audio(audio, "pcm")
+    assert load_audio(pcm, format="pcm").samples.tolist() == as_wav.samples.tolist()
+    with open(tmp_path / "say.pcm", "rb") as handle:  # a stream named so
+        assert len(load_audio(handle)) == len(audio)
+    slow = load_audio(pcm, format="raw", raw_rate=16000, sample_rate=8000)
+    assert slow.sample_rate == 8000 and slow.duration == pytest.approx(0.75)
+    assert len(load_audio(pcm + b"\x01", format="pcm")) == len(audio)  # half a sample
+    with pytest.raises(AudioFormatError, match="not a readable audio file"):
+        load_audio(pcm)  # bytes have no extension: format="pcm" says what they are
+    with pytest.raises(AudioError, match="contains no audio"):
+        load_audio(b"\x00", format="pcm")
+    with pytest.raises(ValueError, match="format must be"):
+        load_audio(pcm, format="wav")
+    with pytest.raises(ValueError, match="raw_rate must be positive"):
+        load_audio(pcm, format="pcm", raw_rate=0)
+
+
+def test_headerless_pcm_too_long_is_refused_before_reading(tmp_path: Path) -> None:
+    path = tmp_path / "long.pcm"
+    path.write_bytes(bytes(2 * 24000 * 3))  # 3 s
+    with pytest.raises(AudioError, match=r"3\.0 s long, more than the 1\.5 s limit"):
+        load_audio(path, max_seconds=1.5)
+    assert load_audio(path, max_seconds=3.0).duration == pytest.approx(3.0)
 
 
 def test_mp3_unusual_rate_is_resampled() -> None:

@@ -234,11 +234,11 @@ def test_detect_cli_lists_every_mark(_home: Path, tmp_path: Path,
 
     short = tmp_path / "short.wav"
     write_audio(Audio(np.zeros(RATE, np.float32), RATE), short)
-    assert main(["detect", "--json", str(short)]) == 0
+    assert main(["detect", "--json", str(short)]) == 1  # no mark (as grep: no match)
     nothing = json.loads(capsys.readouterr().out)
     assert nothing["found"] is False and nothing["marks"] == [] and nothing["too_short"]
     assert nothing["payload"] is None and nothing["false_positive_probability"] == 1.0
-    assert main(["detect", str(short)]) == 0
+    assert main(["detect", str(short)]) == 1
     assert "too short to be sure" in capsys.readouterr().out
     assert main(["detect", str(tmp_path / "missing.wav"), str(both)]) == 2
     captured = capsys.readouterr()

@@ -347,6 +347,8 @@ def _setup_logging(quiet: bool, verbose: int) -> None:
     logging.basicConfig(level=level, stream=sys.stderr,
                         format="voxclone: %(levelname)s: %(name)s: %(message)s")
     logging.getLogger("voxclone").setLevel(level)
+    # alembic logs every plugin and migration step at INFO: only for -vv
+    logging.getLogger("alembic").setLevel(level if verbose >= 2 else max(level, logging.WARNING))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,6 +6,8 @@
                    [--ray ADDRESS|auto|local] [--voice NAME] [--script-format F]
                    [--voices-dir DIR]
 
+SCRIPT ``-`` reads the script from standard input; ``--script-format`` is then required.
+
 Exit status 0 when every line was rendered, 2 when some failed (they are listed, and in
 the manifest with the reason) or the script is malformed.
 """
@@ -17,6 +19,7 @@ import sys
 from typing import Any
 
 from voxclone.batch import BATCH_FORMATS, SCRIPT_FORMATS, BatchReport, render_script
+from voxclone.errors import VoxcloneError
 
 EXIT_OK, EXIT_LINES_FAILED = 0, 2
 #: Failed lines listed on stderr; the manifest has them all.
@@ -32,7 +35,9 @@ def add_batch_command(sub: Any, flags: argparse.ArgumentParser,
                     "id, speed and language; or SRT) into OUTDIR: one watermarked audio "
                     "file per line and manifest.jsonl. Running it again resumes: finished "
                     "lines are skipped, missing or damaged ones rendered again.")
-    p.add_argument("script", metavar="SCRIPT", help="a .csv, .jsonl or .srt file")
+    p.add_argument("script", metavar="SCRIPT",
+                   help="a .csv, .jsonl or .srt file, or '-' for standard input (with "
+                        "--script-format)")
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR",
                    help="output directory (created if needed)")
     p.add_argument("--format", choices=BATCH_FORMATS, default="wav",
@@ -47,12 +52,17 @@ def add_batch_command(sub: Any, flags: argparse.ArgumentParser,
     p.add_argument("--voice", metavar="NAME",
                    help="voice of SRT cues that do not start with 'NAME: '")
     p.add_argument("--script-format", choices=tuple(SCRIPT_FORMATS),
-                   help="script format (default: from SCRIPT's extension)")
+                   help="script format (default: from SCRIPT's extension; required "
+                        "for '-')")
     p.set_defaults(handler=cmd_batch)
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
     """Run the job, print a summary, list the failed lines on stderr."""
+    if args.output == "-":  # ('-' is standard output elsewhere: not a folder named '-')
+        raise VoxcloneError("batch writes one file per line and manifest.jsonl into a "
+                            "directory, which standard output ('-') cannot be; give a "
+                            "directory with -o")
     report = render_script(args.script, args.output, format=args.format,
                            workers=args.workers, ray=args.ray, voices_dir=args.voices_dir,
                            default_voice=args.voice, script_format=args.script_format,

@@ -11,7 +11,7 @@ from typing import Any
 import voxclone
 from voxclone.audio import SUPPORTED_OUTPUT, encode_audio, write_audio
 from voxclone.audio.encoding import output_format
-from voxclone.errors import VoxcloneError
+from voxclone.errors import AudioFormatError, VoxcloneError
 from voxclone.progress import share_bar
 from voxclone.synthesis import render
 
@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 _STDIO = "-"
 #: Output formats that are headerless PCM, so they can be streamed chunk by chunk.
 STREAMABLE_FORMATS = ("pcm", "raw")
+#: Formats whose files hold the same bytes, or the same container (Opus in an .ogg).
+_SAME_FILE = {("raw", "pcm"), ("pcm", "raw"), ("ogg", "opus")}
 #: `say` shows a progress bar for texts longer than this (characters; ~10 s of speech).
 SAY_BAR_CHARS = 200
 
@@ -43,7 +45,9 @@ def add_parser(sub: Any, flags: argparse.ArgumentParser,
                         "(default: hi/ja/zh detected from the script, else en-us); "
                         "see `voxclone languages`")
     p.add_argument("--stream", action="store_true",
-                   help="with --format pcm and -o -, write each sentence as soon as it is ready")
+                   help="write each sentence to standard output as soon as it is ready "
+                        "(needs pcm or raw: -o - --format pcm; a .pcm/.raw file is "
+                        "written whole)")
     p.add_argument("--check-words", action="store_true",
                    help="listen to each English sentence (speech recognition) and render "
                         "it again if it came out garbled; about 40%% slower")
@@ -55,23 +59,18 @@ def add_parser(sub: Any, flags: argparse.ArgumentParser,
 
 def cmd_say(args: argparse.Namespace) -> int:
     """``voxclone say``: speak text in a stored voice, to a file or standard output."""
+    fmt = chosen_format(args.output, args.format, stream=args.stream)
     text = sys.stdin.read() if args.text == _STDIO else args.text
     to_stdout = args.output == _STDIO
-    fmt = args.format or ("wav" if to_stdout else None)
-    if args.stream and fmt not in STREAMABLE_FORMATS:
-        raise VoxcloneError("--stream needs --format pcm or raw (other formats are written "
-                            "whole); drop --stream or add --format pcm")
     if to_stdout and sys.stdout.isatty():
         raise VoxcloneError("refusing to write audio to a terminal; redirect standard "
                             "output (e.g. `| aplay`) or give -o FILE")
     if not to_stdout:  # before the render (and its audit entry), not after
-        fmt = fmt or output_format(args.output)
         folder = os.path.dirname(os.path.abspath(args.output))
         if not os.path.isdir(folder):
             raise VoxcloneError(f"cannot write {args.output}: the folder {folder} does not "
                                 "exist; create it or give another -o path")
     if args.stream and to_stdout:
-        assert fmt is not None  # checked above: pcm or raw
         seconds = 0.0
         out = sys.stdout.buffer
         for chunk in voxclone.synthesize_stream(text, args.name, speed=args.speed,
@@ -100,3 +99,42 @@ def cmd_say(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"wrote {seconds:.1f} s of watermarked audio to {where}", file=sys.stderr)
     return 0
+
+
+def chosen_format(output: str, format: str | None, *, stream: bool = False) -> str:
+    """The format ``say`` writes to ``output`` (``-`` for standard output): ``format``,
+    else the extension's (WAV for standard output), checked before anything is spoken.
+
+    Raises:
+        VoxcloneError: ``output`` is a directory or names no format voxclone writes,
+            ``format`` contradicts its extension (a ``.wav`` holding headerless PCM
+            could not be played or checked), or ``stream`` asks for a format that is
+            not headerless PCM.
+    """
+    if output == _STDIO:
+        fmt = format or "wav"
+    else:
+        if output.endswith(("/", os.sep)) or os.path.isdir(output):
+            example = os.path.join(output, "speech.wav")
+            raise VoxcloneError(f"-o {output} names a directory; name a file in it, "
+                                f"e.g. -o {example}")
+        try:
+            fmt = output_format(output)
+        except AudioFormatError:
+            if format is None:
+                raise
+            fmt = format  # an extension voxclone does not write: --format says what to
+        if format is not None and format != fmt and (fmt, format) not in _SAME_FILE:
+            raise VoxcloneError(f"--format {format} contradicts the extension of {output} "
+                                f"({fmt}); name the file .{format}, or drop --format to "
+                                f"write {fmt}")
+        fmt = format or fmt
+    if stream and fmt not in STREAMABLE_FORMATS:
+        if output == _STDIO:
+            raise VoxcloneError(f"--stream writes headerless PCM sentence by sentence, and "
+                                f"standard output would get {fmt.upper()}: add --format pcm "
+                                "(16-bit little-endian mono 24 kHz, e.g. `| aplay -f "
+                                "S16_LE -r 24000`), or drop --stream to write it whole")
+        raise VoxcloneError(f"--stream needs pcm or raw, and {output} is {fmt.upper()}; "
+                            "drop --stream (a file is written whole) or name it .pcm")
+    return fmt

@@ -1,7 +1,9 @@
 """Decode audio files (a path, standard input, bytes or a binary stream) into :class:`Audio`.
 
 Decoding uses ``soundfile`` (the libsndfile it bundles reads WAV, FLAC, OGG/Vorbis, Opus and
-MP3); resampling uses ``soxr``. Encoding and writing live in :mod:`.encoding`.
+MP3); resampling uses ``soxr``. Headerless PCM (``.pcm``/``.raw``, what ``say -o x.pcm`` and
+the server's ``pcm`` responses hold) is read as voxclone writes it: 16-bit little-endian
+mono at 24 kHz. Encoding and writing live in :mod:`.encoding`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import soundfile as sf
 from voxclone.audio.types import Audio
 from voxclone.errors import AudioError, AudioFormatError
 
-__all__ = ["SUPPORTED_INPUT", "load_audio"]
+__all__ = ["RAW_EXTENSIONS", "RAW_FORMATS", "RAW_SAMPLE_RATE", "SUPPORTED_INPUT", "load_audio"]
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +35,12 @@ AU...) are decoded too."""
 _UNSUPPORTED_HINTS: Final[frozenset[str]] = frozenset(
     {".m4a", ".aac", ".mp4", ".wma", ".webm", ".amr", ".3gp", ".mov", ".mkv"}
 )
+#: Extensions of headerless PCM files, read as :data:`RAW_SAMPLE_RATE` 16-bit LE mono.
+RAW_EXTENSIONS: Final[tuple[str, ...]] = (".pcm", ".raw")
+#: ``format=`` values of :func:`load_audio` that read any source as headerless PCM.
+RAW_FORMATS: Final[tuple[str, ...]] = ("pcm", "raw")
+#: The rate of the headerless PCM voxclone writes (its engine's, Kokoro's, output rate).
+RAW_SAMPLE_RATE: Final[int] = 24_000
 #: Frames decoded at a time (small enough that a damaged file says where it breaks).
 _BLOCK_FRAMES: Final[int] = 1 << 15
 _FORMATS_TEXT: Final[str] = "WAV, FLAC, OGG (Vorbis or Opus) or MP3"
@@ -45,6 +53,8 @@ def load_audio(
     *,
     sample_rate: int | None = None,
     max_seconds: float = 600.0,
+    format: str | None = None,
+    raw_rate: int = RAW_SAMPLE_RATE,
 ) -> Audio:
     """Decode an audio file into a mono float32 :class:`Audio`.
 
@@ -53,9 +63,15 @@ def load_audio(
             file object (read from its current position; need not be seekable).
             WAV, FLAC, OGG/Vorbis, Ogg/Opus and MP3 are supported at any sample rate, mono or
             multi-channel, integer or float samples.
+            A path (or file object named) ``*.pcm`` or ``*.raw`` is headerless 16-bit LE mono
+            PCM (what voxclone writes under those names) at ``raw_rate``.
         sample_rate: resample to this rate (soxr HQ); ``None`` keeps the file's rate.
         max_seconds: refuse files longer than this. The length is read from the
             header before anything is decoded, so a huge file is never loaded.
+        format: ``"pcm"`` or ``"raw"`` reads ``source`` as headerless PCM whatever its
+            name (bytes and standard input have none); ``None`` goes by the extension.
+        raw_rate: the sample rate of headerless PCM (default 24 kHz, voxclone's output
+            rate); other sources carry their own.
 
     Returns:
         ``Audio`` whose ``samples`` are 1-D float32 (channels averaged), integer PCM
@@ -66,16 +82,25 @@ def load_audio(
             than ``max_seconds``.
         AudioFormatError: the data is empty (0 bytes), corrupt, not in a supported
             format, or contains NaN/infinite samples.
-        ValueError: ``sample_rate`` or ``max_seconds`` is not positive.
+        ValueError: ``sample_rate``, ``raw_rate`` or ``max_seconds`` is not positive, or
+            ``format`` is not ``None``, ``"pcm"`` or ``"raw"``.
     """
     if sample_rate is not None and sample_rate <= 0:
         raise ValueError(f"sample_rate must be positive, got {sample_rate}")
     if not max_seconds > 0:
         raise ValueError(f"max_seconds must be positive, got {max_seconds}")
+    if raw_rate <= 0:
+        raise ValueError(f"raw_rate must be positive, got {raw_rate}")
+    if format is not None and format not in RAW_FORMATS:
+        raise ValueError(f"format must be None (by the extension), 'pcm' or 'raw', "
+                         f"got {format!r}")
 
     stream, name, ext, owned = _open_source(source)
     try:
-        audio = _decode(stream, name, ext, max_seconds)
+        if format is not None or ext in RAW_EXTENSIONS:
+            audio = _decode_raw(stream, name, raw_rate, max_seconds)
+        else:
+            audio = _decode(stream, name, ext, max_seconds)
     finally:
         if owned:
             stream.close()
@@ -166,9 +191,47 @@ def _format_error(name: str, ext: str, exc: BaseException | None) -> AudioFormat
     )
 
 
+class _SequentialSoundFile(sf.SoundFile):
+    """A ``SoundFile`` read from start to end without seeking.
+
+    ``soundfile`` seeks back to where each read ended (to keep a read-write file's
+    position in step); libsndfile's MP3 decoder (libmpg123) drops its bit reservoir at
+    every seek, so the first frame after each block decoded wrongly (samples up to 0.007
+    off in MP3s voxclone wrote from LibriSpeech) and printed "part2_3_length ... too
+    large for available bit count" on stderr. libsndfile keeps the read position
+    itself, so reads that are only sequential need no seek.
+    """
+
+    def seekable(self) -> bool:
+        """``False``: tells ``soundfile`` to leave the position to libsndfile."""
+        return False
+
+
+def _decode_raw(stream: BinaryIO, name: str, rate: int, max_seconds: float) -> Audio:
+    """Headerless 16-bit little-endian mono PCM, scaled as libsndfile scales 16-bit WAV."""
+    try:  # (the streams _open_source gives are seekable)
+        start = stream.tell()
+        size = stream.seek(0, io.SEEK_END) - start
+        stream.seek(start)
+        if size // 2 > int(max_seconds * rate):  # before reading any of it
+            raise _too_long(name, size / 2 / rate, max_seconds)
+        data = stream.read()
+    except OSError as exc:
+        raise AudioError(f"{name} cannot be read: {exc}") from exc
+    if len(data) % 2:  # a stream cut mid-sample: the last byte is half a sample
+        logger.info("%s ends with half a 16-bit sample; ignoring its last byte", name)
+        data = data[:-1]
+    if not data:
+        raise AudioError(f"{name} contains no audio (0 samples); record or export it again")
+    logger.debug("decoding %s: headerless 16-bit PCM, %d Hz, %d frames",
+                 name, rate, len(data) // 2)
+    pcm = np.frombuffer(data, dtype="<i2")
+    return Audio((pcm.astype(np.float32) / np.float32(32768.0)), rate)
+
+
 def _decode(stream: BinaryIO, name: str, ext: str, max_seconds: float) -> Audio:
     try:
-        sound = sf.SoundFile(stream)
+        sound = _SequentialSoundFile(stream)
     except (sf.SoundFileError, RuntimeError, TypeError, ValueError) as exc:
         raise _format_error(name, ext, exc) from exc
 

@@ -12,8 +12,9 @@ Entry fields (JSON): ``id``, ``line`` (in the script), ``status`` (``ok`` or
 reads it back and ``voxclone.find_synthesis`` gives its audit record), ``sha256`` (of
 the file's bytes), ``error`` (why a line failed), ``request`` (SHA-256 of what was asked:
 voice profile, text, speed, format - a changed line is rendered again), ``script`` (the
-absolute path of the script it came from: a run of another script into the same OUTDIR
-is refused, see :mod:`voxclone.batch.outdir`) and ``created``.
+absolute path of the script it came from, ``standard input`` for one piped in: a run
+of another script into the same OUTDIR is refused, see :mod:`voxclone.batch.outdir`)
+and ``created``.
 """
 
 from __future__ import annotations

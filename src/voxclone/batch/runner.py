@@ -23,7 +23,7 @@ from voxclone.audit import local_actor
 from voxclone.batch.executors import Executor, make_executor
 from voxclone.batch.manifest import FAILED, MANIFEST_NAME, OK, Manifest, ManifestEntry
 from voxclone.batch.outdir import check_same_script, dropped_files, exclusive, remove_leftovers
-from voxclone.batch.script import ScriptLine, read_script
+from voxclone.batch.script import STDIN_NAME, STDIN_PATH, ScriptLine, read_script
 from voxclone.batch.work import LineJob, LineResult
 from voxclone.clone.profile import VoiceProfile, VoiceStore
 from voxclone.consent import ConsentStore
@@ -154,7 +154,8 @@ def render_script(
     the reason and do not stop the job: check ``report.failed``.
 
     Args:
-        script: a CSV, JSONL or SRT file (:mod:`voxclone.batch.script`).
+        script: a CSV, JSONL or SRT file (:mod:`voxclone.batch.script`); ``-`` reads
+            it from standard input (``script_format`` required).
         outdir: output directory, created if needed.
         format: ``wav``, ``flac``, ``mp3`` or ``ogg``.
         workers: worker processes (default one per core; 1 renders in this process) or,
@@ -188,7 +189,9 @@ def render_script(
     except OSError as exc:
         raise BatchError(f"cannot create the output directory {out}: {exc}") from exc
     runner = executor or make_executor(options.workers, options.ray)
-    return _Job(lines, out, options, str(Path(script).resolve())).run(runner, progress)
+    # (the manifest's name of the script: a script piped in has no path)
+    source = STDIN_NAME if os.fspath(script) == STDIN_PATH else str(Path(script).resolve())
+    return _Job(lines, out, options, source).run(runner, progress)
 
 
 class _Job:

@@ -1,6 +1,7 @@
 """Reading batch scripts: CSV, JSONL or SRT files of lines to speak.
 
-Formats (UTF-8, a byte-order mark is ignored):
+Formats (UTF-8, a byte-order mark is ignored). The path ``-`` reads the script from
+standard input, whose format must then be given (``--script-format``):
 
 * **CSV** (``.csv``): a header row naming the columns ``voice`` and ``text``, and
   optionally ``id``, ``speed`` and ``language`` (case-insensitive, any order; other columns are
@@ -35,6 +36,7 @@ import json
 import logging
 import os
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -53,6 +55,8 @@ SCRIPT_FORMATS: dict[str, tuple[str, ...]] = {
     "jsonl": (".jsonl", ".ndjson"),
     "srt": (".srt",),
 }
+#: The script path that reads standard input, and how messages and manifests name it.
+STDIN_PATH, STDIN_NAME = "-", "standard input"
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _VOICE_PREFIX = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.-]{0,63}):\s+(.*)$", re.DOTALL)
 _MARKUP = re.compile(r"<[^>]*>|\{\\[^}]*\}")
@@ -92,6 +96,9 @@ def script_format(path: str | os.PathLike[str], format: str | None = None) -> st
             raise ScriptError(f"unknown script format {format!r}; use one of "
                               f"{', '.join(SCRIPT_FORMATS)}")
         return format
+    if os.fspath(path) == STDIN_PATH:
+        raise ScriptError("a script read from standard input ('-') has no extension to "
+                          "tell its format; give it (--script-format csv, jsonl or srt)")
     suffix = Path(path).suffix.lower()
     for name, suffixes in SCRIPT_FORMATS.items():
         if suffix in suffixes:
@@ -102,22 +109,27 @@ def script_format(path: str | os.PathLike[str], format: str | None = None) -> st
 
 def read_script(path: str | os.PathLike[str], *, format: str | None = None,
                 default_voice: str | None = None) -> list[ScriptLine]:
-    """The lines of the script at ``path``, in order (see the module docstring).
+    """The lines of the script at ``path`` (``-``: standard input, ``format`` required),
+    in order (see the module docstring).
 
     ``default_voice`` is the voice of SRT cues without a ``NAME:`` prefix (CSV and JSONL
     name the voice on every line).
 
     Raises:
         ScriptError: the file is unreadable, empty or malformed (the message names the
-            line).
+            line), or it is standard input and ``format`` is not given.
     """
     fmt = script_format(path, format)
+    where = script_name(path)
     try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            content = handle.read()
+        if os.fspath(path) == STDIN_PATH:
+            content = _read_stdin()
+        else:
+            with open(path, encoding="utf-8-sig", newline="") as handle:
+                content = handle.read()
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScriptError(f"cannot read script {os.fspath(path)!r}: {exc}") from exc
-    where = os.fspath(path)
+        shown = where if where == STDIN_NAME else repr(where)
+        raise ScriptError(f"cannot read script {shown}: {exc}") from exc
     if fmt == "csv":
         lines = _read_csv(content, where)
     elif fmt == "jsonl":
@@ -129,6 +141,20 @@ def read_script(path: str | os.PathLike[str], *, format: str | None = None,
     _check_ids(lines, where)
     logger.info("read %d lines from %s (%s)", len(lines), where, fmt)
     return lines
+
+
+def script_name(path: str | os.PathLike[str]) -> str:
+    """How messages name the script: its path, or "standard input" for ``-``."""
+    return STDIN_NAME if os.fspath(path) == STDIN_PATH else os.fspath(path)
+
+
+def _read_stdin() -> str:
+    """Standard input as text, decoded as a script file is (UTF-8, BOM dropped)."""
+    raw = getattr(sys.stdin, "buffer", None)
+    if raw is None:  # a text stream put in its place (tests, embedding programs)
+        return sys.stdin.read().removeprefix("\ufeff")
+    data: bytes = raw.read()
+    return data.decode("utf-8-sig")
 
 
 def _make_line(line: int, fields: Mapping[str, Any], where: str) -> ScriptLine:
