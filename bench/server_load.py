@@ -131,8 +131,8 @@ def check(results: list[Result], home: Path, sample: int) -> dict[str, Any]:
     """Match every response to its audit record, and a sample of audio to its watermark."""
     from voxclone.audio import Audio
     from voxclone.audit import AuditLog
+    from voxclone.detection import detect
     from voxclone.registry import open_database
-    from voxclone.synthesis import detect
 
     log = AuditLog(open_database(f"sqlite:///{home / 'voxclone.db'}"))
     ok = [r for r in results if r.status == 200 and r.error is None]

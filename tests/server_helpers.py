@@ -4,14 +4,18 @@ joe enrolling through the HTTP API with spoken consent."""
 from __future__ import annotations
 
 import io
+import json
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from fastapi.testclient import TestClient
 
 from voxclone.audio import Audio, write_audio
 from voxclone.consent import ChallengeStore
+from voxclone.errors import RateLimitError
 from voxclone.registry import open_database
 from voxclone.registry.access import Access
 
@@ -82,3 +86,66 @@ def enrollment_error(client: TestClient, owner: Owner, name: str, references: li
     assert job["status"] == "failed", job
     error: dict[str, str] = job["error"]
     return error
+
+
+def register_voice(owner: str, name: str = "ada") -> None:
+    """Give ``owner`` a voice ``name`` straight in the registry (a stock voice's
+    conditioning, no enrollment): enough for the speech route, in a second."""
+    import numpy as np
+
+    from voxclone.audio.prosody import ProsodyStats
+    from voxclone.clone.conditioning import StyleConditioning
+    from voxclone.clone.profile import VoiceProfile
+    from voxclone.engines.kokoro import default_engine
+    from voxclone.registry.voices import VoiceRegistry
+
+    profile = VoiceProfile(
+        name=name, embedding=np.full(256, 1 / 16, np.float32),
+        conditioning=StyleConditioning({"jf_alpha": 1.0}, np.zeros(256, np.float32)),
+        prosody=ProsodyStats(150.0, 100.0, 200.0, 4.0, 0.5), sources=(),
+        engine=default_engine().name, effort="stock", score=0.0)
+    engine = open_database()
+    VoiceRegistry(engine).add(Access(engine).owner(owner), profile, {})
+
+
+def used_seconds(owner: Owner) -> float:
+    """Seconds of audio counted against ``owner``'s key today."""
+    access = Access(open_database())
+    key = access.authenticate(owner.key).key
+    try:
+        return key.quota_seconds_per_day - access.check_quota(key)
+    except RateLimitError:
+        return key.quota_seconds_per_day  # (at least)
+
+
+async def post_then_hang_up(app: Any, path: str, owner: Owner, body: dict[str, Any],
+                            hang_up: threading.Event) -> list[dict[str, Any]]:
+    """POST ``body`` as JSON to ``app`` (ASGI, driven directly), the client going away
+    once ``hang_up`` is set - which the test client cannot do before a response starts.
+    The messages the app sent."""
+    data = json.dumps(body).encode()
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "POST", "scheme": "http", "path": path, "raw_path": path.encode(),
+             "query_string": b"", "root_path": "", "client": ("127.0.0.1", 50000),
+             "server": ("testserver", 80),
+             "headers": [(b"host", b"testserver"), (b"content-type", b"application/json"),
+                         (b"content-length", str(len(data)).encode()),
+                         *((k.lower().encode(), v.encode())
+                           for k, v in owner.headers.items())]}
+    requested = False
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": data, "more_body": False}
+        while not hang_up.is_set():
+            await anyio.sleep(0.01)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent

@@ -22,6 +22,7 @@ from voxclone.audio.prosody import prosody_stats
 from voxclone.audit import AuditLog
 from voxclone.clone.conditioning import StyleConditioning
 from voxclone.clone.pitch_rate_match import PitchRateSettings
+from voxclone.detection import MIN_DETECT_SECONDS
 from voxclone.errors import (
     AudioError,
     AudioFormatError,
@@ -34,7 +35,7 @@ from voxclone.errors import (
     VoiceExistsError,
     VoiceNotFoundError,
 )
-from voxclone.synthesis import MIN_DETECT_SECONDS, render
+from voxclone.synthesis import render
 
 from .conftest import HELDOUT_TEXT, SPEECH_DIR, longest_inner_silence, piper_speak
 

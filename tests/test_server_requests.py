@@ -60,7 +60,7 @@ def test_every_other_route_needs_a_key(client: TestClient) -> None:
     assert len(routes) >= 15
     for path, method in routes:
         url = path.replace("{name}", "ada").replace("{job_id}", "x").replace(
-            "{prefix}", "x").replace("{owner}", "bob")
+            "{prefix}", "x").replace("{owner}", "bob").replace("{model}", "tts-1")
         for headers in ({}, {"Authorization": "Bearer vxk_000000000000_" + "a" * 32}):
             response = client.request(method, url, headers=headers)
             assert response.status_code == 401, (method, path, response.text)
@@ -99,6 +99,28 @@ def test_enrollment_without_the_challenge_read_is_refused(
     assert job["error"]["type"] == "PhraseNotHeardError"
     assert "eve" not in [v["name"] for v in client.get("/v1/voices",
                                                         headers=alice.headers).json()]
+
+
+def test_models_are_listed_as_openai_lists_them(client: TestClient, alice: Owner) -> None:
+    from voxclone.server.routes_speech import SpeechRequest
+
+    listing = client.get("/v1/models", headers=alice.headers)
+    assert listing.status_code == 200
+    body = listing.json()
+    assert body["object"] == "list" and body["data"]
+    ids = [model["id"] for model in body["data"]]
+    assert {"voxclone", "tts-1", "tts-1-hd"} <= set(ids)
+    for model in body["data"]:
+        assert set(model) == {"id", "object", "created", "owned_by"}
+        assert model["object"] == "model" and model["owned_by"] == "voxclone"
+        assert isinstance(model["created"], int)
+        assert client.get(f"/v1/models/{model['id']}", headers=alice.headers).json() == model
+        SpeechRequest.model_validate(  # the speech route takes it
+            {"model": model["id"], "input": "Hi.", "voice": "ada"})
+    unknown = client.get("/v1/models/whisper-1", headers=alice.headers)
+    assert unknown.status_code == 404
+    assert "GET /v1/models lists them" in unknown.json()["error"]["message"]
+    assert client.get("/v1/models").status_code == 401
 
 
 def test_keys_can_be_issued_and_revoked(client: TestClient, alice: Owner) -> None:

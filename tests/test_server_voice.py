@@ -204,7 +204,13 @@ def test_a_quota_stops_synthesis(client: TestClient, alice: Owner,
     small = client.post("/v1/keys", headers=alice.headers,
                         json={"label": "tiny", "quota_seconds_per_day": 1.0}).json()
     owner = Owner("alice", small["key"])
-    assert speak(client, owner, "ada").status_code == 200  # uses > 1 s
+    over = speak(client, owner, "ada")  # ~5 s: refused before it is rendered
+    assert over.status_code == 429 and "1.0 s of audio left for today" in over.json()[
+        "error"]["message"]
+    roomier = client.post("/v1/keys", headers=alice.headers,
+                          json={"label": "small", "quota_seconds_per_day": 7.0}).json()
+    owner = Owner("alice", roomier["key"])
+    assert speak(client, owner, "ada").status_code == 200  # uses ~5 s
     over = speak(client, owner, "ada")
     assert over.status_code == 429 and "for today" in over.json()["error"]["message"]
 

@@ -24,10 +24,11 @@ from voxclone.api_consent import challenge, consent_record, revocations, revoke
 from voxclone.audio import Audio, load_audio, write_audio
 from voxclone.clone.profile import VoiceProfile
 from voxclone.consent import Challenge, ConsentRecord, RevocationRecord
+from voxclone.detection import detect, detect_all, find_synthesis
 from voxclone.errors import ConsentError, ReferenceQualityError, VoxcloneError
 from voxclone.provenance import SynthesisRecord
 from voxclone.quality import QualityReport, check
-from voxclone.synthesis import detect, detect_all, find_synthesis, synthesize, synthesize_stream
+from voxclone.synthesis import synthesize, synthesize_stream
 from voxclone.watermark import Detection
 
 __version__ = "0.1.0"

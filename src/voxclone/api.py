@@ -39,6 +39,7 @@ from voxclone.consent import (
 )
 from voxclone.consent.record import WAIVED
 from voxclone.consent.verify import check_consent_args
+from voxclone.detection import is_voxclone_output
 from voxclone.digest import file_sha256
 from voxclone.engines.kokoro import default_engine, stock_packs
 from voxclone.errors import AudioError, SyntheticConsentError, VoxcloneError
@@ -48,7 +49,6 @@ from voxclone.quality import screen
 from voxclone.quality.noise_profile import NoiseProfile
 from voxclone.quality.report import MIN_SPEECH_S, SNR_WARN_DB
 from voxclone.speaker import combine_embeddings, cosine, default_encoder
-from voxclone.synthesis import is_voxclone_output
 from voxclone.voice_files import stored_together
 
 logger = logging.getLogger(__name__)

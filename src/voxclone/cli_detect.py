@@ -11,9 +11,9 @@ import voxclone
 from voxclone.audio.decoding import RAW_FORMATS, RAW_SAMPLE_RATE, load_audio
 from voxclone.audio.inputs import RATE_BOUNDS, as_audio
 from voxclone.cli_stdin import read_stdin_bytes, stdin_named
+from voxclone.detection import MAX_DETECT_SECONDS, MIN_DETECT_SECONDS
 from voxclone.errors import VoxcloneError
 from voxclone.provenance import SynthesisRecord
-from voxclone.synthesis import MAX_DETECT_SECONDS, MIN_DETECT_SECONDS
 from voxclone.watermark import Detection
 
 _STDIO = "-"

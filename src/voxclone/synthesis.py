@@ -1,5 +1,6 @@
-"""Speaking and provenance: watermarked synthesis (whole or streamed), its records,
-and reading the watermark back.
+"""Speaking with provenance: watermarked synthesis (whole, streamed, or a whole file
+rendered piece by piece) and its records. Reading the mark back is in
+:mod:`voxclone.detection`.
 
 Every front door (API, CLI, server) synthesises through these functions, so every
 audio voxclone produces carries the installation's watermark.
@@ -7,38 +8,32 @@ audio voxclone produces carries the installation's watermark.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from functools import lru_cache
 
+import numpy as np
+
 from voxclone.audio import Audio
-from voxclone.audio.inputs import as_audio
 from voxclone.clone.profile import VoiceProfile, VoiceStore
 from voxclone.consent.record import ConsentStore
+from voxclone.detection import MIN_DETECT_SECONDS
 from voxclone.engines.kokoro import default_engine, stock_packs
 from voxclone.errors import AuditError, VoiceRevokedError
 from voxclone.pipeline import SynthesisOptions, Synthesizer
 from voxclone.provenance import (
     AuditContext,
     SynthesisRecord,
-    find_record,
     log_synthesis,
     new_payload,
     text_digest,
 )
 from voxclone.text.frontend import spoken_language
-from voxclone.watermark import Detection, Watermark, default_watermark
+from voxclone.watermark import Watermark, default_watermark
 
 logger = logging.getLogger(__name__)
 
-#: Files longer than this (an hour) are refused by :func:`detect` (split them first).
-MAX_DETECT_SECONDS = 3600.0
-#: Under this (s), a clip's mark is often unreadable (crops of voxclone speech: 7 of 10
-#: found at 1.5 s, 10 of 10 from 2 s; a 1.4 s "Hello there." with its pauses, none).
-MIN_DETECT_SECONDS = 2.0
 
 #: Streaming cuts a long first sentence so its first chunk has at most this many
 #: phonemes (two or three words): the first audio comes sooner than with 16 - 236 against
@@ -48,7 +43,6 @@ MIN_DETECT_SECONDS = 2.0
 STREAM_FIRST_CHUNK_TOKENS = 12
 
 VoiceRef = str | VoiceProfile
-AudioSource = str | os.PathLike[str] | bytes | Audio
 
 
 @lru_cache(maxsize=1)
@@ -222,24 +216,97 @@ def render(
 ) -> tuple[Audio, SynthesisRecord]:
     """Like :func:`synthesize`, also returning the synthesis record (for front ends);
     ``progress`` is called with the share of the text spoken (0-1) as it goes."""
+    rendering = start_render(text, voice, speed=speed, language=language,
+                             voices_dir=voices_dir, audit=audit, check_words=check_words,
+                             sentence_pause=sentence_pause, progress=progress)
+    for _ in rendering.steps():
+        pass
+    return rendering.finish()
+
+
+def start_render(
+    text: str,
+    voice: VoiceRef,
+    *,
+    speed: float = 1.0,
+    language: str | None = None,
+    voices_dir: str | os.PathLike[str] | None = None,
+    audit: AuditContext | None = None,
+    check_words: bool = False,
+    sentence_pause: float | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> Rendering:
+    """:func:`render` in steps, for a front end that renders a whole file a piece at a
+    time (the server lets other requests use the engine between pieces, and stops when
+    its client leaves): the text and voice are validated before this returns; iterate
+    :meth:`Rendering.steps`, then :meth:`Rendering.finish` marks the whole and logs it.
+    Same arguments and errors as :func:`render`.
+    """
     profile = _voice(voice, voices_dir)
     options = SynthesisOptions(speed=speed, language=language, check_words=check_words,
                                sentence_pause=sentence_pause)
     synthesizer = _synthesizer()
-    raw = synthesizer.synthesize(text, profile, options, progress)
-    watermark = default_watermark()
-    context = audit or AuditContext()
-    record = SynthesisRecord(id=new_payload(context.audit_log()), voice=profile.name,
-                             text_sha256=text_digest(text), engine=synthesizer.engine.name,
-                             watermark=watermark.name, seconds=round(raw.duration, 3),
-                             actor=context.actor, language=spoken_language(language, text))
-    marked = watermark.embed(raw.samples, raw.sample_rate, record.id)
-    if raw.duration < MIN_DETECT_SECONDS:
-        logger.warning("%.1f s of audio: its watermark may not be readable on its own "
-                       "(under %.0f s); speak a longer text to be sure it can be detected",
-                       raw.duration, MIN_DETECT_SECONDS)
-    log_synthesis(record, context)
-    return Audio(marked, raw.sample_rate), record
+    pieces = synthesizer.stream(text, profile, options, progress)  # validates
+    return Rendering(pieces, synthesizer.engine.name, profile.name, text, language,
+                     audit or AuditContext())
+
+
+class Rendering:
+    """A whole-file synthesis under way (see :func:`start_render`).
+
+    Its pieces stay inside: the file is marked once, as a whole, by :meth:`finish`. A
+    stream's marks start afresh at each chunk's edge, which loses part of a symbol
+    there; in short or fast speech made of several pieces (a lead-in, short sentences)
+    whole files built from chunks read back in 1-9 of 10 MP3s or Opus files where one
+    mark over the file read in 10 of 10. A rendering left unfinished logs nothing: no
+    audio left it.
+    """
+
+    def __init__(self, pieces: Iterator[Audio], engine: str, voice: str, text: str,
+                 language: str | None, context: AuditContext) -> None:
+        self._pieces = pieces
+        self._parts: list[np.ndarray] = []
+        self._rate = 0
+        self._engine, self._voice, self._text = engine, voice, text
+        self._language, self._context = language, context
+
+    def steps(self) -> Iterator[float]:
+        """Render the next piece at each step, yielding its seconds (a piece is a
+        sentence, or part of a long one)."""
+        for piece in self._pieces:
+            self._parts.append(piece.samples)
+            self._rate = piece.sample_rate
+            yield piece.duration
+
+    def close(self) -> None:
+        """Stop rendering (the pieces' phonemizing worker too)."""
+        closer = getattr(self._pieces, "close", None)
+        if callable(closer):
+            closer()
+
+    def finish(self) -> tuple[Audio, SynthesisRecord]:
+        """Render what is left, then the whole audio (float32 mono 24 kHz), watermarked
+        with the id of its synthesis record, which is written to the audit log.
+
+        Raises:
+            AuditError: the audit log cannot be written (no audio is returned).
+        """
+        for _ in self.steps():
+            pass
+        raw = Audio(np.concatenate(self._parts), self._rate)
+        watermark = default_watermark()
+        record = SynthesisRecord(id=new_payload(self._context.audit_log()),
+                                 voice=self._voice, text_sha256=text_digest(self._text),
+                                 engine=self._engine, watermark=watermark.name,
+                                 seconds=round(raw.duration, 3), actor=self._context.actor,
+                                 language=spoken_language(self._language, self._text))
+        marked = watermark.embed(raw.samples, raw.sample_rate, record.id)
+        if raw.duration < MIN_DETECT_SECONDS:
+            logger.warning("%.1f s of audio: its watermark may not be readable on its own "
+                           "(under %.0f s); speak a longer text to be sure it can be "
+                           "detected", raw.duration, MIN_DETECT_SECONDS)
+        log_synthesis(record, self._context)
+        return Audio(marked, raw.sample_rate), record
 
 
 def preload() -> None:
@@ -252,115 +319,3 @@ def preload() -> None:
     """
     _synthesizer().plan("Ready.")
     default_watermark()
-
-
-def detect(source: AudioSource, *, audit: AuditContext | None = None) -> Detection:
-    """Look for this installation's watermark in a clip (path, encoded bytes, ``Audio``,
-    or ``-`` for stdin), any format and rate >= 8 kHz.
-
-    The payload, when found, is a synthesis id: :func:`find_synthesis` gives its record.
-    Each detection is written to the audit log (as ``audit.actor``, default the local
-    user), with the SHA-256 of the audio checked. A clip joining several syntheses
-    yields one of their marks: :func:`detect_all` gives them all.
-
-    Raises:
-        AudioError: unreadable, empty or longer than an hour.
-        AuditError: the audit log cannot be written.
-    """
-    audio = as_audio(source, max_seconds=MAX_DETECT_SECONDS, name="the clip")
-    result = _read_mark(audio)
-    if not result.found and audio.duration < MIN_DETECT_SECONDS:
-        result = replace(result, too_short=True)
-    _log_detection(audio, result, audit)
-    logger.info("detect: %s",
-                f"synthesis {result.payload:08x}" if result.found and result.payload is not None
-                else "no watermark")
-    return result
-
-
-def detect_all(source: AudioSource, *, audit: AuditContext | None = None) -> list[Detection]:
-    """Every watermark of this installation in a clip that may join several syntheses
-    (two clones in a podcast, two takes): the same sources and checks as :func:`detect`.
-
-    Returns one ``Detection`` per mark (``found`` True, its own ``payload``,
-    ``start_s``/``end_s`` to within about a second, ``speed`` and
-    ``false_positive_probability``), in time order; stretches of one payload less than
-    3 s apart are one mark (the same synthesis heard twice further apart is listed
-    twice). An empty list means no mark was found; in a clip under
-    :data:`MIN_DETECT_SECONDS` that means little, as ``Detection.too_short`` says for
-    :func:`detect` (compare the clip's duration to tell).
-
-    False positives: a mark is reported only when :func:`detect`'s own search finds one,
-    so unmarked audio is flagged exactly as often as by :func:`detect`; the further
-    windows searched around a mark are counted in every mark's
-    ``false_positive_probability`` (a union bound over all windows searched, so their
-    sum bounds the chance that any mark listed is spurious). See
-    :mod:`voxclone.watermark.multi`.
-
-    One ``detect`` entry is written to the audit log per call, its ``payload`` the first
-    mark's and ``details["payloads"]`` every payload found, in order.
-
-    Raises:
-        AudioError: unreadable, empty or longer than an hour.
-        AuditError: the audit log cannot be written.
-    """
-    audio = as_audio(source, max_seconds=MAX_DETECT_SECONDS, name="the clip")
-    readable = audio.resample(8000) if audio.sample_rate < 8000 else audio
-    marks = default_watermark().detect_all(readable.samples, readable.sample_rate)
-    first = marks[0] if marks else Detection(found=False)
-    _log_detection(audio, first, audit,
-                   payloads=[m.payload for m in marks if m.payload is not None])
-    logger.info("detect_all: %s", ", ".join(f"synthesis {m.payload:08x}" for m in marks
-                                            if m.payload is not None) or "no watermark")
-    return marks
-
-
-def _log_detection(audio: Audio, result: Detection, audit: AuditContext | None,
-                   payloads: list[int] | None = None) -> None:
-    """One ``detect`` audit entry; ``payloads`` (every mark found) from :func:`detect_all`.
-
-    Raises:
-        AuditError: it could not be written.
-    """
-    context = audit or AuditContext()
-    details: dict[str, object] = {
-        "found": result.found,
-        "audio_sha256": hashlib.sha256(audio.samples.tobytes()).hexdigest(),
-        "seconds": round(audio.duration, 3),
-        "false_positive_probability": result.false_positive_probability}
-    if payloads is not None:
-        details["payloads"] = payloads
-    context.audit_log().append(
-        "detect", actor=context.actor, owner_id=context.owner_id,
-        payload=result.payload if result.found else None, details=details)
-
-
-def find_synthesis(payload: int | str) -> SynthesisRecord | None:
-    """The record of the synthesis whose watermark carries ``payload`` (an int, or the
-    8 hex digits the command line prints), if it was made here (looked up in the audit
-    log).
-
-    Raises:
-        ValueError: ``payload`` is not a 32-bit id.
-    """
-    if isinstance(payload, str):
-        try:
-            payload = int(payload, 16)
-        except ValueError:
-            raise ValueError(f"{payload!r} is not a synthesis id (8 hex digits)") from None
-    if isinstance(payload, bool) or not isinstance(payload, int) or not 0 <= payload < 2**32:
-        raise ValueError(f"a synthesis id is a 32-bit number, got {payload!r}")
-    return find_record(payload)
-
-
-def is_voxclone_output(audio: Audio) -> bool:
-    """Whether ``audio`` carries this installation's watermark (any rate). An internal
-    check (enrollment's, on its recordings), so not audited as a detection: the
-    enrollment's own entry stands for it."""
-    return _read_mark(audio).found
-
-
-def _read_mark(audio: Audio) -> Detection:
-    if audio.sample_rate < 8000:
-        audio = audio.resample(8000)
-    return default_watermark().detect(audio.samples, audio.sample_rate)

@@ -226,8 +226,39 @@ class Access:
                 moment)
         return left
 
+    def reserve_audio(self, key: ApiKey, seconds: float, *, now: float | None = None,
+                      ) -> None:
+        """Count ``seconds`` of audio against the key's quota for the UTC day of ``now``
+        before they are made, if they fit in what is left. The check and the count are
+        one transaction, so requests racing for the last seconds cannot all get them.
+        Settle later with :meth:`add_audio` (a negative amount gives back what was not
+        used), passing the same ``now``.
+
+        Raises:
+            RateLimitError: the quota is used up, or has less than ``seconds`` left;
+                nothing is counted then.
+        """
+        moment = time.time() if now is None else now
+        day = int(moment // 86400) * 86400
+        retry_after = day + 86400 - moment
+        with self.engine.begin() as conn:  # an error rolls the count back
+            total = _add(conn, key.id, "day", day, float(seconds))
+            if total <= key.quota_seconds_per_day:
+                return
+            left = key.quota_seconds_per_day - (total - seconds)
+            if left <= 0:
+                raise RateLimitError(
+                    f"API key {key.prefix} has used its {key.quota_seconds_per_day:.0f} s of "
+                    "audio for today (UTC); ask its owner for a larger quota",
+                    retry_after=retry_after)
+            raise RateLimitError(
+                f"API key {key.prefix} has {left:.1f} s of audio left for today (UTC), and "
+                f"this needs about {seconds:.1f} s more; send a shorter text, or ask the "
+                "key's owner for a larger quota", retry_after=retry_after)
+
     def add_audio(self, key: ApiKey, seconds: float, *, now: float | None = None) -> None:
-        """Count ``seconds`` of audio made with ``key`` against today's quota."""
+        """Count ``seconds`` of audio made with ``key`` against today's quota (the UTC day
+        of ``now``; negative: give back seconds reserved but not used)."""
         moment = time.time() if now is None else now
         with self.engine.begin() as conn:
             _add(conn, key.id, "day", int(moment // 86400) * 86400, float(seconds))

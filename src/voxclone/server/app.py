@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from voxclone import __version__
 from voxclone.errors import RateLimitError, UnknownKeyError, VoxcloneError
 from voxclone.registry import open_database
-from voxclone.server import routes_admin, routes_speech, routes_voices
+from voxclone.server import routes_admin, routes_models, routes_speech, routes_voices
 from voxclone.server.errors import error_body, http_error, status_of, validation_error
 from voxclone.server.state import ServerConfig, ServerState
 
@@ -83,5 +83,6 @@ def create_app(database_url: str | None = None, *,
     app.mount("/static", StaticFiles(directory=str(_STATIC)), name="static")
     app.include_router(routes_voices.router)
     app.include_router(routes_speech.router)
+    app.include_router(routes_models.router)
     app.include_router(routes_admin.router)
     return app

@@ -3,31 +3,30 @@ for ``wav`` and ``pcm``) and watermark detection."""
 
 from __future__ import annotations
 
-import struct
-from collections.abc import Iterator
+import functools
 from typing import Annotated, Any, Literal
 
-import anyio
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, File, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.types import Receive, Scope, Send
 
-from voxclone.audio import Audio, encode_audio
+from voxclone.audio import encode_audio
+from voxclone.detection import MAX_DETECT_SECONDS, MIN_DETECT_SECONDS, detect_all
 from voxclone.errors import AudioFormatError
 from voxclone.provenance import record_of
-from voxclone.registry.access import ApiKey, Principal
+from voxclone.registry.access import Principal
 from voxclone.server.auth import Caller, State
-from voxclone.server.state import ServerState, close
-from voxclone.server.uploads import decode_upload, read_upload, upload_label
-from voxclone.synthesis import (
-    MAX_DETECT_SECONDS,
-    MIN_DETECT_SECONDS,
-    detect_all,
-    render,
-    render_stream,
+from voxclone.server.speaking import (
+    SAMPLE_RATE,
+    speech_stream,
+    start_speech,
+    start_whole,
+    wav_stream_header,
+    whole_speech,
 )
+from voxclone.server.state import ServerState
+from voxclone.server.uploads import decode_upload, read_upload, upload_label
 from voxclone.watermark import Detection
 
 router = APIRouter(prefix="/v1", tags=["speech"])
@@ -38,7 +37,10 @@ MEDIA_TYPES = {"mp3": "audio/mpeg", "wav": "audio/wav", "flac": "audio/flac",
 #: OpenAI formats voxclone has no encoder for.
 UNSUPPORTED = ("aac",)
 STREAMED = ("wav", "pcm")
-SAMPLE_RATE = 24_000
+#: What a request whose client disconnected gets (nginx's "client closed request").
+CLIENT_CLOSED_REQUEST = 499
+
+__all__ = ["SAMPLE_RATE", "router", "wav_stream_header"]
 
 
 class SpeechRequest(BaseModel):
@@ -62,74 +64,36 @@ class SpeechRequest(BaseModel):
     stream_format: Literal["audio"] = "audio"
 
 
-def wav_stream_header(rate: int) -> bytes:
-    """A 16-bit mono WAV header whose sizes say "unknown" (streamed audio)."""
-    unknown = 0xFFFFFFFF
-    return (b"RIFF" + struct.pack("<I", unknown) + b"WAVEfmt "
-            + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
-            + b"data" + struct.pack("<I", unknown))
-
-
 @router.post("/audio/speech", response_class=Response,
              responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()},
                               "description": "watermarked speech; header "
                                              "X-Voxclone-Synthesis names its record"}})
-def speech(body: SpeechRequest, who: Caller, state: State) -> Response:
+async def speech(body: SpeechRequest, who: Caller, state: State, request: Request,
+                 ) -> Response:
     """Speak ``input`` in ``voice``. ``wav`` and ``pcm`` (16-bit mono 24 kHz) stream
-    sentence by sentence; other formats come whole."""
+    sentence by sentence; other formats come whole. Either way the text is rendered a
+    sentence at a time, other requests going between; a request whose client
+    disconnects stops rendering."""
     if body.response_format in UNSUPPORTED:
         raise AudioFormatError(f"response_format {body.response_format!r} is not supported; "
                                "use mp3, opus, wav, flac, pcm or ogg")
-    entry = state.voices.usable(who.owner, body.voice)
-    state.access.check_quota(who.key)
-    context = state.context(who, owner_id=entry.owner_id)
+    media_type = MEDIA_TYPES[body.response_format]
     if body.response_format in STREAMED:
-        record, chunks = render_stream(body.input, entry.profile, speed=body.speed,
-                                       language=body.language, audit=context)
-        stream = _encoded(state.metered(chunks), body.response_format, state, who.key)
-        return ClosingStream(stream, media_type=MEDIA_TYPES[body.response_format],
-                             headers={"X-Voxclone-Synthesis": record.hex_id})
-    with state.slots.slot():
-        audio, record = render(body.input, entry.profile, speed=body.speed,
-                               language=body.language, audit=context)
-    state.access.add_audio(who.key, audio.duration)
-    return Response(encode_audio(audio, body.response_format),
-                    media_type=MEDIA_TYPES[body.response_format],
+        started = await run_in_threadpool(
+            functools.partial(start_speech, body.input, body.voice, speed=body.speed,
+                              language=body.language, who=who, state=state))
+        return speech_stream(started, body.response_format, state, media_type=media_type)
+    whole = await run_in_threadpool(
+        functools.partial(start_whole, body.input, body.voice, speed=body.speed,
+                          language=body.language, who=who, state=state))
+    made = await whole_speech(whole, state, request)
+    if made is None:  # nobody is listening
+        return Response(status_code=CLIENT_CLOSED_REQUEST)
+    audio, record = made
+    data = await run_in_threadpool(encode_audio, audio, body.response_format)
+    return Response(data, media_type=media_type,
                     headers={"X-Voxclone-Synthesis": record.hex_id,
                              "X-Voxclone-Seconds": f"{audio.duration:.3f}"})
-
-
-def _encoded(chunks: Iterator[Audio], fmt: str, state: ServerState, key: ApiKey,
-             ) -> Iterator[bytes]:
-    if fmt == "wav":
-        yield wav_stream_header(SAMPLE_RATE)
-    seconds = 0.0
-    try:
-        for chunk in chunks:
-            seconds += chunk.duration
-            yield encode_audio(chunk, "pcm")
-    finally:
-        close(chunks)  # a stream cut short logs its end (voxclone.synthesis)
-        state.access.add_audio(key, seconds)
-
-
-class ClosingStream(StreamingResponse):
-    """A response streamed from ``parts`` (each made in a worker thread) that closes it
-    however the response ends - also when the client disconnects, which cancels the
-    response - so that the stream's audit entry and quota record what was sent now,
-    not whenever the abandoned generator is garbage-collected."""
-
-    def __init__(self, parts: Iterator[bytes], *, media_type: str,
-                 headers: dict[str, str]) -> None:
-        super().__init__(parts, media_type=media_type, headers=headers)
-        self._parts = parts
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            with anyio.CancelScope(shield=True):  # (when cancelled, too)
-                await run_in_threadpool(close, self._parts)
 
 
 @router.post("/detect", tags=["watermark"])

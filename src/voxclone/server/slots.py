@@ -28,6 +28,12 @@ class SynthesisSlots:
         self._tickets = itertools.count()
         self._cond = threading.Condition()
 
+    @property
+    def waiting(self) -> int:
+        """How many are waiting for a slot now."""
+        with self._cond:
+            return len(self._waiting)
+
     @contextmanager
     def slot(self, priority: int = FIRST) -> Iterator[None]:
         """Hold one slot for the duration of the ``with`` block."""

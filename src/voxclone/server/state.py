@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import Engine
 
-from voxclone.audio import Audio
 from voxclone.audit import AuditLog
 from voxclone.provenance import AuditContext
 from voxclone.registry.access import Access, Principal
 from voxclone.registry.voices import VoiceRegistry
 from voxclone.server.jobs import EnrollmentJobs
 from voxclone.server.slots import FIRST, LATER, SynthesisSlots
+
+#: What a metered iterator yields: audio chunks, or a rendering's steps (seconds).
+Piece = TypeVar("Piece")
 
 
 @dataclass(frozen=True)
@@ -50,9 +53,9 @@ class ServerState:
                             owner_id=principal.owner.id if owner_id is None else owner_id,
                             log=self.audit)
 
-    def metered(self, chunks: Iterator[Audio]) -> Iterator[Audio]:
-        """``chunks``, each rendered while holding a synthesis slot (the first one with
-        priority: see :mod:`voxclone.server.slots`)."""
+    def metered(self, chunks: Iterator[Piece]) -> Iterator[Piece]:
+        """``chunks`` (audio, or a rendering's steps), each rendered while holding a
+        synthesis slot (the first one with priority: see :mod:`voxclone.server.slots`)."""
         iterator = iter(chunks)
         priority = FIRST
         try:

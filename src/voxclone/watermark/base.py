@@ -25,7 +25,7 @@ class Detection:
             when nothing was found.
         speed: playback-speed factor at which it was found (1.0 = untouched).
         too_short: nothing was found in a clip too short for that to mean much (under
-            :data:`voxclone.synthesis.MIN_DETECT_SECONDS`: a mark is often unreadable
+            :data:`voxclone.detection.MIN_DETECT_SECONDS`: a mark is often unreadable
             there, so "no watermark" cannot be told from "too little of it").
     """
 

@@ -1,0 +1,138 @@
+"""Reading the watermark back: :func:`detect` (a clip's mark), :func:`detect_all` (every
+mark in a file that joins several syntheses) and :func:`find_synthesis` (the record a
+payload names). Each detection is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import replace
+
+from voxclone.audio import Audio
+from voxclone.audio.inputs import as_audio
+from voxclone.provenance import AuditContext, SynthesisRecord, find_record
+from voxclone.watermark import Detection, default_watermark
+
+logger = logging.getLogger(__name__)
+
+#: Files longer than this (an hour) are refused by :func:`detect` (split them first).
+MAX_DETECT_SECONDS = 3600.0
+#: Under this (s), a clip's mark is often unreadable (crops of voxclone speech: 7 of 10
+#: found at 1.5 s, 10 of 10 from 2 s; a 1.4 s "Hello there." with its pauses, none).
+MIN_DETECT_SECONDS = 2.0
+
+AudioSource = str | os.PathLike[str] | bytes | Audio
+
+
+def detect(source: AudioSource, *, audit: AuditContext | None = None) -> Detection:
+    """Look for this installation's watermark in a clip (path, encoded bytes, ``Audio``,
+    or ``-`` for stdin), any format and rate >= 8 kHz.
+
+    The payload, when found, is a synthesis id: :func:`find_synthesis` gives its record.
+    Each detection is written to the audit log (as ``audit.actor``, default the local
+    user), with the SHA-256 of the audio checked. A clip joining several syntheses
+    yields one of their marks: :func:`detect_all` gives them all.
+
+    Raises:
+        AudioError: unreadable, empty or longer than an hour.
+        AuditError: the audit log cannot be written.
+    """
+    audio = as_audio(source, max_seconds=MAX_DETECT_SECONDS, name="the clip")
+    result = _read_mark(audio)
+    if not result.found and audio.duration < MIN_DETECT_SECONDS:
+        result = replace(result, too_short=True)
+    _log_detection(audio, result, audit)
+    logger.info("detect: %s",
+                f"synthesis {result.payload:08x}" if result.found and result.payload is not None
+                else "no watermark")
+    return result
+
+
+def detect_all(source: AudioSource, *, audit: AuditContext | None = None) -> list[Detection]:
+    """Every watermark of this installation in a clip that may join several syntheses
+    (two clones in a podcast, two takes): the same sources and checks as :func:`detect`.
+
+    Returns one ``Detection`` per mark (``found`` True, its own ``payload``,
+    ``start_s``/``end_s`` to within about a second, ``speed`` and
+    ``false_positive_probability``), in time order; stretches of one payload less than
+    3 s apart are one mark (the same synthesis heard twice further apart is listed
+    twice). An empty list means no mark was found; in a clip under
+    :data:`MIN_DETECT_SECONDS` that means little, as ``Detection.too_short`` says for
+    :func:`detect` (compare the clip's duration to tell).
+
+    False positives: a mark is reported only when :func:`detect`'s own search finds one,
+    so unmarked audio is flagged exactly as often as by :func:`detect`; the further
+    windows searched around a mark are counted in every mark's
+    ``false_positive_probability`` (a union bound over all windows searched, so their
+    sum bounds the chance that any mark listed is spurious). See
+    :mod:`voxclone.watermark.multi`.
+
+    One ``detect`` entry is written to the audit log per call, its ``payload`` the first
+    mark's and ``details["payloads"]`` every payload found, in order.
+
+    Raises:
+        AudioError: unreadable, empty or longer than an hour.
+        AuditError: the audit log cannot be written.
+    """
+    audio = as_audio(source, max_seconds=MAX_DETECT_SECONDS, name="the clip")
+    readable = audio.resample(8000) if audio.sample_rate < 8000 else audio
+    marks = default_watermark().detect_all(readable.samples, readable.sample_rate)
+    first = marks[0] if marks else Detection(found=False)
+    _log_detection(audio, first, audit,
+                   payloads=[m.payload for m in marks if m.payload is not None])
+    logger.info("detect_all: %s", ", ".join(f"synthesis {m.payload:08x}" for m in marks
+                                            if m.payload is not None) or "no watermark")
+    return marks
+
+
+def _log_detection(audio: Audio, result: Detection, audit: AuditContext | None,
+                   payloads: list[int] | None = None) -> None:
+    """One ``detect`` audit entry; ``payloads`` (every mark found) from :func:`detect_all`.
+
+    Raises:
+        AuditError: it could not be written.
+    """
+    context = audit or AuditContext()
+    details: dict[str, object] = {
+        "found": result.found,
+        "audio_sha256": hashlib.sha256(audio.samples.tobytes()).hexdigest(),
+        "seconds": round(audio.duration, 3),
+        "false_positive_probability": result.false_positive_probability}
+    if payloads is not None:
+        details["payloads"] = payloads
+    context.audit_log().append(
+        "detect", actor=context.actor, owner_id=context.owner_id,
+        payload=result.payload if result.found else None, details=details)
+
+
+def find_synthesis(payload: int | str) -> SynthesisRecord | None:
+    """The record of the synthesis whose watermark carries ``payload`` (an int, or the
+    8 hex digits the command line prints), if it was made here (looked up in the audit
+    log).
+
+    Raises:
+        ValueError: ``payload`` is not a 32-bit id.
+    """
+    if isinstance(payload, str):
+        try:
+            payload = int(payload, 16)
+        except ValueError:
+            raise ValueError(f"{payload!r} is not a synthesis id (8 hex digits)") from None
+    if isinstance(payload, bool) or not isinstance(payload, int) or not 0 <= payload < 2**32:
+        raise ValueError(f"a synthesis id is a 32-bit number, got {payload!r}")
+    return find_record(payload)
+
+
+def is_voxclone_output(audio: Audio) -> bool:
+    """Whether ``audio`` carries this installation's watermark (any rate). An internal
+    check (enrollment's, on its recordings), so not audited as a detection: the
+    enrollment's own entry stands for it."""
+    return _read_mark(audio).found
+
+
+def _read_mark(audio: Audio) -> Detection:
+    if audio.sample_rate < 8000:
+        audio = audio.resample(8000)
+    return default_watermark().detect(audio.samples, audio.sample_rate)
