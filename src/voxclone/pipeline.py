@@ -156,14 +156,15 @@ class Synthesizer:
             )
         front = front_end(language, text)
         sentences = split_sentences(front.normalize(text))
-        # Only English can be checked by ear (the recognizer's model is US English).
-        chunks_of = functools.partial(self._sentence_chunks, front.phonemize,
-                                      english=front.language.code.startswith("en"))
+        chunks_of = functools.partial(self._sentence_chunks, front.phonemize)
         ends = np.cumsum([len(s) for s in sentences]) / max(1, sum(len(s) for s in sentences))
 
         def sentence_chunks(index: int, head_tokens: int = 0) -> list[Chunk]:
+            # Only English can be checked by ear (the recognizer's model is US English);
+            # a text mixing languages is read sentence by sentence in each one's own.
+            english = front.language_of(sentences[index]).code.startswith("en")
             return [replace(c, done=float(ends[index]))
-                    for c in chunks_of(sentences[index], head_tokens)]
+                    for c in chunks_of(sentences[index], head_tokens, english=english)]
         for index in range(len(sentences)):
             first = sentence_chunks(index, first_chunk_tokens)
             if first:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["split_head", "split_phonemes", "split_sentences"]
+__all__ = ["sentence_pieces", "split_head", "split_phonemes", "split_sentences"]
 
 #: Words that take a full stop but (almost) never end a sentence: "Dr. Who" is one sentence.
 # fmt: off
@@ -99,6 +99,20 @@ def split_sentences(text: str) -> list[str]:
             elif sentences:  # stray "…" or "!!" after a sentence: keep it with that one
                 sentences[-1] += " " + piece
     return sentences
+
+
+def sentence_pieces(text: str) -> list[str]:
+    """``text`` cut where :func:`split_sentences` cuts it, keeping every character:
+    the pieces, joined, give back ``text`` exactly (a line break ends its piece, the
+    spaces after a full stop start the next). For looking at each sentence of a raw
+    text in place.
+
+    Never raises; returns ``[]`` for ``""``.
+    """
+    pieces: list[str] = []
+    for line in text.splitlines(keepends=True):
+        pieces.extend(piece for piece in _sentences_of_line(line) if piece)
+    return pieces
 
 
 def _cut_position(phonemes: str, max_len: int) -> int:

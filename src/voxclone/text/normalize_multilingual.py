@@ -15,13 +15,21 @@ the way a speaker of the language reads them:
   decimals ``三点五``, ``%`` パーセント, currency symbols units after the number.
 - Mandarin: misaki's G2P reads digits, decimals, percent and negatives itself (with
   cn2an, years digit by digit), so only ISO dates (to 年月日), thousands commas and
-  currency symbols are rewritten.
+  currency symbols are rewritten, and numbers too long for it (which it drops).
+
+Numbers of more than :data:`MAX_SPELLED_DIGITS` digits (account numbers, ids) are
+read digit by digit in every language, as in English: num2words cannot say them
+(Spanish fails from 28 digits, Brazilian Portuguese from 19) and Python refuses
+``int()`` of more than 4,300 digits. A num2words failure on a shorter number falls
+back to the digits one by one too: normalisation never raises.
 
 Everything is table-driven; the only import-time work is compiling regexes.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,7 +38,12 @@ from num2words import num2words
 
 from voxclone.text.normalize import clean_characters
 
-__all__ = ["multilingual_normalizer"]
+__all__ = ["MAX_SPELLED_DIGITS", "multilingual_normalizer"]
+
+logger = logging.getLogger(__name__)
+
+#: Longer numbers are read digit by digit (as English does).
+MAX_SPELLED_DIGITS = 15
 
 # Digit lookarounds, not \b: in Japanese and Mandarin a number touches word characters.
 _ISO_DATE_RE = re.compile(r"(?<!\d)(\d{4})-(0?[1-9]|1[0-2])-(0?[1-9]|[12]\d|3[01])(?!\d)")
@@ -45,6 +58,28 @@ _NEGATIVE_RE = re.compile(r"(?<![\w.,])-(?=\d)")
 def _tidy(text: str) -> str:
     text = _SPACES_RE.sub(" ", text)
     return _SPACE_BEFORE_PUNCT_RE.sub(r"\1", text).strip()
+
+
+@functools.cache
+def _digit_names(lang: str) -> tuple[str, ...]:
+    """num2words' words for 0-9 in ``lang``."""
+    return tuple(str(num2words(digit, lang=lang)) for digit in range(10))
+
+
+def _spell(digits: str, lang: str, to: str = "cardinal") -> str:
+    """A run of ASCII digits in words (num2words ``lang``, ``to`` ``"cardinal"`` or
+    ``"ordinal"``); more than :data:`MAX_SPELLED_DIGITS` digits, or a number num2words
+    fails on, digit by digit. Never calls ``int()`` on a long run; never raises."""
+    names = _digit_names(lang)
+    if len(digits) <= MAX_SPELLED_DIGITS:
+        try:
+            # pt_BR writes "mil, duzentos": a comma would be read as a pause.
+            return str(num2words(int(digits), lang=lang, to=to)).replace(",", "")
+        except Exception as exc:  # num2words raises anything (Overflow-, Recursion-,
+            # Key-, NotImplementedError) on numbers it cannot say
+            logger.debug("num2words(%s, lang=%s, to=%s) failed (%r); reading the digits",
+                         digits, lang, to, exc)
+    return " ".join(names[int(digit)] for digit in digits)
 
 
 # ------------------------------------------------------------ Latin-script languages
@@ -76,7 +111,8 @@ _LATIN: dict[str, _LatinWords] = {
         "{day} de {month} de {year}", "",
         {"€": ("euro", "euros", "céntimo", "céntimos"),
          "$": ("dólar", "dólares", "centavo", "centavos"),
-         "£": ("libra", "libras", "penique", "peniques")},
+         "£": ("libra", "libras", "penique", "peniques"),
+         "R$": ("real", "reales", "centavo", "centavos")},
         "con", r"\.?[ºª]", "ª"),
     "fr": _LatinWords(
         "fr", "virgule", "pour cent", "moins",
@@ -85,7 +121,8 @@ _LATIN: dict[str, _LatinWords] = {
         "{day} {month} {year}", "premier",
         {"€": ("euro", "euros", "centime", "centimes"),
          "$": ("dollar", "dollars", "cent", "cents"),
-         "£": ("livre", "livres", "penny", "pence")},
+         "£": ("livre", "livres", "penny", "pence"),
+         "R$": ("réal", "réais", "centavo", "centavos")},
         "et", r"(?:er|re|ère|ème|e)\b", ""),
     "it": _LatinWords(
         "it", "virgola", "per cento", "meno",
@@ -94,7 +131,8 @@ _LATIN: dict[str, _LatinWords] = {
         "{day} {month} {year}", "primo",
         {"€": ("euro", "euro", "centesimo", "centesimi"),
          "$": ("dollaro", "dollari", "centesimo", "centesimi"),
-         "£": ("sterlina", "sterline", "penny", "pence")},
+         "£": ("sterlina", "sterline", "penny", "pence"),
+         "R$": ("real", "real", "centavo", "centavos")},
         "e", r"\.?[ºª]", "ª"),
     "pt-br": _LatinWords(
         "pt_BR", "vírgula", "por cento", "menos",
@@ -109,37 +147,42 @@ _LATIN: dict[str, _LatinWords] = {
 }
 # fmt: on
 
-#: A number in a Latin-script locale: "1.234.567,89", "3,5", "3.5", "42".
-_LATIN_NUM = r"\d{1,3}(?:\.\d{3})+(?:,\d+)?(?![.\d])|\d+(?:[,.]\d+)?"
+#: A number in a Latin-script locale: "1.234.567,89", "3,5", "3.5", "42", and
+#: English-style "1,234,567.89" (two or more comma groups cannot be a decimal).
+_LATIN_NUM = (r"\d{1,3}(?:\.\d{3})+(?:,\d+)?(?![.,]?\d)"
+              r"|\d{1,3}(?:,\d{3}){2,}(?:\.\d+)?(?![.,]?\d)"
+              r"|\d+(?:[,.]\d+)?")
 _LATIN_NUM_RE = re.compile(rf"(?<![\d,.])(?:{_LATIN_NUM})")
 _LATIN_CURRENCY = r"R\$|[€$£]"
 _LATIN_MONEY_BEFORE_RE = re.compile(rf"({_LATIN_CURRENCY})\s?({_LATIN_NUM})")
-_LATIN_MONEY_AFTER_RE = re.compile(rf"({_LATIN_NUM})\s?({_LATIN_CURRENCY})")
-_LATIN_PERCENT_RE = re.compile(rf"({_LATIN_NUM})\s?%")
+# (?<!\d): a match starts where a number does (no retrying from inside a long run).
+_LATIN_MONEY_AFTER_RE = re.compile(rf"(?<!\d)({_LATIN_NUM})\s?({_LATIN_CURRENCY})")
+_LATIN_PERCENT_RE = re.compile(rf"(?<!\d)({_LATIN_NUM})\s?%")
 
 
 def _latin_parts(token: str) -> tuple[str, str]:
     """Integer and fraction digits of a locale number ("1.234,5" -> ("1234", "5"))."""
     if re.fullmatch(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?", token):
         token = token.replace(".", "")
+    elif re.fullmatch(r"\d{1,3}(?:,\d{3}){2,}(?:\.\d+)?", token):
+        token = token.replace(",", "")
     integer, _, fraction = token.replace(",", ".").partition(".")
     return integer, fraction
 
 
-def _cardinal(value: int, words: _LatinWords) -> str:
-    # pt_BR writes "mil, duzentos": a comma would be read as a pause.
-    return str(num2words(value, lang=words.num2words)).replace(",", "")
+def _cardinal(digits: str, words: _LatinWords) -> str:
+    return _spell(digits, words.num2words)
 
 
 def _latin_number(token: str, words: _LatinWords) -> str:
     integer, fraction = _latin_parts(token)
-    spoken = _cardinal(int(integer), words)
+    spoken = _cardinal(integer, words)
     if not fraction:
         return spoken
     if fraction.startswith("0") or len(fraction) > 3:  # "3,05", "3,14159": digit by digit
-        tail = " ".join(_cardinal(int(d), words) for d in fraction)
+        tail = " ".join(_cardinal(d, words) for d in fraction)
     else:
-        tail = _cardinal(int(fraction), words)
+        tail = _cardinal(fraction, words)
     return f"{spoken} {words.decimal} {tail}"
 
 
@@ -148,16 +191,17 @@ def _latin_money(amount: str, symbol: str, words: _LatinWords) -> str:
     integer, fraction = _latin_parts(amount)
     if len(fraction) > 2:  # not cents: "3,125 €" -> "tres coma ciento veinticinco euros"
         return f"{_latin_number(amount, words)} {units}"
-    whole, change = int(integer), int(fraction.ljust(2, "0")) if fraction else 0
-    spoken = f"{_cardinal(whole, words)} {unit if whole == 1 else units}"
+    change = int(fraction.ljust(2, "0")) if fraction else 0
+    one = integer.lstrip("0") == "1"
+    spoken = f"{_cardinal(integer, words)} {unit if one else units}"
     if change:
-        spoken += (f" {words.cents_joiner} {_cardinal(change, words)} "
+        spoken += (f" {words.cents_joiner} {_cardinal(str(change), words)} "
                    f"{cent if change == 1 else cents}")
     return spoken
 
 
 def _latin_ordinal(match: re.Match[str], words: _LatinWords) -> str:
-    spoken = str(num2words(int(match[1]), lang=words.num2words, to="ordinal"))
+    spoken = _spell(match[1], words.num2words, to="ordinal")
     if words.feminine_mark and match[2].endswith(words.feminine_mark):
         spoken = re.sub(r"o\b", "a", spoken)  # "primero" -> "primera", "terzo" -> "terza"
     return spoken
@@ -165,9 +209,9 @@ def _latin_ordinal(match: re.Match[str], words: _LatinWords) -> str:
 
 def _latin_date(day: str, month: str, year: str, words: _LatinWords) -> str:
     day_words = (words.first_day if int(day) == 1 and words.first_day
-                 else _cardinal(int(day), words))
+                 else _cardinal(str(int(day)), words))
     return words.date.format(day=day_words, month=words.months[int(month) - 1],
-                             year=_cardinal(int(year), words))
+                             year=_cardinal(year, words))
 
 
 def _latin_normalizer(words: _LatinWords) -> Callable[[str], str]:
@@ -197,6 +241,7 @@ _HINDI_CURRENCIES = {"₹": "रुपये", "Rs.": "रुपये", "Rs": "
 _HINDI_DIGITS = str.maketrans("०१२३४५६७८९", "0123456789")
 _HINDI_CURRENCY_RE = re.compile(r"(₹|Rs\.?|[$€£])\s?(\d+(?:\.\d+)?)")
 _HINDI_DECIMAL_RE = re.compile(r"(\d)\.(\d+)")
+_LONG_DIGITS_RE = re.compile(rf"\d{{{MAX_SPELLED_DIGITS + 1},}}")
 _DANDA_RE = re.compile(r"\s*[।॥]+")
 
 
@@ -211,6 +256,8 @@ def _normalize_hindi(text: str) -> str:
     text = _NEGATIVE_RE.sub("माइनस ", text)
     # espeak-ng drops the point: "3.5" -> "3 दशमलव 5" with the decimals digit by digit.
     text = _HINDI_DECIMAL_RE.sub(lambda m: f"{m[1]} दशमलव {' '.join(m[2])}", text)
+    # espeak-ng reads long numbers in part only: digit by digit, each one a word.
+    text = _LONG_DIGITS_RE.sub(lambda m: " ".join(m[0]), text)
     return _tidy(text)
 
 
@@ -244,9 +291,32 @@ def _normalize_japanese(text: str) -> str:
 
 def _kanji_number(match: re.Match[str]) -> str:
     digits = match[0]
-    if (len(digits) > 1 and digits[0] == "0") or len(digits) > 15:  # codes: digit by digit
+    if (len(digits) > 1 and digits[0] == "0") or len(digits) > MAX_SPELLED_DIGITS:
+        return digits.translate(_KANJI_DIGITS)  # codes, ids: digit by digit
+    try:
+        return str(num2words(int(digits), lang="ja"))
+    except Exception:  # num2words' failures have no common type
         return digits.translate(_KANJI_DIGITS)
-    return str(num2words(int(digits), lang="ja"))
+
+
+#: Digit by digit in Mandarin: the G2P drops "〇", so zero is "零".
+_HAN_DIGITS = str.maketrans("0123456789", "零一二三四五六七八九")
+#: The longest number misaki's G2P reads; it silently drops longer ones.
+_ZH_MAX_DIGITS = 16
+#: A number, with its minus sign and percent sign if any.
+_ZH_NUMBER_RE = re.compile(
+    r"((?<![\w.,])-)?(?<![\d.])(\d+)(?:\.(\d+))?(?!\d)(?:\s?([%％]))?")
+
+
+def _mandarin_number(match: re.Match[str]) -> str:
+    """A number too long for the G2P digit by digit in Han (others unchanged)."""
+    minus, integer, fraction, percent = match[1], match[2], match[3] or "", match[4]
+    if len(integer) <= _ZH_MAX_DIGITS and len(fraction) <= _ZH_MAX_DIGITS:
+        return match[0]
+    spoken = integer.translate(_HAN_DIGITS)
+    if fraction:
+        spoken += "点" + fraction.translate(_HAN_DIGITS)
+    return ("百分之" if percent else "") + ("负" if minus else "") + spoken
 
 
 def _normalize_mandarin(text: str) -> str:
@@ -254,7 +324,7 @@ def _normalize_mandarin(text: str) -> str:
     text = _cjk_dates(clean_characters(text))
     text = _THOUSANDS_COMMA_RE.sub("", text)
     text = _CJK_CURRENCY_RE.sub(lambda m: f"{m[2]}{_ZH_CURRENCIES[m[1]]}", text)
-    return text.strip()
+    return _ZH_NUMBER_RE.sub(_mandarin_number, text).strip()
 
 
 _NORMALIZERS: dict[str, Callable[[str], str]] = {

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from voxclone.errors import ModelError, TextError
+from voxclone.text.characters import separate_glued_hyphens
 
 __all__ = ["EspeakPhonemizer", "load_vocab", "phonemize", "tokenize"]
 
@@ -225,8 +226,10 @@ class EspeakPhonemizer:
             TextError: if ``text`` is empty or has nothing that can be pronounced.
             ModelError: if the Kokoro vocabulary cannot be read.
         """
-        # Lines are separate utterances to phonemizer, "^" would read as a tie.
-        clean = _SPACES_RE.sub(" ", text.replace(_TIE, " ")).strip()
+        # Lines are separate utterances to phonemizer, "^" would read as a tie; a hyphen
+        # glued between a symbol and a letter makes espeak-ng segfault (every caller,
+        # whatever its normaliser did, is protected here).
+        clean = _SPACES_RE.sub(" ", separate_glued_hyphens(text.replace(_TIE, " "))).strip()
         if not clean:
             raise TextError("the text to speak is empty; give at least one word")
         with _LOCK:
