@@ -11,7 +11,7 @@ import os
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
@@ -155,3 +155,20 @@ def _isolated_home(request: pytest.FixtureRequest, tmp_path: Path,
         home = tmp_path / "voxclone-home"
     monkeypatch.setenv("VOXCLONE_HOME", str(home))
     return home
+
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
+
+
+@pytest.fixture(scope="module")
+def client(module_home: Path) -> Iterator[TestClient]:
+    """The HTTP API, run for real in this module's home (the server tests' shared
+    client; the server extra must be installed)."""
+    pytest.importorskip("fastapi", reason="the server extra is not installed")
+    from fastapi.testclient import TestClient
+
+    from voxclone.server import create_app
+
+    with TestClient(create_app()) as test_client:
+        yield test_client

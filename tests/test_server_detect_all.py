@@ -4,9 +4,6 @@ of its voice. (That it runs off the event loop: test_server_requests.py.)"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -25,14 +22,6 @@ pytest.importorskip("fastapi", reason="the server extra is not installed")
 #: All tests here share one server home: its database, secret and voices.
 SHARED_HOME = True
 RATE = 24_000
-
-
-@pytest.fixture(scope="module")
-def client(module_home: Path) -> Iterator[TestClient]:
-    from voxclone.server import create_app
-
-    with TestClient(create_app()) as test_client:
-        yield test_client
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,6 @@ estimate is stopped where the quota ends; the key is charged the seconds made.""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,14 +32,6 @@ SIXTY_WORDS = ("The lighthouse keeper climbed the stairs every evening at dusk, 
                "nights the fog rolled in so thick that he could not see his own hands, "
                "and then he rang the bell until morning.")
 ONE_SENTENCE = "The train left the station at noon."
-
-
-@pytest.fixture(scope="module")
-def client(module_home: Path) -> Iterator[TestClient]:
-    from voxclone.server import create_app
-
-    with TestClient(create_app()) as test_client:
-        yield test_client
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,14 +34,6 @@ pytest.importorskip("fastapi", reason="the server extra is not installed")
 
 #: All tests here share one server home: its database, secret and voices.
 SHARED_HOME = True
-
-
-@pytest.fixture(scope="module")
-def client(module_home: Path) -> Iterator[TestClient]:
-    from voxclone.server import create_app
-
-    with TestClient(create_app()) as test_client:
-        yield test_client
 
 
 @pytest.fixture(scope="module")

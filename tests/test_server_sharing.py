@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -38,14 +37,6 @@ LONG = ("The train left the station at noon. Nobody was on the platform. "
 SHORT = "Good morning. This is a cloned voice, speaking over HTTP."
 #: The short request's speed, which tells its chunks from the long one's.
 SHORT_SPEED = 1.5
-
-
-@pytest.fixture(scope="module")
-def client(module_home: Path) -> Iterator[TestClient]:
-    from voxclone.server import create_app
-
-    with TestClient(create_app()) as test_client:
-        yield test_client
 
 
 @pytest.fixture(scope="module")

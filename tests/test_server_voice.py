@@ -10,8 +10,6 @@ Requests that need no enrolled voice are in test_server_requests.py.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,14 +34,6 @@ pytest.importorskip("fastapi", reason="the server extra is not installed")
 
 #: All tests here share one server home: its database, secret and voices.
 SHARED_HOME = True
-
-
-@pytest.fixture(scope="module")
-def client(module_home: Path) -> Iterator[TestClient]:
-    from voxclone.server import create_app
-
-    with TestClient(create_app()) as test_client:
-        yield test_client
 
 
 @pytest.fixture(scope="module")
