@@ -9,6 +9,7 @@ import shutil
 import socket
 import threading
 import time
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -111,6 +112,8 @@ def test_enroll_speak_play_and_detect_in_the_browser(server_url: str, tmp_path: 
             page.click("#download")
         saved = tmp_path / "clone.wav"
         download.value.save_as(saved)
+        with wave.open(str(saved)) as wav:  # the streamed header's sizes were written
+            assert wav.getnframes() * 2 == saved.stat().st_size - 44
         page.set_input_files("#detect-file", str(saved))
         page.wait_for_function("document.getElementById('detect-result').className "
                                "=== 'warn'", timeout=60_000)

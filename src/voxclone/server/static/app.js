@@ -183,6 +183,17 @@ async function refreshVoices(select) {
 }
 $("refresh-voices").addEventListener("click", () => refreshVoices().catch((e) => show("speak-status", e.message, "error")));
 
+// A streamed WAV says "size unknown" (0xFFFFFFFF) in its header; once it has all come,
+// write the real sizes so that the downloaded file opens everywhere.
+function sizedWav(buffer) {
+  const view = new DataView(buffer);
+  if (buffer.byteLength >= 44 && view.getUint32(4, true) === 0xFFFFFFFF) {
+    view.setUint32(4, buffer.byteLength - 8, true);    // RIFF chunk
+    view.setUint32(40, buffer.byteLength - 44, true);  // data chunk (after a 16-byte fmt)
+  }
+  return new Blob([buffer], { type: "audio/wav" });
+}
+
 $("speak").addEventListener("click", async () => {
   show("speak-status", "speaking...");
   try {
@@ -190,8 +201,7 @@ $("speak").addEventListener("click", async () => {
       method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ model: "voxclone", voice: $("speak-voice").value, input: $("speak-text").value,
         response_format: "wav", speed: parseFloat($("speak-speed").value) }) });
-    const blob = await response.blob();
-    const url = URL.createObjectURL(blob);
+    const url = URL.createObjectURL(await sizedWav(await response.arrayBuffer()));
     const player = $("player");
     player.src = url;
     const link = $("download");
