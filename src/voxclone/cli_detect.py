@@ -91,9 +91,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
                    for m in marks]
         if args.json:
             described = [_mark_json(m, r) for m, r in zip(marks, records, strict=True)]
-            first = described[0] if described else {
-                "payload": None, "false_positive_probability": 1.0, "start_s": None,
-                "end_s": None, "speed": 1.0, "synthesis": None}
+            first = described[0] if described else _mark_json(Detection(found=False), None)
             print(json.dumps({"file": name, "found": bool(marks), **first,
                               "too_short": too_short, "marks": described}))
             continue

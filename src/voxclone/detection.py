@@ -77,7 +77,7 @@ def detect_all(source: AudioSource, *, audit: AuditContext | None = None) -> lis
         AuditError: the audit log cannot be written.
     """
     audio = as_audio(source, max_seconds=MAX_DETECT_SECONDS, name="the clip")
-    readable = audio.resample(8000) if audio.sample_rate < 8000 else audio
+    readable = _readable(audio)
     marks = default_watermark().detect_all(readable.samples, readable.sample_rate)
     first = marks[0] if marks else Detection(found=False)
     _log_detection(audio, first, audit,
@@ -133,6 +133,10 @@ def is_voxclone_output(audio: Audio) -> bool:
 
 
 def _read_mark(audio: Audio) -> Detection:
-    if audio.sample_rate < 8000:
-        audio = audio.resample(8000)
-    return default_watermark().detect(audio.samples, audio.sample_rate)
+    readable = _readable(audio)
+    return default_watermark().detect(readable.samples, readable.sample_rate)
+
+
+def _readable(audio: Audio) -> Audio:
+    """``audio`` at a rate the detector reads (8 kHz or more: lower rates are resampled)."""
+    return audio.resample(8000) if audio.sample_rate < 8000 else audio

@@ -216,12 +216,9 @@ def render(
 ) -> tuple[Audio, SynthesisRecord]:
     """Like :func:`synthesize`, also returning the synthesis record (for front ends);
     ``progress`` is called with the share of the text spoken (0-1) as it goes."""
-    rendering = start_render(text, voice, speed=speed, language=language,
-                             voices_dir=voices_dir, audit=audit, check_words=check_words,
-                             sentence_pause=sentence_pause, progress=progress)
-    for _ in rendering.steps():
-        pass
-    return rendering.finish()
+    return start_render(text, voice, speed=speed, language=language, voices_dir=voices_dir,
+                        audit=audit, check_words=check_words, sentence_pause=sentence_pause,
+                        progress=progress).finish()
 
 
 def start_render(

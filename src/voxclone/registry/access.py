@@ -220,10 +220,7 @@ class Access:
             ).scalar() or 0.0
         left = key.quota_seconds_per_day - used
         if left <= 0:
-            raise RateLimitError(
-                f"API key {key.prefix} has used its {key.quota_seconds_per_day:.0f} s of audio "
-                "for today (UTC); ask its owner for a larger quota", retry_after=day + 86400 -
-                moment)
+            raise _used_up(key, retry_after=day + 86400 - moment)
         return left
 
     def reserve_audio(self, key: ApiKey, seconds: float, *, now: float | None = None,
@@ -247,10 +244,7 @@ class Access:
                 return
             left = key.quota_seconds_per_day - (total - seconds)
             if left <= 0:
-                raise RateLimitError(
-                    f"API key {key.prefix} has used its {key.quota_seconds_per_day:.0f} s of "
-                    "audio for today (UTC); ask its owner for a larger quota",
-                    retry_after=retry_after)
+                raise _used_up(key, retry_after=retry_after)
             raise RateLimitError(
                 f"API key {key.prefix} has {left:.1f} s of audio left for today (UTC), and "
                 f"this needs about {seconds:.1f} s more; send a shorter text, or ask the "
@@ -262,6 +256,13 @@ class Access:
         moment = time.time() if now is None else now
         with self.engine.begin() as conn:
             _add(conn, key.id, "day", int(moment // 86400) * 86400, float(seconds))
+
+
+def _used_up(key: ApiKey, *, retry_after: float) -> RateLimitError:
+    """The error for a key whose audio quota for today is spent."""
+    return RateLimitError(
+        f"API key {key.prefix} has used its {key.quota_seconds_per_day:.0f} s of audio for "
+        "today (UTC); ask its owner for a larger quota", retry_after=retry_after)
 
 
 def _add(conn: Connection, key_id: int, kind: str, window: int, amount: float) -> float:

@@ -117,9 +117,7 @@ def _detection(data: bytes, label: str, who: Principal, state: ServerState) -> d
     audio = decode_upload(data, label, max_seconds=MAX_DETECT_SECONDS)
     marks = detect_all(audio, audit=state.context(who))
     described = [_mark_body(mark, who, state) for mark in marks]
-    first = described[0] if described else {
-        "payload": None, "false_positive_probability": 1.0, "start_s": None,
-        "end_s": None, "speed": 1.0, "synthesis": None}
+    first = described[0] if described else _mark_body(Detection(found=False), who, state)
     return {"found": bool(marks),
             "too_short": not marks and audio.duration < MIN_DETECT_SECONDS,
             **first, "marks": described}

@@ -100,19 +100,9 @@ def _scan(x: np.ndarray, rate: int, layout: Layout, t0: float, budget: _Budget, 
 
 def _window_marks(look: Look, layout: Layout, t0: float, t1: float) -> list[_Mark]:
     """The windows' candidates (all but the whole run's), joined into marks where
-    windows in a row carry the same payload."""
-    windows = [c for c in look.candidates if not _is_whole(c, look)]
-    marks: list[_Mark] = []
-    for candidate in windows:
-        mark = _mark(candidate, look, layout, t0, t1)
-        last = marks[-1] if marks else None
-        if last is not None and last.payload == mark.payload \
-                and mark.start_s - last.end_s <= MERGE_GAP_S:
-            marks[-1] = replace(last, end_s=max(last.end_s, mark.end_s),
-                                sync=max(last.sync, mark.sync))
-        else:
-            marks.append(mark)
-    return marks
+    windows in a row carry the same payload (windows come in time order)."""
+    return _merged([_mark(c, look, layout, t0, t1) for c in look.candidates
+                    if not _is_whole(c, look)])
 
 
 def _is_whole(candidate: Candidate, look: Look) -> bool:
