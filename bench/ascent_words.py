@@ -34,6 +34,7 @@ import numpy as np
 
 import voxclone
 from voxclone.clone import fit, gradient_fit
+from voxclone.consent.voice_seal import seal_voice
 from voxclone.engines.kokoro_grad import TIMBRE_DIMS
 from voxclone.speaker import cosine
 
@@ -90,7 +91,7 @@ def measure(split: sd.Split, at: Sequence[int], steps: int, norm: sd.Normalisati
         moved = timbres[step] - timbres[0]
         delta = start.delta.copy()
         delta[:TIMBRE_DIMS] += moved
-        voice = dataclasses.replace(profile, conditioning=start.with_delta(delta))
+        voice = seal_voice(dataclasses.replace(profile, conditioning=start.with_delta(delta)))
         clips = [voxclone.synthesize(text, voice) for text in TEXTS]
         heard = [sd.score_transcript(recognizer, t, c) for t, c in zip(TEXTS, clips,
                                                                        strict=True)]

@@ -66,6 +66,7 @@ from voxclone.clone import fit
 from voxclone.clone.conditioning import StyleConditioning
 from voxclone.clone.fit import EFFORTS, learned_probe
 from voxclone.clone.pitch_rate_match import PitchRateMatch, PitchRateSettings, match_pitch_rate
+from voxclone.consent.voice_seal import seal_voice
 from voxclone.engines.kokoro import KokoroEngine, stock_packs
 from voxclone.engines.session import SessionConfig
 from voxclone.errors import VoxcloneError
@@ -209,8 +210,9 @@ def nearest_pack(profile: voxclone.VoiceProfile) -> voxclone.VoiceProfile:
     names = list(learned.pack_embeddings)
     scores = [float(learned.pack_embeddings[n] @ profile.embedding) for n in names]
     best = names[int(np.argmax(scores))]
-    return dataclasses.replace(profile, conditioning=StyleConditioning({best: 1.0}),
-                               score=max(scores))
+    # a voice made by hand on purpose, so sealed here to speak (voxclone.consent.voice_seal)
+    return seal_voice(dataclasses.replace(profile, conditioning=StyleConditioning({best: 1.0}),
+                                          score=max(scores)))
 
 
 def unshifted_match(*args: Any, shifted: Any = None, **kwargs: Any) -> PitchRateMatch:

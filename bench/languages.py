@@ -48,6 +48,7 @@ from voxclone.audio import Audio
 from voxclone.audio.prosody import ProsodyStats
 from voxclone.clone.conditioning import StyleConditioning
 from voxclone.clone.profile import SourceClip, VoiceProfile
+from voxclone.consent.voice_seal import seal_voice
 from voxclone.engines.kokoro import default_engine, stock_packs
 from voxclone.errors import VoxcloneError
 from voxclone.pipeline import SynthesisOptions, Synthesizer
@@ -124,11 +125,12 @@ def pack_voice(pack: str) -> VoiceProfile:
     """A stock pack as a voice (its own conditioning; the other fields are unused here)."""
     unit = np.zeros(256, np.float32)
     unit[0] = 1.0
-    return VoiceProfile(name=f"pack-{pack}", embedding=unit,
-                        conditioning=StyleConditioning({pack: 1.0}),
-                        prosody=ProsodyStats(200.0, 150.0, 300.0, 4.0, 0.5),
-                        sources=(SourceClip("0" * 64, 0.0, 0.0),),
-                        engine=default_engine().name, effort="stock", score=0.0)
+    # made by hand on purpose, so sealed here to speak (voxclone.consent.voice_seal)
+    return seal_voice(VoiceProfile(name=f"pack-{pack}", embedding=unit,
+                                   conditioning=StyleConditioning({pack: 1.0}),
+                                   prosody=ProsodyStats(200.0, 150.0, 300.0, 4.0, 0.5),
+                                   sources=(SourceClip("0" * 64, 0.0, 0.0),),
+                                   engine=default_engine().name, effort="stock", score=0.0))
 
 
 # ------------------------------------------------------------------ content proxy

@@ -32,6 +32,7 @@ from unittest import mock
 import voxclone
 from voxclone.audio.prosody import prosody_stats
 from voxclone.clone import fit
+from voxclone.consent.voice_seal import seal_voice
 from voxclone.engines.kokoro import default_engine, stock_packs
 from voxclone.speaker import default_encoder
 
@@ -108,8 +109,9 @@ def main(argv: list[str] | None = None) -> int:
                                                 effort=args.effort,
                                                 widen_ok=widen_ok)
             measure_s = time.perf_counter() - began
-            voice = dataclasses.replace(profile, pitch_shift=match.pitch_shift,
-                                        rate=match.rate, pitch_range=match.pitch_range)
+            voice = seal_voice(dataclasses.replace(profile, pitch_shift=match.pitch_shift,
+                                                   rate=match.rate,
+                                                   pitch_range=match.pitch_range))
             row = {"speaker": split.utterance.speaker, "gender": split.utterance.gender,
                    "sentences": 2 + count, "enroll_s": enroll_s, "measure_s": measure_s,
                    "same_as_enrolled": (match.pitch_shift, match.rate, match.pitch_range)

@@ -40,6 +40,7 @@ import numpy as np
 
 import voxclone
 import voxclone.clone.fit as fit
+from voxclone.consent.voice_seal import seal_voice
 from voxclone.engines.kokoro import default_engine, stock_packs
 from voxclone.speaker import cosine, default_encoder
 
@@ -152,7 +153,7 @@ def candidate_rows(recorder: SearchRecorder, scorer: fit.VoiceFitter,
         conditioning = fitted["start"].with_delta((style - fitted["base"]).astype(np.float32))
         second = second_sentence_score(scorer, conditioning, fitted["target"],
                                        fitted["at_pitch"])
-        voice = dataclasses.replace(profile, conditioning=conditioning)
+        voice = seal_voice(dataclasses.replace(profile, conditioning=conditioning))
         clone = join([voxclone.synthesize(text, voice) for text in SENTENCES])
         raw = cosine(voxclone.embed(clone), heldout)
         rows.append({"evaluation": index, "probe": float(embedding @ fitted["target"]),

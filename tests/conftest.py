@@ -18,6 +18,7 @@ import pytest
 
 from voxclone.audio import Audio, load_audio, write_audio
 from voxclone.demo import load_person, speak_person
+from voxclone.keys import SECRET_FILE, installation_secret
 
 REFERENCE_TEXT = (
     "When the sunlight strikes raindrops in the air, they act as a prism. "
@@ -133,26 +134,47 @@ def joe_wav(tmp_path_factory: pytest.TempPathFactory, joe_reference: Audio) -> P
     return path
 
 
-@pytest.fixture(scope="module")
-def module_home(request: pytest.FixtureRequest,
-                tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """One voxclone home for a whole test module (for modules that set
-    ``SHARED_HOME = True``, such as the server's: one database, secret and voices)."""
-    path = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1] + "-home")
+@pytest.fixture(scope="session", autouse=True)
+def _session_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The home of what session- and module-scoped fixtures make (voices enrolled once
+    and used by many tests), so that nothing touches the user's home."""
+    path = tmp_path_factory.mktemp("session-home")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("VOXCLONE_HOME", str(path))
         yield path
 
 
+def _sharing_secret(home: Path, session_home: Path) -> Path:
+    """``home``, holding the session home's installation secret: the tests' homes are
+    one installation's, so a voice enrolled (and sealed) once speaks in every test."""
+    home.mkdir(parents=True, exist_ok=True)
+    secret = home / SECRET_FILE
+    if not secret.exists():
+        secret.write_bytes(installation_secret(session_home))
+        secret.chmod(0o600)
+    return home
+
+
+@pytest.fixture(scope="module")
+def module_home(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                _session_home: Path) -> Iterator[Path]:
+    """One voxclone home for a whole test module (for modules that set
+    ``SHARED_HOME = True``, such as the server's: one database, secret and voices)."""
+    path = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1] + "-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VOXCLONE_HOME", str(_sharing_secret(path, _session_home)))
+        yield path
+
+
 @pytest.fixture(autouse=True)
-def _isolated_home(request: pytest.FixtureRequest, tmp_path: Path,
-                   monkeypatch: pytest.MonkeyPatch) -> Path:
+def _isolated_home(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                   monkeypatch: pytest.MonkeyPatch, _session_home: Path) -> Path:
     """Every test gets its own voxclone home (or its module's, with ``SHARED_HOME``);
-    nothing touches the user's."""
+    nothing touches the user's. (Not inside ``tmp_path``, which stays the test's own.)"""
     if getattr(request.module, "SHARED_HOME", False):
         home: Path = request.getfixturevalue("module_home")
     else:
-        home = tmp_path / "voxclone-home"
+        home = _sharing_secret(tmp_path_factory.mktemp("home"), _session_home)
     monkeypatch.setenv("VOXCLONE_HOME", str(home))
     return home
 

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 
 from voxclone.audio import Audio, write_audio
 from voxclone.consent import ChallengeStore
+from voxclone.consent.voice_seal import seal_voice
 from voxclone.errors import RateLimitError
 from voxclone.registry import open_database
 from voxclone.registry.access import Access
@@ -105,7 +106,7 @@ def register_voice(owner: str, name: str = "ada") -> None:
         prosody=ProsodyStats(150.0, 100.0, 200.0, 4.0, 0.5), sources=(),
         engine=default_engine().name, effort="stock", score=0.0)
     engine = open_database()
-    VoiceRegistry(engine).add(Access(engine).owner(owner), profile, {})
+    VoiceRegistry(engine).add(Access(engine).owner(owner), seal_voice(profile), {})
 
 
 def used_seconds(owner: Owner) -> float:

@@ -47,6 +47,7 @@ from voxclone.errors import (
     SyntheticConsentError,
     VoiceNotFoundError,
     VoiceRevokedError,
+    VoiceSealError,
 )
 from voxclone.keys import home_dir
 
@@ -575,8 +576,13 @@ def test_only_a_voice_with_its_own_consent_record_speaks(
     voxclone.enroll("ann", joe_heldout, i_am_the_speaker=True, effort="stock",
                     voices_dir=voices)
     # Another voice's profile under joe's name (its checksum made again, as anyone can):
-    # joe's consent record is for other recordings.
-    store.save(dataclasses.replace(store.load("ann"), name="joe"), overwrite=True)
+    # its seal is over ann's content, and joe's consent record is for other recordings -
+    # also with the seal dropped, as a profile from before seals would be.
+    swapped = dataclasses.replace(store.load("ann"), name="joe")
+    store.save(swapped, overwrite=True)
+    with pytest.raises(VoiceSealError, match="'joe' fails its seal"):
+        voxclone.synthesize("Hello.", "joe", voices_dir=voices)
+    store.save(dataclasses.replace(swapped, seal=None), overwrite=True)
     for use in (lambda: voxclone.synthesize("Hello.", "joe", voices_dir=voices),
                 lambda: voxclone.consent_record("joe", voices_dir=voices)):
         with pytest.raises(ConsentRecordError, match="made for other recordings than its "
@@ -625,6 +631,9 @@ def test_cli_consent_flow(joe_reference: Audio, tmp_path: Path,
     shown = capsys.readouterr().out
     assert "decision:" in shown and "verified" in shown and challenge_id in shown
     assert "signature:" in shown and "valid" in shown
+    # the record names the sealed profile made under it
+    profile = VoiceStore(voices).load("joe")
+    assert f"profile sha256: {profile.content_digest()}" in " ".join(shown.split())
 
 
 def test_voxclone_output_cannot_give_consent(joe_reference: Audio, tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from voxclone.audio import Audio
 from voxclone.audio.pitch_shift import shift_pitch
 from voxclone.audio.prosody import prosody_stats
 from voxclone.clone.formant_match import MIN_GAIN, RATIO_BOUNDS, match_formants, parabola_peak
+from voxclone.consent.voice_seal import seal_voice
 from voxclone.speaker import default_encoder
 from voxclone.speaker.encoder import embed_all
 
@@ -107,7 +108,8 @@ def test_synthesis_applies_the_voices_formant_ratio(joe_reference: Audio) -> Non
     assert voice.formant_ratio == 1.0  # stock voices are left as they are
     text = "Please remember to lock the back door before you leave."
     plain = voxclone.synthesize(text, voice)
-    higher = voxclone.synthesize(text, dataclasses.replace(voice, formant_ratio=1.1))
+    # a voice changed by hand speaks only once sealed again (voxclone.consent.voice_seal)
+    higher = voxclone.synthesize(text, seal_voice(dataclasses.replace(voice, formant_ratio=1.1)))
     assert abs(higher.duration - plain.duration) < 0.05
     assert envelope_warp(plain, higher) == pytest.approx(1.1, abs=0.015)
 

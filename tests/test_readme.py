@@ -25,7 +25,8 @@ def test_readme_has_a_python_example() -> None:
 
 
 def test_readme_python_example_runs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, joe_reference: Audio, joe_heldout: Audio
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, joe_reference: Audio, joe_heldout: Audio,
+    _isolated_home: Path,
 ) -> None:
     monkeypatch.chdir(tmp_path)
     # The clips the example names: two recordings of one person.
@@ -45,5 +46,5 @@ def test_readme_python_example_runs(
         namespace: dict[str, object] = {}
         exec(compile(block, str(README), "exec"), namespace)
     assert (tmp_path / "hello.mp3").stat().st_size > 1000
-    assert (tmp_path / "voxclone-home" / "voices" / "ada.voice.json").is_file()
+    assert (_isolated_home / "voices" / "ada.voice.json").is_file()
     assert voxclone.consent_record("ada").decision == "verified"

@@ -16,6 +16,7 @@ from voxclone.audio.pauses import sound_span
 from voxclone.audio.prosody import ProsodyStats
 from voxclone.clone.conditioning import StyleConditioning, pack_scale
 from voxclone.clone.profile import VoiceProfile
+from voxclone.consent.voice_seal import seal_voice
 from voxclone.engines.kokoro import default_engine, stock_packs
 from voxclone.pipeline import SynthesisOptions, Synthesizer
 
@@ -88,11 +89,12 @@ def garbling_voice() -> VoiceProfile:
     (pocketsphinx heard "really yes i guess this infamous now")."""
     packs = stock_packs()
     delta = np.random.default_rng(3).normal(0, 1, 256).astype(np.float32) * 2.0
-    return VoiceProfile(
+    # made by hand on purpose, so sealed to speak (voxclone.consent.voice_seal)
+    return seal_voice(VoiceProfile(
         name="garbled", embedding=np.full(256, 1 / 16, np.float32),
         conditioning=StyleConditioning({"jf_alpha": 1.0}, delta * pack_scale(packs)),
         prosody=ProsodyStats(150.0, 100.0, 200.0, 4.0, 0.5), sources=(),
-        engine=default_engine().name, effort="fast", score=0.0)
+        engine=default_engine().name, effort="fast", score=0.0))
 
 
 def test_check_words_renders_a_garbled_sentence_intelligibly() -> None:

@@ -9,7 +9,9 @@ Requests that need no enrolled voice are in test_server_requests.py.
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import json
 from typing import Any
 
 import pytest
@@ -19,6 +21,7 @@ from fastapi.testclient import TestClient
 import voxclone
 from voxclone.audio import Audio, load_audio
 from voxclone.audit import AuditLog
+from voxclone.clone.conditioning import StyleConditioning
 
 from .conftest import joe_consents
 from .server_helpers import (
@@ -244,6 +247,37 @@ def test_bad_requests_get_clear_errors(client: TestClient, alice: Owner,
                         files=[("references", ("a.wav", b"x", "audio/wav")),
                                ("consent", ("c.wav", b"x", "audio/wav"))])
     assert taken.status_code == 409
+
+
+def test_a_voice_edited_in_the_database_is_refused(client: TestClient, alice: Owner,
+                                                   enrolled: dict[str, Any]) -> None:
+    # Someone with the database but not the installation secret swaps ada's timbre for
+    # another voice's and redoes the profile's checksum: its seal no longer checks.
+    from sqlalchemy import select, update
+
+    from voxclone.registry.database import open_database
+    from voxclone.registry.schema import voices
+
+    engine = open_database()
+    with engine.connect() as conn:
+        row = conn.execute(select(voices.c.id, voices.c.profile).where(
+            voices.c.name == "ada")).one()
+    genuine = voxclone.VoiceProfile.from_json(json.loads(row.profile))
+    assert genuine.seal is not None and genuine.content_digest() \
+        == client.get("/v1/voices/ada/consent", headers=alice.headers).json()["profile_sha256"]
+    swapped = dataclasses.replace(genuine, conditioning=StyleConditioning({"jf_nezumi": 1.0}))
+    with engine.begin() as conn:
+        conn.execute(update(voices).where(voices.c.id == row.id).values(
+            profile=json.dumps(swapped.to_json())))
+    try:
+        refused = speak(client, alice, "ada")
+        assert refused.status_code == 422, refused.text
+        assert "fails its seal" in refused.json()["error"]["message"]
+    finally:
+        with engine.begin() as conn:
+            conn.execute(update(voices).where(voices.c.id == row.id).values(
+                profile=row.profile))
+    assert speak(client, alice, "ada").status_code == 200
 
 
 def test_revocation_deletes_the_voice_and_is_audited(client: TestClient, alice: Owner,

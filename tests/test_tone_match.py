@@ -20,6 +20,7 @@ from voxclone.audio.equalizer import (
     speech_band_levels,
 )
 from voxclone.clone.tone_match import MAX_GAIN_DB, level_difference, match_tone
+from voxclone.consent.voice_seal import seal_voice
 
 RATE = 24_000
 
@@ -136,8 +137,8 @@ def test_synthesis_applies_the_voices_curve(joe_reference: Audio) -> None:
     voice = voxclone.enroll("joe", joe_reference, effort="stock", save=False,
                             i_am_the_speaker=True)
     assert voice.tone is None  # stock voices get no curve
-    bright = dataclasses.replace(voice, tone=tuple(float(g) for g in np.where(
-        BAND_CENTRES_HZ > 2000, 8.0, 0.0)))
+    bright = seal_voice(dataclasses.replace(voice, tone=tuple(float(g) for g in np.where(
+        BAND_CENTRES_HZ > 2000, 8.0, 0.0))))
     text = "The quick brown fox jumps over the lazy dog."
     plain, shaped = band_levels(voxclone.synthesize(text, voice)), \
         band_levels(voxclone.synthesize(text, bright))

@@ -39,6 +39,7 @@ from voxclone.consent import (
 )
 from voxclone.consent.record import WAIVED
 from voxclone.consent.verify import check_consent_args
+from voxclone.consent.voice_seal import sealed_with_record
 from voxclone.detection import is_voxclone_output
 from voxclone.digest import file_sha256
 from voxclone.engines.kokoro import default_engine, stock_packs
@@ -300,6 +301,8 @@ def enroll_with_record(
                                          formants=match_formants).for_effort(effort),
                          pauses=screened.pauses, noisy=screened.lowest_snr_db < SNR_WARN_DB,
                          noises=screened.noises, warnings=screened.warnings)
+        # consent is settled (verified, or the waiver recorded): only now is it sealed
+        profile, record = sealed_with_record(profile, record)
         # An enrollment the audit log does not know of must not stay, nor cost the voice
         # it was to replace: a failed append puts the voice's files back as they were.
         stored = stored_together(store, profile, record, overwrite=overwrite) if save \

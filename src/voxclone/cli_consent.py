@@ -89,8 +89,10 @@ def describe_record(record: ConsentRecord) -> str:
             ("synthetic check", record.synthetic_check),
             ("consent sha256", record.consent_sha256),
         ]
-    rows += [("reference sha256", ", ".join(record.reference_sha256)),
-             ("voxclone", record.voxclone_version), ("signature", "valid")]
+    rows.append(("reference sha256", ", ".join(record.reference_sha256)))
+    if record.profile_sha256 is not None:  # (records from before seals name no profile)
+        rows.append(("profile sha256", record.profile_sha256))
+    rows += [("voxclone", record.voxclone_version), ("signature", "valid")]
     width = max(len(label) for label, _ in rows) + 1
     return "\n".join(f"{label + ':':<{width}} {value}" for label, value in rows)
 

@@ -85,6 +85,11 @@ class ConsentRecordError(ConsentError):
     """A stored consent or revocation record is missing, unreadable, or fails its signature."""
 
 
+class VoiceSealError(ConsentRecordError):
+    """A voice profile carries no seal of this installation's enrollment, or fails it:
+    built by hand, or changed after enrollment (:mod:`voxclone.consent.voice_seal`)."""
+
+
 class RegistryError(VoxcloneError):
     """The registry database (voices, owners, keys, audit log) cannot be used."""
 

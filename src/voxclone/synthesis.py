@@ -16,11 +16,11 @@ from functools import lru_cache
 import numpy as np
 
 from voxclone.audio import Audio
-from voxclone.clone.profile import VoiceProfile, VoiceStore
-from voxclone.consent.record import ConsentStore
+from voxclone.clone.profile import VoiceProfile
+from voxclone.consent.voice_seal import speakable
 from voxclone.detection import MIN_DETECT_SECONDS
 from voxclone.engines.kokoro import default_engine, stock_packs
-from voxclone.errors import AuditError, VoiceRevokedError
+from voxclone.errors import AuditError
 from voxclone.pipeline import SynthesisOptions, Synthesizer
 from voxclone.provenance import (
     AuditContext,
@@ -51,19 +51,8 @@ def _synthesizer() -> Synthesizer:
 
 
 def _voice(voice: VoiceRef, voices_dir: str | os.PathLike[str] | None) -> VoiceProfile:
-    """The profile to speak with. A stored voice needs its consent record, made for this
-    very profile; a profile given as an object is the caller's, but not one whose voice
-    was revoked after it was made."""
-    consents = ConsentStore(voices_dir)
-    if not isinstance(voice, VoiceProfile):
-        profile = VoiceStore(voices_dir).load(voice)
-        consents.vouching_for(profile)
-        return profile
-    revoked = consents.revoked_since(voice.name, voice.created)
-    if revoked is not None:
-        raise VoiceRevokedError(f"the voice {voice.name!r} was revoked at {revoked.revoked}, "
-                                "after this profile was made; it cannot be spoken with")
-    return voice
+    """The profile to speak with (:func:`voxclone.consent.voice_seal.speakable`)."""
+    return speakable(voice, voices_dir)
 
 
 def synthesize_stream(
@@ -107,7 +96,10 @@ def synthesize_stream(
         TextError: empty or unpronounceable text, or an unknown ``language``.
         VoiceNotFoundError / ProfileError: unknown or damaged voice.
         ConsentRecordError: a stored voice (given by name) has no consent record, or one
-            made for other recordings than its profile (a profile swapped in or edited).
+            made for other recordings than its profile (a profile swapped in).
+        VoiceSealError: the profile carries no seal of this installation's enrollment,
+            or was changed after it (on disk, in a database, or with
+            ``dataclasses.replace``): speak with voices enrolled here, unchanged.
         VoiceRevokedError: the voice was revoked after the profile given was made.
         ValueError: speed outside 0.5-2.0, or sentence_pause outside 0-3 s.
     """

@@ -2,8 +2,9 @@
 
 A profile holds the speaker embedding, the engine conditioning, pitch and rate
 statistics, and SHA-256 hashes of the source clips - never the audio itself. It is
-stored as one JSON file, ``<voices dir>/<name>.voice.json``, with a format version
-and a checksum of its content, written atomically.
+stored as one JSON file, ``<voices dir>/<name>.voice.json``, with a format version,
+a checksum of its content and the installation's seal (:mod:`voxclone.consent.voice_seal`),
+written atomically.
 """
 
 from __future__ import annotations
@@ -27,12 +28,15 @@ from voxclone.errors import ProfileError, VoiceExistsError, VoiceNotFoundError
 from voxclone.keys import home_dir
 
 FORMAT = "voxclone.voice"
-FORMAT_VERSION = 8
+FORMAT_VERSION = 9
 #: Versions this voxclone reads: version 1 had no speaking-rate factor (it reads as 1.0),
 #: versions 1-2 no tone curve (they read as none), versions 1-3 no pitch shift (0),
 #: versions 1-4 no pitch range factor (1), versions 1-5 no pause (none), versions 1-6
-#: no formant ratio (1), versions 1-7 no enrollment warnings (none).
-READABLE_VERSIONS = (1, 2, 3, 4, 5, 6, 7, 8)
+#: no formant ratio (1), versions 1-7 no enrollment warnings (none), versions 1-8 no
+#: seal (they speak only while their stored consent record vouches for them).
+READABLE_VERSIONS = (1, 2, 3, 4, 5, 6, 7, 8, 9)
+#: Envelope fields of the stored form: not part of the content the checksum covers.
+_ENVELOPE = ("format", "version", "sha256", "seal")
 #: Bands of a tone curve (:data:`voxclone.audio.equalizer.BAND_CENTRES_HZ`) and its limit, dB.
 TONE_BANDS = 32
 TONE_LIMIT_DB = 24.0
@@ -91,6 +95,10 @@ class VoiceProfile:
         warnings: what enrollment warned of, in plain words with advice: the quality
             gate's warnings on the kept clips, clips left out, a forced refusal, a
             refinement that found nothing closer than its start. Empty: none.
+        seal: hex HMAC-SHA256 of :meth:`content_digest` under this installation's
+            voice-seal key, given by enrollment once consent was verified or waived
+            (:mod:`voxclone.consent.voice_seal`); synthesis refuses a profile whose seal
+            does not check. None: unsealed (made before format version 9, or by hand).
     """
 
     name: str
@@ -109,6 +117,7 @@ class VoiceProfile:
     pause: float | None = None
     formant_ratio: float = 1.0
     warnings: tuple[str, ...] = ()
+    seal: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         check_name(self.name)
@@ -154,8 +163,20 @@ class VoiceProfile:
         return float(sum(s.speech_seconds for s in self.sources))
 
     def to_json(self) -> dict[str, Any]:
-        """The stored form, including format, version and checksum."""
-        body = {
+        """The stored form: format, version, checksum and seal (if any), then the content."""
+        body = self._content()
+        envelope: dict[str, Any] = {"format": FORMAT, "version": FORMAT_VERSION,
+                                    "sha256": _digest(body)}
+        if self.seal is not None:
+            envelope["seal"] = self.seal
+        return {**envelope, **body}
+
+    def content_digest(self) -> str:
+        """Hex SHA-256 of the profile's content as stored (every field but the seal)."""
+        return _digest(self._content())
+
+    def _content(self) -> dict[str, Any]:
+        return {
             "name": self.name,
             "created": self.created,
             "engine": self.engine,
@@ -173,7 +194,6 @@ class VoiceProfile:
             "formant_ratio": round(float(self.formant_ratio), 3),
             "warnings": list(self.warnings),
         }
-        return {"format": FORMAT, "version": FORMAT_VERSION, "sha256": _digest(body), **body}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], *, origin: str = "profile") -> VoiceProfile:
@@ -190,7 +210,7 @@ class VoiceProfile:
                 f"versions {READABLE_VERSIONS[0]}-{READABLE_VERSIONS[-1]} - upgrade voxclone "
                 "or re-enroll the voice"
             )
-        body = {k: v for k, v in data.items() if k not in ("format", "version", "sha256")}
+        body = {k: v for k, v in data.items() if k not in _ENVELOPE}
         if data.get("sha256") != _digest(body):
             raise ProfileError(
                 f"{origin} fails its checksum: it was edited or damaged; re-enroll the voice"
@@ -216,6 +236,7 @@ class VoiceProfile:
                 pause=None if body.get("pause") is None else float(body["pause"]),  # v1-5
                 formant_ratio=float(body.get("formant_ratio", 1.0)),  # versions 1-6: none
                 warnings=body.get("warnings", ()),  # versions 1-7: none
+                seal=None if data.get("seal") is None else str(data["seal"]),  # v1-8: none
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ProfileError(f"{origin} is malformed: {exc}") from exc

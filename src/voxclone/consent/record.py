@@ -77,6 +77,9 @@ class ConsentRecord:
         synthetic_check: ``"passed"``, or ``"not available"`` when no detector was given.
         waiver: why consent was waived (None if verified).
         voxclone_version: the version that made the decision.
+        profile_sha256: content digest of the voice profile made under this consent
+            (:meth:`VoiceProfile.content_digest`); None in records from before it was
+            kept, which vouch by the reference hashes alone.
     """
 
     name: str
@@ -95,6 +98,7 @@ class ConsentRecord:
     waiver: str | None = None
     created: str = field(default_factory=_now)
     voxclone_version: str = field(default_factory=_version)
+    profile_sha256: str | None = None
 
     def __post_init__(self) -> None:
         check_name(self.name)
@@ -233,7 +237,8 @@ class ConsentStore:
     def vouching_for(self, profile: VoiceProfile) -> ConsentRecord:
         """The verified consent record of ``profile``'s voice, checked to be the record of
         this very profile: made from the same reference recordings (their SHA-256, in
-        order). A profile swapped in under the voice's name, or edited, is refused.
+        order) and, in records that keep it, with the same content. A profile swapped in
+        under the voice's name, or edited, is refused.
 
         Raises:
             ConsentRecordError: no record, one that fails its signature, or one made for
@@ -245,6 +250,12 @@ class ConsentStore:
                 f"the consent record of {profile.name!r} was made for other recordings than "
                 f"its voice profile in {self.directory}: the profile was replaced or edited "
                 "after enrollment; revoke the voice and enroll it again with consent")
+        if record.profile_sha256 is not None and \
+                record.profile_sha256 != profile.content_digest():
+            raise ConsentRecordError(
+                f"the voice profile of {profile.name!r} in {self.directory} is not the one "
+                "its consent record was made for: it was edited after enrollment; revoke "
+                "the voice and enroll it again with consent")
         return record
 
     def revoked_since(self, name: str, created: str) -> RevocationRecord | None:

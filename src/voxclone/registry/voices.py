@@ -16,7 +16,9 @@ from sqlalchemy import Engine, and_, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from voxclone.clone.profile import VoiceProfile, check_name
-from voxclone.errors import VoiceExistsError, VoiceNotFoundError
+from voxclone.consent.record import ConsentStore
+from voxclone.consent.voice_seal import seal_voice
+from voxclone.errors import ConsentRecordError, VoiceExistsError, VoiceNotFoundError
 from voxclone.registry.access import Owner, now_iso
 from voxclone.registry.database import open_database
 from voxclone.registry.schema import grants, owners, voices
@@ -185,5 +187,21 @@ class VoiceRegistry:
         if row is None:
             return None
         profile = VoiceProfile.from_json(json.loads(row.profile), origin=f"voice {row.name}")
+        consent = json.loads(row.consent)
         return VoiceEntry(row.id, row.owner_name, row.owner_id, row.name, row.created_at,
-                          profile, json.loads(row.consent))
+                          _sealed_if_vouched(profile, consent), consent)
+
+
+def _sealed_if_vouched(profile: VoiceProfile, consent: Any) -> VoiceProfile:
+    """A voice registered before seals (profile format 8 and older) is sealed as it is
+    read while its signed consent record vouches for it (made for the same recordings),
+    as it was trusted before; otherwise it stays unsealed and synthesis refuses it."""
+    if profile.seal is not None:
+        return profile
+    try:
+        record = ConsentStore().unsealed(consent, origin=f"voice {profile.name}")
+    except ConsentRecordError:
+        return profile
+    if tuple(record.reference_sha256) != tuple(s.sha256 for s in profile.sources):
+        return profile
+    return seal_voice(profile)

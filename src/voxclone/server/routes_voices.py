@@ -14,6 +14,7 @@ from voxclone.api import MAX_CLIP_SECONDS, enroll_with_record
 from voxclone.api_consent import challenge as issue_challenge
 from voxclone.clone.profile import check_name
 from voxclone.consent import ConsentStore
+from voxclone.consent.voice_seal import sealed_with_record
 from voxclone.errors import AudioError, VoiceNotFoundError
 from voxclone.quality import QualityReport, check
 from voxclone.registry.voices import VoiceEntry
@@ -83,8 +84,9 @@ async def enroll(
         profile, record = enroll_with_record(
             name, clips, consent=consent_audio, challenge=challenge, effort=effort,
             save=False, progress=progress, audit=context)
-        profile = replace(profile, warnings=tuple(with_clip_labels(w, labels)
-                                                  for w in profile.warnings))
+        # the warnings name the uploaded files: sealed again over the relabelled profile
+        profile, record = sealed_with_record(replace(profile, warnings=tuple(
+            with_clip_labels(w, labels) for w in profile.warnings)), record)
         entry = state.voices.add(who.owner, profile, ConsentStore().sealed(record))
         return voice_json(entry, who.owner.id)
 
