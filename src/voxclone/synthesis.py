@@ -30,7 +30,7 @@ from voxclone.provenance import (
     text_digest,
 )
 from voxclone.text.frontend import spoken_language
-from voxclone.watermark import Watermark, default_watermark
+from voxclone.watermark import ChunkMarker, StreamingWatermark, default_watermark
 
 logger = logging.getLogger(__name__)
 
@@ -138,20 +138,26 @@ def render_stream(
     return record, _marked_chunks(chunks, watermark, record, context)
 
 
-def _marked_chunks(chunks: Iterator[Audio], watermark: Watermark, record: SynthesisRecord,
-                   context: AuditContext) -> Iterator[Audio]:
+def _marked_chunks(chunks: Iterator[Audio], watermark: StreamingWatermark,
+                   record: SynthesisRecord, context: AuditContext) -> Iterator[Audio]:
     """The watermarked chunks, then a ``stream-end`` entry with the seconds handed out -
-    also when the stream stops early: closed (a client that disconnected) or failed."""
-    position = 0  # chunks are marked on one grid, so the joined stream reads as one mark
+    also when the stream stops early: closed (a client that disconnected) or failed.
+
+    The chunks carry one continuous mark, its symbols whole across their edges
+    (:mod:`voxclone.watermark.stream`): marked one by one, short, choppy sentences lost
+    a symbol at each edge and read back far less often in MP3, Opus and 3 s excerpts
+    (``bench/results/watermark_streams.md``)."""
+    marker: ChunkMarker | None = None
+    position = 0
     rate = 0
     complete = False
     try:
         for chunk in chunks:
-            marked = watermark.embed(chunk.samples, chunk.sample_rate, record.id,
-                                     start_sample=position)
-            position += len(chunk.samples)
             rate = chunk.sample_rate
-            yield Audio(marked, chunk.sample_rate)
+            marker = marker or watermark.stream_marker(rate, record.id)
+            marked = marker.push(chunk.samples)
+            position += len(marked)
+            yield Audio(marked, rate)
         complete = True
     finally:
         _log_stream_end(record, context, position / rate if rate else 0.0, complete)
@@ -243,12 +249,8 @@ def start_render(
 class Rendering:
     """A whole-file synthesis under way (see :func:`start_render`).
 
-    Its pieces stay inside: the file is marked once, as a whole, by :meth:`finish`. A
-    stream's marks start afresh at each chunk's edge, which loses part of a symbol
-    there; in short or fast speech made of several pieces (a lead-in, short sentences)
-    whole files built from chunks read back in 1-9 of 10 MP3s or Opus files where one
-    mark over the file read in 10 of 10. A rendering left unfinished logs nothing: no
-    audio left it.
+    Its pieces stay inside: the file is marked once, as a whole, by :meth:`finish`
+    (and logged then, so a rendering left unfinished logs nothing: no audio left it).
     """
 
     def __init__(self, pieces: Iterator[Audio], engine: str, voice: str, text: str,

@@ -6,14 +6,22 @@ The default :class:`QimWatermark` is keyed by the installation secret
 read its payload.
 """
 
-from voxclone.watermark.base import PAYLOAD_BITS, Detection, Watermark
+from voxclone.watermark.base import (
+    PAYLOAD_BITS,
+    ChunkMarker,
+    Detection,
+    StreamingWatermark,
+    Watermark,
+)
 from voxclone.watermark.layout import WatermarkConfig
 from voxclone.watermark.qim import QimWatermark, default_watermark
 
 __all__ = [
     "PAYLOAD_BITS",
+    "ChunkMarker",
     "Detection",
     "QimWatermark",
+    "StreamingWatermark",
     "Watermark",
     "WatermarkConfig",
     "default_watermark",

@@ -56,3 +56,22 @@ class Watermark(Protocol):
     def detect(self, samples: np.ndarray, sample_rate: int) -> Detection:
         """Look for this key's watermark in float mono ``samples``."""
         ...
+
+
+class ChunkMarker(Protocol):
+    """Marks one stream as its chunks come (made by
+    :meth:`StreamingWatermark.stream_marker`)."""
+
+    def push(self, samples: np.ndarray) -> np.ndarray:
+        """The next chunk (float mono, ``(n,)``), marked: float32 ``(n,)``."""
+        ...
+
+
+@runtime_checkable
+class StreamingWatermark(Watermark, Protocol):
+    """A watermark that can also mark a stream as one continuous mark, symbols whole
+    across its chunks' edges (rather than :meth:`Watermark.embed` chunk by chunk)."""
+
+    def stream_marker(self, sample_rate: int, payload: int) -> ChunkMarker:
+        """A marker for one stream of mono audio at ``sample_rate`` carrying ``payload``."""
+        ...

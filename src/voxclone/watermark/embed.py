@@ -12,7 +12,7 @@ from voxclone.watermark.stft import band_energies, frames_of, overlap_add
 #: overlapping frames).
 _PASSES = (3, 2)
 #: No cell is changed by more than this in total (dB of energy).
-_MAX_CHANGE_DB = 6.0
+MAX_CHANGE_DB = 6.0
 #: The mark is scaled down where it would leave less than this ratio between the
 #: signal's energy in the marked band (750-3250 Hz) and the mark's: a mark that is
 #: unusually strong for the speech it sits in. Unclamped, marks lie at 19.4-25.6 dB
@@ -54,7 +54,7 @@ def embed_samples(samples: np.ndarray, sample_rate: int, payload: int, layout: L
         spectra = frames_of(x, frame, hop)
         gain_db = np.zeros((len(spectra), cfg.bands))
         for _ in range(passes):
-            edited = _apply(spectra, gain_db, cfg)
+            edited = apply_gains(spectra, gain_db, cfg)
             error, share_a = _lattice_error(edited, layout, target_bits, skip, whole)
             change = np.zeros((len(error), cfg.cells))
             change[:, layout.set_a] = (error * share_a)[:, layout.bit_of_pair]
@@ -65,8 +65,8 @@ def embed_samples(samples: np.ndarray, sample_rate: int, payload: int, layout: L
             # frame 2 starts at padded sample `frame` = the first grid frame
             begin = 2 + skip * cfg.frames_per_unit * cfg.units_per_symbol
             gain_db[begin: begin + len(per_frame)] += per_frame
-            np.clip(gain_db, -_MAX_CHANGE_DB, _MAX_CHANGE_DB, out=gain_db)
-        x = overlap_add(_apply(spectra, gain_db, cfg), frame, hop, len(x))
+            np.clip(gain_db, -MAX_CHANGE_DB, MAX_CHANGE_DB, out=gain_db)
+        x = overlap_add(apply_gains(spectra, gain_db, cfg), frame, hop, len(x))
     marked = x[lead + frame: lead + frame + n]
     original = np.asarray(samples, dtype=np.float64)
     mark = marked - original
@@ -93,7 +93,9 @@ def band_snr_db(signal: np.ndarray, mark: np.ndarray, sample_rate: int,
     return 10.0 * float(np.log10((float(band.sum()) + 1e-30) / mark_power))
 
 
-def _apply(spectra: np.ndarray, gain_db: np.ndarray, cfg: WatermarkConfig) -> np.ndarray:
+def apply_gains(spectra: np.ndarray, gain_db: np.ndarray, cfg: WatermarkConfig) -> np.ndarray:
+    """``spectra`` (complex, frames x bins) with each marked band scaled by its gain
+    (``gain_db``: dB, frames x bands); a copy."""
     edited = spectra.copy()
     lo = cfg.first_bin
     hi = lo + cfg.band_bins * cfg.bands

@@ -13,6 +13,7 @@ from voxclone.watermark.detect import detect_samples
 from voxclone.watermark.embed import embed_samples
 from voxclone.watermark.layout import Layout, WatermarkConfig
 from voxclone.watermark.multi import detect_all_samples
+from voxclone.watermark.stream import StreamMarker
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,24 @@ class QimWatermark:
             raise ValueError("embed needs mono samples of shape (n,)")
         return embed_samples(x, sample_rate, int(payload), self.layout,
                              start_sample=start_sample)
+
+    def stream_marker(self, sample_rate: int, payload: int) -> StreamMarker:
+        """A marker for one stream (:class:`~voxclone.watermark.stream.StreamMarker`):
+        push its chunks one by one; they come back marked, and joined carry one
+        continuous mark, symbols whole across the chunks' edges, read by :meth:`detect`
+        like :meth:`embed`'s.
+
+        Args:
+            sample_rate: the stream's rate, a multiple of 8000 Hz (voxclone: 24 kHz).
+            payload: unsigned integer below 2**32.
+
+        Raises:
+            ValueError: bad payload or rate.
+        """
+        if not 0 <= int(payload) < (1 << PAYLOAD_BITS):
+            raise ValueError(f"payload must be an unsigned {PAYLOAD_BITS}-bit integer")
+        self.layout.config.scaled(sample_rate)  # raises for a rate it cannot mark
+        return StreamMarker(self.layout, sample_rate, int(payload))
 
     def detect(self, samples: np.ndarray, sample_rate: int) -> Detection:
         """Look for the mark in float mono ``samples`` at any sample rate >= 8 kHz,
