@@ -3,6 +3,7 @@ only this installation reads it, and unmarked audio is not flagged."""
 
 from __future__ import annotations
 
+import gc
 import io
 from pathlib import Path
 
@@ -173,6 +174,29 @@ def test_streamed_chunks_form_one_mark(_home: Path,
     assert ended.payload == record.id
     assert ended.details["seconds"] == pytest.approx(joined.duration, abs=1e-3)
     assert voxclone.detect(joined).payload == record.id
+
+
+def test_a_stream_stopped_before_or_after_its_first_chunk_logs_its_end(
+        _home: Path, marked: tuple[Audio, voxclone.VoiceProfile]) -> None:
+    _, voice = marked
+    for stop in ("close", "drop"):  # a client gone before the body, a caller who never read
+        stream = voxclone.synthesize_stream(TEXT, voice)
+        if stop == "close":
+            stream.close()  # type: ignore[attr-defined]
+        else:
+            del stream
+            gc.collect()
+        started, ended = AuditLog().entries()[-2:]
+        assert started.event == "synthesis" and ended.event == "stream-end", stop
+        assert ended.payload == started.payload
+        assert ended.details == {"seconds": 0.0, "complete": False}
+    stream = voxclone.synthesize_stream(TEXT, voice)
+    first = next(stream)
+    stream.close()  # type: ignore[attr-defined]
+    ended = AuditLog().entries()[-1]
+    assert ended.event == "stream-end" and not ended.details["complete"]
+    assert ended.details["seconds"] == pytest.approx(first.duration, abs=1e-3)
+    assert list(stream) == []
 
 
 def test_unmarked_audio_is_not_flagged(_home: Path, joe_reference: Audio) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from functools import lru_cache
 
 import numpy as np
@@ -73,8 +73,9 @@ def synthesize_stream(
     The chunks carry one continuous watermark whose payload is the id of the
     synthesis record, which is written to the audit log (as ``audit.actor``, default
     the local user) before the first chunk is rendered; a ``stream-end`` entry with the
-    seconds handed out follows when the stream is used up, closed or fails
-    (``"complete": false`` for the last two). The text and voice are validated before
+    seconds handed out follows when the stream is used up, closed (``.close()``; or
+    dropped, also before its first chunk) or fails (``"complete": false`` for the last
+    two). The text and voice are validated before
     this returns; later sentences are phonemized while earlier ones are rendered.
 
     ``language`` is the text's language (``"es"``, ``"fr"``, ``"it"``, ``"pt-br"``,
@@ -135,11 +136,43 @@ def render_stream(
                              watermark=watermark.name, streamed=True, actor=context.actor,
                              language=spoken_language(language, text))
     log_synthesis(record, context)  # before any audio exists
-    return record, _marked_chunks(chunks, watermark, record, context)
+    return record, _Stream(_marked_chunks(chunks, watermark, record, context),
+                           lambda: _log_stream_end(record, context, 0.0, False))
+
+
+class _Stream(Iterator[Audio]):
+    """A stream's chunks (:func:`_marked_chunks`), whose ``stream-end`` entry is written
+    also when it is closed or dropped before its first chunk was asked for - which a
+    generator alone skips (its ``finally`` never runs): a client that left before the
+    body started, a caller that never iterated."""
+
+    def __init__(self, chunks: Generator[Audio, None, None],
+                 end_unstarted: Callable[[], None]) -> None:
+        self._chunks = chunks
+        self._end_unstarted: Callable[[], None] | None = end_unstarted
+
+    def __next__(self) -> Audio:
+        self._end_unstarted = None  # the generator logs the end from now on
+        return next(self._chunks)
+
+    def close(self) -> None:
+        """Stop the stream; its ``stream-end`` entry says what was handed out."""
+        end, self._end_unstarted = self._end_unstarted, None
+        self._chunks.close()
+        if end is not None:
+            end()
+
+    def __del__(self) -> None:
+        if self._end_unstarted is not None:
+            try:
+                self.close()
+            except Exception:  # (garbage collection: nowhere to raise to)
+                logger.exception("a stream dropped unstarted could not log its end")
 
 
 def _marked_chunks(chunks: Iterator[Audio], watermark: StreamingWatermark,
-                   record: SynthesisRecord, context: AuditContext) -> Iterator[Audio]:
+                   record: SynthesisRecord, context: AuditContext,
+                   ) -> Generator[Audio, None, None]:
     """The watermarked chunks, then a ``stream-end`` entry with the seconds handed out -
     also when the stream stops early: closed (a client that disconnected) or failed.
 

@@ -164,7 +164,7 @@ def speech_stream(speech: Speech, fmt: str, state: ServerState, *, media_type: s
     estimate and the quota ends."""
     chunks = state.metered(speech.chunks)
     parts = _encoded(chunks, fmt, speech)
-    cleanup = functools.partial(_clean_up, parts, chunks, speech.quota)
+    cleanup = functools.partial(_clean_up, parts, chunks, speech)
     return ClosingStream(parts, cleanup, media_type=media_type,
                          headers={"X-Voxclone-Synthesis": speech.record.hex_id})
 
@@ -187,14 +187,16 @@ def _encoded(chunks: Iterator[Audio], fmt: str, speech: Speech) -> Iterator[byte
         _finish(chunks, speech.quota, seconds)
 
 
-def _clean_up(parts: Iterator[bytes], chunks: Iterator[Audio], quota: Reservation) -> None:
+def _clean_up(parts: Iterator[bytes], chunks: Iterator[Audio], speech: Speech) -> None:
     """However a stream's response ended: close its parts (which settle what they sent),
-    and if they never started, the synthesis too (nothing sent, nothing charged)."""
+    and if they never started, the synthesis too (nothing sent, nothing charged; its
+    ``stream-end`` entry says so)."""
     try:
         close(parts)
         close(chunks)
+        close(speech.chunks)
     finally:
-        quota.settle(0.0)  # (a no-op once the parts settled)
+        speech.quota.settle(0.0)  # (a no-op once the parts settled)
 
 
 class ClosingStream(StreamingResponse):
