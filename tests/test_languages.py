@@ -17,6 +17,7 @@ from voxclone.audio import load_audio
 from voxclone.batch.runner import request_digest
 from voxclone.batch.script import read_script
 from voxclone.cli import main
+from voxclone.consent.voice_seal import seal_voice
 from voxclone.engines.kokoro import default_engine, stock_packs
 from voxclone.errors import TextError
 from voxclone.pipeline import DEFAULT_SENTENCE_PAUSE_S, END_S, SynthesisOptions, Synthesizer
@@ -187,7 +188,7 @@ def test_unknown_language_is_refused_naming_the_valid_codes() -> None:
             call()
         assert all(code in str(caught.value) for code in LANGUAGES)
     with pytest.raises(TextError, match="pt-br"):
-        voxclone.synthesize("Hola.", make_profile("x"), language="spanish-ish")
+        voxclone.synthesize("Hola.", seal_voice(make_profile("x")), language="spanish-ish")
 
 
 # -------------------------------------------------------------------------- front doors

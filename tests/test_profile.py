@@ -15,6 +15,7 @@ from voxclone.clone.conditioning import StyleConditioning
 from voxclone.clone.profile import SourceClip, VoiceProfile, VoiceStore
 from voxclone.consent import ConsentRecord, ConsentStore
 from voxclone.consent.record import WAIVED
+from voxclone.consent.voice_seal import sealed_with_record
 from voxclone.errors import ProfileError, VoiceExistsError, VoiceNotFoundError
 
 
@@ -34,14 +35,16 @@ def make_profile(name: str = "ada", seed: int = 0) -> VoiceProfile:
     )
 
 
-def save_consented(profile: VoiceProfile, voices_dir: Path | None = None) -> None:
-    """Store ``profile`` with a consent record made for it (a waiver), as enrollment
-    would: synthesis by name needs both."""
-    VoiceStore(voices_dir).save(profile)
-    ConsentStore(voices_dir).save(ConsentRecord(
+def save_consented(profile: VoiceProfile, voices_dir: Path | None = None) -> VoiceProfile:
+    """Store ``profile``, sealed, with a consent record made for it (a waiver), as
+    enrollment would: synthesis by name needs both. The sealed profile."""
+    sealed, record = sealed_with_record(profile, ConsentRecord(
         name=profile.name, decision=WAIVED,
         reference_sha256=tuple(s.sha256 for s in profile.sources),
         waiver="tests: a made-up profile"))
+    VoiceStore(voices_dir).save(sealed)
+    ConsentStore(voices_dir).save(record)
+    return sealed
 
 
 def test_round_trip_keeps_everything(tmp_path: Path) -> None:

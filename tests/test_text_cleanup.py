@@ -136,7 +136,7 @@ def test_whitespace_runs_collapse_but_paragraphs_stay() -> None:
         ("Dial 911.", "Dial nine one one."),
         ("The 911 calls", "The nine hundred eleven calls"),  # only after call/dial
         ("Call 555-1200.", "Call five five five, one two zero zero."),
-        ("300-1200 calories", "three hundred to twelve hundred calories"),  # a range
+        ("300-1200 calories", "three hundred to one thousand two hundred calories"),  # a range
         ("the 1990s", "the nineteen nineties"),
         ("the '90s and 1980's", "the nineties and nineteen eighties"),
         ("the 1900s and 2000s", "the nineteen hundreds and two thousands"),
@@ -166,6 +166,37 @@ def test_whitespace_runs_collapse_but_paragraphs_stay() -> None:
     ],
 )
 def test_everyday_english_readings(text: str, expected: str) -> None:
+    assert normalize_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # A range of quantities reads like its quantities, not like years.
+        ("300-1200 calories", "three hundred to one thousand two hundred calories"),
+        ("12-1200", "twelve to one thousand two hundred"),
+        ("1500-2000 words", "one thousand five hundred to two thousand words"),
+        ("1200-1500 calories", "one thousand two hundred to one thousand five hundred calories"),
+        ("1,200-1,500 calories",  # was "... two hundred-one thousand ...": not a range
+         "one thousand two hundred to one thousand five hundred calories"),
+        ("$1200-1500", "one thousand two hundred dollars to one thousand five hundred"),
+        ("1234 calories", "one thousand two hundred thirty-four calories"),  # a quantity
+        # Years stay years.
+        ("1939-1945", "nineteen thirty-nine to nineteen forty-five"),
+        ("the 1939-1945 war", "the nineteen thirty-nine to nineteen forty-five war"),
+        ("1990-95", "nineteen ninety to ninety-five"),
+        ("1100-1200 AD", "eleven hundred to twelve hundred AD"),
+        ("2020-2021 season", "twenty twenty to twenty twenty-one season"),
+        ("1200 AD", "twelve hundred AD"),
+        ("In 1999 people moved.", "In nineteen ninety-nine people moved."),
+        # Neither: clock times, codes, small numbers.
+        ("0800-1200 hours", "zero eight zero zero to twelve hundred hours"),
+        ("ages 18-65", "ages eighteen to sixty-five"),
+        ("$5-10", "five dollars to ten"),
+        ("Call 555-1200.", "Call five five five, one two zero zero."),
+    ],
+)
+def test_number_ranges_read_as_quantities_or_years(text: str, expected: str) -> None:
     assert normalize_text(text) == expected
 
 

@@ -81,8 +81,9 @@ def check_seal(profile: VoiceProfile, *, key: bytes | None = None) -> None:
                    "database or in memory), or enrolled under another voxclone home")
     raise VoiceSealError(
         f"the voice profile {profile.name!r} {problem}; speak with a voice enrolled here, "
-        "unchanged (voxclone.load_voice or its name), and set speed and pauses with "
-        "synthesize's options instead of the profile's fields")
+        "unchanged (by its name, or as voxclone.load_voice gives it), or enroll it again "
+        "with consent; set speed and pauses with synthesize's options (--speed, "
+        "--sentence-pause) instead of the profile's fields")
 
 
 def _mac(profile: VoiceProfile, key: bytes | None) -> str:

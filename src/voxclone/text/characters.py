@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["NFKC_KEPT", "clean_characters", "separate_glued_hyphens"]
+__all__ = ["NFKC_KEPT", "clean_characters", "fold_digits", "separate_glued_hyphens"]
 
 #: Characters left out of NFKC because their compatibility form would be misread.
 NFKC_KEPT = (
@@ -84,6 +84,8 @@ _HYPHEN_RUN_RE = re.compile(r"(?<!-)-+(?=[^\W\d_])")
 #: Runs of characters that are neither word characters nor spaces: where combining
 #: marks that belong to no letter hide ("\u0301h" also crashes espeak-ng).
 _NON_WORD_RUN_RE = re.compile(r"[^\w\s]+")
+#: A decimal digit (Unicode category Nd, what ``\d`` matches) that is not ASCII.
+_OTHER_DIGIT_RE = re.compile(r"(?![0-9])\d")
 
 
 class _CharTable(dict[int, "str | None"]):
@@ -157,6 +159,15 @@ def separate_glued_hyphens(text: str) -> str:
     word ("well-known", "1-नन") and before digits ("(-5)") are left alone.
     """
     return _HYPHEN_RUN_RE.sub(_hyphens, text) if "-" in text else text
+
+
+def fold_digits(text: str) -> str:
+    """``text`` with every decimal digit that is not ASCII ("٣", "३", "߅") as its ASCII
+    digit: the Japanese and Mandarin G2Ps read only ASCII digits
+    (misaki's Japanese raised KeyError on others, the Mandarin one drops them). Never raises."""
+    if text.isascii():
+        return text
+    return _OTHER_DIGIT_RE.sub(lambda m: str(unicodedata.decimal(m[0])), text)
 
 
 def _whitespace(match: re.Match[str]) -> str:

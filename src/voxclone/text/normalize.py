@@ -30,6 +30,7 @@ from voxclone.text.numwords import (
     ordinal_words,
     read_digits,
 )
+from voxclone.text.ranges import expand_ranges, reads_as_quantity
 from voxclone.text.roman import expand_roman_numerals
 from voxclone.text.urls import expand_addresses
 
@@ -110,9 +111,6 @@ _ELLIPSIS_RE = re.compile(r"\.{3,}|(?:\. ){2,}\.")
 _DOUBLE_DASH_RE = re.compile(r"(?<!\s)\s*--+\s*")
 _DOTTED_RE = re.compile(r"(?<![\d.])\d+(?:\.\d+){2,}(?![\d.]\d)")  # versions, IP addresses
 _DASHED_RE = re.compile(r"(?<![\d-])\d+(?:-\d+){2,}(?![\d-])")  # phone numbers, codes
-_RANGE_RE = re.compile(
-    rf"(?<![\d.,-])([$£€¥]?(?:{_NUM}))\s?[-\u2013]\s?(?=[$£€¥]?\d)(?!{_NUM}[-\u2013]\d)"
-)
 _EN_DASH_RE = re.compile(r"(?<!\s)\s*\u2013\s*")
 _CURRENCY_RE = re.compile(
     rf"([$£€¥])\s?({_NUM}|\.\d+)"
@@ -238,7 +236,9 @@ def _pad(match: re.Match[str], words: str) -> str:
 
 
 def _number(match: re.Match[str]) -> str:
-    return _pad(match, number_to_words(match[0]))
+    # "1234 calories" is a quantity: only a number without a measure may be a year.
+    quantity = reads_as_quantity(match.string, match.start(), match.end())
+    return _pad(match, number_to_words(match[0], as_year=not quantity))
 
 
 def _ordinal(match: re.Match[str]) -> str:
@@ -353,7 +353,7 @@ def normalize_text(text: str) -> str:
     text = expand_roman_numerals(expand_dates(text))
     text = _DOTTED_RE.sub(_dotted, text)
     text = _DASHED_RE.sub(_dashed, text)
-    text = _RANGE_RE.sub(r"\1 to ", text)
+    text = expand_ranges(text)
     text = _EN_DASH_RE.sub(" \u2014 ", text)
     text = _DEGREE_RE.sub(_degrees, text)
     text = _NEGATIVE_RE.sub("minus ", text)

@@ -31,11 +31,13 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from num2words import num2words
 
+from voxclone.text.characters import fold_digits
 from voxclone.text.normalize import clean_characters
 
 __all__ = ["MAX_SPELLED_DIGITS", "multilingual_normalizer"]
@@ -264,7 +266,6 @@ def _normalize_hindi(text: str) -> str:
 # ------------------------------------------------------------------ Japanese, Mandarin
 
 _KANJI_DIGITS = str.maketrans("0123456789", "〇一二三四五六七八九")
-_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 _INTEGER_RE = re.compile(r"\d+")
 _CJK_DECIMAL_RE = re.compile(r"(\d)\.(\d+)")
 _CJK_CURRENCY_RE = re.compile(r"([¥￥$€£])\s?(\d+(?:\.\d+)?)")
@@ -273,17 +274,56 @@ _JA_CURRENCIES = {"¥": "円", "￥": "円", "$": "ドル", "€": "ユーロ", 
 _ZH_CURRENCIES = {"¥": "元", "￥": "元", "$": "美元", "€": "欧元", "£": "英镑"}
 
 
-def _cjk_dates(text: str) -> str:
+#: Phone numbers and codes: three or more digit groups joined by hyphens, or two when
+#: the first is zero-led ("03-1234-5678", "010-12345678"): digit by digit, not a range.
+_CJK_CODE_RE = re.compile(r"(?<![\d.-])(?:\d+(?:-\d+){2,}|0\d+-\d+)(?![\d-])")
+#: "5-10人", "3～5日": a range; the G2Ps read "-" as minus (zh) or nothing (ja).
+_CJK_RANGE_RE = re.compile(r"(?<![\d.-])(\d+(?:\.\d+)?)\s?[-\u2013~\uff5e\u301c]\s?(?=\d)")
+#: ".5": a decimal without its zero, whose point both G2Ps drop ("0.5" they read).
+_BARE_DECIMAL_RE = re.compile(r"(?<![A-Za-z\d.])\.(?=\d)")
+#: A minus sign: Japanese words touch numbers ("と-5度"), so only a Latin letter or a
+#: digit before the hyphen makes it something else ("A-5", "5-10" is a range).
+_CJK_NEGATIVE_RE = re.compile(r"(?<![\dA-Za-z.,])-(?=\d)")
+#: Degrees ("℃" arrives as "°C"): read in English with the "C" otherwise.
+_CJK_DEGREES_RE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s?°\s?([CF](?![A-Za-z]))?")
+#: "2½": vulgar fractions, which the Mandarin G2P drops and the Japanese reads "1 2".
+#: (Each number pattern starts only where a number does: a long digit run is scanned
+#: once, not from each of its digits.)
+_VULGAR_RE = re.compile(r"(?<!\d)(\d*)([\u00bc-\u00be\u2150-\u215e])")
+
+
+def _cjk_common(text: str, code_digits: dict[int, int], pause: str) -> str:
+    """What Japanese and Mandarin share: text cleaned, all digits ASCII (the G2Ps
+    read no other: "٣" made misaki's Japanese raise), dates as 年月日, codes digit by
+    digit (``code_digits``, groups joined by ``pause``)."""
+    text = _BARE_DECIMAL_RE.sub("0.", fold_digits(clean_characters(text)))
     text = _ISO_DATE_RE.sub(lambda m: f"{m[1]}年{int(m[2])}月{int(m[3])}日", text)
-    return _YMD_SLASH_RE.sub(lambda m: f"{m[1]}年{int(m[2])}月{int(m[3])}日", text)
+    text = _YMD_SLASH_RE.sub(lambda m: f"{m[1]}年{int(m[2])}月{int(m[3])}日", text)
+    return _CJK_CODE_RE.sub(lambda m: pause.join(m[0].translate(code_digits).split("-")), text)
+
+
+def _cjk_degrees(text: str, celsius: str, fahrenheit: str) -> str:
+    """"5°C" -> "5" + ``celsius``, "5°F" -> ``fahrenheit`` with "{}" as the number."""
+    return _CJK_DEGREES_RE.sub(lambda m: (fahrenheit.format(m[1]) if m[2] == "F"
+                                          else m[1] + celsius), text)
+
+
+def _cjk_fractions(text: str, spoken: str, mixed: str) -> str:
+    """Vulgar fractions as "{denominator}{spoken}{numerator}", after a whole number
+    joined by ``mixed`` ("2½" -> "2と2分の1" with "分の", "と")."""
+    def fraction(match: re.Match[str]) -> str:
+        top, _, bottom = unicodedata.normalize("NFKC", match[2]).partition("\u2044")
+        return (match[1] + mixed if match[1] else "") + f"{bottom}{spoken}{top or 1}"
+    return _VULGAR_RE.sub(fraction, text)
 
 
 def _normalize_japanese(text: str) -> str:
-    text = _cjk_dates(clean_characters(text).translate(_FULLWIDTH_DIGITS))
-    text = _THOUSANDS_COMMA_RE.sub("", text)
+    text = _cjk_common(text, _KANJI_DIGITS, "、")
+    text = _cjk_degrees(_cjk_fractions(text, "分の", "と"), "度", "華氏{}度")
+    text = _CJK_RANGE_RE.sub(r"\1から", _THOUSANDS_COMMA_RE.sub("", text))
     text = _CJK_CURRENCY_RE.sub(lambda m: f"{m[2]}{_JA_CURRENCIES[m[1]]}", text)
     text = _CJK_PERCENT_RE.sub(r"\1パーセント", text)
-    text = _NEGATIVE_RE.sub("マイナス", text)
+    text = _CJK_NEGATIVE_RE.sub("マイナス", text)
     # pyopenjtalk drops the point of "3.5": "3点五" (decimals read digit by digit).
     text = _CJK_DECIMAL_RE.sub(lambda m: f"{m[1]}点{m[2].translate(_KANJI_DIGITS)}", text)
     return _INTEGER_RE.sub(_kanji_number, text).strip()
@@ -303,15 +343,17 @@ def _kanji_number(match: re.Match[str]) -> str:
 _HAN_DIGITS = str.maketrans("0123456789", "零一二三四五六七八九")
 #: The longest number misaki's G2P reads; it silently drops longer ones.
 _ZH_MAX_DIGITS = 16
-#: A number, with its minus sign and percent sign if any.
+#: A number, with its minus sign and percent sign if any; not the decimals of one
+#: (".05", "3.14"), but after an abbreviation's dot ("No.18654...") it is a number.
 _ZH_NUMBER_RE = re.compile(
-    r"((?<![\w.,])-)?(?<![\d.])(\d+)(?:\.(\d+))?(?!\d)(?:\s?([%％]))?")
+    r"((?<![\w.,])-)?(?<!\d)(?:(?<=[A-Za-z]\.)|(?<!\.))(\d+)(?:\.(\d+))?(?!\d)(?:\s?([%％]))?")
 
 
 def _mandarin_number(match: re.Match[str]) -> str:
-    """A number too long for the G2P digit by digit in Han (others unchanged)."""
+    """A number too long for the G2P, or zero-led, digit by digit in Han (others unchanged)."""
     minus, integer, fraction, percent = match[1], match[2], match[3] or "", match[4]
-    if len(integer) <= _ZH_MAX_DIGITS and len(fraction) <= _ZH_MAX_DIGITS:
+    zero_led = len(integer) > 1 and integer[0] == "0"  # "007": the G2P drops the zeros
+    if len(integer) <= _ZH_MAX_DIGITS and len(fraction) <= _ZH_MAX_DIGITS and not zero_led:
         return match[0]
     spoken = integer.translate(_HAN_DIGITS)
     if fraction:
@@ -321,8 +363,9 @@ def _mandarin_number(match: re.Match[str]) -> str:
 
 def _normalize_mandarin(text: str) -> str:
     # Decimals, percent and negatives are read right by the G2P's own cn2an pass.
-    text = _cjk_dates(clean_characters(text))
-    text = _THOUSANDS_COMMA_RE.sub("", text)
+    text = _cjk_common(text, _HAN_DIGITS, "，")
+    text = _cjk_degrees(_cjk_fractions(text, "分之", "又"), "度", "华氏{}度")
+    text = _CJK_RANGE_RE.sub(r"\1到", _THOUSANDS_COMMA_RE.sub("", text))
     text = _CJK_CURRENCY_RE.sub(lambda m: f"{m[2]}{_ZH_CURRENCIES[m[1]]}", text)
     return _ZH_NUMBER_RE.sub(_mandarin_number, text).strip()
 

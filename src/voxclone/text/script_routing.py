@@ -15,7 +15,8 @@ that reads it:
   sentence has kana, Mandarin when not;
 - any other script (Arabic, Cyrillic, Hebrew, Hangul, Greek words...): no
   phonemizer reads it. Its letters are dropped with a WARNING naming the script,
-  and a sentence made only of them raises :class:`~voxclone.errors.TextError`.
+  and a sentence made only of them raises :class:`~voxclone.errors.TextError`;
+  numbers in such a run ("8Привет") are read by the home language.
 
 A sentence all in the language's own script (nearly every one) goes to its
 phonemizer whole, exactly as before.
@@ -24,6 +25,7 @@ phonemizer whole, exactly as before.
 from __future__ import annotations
 
 import logging
+import re
 import unicodedata
 from collections.abc import Callable
 
@@ -34,6 +36,9 @@ from voxclone.text.scripts import Script, has_readable_letters, only_scripts, sc
 __all__ = ["ScriptRouter", "reader_of", "unreadable_text_error"]
 
 logger = logging.getLogger(__name__)
+
+#: A number ("8", "3.5", "12:30", "50%") inside a run of letters no phonemizer reads.
+_DIGITS_RE = re.compile(r"(\d+(?:[.,:/]\d+)*%?)")
 
 #: What to do about text in a script no front end reads, for messages.
 _ADVICE = ("voxclone reads Latin, Devanagari, Japanese and Chinese script only "
@@ -91,11 +96,17 @@ class ScriptRouter:
         parts: list[tuple[str | None, str, str]] = []
         for run in runs:
             reader = reader_of(self.home, run.script, kana)
-            if parts and parts[-1][0] == reader and (reader is not None
-                                                     or parts[-1][2] == run.name):
-                parts[-1] = (reader, parts[-1][1] + run.text, run.name)
-            else:
-                parts.append((reader, run.text, run.name))
+            # Digits glued to letters no one reads ("8Привет", "ไทย0") are still read,
+            # by the home language, rather than dropped with the letters.
+            pieces = ([(reader, run.text)] if reader is not None else
+                      [(self.home.code if index % 2 else None, piece)
+                       for index, piece in enumerate(_DIGITS_RE.split(run.text)) if piece])
+            for piece_reader, text in pieces:
+                if parts and parts[-1][0] == piece_reader and (piece_reader is not None
+                                                               or parts[-1][2] == run.name):
+                    parts[-1] = (piece_reader, parts[-1][1] + text, run.name)
+                else:
+                    parts.append((piece_reader, text, run.name))
         return parts
 
     def __call__(self, text: str) -> str:
