@@ -283,9 +283,19 @@ def test_a_voice_edited_in_the_database_is_refused(client: TestClient, alice: Ow
 def test_revocation_deletes_the_voice_and_is_audited(client: TestClient, alice: Owner,
                                                      admin: Owner,
                                                      enrolled: dict[str, Any]) -> None:
+    from voxclone.consent.voice_seal import speakable
+    from voxclone.registry.access import Access
+    from voxclone.registry.database import open_database
+    from voxclone.registry.voices import VoiceRegistry
+
+    engine = open_database()
+    copy = VoiceRegistry(engine).own(Access(engine).owner("alice"), "ada").profile
+    assert speakable(copy) is copy
     assert client.delete("/v1/voices/ada", headers=alice.headers).status_code == 204
     assert client.get("/v1/voices", headers=alice.headers).json() == []
     assert speak(client, alice, "ada").status_code == 404
+    with pytest.raises(voxclone.errors.VoiceRevokedError):  # a copy taken from the database
+        speakable(copy)
     events = [e["event"] for e in client.get("/v1/audit?limit=1000",
                                              headers=alice.headers).json()]
     assert {"challenge", "enroll", "synthesis", "detect", "grant", "ungrant",

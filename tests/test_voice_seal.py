@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from voxclone.clone.conditioning import StyleConditioning
 from voxclone.clone.profile import FORMAT_VERSION, VoiceProfile, VoiceStore
 from voxclone.consent import ConsentStore
 from voxclone.consent.voice_seal import seal_holds, seal_voice, speakable
-from voxclone.errors import ConsentRecordError, VoiceSealError
+from voxclone.errors import ConsentRecordError, VoiceRevokedError, VoiceSealError
 from voxclone.registry.voices import _sealed_if_vouched
 
 
@@ -113,14 +114,47 @@ def test_a_voice_stored_before_seals_still_speaks_as_it_is(joe: VoiceProfile) ->
         speakable(legacy)
 
 
-def test_registry_voices_from_before_seals_are_sealed_only_while_their_record_vouches(
+def test_registry_voices_are_sealed_on_reading_only_where_their_record_vouches(
         joe: VoiceProfile) -> None:
     consents = ConsentStore()
-    record = consents.load("joe")
-    legacy = VoiceProfile.from_json(_legacy(joe))
-    vouched = _sealed_if_vouched(legacy, consents.sealed(record))
+    record = consents.load("joe")  # names the sealed content
+    genuine = VoiceProfile.from_json(_legacy(joe))
+    vouched = _sealed_if_vouched(genuine, 8, consents.sealed(record))
     assert seal_holds(vouched) and vouched.content_digest() == joe.content_digest()
-    other = dataclasses.replace(record, reference_sha256=("0" * 64,))
-    assert _sealed_if_vouched(legacy, consents.sealed(other)).seal is None
+    # edited in the database, its seal dropped and its version set back: the record
+    # names other content, though the recordings' hashes are the same
+    edited = dataclasses.replace(genuine, conditioning=StyleConditioning({"jf_nezumi": 1.0}))
+    assert _sealed_if_vouched(edited, 8, consents.sealed(record)).seal is None
+    # a record from before seals vouches by the recordings, for a profile from then only
+    old = dataclasses.replace(record, profile_sha256=None)
+    assert seal_holds(_sealed_if_vouched(genuine, 8, consents.sealed(old)))
+    assert _sealed_if_vouched(genuine, 9, consents.sealed(old)).seal is None
+    other = dataclasses.replace(old, reference_sha256=("0" * 64,))
+    assert _sealed_if_vouched(genuine, 8, consents.sealed(other)).seal is None
     tampered = {**consents.sealed(record), "decision": "waived", "waiver": "edited"}
-    assert _sealed_if_vouched(legacy, tampered).seal is None
+    assert _sealed_if_vouched(genuine, 8, tampered).seal is None
+
+
+def test_a_revoked_or_replaced_voice_speaks_from_no_copy(
+        joe: VoiceProfile, joe_reference: Audio, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for kind in (VoiceStore(), ConsentStore()):
+        name = kind.path("joe").name
+        (elsewhere / name).write_bytes((kind.directory / name).read_bytes())
+    assert speakable("joe", elsewhere).seal == joe.seal
+    voxclone.revoke("joe")
+    with pytest.raises(VoiceRevokedError, match="'joe' was revoked at"):
+        speakable(joe)
+    # the copies: not in the voices directory that holds the revocation record
+    for copy in (lambda: speakable(joe, elsewhere), lambda: speakable("joe", elsewhere)):
+        with pytest.raises(VoiceRevokedError, match="wherever it is kept"):
+            copy()
+    # enrolled again: the new profile speaks; replaced once more, the one before does not
+    again = voxclone.enroll("joe", joe_reference, effort="stock", i_am_the_speaker=True)
+    assert speakable("joe").seal == again.seal
+    third = voxclone.enroll("joe", joe_reference, effort="stock", i_am_the_speaker=True,
+                            overwrite=True)
+    assert speakable(third) is third
+    with pytest.raises(VoiceRevokedError, match="replaced by a new enrollment"):
+        speakable(again)

@@ -35,6 +35,8 @@ FORMAT_VERSION = 9
 #: no formant ratio (1), versions 1-7 no enrollment warnings (none), versions 1-8 no
 #: seal (they speak only while their stored consent record vouches for them).
 READABLE_VERSIONS = (1, 2, 3, 4, 5, 6, 7, 8, 9)
+#: The first format version whose profiles are sealed.
+SEALED_SINCE = 9
 #: Envelope fields of the stored form: not part of the content the checksum covers.
 _ENVELOPE = ("format", "version", "sha256", "seal")
 #: Bands of a tone curve (:data:`voxclone.audio.equalizer.BAND_CENTRES_HZ`) and its limit, dB.

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from voxclone.clone.profile import VoiceProfile, VoiceStore, check_name
+from voxclone.consent.revoked_seals import revoke_seal
 from voxclone.consent.signed_json import erase, read_json, seal, unseal, write_atomic
-from voxclone.errors import ConsentRecordError, VoiceNotFoundError
+from voxclone.errors import ConsentRecordError, ProfileError, VoiceNotFoundError
 from voxclone.keys import derive_key
 
 logger = logging.getLogger(__name__)
@@ -302,8 +303,12 @@ class ConsentStore:
 
         The files are overwritten with zeros before they are deleted.
 
+        The profile's seal is listed as revoked in the installation's home
+        (:mod:`voxclone.consent.revoked_seals`), so that no copy of it speaks either.
+
         Raises:
             VoiceNotFoundError: there is neither a profile nor a consent record of ``name``.
+            OSError: the revoked seal cannot be listed (nothing is deleted).
         """
         profile, consent = self.voices.path(name), self.path(name)
         if not profile.is_file() and not consent.is_file():
@@ -313,6 +318,11 @@ class ConsentStore:
             )
         record = RevocationRecord(name=name, consent_record_sha256=_file_sha256(consent),
                                   profile_sha256=_file_sha256(profile))
+        if profile.is_file():  # its copies elsewhere stop speaking too
+            try:
+                revoke_seal(self.voices.load(name), "revoked")
+            except ProfileError as exc:  # a damaged profile carries no seal that checks
+                logger.warning("revoking %s: its profile is unreadable (%s)", name, exc)
         stamp = record.revoked.replace(":", "").replace("+0000", "Z")
         path = self.directory / REVOKED_DIR / f"{name}.{stamp}{REVOCATION_SUFFIX}"
         write_atomic(path, seal(REVOCATION_FORMAT, FORMAT_VERSION, asdict(record), self.key))

@@ -28,6 +28,7 @@ from dataclasses import replace
 
 from voxclone.clone.profile import VoiceProfile, VoiceStore
 from voxclone.consent.record import ConsentRecord, ConsentStore
+from voxclone.consent.revoked_seals import seal_revoked
 from voxclone.errors import VoiceRevokedError, VoiceSealError
 from voxclone.keys import derive_key
 
@@ -107,7 +108,8 @@ def speakable(voice: str | VoiceProfile,
             stored voice as it is.
         ConsentRecordError: a voice given by name (or an unsealed profile) has no
             consent record, one failing its signature, or one made for other recordings.
-        VoiceRevokedError: the voice was revoked after the profile was made.
+        VoiceRevokedError: the voice was revoked after the profile was made, or this
+            very profile was revoked or replaced (its seal is listed as revoked).
         SecretError: the installation secret is unusable.
     """
     consents = ConsentStore(voices_dir)
@@ -130,4 +132,8 @@ def speakable(voice: str | VoiceProfile,
     if revoked is not None:
         raise VoiceRevokedError(f"the voice {profile.name!r} was revoked at {revoked.revoked}, "
                                 "after this profile was made; it cannot be spoken with")
+    if seal_revoked(profile):  # (also a copy kept elsewhere, or a voice replaced since)
+        raise VoiceRevokedError(
+            f"the voice profile {profile.name!r} was revoked, or replaced by a new "
+            "enrollment, in this installation; it cannot be spoken with, wherever it is kept")
     return profile

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from voxclone.clone.profile import VoiceProfile, check_name
+from voxclone.clone.profile import SEALED_SINCE, VoiceProfile, check_name
 from voxclone.consent.record import ConsentStore
 from voxclone.consent.voice_seal import seal_voice
 from voxclone.errors import ConsentRecordError, VoiceExistsError, VoiceNotFoundError
@@ -186,22 +186,30 @@ class VoiceRegistry:
             row = conn.execute(query).first()
         if row is None:
             return None
-        profile = VoiceProfile.from_json(json.loads(row.profile), origin=f"voice {row.name}")
+        stored = json.loads(row.profile)
+        profile = VoiceProfile.from_json(stored, origin=f"voice {row.name}")
         consent = json.loads(row.consent)
         return VoiceEntry(row.id, row.owner_name, row.owner_id, row.name, row.created_at,
-                          _sealed_if_vouched(profile, consent), consent)
+                          _sealed_if_vouched(profile, stored.get("version"), consent),
+                          consent)
 
 
-def _sealed_if_vouched(profile: VoiceProfile, consent: Any) -> VoiceProfile:
-    """A voice registered before seals (profile format 8 and older) is sealed as it is
-    read while its signed consent record vouches for it (made for the same recordings),
-    as it was trusted before; otherwise it stays unsealed and synthesis refuses it."""
+def _sealed_if_vouched(profile: VoiceProfile, version: Any, consent: Any) -> VoiceProfile:
+    """An unsealed voice is sealed as it is read only where its signed consent record
+    vouches for exactly it: a record naming the profile's content must name this
+    content; a record from before that (which vouches by the recordings' hashes alone)
+    only for a profile stored before seals (format 8 and older), as it was trusted then.
+    Otherwise it stays unsealed and synthesis refuses it: a sealed profile edited in the
+    database, its seal dropped and its version set back, still names its recordings."""
     if profile.seal is not None:
         return profile
     try:
         record = ConsentStore().unsealed(consent, origin=f"voice {profile.name}")
     except ConsentRecordError:
         return profile
-    if tuple(record.reference_sha256) != tuple(s.sha256 for s in profile.sources):
-        return profile
-    return seal_voice(profile)
+    if record.profile_sha256 is not None:
+        vouched = record.profile_sha256 == profile.content_digest()
+    else:
+        vouched = (isinstance(version, int) and version < SEALED_SINCE and
+                   tuple(record.reference_sha256) == tuple(s.sha256 for s in profile.sources))
+    return seal_voice(profile) if vouched else profile
