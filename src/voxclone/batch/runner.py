@@ -25,8 +25,8 @@ from voxclone.batch.manifest import FAILED, MANIFEST_NAME, OK, Manifest, Manifes
 from voxclone.batch.outdir import check_same_script, dropped_files, exclusive, remove_leftovers
 from voxclone.batch.script import STDIN_NAME, STDIN_PATH, ScriptLine, read_script
 from voxclone.batch.work import LineJob, LineResult
-from voxclone.clone.profile import VoiceProfile, VoiceStore
-from voxclone.consent import ConsentStore
+from voxclone.clone.profile import VoiceProfile
+from voxclone.consent.voice_seal import speakable
 from voxclone.digest import file_sha256
 from voxclone.errors import AuditError, BatchError, VoxcloneError
 from voxclone.progress import count_bar
@@ -331,14 +331,12 @@ def _failed(line: ScriptLine, error: str, script: str,
 
 def _check_voices(names: Iterable[str], voices_dir: str | os.PathLike[str] | None
                   ) -> dict[str, _Voice]:
-    """Each voice's profile, or why it cannot be used (missing, damaged, no consent)."""
-    store = VoiceStore(voices_dir)
-    consents = ConsentStore(voices_dir)
+    """Each voice's profile, or why it cannot be used (missing, damaged, no consent
+    record vouching for it, a seal that fails or was revoked: as synthesis checks)."""
     voices: dict[str, _Voice] = {}
     for name in sorted(names):
         try:
-            profile = store.load(name)
-            consents.load(name)
+            profile = speakable(name, voices_dir)
         except (VoxcloneError, ValueError) as exc:
             voices[name] = _Voice(None, error=str(exc))
             continue
