@@ -205,10 +205,21 @@ def test_enrollment_errors_name_the_upload_at_fault(client: TestClient, alice: O
     text = ("text.wav", b"this is not audio", "audio/wav")
 
     failed = functools.partial(enrollment_error, client, alice, "nam")
-    error = failed([joe, text], joe)
+
+    def refused(references: list[Any], consent: Any) -> dict[str, str]:
+        """An upload that cannot be decoded fails the request itself, not a job."""
+        response = client.post(
+            "/v1/voices", headers=alice.headers,
+            data={"name": "nam", "challenge": "0" * 12, "effort": "stock"},
+            files=[*(("references", r) for r in references), ("consent", consent)])
+        assert response.status_code == 422, response.text
+        error: dict[str, str] = response.json()["error"]
+        return error
+
+    error = refused([joe, text], joe)
     assert error["type"] == "AudioFormatError"
     assert error["message"].startswith("reference 2 (text.wav) is not a readable audio file")
-    error = failed([joe], ("consent.wav", *text[1:]))
+    error = refused([joe], ("consent.wav", *text[1:]))
     assert error["message"].startswith("the consent recording (consent.wav) is not a readable")
     # a challenge refused: what to do over HTTP, and nothing of the server's files
     for challenge, problem in (("0" * 12, "is unknown"), ("deadbeef", "not a challenge id")):

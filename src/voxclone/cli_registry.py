@@ -9,7 +9,9 @@ keys, and the HTTP server.
     voxclone owner list
     voxclone key issue OWNER [--label L] [--rate-per-minute N] [--quota-seconds S]
     voxclone key list OWNER / voxclone key revoke OWNER PREFIX
-    voxclone serve [--host H] [--port P]
+    voxclone serve [--host H] [--port P] [--max-effort E] [--max-references N]
+                   [--max-upload-mb MB] [--max-request-mb MB] [--max-enrollments N]
+                   [--max-enrollments-per-owner N]
 
 Each takes ``--database-url URL`` (default ``$VOXCLONE_DATABASE_URL``, else SQLite in
 the voxclone home).
@@ -23,6 +25,7 @@ import sys
 from typing import Any
 
 from voxclone.audit import AuditLog
+from voxclone.clone.fit import EFFORTS
 from voxclone.errors import VoxcloneError
 from voxclone.registry import open_database
 from voxclone.registry.access import (
@@ -85,7 +88,32 @@ def add_registry_commands(sub: Any, flags: argparse.ArgumentParser) -> None:
                        help="run the HTTP API and web page (needs voxclone[server])")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=int, default=8000)
+    limits = p.add_argument_group("limits (per request, and on the enrollment queue)")
+    limits.add_argument("--max-effort", choices=EFFORTS, default="balanced",
+                        help="highest effort an enrollment may ask for (default: balanced; "
+                             "best takes about 4 min of the one enrollment worker)")
+    limits.add_argument("--max-references", type=_positive, default=10, metavar="N",
+                        help="reference recordings per enrollment or check (default: 10)")
+    limits.add_argument("--max-upload-mb", type=_positive, default=50, metavar="MB",
+                        help="largest audio file accepted (default: 50)")
+    limits.add_argument("--max-request-mb", type=_positive, default=100, metavar="MB",
+                        help="audio files of one request together (default: 100)")
+    limits.add_argument("--max-enrollments", type=_positive, default=8, metavar="N",
+                        help="enrollments queued or running, in all (default: 8)")
+    limits.add_argument("--max-enrollments-per-owner", type=_positive, default=2, metavar="N",
+                        help="the same for each owner (default: 2)")
     p.set_defaults(handler=cmd_serve)
+
+
+def _positive(text: str) -> int:
+    """A limit's value: a whole number, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not at least 1")
+    return value
 
 
 def _access(args: argparse.Namespace) -> Access:
@@ -193,8 +221,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         raise ValueError("`voxclone serve` needs the server extra: "
                          "pip install 'voxclone[server]'") from None
     from voxclone.server import create_app
+    from voxclone.server.state import ServerConfig
 
-    app = create_app(args.database_url)
+    megabyte = 1 << 20
+    config = ServerConfig(max_upload_bytes=args.max_upload_mb * megabyte,
+                          max_request_bytes=args.max_request_mb * megabyte,
+                          max_references=args.max_references, max_effort=args.max_effort,
+                          max_enrollments=args.max_enrollments,
+                          max_enrollments_per_owner=args.max_enrollments_per_owner)
+    app = create_app(args.database_url, config=config)
     print(f"voxclone: serving on http://{args.host}:{args.port}/ (API docs at /docs)",
           file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port,

@@ -4,6 +4,12 @@ Decoding uses ``soundfile`` (the libsndfile it bundles reads WAV, FLAC, OGG/Vorb
 MP3); resampling uses ``soxr``. Headerless PCM (``.pcm``/``.raw``, what ``say -o x.pcm`` and
 the server's ``pcm`` responses hold) is read as voxclone writes it: 16-bit little-endian
 mono at 24 kHz. Encoding and writing live in :mod:`.encoding`.
+
+Memory follows what is decoded, never what a header claims: a rate outside
+:data:`~voxclone.audio.types.RATE_BOUNDS` is refused before any frame is read, a file
+above :data:`MAX_DECODED_RATE` is resampled block by block as it is read (a 9 MB FLAC of
+silence at 384 kHz never sits in memory at that rate), and decoding stops as soon as the
+frames read pass the length limit.
 """
 
 from __future__ import annotations
@@ -18,18 +24,24 @@ from typing import BinaryIO, Final, TypeAlias
 import numpy as np
 import numpy.typing as npt
 import soundfile as sf
+import soxr
 
-from voxclone.audio.types import Audio
+from voxclone.audio.types import RATE_BOUNDS, Audio
 from voxclone.errors import AudioError, AudioFormatError
 
-__all__ = ["RAW_EXTENSIONS", "RAW_FORMATS", "RAW_SAMPLE_RATE", "SUPPORTED_INPUT", "load_audio"]
+__all__ = ["MAX_DECODED_RATE", "RAW_EXTENSIONS", "RAW_FORMATS", "RAW_SAMPLE_RATE",
+           "SUPPORTED_INPUT", "load_audio"]
 
 logger = logging.getLogger(__name__)
 
 SUPPORTED_INPUT: Final[tuple[str, ...]] = ("wav", "flac", "ogg", "opus", "mp3")
-"""Input formats :func:`load_audio` is built and tested for (any sample rate, mono or
-stereo, integer or float samples). Other containers libsndfile understands (AIFF, CAF,
-AU...) are decoded too."""
+"""Input formats :func:`load_audio` is built and tested for (4-384 kHz, mono or stereo,
+integer or float samples). Other containers libsndfile understands (AIFF, CAF, AU...)
+are decoded too."""
+#: Files at a higher rate are resampled to this one (soxr HQ) block by block as they are
+#: decoded, so that memory stays what a 48 kHz file of the same length takes; files at
+#: this rate or below are decoded as they are, sample for sample.
+MAX_DECODED_RATE: Final[int] = 48_000
 
 # Containers people often try that libsndfile cannot decode: the error suggests ffmpeg.
 _UNSUPPORTED_HINTS: Final[frozenset[str]] = frozenset(
@@ -41,8 +53,12 @@ RAW_EXTENSIONS: Final[tuple[str, ...]] = (".pcm", ".raw")
 RAW_FORMATS: Final[tuple[str, ...]] = ("pcm", "raw")
 #: The rate of the headerless PCM voxclone writes (its engine's, Kokoro's, output rate).
 RAW_SAMPLE_RATE: Final[int] = 24_000
-#: Frames decoded at a time (small enough that a damaged file says where it breaks).
+#: Frames decoded at a time (small enough that a damaged file says where it breaks);
+#: fewer for files of more than two channels, so that one block stays under 256 KiB.
 _BLOCK_FRAMES: Final[int] = 1 << 15
+#: What libsndfile reports as the length of a file whose header does not say it
+#: (``SF_COUNT_MAX``: a FLAC whose STREAMINFO gives 0 samples, as streaming encoders write).
+_UNKNOWN_FRAMES: Final[int] = 2**63 - 1
 _FORMATS_TEXT: Final[str] = "WAV, FLAC, OGG (Vorbis or Opus) or MP3"
 
 Source: TypeAlias = "str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO"
@@ -61,13 +77,16 @@ def load_audio(
     Args:
         source: a path (``"-"`` reads standard input), the file's bytes, or a binary
             file object (read from its current position; need not be seekable).
-            WAV, FLAC, OGG/Vorbis, Ogg/Opus and MP3 are supported at any sample rate, mono or
-            multi-channel, integer or float samples.
+            WAV, FLAC, OGG/Vorbis, Ogg/Opus and MP3 are supported at 4-384 kHz, mono or
+            multi-channel, integer or float samples. A file above 48 kHz
+            (:data:`MAX_DECODED_RATE`) comes back at 48 kHz (or at ``sample_rate``),
+            resampled as it is read.
             A path (or file object named) ``*.pcm`` or ``*.raw`` is headerless 16-bit LE mono
             PCM (what voxclone writes under those names) at ``raw_rate``.
         sample_rate: resample to this rate (soxr HQ); ``None`` keeps the file's rate.
         max_seconds: refuse files longer than this. The length is read from the
-            header before anything is decoded, so a huge file is never loaded.
+            header before anything is decoded, and the frames actually decoded are
+            counted too (a header may lie), so a huge file is never loaded.
         format: ``"pcm"`` or ``"raw"`` reads ``source`` as headerless PCM whatever its
             name (bytes and standard input have none); ``None`` goes by the extension.
         raw_rate: the sample rate of headerless PCM (default 24 kHz, voxclone's output
@@ -78,8 +97,9 @@ def load_audio(
         scaled to ``[-1, 1)``.
 
     Raises:
-        AudioError: the file is missing or unreadable, holds no audio, or is longer
-            than ``max_seconds``.
+        AudioError: the file is missing or unreadable, holds no audio, is longer
+            than ``max_seconds``, or declares a sample rate outside 4-384 kHz
+            (:data:`~voxclone.audio.types.RATE_BOUNDS`).
         AudioFormatError: the data is empty (0 bytes), corrupt, not in a supported
             format, or contains NaN/infinite samples.
         ValueError: ``sample_rate``, ``raw_rate`` or ``max_seconds`` is not positive, or
@@ -100,7 +120,7 @@ def load_audio(
         if format is not None or ext in RAW_EXTENSIONS:
             audio = _decode_raw(stream, name, raw_rate, max_seconds)
         else:
-            audio = _decode(stream, name, ext, max_seconds)
+            audio = _decode(stream, name, ext, max_seconds, sample_rate)
     finally:
         if owned:
             stream.close()
@@ -229,7 +249,10 @@ def _decode_raw(stream: BinaryIO, name: str, rate: int, max_seconds: float) -> A
     return Audio((pcm.astype(np.float32) / np.float32(32768.0)), rate)
 
 
-def _decode(stream: BinaryIO, name: str, ext: str, max_seconds: float) -> Audio:
+def _decode(stream: BinaryIO, name: str, ext: str, max_seconds: float,
+            sample_rate: int | None) -> Audio:
+    """Decode a file libsndfile reads; one above :data:`MAX_DECODED_RATE` comes back at
+    that rate (or at ``sample_rate``), resampled block by block as it is read."""
     try:
         sound = _SequentialSoundFile(stream)
     except (sf.SoundFileError, RuntimeError, TypeError, ValueError) as exc:
@@ -237,44 +260,81 @@ def _decode(stream: BinaryIO, name: str, ext: str, max_seconds: float) -> Audio:
 
     with sound:
         rate, frames, channels = int(sound.samplerate), int(sound.frames), int(sound.channels)
-        if rate <= 0 or channels <= 0:
+        if channels <= 0:
             raise _format_error(name, ext, None)
+        _check_rate(name, rate)  # before any frame is read
+        if frames >= _UNKNOWN_FRAMES:  # a FLAC written to a pipe: counted as it is read
+            frames = 0
         if frames > 0 and frames / rate > max_seconds:
             raise _too_long(name, frames / rate, max_seconds)
-        max_frames = int(max_seconds * rate)
         logger.debug(
             "decoding %s: %s/%s, %d Hz, %d channel(s), %d frames",
             name, sound.format, sound.subtype, rate, channels, frames,
         )  # fmt: skip
+        out_rate = rate if rate <= MAX_DECODED_RATE else (sample_rate or MAX_DECODED_RATE)
+        samples = _read_blocks(sound, name, rate, channels, max_seconds, out_rate)
+    return Audio(samples, out_rate)
 
-        blocks: list[npt.NDArray[np.float32]] = []
-        total = 0
-        try:
-            while True:
-                block = sound.read(_BLOCK_FRAMES, dtype="float32", always_2d=True)
-                if block.shape[0] == 0:
-                    break
-                total += block.shape[0]
-                if total > max_frames:  # header under-reported the length
-                    raise _too_long(name, total / rate, max_seconds)
-                mono = block[:, 0] if channels == 1 else block.mean(axis=1, dtype=np.float32)
-                blocks.append(np.ascontiguousarray(mono, dtype=np.float32))
-        except (sf.SoundFileError, RuntimeError) as exc:
-            where = f"after {total / rate:.1f} s" if total else "at its start"
-            raise AudioFormatError(
-                f"{name} is damaged (cut short, or corrupt): decoding failed {where} "
-                f"({exc}); re-export it as WAV or FLAC and try again"
-            ) from exc
+
+def _check_rate(name: str, rate: int) -> None:
+    low, high = RATE_BOUNDS
+    if not low <= rate <= high:
+        raise AudioError(
+            f"{name} declares {rate} samples per second; a recording has {low}-{high} "
+            "(most have 16000-48000): re-export it at 48 kHz or less and try again"
+        )
+
+
+def _read_blocks(sound: sf.SoundFile, name: str, rate: int, channels: int,
+                 max_seconds: float, out_rate: int) -> npt.NDArray[np.float32]:
+    """The mono samples of ``sound`` at ``out_rate``, decoded a block at a time: memory
+    holds what was decoded (at ``out_rate``) and one block, never what the header claims.
+
+    Raises:
+        AudioError: more than ``max_seconds`` of frames, or none at all.
+        AudioFormatError: decoding failed midway, or a sample is NaN or infinite.
+    """
+    max_frames = int(max_seconds * rate)
+    block_frames = max(1, min(_BLOCK_FRAMES, 2 * _BLOCK_FRAMES // channels))
+    resampler = (None if out_rate == rate else
+                 soxr.ResampleStream(rate, out_rate, 1, dtype="float32", quality="HQ"))
+    blocks: list[npt.NDArray[np.float32]] = []
+    total = 0
+    try:
+        while True:
+            block = sound.read(block_frames, dtype="float32", always_2d=True)
+            if block.shape[0] == 0:
+                break
+            total += block.shape[0]
+            if total > max_frames:  # header under-reported the length
+                raise _too_long(name, total / rate, max_seconds)
+            mono = block[:, 0] if channels == 1 else block.mean(axis=1, dtype=np.float32)
+            mono = np.ascontiguousarray(mono, dtype=np.float32)
+            if not np.isfinite(mono).all():  # (checked before resampling spreads it)
+                raise _not_finite(name)
+            if resampler is not None:
+                mono = np.asarray(resampler.resample_chunk(mono), dtype=np.float32)
+            blocks.append(mono)
+    except (sf.SoundFileError, RuntimeError) as exc:
+        where = f"after {total / rate:.1f} s" if total else "at its start"
+        raise AudioFormatError(
+            f"{name} is damaged (cut short, or corrupt): decoding failed {where} "
+            f"({exc}); re-export it as WAV or FLAC and try again"
+        ) from exc
 
     if total == 0:
         raise AudioError(f"{name} contains no audio (0 samples); record or export it again")
-    samples = blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
-    if not np.isfinite(samples).all():
-        raise AudioFormatError(
-            f"{name} contains invalid samples (NaN or infinity); re-export it as 16-bit "
-            "WAV or FLAC and try again"
-        )
-    return Audio(samples, rate)
+    if resampler is not None:
+        empty = np.zeros(0, dtype=np.float32)
+        blocks.append(np.asarray(resampler.resample_chunk(empty, last=True), dtype=np.float32))
+    return blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
+
+
+def _not_finite(name: str) -> AudioFormatError:
+    return AudioFormatError(
+        f"{name} contains invalid samples (NaN or infinity); re-export it as 16-bit "
+        "WAV or FLAC and try again"
+    )
 
 
 def _too_long(name: str, seconds: float, max_seconds: float) -> AudioError:

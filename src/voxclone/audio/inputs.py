@@ -16,12 +16,11 @@ from typing import Any
 import numpy as np
 
 from voxclone.audio.decoding import load_audio
-from voxclone.audio.types import Audio
+from voxclone.audio.types import RATE_BOUNDS, Audio
 from voxclone.errors import AudioError, AudioFormatError
 
-#: Sample rates an ``Audio`` may claim (Hz): below, speech cannot be a recording of
-#: speech; above, the rate was mislabelled (a 1 Hz "rate" made a 8 s clip 35 hours).
-RATE_BOUNDS = (4_000, 384_000)
+__all__ = ["MAX_MAGNITUDE", "RATE_BOUNDS", "as_audio"]
+
 #: Samples beyond this magnitude are not audio (full scale is 1.0).
 MAX_MAGNITUDE = 1e3
 #: Reference and consent recordings longer than this are refused by enrollment and

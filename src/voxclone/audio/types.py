@@ -8,7 +8,13 @@ import numpy as np
 import numpy.typing as npt
 import soxr
 
-__all__ = ["Audio"]
+__all__ = ["RATE_BOUNDS", "Audio"]
+
+#: Sample rates a recording may have (Hz): below, it cannot hold speech; above, the rate
+#: is mislabelled or made up (a 1 Hz "rate" made an 8 s clip 35 hours, and a 655 kHz
+#: FLAC of silence decoded a 9 MB upload into 19 GB). Files declaring another rate are
+#: refused from their header, before anything is decoded.
+RATE_BOUNDS: tuple[int, int] = (4_000, 384_000)
 
 
 @dataclass(frozen=True, eq=False, repr=False)

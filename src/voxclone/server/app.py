@@ -20,6 +20,7 @@ from voxclone.registry import open_database
 from voxclone.server import routes_admin, routes_models, routes_speech, routes_voices
 from voxclone.server.errors import error_body, http_error, status_of, validation_error
 from voxclone.server.state import ServerConfig, ServerState
+from voxclone.server.uploads import UPLOAD_TOO_LARGE, UploadTooLargeError
 
 logger = logging.getLogger(__name__)
 
@@ -52,8 +53,8 @@ def create_app(database_url: str | None = None, *,
                    if isinstance(exc, RateLimitError) else None)
         if isinstance(exc, UnknownKeyError):
             headers = {"WWW-Authenticate": "Bearer"}
-        return JSONResponse({"error": error_body(exc)}, status_code=status_of(exc),
-                            headers=headers)
+        status = UPLOAD_TOO_LARGE if isinstance(exc, UploadTooLargeError) else status_of(exc)
+        return JSONResponse({"error": error_body(exc)}, status_code=status, headers=headers)
 
     async def invalid_request(_request: Request, exc: Exception) -> JSONResponse:
         errors = exc.errors() if isinstance(exc, RequestValidationError) else []

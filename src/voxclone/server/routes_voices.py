@@ -16,12 +16,19 @@ from voxclone.clone.profile import check_name
 from voxclone.consent import ConsentStore
 from voxclone.consent.revoked_seals import revoke_seal
 from voxclone.consent.voice_seal import sealed_with_record
-from voxclone.errors import AudioError, VoiceNotFoundError
+from voxclone.errors import AccessError, AudioError, VoiceNotFoundError
 from voxclone.quality import QualityReport, check
 from voxclone.registry.voices import VoiceEntry
 from voxclone.server.auth import Caller, Poller, State
 from voxclone.server.errors import error_body
-from voxclone.server.uploads import decode_upload, read_upload, upload_label, with_clip_labels
+from voxclone.server.uploads import (
+    check_count,
+    check_uploads,
+    decode_upload,
+    read_uploads,
+    upload_label,
+    with_clip_labels,
+)
 
 router = APIRouter(prefix="/v1", tags=["voices"])
 
@@ -66,39 +73,59 @@ async def enroll(
     effort: Annotated[Literal["stock", "fast", "balanced", "best"], Form()] = "fast",
 ) -> dict[str, Any]:
     """Start enrolling a voice (consent verified first); poll ``/v1/jobs/{id}``. Errors
-    name the upload at fault by its file name (``reference 2 (take2.wav): ...``)."""
-    limit = state.config.max_upload_bytes
-    labels = [upload_label(f"reference {i}", f) for i, f in enumerate(references, 1)]
-    clips = [await read_upload(f, limit, label)
-             for f, label in zip(references, labels, strict=True)]
-    consent_label = upload_label("the consent recording", consent)
-    consent_audio = await read_upload(consent, limit, consent_label)
+    name the upload at fault by its file name (``reference 2 (take2.wav): ...``); an
+    upload that cannot be decoded, or over the server's limits, fails the request itself
+    (422, 413), and a full queue refuses it (429)."""
+    config = state.config
+    if not config.effort_allowed(effort):
+        raise AccessError(f"effort {effort!r} is not allowed on this server: it enrolls at "
+                          f"most at {config.max_effort!r}; send effort={config.max_effort} "
+                          "or lower")
+    check_count(len(references), config.max_references, "reference recordings")
+    uploads = [*references, consent]
+    labels = [*(upload_label(f"reference {i}", f) for i, f in enumerate(references, 1)),
+              upload_label("the consent recording", consent)]
+    check_uploads(uploads, labels, per_file=config.max_upload_bytes,
+                  total=config.max_request_bytes)
     state.voices.check_free(who.owner, check_name(name))
     context = state.context(who)
+    with state.jobs.admit(who.owner.id) as place:  # (429 when the queue is full)
+        data = await read_uploads(uploads, labels, per_file=config.max_upload_bytes,
+                                  total=config.max_request_bytes)
+        # decoded now, so that an unreadable upload fails this request (naming it), not
+        # a job; enrollment decodes the bytes again, and keeps the SHA-256 of each file
+        # in the consent record
+        await run_in_threadpool(_decodable, data, labels)
+        clips, consent_audio, clip_labels = data[:-1], data[-1], labels[:-1]
 
-    def work(progress: Any) -> dict[str, Any]:
-        # Decoded here first so that an unreadable upload is named; enrollment decodes
-        # the bytes again, and keeps the SHA-256 of each file in the consent record.
-        for data, label in zip([*clips, consent_audio], [*labels, consent_label],
-                               strict=True):
-            decode_upload(data, label, max_seconds=MAX_CLIP_SECONDS)
-        profile, record = enroll_with_record(
-            name, clips, consent=consent_audio, challenge=challenge, effort=effort,
-            save=False, progress=progress, audit=context)
-        # the warnings name the uploaded files: sealed again over the relabelled profile
-        profile, record = sealed_with_record(replace(profile, warnings=tuple(
-            with_clip_labels(w, labels) for w in profile.warnings)), record)
-        entry = state.voices.add(who.owner, profile, ConsentStore().sealed(record))
-        return voice_json(entry, who.owner.id)
+        def work(progress: Any) -> dict[str, Any]:
+            profile, record = enroll_with_record(
+                name, clips, consent=consent_audio, challenge=challenge, effort=effort,
+                save=False, progress=progress, audit=context)
+            # the warnings name the uploaded files: sealed again over the relabelled profile
+            profile, record = sealed_with_record(replace(profile, warnings=tuple(
+                with_clip_labels(w, clip_labels) for w in profile.warnings)), record)
+            entry = state.voices.add(who.owner, profile, ConsentStore().sealed(record))
+            return voice_json(entry, who.owner.id)
 
-    def describe(exc: BaseException) -> dict[str, str]:
-        body = error_body(exc)
-        if isinstance(exc, AudioError):  # the quality gate's "clip 1" is a file here
-            body["message"] = with_clip_labels(body["message"], labels)
-        return body
+        def describe(exc: BaseException) -> dict[str, str]:
+            body = error_body(exc)
+            if isinstance(exc, AudioError):  # the quality gate's "clip 1" is a file here
+                body["message"] = with_clip_labels(body["message"], clip_labels)
+            return body
 
-    job = state.jobs.submit(who.owner.id, name, work, describe)
+        job = state.jobs.submit(place, name, work, describe)
     return job.to_json()
+
+
+def _decodable(data: list[bytes], labels: list[str]) -> None:
+    """Decode each upload once, one at a time (CPU-bound: off the event loop).
+
+    Raises:
+        AudioError / AudioFormatError: naming the upload at fault.
+    """
+    for one, label in zip(data, labels, strict=True):
+        decode_upload(one, label, max_seconds=MAX_CLIP_SECONDS)
 
 
 @router.post("/check")
@@ -108,9 +135,11 @@ async def check_references(
 ) -> dict[str, Any]:
     """The quality report of reference recordings (what enrollment would refuse, and
     what to fix), without enrolling anything."""
-    limit = state.config.max_upload_bytes
+    config = state.config
+    check_count(len(files), config.max_references, "files")
     labels = [upload_label(f"file {i}", f) for i, f in enumerate(files, 1)]
-    clips = [await read_upload(f, limit, label) for f, label in zip(files, labels, strict=True)]
+    clips = await read_uploads(files, labels, per_file=config.max_upload_bytes,
+                               total=config.max_request_bytes)
 
     def checked() -> QualityReport:
         return check([decode_upload(data, label, max_seconds=MAX_CLIP_SECONDS)

@@ -10,6 +10,7 @@ from typing import TypeVar
 from sqlalchemy import Engine
 
 from voxclone.audit import AuditLog
+from voxclone.clone.fit import EFFORTS, Effort
 from voxclone.provenance import AuditContext
 from voxclone.registry.access import Access, Principal
 from voxclone.registry.voices import VoiceRegistry
@@ -22,17 +23,46 @@ Piece = TypeVar("Piece")
 
 @dataclass(frozen=True)
 class ServerConfig:
-    """Server settings.
+    """Server settings (``voxclone serve`` takes each as an option).
 
     Attributes:
         max_text_chars: longest ``input`` accepted for synthesis.
         max_upload_bytes: largest audio file accepted in an upload.
         synthesis_slots: syntheses run at once (more queue); default: one per 2 cores.
+        max_references: reference recordings one enrollment (or quality check) may send.
+        max_request_bytes: the audio files of one enrollment (references and consent
+            recording) or quality check together; what a queued job holds in memory.
+        max_enrollments: enrollment jobs queued or running at once, all owners together
+            (one runs at a time; each holds its uploads until it has run).
+        max_enrollments_per_owner: the same for one owner.
+        max_effort: the highest ``effort`` an enrollment may ask for (``balanced`` takes
+            about 45 s, ``best`` about 4 min of the one enrollment worker, and both need
+            about 5 GB of memory while they run).
     """
 
     max_text_chars: int = 20_000
     max_upload_bytes: int = 50 * 1024 * 1024
     synthesis_slots: int = 1
+    max_references: int = 10
+    max_request_bytes: int = 100 * 1024 * 1024
+    max_enrollments: int = 8
+    max_enrollments_per_owner: int = 2
+    max_effort: Effort = "balanced"
+
+    def __post_init__(self) -> None:
+        for name in ("max_text_chars", "max_upload_bytes", "synthesis_slots", "max_references",
+                     "max_request_bytes", "max_enrollments", "max_enrollments_per_owner"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"ServerConfig.{name} must be a positive whole number, "
+                                 f"got {value!r}")
+        if self.max_effort not in EFFORTS:
+            raise ValueError(f"ServerConfig.max_effort must be one of {', '.join(EFFORTS)}, "
+                             f"got {self.max_effort!r}")
+
+    def effort_allowed(self, effort: str) -> bool:
+        """Whether an enrollment may ask for ``effort`` (one of :data:`EFFORTS`)."""
+        return EFFORTS.index(effort) <= EFFORTS.index(self.max_effort)
 
 
 class ServerState:
@@ -44,7 +74,7 @@ class ServerState:
         self.access = Access(engine)
         self.voices = VoiceRegistry(engine)
         self.audit = AuditLog(engine)
-        self.jobs = EnrollmentJobs()
+        self.jobs = EnrollmentJobs(config.max_enrollments, config.max_enrollments_per_owner)
         self.slots = SynthesisSlots(config.synthesis_slots)
 
     def context(self, principal: Principal, owner_id: int | None = None) -> AuditContext:

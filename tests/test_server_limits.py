@@ -1,0 +1,164 @@
+"""What one request may make the server hold: reference files per request, bytes per
+request and per file (413), uploads decoded before an enrollment is queued (a bad one
+fails the request), enrollments queued or running per owner and in all (429), the
+highest effort (403), and audio files declaring an impossible sample rate (refused from
+the header). The server here runs with small limits; no enrollment runs to its end."""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import soundfile as sf
+from fastapi.testclient import TestClient
+
+from voxclone.audio import Audio
+from voxclone.server import create_app
+from voxclone.server.state import ServerConfig, ServerState
+
+from .server_helpers import Owner, add_owner, wav_bytes
+
+pytest.importorskip("fastapi", reason="the server extra is not installed")
+
+#: All tests here share one server home: its database, secret and owners.
+SHARED_HOME = True
+
+LIMITS = ServerConfig(max_upload_bytes=60_000, max_request_bytes=80_000, max_references=2,
+                      max_enrollments=2, max_enrollments_per_owner=1)
+#: A second of a tone: decodes, and is 32 KB as 16-bit WAV at 16 kHz.
+TONE = wav_bytes(Audio((0.1 * np.sin(np.arange(16_000) / 5)).astype(np.float32), 16_000))
+
+
+@pytest.fixture(scope="module")
+def limited(module_home: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(config=LIMITS)) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def alice(limited: TestClient) -> Owner:
+    return add_owner("alice")
+
+
+def _state(client: TestClient) -> ServerState:
+    state: ServerState = client.app.state.voxclone  # type: ignore[attr-defined]
+    return state
+
+
+def _enroll(client: TestClient, owner: Owner, references: list[bytes],
+            consent: bytes = TONE, effort: str = "stock", name: str = "ada") -> Any:
+    return client.post(
+        "/v1/voices", headers=owner.headers,
+        data={"name": name, "challenge": "0" * 12, "effort": effort},
+        files=[*(("references", (f"r{i}.wav", r, "audio/wav"))
+                 for i, r in enumerate(references, 1)),
+               ("consent", ("consent.wav", consent, "audio/wav"))])
+
+
+def _error(response: Any, status: int) -> dict[str, str]:
+    assert response.status_code == status, response.text
+    error: dict[str, str] = response.json()["error"]
+    return error
+
+
+def test_too_many_reference_files_are_refused(limited: TestClient, alice: Owner) -> None:
+    error = _error(_enroll(limited, alice, [TONE] * 3), 413)
+    assert error["type"] == "AudioError"
+    assert error["message"] == ("this request sends 3 reference recordings; this server "
+                                "takes at most 2 in one request: send the best 2")
+    check = limited.post("/v1/check", headers=alice.headers,
+                         files=[("files", (f"{i}.wav", TONE, "audio/wav")) for i in range(3)])
+    assert "sends 3 files" in _error(check, 413)["message"]
+    assert _state(limited).jobs.active() == 0
+
+
+def test_uploads_over_the_byte_limits_are_refused(limited: TestClient, alice: Owner) -> None:
+    # each file is under the 60,000-byte limit, the three together over 80,000
+    error = _error(_enroll(limited, alice, [TONE, TONE], consent=TONE), 413)
+    assert error["message"] == (f"the recordings of this request are {3 * len(TONE)} bytes "
+                                "together, over this server's limit of 80000 bytes per "
+                                "request; send fewer or shorter recordings")
+    big = TONE + bytes(30_000)
+    error = _error(_enroll(limited, alice, [big]), 413)
+    assert error["message"] == ("reference 1 (r1.wav) is over 60000 bytes, this server's "
+                                "limit per file; send a shorter recording")
+    assert _state(limited).jobs.active() == 0
+
+
+def test_an_unreadable_upload_fails_the_request_not_a_job(limited: TestClient,
+                                                           alice: Owner) -> None:
+    for _ in range(3):  # (a refused request gives its place in the queue back)
+        error = _error(_enroll(limited, alice, [TONE, b"not audio"]), 422)
+        assert error["type"] == "AudioFormatError"
+        assert error["message"].startswith("reference 2 (r2.wav) is not a readable audio")
+    assert _state(limited).jobs.active() == 0
+
+
+def test_an_upload_declaring_an_impossible_rate_is_refused(limited: TestClient,
+                                                            alice: Owner) -> None:
+    buffer = io.BytesIO()
+    sf.write(buffer, np.zeros(100, np.int16), 655_350, format="FLAC", subtype="PCM_16")
+    error = _error(limited.post("/v1/detect", headers=alice.headers,
+                                files={"file": ("bomb.flac", buffer.getvalue(),
+                                                "audio/flac")}), 422)
+    assert error["message"].startswith("the file (bomb.flac) declares 655350 samples per "
+                                       "second; a recording has 4000-384000")
+    error = _error(_enroll(limited, alice, [buffer.getvalue()]), 422)
+    assert error["message"].startswith("reference 1 (r1.wav) declares 655350 samples")
+
+
+def test_effort_above_the_servers_limit_is_refused(limited: TestClient,
+                                                   alice: Owner) -> None:
+    assert LIMITS.max_effort == ServerConfig().max_effort == "balanced"
+    error = _error(_enroll(limited, alice, [TONE], effort="best"), 403)
+    assert error["message"] == ("effort 'best' is not allowed on this server: it enrolls "
+                                "at most at 'balanced'; send effort=balanced or lower")
+    assert ServerConfig(max_effort="best").effort_allowed("best")
+    with pytest.raises(ValueError, match="max_effort must be one of"):
+        ServerConfig(max_effort="slow")  # type: ignore[arg-type]
+
+
+def test_enrollments_queued_are_limited_per_owner_and_in_all(limited: TestClient,
+                                                             alice: Owner) -> None:
+    jobs = _state(limited).jobs
+    release = threading.Event()
+
+    def blocked(_progress: Any) -> dict[str, Any]:
+        release.wait(60)
+        return {}
+
+    def hold(owner_id: int) -> None:
+        with jobs.admit(owner_id) as place:
+            jobs.submit(place, "held", blocked, lambda exc: {"message": str(exc)})
+
+    bob, carol = add_owner("bob"), add_owner("carol")
+    try:
+        hold(_owner_id(alice))  # alice's one enrollment is running
+        error = _error(_enroll(limited, alice, [TONE]), 429)
+        assert error["type"] == "RateLimitError"
+        assert error["message"].startswith("you have 1 enrollment(s) queued or running, "
+                                           "this server's limit per owner (1)")
+        assert int(_enroll(limited, alice, [TONE]).headers["Retry-After"]) >= 1
+        hold(_owner_id(bob))  # and bob's queued: the server's two places are taken
+        error = _error(_enroll(limited, carol, [TONE]), 429)
+        assert error["message"].startswith("the server has 2 enrollments queued or running")
+        assert jobs.active() == 2
+    finally:
+        release.set()
+    for _ in range(100):
+        if jobs.active() == 0:
+            break
+        threading.Event().wait(0.05)
+    assert jobs.active() == 0
+
+
+def _owner_id(owner: Owner) -> int:
+    from voxclone.registry import open_database
+    from voxclone.registry.access import Access
+
+    return Access(open_database()).owner(owner.name).id
