@@ -37,6 +37,7 @@ from voxclone.consent import (
     ConsentVerification,
     ConsentVerifier,
 )
+from voxclone.consent.reading import reference_clips
 from voxclone.consent.record import WAIVED
 from voxclone.consent.verify import check_consent_args
 from voxclone.consent.voice_seal import sealed_with_record
@@ -208,7 +209,10 @@ def enroll(
         SyntheticConsentError: a reference clip carries this installation's watermark
             (voxclone's own output is not a person's recording).
         PhraseNotHeardError / SpeakerMismatchError / SyntheticConsentError: the consent
-            recording failed that check (the message says what to do).
+            recording failed that check (the message says what to do); with clips the
+            gate heard different people in (forced), the consent must match each one.
+        UnreadSpeechError: the consent recording holds more than 1.5 s of speech that
+            is not the reading of the challenge.
         AuditError: the audit log cannot be written (nothing is stored).
     """
     return enroll_with_record(
@@ -282,9 +286,12 @@ def enroll_with_record(
         # Compared with the noise-compensated target, the consent recording compensated
         # too, under a threshold that rises with the noise on either side
         # (voxclone.speaker.verify.noisy_threshold).
+        # ... and with every kept clip on its own (and both parts of a clip the gate
+        # heard two voices in): a blend of two people needs the consent of both.
         verification = verifier.verify(name, challenge, consent_audio, target,
                                        reference_snr_db=screened.lowest_snr_db,
-                                       consent_sha256=_clip_hash(consent, consent_audio))
+                                       consent_sha256=_clip_hash(consent, consent_audio),
+                                       clips=reference_clips(screened))
         record = verification.record([r.sha256 for r in records])
         verifier.challenges.claim(verification.challenge)  # single use, from now on
     else:

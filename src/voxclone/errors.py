@@ -72,6 +72,10 @@ class SpeakerMismatchError(ConsentError):
     """The consent recording and the reference clips are not the same speaker."""
 
 
+class UnreadSpeechError(ConsentError):
+    """The consent recording holds speech besides the reading of the challenge."""
+
+
 class SyntheticConsentError(ConsentError):
     """The consent recording, or a reference clip, is synthetic speech (it carries
     voxclone's watermark)."""

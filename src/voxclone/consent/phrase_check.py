@@ -98,12 +98,18 @@ class PhraseCheck:
             challenge's words aligned, minus that of the open decode's words aligned;
             None when it was not needed (the open decode heard 0, 3 or 4 of the words)
             or an alignment did not reach the end of the phrase.
+        words: where the words of the reading (statement, then phrase) lie in the
+            recording, ``(start, end)`` seconds each, in order: the alignment's when it
+            reached the end of the phrase, else the open decode's up to its last word
+            of the phrase. The speaker check judges the voice of these stretches only
+            (:mod:`voxclone.consent.reading`); empty when nothing was decoded.
     """
 
     transcript: str
     phrase_heard: bool
     statement_recall: float
     alignment_margin: float | None = None
+    words: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -166,6 +172,16 @@ def consent_grammar(challenge: Challenge, *, name_words: Sequence[str] = (),
     slots = " ".join(["<word>"] * len(challenge.phrase) + ["[<word>]"] * _EXTRA_SLOTS)
     return (f"#JSGF V1.0;\ngrammar consent;\npublic <consent> = {statement} {slots} ;\n"
             f"<word> = {' | '.join(words)} ;\n")
+
+
+def _word_times(decoded: _Decoded, last: int | None = None) -> tuple[tuple[float, float], ...]:
+    """``(start, end)`` seconds in the recording (the padding taken off) of the decode's
+    words, fillers left out; only up to index ``last`` (inclusive) when given."""
+    frame_s = _FRAME_SAMPLES / ASR_SAMPLE_RATE
+    upto = len(decoded.words) if last is None else last + 1
+    return tuple((decoded.starts[i] * frame_s - _PAD_SECONDS,
+                  (decoded.ends[i] + 1) * frame_s - _PAD_SECONDS)
+                 for i in range(upto) if decoded.words[i] not in _FILLERS)
 
 
 def _ends_with(decoded: _Decoded, words: Sequence[str]) -> bool:
@@ -255,7 +271,12 @@ class PhraseRecognizer:
                                                     aligned=True))
         first_frame = open_.starts[slots[0]] if slots else len(pcm) // 2 // _FRAME_SAMPLES
         margin = None
+        # The reading's words: the open decode's end at its last word of the phrase (an
+        # extra slot may have taken in speech after the reading).
+        in_phrase = [i for i in slots if open_.words[i] in challenge.phrase]
+        words = _word_times(open_, in_phrase[-1] if in_phrase else None)
         if _ends_with(aligned, phrase):
+            words = _word_times(aligned)
             at = [i for i, w in enumerate(aligned.words) if w in challenge.phrase]
             first_frame = aligned.starts[at[0]]
             if MIN_PHRASE_WORDS > matched >= 1 and len(chosen) >= len(phrase):
@@ -270,7 +291,7 @@ class PhraseRecognizer:
         before = pcm[:first_frame * _FRAME_SAMPLES * 2]
         said = self._decode(before, statement_grammar(known)).words if before else ()
         result = PhraseCheck(open_.text, heard, ordered_recall(statement_words(), said),
-                             None if margin is None else round(margin, 3))
+                             None if margin is None else round(margin, 3), words)
         logger.debug("consent ASR heard %r (phrase %s, %d in order, alignment margin %s, "
                      "statement %.2f)", result.transcript, challenge.phrase, matched,
                      result.alignment_margin, result.statement_recall)

@@ -17,6 +17,13 @@ import numpy as np
 from voxclone.audio import VAD_SAMPLE_RATE, Audio, detect_speech, prepare_reference
 from voxclone.consent.challenge import Challenge, ChallengeStore, check_challenge_id
 from voxclone.consent.phrase_check import PhraseRecognizer, default_recognizer
+from voxclone.consent.reading import (
+    MAX_UNREAD_S,
+    Reading,
+    ReferenceClip,
+    cropped,
+    find_reading,
+)
 from voxclone.consent.record import VERIFIED, ConsentRecord
 from voxclone.errors import (
     ConsentMissingError,
@@ -24,6 +31,7 @@ from voxclone.errors import (
     PhraseNotHeardError,
     SpeakerMismatchError,
     SyntheticConsentError,
+    UnreadSpeechError,
 )
 from voxclone.quality import gate
 from voxclone.quality.denoise import denoised_embedding
@@ -150,7 +158,8 @@ class ConsentVerifier:
 
     def verify(self, name: str, challenge: str | Challenge, consent: Audio,
                reference: np.ndarray, *, consent_sha256: str,
-               reference_snr_db: float = float("inf")) -> ConsentVerification:
+               reference_snr_db: float = float("inf"),
+               clips: Sequence[ReferenceClip] = ()) -> ConsentVerification:
         """Verify that ``consent`` is ``name`` reading ``challenge``, live, in the voice
         whose reference embedding is ``reference``.
 
@@ -162,12 +171,21 @@ class ConsentVerifier:
         threshold rises with the noise in either
         (:func:`voxclone.speaker.verify.noisy_threshold`).
 
+        Only the voice that reads is judged: the speaker check embeds the stretch of
+        the recording that the recognizer aligned to the statement and phrase, and a
+        recording with more than ``MAX_UNREAD_S`` of speech outside it is refused
+        (:mod:`voxclone.consent.reading`). The consent speaker must also match each of
+        ``clips`` (the reference clips one by one, and both parts of a clip found to
+        hold two voices), each under a threshold raised for its own noise.
+
         Raises:
             ChallengeError: unknown, used, expired, or another name's challenge.
             ConsentRecordError: the stored challenge was edited.
             SyntheticConsentError: the recording is synthetic (watermarked).
             PhraseNotHeardError: no speech, or the phrase or statement was not heard.
-            SpeakerMismatchError: the consent speaker is not the reference speaker.
+            UnreadSpeechError: the recording holds other speech besides the reading.
+            SpeakerMismatchError: the consent speaker is not the reference speaker, or
+                does not match one of ``clips`` (or a part of one).
         """
         issued = self.check_challenge(name, challenge)
         synthetic = SYNTHETIC_UNAVAILABLE
@@ -202,13 +220,26 @@ class ConsentVerifier:
                 + _record_again(issued)
             )
 
-        embedding = consent_embedding(speech, self._encoder or default_encoder())
+        # Only the voice that reads counts: speech before or after the reading (the
+        # victim's own clip joined to a stranger's reading) is refused, never embedded.
+        reading = find_reading(speech.segments, heard.words, consent.duration)
+        if reading.unread_seconds > MAX_UNREAD_S:
+            raise UnreadSpeechError(_unread_message(reading, issued))
+        if not reading.whole:
+            try:
+                speech = consent_speech(cropped(consent, reading))
+            except NoSpeechError as exc:  # (a reading too short to judge the voice of)
+                raise UnreadSpeechError(_unread_message(reading, issued)) from exc
+        encoder = self._encoder or default_encoder()
+        embedding = consent_embedding(speech, encoder)
         # Noise makes different voices sound alike to the encoder: noisy recordings
         # must match more closely (else noise added on purpose would pass strangers).
         decision = same_speaker(embedding, reference,
                                 noisy_threshold(reference_snr_db, speech.snr_db,
                                                 self.threshold))
-        if not decision.same:
+        if decision.same:
+            self._check_each_clip(embedding, speech.snr_db, clips, issued)
+        else:
             noisy = ("; " + _noise_advice(reference_snr_db, speech.snr_db)
                      if decision.threshold > self.threshold else "")
             raise SpeakerMismatchError(
@@ -225,6 +256,42 @@ class ConsentVerifier:
             statement_recall=heard.statement_recall, speaker_cosine=decision.cosine,
             speaker_threshold=decision.threshold, synthetic_check=synthetic,
         )
+
+    def _check_each_clip(self, embedding: np.ndarray, consent_snr_db: float,
+                         clips: Sequence[ReferenceClip], issued: Challenge) -> None:
+        """Raise SpeakerMismatchError unless the consent d-vector ``embedding`` matches
+        every clip of ``clips``, and both parts of a clip found to hold two voices."""
+        for clip in clips:
+            threshold = noisy_threshold(clip.snr_db, consent_snr_db, self.threshold)
+            decision = same_speaker(embedding, clip.embedding, threshold)
+            parts = [same_speaker(embedding, part, threshold) for part in clip.parts]
+            if decision.same and all(part.same for part in parts):
+                continue
+            if not decision.same:
+                found = (f"reference clip {clip.name} is not the consent speaker "
+                         f"(similarity {decision.cosine:.3f}, at least {threshold:.3f} "
+                         "needed)")
+                fix = ("every reference clip must be a recording of the person who "
+                       "consents: leave out recordings of anyone else")
+            else:
+                found = (f"reference clip {clip.name} holds two voices, and the consent "
+                         f"speaker is only one of them (similarity "
+                         f"{min(part.cosine for part in parts):.3f} to the other, at least "
+                         f"{threshold:.3f} needed)")
+                fix = ("cut the other voice out of the clip, or leave the clip out: every "
+                       "voice cloned must be the person who consents")
+            raise SpeakerMismatchError(
+                f"the consent recording does not match all the reference clips: {found}; "
+                f"{fix}, or have that person record the consent; " + _record_again(issued))
+
+
+def _unread_message(reading: Reading, issued: Challenge) -> str:
+    where = ", ".join(f"{s:.1f}-{e:.1f} s" for s, e in reading.unread[:4])
+    return (f"the consent recording holds {reading.unread_seconds:.1f} s of speech that is "
+            f"not the reading of the challenge (at {where}; at most {MAX_UNREAD_S:.1f} s "
+            "is allowed, for a breath or a cough): only the voice that reads the text is "
+            "checked, so record only yourself reading the text, with nothing before or "
+            "after; " + _record_again(issued))
 
 
 def _noise_advice(reference_snr_db: float, consent_snr_db: float) -> str:
@@ -252,12 +319,14 @@ class ConsentSpeech:
         spectrum: the recording's 16 kHz spectrum and noise estimate (for the noise
             compensation's denoised d-vector).
         dereverberated: whether ``clean`` had the echo taken out.
+        segments: the VAD's speech segments in the recording (seconds).
     """
 
     clean: Audio
     snr_db: float
     spectrum: Spectrum
     dereverberated: bool = False
+    segments: tuple[tuple[float, float], ...] = ()
 
 
 def consent_speech(recording: Audio) -> ConsentSpeech:
@@ -276,9 +345,10 @@ def consent_speech(recording: Audio) -> ConsentSpeech:
     reverb = estimate_reverb(audio16k) if threshold is not None and segments else None
     if echoing(reverb, threshold):
         clean, _ = prepare_reference(dereverberate(audio16k), name="consent recording")
-        return ConsentSpeech(clean, estimate_snr(spec), spec, dereverberated=True)
+        return ConsentSpeech(clean, estimate_snr(spec), spec, dereverberated=True,
+                             segments=tuple(segments))
     clean, _ = prepare_reference(recording, name="consent recording", segments=segments)
-    return ConsentSpeech(clean, estimate_snr(spec), spec)
+    return ConsentSpeech(clean, estimate_snr(spec), spec, segments=tuple(segments))
 
 
 def consent_embedding(speech: ConsentSpeech, encoder: SpeakerEncoder) -> np.ndarray:

@@ -182,7 +182,7 @@ def _unit_rows(x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return x / (np.linalg.norm(x, axis=-1, keepdims=True) + 1e-12)
 
 
-def _two_means(e: npt.NDArray[np.float64], iterations: int = 10) -> npt.NDArray[np.bool_]:
+def two_means(e: npt.NDArray[np.float64], iterations: int = 10) -> npt.NDArray[np.bool_]:
     """Spherical 2-means of unit rows, seeded with the two least similar rows."""
     sims = e @ e.T
     i, j = np.unravel_index(int(np.argmin(sims)), sims.shape)
@@ -244,7 +244,7 @@ def split_speakers(windows: npt.NDArray[np.float32]) -> SpeakerSplit:
     change, cut = _change_point(e)
     minority = min(cut, n - cut) * HOP_S if cut else 0.0
     consistency = _consistency(e)
-    labels = _two_means(e)
+    labels = two_means(e)
     if labels.all() or not labels.any():
         return SpeakerSplit(n, change, minority, cut * HOP_S, consistency=consistency)
     scattered = cosine(e[labels].mean(axis=0), e[~labels].mean(axis=0))

@@ -1,0 +1,118 @@
+"""Consent recordings built to pass for someone else's: the speaker check must judge the
+voice that reads the challenge, and every voice that is cloned.
+
+The person who consents is Piper's joe; the victim, who never consented, a LibriSpeech
+reader from ../shared/speech (the tests that need one skip without it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import voxclone
+from voxclone.audio import Audio, load_audio
+from voxclone.consent.reading import MAX_UNREAD_S, MAX_WORD_S, WORD_MARGIN_S, find_reading
+from voxclone.errors import SpeakerMismatchError, UnreadSpeechError
+
+from .conftest import HELDOUT_TEXT, REFERENCE_TEXT, SPEECH_DIR, joe_consents, piper_speak
+
+pytest.importorskip("piper", reason="the person who consents is Piper's joe voice")
+
+
+def _victim() -> Audio:
+    """15.6 s of a LibriSpeech man (the red team's victim), 16 kHz."""
+    flacs = sorted(SPEECH_DIR.glob("librispeech-clean/*.flac"))
+    if len(flacs) < 4:
+        pytest.skip("shared LibriSpeech speech not available")
+    return load_audio(str(flacs[3])).resample(16_000)
+
+
+def _joined(*parts: Audio) -> Audio:
+    """The parts at 16 kHz, half a second of silence between them."""
+    gap = np.zeros(8_000, dtype=np.float32)
+    pieces = [p.resample(16_000).samples for p in parts]
+    joined = [x for piece in pieces for x in (piece, gap)][:-1]
+    return Audio(np.concatenate(joined), 16_000)
+
+
+def _no_voice(voices: Path, name: str) -> None:
+    assert not (voices / f"{name}.json").exists()
+    with pytest.raises(voxclone.VoxcloneError):
+        voxclone.consent_record(name, voices_dir=voices)
+
+
+# ------------------------------------------------------------------- where the reading is
+
+
+def test_speech_outside_the_words_is_unread_and_left_out() -> None:
+    words = [(1.0, 1.4), (1.5, 2.0), (2.1, 2.6)]
+    # a genuine reading: the VAD's speech runs a little past the words
+    genuine = find_reading([(0.9, 2.7)], words, 3.0)
+    assert genuine.whole and genuine.unread_seconds == 0.0
+    # a clip joined after the reading: unread, and the embedded stretch stops before it
+    padded = find_reading([(0.9, 2.7), (3.3, 9.3)], words, 9.5)
+    assert padded.unread_seconds == pytest.approx(6.0)
+    assert padded.unread_seconds > MAX_UNREAD_S
+    assert padded.start == 0.0 and padded.end == pytest.approx(3.3)
+    # and before it
+    before = find_reading([(0.2, 0.6), (0.9, 2.7)], words, 3.0)
+    assert before.unread_seconds == pytest.approx(0.4)
+    assert before.start == pytest.approx(0.6) and before.end == 3.0
+    # a word stretched over other speech covers no more than MAX_WORD_S
+    stretched = find_reading([(1.0, 9.0)], [(1.0, 9.0)], 9.0)
+    assert stretched.unread_seconds == pytest.approx(8.0 - MAX_WORD_S - WORD_MARGIN_S)
+    # no words placed (a recognizer that places none): the whole recording
+    assert find_reading([(0.0, 5.0)], [], 5.0).whole
+
+
+# ------------------------------------------------------------------- finding 1: padding
+
+
+def test_a_strangers_reading_with_the_victims_clip_joined_is_refused(tmp_path: Path) -> None:
+    # joe reads the victim's challenge, and the victim's own clip (the reference) is
+    # joined after it: embedded whole, the victim's speech carried the recording past
+    # the threshold (cosine 0.93 against 0.78). Only the reading's voice is judged now,
+    # and speech outside it is refused.
+    victim = _victim()
+    challenge, reading = joe_consents("victim")
+    voices = tmp_path / "voices"
+    with pytest.raises(UnreadSpeechError, match=r"record only yourself reading the text, "
+                                                r"with nothing before or after"):
+        voxclone.enroll("victim", victim, consent=_joined(reading, victim),
+                        challenge=challenge.id, effort="stock", voices_dir=voices)
+    _no_voice(voices, "victim")
+
+
+# ------------------------------------------------------------------- finding 5: blending
+
+
+def test_consent_must_match_every_clip_of_a_forced_mixed_set(tmp_path: Path) -> None:
+    # Two clips, the victim's and joe's, forced past the gate's "clips of different
+    # people": joe's consent matched their weighted combination (0.815 >= 0.78), and the
+    # clone came out closer to the victim than to joe.
+    victim = _victim()
+    joe = _joined(piper_speak(REFERENCE_TEXT), piper_speak(HELDOUT_TEXT))
+    challenge, reading = joe_consents("mix")
+    voices = tmp_path / "voices"
+    with pytest.raises(SpeakerMismatchError, match=r"does not match all the reference "
+                                                   r"clips: reference clip clip 1 is not"):
+        voxclone.enroll("mix", [victim, joe], consent=reading, challenge=challenge.id,
+                        effort="stock", voices_dir=voices, force=True)
+    _no_voice(voices, "mix")
+
+
+def test_consent_must_match_both_voices_of_a_forced_two_voice_clip(tmp_path: Path) -> None:
+    # One clip, mostly joe, then 6 s of the victim, forced past the gate's "two different
+    # voices in this clip": its parts are judged apart, and joe is only one of them.
+    victim = _victim()
+    clip = _joined(piper_speak(REFERENCE_TEXT), piper_speak(HELDOUT_TEXT),
+                   Audio(victim.samples[:6 * 16_000], 16_000))
+    report = voxclone.check(clip)
+    assert any(p.code == "two_speakers" for p in report.clips[0].problems)
+    challenge, reading = joe_consents("pair")
+    with pytest.raises(SpeakerMismatchError, match="holds two voices"):
+        voxclone.enroll("pair", clip, consent=reading, challenge=challenge.id,
+                        effort="stock", voices_dir=tmp_path / "voices", force=True)
