@@ -9,6 +9,7 @@ import shutil
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import delete, update
 
@@ -269,3 +270,20 @@ def test_the_language_spoken_is_audited(joe_reference: voxclone.Audio) -> None:
     assert [e.details["language"] for e in spoken] == ["es", "it"]
     record = voxclone.find_synthesis(spoken[0].payload)
     assert record is not None and record.language == "es"
+
+
+def test_refused_enrollments_are_audited(joe_reference: voxclone.Audio) -> None:
+    """A refusal is logged with the check that made it: a watermark check done by a
+    refused enrollment is a detection, and attempts are what monitoring watches."""
+    voice = voxclone.enroll("joe", joe_reference, effort="stock", i_am_the_speaker=True)
+    clone = voxclone.synthesize("Please read this back to me, slowly and clearly.", voice)
+    with pytest.raises(voxclone.errors.SyntheticConsentError):
+        voxclone.enroll("copy", clone, effort="stock", i_am_the_speaker=True, save=False)
+    silence = voxclone.Audio(np.zeros(16_000 * 4, np.float32), 16_000)
+    with pytest.raises(voxclone.VoxcloneError):
+        voxclone.enroll("quiet", silence, effort="stock", i_am_the_speaker=True)
+    refused = [e for e in AuditLog().entries() if e.event == "enroll-refused"]
+    assert [e.voice for e in refused] == ["copy", "quiet"]
+    assert refused[0].details["error"] == "SyntheticConsentError"
+    assert refused[0].details["reason"].startswith("clip 1 carries this installation's")
+    assert AuditLog().verify().ok

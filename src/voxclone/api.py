@@ -27,6 +27,7 @@ import numpy as np
 
 from voxclone.audio import Audio, prepare_reference
 from voxclone.audio.inputs import MAX_CLIP_SECONDS, as_audio
+from voxclone.audit import AuditLog
 from voxclone.clone.build import Matches, build_voice
 from voxclone.clone.fit import Effort, VoiceFitter, check_effort
 from voxclone.clone.profile import SourceClip, VoiceProfile, VoiceStore, check_name
@@ -44,7 +45,7 @@ from voxclone.consent.voice_seal import sealed_with_record
 from voxclone.detection import is_voxclone_output
 from voxclone.digest import file_sha256
 from voxclone.engines.kokoro import default_engine, stock_packs
-from voxclone.errors import AudioError, SyntheticConsentError, VoxcloneError
+from voxclone.errors import AudioError, AuditError, SyntheticConsentError, VoxcloneError
 from voxclone.progress import ProgressCallback, progress_bar
 from voxclone.provenance import AuditContext
 from voxclone.quality import screen
@@ -259,75 +260,92 @@ def enroll_with_record(
     if not sources:
         raise AudioError("no reference clips given; pass at least one recording of the speaker")
 
-    began = time.monotonic()
-    verifier = _consent_verifier()
-    if challenge is not None:  # cheap, and needs no audio: fail before decoding clips
-        verifier.check_challenge(name, challenge)
-    audios = [_load_clip(source, index) for index, source in enumerate(sources)]
-    for index, audio in enumerate(audios):  # cloning a clone would launder its consent
-        if is_voxclone_output(audio):
-            raise SyntheticConsentError(
-                f"{_clip_name(sources[index], index)} carries this installation's "
-                "watermark: it is voxclone's own synthetic speech, not a recording of a "
-                "person; enroll from recordings of the speaker")
-    # The quality gate (voxclone.quality): refuses a bad reference unless forced, leaves
-    # out another speaker's clip, and returns the cleaned speech and its d-vectors.
-    screened = screen(audios, [_clip_name(s, i) for i, s in enumerate(sources)], force=force)
-    cleaned = list(screened.clean)
-    records = [SourceClip(_clip_hash(sources[i], audios[i]), round(audios[i].duration, 3),
-                          round(screened.report.clips[i].speech_seconds, 3))
-               for i in screened.keep]
-    target = combine_embeddings(list(screened.embeddings), [r.speech_seconds for r in records])
-
-    verification: ConsentVerification | None = None
-    if consent is not None and challenge is not None:
-        consent_audio = as_audio(consent, max_seconds=MAX_CLIP_SECONDS,
-                                 name="the consent recording")
-        # Compared with the noise-compensated target, the consent recording compensated
-        # too, under a threshold that rises with the noise on either side
-        # (voxclone.speaker.verify.noisy_threshold).
-        # ... and with every kept clip on its own (and both parts of a clip the gate
-        # heard two voices in): a blend of two people needs the consent of both.
-        verification = verifier.verify(name, challenge, consent_audio, target,
-                                       reference_snr_db=screened.lowest_snr_db,
-                                       consent_sha256=_clip_hash(consent, consent_audio),
-                                       clips=reference_clips(screened))
-        record = verification.record([r.sha256 for r in records])
-        verifier.challenges.claim(verification.challenge)  # single use, from now on
-    else:
-        logger.warning("enrolling %s WITHOUT a consent recording (i_am_the_speaker=True); "
-                       "this is recorded in its consent record", name)
-        record = ConsentRecord(name=name, decision=WAIVED,
-                               reference_sha256=tuple(r.sha256 for r in records),
-                               waiver=SPEAKER_WAIVER)
     try:
-        profile = _build(name, target, cleaned, records, effort, progress=progress, seed=seed,
-                         matches=Matches(prosody=match_prosody, tone=match_tone,
-                                         pitch=match_pitch, rate=match_rate,
-                                         pauses=match_pauses,
-                                         formants=match_formants).for_effort(effort),
-                         pauses=screened.pauses, noisy=screened.lowest_snr_db < SNR_WARN_DB,
-                         noises=screened.noises, warnings=screened.warnings)
-        # consent is settled (verified, or the waiver recorded): only now is it sealed
-        profile, record = sealed_with_record(profile, record)
-        # An enrollment the audit log does not know of must not stay, nor cost the voice
-        # it was to replace: a failed append puts the voice's files back as they were.
-        stored = stored_together(store, profile, record, overwrite=overwrite) if save \
-            else contextlib.nullcontext()
-        with stored:
-            log.append("enroll", actor=context.actor, owner_id=context.owner_id, voice=name,
-                       details={"effort": effort, "score": round(profile.score, 4),
-                                "consent": record.decision,
-                                "challenge": record.challenge_id,
-                                "references_sha256": [r.sha256 for r in records],
-                                "saved": save})
-    except BaseException:
-        if verification is not None:  # nothing was enrolled: the challenge can be read again
-            verifier.challenges.release(verification.challenge)
+        began = time.monotonic()
+        verifier = _consent_verifier()
+        if challenge is not None:  # cheap, and needs no audio: fail before decoding clips
+            verifier.check_challenge(name, challenge)
+        audios = [_load_clip(source, index) for index, source in enumerate(sources)]
+        for index, audio in enumerate(audios):  # cloning a clone would launder its consent
+            if is_voxclone_output(audio):
+                raise SyntheticConsentError(
+                    f"{_clip_name(sources[index], index)} carries this installation's "
+                    "watermark: it is voxclone's own synthetic speech, not a recording of a "
+                    "person; enroll from recordings of the speaker")
+        # The quality gate (voxclone.quality): refuses a bad reference unless forced, leaves
+        # out another speaker's clip, and returns the cleaned speech and its d-vectors.
+        screened = screen(audios, [_clip_name(s, i) for i, s in enumerate(sources)], force=force)
+        cleaned = list(screened.clean)
+        records = [SourceClip(_clip_hash(sources[i], audios[i]), round(audios[i].duration, 3),
+                              round(screened.report.clips[i].speech_seconds, 3))
+                   for i in screened.keep]
+        target = combine_embeddings(list(screened.embeddings), [r.speech_seconds for r in records])
+
+        verification: ConsentVerification | None = None
+        if consent is not None and challenge is not None:
+            consent_audio = as_audio(consent, max_seconds=MAX_CLIP_SECONDS,
+                                     name="the consent recording")
+            # Compared with the noise-compensated target, the consent recording compensated
+            # too, under a threshold that rises with the noise on either side
+            # (voxclone.speaker.verify.noisy_threshold).
+            # ... and with every kept clip on its own (and both parts of a clip the gate
+            # heard two voices in): a blend of two people needs the consent of both.
+            verification = verifier.verify(name, challenge, consent_audio, target,
+                                           reference_snr_db=screened.lowest_snr_db,
+                                           consent_sha256=_clip_hash(consent, consent_audio),
+                                           clips=reference_clips(screened))
+            record = verification.record([r.sha256 for r in records])
+            verifier.challenges.claim(verification.challenge)  # single use, from now on
+        else:
+            logger.warning("enrolling %s WITHOUT a consent recording (i_am_the_speaker=True); "
+                           "this is recorded in its consent record", name)
+            record = ConsentRecord(name=name, decision=WAIVED,
+                                   reference_sha256=tuple(r.sha256 for r in records),
+                                   waiver=SPEAKER_WAIVER)
+        try:
+            profile = _build(name, target, cleaned, records, effort, progress=progress, seed=seed,
+                             matches=Matches(prosody=match_prosody, tone=match_tone,
+                                             pitch=match_pitch, rate=match_rate,
+                                             pauses=match_pauses,
+                                             formants=match_formants).for_effort(effort),
+                             pauses=screened.pauses, noisy=screened.lowest_snr_db < SNR_WARN_DB,
+                             noises=screened.noises, warnings=screened.warnings)
+            # consent is settled (verified, or the waiver recorded): only now is it sealed
+            profile, record = sealed_with_record(profile, record)
+            # An enrollment the audit log does not know of must not stay, nor cost the voice
+            # it was to replace: a failed append puts the voice's files back as they were.
+            stored = stored_together(store, profile, record, overwrite=overwrite) if save \
+                else contextlib.nullcontext()
+            with stored:
+                log.append("enroll", actor=context.actor, owner_id=context.owner_id, voice=name,
+                           details={"effort": effort, "score": round(profile.score, 4),
+                                    "consent": record.decision,
+                                    "challenge": record.challenge_id,
+                                    "references_sha256": [r.sha256 for r in records],
+                                    "saved": save})
+        except BaseException:
+            if verification is not None:  # nothing was enrolled: the challenge can be read again
+                verifier.challenges.release(verification.challenge)
+            raise
+        logger.info("enrolled %s: similarity %.3f in %.1f s", name, profile.score,
+                    time.monotonic() - began)
+        return profile, record
+    except VoxcloneError as exc:  # refusals are audited too: attempts are what to watch
+        _log_refusal(log, context, name, exc)
         raise
-    logger.info("enrolled %s: similarity %.3f in %.1f s", name, profile.score,
-                time.monotonic() - began)
-    return profile, record
+
+
+def _log_refusal(log: AuditLog, context: AuditContext, name: str,
+                 exc: VoxcloneError) -> None:
+    """An ``enroll-refused`` entry: which check refused the enrollment, and why (its
+    first 300 characters). A refused enrollment's watermark check is a detection too, so
+    none goes unlogged; an entry that cannot be written must not hide the refusal."""
+    try:
+        log.append("enroll-refused", actor=context.actor, owner_id=context.owner_id,
+                   voice=name, details={"error": type(exc).__name__,
+                                        "reason": str(exc)[:300]})
+    except AuditError:
+        logger.exception("the refused enrollment of %s could not be logged", name)
 
 
 def _build(name: str, target: np.ndarray, cleaned: list[Audio], records: list[SourceClip],
