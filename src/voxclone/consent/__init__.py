@@ -3,7 +3,11 @@
 - :mod:`.challenge`: issue single-use, expiring challenges (statement + random phrase).
 - :mod:`.phrase_check`: pocketsphinx hears (or not) the challenge in a recording.
 - :mod:`.verify`: all checks together (challenge, synthetic speech, phrase, speaker).
+- :mod:`.reading`: whose voice the speaker check judges (the reading's, every clip).
 - :mod:`.record`: signed consent and revocation records; revocation.
+- :mod:`.voice_seal`: the seal enrollment puts on a profile, and what synthesis may
+  speak with (:func:`~voxclone.consent.voice_seal.speakable`).
+- :mod:`.revoked_seals`: the installation-wide list of revoked and replaced profiles.
 - :mod:`.signed_json`: HMAC-signed, atomically written JSON.
 
 Nothing heavy is loaded at import: pocketsphinx and GE2E load on first use.
