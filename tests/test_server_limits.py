@@ -162,3 +162,28 @@ def _owner_id(owner: Owner) -> int:
     from voxclone.registry.access import Access
 
     return Access(open_database()).owner(owner.name).id
+
+
+def test_a_body_over_every_limit_is_refused_as_it_arrives(limited: TestClient,
+                                                          alice: Owner) -> None:
+    """Not spooled to temporary files first: refused on its declared length, or, sent
+    in chunks without one, as soon as the bytes received pass the limit."""
+    from voxclone.server.body_limit import OVERHEAD_BYTES
+
+    limit = LIMITS.max_request_bytes + OVERHEAD_BYTES
+    big = b"x" * (limit + 1)
+    declared = limited.post("/v1/detect", headers=alice.headers, content=big)
+    error = _error(declared, 413)
+    assert error["type"] == "AudioError" and "over this server's limit" in error["message"]
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(40):  # 40 x 64 KB: 2.5 MB, over the limit of ~1.1 MB
+            yield b"y" * 65_536
+
+    chunked = limited.post("/v1/voices", headers={**alice.headers,
+                                                  "Content-Type": "multipart/form-data; "
+                                                  "boundary=zzz"}, content=chunks())
+    assert "over this server's limit" in _error(chunked, 413)["message"]
+    assert limited.get("/health").json()["status"] == "ok"
+    # a body within the limit is the route's to judge, as before
+    assert limited.post("/v1/detect", headers=alice.headers, content=b"").status_code == 422

@@ -18,6 +18,7 @@ from voxclone import __version__
 from voxclone.errors import RateLimitError, UnknownKeyError, VoxcloneError
 from voxclone.registry import open_database
 from voxclone.server import routes_admin, routes_models, routes_speech, routes_voices
+from voxclone.server.body_limit import OVERHEAD_BYTES, BodyLimit
 from voxclone.server.errors import error_body, http_error, status_of, validation_error
 from voxclone.server.state import ServerConfig, ServerState
 from voxclone.server.uploads import UPLOAD_TOO_LARGE, UploadTooLargeError
@@ -47,6 +48,9 @@ def create_app(database_url: str | None = None, *,
                               "audit log. Every route but /health needs an API key "
                               "(Authorization: Bearer vxk_...).")
     app.state.voxclone = state
+    # A body over anything the routes accept is refused as it arrives, not spooled first.
+    largest = max(state.config.max_request_bytes, state.config.max_upload_bytes)
+    app.add_middleware(BodyLimit, limit=largest + OVERHEAD_BYTES)
 
     async def voxclone_error(_request: Request, exc: Exception) -> JSONResponse:
         headers = ({"Retry-After": str(max(1, round(exc.retry_after)))}
