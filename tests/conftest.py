@@ -182,6 +182,8 @@ def _isolated_home(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
+    from .server_helpers import Owner
+
 
 @pytest.fixture(scope="module")
 def client(module_home: Path) -> Iterator[TestClient]:
@@ -194,3 +196,19 @@ def client(module_home: Path) -> Iterator[TestClient]:
 
     with TestClient(create_app()) as test_client:
         yield test_client
+
+
+@pytest.fixture(scope="module")
+def alice(client: TestClient) -> Owner:
+    """An owner of this module's server, with a key (server tests)."""
+    from .server_helpers import add_owner
+
+    return add_owner("alice")
+
+
+@pytest.fixture(scope="module")
+def bob(client: TestClient) -> Owner:
+    """A second owner of this module's server, with a key (server tests)."""
+    from .server_helpers import add_owner
+
+    return add_owner("bob")

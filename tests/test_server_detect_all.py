@@ -15,23 +15,13 @@ from voxclone.registry import open_database
 from voxclone.registry.access import Access
 from voxclone.watermark import default_watermark
 
-from .server_helpers import Owner, add_owner, wav_bytes
+from .server_helpers import Owner, wav_bytes
 
 pytest.importorskip("fastapi", reason="the server extra is not installed")
 
 #: All tests here share one server home: its database, secret and voices.
 SHARED_HOME = True
 RATE = 24_000
-
-
-@pytest.fixture(scope="module")
-def alice(client: TestClient) -> Owner:
-    return add_owner("alice")
-
-
-@pytest.fixture(scope="module")
-def bob(client: TestClient) -> Owner:
-    return add_owner("bob")
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,6 @@ from voxclone.audio import Audio
 from .conftest import joe_consents
 from .server_helpers import (
     Owner,
-    add_owner,
     enrollment_error,
     http_challenge,
     wait_for_job,
@@ -34,11 +33,6 @@ pytest.importorskip("fastapi", reason="the server extra is not installed")
 
 #: All tests here share one server home: its database, secret and voices.
 SHARED_HOME = True
-
-
-@pytest.fixture(scope="module")
-def alice(client: TestClient) -> Owner:
-    return add_owner("alice")
 
 
 def test_health_needs_no_key(client: TestClient) -> None:

@@ -40,16 +40,6 @@ SHARED_HOME = True
 
 
 @pytest.fixture(scope="module")
-def alice(client: TestClient) -> Owner:
-    return add_owner("alice")
-
-
-@pytest.fixture(scope="module")
-def bob(client: TestClient) -> Owner:
-    return add_owner("bob")
-
-
-@pytest.fixture(scope="module")
 def admin(client: TestClient) -> Owner:
     return add_owner("root", admin=True)
 
