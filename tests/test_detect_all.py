@@ -26,26 +26,16 @@ RATE = 24_000
 SLACK = 1.5
 
 
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("detect-all-home")
-
-
-@pytest.fixture()
-def _home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    # one installation (secret + synthesis log) shared by this module's tests
-    monkeypatch.setenv("VOXCLONE_HOME", str(home))
-    return home
+#: One installation (secret + synthesis log) shared by this module's tests.
+SHARED_HOME = True
 
 
 @pytest.fixture(scope="module")
-def takes(home: Path, joe_reference: Audio) -> tuple[Audio, Audio]:
+def takes(module_home: Path, joe_reference: Audio) -> tuple[Audio, Audio]:
     """Two real syntheses (24 kHz), each with its own record and payload."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("VOXCLONE_HOME", str(home))
-        voice = voxclone.enroll("joe", joe_reference, effort="stock", save=False,
-                                i_am_the_speaker=True)
-        return voxclone.synthesize(FIRST, voice), voxclone.synthesize(SECOND, voice)
+    voice = voxclone.enroll("joe", joe_reference, effort="stock", save=False,
+                            i_am_the_speaker=True)
+    return voxclone.synthesize(FIRST, voice), voxclone.synthesize(SECOND, voice)
 
 
 def _payloads(marks: list[Detection]) -> list[int | None]:
@@ -65,8 +55,7 @@ def _payload_of(audio: Audio) -> int:
     return found.payload
 
 
-def test_two_joined_syntheses_are_both_found_in_order(_home: Path,
-                                                      takes: tuple[Audio, Audio]) -> None:
+def test_two_joined_syntheses_are_both_found_in_order(takes: tuple[Audio, Audio]) -> None:
     first, second = takes
     a, b = _payload_of(first), _payload_of(second)
     assert a != b
@@ -88,7 +77,7 @@ def test_two_joined_syntheses_are_both_found_in_order(_home: Path,
     assert _payloads(voxclone.detect_all(_joined(second, first))) == [b, a]
 
 
-def test_a_gap_between_them_is_no_mark(_home: Path, takes: tuple[Audio, Audio],
+def test_a_gap_between_them_is_no_mark(takes: tuple[Audio, Audio],
                                        joe_reference: Audio) -> None:
     first, second = takes
     a, b = _payload_of(first), _payload_of(second)
@@ -105,7 +94,7 @@ def test_a_gap_between_them_is_no_mark(_home: Path, takes: tuple[Audio, Audio],
 
 
 def test_the_same_synthesis_twice_with_other_audio_between(
-        _home: Path, takes: tuple[Audio, Audio], joe_reference: Audio) -> None:
+        takes: tuple[Audio, Audio], joe_reference: Audio) -> None:
     """Far apart, the same payload is two marks; a pause inside one synthesis is not a
     second one."""
     first, _ = takes
@@ -121,7 +110,7 @@ def test_the_same_synthesis_twice_with_other_audio_between(
     assert _payloads(voxclone.detect_all(paused)) == [a]
 
 
-def test_one_synthesis_is_one_mark(_home: Path, takes: tuple[Audio, Audio]) -> None:
+def test_one_synthesis_is_one_mark(takes: tuple[Audio, Audio]) -> None:
     first, _ = takes
     found = voxclone.detect(first)
     marks = voxclone.detect_all(first)
@@ -130,7 +119,7 @@ def test_one_synthesis_is_one_mark(_home: Path, takes: tuple[Audio, Audio]) -> N
     assert marks[0].start_s < SLACK and marks[0].end_s > first.duration - SLACK
 
 
-def test_unmarked_audio_has_no_marks(_home: Path, joe_reference: Audio) -> None:
+def test_unmarked_audio_has_no_marks(joe_reference: Audio) -> None:
     rng = np.random.default_rng(0)
     clips = [
         joe_reference,  # speech from another synthesiser
@@ -187,7 +176,7 @@ def test_a_stretch_at_another_speed_is_searched_on_its_own(joe_reference: Audio,
         assert marks[1].start_s == pytest.approx(len(parts[0]) / RATE + 1.0, abs=SLACK)
 
 
-def test_one_audit_entry_names_every_payload(_home: Path, takes: tuple[Audio, Audio]) -> None:
+def test_one_audit_entry_names_every_payload(takes: tuple[Audio, Audio]) -> None:
     first, second = takes
     a, b = _payload_of(first), _payload_of(second)
     log = AuditLog()
@@ -206,7 +195,7 @@ def test_one_audit_entry_names_every_payload(_home: Path, takes: tuple[Audio, Au
     assert main(["audit", "verify"]) == 0
 
 
-def test_detect_cli_lists_every_mark(_home: Path, tmp_path: Path,
+def test_detect_cli_lists_every_mark(tmp_path: Path,
                                      capsys: pytest.CaptureFixture[str],
                                      takes: tuple[Audio, Audio], joe_wav: Path) -> None:
     first, second = takes

@@ -32,29 +32,18 @@ TEXT = ("The lighthouse keeper counted the ships every evening. "
         "We will meet at the station at half past six.")
 
 
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("wm-home")
-
-
-@pytest.fixture()
-def _home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    # one installation (secret + synthesis log) shared by this module's tests
-    monkeypatch.setenv("VOXCLONE_HOME", str(home))
-    return home
+#: One installation (secret + synthesis log) shared by this module's tests.
+SHARED_HOME = True
 
 
 @pytest.fixture(scope="module")
-def marked(home: Path, joe_reference: Audio) -> tuple[Audio, voxclone.VoiceProfile]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("VOXCLONE_HOME", str(home))
-        voice = voxclone.enroll("joe", joe_reference, effort="stock", save=False,
-                                i_am_the_speaker=True)
-        return voxclone.synthesize(TEXT, voice), voice
+def marked(module_home: Path, joe_reference: Audio) -> tuple[Audio, voxclone.VoiceProfile]:
+    voice = voxclone.enroll("joe", joe_reference, effort="stock", save=False,
+                            i_am_the_speaker=True)
+    return voxclone.synthesize(TEXT, voice), voice
 
 
-def test_synthesis_carries_its_record(_home: Path,
-                                      marked: tuple[Audio, voxclone.VoiceProfile]) -> None:
+def test_synthesis_carries_its_record(marked: tuple[Audio, voxclone.VoiceProfile]) -> None:
     audio, voice = marked
     found = voxclone.detect(audio)
     assert found.found and found.payload is not None
@@ -67,7 +56,7 @@ def test_synthesis_carries_its_record(_home: Path,
     assert record.seconds == pytest.approx(audio.duration, abs=0.01)
 
 
-def test_survives_mp3_resampling_and_gain(_home: Path, tmp_path: Path,
+def test_survives_mp3_resampling_and_gain(tmp_path: Path,
                                           marked: tuple[Audio, voxclone.VoiceProfile]) -> None:
     audio, _ = marked
     payload = voxclone.detect(audio).payload
@@ -80,8 +69,7 @@ def test_survives_mp3_resampling_and_gain(_home: Path, tmp_path: Path,
     assert voxclone.detect(quiet).payload == payload
 
 
-def test_any_three_seconds_carry_it(_home: Path,
-                                    marked: tuple[Audio, voxclone.VoiceProfile]) -> None:
+def test_any_three_seconds_carry_it(marked: tuple[Audio, voxclone.VoiceProfile]) -> None:
     audio, _ = marked
     payload = voxclone.detect(audio).payload
     rate = audio.sample_rate
@@ -127,8 +115,7 @@ def test_marks_of_the_first_layout_are_still_read(joe_reference: Audio,
     assert found.found and found.payload == 0xC0FFEE
 
 
-def test_found_after_a_speed_change(_home: Path,
-                                    marked: tuple[Audio, voxclone.VoiceProfile]) -> None:
+def test_found_after_a_speed_change(marked: tuple[Audio, voxclone.VoiceProfile]) -> None:
     audio, _ = marked
     faster = Audio(audio.resample(round(audio.sample_rate / 1.03)).samples, audio.sample_rate)
     result = voxclone.detect(faster)
@@ -143,8 +130,7 @@ def _with_echo(x: np.ndarray, rate: int, delay_s: float, gain: float) -> np.ndar
     return y / max(1.0, float(np.max(np.abs(y))))
 
 
-def test_found_through_a_strong_echo(_home: Path,
-                                     marked: tuple[Audio, voxclone.VoiceProfile]) -> None:
+def test_found_through_a_strong_echo(marked: tuple[Audio, voxclone.VoiceProfile]) -> None:
     audio, _ = marked
     made = voxclone.detect(audio)
     heard = _with_echo(audio.samples, audio.sample_rate, 0.15, 0.6)
@@ -161,8 +147,7 @@ def test_speech_without_an_echo_shows_none(joe_reference: Audio) -> None:
     assert echoed is not None and echoed.delay == 800
 
 
-def test_streamed_chunks_form_one_mark(_home: Path,
-                                       marked: tuple[Audio, voxclone.VoiceProfile]) -> None:
+def test_streamed_chunks_form_one_mark(marked: tuple[Audio, voxclone.VoiceProfile]) -> None:
     _, voice = marked
     chunks = list(voxclone.synthesize_stream(TEXT, voice))
     assert len(chunks) == 4  # three sentences, the first one started by a short lead-in
@@ -177,7 +162,7 @@ def test_streamed_chunks_form_one_mark(_home: Path,
 
 
 def test_a_stream_stopped_before_or_after_its_first_chunk_logs_its_end(
-        _home: Path, marked: tuple[Audio, voxclone.VoiceProfile]) -> None:
+        marked: tuple[Audio, voxclone.VoiceProfile]) -> None:
     _, voice = marked
     for stop in ("close", "drop"):  # a client gone before the body, a caller who never read
         stream = voxclone.synthesize_stream(TEXT, voice)
@@ -199,7 +184,7 @@ def test_a_stream_stopped_before_or_after_its_first_chunk_logs_its_end(
     assert list(stream) == []
 
 
-def test_unmarked_audio_is_not_flagged(_home: Path, joe_reference: Audio) -> None:
+def test_unmarked_audio_is_not_flagged(joe_reference: Audio) -> None:
     rng = np.random.default_rng(0)
     clips = [
         joe_reference,  # real-sounding speech from another synthesiser
@@ -306,7 +291,7 @@ def test_a_codeword_far_from_what_was_heard_is_not_a_mark() -> None:
             assert heard is not None and heard[1] >= MIN_SCORE
 
 
-def test_detect_cli(_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+def test_detect_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                     marked: tuple[Audio, voxclone.VoiceProfile], joe_wav: Path) -> None:
     audio, _ = marked
     path = tmp_path / "said.flac"
