@@ -113,21 +113,31 @@ def test_a_short_request_goes_between_the_chunks_of_a_long_one(
         assert record is not None and record.seconds == pytest.approx(seconds, abs=1e-3)
 
 
-def test_a_request_whose_client_leaves_stops_rendering(
-        client: TestClient, alice: Owner, monkeypatch: pytest.MonkeyPatch) -> None:
+def _leave_during_chunk(client: TestClient, alice: Owner, monkeypatch: pytest.MonkeyPatch,
+                        fmt: str, chunk: int) -> tuple[list[float], int, float]:
+    """alice asks for ``LONG`` as ``fmt`` and goes while its ``chunk``-th chunk is rendered:
+    the chunks rendered, the audit log's last entry before, and alice's charge before."""
     hang_up = threading.Event()
     chunks: list[float] = []
 
     def before(speed: float) -> None:
         chunks.append(speed)
-        hang_up.set()  # the client goes while the first chunk is rendered
+        if len(chunks) == chunk:
+            hang_up.set()
 
     instrument(monkeypatch, before)
-    log = AuditLog()
-    last = log.entries()[-1].seq if log.entries() else 0
+    entries = AuditLog().entries()
+    last = entries[-1].seq if entries else 0
     charged = used_seconds(alice)
-    body = {"voice": "ada", "input": LONG, "response_format": "mp3"}
+    body = {"voice": "ada", "input": LONG, "response_format": fmt}
     anyio.run(post_then_hang_up, client.app, "/v1/audio/speech", alice, body, hang_up)
+    return chunks, last, charged
+
+
+def test_a_request_whose_client_leaves_stops_rendering(
+        client: TestClient, alice: Owner, monkeypatch: pytest.MonkeyPatch) -> None:
+    chunks, last, charged = _leave_during_chunk(client, alice, monkeypatch, "mp3", 1)
+    log = AuditLog()
     assert len(chunks) == 1  # of five sentences
     # No audio left the server: nothing is logged as synthesised, nothing charged.
     assert log.entries(event="synthesis", after=last) == []
@@ -136,20 +146,8 @@ def test_a_request_whose_client_leaves_stops_rendering(
 
 def test_a_stream_whose_client_leaves_logs_its_end(
         client: TestClient, alice: Owner, monkeypatch: pytest.MonkeyPatch) -> None:
-    hang_up = threading.Event()
-    chunks: list[float] = []
-
-    def before(speed: float) -> None:
-        chunks.append(speed)
-        if len(chunks) == 2:
-            hang_up.set()  # the client goes while the second chunk is rendered
-
-    instrument(monkeypatch, before)
+    chunks, last, charged = _leave_during_chunk(client, alice, monkeypatch, "pcm", 2)
     log = AuditLog()
-    last = log.entries()[-1].seq if log.entries() else 0
-    charged = used_seconds(alice)
-    body = {"voice": "ada", "input": LONG, "response_format": "pcm"}
-    anyio.run(post_then_hang_up, client.app, "/v1/audio/speech", alice, body, hang_up)
     assert len(chunks) <= 3  # of five sentences and a lead-in
     started = log.entries(event="synthesis", after=last)
     assert len(started) == 1 and started[0].payload is not None
