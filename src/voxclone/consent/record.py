@@ -110,6 +110,16 @@ class ConsentRecord:
         if self.phrase is not None:
             object.__setattr__(self, "phrase", tuple(self.phrase))
 
+    def made_from_recordings_of(self, profile: VoiceProfile) -> bool:
+        """Whether this record was made from ``profile``'s reference recordings (their
+        SHA-256, in order)."""
+        return tuple(self.reference_sha256) == tuple(s.sha256 for s in profile.sources)
+
+    def names_content_of(self, profile: VoiceProfile) -> bool:
+        """Whether this record names ``profile``'s content (False for records from
+        before it was kept, which name none)."""
+        return self.profile_sha256 == profile.content_digest()
+
     def to_json(self) -> dict[str, Any]:
         """The unsigned body of the stored form."""
         body = asdict(self)
@@ -246,13 +256,12 @@ class ConsentStore:
                 other recordings than the profile's.
         """
         record = self.load(profile.name)
-        if tuple(record.reference_sha256) != tuple(s.sha256 for s in profile.sources):
+        if not record.made_from_recordings_of(profile):
             raise ConsentRecordError(
                 f"the consent record of {profile.name!r} was made for other recordings than "
                 f"its voice profile in {self.directory}: the profile was replaced or edited "
                 "after enrollment; revoke the voice and enroll it again with consent")
-        if record.profile_sha256 is not None and \
-                record.profile_sha256 != profile.content_digest():
+        if record.profile_sha256 is not None and not record.names_content_of(profile):
             raise ConsentRecordError(
                 f"the voice profile of {profile.name!r} in {self.directory} is not the one "
                 "its consent record was made for: it was edited after enrollment; revoke "

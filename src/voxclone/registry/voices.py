@@ -208,8 +208,8 @@ def _sealed_if_vouched(profile: VoiceProfile, version: Any, consent: Any) -> Voi
     except ConsentRecordError:
         return profile
     if record.profile_sha256 is not None:
-        vouched = record.profile_sha256 == profile.content_digest()
+        vouched = record.names_content_of(profile)
     else:
-        vouched = (isinstance(version, int) and version < SEALED_SINCE and
-                   tuple(record.reference_sha256) == tuple(s.sha256 for s in profile.sources))
+        vouched = (isinstance(version, int) and version < SEALED_SINCE
+                   and record.made_from_recordings_of(profile))
     return seal_voice(profile) if vouched else profile
