@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from voxclone.clone.profile import SEALED_SINCE, VoiceProfile, check_name
 from voxclone.consent.record import ConsentStore
+from voxclone.consent.revoked_seals import revoke_seal
 from voxclone.consent.voice_seal import seal_voice
 from voxclone.errors import ConsentRecordError, VoiceExistsError, VoiceNotFoundError
 from voxclone.registry.access import Owner, now_iso
@@ -129,12 +130,16 @@ class VoiceRegistry:
         return [e for e in (self._by_id(i) for i in ids) if e is not None]
 
     def remove(self, owner: Owner, name: str) -> VoiceEntry:
-        """Delete ``owner``'s voice ``name`` (profile, consent record, grants).
+        """Delete ``owner``'s voice ``name`` (profile, consent record, grants), its seal
+        listed as revoked first (:mod:`voxclone.consent.revoked_seals`): a copy of its
+        profile taken from the database no longer speaks.
 
         Raises:
             VoiceNotFoundError: ``owner`` has no such voice.
+            OSError: the seal cannot be listed (nothing is deleted).
         """
         entry = self.own(owner, name)
+        revoke_seal(entry.profile, "revoked")
         with self.engine.begin() as conn:
             conn.execute(delete(grants).where(grants.c.voice_id == entry.id))
             conn.execute(delete(voices).where(voices.c.id == entry.id))

