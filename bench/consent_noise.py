@@ -10,7 +10,7 @@ Each usable utterance is cut as the clone benchmarks cut it (``split_utterance``
 Each side is degraded independently: clean, white noise at 25/20/15/10/5 dB, babble of
 other evaluation speakers at 20/15/10 dB. The reference side goes through the quality
 gate (as enrollment: the noise-compensated d-vector and the gate's SNR estimate), the
-consent side through :func:`voxclone.consent.verify.consent_speech` and
+consent side through :func:`voxclone.consent.consent_speech.consent_speech` and
 ``consent_embedding`` (as the verifier). Genuine pairs: a speaker's reference and
 their own consent; impostor pairs: a reference and another speaker's consent, in the
 same pairing of conditions.
@@ -18,6 +18,10 @@ same pairing of conditions.
 Compared in the same run:
 
 * **shipped**: both d-vectors compensated, ``noisy_threshold(reference SNR, consent SNR)``;
+  and the "phrase" (the consent side's last ``PHRASE_SPEECH_S`` of speech, as the
+  verifier crops the challenge phrase) must match on its own too, under the same rule
+  from ``PHRASE_THRESHOLD`` (``voxclone.consent.reading``; the consent recording's SNR);
+* **whole only**: the same without the phrase's own check (the release before it);
 * **before**: both as the encoder hears them, the threshold raised by the consent
   recording's SNR alone (0.78 + 0.1 per 15 dB below 25 dB, at most 0.88: the previous release);
 * **plain**: both as heard, the clean threshold 0.78.
@@ -43,9 +47,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import quality_data as qd
 import speech_data as sd
+from consent_mixing import phrase_cut
 
 from voxclone.audio import Audio
-from voxclone.consent.verify import consent_embedding, consent_speech
+from voxclone.consent.consent_speech import consent_embedding, consent_speech
+from voxclone.consent.reading import PHRASE_THRESHOLD
 from voxclone.errors import NoSpeechError
 from voxclone.quality import gate
 from voxclone.speaker import default_encoder
@@ -56,6 +62,10 @@ CONDITIONS: tuple[tuple[str, float | None], ...] = (
     ("clean", None), ("white", 25.0), ("white", 20.0), ("white", 15.0), ("white", 10.0),
     ("white", 5.0), ("babble", 20.0), ("babble", 15.0), ("babble", 10.0))
 TARGET_FAR = 0.01
+#: Seconds of speech in the consent side's "phrase" (Piper joe's and espeak's readings of
+#: a challenge phrase hold 2.1-2.8 s).
+PHRASE_SPEECH_S = 2.5
+METHODS = ("shipped", "whole only", "before", "plain")
 
 
 def label(condition: tuple[str, float | None]) -> str:
@@ -90,6 +100,10 @@ def embed_all(utterances: list[sd.Utterance], bank: dict[str, Audio],
         split = sd.split_utterance(utterance)
         if split is None:
             continue
+        heldout = split.heldout.resample(16_000)
+        cut = phrase_cut(heldout.samples, PHRASE_SPEECH_S)
+        if cut is None:
+            continue
         entry: dict[str, tuple[np.ndarray, np.ndarray, float]] = {}
         try:
             for condition in CONDITIONS:
@@ -101,11 +115,14 @@ def embed_all(utterances: list[sd.Utterance], bank: dict[str, Audio],
                 entry[f"r:{label(condition)}"] = (analysed.embedding,
                                                   encoder.embed(analysed.clean),
                                                   analysed.signal.snr_db)
-                consent = degrade(split.heldout, condition, utterance.speaker, bank, rng)
+                consent = degrade(heldout, condition, utterance.speaker, bank, rng)
                 speech = consent_speech(consent)
                 clean, snr = speech.clean, speech.snr_db
                 compensated = consent_embedding(speech, encoder)
                 entry[f"c:{label(condition)}"] = (compensated, encoder.embed(clean), snr)
+                phrase = consent_embedding(consent_speech(
+                    Audio(consent.samples[cut:], consent.sample_rate)), encoder)
+                entry[f"p:{label(condition)}"] = (phrase, phrase, snr)
         except NoSpeechError:
             continue
         for key, value in entry.items():
@@ -132,6 +149,10 @@ def measure(vectors: dict[str, Any]) -> list[dict[str, Any]]:
             ref_comp, ref_heard, ref_snr = vectors[f"r:{label(r)}"]
             con_comp, con_heard, con_snr = vectors[f"c:{label(c)}"]
             shipped_t = np.vectorize(noisy_threshold)(ref_snr[:, None], con_snr[None, :])
+            phrase_t = np.vectorize(noisy_threshold)(ref_snr[:, None], con_snr[None, :],
+                                                     PHRASE_THRESHOLD)
+            phrase_ok = ref_comp @ vectors[f"p:{label(c)}"][0].T >= phrase_t
+            whole = ref_comp @ con_comp.T
             before_t = np.broadcast_to(before_threshold(con_snr)[None, :],
                                        (len(ref_snr), len(con_snr)))
             heard = ref_heard @ con_heard.T
@@ -141,7 +162,9 @@ def measure(vectors: dict[str, Any]) -> list[dict[str, Any]]:
                 "consent_snr_median": float(np.median(con_snr)),
                 "both_at_least_10db": min(r[1] or 99.0, c[1] or 99.0) >= 10.0}
             for name, scores, thresholds in (
-                    ("shipped", ref_comp @ con_comp.T, shipped_t),
+                    # (a phrase that fails lowers the score under any threshold)
+                    ("shipped", np.where(phrase_ok, whole, -1.0), shipped_t),
+                    ("whole only", whole, shipped_t),
                     ("before", heard, before_t),
                     ("plain", heard, np.full_like(heard, SAME_SPEAKER_THRESHOLD))):
                 frr, far = error_rates(scores, thresholds)
@@ -173,17 +196,17 @@ def markdown(rows: list[dict[str, Any]], speakers: int, header: list[str]) -> st
              "| pairings | method | mean false rejects | worst | mean false accepts | worst "
              "| pairings with false accepts > 1 % |", "|---|---|---|---|---|---|---|"]
     for at_least, what in ((True, "both >= 10 dB"), (False, "either at 5 dB")):
-        for method in ("shipped", "before", "plain"):
+        for method in METHODS:
             s = summary(rows, method, at_least)
             lines.append(f"| {what} ({s['pairings']}) | {method} | {pct(s['mean_frr'])} | "
                          f"{pct(s['worst_frr'])} | {pct(s['mean_far'])} | "
                          f"{pct(s['worst_far'])} | {s['pairings_far_over_1pct']} |")
     lines += ["", "## Every pairing: false rejects / false accepts", "",
               "Median SNR estimates in brackets (the gate's estimator).", "",
-              "| reference | consent | shipped | before | plain |", "|---|---|---|---|---|"]
+              "| reference | consent | " + " | ".join(METHODS) + " |",
+              "|---|---|" + "---|" * len(METHODS)]
     for r in rows:
-        cells = [f"{pct(r[m]['frr'])} / {pct(r[m]['far'])}" for m in ("shipped", "before",
-                                                                      "plain")]
+        cells = [f"{pct(r[m]['frr'])} / {pct(r[m]['far'])}" for m in METHODS]
         lines.append(f"| {r['reference']} ({r['reference_snr_median']:.0f}) | {r['consent']} "
                      f"({r['consent_snr_median']:.0f}) | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -211,7 +234,7 @@ def main() -> None:
     sd.write_results(args.out, markdown(rows, speakers, header), {
         "header": header, "speakers": speakers, "rows": rows,
         "summary": {m: {str(a): summary(rows, m, a) for a in (True, False)}
-                    for m in ("shipped", "before", "plain")}})
+                    for m in METHODS}})
 
 
 if __name__ == "__main__":

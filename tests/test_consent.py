@@ -36,6 +36,7 @@ from voxclone.consent.challenge import (
     check_challenge_id,
 )
 from voxclone.consent.phrase_check import MIN_ALIGNMENT_MARGIN, statement_words
+from voxclone.consent.reading import PHRASE_THRESHOLD
 from voxclone.consent.verify import MIN_STATEMENT_RECALL
 from voxclone.consent.wordlist import CHALLENGE_WORDS
 from voxclone.errors import (
@@ -215,6 +216,8 @@ def test_right_phrase_by_the_same_speaker_is_accepted_and_recorded(
     assert sum(word in heard.transcript.split() for word in challenge.phrase) >= 1
     assert record.speaker_cosine is not None and record.speaker_threshold is not None
     assert record.speaker_cosine >= record.speaker_threshold
+    # the phrase's stretch was judged on its own too (voxclone.consent.reading)
+    assert record.phrase_cosine is not None and record.phrase_cosine >= PHRASE_THRESHOLD
     assert record.synthetic_check == "passed"  # the watermark detector looked
     assert record.reference_sha256 == tuple(s.sha256 for s in profile.sources)
     assert record.consent_sha256 is not None and len(record.consent_sha256) == 64
@@ -309,6 +312,7 @@ def test_the_speaker_threshold_rises_with_the_noise_on_either_side() -> None:
     assert noisy_threshold(0.0, 5.0) == pytest.approx(MAX_THRESHOLD)
     assert noisy_threshold(float("-inf"), 30.0) == MAX_THRESHOLD
     assert noisy_threshold(30.0, float("nan")) == MAX_THRESHOLD
+    assert noisy_threshold(float("inf"), 30.0) == base  # (verify's default: clean)
     assert noisy_threshold(10.0, 10.0, threshold=0.95) == 0.95  # never lowers a stricter one
 
 

@@ -14,7 +14,16 @@ import pytest
 
 import voxclone
 from voxclone.audio import Audio, load_audio
-from voxclone.consent.reading import MAX_UNREAD_S, MAX_WORD_S, WORD_MARGIN_S, find_reading
+from voxclone.consent import ConsentVerifier, default_recognizer
+from voxclone.consent.reading import (
+    MAX_UNREAD_S,
+    MAX_WORD_S,
+    PHRASE_THRESHOLD,
+    WORD_MARGIN_S,
+    Reading,
+    find_reading,
+    phrase_part,
+)
 from voxclone.errors import SpeakerMismatchError, UnreadSpeechError
 
 from .conftest import HELDOUT_TEXT, REFERENCE_TEXT, SPEECH_DIR, joe_consents, piper_speak
@@ -22,11 +31,14 @@ from .conftest import HELDOUT_TEXT, REFERENCE_TEXT, SPEECH_DIR, joe_consents, pi
 pytest.importorskip("piper", reason="the person who consents is Piper's joe voice")
 
 
-def _victim() -> Audio:
-    """15.6 s of a LibriSpeech man (the red team's victim), 16 kHz."""
+def _victim(file: str | None = None) -> Audio:
+    """15.6 s of a LibriSpeech man (the red team's victim), or the utterance ``file``,
+    at 16 kHz."""
     flacs = sorted(SPEECH_DIR.glob("librispeech-clean/*.flac"))
     if len(flacs) < 4:
         pytest.skip("shared LibriSpeech speech not available")
+    if file is not None:
+        return load_audio(str(SPEECH_DIR / "librispeech-clean" / file)).resample(16_000)
     return load_audio(str(flacs[3])).resample(16_000)
 
 
@@ -83,6 +95,56 @@ def test_a_strangers_reading_with_the_victims_clip_joined_is_refused(tmp_path: P
                                                 r"with nothing before or after"):
         voxclone.enroll("victim", victim, consent=_joined(reading, victim),
                         challenge=challenge.id, effort="stock", voices_dir=voices)
+    _no_voice(voices, "victim")
+
+
+# ------------------------------------------------------------------- mixed under the reading
+
+
+def test_the_phrase_stretch_runs_from_its_first_word_to_the_readings_end() -> None:
+    reading = Reading(0.4, 8.0, (), False)
+    part = phrase_part(reading, 5.0)
+    assert part is not None and (part.start, part.end) == (5.0 - WORD_MARGIN_S, 8.0)
+    assert phrase_part(reading, 0.3).start == 0.4  # type: ignore[union-attr]
+    assert phrase_part(reading, 8.5) is None  # (placed outside the reading)
+    assert phrase_part(reading, None) is None  # (a recognizer that places none)
+
+
+def test_the_victims_speech_mixed_under_a_strangers_statement_is_refused(
+        tmp_path: Path) -> None:
+    # The second red-team run: joe reads the victim's challenge, and another stretch of
+    # the victim's public recording is mixed under the statement at the same level. No
+    # speech is unread, and the whole reading's d-vector moved to the victim: enrolled
+    # at 0.854 against 0.78. The phrase, fresh, is joe's alone, and is judged alone too.
+    victim = _victim("3664-11714-0000.flac")
+    half = len(victim.samples) // 2
+    reference = Audio(victim.samples[:half], 16_000)
+    target = voxclone.embed(reference)
+    lifted = None
+    for _ in range(4):  # (as the red team did: the mixing makes the recognizer miss some)
+        challenge, reading = joe_consents("victim")
+        heard = default_recognizer().check(reading, challenge)
+        assert heard.phrase_start is not None
+        joe = reading.resample(16_000).samples
+        cut = round(heard.phrase_start * 16_000)
+        under = np.resize(victim.samples[half:], len(joe))
+        under *= np.sqrt(np.mean(joe[:cut] ** 2) / np.mean(under[:cut] ** 2))
+        under[cut:] = 0.0
+        mixed = Audio((joe + under).astype(np.float32), 16_000)
+        try:  # what carried it before: the whole reading passes for the victim...
+            lifted = ConsentVerifier(phrase_threshold=-1.0).verify(
+                "victim", challenge, mixed, target, consent_sha256="-")
+            break
+        except voxclone.VoxcloneError:
+            continue
+    assert lifted is not None and lifted.speaker_cosine >= lifted.speaker_threshold
+    # ... while joe's phrase, judged on its own, does not
+    assert lifted.phrase_cosine is not None and lifted.phrase_cosine < PHRASE_THRESHOLD
+    voices = tmp_path / "voices"
+    with pytest.raises(SpeakerMismatchError, match=r"the voice reading the challenge "
+                                                   r"phrase is not the same speaker"):
+        voxclone.enroll("victim", reference, consent=mixed, challenge=challenge.id,
+                        effort="stock", voices_dir=voices)
     _no_voice(voices, "victim")
 
 

@@ -18,7 +18,7 @@ from scipy import signal
 import voxclone
 from voxclone.audio import Audio, write_audio
 from voxclone.cli import main
-from voxclone.consent.verify import consent_embedding, consent_speech
+from voxclone.consent.consent_speech import consent_embedding, consent_speech
 from voxclone.errors import ReferenceQualityError
 from voxclone.quality import gate
 from voxclone.quality.analyse import analyse_clip

@@ -86,6 +86,8 @@ def describe_record(record: ConsentRecord) -> str:
             ("statement heard", f"{record.statement_recall:.0%}"
              if record.statement_recall is not None else None),
             ("speaker", f"{record.speaker_cosine:.3f} (threshold {record.speaker_threshold})"),
+            *([("phrase speaker", f"{record.phrase_cosine:.3f}")]
+              if record.phrase_cosine is not None else []),  # (older records: not judged)
             ("synthetic check", record.synthetic_check),
             ("consent sha256", record.consent_sha256),
         ]

@@ -19,7 +19,12 @@ from voxclone.consent.challenge import (
     ChallengeStore,
     issue_challenge,
 )
-from voxclone.consent.phrase_check import PhraseCheck, PhraseRecognizer, default_recognizer
+from voxclone.consent.phrase_check import (
+    PhraseCheck,
+    PhraseChecker,
+    PhraseRecognizer,
+    default_recognizer,
+)
 from voxclone.consent.record import ConsentRecord, ConsentStore, RevocationRecord
 from voxclone.consent.verify import ConsentVerification, ConsentVerifier, SyntheticCheck
 
@@ -32,6 +37,7 @@ __all__ = [
     "ConsentVerification",
     "ConsentVerifier",
     "PhraseCheck",
+    "PhraseChecker",
     "PhraseRecognizer",
     "RevocationRecord",
     "SyntheticCheck",

@@ -44,7 +44,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -103,6 +103,9 @@ class PhraseCheck:
             reached the end of the phrase, else the open decode's up to its last word
             of the phrase. The speaker check judges the voice of these stretches only
             (:mod:`voxclone.consent.reading`); empty when nothing was decoded.
+        phrase_start: where the phrase's first word starts (seconds), from the same
+            decode as ``words``; None when no word of the phrase was placed. The
+            speaker check judges the phrase's stretch on its own too.
     """
 
     transcript: str
@@ -110,6 +113,16 @@ class PhraseCheck:
     statement_recall: float
     alignment_margin: float | None = None
     words: tuple[tuple[float, float], ...] = ()
+    phrase_start: float | None = None
+
+
+class PhraseChecker(Protocol):
+    """What the consent check needs of a speech recognizer (:class:`PhraseRecognizer`
+    is voxclone's)."""
+
+    def check(self, audio: Audio, challenge: Challenge) -> PhraseCheck:
+        """What was heard of ``challenge`` in ``audio``, and where."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -174,13 +187,16 @@ def consent_grammar(challenge: Challenge, *, name_words: Sequence[str] = (),
             f"<word> = {' | '.join(words)} ;\n")
 
 
+def _seconds(frame: int) -> float:
+    """A decode's frame index as seconds in the recording (the padding taken off)."""
+    return frame * _FRAME_SAMPLES / ASR_SAMPLE_RATE - _PAD_SECONDS
+
+
 def _word_times(decoded: _Decoded, last: int | None = None) -> tuple[tuple[float, float], ...]:
     """``(start, end)`` seconds in the recording (the padding taken off) of the decode's
     words, fillers left out; only up to index ``last`` (inclusive) when given."""
-    frame_s = _FRAME_SAMPLES / ASR_SAMPLE_RATE
     upto = len(decoded.words) if last is None else last + 1
-    return tuple((decoded.starts[i] * frame_s - _PAD_SECONDS,
-                  (decoded.ends[i] + 1) * frame_s - _PAD_SECONDS)
+    return tuple((_seconds(decoded.starts[i]), _seconds(decoded.ends[i] + 1))
                  for i in range(upto) if decoded.words[i] not in _FILLERS)
 
 
@@ -275,10 +291,12 @@ class PhraseRecognizer:
         # extra slot may have taken in speech after the reading).
         in_phrase = [i for i in slots if open_.words[i] in challenge.phrase]
         words = _word_times(open_, in_phrase[-1] if in_phrase else None)
+        phrase_start = _seconds(open_.starts[slots[0]]) if slots else None
         if _ends_with(aligned, phrase):
             words = _word_times(aligned)
             at = [i for i, w in enumerate(aligned.words) if w in challenge.phrase]
             first_frame = aligned.starts[at[0]]
+            phrase_start = _seconds(first_frame)
             if MIN_PHRASE_WORDS > matched >= 1 and len(chosen) >= len(phrase):
                 # The same alignment with the words the open decode chose instead.
                 rival = self._decode(pcm, consent_grammar(
@@ -291,7 +309,8 @@ class PhraseRecognizer:
         before = pcm[:first_frame * _FRAME_SAMPLES * 2]
         said = self._decode(before, statement_grammar(known)).words if before else ()
         result = PhraseCheck(open_.text, heard, ordered_recall(statement_words(), said),
-                             None if margin is None else round(margin, 3), words)
+                             None if margin is None else round(margin, 3), words,
+                             phrase_start)
         logger.debug("consent ASR heard %r (phrase %s, %d in order, alignment margin %s, "
                      "statement %.2f)", result.transcript, challenge.phrase, matched,
                      result.alignment_margin, result.statement_recall)

@@ -11,6 +11,13 @@ Two rules keep the speaker check on the person who consents:
   silence after the last (:func:`reading_bounds`), so speech before or after the
   reading - such as the victim's own clip joined to a stranger's reading - never
   counts. A genuine reading (Piper joe, the tests' consents) leaves none.
+* **the phrase is judged on its own too** (:func:`phrase_part`). The fresh phrase is
+  the one part of a reading that no earlier recording of the victim can hold, so a
+  stranger who reads it can only lift the whole reading's match by mixing the victim's
+  speech *under* the statement (inside the words, where nothing is unread) or splicing
+  short pieces of it between the words. The phrase's stretch - from its first word to
+  the end of the reading - must then match the reference as well, at
+  ``PHRASE_THRESHOLD`` (raised for noise like the reading's threshold).
 * **every reference clip must be the consent speaker**, not only their combination,
   when the quality gate heard more than one person in them (:func:`reference_clips`):
   two clips of different people, forced past the gate, would otherwise blend a voice
@@ -50,6 +57,12 @@ WORD_MARGIN_S = 0.25
 #: A word covers at most this long (slow speech: "voxclone" took 0.7 s): the decoder
 #: may stretch a word over other speech to reach the end of the phrase.
 MAX_WORD_S = 1.5
+
+#: GE2E cosine at or above which the phrase's stretch (2-3 s of speech) is taken to be
+#: the reference speaker. Set by ``bench/consent_mixing.py`` on LibriSpeech for the
+#: same false-accept rate as ``SAME_SPEAKER_THRESHOLD`` gives whole readings; shorter
+#: speech scatters more, so it lies a little lower.
+PHRASE_THRESHOLD = 0.76
 
 Span = tuple[float, float]
 
@@ -113,6 +126,19 @@ def find_reading(segments: Sequence[Span], words: Sequence[Span], duration: floa
     start = max([0.0] + [min(e, first) for s, e in unread if s < first])
     end = min([duration] + [max(s, last) for s, e in unread if e > last])
     return Reading(start, end, tuple(unread), start <= 0.0 and end >= duration)
+
+
+def phrase_part(reading: Reading, phrase_start: float | None) -> Reading | None:
+    """The stretch of ``reading`` that holds the challenge phrase: from ``phrase_start``
+    (the recognizer's start of its first word, seconds; widened by ``WORD_MARGIN_S``) to
+    the reading's end. None when the recognizer placed no word of the phrase, or the
+    start lies outside the reading."""
+    if phrase_start is None:
+        return None
+    start = max(reading.start, phrase_start - WORD_MARGIN_S)
+    if start >= reading.end:
+        return None
+    return Reading(start, reading.end, (), False)
 
 
 def cropped(recording: Audio, reading: Reading) -> Audio:

@@ -75,6 +75,8 @@ class ConsentRecord:
         statement_recall: share of the statement's words heard, in order (0..1).
         speaker_cosine: GE2E cosine of the consent recording to the reference.
         speaker_threshold: the same-speaker threshold it was compared with.
+        phrase_cosine: GE2E cosine of the challenge phrase's stretch on its own to the
+            reference (None in records from before it was judged).
         synthetic_check: ``"passed"``, or ``"not available"`` when no detector was given.
         waiver: why consent was waived (None if verified).
         voxclone_version: the version that made the decision.
@@ -100,6 +102,7 @@ class ConsentRecord:
     created: str = field(default_factory=_now)
     voxclone_version: str = field(default_factory=_version)
     profile_sha256: str | None = None
+    phrase_cosine: float | None = None
 
     def __post_init__(self) -> None:
         check_name(self.name)

@@ -14,15 +14,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voxclone.audio import VAD_SAMPLE_RATE, Audio, detect_speech, prepare_reference
+from voxclone.audio import Audio
 from voxclone.consent.challenge import Challenge, ChallengeStore, check_challenge_id
-from voxclone.consent.phrase_check import PhraseRecognizer, default_recognizer
+from voxclone.consent.consent_speech import consent_embedding, consent_speech
+from voxclone.consent.phrase_check import PhraseChecker, default_recognizer
 from voxclone.consent.reading import (
     MAX_UNREAD_S,
+    PHRASE_THRESHOLD,
     Reading,
     ReferenceClip,
     cropped,
     find_reading,
+    phrase_part,
 )
 from voxclone.consent.record import VERIFIED, ConsentRecord
 from voxclone.errors import (
@@ -33,13 +36,7 @@ from voxclone.errors import (
     SyntheticConsentError,
     UnreadSpeechError,
 )
-from voxclone.quality import gate
-from voxclone.quality.denoise import denoised_embedding
-from voxclone.quality.dereverb import dereverberate, echoing
-from voxclone.quality.measures import Spectrum, estimate_snr, spectrum
-from voxclone.quality.reverb import estimate_reverb
 from voxclone.speaker import SpeakerEncoder, default_encoder
-from voxclone.speaker.noise_compensation import compensate_noise
 from voxclone.speaker.verify import (
     CLEAN_SNR_DB,
     SAME_SPEAKER_THRESHOLD,
@@ -72,6 +69,7 @@ class ConsentVerification:
     speaker_cosine: float
     speaker_threshold: float
     synthetic_check: str
+    phrase_cosine: float | None = None
 
     def record(self, reference_sha256: Sequence[str]) -> ConsentRecord:
         """The consent record of this verification for a voice made from those clips."""
@@ -83,6 +81,8 @@ class ConsentVerification:
             phrase_heard=True, statement_recall=round(self.statement_recall, 4),
             speaker_cosine=round(self.speaker_cosine, 4),
             speaker_threshold=self.speaker_threshold, synthetic_check=self.synthetic_check,
+            phrase_cosine=(None if self.phrase_cosine is None
+                           else round(self.phrase_cosine, 4)),
         )
 
 
@@ -138,18 +138,22 @@ class ConsentVerifier:
             skips that check and records it as ``"not available"``.
         threshold: same-speaker cosine threshold for a clean consent recording; it
             rises for a noisy one (:func:`voxclone.speaker.verify.noisy_threshold`).
+        phrase_threshold: the same for the phrase's stretch on its own
+            (:mod:`voxclone.consent.reading`).
     """
 
     def __init__(self, challenges: ChallengeStore | None = None, *,
-                 recognizer: PhraseRecognizer | None = None,
+                 recognizer: PhraseChecker | None = None,
                  encoder: SpeakerEncoder | None = None,
                  synthetic_check: SyntheticCheck | None = None,
-                 threshold: float = SAME_SPEAKER_THRESHOLD) -> None:
+                 threshold: float = SAME_SPEAKER_THRESHOLD,
+                 phrase_threshold: float = PHRASE_THRESHOLD) -> None:
         self.challenges = challenges or ChallengeStore()
         self._recognizer = recognizer
         self._encoder = encoder
         self.synthetic_check = synthetic_check
         self.threshold = threshold
+        self.phrase_threshold = phrase_threshold
 
     def check_challenge(self, name: str, challenge: str | Challenge) -> Challenge:
         """The stored challenge, if usable now for ``name`` (see ChallengeStore.check)."""
@@ -174,7 +178,9 @@ class ConsentVerifier:
         Only the voice that reads is judged: the speaker check embeds the stretch of
         the recording that the recognizer aligned to the statement and phrase, and a
         recording with more than ``MAX_UNREAD_S`` of speech outside it is refused
-        (:mod:`voxclone.consent.reading`). The consent speaker must also match each of
+        (:mod:`voxclone.consent.reading`). The phrase's stretch must match on its own
+        too (``phrase_threshold``), so another voice mixed under the statement cannot
+        carry a stranger's reading. The consent speaker must also match each of
         ``clips`` (the reference clips one by one, and both parts of a clip found to
         hold two voices), each under a threshold raised for its own noise.
 
@@ -184,8 +190,9 @@ class ConsentVerifier:
             SyntheticConsentError: the recording is synthetic (watermarked).
             PhraseNotHeardError: no speech, or the phrase or statement was not heard.
             UnreadSpeechError: the recording holds other speech besides the reading.
-            SpeakerMismatchError: the consent speaker is not the reference speaker, or
-                does not match one of ``clips`` (or a part of one).
+            SpeakerMismatchError: the consent speaker (of the whole reading, or of the
+                phrase) is not the reference speaker, or does not match one of
+                ``clips`` (or a part of one).
         """
         issued = self.check_challenge(name, challenge)
         synthetic = SYNTHETIC_UNAVAILABLE
@@ -237,7 +244,11 @@ class ConsentVerifier:
         decision = same_speaker(embedding, reference,
                                 noisy_threshold(reference_snr_db, speech.snr_db,
                                                 self.threshold))
+        phrase_cosine = None
         if decision.same:
+            phrase_cosine = self._check_phrase(consent, reading, heard.phrase_start,
+                                               reference, reference_snr_db, speech.snr_db,
+                                               encoder, issued)
             self._check_each_clip(embedding, speech.snr_db, clips, issued)
         else:
             noisy = ("; " + _noise_advice(reference_snr_db, speech.snr_db)
@@ -249,13 +260,46 @@ class ConsentVerifier:
                 "themself, with the same microphone if possible; "
                 + _record_again(issued)
             )
-        logger.info("consent for %s verified: challenge %s, speaker %.3f, statement %.2f",
-                    name, issued.id, decision.cosine, heard.statement_recall)
+        logger.info("consent for %s verified: challenge %s, speaker %.3f (phrase %s), "
+                    "statement %.2f", name, issued.id, decision.cosine,
+                    "-" if phrase_cosine is None else f"{phrase_cosine:.3f}",
+                    heard.statement_recall)
         return ConsentVerification(
             challenge=issued, consent_sha256=consent_sha256, transcript=heard.transcript,
             statement_recall=heard.statement_recall, speaker_cosine=decision.cosine,
             speaker_threshold=decision.threshold, synthetic_check=synthetic,
+            phrase_cosine=phrase_cosine,
         )
+
+    def _check_phrase(self, consent: Audio, reading: Reading, phrase_start: float | None,
+                      reference: np.ndarray, reference_snr_db: float, consent_snr_db: float,
+                      encoder: SpeakerEncoder, issued: Challenge) -> float | None:
+        """The phrase stretch's cosine to ``reference``; SpeakerMismatchError under
+        ``phrase_threshold`` (raised for the noise the whole reading's estimate found).
+        None when the recognizer placed no phrase (a recognizer that reports no times:
+        the whole reading is then all that is judged)."""
+        part = phrase_part(reading, phrase_start)
+        if part is None:
+            return None
+        try:
+            speech = consent_speech(cropped(consent, part))
+        except NoSpeechError as exc:
+            raise PhraseNotHeardError(
+                f"the challenge phrase \"{issued.phrase_text}\" holds too little speech to "
+                f"recognise the voice by ({exc}): read the four words clearly, at an "
+                "even pace; " + _record_again(issued)) from exc
+        decision = same_speaker(consent_embedding(speech, encoder), reference,
+                                noisy_threshold(reference_snr_db, consent_snr_db,
+                                                self.phrase_threshold))
+        if not decision.same:
+            raise SpeakerMismatchError(
+                f"the voice reading the challenge phrase is not the same speaker as the "
+                f"reference clips (similarity {decision.cosine:.3f}, at least "
+                f"{decision.threshold:.3f} needed), though the whole recording came "
+                "closer: the person whose voice is cloned must read all of the text "
+                "themself, alone, with no other voice or recording playing; "
+                + _record_again(issued))
+        return decision.cosine
 
     def _check_each_clip(self, embedding: np.ndarray, consent_snr_db: float,
                          clips: Sequence[ReferenceClip], issued: Challenge) -> None:
@@ -304,60 +348,3 @@ def _noise_advice(reference_snr_db: float, consent_snr_db: float) -> str:
     return (f"{' and '.join(noisy) or 'the audio'} {'is' if len(noisy) < 2 else 'are'} "
             f"noisy, and noise makes voices harder to tell apart, so a closer match is "
             f"needed: {fix}")
-
-
-@dataclass(frozen=True)
-class ConsentSpeech:
-    """The consent recording's speech and its noise, as the speaker check uses them.
-
-    Attributes:
-        clean: its speech as :func:`voxclone.audio.prepare_reference` returns it (16 kHz),
-            with the room's echo taken out where the gate would take it out of a
-            reference (``voxclone.quality.gate.DEREVERB_FROM_S``): the two d-vectors
-            compared are then made alike.
-        snr_db: the quality gate's SNR estimate of the recording (dB).
-        spectrum: the recording's 16 kHz spectrum and noise estimate (for the noise
-            compensation's denoised d-vector).
-        dereverberated: whether ``clean`` had the echo taken out.
-        segments: the VAD's speech segments in the recording (seconds).
-    """
-
-    clean: Audio
-    snr_db: float
-    spectrum: Spectrum
-    dereverberated: bool = False
-    segments: tuple[tuple[float, float], ...] = ()
-
-
-def consent_speech(recording: Audio) -> ConsentSpeech:
-    """The consent recording's speech and noise, from one pass of the VAD.
-
-    Args:
-        recording: the consent recording as decoded (any sample rate).
-
-    Raises:
-        NoSpeechError: the recording holds no (or too little) speech.
-    """
-    audio16k = recording.resample(VAD_SAMPLE_RATE)
-    segments = detect_speech(audio16k)
-    spec = spectrum(audio16k, segments)
-    threshold = gate.DEREVERB_FROM_S  # read at call time, as the gate reads it
-    reverb = estimate_reverb(audio16k) if threshold is not None and segments else None
-    if echoing(reverb, threshold):
-        clean, _ = prepare_reference(dereverberate(audio16k), name="consent recording")
-        return ConsentSpeech(clean, estimate_snr(spec), spec, dereverberated=True,
-                             segments=tuple(segments))
-    clean, _ = prepare_reference(recording, name="consent recording", segments=segments)
-    return ConsentSpeech(clean, estimate_snr(spec), spec, segments=tuple(segments))
-
-
-def consent_embedding(speech: ConsentSpeech, encoder: SpeakerEncoder) -> np.ndarray:
-    """The unit d-vector ``(256,)`` of the consent recording's speech (from
-    :func:`consent_speech`), compensated for its noise
-    (:func:`voxclone.speaker.noise_compensation.compensate_noise`): what the speaker
-    check compares with the reference's. A dereverberated recording's d-vector is used
-    as heard, as the gate uses a dereverberated reference's."""
-    if speech.dereverberated:
-        return encoder.embed(speech.clean)
-    return compensate_noise(encoder.embed(speech.clean), speech.snr_db, encoder,
-                            denoised=lambda: denoised_embedding(speech.spectrum, encoder))

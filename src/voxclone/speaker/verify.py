@@ -67,9 +67,10 @@ def noisy_threshold(reference_snr_db: float, consent_snr_db: float,
     ``threshold`` when both are clean (``CLEAN_SNR_DB`` or more), rising by
     ``THRESHOLD_RISE_PER_DB`` per dB that each lies below it and by
     ``BOTH_NOISY_RISE_PER_DB`` per dB that the cleaner one does, to at most
-    ``MAX_THRESHOLD`` (also for a non-finite estimate); never below ``threshold``.
+    ``MAX_THRESHOLD`` (also for an estimate that failed: NaN or ``-inf``); never below
+    ``threshold``. ``+inf`` counts as clean (``ConsentVerifier.verify``'s default).
     """
-    if not (np.isfinite(reference_snr_db) and np.isfinite(consent_snr_db)):
+    if any(np.isnan(snr) or snr == -np.inf for snr in (reference_snr_db, consent_snr_db)):
         return max(threshold, MAX_THRESHOLD)
     below = [max(0.0, CLEAN_SNR_DB - snr) for snr in (reference_snr_db, consent_snr_db)]
     rise = THRESHOLD_RISE_PER_DB * sum(below) + BOTH_NOISY_RISE_PER_DB * min(below)
