@@ -16,6 +16,8 @@ the way a speaker of the language reads them:
 - Mandarin: misaki's G2P reads digits, decimals, percent and negatives itself (with
   cn2an, years digit by digit), so only ISO dates (to 年月日), thousands commas and
   currency symbols are rewritten, and numbers too long for it (which it drops).
+- Both: clock times (:mod:`~voxclone.text.cjk_clock`), units after a number and
+  ``‰`` (:mod:`~voxclone.text.cjk_units`) as words: ``12:30`` -> 十二時三十分 / 12点30分.
 
 Numbers of more than :data:`MAX_SPELLED_DIGITS` digits (account numbers, ids) are
 read digit by digit in every language, as in English: num2words cannot say them
@@ -37,6 +39,7 @@ from dataclasses import dataclass
 
 from num2words import num2words
 
+from voxclone.text import cjk_clock, cjk_units
 from voxclone.text.characters import fold_digits
 from voxclone.text.normalize import clean_characters
 
@@ -292,11 +295,13 @@ _CJK_DEGREES_RE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s?°\s?([CF](?![A-Za-z]
 _VULGAR_RE = re.compile(r"(?<!\d)(\d*)([\u00bc-\u00be\u2150-\u215e])")
 
 
-def _cjk_common(text: str, code_digits: dict[int, int], pause: str) -> str:
+def _cjk_common(text: str, code_digits: dict[int, int], pause: str,
+                clock: Callable[[str], str]) -> str:
     """What Japanese and Mandarin share: text cleaned, all digits ASCII (the G2Ps
-    read no other: "٣" made misaki's Japanese raise), dates as 年月日, codes digit by
+    read no other: "٣" made misaki's Japanese raise), clock times read by ``clock``
+    (before codes: "9:00-17:00" is no phone number), dates as 年月日, codes digit by
     digit (``code_digits``, groups joined by ``pause``)."""
-    text = _BARE_DECIMAL_RE.sub("0.", fold_digits(clean_characters(text)))
+    text = clock(_BARE_DECIMAL_RE.sub("0.", fold_digits(clean_characters(text))))
     text = _ISO_DATE_RE.sub(lambda m: f"{m[1]}年{int(m[2])}月{int(m[3])}日", text)
     text = _YMD_SLASH_RE.sub(lambda m: f"{m[1]}年{int(m[2])}月{int(m[3])}日", text)
     return _CJK_CODE_RE.sub(lambda m: pause.join(m[0].translate(code_digits).split("-")), text)
@@ -318,9 +323,10 @@ def _cjk_fractions(text: str, spoken: str, mixed: str) -> str:
 
 
 def _normalize_japanese(text: str) -> str:
-    text = _cjk_common(text, _KANJI_DIGITS, "、")
+    text = _cjk_common(text, _KANJI_DIGITS, "、", cjk_clock.japanese_clock)
     text = _cjk_degrees(_cjk_fractions(text, "分の", "と"), "度", "華氏{}度")
     text = _CJK_RANGE_RE.sub(r"\1から", _THOUSANDS_COMMA_RE.sub("", text))
+    text = cjk_units.japanese_per_mille(cjk_units.japanese_units(text))
     text = _CJK_CURRENCY_RE.sub(lambda m: f"{m[2]}{_JA_CURRENCIES[m[1]]}", text)
     text = _CJK_PERCENT_RE.sub(r"\1パーセント", text)
     text = _CJK_NEGATIVE_RE.sub("マイナス", text)
@@ -363,9 +369,11 @@ def _mandarin_number(match: re.Match[str]) -> str:
 
 def _normalize_mandarin(text: str) -> str:
     # Decimals, percent and negatives are read right by the G2P's own cn2an pass.
-    text = _cjk_common(text, _HAN_DIGITS, "，")
+    text = _cjk_common(text, _HAN_DIGITS, "，", cjk_clock.mandarin_clock)
     text = _cjk_degrees(_cjk_fractions(text, "分之", "又"), "度", "华氏{}度")
-    text = _CJK_RANGE_RE.sub(r"\1到", _THOUSANDS_COMMA_RE.sub("", text))
+    # Per mille before ranges: "3-5‰" is 千分之3到5.
+    text = cjk_units.mandarin_per_mille(_THOUSANDS_COMMA_RE.sub("", text))
+    text = cjk_units.mandarin_units(_CJK_RANGE_RE.sub(r"\1到", text))
     text = _CJK_CURRENCY_RE.sub(lambda m: f"{m[2]}{_ZH_CURRENCIES[m[1]]}", text)
     return _ZH_NUMBER_RE.sub(_mandarin_number, text).strip()
 

@@ -1,0 +1,153 @@
+"""Units of measure and the per mille sign after a number, in Japanese and Mandarin.
+
+The G2Ps read a Latin unit symbol as English letters ("5km" -> "five kay em" in
+Mandarin, "五 kay em" in Japanese), but a Japanese or Chinese reader says the unit's
+name: ``5km`` -> ``5キロメートル`` / ``5公里``, ``2GB`` -> ``2ギガバイト`` /
+``两吉字节``. Only a symbol right after an ASCII number (one space allowed) is read
+as a unit, and only as a whole token: "GBとは", "5W1H", "5G" and "3Lサイズ" (a
+clothing size) stay as they are.
+
+Speeds are said the way newsreaders say them: ``100km/h`` -> ``時速100キロメートル`` /
+``100公里每小时``, and after a word that already says "speed" (``時速``, ``風速``,
+``限速``, ``速度``) only the distance unit is read (``風速10m/s`` -> ``風速10メートル``).
+
+Per mille: ``5‰`` -> ``5パーミル`` (Japanese, as NHK reads railway gradients) and
+``千分之5`` (Mandarin, whose G2P dropped the sign; ``3-5‰`` -> ``千分之3到5``).
+
+Numbers stay ASCII digits here: each language's later rules spell them out (Japanese)
+or leave them to the G2P (Mandarin). Mandarin counts two of a unit as ``两``, not
+``二`` (``2kg`` -> ``两公斤``), which its G2P does not do.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["japanese_per_mille", "japanese_units", "mandarin_per_mille", "mandarin_units"]
+
+# fmt: off
+#: Unit symbol -> (Japanese, Mandarin) name. Speeds (``/h``, ``/s``) are in _SPEEDS.
+_UNITS: dict[str, tuple[str, str]] = {
+    # length and area, volume
+    "km": ("キロメートル", "公里"), "m": ("メートル", "米"), "cm": ("センチメートル", "厘米"),
+    "mm": ("ミリメートル", "毫米"), "µm": ("マイクロメートル", "微米"),
+    "μm": ("マイクロメートル", "微米"), "nm": ("ナノメートル", "纳米"),
+    "km²": ("平方キロメートル", "平方公里"), "km2": ("平方キロメートル", "平方公里"),
+    "m²": ("平方メートル", "平方米"), "m2": ("平方メートル", "平方米"),
+    "cm²": ("平方センチメートル", "平方厘米"), "m³": ("立方メートル", "立方米"),
+    "m3": ("立方メートル", "立方米"), "cm³": ("立方センチメートル", "立方厘米"),
+    "ha": ("ヘクタール", "公顷"),
+    "L": ("リットル", "升"), "l": ("リットル", "升"), "mL": ("ミリリットル", "毫升"),
+    "ml": ("ミリリットル", "毫升"), "dL": ("デシリットル", "分升"),
+    "dl": ("デシリットル", "分升"), "kL": ("キロリットル", "千升"),
+    "cc": ("シーシー", "毫升"),
+    # mass
+    "kg": ("キログラム", "公斤"), "g": ("グラム", "克"), "mg": ("ミリグラム", "毫克"),
+    "µg": ("マイクログラム", "微克"), "μg": ("マイクログラム", "微克"), "t": ("トン", "吨"),
+    # data and data rates
+    "KB": ("キロバイト", "千字节"), "kB": ("キロバイト", "千字节"),
+    "MB": ("メガバイト", "兆字节"), "GB": ("ギガバイト", "吉字节"),
+    "TB": ("テラバイト", "太字节"), "PB": ("ペタバイト", "拍字节"),
+    "bps": ("ビーピーエス", "比特每秒"), "kbps": ("キロビーピーエス", "千比特每秒"),
+    "Mbps": ("メガビーピーエス", "兆比特每秒"), "Gbps": ("ギガビーピーエス", "吉比特每秒"),
+    # frequency, power, energy, electricity, sound
+    "Hz": ("ヘルツ", "赫兹"), "kHz": ("キロヘルツ", "千赫"), "MHz": ("メガヘルツ", "兆赫"),
+    "GHz": ("ギガヘルツ", "吉赫"), "W": ("ワット", "瓦"), "kW": ("キロワット", "千瓦"),
+    "MW": ("メガワット", "兆瓦"), "Wh": ("ワット時", "瓦时"), "kWh": ("キロワット時", "千瓦时"),
+    "V": ("ボルト", "伏"), "mA": ("ミリアンペア", "毫安"),
+    "mAh": ("ミリアンペアアワー", "毫安时"), "kcal": ("キロカロリー", "千卡"),
+    "cal": ("カロリー", "卡"), "dB": ("デシベル", "分贝"),
+    # time
+    "h": ("時間", "小时"), "min": ("分", "分钟"), "sec": ("秒", "秒"), "ms": ("ミリ秒", "毫秒"),
+}
+#: Speed symbol -> (distance unit, Japanese "per" word before the number, Mandarin
+#: "per" word after the unit).
+_SPEEDS: dict[str, tuple[str, str, str]] = {
+    "km/h": ("km", "時速", "每小时"), "m/s": ("m", "秒速", "每秒"),
+    "km/L": ("km", "リッター", "每升"), "km/l": ("km", "リッター", "每升"),
+}
+# fmt: on
+
+_SYMBOLS = "|".join(re.escape(symbol)
+                    for symbol in sorted([*_UNITS, *_SPEEDS], key=len, reverse=True))
+#: A number, not glued to letters or another number before it ("A4", "1.2.3"), then a
+#: unit symbol that is a whole token: no letter or digit after it ("5W1H"; in "5min"
+#: the longest symbol, "min", is the one matched).
+_UNIT_RE = re.compile(
+    rf"(?<![A-Za-z\d.])(\d+(?:\.\d+)?) ?({_SYMBOLS})(?![A-Za-z\d])")
+#: A clothing size after "L" ("3Lサイズ"): not litres.
+_SIZE_WORD_RE = re.compile(r"\s?(?:サイズ|码|碼)")
+#: A word before the number that already says "speed": "時速", "風速", "限速", "速度".
+_SPEED_WORD_RE = re.compile(r"速度?[はが为是：:]?\s?$")
+
+_PER_MILLE_RE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s?‰")
+#: Mandarin: a minus sign before, or a range ("3-5‰", "3～5‰") with its first number.
+_ZH_PER_MILLE_RE = re.compile(
+    r"((?<![\dA-Za-z.,])-)?(?<![\d.])(\d+(?:\.\d+)?)"
+    r"(?:\s?[-\u2013~\uff5e\u301c]\s?(\d+(?:\.\d+)?))?\s?‰"
+)
+
+
+def _says_speed(match: re.Match[str]) -> bool:
+    """Whether the words just before the number already say it is a speed."""
+    return bool(_SPEED_WORD_RE.search(match.string, max(0, match.start() - 4), match.start()))
+
+
+def _is_size(match: re.Match[str]) -> bool:
+    """Whether the "L" matched is a clothing size ("3Lサイズ"), not litres."""
+    return match[2] in ("L", "l") and bool(_SIZE_WORD_RE.match(match.string, match.end()))
+
+
+def _japanese_unit(match: re.Match[str]) -> str:
+    """One :data:`_UNIT_RE` match in Japanese (a clothing size left as it is)."""
+    number, symbol = match[1], match[2]
+    if _is_size(match):
+        return match[0]
+    if symbol not in _SPEEDS:
+        return number + _UNITS[symbol][0]
+    unit, per, _ = _SPEEDS[symbol]
+    return ("" if _says_speed(match) else per) + number + _UNITS[unit][0]
+
+
+def _mandarin_unit(match: re.Match[str]) -> str:
+    """One :data:`_UNIT_RE` match in Mandarin (a clothing size left as it is)."""
+    number, symbol = match[1], match[2]
+    if _is_size(match):
+        return match[0]
+    if number == "2":  # two of a measure is "两": 两公斤, 两小时
+        number = "两"
+    if symbol not in _SPEEDS:
+        return number + _UNITS[symbol][1]
+    unit, _, per = _SPEEDS[symbol]
+    return number + _UNITS[unit][1] + ("" if _says_speed(match) else per)
+
+
+def japanese_units(text: str) -> str:
+    """Unit symbols after a number as their Japanese names: ``5km`` ->
+    ``5キロメートル``, ``100km/h`` -> ``時速100キロメートル``, ``24h`` -> ``24時間``.
+    A symbol with no number before it stays. Never raises."""
+    return _UNIT_RE.sub(_japanese_unit, text)
+
+
+def mandarin_units(text: str) -> str:
+    """Unit symbols after a number as their Mandarin names: ``5km`` -> ``5公里``,
+    ``2kg`` -> ``两公斤``, ``100km/h`` -> ``100公里每小时``. A symbol with no number
+    before it stays. Never raises."""
+    return _UNIT_RE.sub(_mandarin_unit, text)
+
+
+def japanese_per_mille(text: str) -> str:
+    """``5‰`` -> ``5パーミル``. Never raises."""
+    return _PER_MILLE_RE.sub(r"\1パーミル", text)
+
+
+def _mandarin_per_mille(match: re.Match[str]) -> str:
+    """One :data:`_ZH_PER_MILLE_RE` match: minus, 千分之, the number, 到 the range's end."""
+    minus, first, last = match[1], match[2], match[3]
+    return ("负" if minus else "") + f"千分之{first}" + (f"到{last}" if last else "")
+
+
+def mandarin_per_mille(text: str) -> str:
+    """``5‰`` -> ``千分之5``, ``-5‰`` -> ``负千分之5``, ``3-5‰`` -> ``千分之3到5``
+    (the G2P dropped the sign). Never raises."""
+    return _ZH_PER_MILLE_RE.sub(_mandarin_per_mille, text)

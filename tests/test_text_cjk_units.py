@@ -1,0 +1,162 @@
+"""Japanese and Mandarin: units after a number, clock times and per mille, read the
+way a Japanese or Chinese reader says them (reported bugs: "5km" read as English
+letters, "12:30" as two numbers, "5‰" dropped in Mandarin)."""
+
+from __future__ import annotations
+
+import pytest
+
+from voxclone.text.frontend import front_end
+
+
+def _normalize(code: str, text: str) -> str:
+    return front_end(code).normalize(text)
+
+
+def _phonemes(code: str, text: str) -> str:
+    front = front_end(code)
+    return front.phonemize(front.normalize(text))
+
+
+# ------------------------------------------------------------------ units after a number
+
+
+@pytest.mark.parametrize(("code", "text", "normalized"), [
+    ("ja", "5km", "五キロメートル"),
+    ("ja", "3kg", "三キログラム"),
+    ("ja", "10cm", "十センチメートル"),
+    ("ja", "5mm", "五ミリメートル"),
+    ("ja", "5m先", "五メートル先"),
+    ("ja", "20mg", "二十ミリグラム"),
+    ("ja", "10g", "十グラム"),
+    ("ja", "2GB", "二ギガバイト"),
+    ("ja", "64MB", "六十四メガバイト"),
+    ("ja", "2TB", "二テラバイト"),
+    ("ja", "100mL", "百ミリリットル"),
+    ("ja", "500ml", "五百ミリリットル"),
+    ("ja", "2Lのペットボトル", "二リットルのペットボトル"),
+    ("ja", "1.5kg", "一点五キログラム"),
+    ("ja", "約5 kmです。", "約五キロメートルです。"),
+    ("ja", "1,000km", "千キロメートル"),
+    ("ja", "5-10km", "五から十キロメートル"),
+    ("ja", "-5m", "マイナス五メートル"),
+    ("ja", "24h営業", "二十四時間営業"),
+    ("ja", "10min", "十分"),
+    ("ja", "8m²", "八平方メートル"),
+    ("ja", "120㎡", "百二十平方メートル"),
+    ("ja", "60Hz", "六十ヘルツ"),
+    ("ja", "100Mbps", "百メガビーピーエス"),
+    ("ja", "100km/hで走行", "時速百キロメートルで走行"),
+    ("ja", "時速60km/hで走る", "時速六十キロメートルで走る"),  # no second 時速
+    ("ja", "風速10m/sの風", "風速十メートルの風"),
+    ("zh", "5km", "5公里"),
+    ("zh", "3kg", "3公斤"),
+    ("zh", "2kg", "两公斤"),  # two of a measure is 两, which the G2P does not say
+    ("zh", "12kg", "12公斤"),
+    ("zh", "10cm", "10厘米"),
+    ("zh", "20mg", "20毫克"),
+    ("zh", "2GB", "两吉字节"),
+    ("zh", "256GB", "256吉字节"),
+    ("zh", "100mL", "100毫升"),
+    ("zh", "3.5L", "3.5升"),
+    ("zh", "5-10km", "5到10公里"),
+    ("zh", "8m²", "8平方米"),
+    ("zh", "24h营业", "24小时营业"),
+    ("zh", "100km/h", "100公里每小时"),
+    ("zh", "限速120km/h", "限速120公里"),
+])
+def test_units_after_a_number_are_read_as_words(code: str, text: str, normalized: str) -> None:
+    assert _normalize(code, text) == normalized
+
+
+@pytest.mark.parametrize("code", ["ja", "zh"])
+@pytest.mark.parametrize("text", ["5km", "3kg", "10cm", "2GB", "100mL", "60Hz"])
+def test_units_are_not_spelled_as_english_letters(code: str, text: str) -> None:
+    # The English letter names ("kay em") carried espeak-ng's stress marks.
+    phonemes = _phonemes(code, text)
+    assert phonemes and "ˈ" not in phonemes and "ˌ" not in phonemes
+
+
+@pytest.mark.parametrize(("code", "text", "normalized"), [
+    ("ja", "GBとは", "GBとは"),  # no number: an English word stays as it is
+    ("ja", "kg単位で", "kg単位で"),
+    ("ja", "5W1H", "五W一H"),  # not "five watts"
+    ("ja", "5G回線", "五G回線"),
+    ("ja", "3Lサイズ", "三Lサイズ"),  # a clothing size, not three litres
+    ("ja", "Wi-Fiを使う", "Wi-Fiを使う"),
+    ("zh", "GB是什么", "GB是什么"),
+    ("zh", "5G网络", "5G网络"),
+    ("zh", "A4m", "A4m"),  # the number belongs to "A4"
+])
+def test_unit_letters_without_a_number_stay(code: str, text: str, normalized: str) -> None:
+    assert _normalize(code, text) == normalized
+
+
+# ---------------------------------------------------------------------------- clock times
+
+
+@pytest.mark.parametrize(("code", "text", "normalized"), [
+    ("ja", "12:30", "十二時三十分"),
+    ("ja", "9:05", "九時五分"),
+    ("ja", "12:00", "十二時"),
+    ("ja", "0:00", "零時"),
+    ("ja", "23:59", "二十三時五十九分"),
+    ("ja", "１２：３０", "十二時三十分"),  # full-width digits and colon
+    ("ja", "会議は10:00〜11:30です。", "会議は十時から十一時三十分です。"),
+    ("ja", "9:00-17:00", "九時から十七時"),  # not "〇〇、一七" (a phone number)
+    ("ja", "午後3:30", "午後三時三十分"),
+    ("ja", "3:30pm", "午後三時三十分"),
+    ("ja", "PM3:30", "午後三時三十分"),
+    ("ja", "12:30am", "午前零時三十分"),
+    ("ja", "時刻:12:30", "時刻:十二時三十分"),
+    ("zh", "12:30", "12点30分"),
+    ("zh", "9:05", "9点零5分"),
+    ("zh", "12:00", "12点"),
+    ("zh", "2:00", "两点"),
+    ("zh", "9:00-17:00", "9点到17点"),
+    ("zh", "3:30pm", "下午3点30分"),
+    ("zh", "8:00pm", "晚上8点"),
+    ("zh", "12:30am", "凌晨0点30分"),
+])
+def test_clock_times_are_read_as_times(code: str, text: str, normalized: str) -> None:
+    assert _normalize(code, text) == normalized
+
+
+@pytest.mark.parametrize(("code", "text", "sounds"), [
+    ("ja", "12:30", "ʥɨːɲiʥi saɲʥɨʔpɯɴ"),  # じゅうにじ さんじゅっぷん
+    ("ja", "9:05", "kɯʥi ɡo ɸɯɴ"),  # くじ ごふん
+    ("zh", "12:30", "ʂɨ↗ɚ↘tjɛ↓n sa→nʂɨ↗fə→n"),  # shí'èr diǎn sānshí fēn
+    ("zh", "9:05", "li↗ŋu↓fə→n"),  # líng wǔ fēn
+])
+def test_clock_times_are_spoken(code: str, text: str, sounds: str) -> None:
+    assert sounds in _phonemes(code, text)
+
+
+@pytest.mark.parametrize("code", ["ja", "zh"])
+@pytest.mark.parametrize("text", ["3:2", "24:00", "16:9", "12:75", "1:02:03"])
+def test_what_is_no_time_of_day_is_not_read_as_one(code: str, text: str) -> None:
+    # A score, an hour past 23, one-digit or impossible minutes, h:mm:ss (a duration).
+    normalized = _normalize(code, text)
+    assert ":" in normalized and "時" not in normalized and "点" not in normalized
+
+
+# ------------------------------------------------------------------------------ per mille
+
+
+@pytest.mark.parametrize(("code", "text", "normalized"), [
+    ("ja", "5‰", "五パーミル"),
+    ("ja", "勾配は33‰です", "勾配は三十三パーミルです"),
+    ("ja", "0.5‰", "零点五パーミル"),
+    ("zh", "5‰", "千分之5"),
+    ("zh", "0.5‰", "千分之0.5"),
+    ("zh", "-5‰", "负千分之5"),
+    ("zh", "3-5‰", "千分之3到5"),
+])
+def test_per_mille_is_read(code: str, text: str, normalized: str) -> None:
+    assert _normalize(code, text) == normalized
+
+
+def test_per_mille_is_spoken_in_mandarin() -> None:
+    # The G2P dropped "‰": "5‰" was heard as "five".
+    assert "ʨʰjɛ→nfə→nꭧɨ→ u↓" in _phonemes("zh", "5‰")
+    assert "paːmʲiɾɯ" in _phonemes("ja", "5‰")
