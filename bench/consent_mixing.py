@@ -24,6 +24,9 @@ fresh, so the victim's recordings cannot hold it.
     words of at most 1.2 s; the phrase at the cut), so every attack is assumed to pass
     speech recognition: an upper bound. Accepted with the phrase check off
     (``phrase_threshold=-1``, the code before) and on, in the same run.
+    One verification per case, with the phrase check off, gives both: the phrase's
+    cosine is compared with each threshold of a sweep as the verifier compares it
+    (``noisy_threshold`` from the reference's and the recording's SNR).
 (c) **End to end**, real pocketsphinx: Piper joe reads fresh challenges; the victims are
     the ``--joe-victims`` LibriSpeech speakers closest to joe; the same attacks.
 
@@ -59,7 +62,7 @@ from voxclone.consent.reading import PHRASE_THRESHOLD, reference_clips
 from voxclone.errors import ConsentError, VoxcloneError
 from voxclone.quality.gate import Screened, screen
 from voxclone.speaker import combine_embeddings, default_encoder
-from voxclone.speaker.verify import SAME_SPEAKER_THRESHOLD
+from voxclone.speaker.verify import SAME_SPEAKER_THRESHOLD, noisy_threshold
 
 RATE = 16000
 RESULTS = Path(__file__).resolve().parent / "results" / "consent_mixing"
@@ -68,6 +71,8 @@ WORD_S = 1.2
 #: Spliced pieces of the victim's speech (seconds), after every ``SPLICE_EVERY_S``.
 PIECE_S, SPLICE_EVERY_S = 0.4, 1.2
 OFF = -1.0  # phrase_threshold with the phrase check off
+#: Phrase thresholds reported besides the one in code.
+SWEEP = tuple(sorted({0.72, 0.74, 0.76, 0.78, PHRASE_THRESHOLD}))
 
 
 @dataclasses.dataclass
@@ -200,24 +205,26 @@ def attacks(reading: np.ndarray, cut: int,
 
 
 def verdicts(verifier: Callable[[float], ConsentVerifier], challenge: Challenge,
-             audio: np.ndarray, target: Speaker | tuple[np.ndarray, Screened]) -> dict[str, Any]:
-    """Accepted with the phrase check off and on, and the cosines (None: refused first)."""
-    reference, screened = ((target.target, target.screened) if isinstance(target, Speaker)
-                           else target)
-    out: dict[str, Any] = {}
-    for label, threshold in (("before", OFF), ("after", PHRASE_THRESHOLD)):
-        if label == "after" and not out["before"]:
-            out["after"] = False
-            break
-        try:
-            result = verifier(threshold).verify(
-                challenge.name, challenge, Audio(audio, RATE), reference, consent_sha256="-",
-                reference_snr_db=screened.lowest_snr_db, clips=reference_clips(screened))
-            out[label] = True
-            out["cosine"], out["phrase_cosine"] = result.speaker_cosine, result.phrase_cosine
-        except ConsentError as exc:
-            out[label] = False
-            out.setdefault("refusal", type(exc).__name__)
+             audio: np.ndarray, target: Speaker) -> dict[str, Any]:
+    """Accepted with the phrase check off ("before") and at each of ``SWEEP`` ("after":
+    at ``PHRASE_THRESHOLD``), from one verification with the check off: the phrase's
+    cosine against ``noisy_threshold`` from that threshold, as the verifier compares it."""
+    out: dict[str, Any] = {"before": False, "after": False}
+    try:
+        result = verifier(OFF).verify(
+            challenge.name, challenge, Audio(audio, RATE), target.target, consent_sha256="-",
+            reference_snr_db=target.screened.lowest_snr_db,
+            clips=reference_clips(target.screened))
+    except ConsentError as exc:
+        out["refusal"] = type(exc).__name__
+        return out
+    out.update(before=True, cosine=result.speaker_cosine, phrase_cosine=result.phrase_cosine,
+               consent_snr_db=result.consent_snr_db)
+    for threshold in SWEEP:
+        needed = noisy_threshold(target.screened.lowest_snr_db,
+                                 result.consent_snr_db or float("nan"), threshold)
+        out[f"at {threshold:.2f}"] = (result.phrase_cosine or -1.0) >= needed
+    out["after"] = out[f"at {PHRASE_THRESHOLD:.2f}"]
     return out
 
 
@@ -278,7 +285,9 @@ def summarise(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         sel = [r for r in rows if r["condition"] == condition]
         out.append({"condition": condition, "cases": len(sel),
                     "before": sum(r["before"] for r in sel),
-                    "after": sum(r["after"] for r in sel)})
+                    "after": sum(r["after"] for r in sel),
+                    **{f"at {t:.2f}": sum(r.get(f"at {t:.2f}", False) for r in sel)
+                       for t in SWEEP}})
     return out
 
 
@@ -308,15 +317,21 @@ def markdown(a: dict[str, Any], b: list[dict[str, Any]], c: list[dict[str, Any]]
         ("(b) Attacks through the verifier, reading placed by the bench (LibriSpeech)", b,
          f"Each victim against the {args.strangers} strangers whose plain reading comes "
          "closest while refused; every attack is taken to pass speech recognition. "
-         "Before: the phrase check off (the code before it); after: on."),
+         "Before: the phrase check off (the code before it); after: on, at "
+         f"{PHRASE_THRESHOLD:.2f}; other phrase thresholds from the same verifications."),
         ("(c) End to end with pocketsphinx: Piper joe reads fresh challenges", c,
          f"Victims: the {args.joe_victims} LibriSpeech speakers closest to joe."),
     ):
+        sweep = [t for t in SWEEP if t != PHRASE_THRESHOLD]
         lines += ["", f"## {title}", "", note, "",
-                  "| condition | accepted before | accepted after |", "| --- | --- | --- |"]
+                  "| condition | accepted before | accepted after | "
+                  + " | ".join(f"phrase at {t:.2f}" for t in sweep) + " |",
+                  "| --- | --- | --- |" + " --- |" * len(sweep)]
         for r in summarise(rows):
             lines.append(f"| {r['condition']} | {pct(r['before'], r['cases'])} | "
-                         f"{pct(r['after'], r['cases'])} |")
+                         f"{pct(r['after'], r['cases'])} | "
+                         + " | ".join(f"{100 * r[f'at {t:.2f}'] / max(r['cases'], 1):.1f} %"
+                                      for t in sweep) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -66,6 +66,9 @@ TARGET_FAR = 0.01
 #: a challenge phrase hold 2.1-2.8 s).
 PHRASE_SPEECH_S = 2.5
 METHODS = ("shipped", "whole only", "before", "plain")
+#: Other phrase thresholds, in the summary only ("phrase at T": shipped, but T).
+PHRASE_SWEEP = (0.70, 0.72, 0.74, 0.78)
+SUMMARY_METHODS = (*METHODS, *(f"phrase at {t:.2f}" for t in PHRASE_SWEEP))
 
 
 def label(condition: tuple[str, float | None]) -> str:
@@ -149,10 +152,13 @@ def measure(vectors: dict[str, Any]) -> list[dict[str, Any]]:
             ref_comp, ref_heard, ref_snr = vectors[f"r:{label(r)}"]
             con_comp, con_heard, con_snr = vectors[f"c:{label(c)}"]
             shipped_t = np.vectorize(noisy_threshold)(ref_snr[:, None], con_snr[None, :])
-            phrase_t = np.vectorize(noisy_threshold)(ref_snr[:, None], con_snr[None, :],
-                                                     PHRASE_THRESHOLD)
-            phrase_ok = ref_comp @ vectors[f"p:{label(c)}"][0].T >= phrase_t
+            phrase = ref_comp @ vectors[f"p:{label(c)}"][0].T
             whole = ref_comp @ con_comp.T
+            noisy = np.vectorize(noisy_threshold)
+
+            def phrase_ok(base: float, phrase: np.ndarray = phrase, ref_snr: np.ndarray = ref_snr,
+                          con_snr: np.ndarray = con_snr) -> np.ndarray:
+                return phrase >= noisy(ref_snr[:, None], con_snr[None, :], base)
             before_t = np.broadcast_to(before_threshold(con_snr)[None, :],
                                        (len(ref_snr), len(con_snr)))
             heard = ref_heard @ con_heard.T
@@ -163,7 +169,9 @@ def measure(vectors: dict[str, Any]) -> list[dict[str, Any]]:
                 "both_at_least_10db": min(r[1] or 99.0, c[1] or 99.0) >= 10.0}
             for name, scores, thresholds in (
                     # (a phrase that fails lowers the score under any threshold)
-                    ("shipped", np.where(phrase_ok, whole, -1.0), shipped_t),
+                    ("shipped", np.where(phrase_ok(PHRASE_THRESHOLD), whole, -1.0), shipped_t),
+                    *((f"phrase at {t:.2f}", np.where(phrase_ok(t), whole, -1.0), shipped_t)
+                      for t in PHRASE_SWEEP),
                     ("whole only", whole, shipped_t),
                     ("before", heard, before_t),
                     ("plain", heard, np.full_like(heard, SAME_SPEAKER_THRESHOLD))):
@@ -196,7 +204,7 @@ def markdown(rows: list[dict[str, Any]], speakers: int, header: list[str]) -> st
              "| pairings | method | mean false rejects | worst | mean false accepts | worst "
              "| pairings with false accepts > 1 % |", "|---|---|---|---|---|---|---|"]
     for at_least, what in ((True, "both >= 10 dB"), (False, "either at 5 dB")):
-        for method in METHODS:
+        for method in SUMMARY_METHODS:
             s = summary(rows, method, at_least)
             lines.append(f"| {what} ({s['pairings']}) | {method} | {pct(s['mean_frr'])} | "
                          f"{pct(s['worst_frr'])} | {pct(s['mean_far'])} | "
@@ -234,7 +242,7 @@ def main() -> None:
     sd.write_results(args.out, markdown(rows, speakers, header), {
         "header": header, "speakers": speakers, "rows": rows,
         "summary": {m: {str(a): summary(rows, m, a) for a in (True, False)}
-                    for m in METHODS}})
+                    for m in SUMMARY_METHODS}})
 
 
 if __name__ == "__main__":

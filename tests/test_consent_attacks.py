@@ -103,11 +103,14 @@ def test_a_strangers_reading_with_the_victims_clip_joined_is_refused(tmp_path: P
 
 def test_the_phrase_stretch_runs_from_its_first_word_to_the_readings_end() -> None:
     reading = Reading(0.4, 8.0, (), False)
-    part = phrase_part(reading, 5.0)
-    assert part is not None and (part.start, part.end) == (5.0 - WORD_MARGIN_S, 8.0)
-    assert phrase_part(reading, 0.3).start == 0.4  # type: ignore[union-attr]
-    assert phrase_part(reading, 8.5) is None  # (placed outside the reading)
-    assert phrase_part(reading, None) is None  # (a recognizer that places none)
+    words = [(0.5, 1.0), (5.0, 5.5), (7.0, 7.5)]
+    # not widened before the phrase: speech mixed in just before it must not count
+    part = phrase_part(reading, 5.0, words)
+    assert part is not None and (part.start, part.end) == (5.0, 7.5 + WORD_MARGIN_S)
+    assert phrase_part(reading, 5.0) == Reading(5.0, 8.0, (), False)  # (no words given)
+    assert phrase_part(reading, 0.3, words).start == 0.4  # type: ignore[union-attr]
+    assert phrase_part(reading, 8.5, words) is None  # (placed outside the reading)
+    assert phrase_part(reading, None, words) is None  # (a recognizer that places none)
 
 
 def test_the_victims_speech_mixed_under_a_strangers_statement_is_refused(

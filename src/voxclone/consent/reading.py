@@ -128,17 +128,21 @@ def find_reading(segments: Sequence[Span], words: Sequence[Span], duration: floa
     return Reading(start, end, tuple(unread), start <= 0.0 and end >= duration)
 
 
-def phrase_part(reading: Reading, phrase_start: float | None) -> Reading | None:
+def phrase_part(reading: Reading, phrase_start: float | None,
+                words: Sequence[Span] = ()) -> Reading | None:
     """The stretch of ``reading`` that holds the challenge phrase: from ``phrase_start``
-    (the recognizer's start of its first word, seconds; widened by ``WORD_MARGIN_S``) to
-    the reading's end. None when the recognizer placed no word of the phrase, or the
-    start lies outside the reading."""
+    (the recognizer's start of its first word, seconds; not widened, so no speech
+    mixed in just before it counts) to the end of the last of ``words`` (the reading's
+    words, the phrase's last word last) widened by ``WORD_MARGIN_S``, or to the
+    reading's end without words. None when the recognizer placed no word of the phrase,
+    or the start lies outside the reading."""
     if phrase_start is None:
         return None
-    start = max(reading.start, phrase_start - WORD_MARGIN_S)
-    if start >= reading.end:
+    start = max(reading.start, phrase_start)
+    end = min(reading.end, words[-1][1] + WORD_MARGIN_S) if words else reading.end
+    if start >= end:
         return None
-    return Reading(start, reading.end, (), False)
+    return Reading(start, end, (), False)
 
 
 def cropped(recording: Audio, reading: Reading) -> Audio:

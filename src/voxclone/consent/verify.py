@@ -60,7 +60,9 @@ SYNTHETIC_UNAVAILABLE = "not available"
 
 @dataclass(frozen=True)
 class ConsentVerification:
-    """A consent recording that passed every check, with the evidence."""
+    """A consent recording that passed every check, with the evidence (cosines of the
+    whole reading and of the phrase's stretch, the reading's threshold, the consent
+    recording's estimated SNR in dB)."""
 
     challenge: Challenge
     consent_sha256: str
@@ -70,6 +72,7 @@ class ConsentVerification:
     speaker_threshold: float
     synthetic_check: str
     phrase_cosine: float | None = None
+    consent_snr_db: float | None = None
 
     def record(self, reference_sha256: Sequence[str]) -> ConsentRecord:
         """The consent record of this verification for a voice made from those clips."""
@@ -247,8 +250,8 @@ class ConsentVerifier:
         phrase_cosine = None
         if decision.same:
             phrase_cosine = self._check_phrase(consent, reading, heard.phrase_start,
-                                               reference, reference_snr_db, speech.snr_db,
-                                               encoder, issued)
+                                               heard.words, reference, reference_snr_db,
+                                               speech.snr_db, encoder, issued)
             self._check_each_clip(embedding, speech.snr_db, clips, issued)
         else:
             noisy = ("; " + _noise_advice(reference_snr_db, speech.snr_db)
@@ -268,17 +271,18 @@ class ConsentVerifier:
             challenge=issued, consent_sha256=consent_sha256, transcript=heard.transcript,
             statement_recall=heard.statement_recall, speaker_cosine=decision.cosine,
             speaker_threshold=decision.threshold, synthetic_check=synthetic,
-            phrase_cosine=phrase_cosine,
+            phrase_cosine=phrase_cosine, consent_snr_db=speech.snr_db,
         )
 
     def _check_phrase(self, consent: Audio, reading: Reading, phrase_start: float | None,
-                      reference: np.ndarray, reference_snr_db: float, consent_snr_db: float,
+                      words: Sequence[tuple[float, float]], reference: np.ndarray,
+                      reference_snr_db: float, consent_snr_db: float,
                       encoder: SpeakerEncoder, issued: Challenge) -> float | None:
         """The phrase stretch's cosine to ``reference``; SpeakerMismatchError under
         ``phrase_threshold`` (raised for the noise the whole reading's estimate found).
         None when the recognizer placed no phrase (a recognizer that reports no times:
         the whole reading is then all that is judged)."""
-        part = phrase_part(reading, phrase_start)
+        part = phrase_part(reading, phrase_start, words)
         if part is None:
             return None
         try:
