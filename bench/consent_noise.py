@@ -69,6 +69,7 @@ METHODS = ("shipped", "whole only", "before", "plain")
 #: Other phrase thresholds, in the summary only ("phrase at T": shipped, but T).
 PHRASE_SWEEP = (0.70, 0.72, 0.74, 0.78)
 SUMMARY_METHODS = (*METHODS, *(f"phrase at {t:.2f}" for t in PHRASE_SWEEP))
+_NOISY = np.vectorize(noisy_threshold)
 
 
 def label(condition: tuple[str, float | None]) -> str:
@@ -154,11 +155,11 @@ def measure(vectors: dict[str, Any]) -> list[dict[str, Any]]:
             shipped_t = np.vectorize(noisy_threshold)(ref_snr[:, None], con_snr[None, :])
             phrase = ref_comp @ vectors[f"p:{label(c)}"][0].T
             whole = ref_comp @ con_comp.T
-            noisy = np.vectorize(noisy_threshold)
 
-            def phrase_ok(base: float, phrase: np.ndarray = phrase, ref_snr: np.ndarray = ref_snr,
+            def phrase_ok(base: float, phrase: np.ndarray = phrase,
+                          ref_snr: np.ndarray = ref_snr,
                           con_snr: np.ndarray = con_snr) -> np.ndarray:
-                return phrase >= noisy(ref_snr[:, None], con_snr[None, :], base)
+                return phrase >= _NOISY(ref_snr[:, None], con_snr[None, :], base)
             before_t = np.broadcast_to(before_threshold(con_snr)[None, :],
                                        (len(ref_snr), len(con_snr)))
             heard = ref_heard @ con_heard.T

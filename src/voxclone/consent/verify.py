@@ -296,12 +296,14 @@ class ConsentVerifier:
                                 noisy_threshold(reference_snr_db, consent_snr_db,
                                                 self.phrase_threshold))
         if not decision.same:
+            noisy = ("; " + _noise_advice(reference_snr_db, consent_snr_db)
+                     if decision.threshold > self.phrase_threshold else "")
             raise SpeakerMismatchError(
                 f"the voice reading the challenge phrase is not the same speaker as the "
                 f"reference clips (similarity {decision.cosine:.3f}, at least "
-                f"{decision.threshold:.3f} needed), though the whole recording came "
-                "closer: the person whose voice is cloned must read all of the text "
-                "themself, alone, with no other voice or recording playing; "
+                f"{decision.threshold:.3f} needed{noisy}), though the whole recording "
+                "came closer: the person whose voice is cloned must read all of the "
+                "text themself, alone, with no other voice or recording playing; "
                 + _record_again(issued))
         return decision.cosine
 
