@@ -17,9 +17,12 @@ Three rules keep the speaker check on the person who consents:
   speech *under* the statement (inside the words, where nothing is unread) or splicing
   short pieces of it between the words. The phrase's stretch - from its first word to
   its last - must then match the reference as well, at ``PHRASE_THRESHOLD`` (raised
-  for noise like the reading's threshold). Mixed under the *whole* reading, quieter
-  than the reader, the victim's speech still lifts the phrase too: that the check does
-  not stop (``bench/results/consent_mixing.md``).
+  for noise like the reading's threshold). It does not stop the victim's speech mixed
+  under the *whole* reading, quieter than the reader (``bench/results/consent_mixing.md``),
+  nor pieces of it spliced into the pauses between the phrase's own words (they lie
+  inside the phrase's stretch), nor - for the closest voices - a statement mix with
+  moderate noise over the whole recording, which lifts a short phrase's cosine more
+  than the threshold rises (red-team run of 5 Dec).
 * **every reference clip must be the consent speaker**, not only their combination,
   when the quality gate heard more than one person in them (:func:`reference_clips`):
   two clips of different people, forced past the gate, would otherwise blend a voice
