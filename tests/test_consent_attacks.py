@@ -19,10 +19,12 @@ from voxclone.consent.reading import (
     MAX_UNREAD_S,
     MAX_WORD_S,
     PHRASE_THRESHOLD,
+    PHRASE_WORD_MARGIN_S,
     WORD_MARGIN_S,
     Reading,
     find_reading,
-    phrase_part,
+    joined,
+    phrase_spans,
 )
 from voxclone.errors import SpeakerMismatchError, UnreadSpeechError
 
@@ -101,16 +103,20 @@ def test_a_strangers_reading_with_the_victims_clip_joined_is_refused(tmp_path: P
 # ------------------------------------------------------------------- mixed under the reading
 
 
-def test_the_phrase_stretch_runs_from_its_first_word_to_the_readings_end() -> None:
+def test_the_phrase_is_judged_on_its_words_alone() -> None:
     reading = Reading(0.4, 8.0, (), False)
-    words = [(0.5, 1.0), (5.0, 5.5), (7.0, 7.5)]
-    # not widened before the phrase: speech mixed in just before it must not count
-    part = phrase_part(reading, 5.0, words)
-    assert part is not None and (part.start, part.end) == (5.0, 7.5 + WORD_MARGIN_S)
-    assert phrase_part(reading, 5.0) == Reading(5.0, 8.0, (), False)  # (no words given)
-    assert phrase_part(reading, 0.3, words).start == 0.4  # type: ignore[union-attr]
-    assert phrase_part(reading, 8.5, words) is None  # (placed outside the reading)
-    assert phrase_part(reading, None, words) is None  # (a recognizer that places none)
+    words = [(0.5, 1.0), (5.0, 5.5), (6.0, 6.4), (7.0, 7.5)]
+    m = PHRASE_WORD_MARGIN_S
+    # its words' own spans: speech spliced into the pauses between them is left out
+    assert phrase_spans(reading, 5.0, words) == (
+        (5.0 - m, 5.5 + m), (6.0 - m, 6.4 + m), (7.0 - m, 7.5 + m))
+    assert phrase_spans(reading, 5.0) == ((5.0, 8.0),)  # (no words given)
+    assert phrase_spans(Reading(5.1, 7.2, (), False), 5.0, words) == (
+        (5.1, 5.5 + m), (6.0 - m, 6.4 + m), (7.0 - m, 7.2))  # (inside the reading)
+    assert phrase_spans(reading, None, words) == ()  # (a recognizer that places none)
+    audio = Audio(np.arange(16_000, dtype=np.float32), 16_000)
+    assert np.array_equal(joined(audio, [(0.0, 0.25), (0.5, 0.75)]).samples,
+                          np.r_[0:4000, 8000:12000].astype(np.float32))
 
 
 def test_the_victims_speech_mixed_under_a_strangers_statement_is_refused(

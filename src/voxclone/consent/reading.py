@@ -11,18 +11,17 @@ Three rules keep the speaker check on the person who consents:
   silence after the last (:func:`reading_bounds`), so speech before or after the
   reading - such as the victim's own clip joined to a stranger's reading - never
   counts. A genuine reading (Piper joe, the tests' consents) leaves none.
-* **the phrase is judged on its own too** (:func:`phrase_part`). The fresh phrase is
+* **the phrase is judged on its own too** (:func:`phrase_spans`). The fresh phrase is
   the one part of a reading that no earlier recording of the victim can hold, so a
   stranger who reads it can only lift the whole reading's match by mixing the victim's
   speech *under* the statement (inside the words, where nothing is unread) or splicing
-  short pieces of it between the words. The phrase's stretch - from its first word to
-  its last - must then match the reference as well, at ``PHRASE_THRESHOLD`` (raised
-  for noise like the reading's threshold). It does not stop the victim's speech mixed
-  under the *whole* reading, quieter than the reader (``bench/results/consent_mixing.md``),
-  nor pieces of it spliced into the pauses between the phrase's own words (they lie
-  inside the phrase's stretch), nor - for the closest voices - a statement mix with
-  moderate noise over the whole recording, which lifts a short phrase's cosine more
-  than the threshold rises (red-team run of 5 Dec).
+  short pieces of it between the words. The phrase's words - their own spans, not the
+  pauses between them - must then match the reference as well, at
+  ``PHRASE_THRESHOLD`` (raised for noise like the reading's threshold). It does not
+  stop the victim's speech mixed under the *whole* reading, quieter than the reader
+  (``bench/results/consent_mixing.md``), nor - for the closest voices - a statement mix
+  with moderate noise over the whole recording, which lifts a short phrase's cosine
+  more than the threshold rises (red-team run of 5 Dec).
 * **every reference clip must be the consent speaker**, not only their combination,
   when the quality gate heard more than one person in them (:func:`reference_clips`):
   two clips of different people, forced past the gate, would otherwise blend a voice
@@ -71,6 +70,10 @@ MAX_WORD_S = 1.5
 #: (``bench/consent_noise.py``): 16.0 % of genuine speakers refused with both sides at
 #: 10 dB or more against 5.5 % without the check (0.74: 10.4 %; 0.78: 25.9 %).
 PHRASE_THRESHOLD = 0.76
+
+#: Each phrase word's span is widened by this much on either side when the phrase is
+#: judged on its own (the recognizer's word edges cut a little early or late).
+PHRASE_WORD_MARGIN_S = 0.03
 
 Span = tuple[float, float]
 
@@ -136,21 +139,29 @@ def find_reading(segments: Sequence[Span], words: Sequence[Span], duration: floa
     return Reading(start, end, tuple(unread), start <= 0.0 and end >= duration)
 
 
-def phrase_part(reading: Reading, phrase_start: float | None,
-                words: Sequence[Span] = ()) -> Reading | None:
-    """The stretch of ``reading`` that holds the challenge phrase: from ``phrase_start``
-    (the recognizer's start of its first word, seconds; not widened, so no speech
-    mixed in just before it counts) to the end of the last of ``words`` (the reading's
-    words, the phrase's last word last) widened by ``WORD_MARGIN_S``, or to the
-    reading's end without words. None when the recognizer placed no word of the phrase,
-    or the start lies outside the reading."""
+def phrase_spans(reading: Reading, phrase_start: float | None,
+                 words: Sequence[Span] = ()) -> tuple[Span, ...]:
+    """Where the challenge phrase's words lie in ``reading`` (seconds): each of ``words``
+    (the reading's words, the phrase's last) from ``phrase_start`` (the recognizer's
+    start of the phrase's first word) on, widened by ``PHRASE_WORD_MARGIN_S`` and kept
+    inside the reading. Only the words: speech spliced into the pauses between them
+    is left out (a red-team attack passed that way when the whole stretch was
+    embedded). Without words, the stretch from ``phrase_start`` to the reading's end;
+    empty when the recognizer placed no word of the phrase."""
     if phrase_start is None:
-        return None
-    start = max(reading.start, phrase_start)
-    end = min(reading.end, words[-1][1] + WORD_MARGIN_S) if words else reading.end
-    if start >= end:
-        return None
-    return Reading(start, end, (), False)
+        return ()
+    placed = [(s, e) for s, e in words if s >= phrase_start - 1e-6] or \
+        [(phrase_start, reading.end)]
+    spans = ((max(reading.start, s - PHRASE_WORD_MARGIN_S),
+              min(reading.end, e + PHRASE_WORD_MARGIN_S)) for s, e in placed)
+    return tuple((s, e) for s, e in spans if e > s)
+
+
+def joined(recording: Audio, spans: Sequence[Span]) -> Audio:
+    """The ``spans`` (seconds) of ``recording``, joined in order."""
+    rate = recording.sample_rate
+    return Audio(np.concatenate([recording.samples[round(s * rate):round(e * rate)]
+                                 for s, e in spans]), rate)
 
 
 def cropped(recording: Audio, reading: Reading) -> Audio:

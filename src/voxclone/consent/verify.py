@@ -25,7 +25,8 @@ from voxclone.consent.reading import (
     ReferenceClip,
     cropped,
     find_reading,
-    phrase_part,
+    joined,
+    phrase_spans,
 )
 from voxclone.consent.record import VERIFIED, ConsentRecord
 from voxclone.errors import (
@@ -278,15 +279,15 @@ class ConsentVerifier:
                       words: Sequence[tuple[float, float]], reference: np.ndarray,
                       reference_snr_db: float, consent_snr_db: float,
                       encoder: SpeakerEncoder, issued: Challenge) -> float | None:
-        """The phrase stretch's cosine to ``reference``; SpeakerMismatchError under
+        """The phrase words' cosine to ``reference``; SpeakerMismatchError under
         ``phrase_threshold`` (raised for the noise the whole reading's estimate found).
         None when the recognizer placed no phrase (a recognizer that reports no times:
         the whole reading is then all that is judged)."""
-        part = phrase_part(reading, phrase_start, words)
-        if part is None:
+        spans = phrase_spans(reading, phrase_start, words)
+        if not spans:
             return None
         try:
-            speech = consent_speech(cropped(consent, part))
+            speech = consent_speech(joined(consent, spans))
         except NoSpeechError as exc:
             raise PhraseNotHeardError(
                 f"the challenge phrase \"{issued.phrase_text}\" holds too little speech to "
