@@ -110,7 +110,7 @@ def test_the_phrase_is_judged_on_its_words_alone() -> None:
     # its words' own spans: speech spliced into the pauses between them is left out
     assert phrase_spans(reading, 5.0, words) == (
         (5.0 - m, 5.5 + m), (6.0 - m, 6.4 + m), (7.0 - m, 7.5 + m))
-    assert phrase_spans(reading, 5.0) == ((5.0, 8.0),)  # (no words given)
+    assert phrase_spans(reading, 5.0) == ((5.0 - m, 8.0),)  # (no words given)
     assert phrase_spans(Reading(5.1, 7.2, (), False), 5.0, words) == (
         (5.1, 5.5 + m), (6.0 - m, 6.4 + m), (7.0 - m, 7.2))  # (inside the reading)
     assert phrase_spans(reading, None, words) == ()  # (a recognizer that places none)
