@@ -130,10 +130,19 @@ def test_the_victims_speech_mixed_under_a_strangers_statement_is_refused(
     reference = Audio(victim.samples[:half], 16_000)
     target = voxclone.embed(reference)
     lifted = None
-    for _ in range(4):  # (as the red team did: the mixing makes the recognizer miss some)
+    for _ in range(8):  # (as the red team did: the mixing makes the recognizer miss some)
         challenge, reading = joe_consents("victim")
         heard = default_recognizer().check(reading, challenge)
         assert heard.phrase_start is not None
+        # The claim is that mixing does not lift the phrase (much: the recognizer may
+        # place the mixed recording's words a little differently), so the stranger's
+        # own phrase must lie clearly under the threshold: for some challenges' words
+        # joe's passes already (the closest strangers pass that way,
+        # bench/results/consent_mixing.md).
+        alone = ConsentVerifier(threshold=-1.0, phrase_threshold=-1.0).verify(
+            "victim", challenge, reading, target, consent_sha256="-").phrase_cosine
+        if alone is None or alone >= PHRASE_THRESHOLD - 0.05:
+            continue
         joe = reading.resample(16_000).samples
         cut = round(heard.phrase_start * 16_000)
         under = np.resize(victim.samples[half:], len(joe))
