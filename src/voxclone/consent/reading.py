@@ -66,7 +66,7 @@ MAX_WORD_S = 1.5
 #: the reference speaker, besides the whole reading's ``SAME_SPEAKER_THRESHOLD``.
 #: ``bench/consent_mixing.py`` (152 LibriSpeech speakers, 2.5 s phrases): FAR 0.48 %,
 #: FRR 0.66 %; a stranger closest to the victim with the victim's speech mixed under
-#: the statement passed 6.6 % (0.74: 23 %; 0.78: none). The cost, on noisy recordings
+#: the statement passed 9.9 % (0.74: 19.7 %; 0.78: 3.9 %). The cost, on noisy recordings
 #: (``bench/consent_noise.py``): 16.0 % of genuine speakers refused with both sides at
 #: 10 dB or more against 5.5 % without the check (0.74: 10.4 %; 0.78: 25.9 %).
 PHRASE_THRESHOLD = 0.76
