@@ -166,9 +166,7 @@ def joined(recording: Audio, spans: Sequence[Span]) -> Audio:
 
 def cropped(recording: Audio, reading: Reading) -> Audio:
     """The stretch of ``recording`` the speaker check embeds."""
-    rate = recording.sample_rate
-    return Audio(recording.samples[round(reading.start * rate):round(reading.end * rate)],
-                 rate)
+    return joined(recording, [(reading.start, reading.end)])
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from voxclone.speaker import SpeakerEncoder, default_encoder
 from voxclone.speaker.verify import (
     CLEAN_SNR_DB,
     SAME_SPEAKER_THRESHOLD,
+    SpeakerDecision,
     noisy_threshold,
     same_speaker,
 )
@@ -255,8 +256,7 @@ class ConsentVerifier:
                                                speech.snr_db, encoder, issued)
             self._check_each_clip(embedding, speech.snr_db, clips, issued)
         else:
-            noisy = ("; " + _noise_advice(reference_snr_db, speech.snr_db)
-                     if decision.threshold > self.threshold else "")
+            noisy = _noise_note(decision, self.threshold, reference_snr_db, speech.snr_db)
             raise SpeakerMismatchError(
                 f"the consent recording is not the same speaker as the reference clips "
                 f"(similarity {decision.cosine:.3f}, at least {decision.threshold:.3f} "
@@ -297,8 +297,8 @@ class ConsentVerifier:
                                 noisy_threshold(reference_snr_db, consent_snr_db,
                                                 self.phrase_threshold))
         if not decision.same:
-            noisy = ("; " + _noise_advice(reference_snr_db, consent_snr_db)
-                     if decision.threshold > self.phrase_threshold else "")
+            noisy = _noise_note(decision, self.phrase_threshold, reference_snr_db,
+                                consent_snr_db)
             raise SpeakerMismatchError(
                 f"the voice reading the challenge phrase is not the same speaker as the "
                 f"reference clips (similarity {decision.cosine:.3f}, at least "
@@ -343,6 +343,15 @@ def _unread_message(reading: Reading, issued: Challenge) -> str:
             "is allowed, for a breath or a cough): only the voice that reads the text is "
             "checked, so record only yourself reading the text, with nothing before or "
             "after; " + _record_again(issued))
+
+
+def _noise_note(decision: SpeakerDecision, base: float, reference_snr_db: float,
+                consent_snr_db: float) -> str:
+    """``"; "`` and the noise advice when noise raised ``decision``'s threshold above
+    ``base``; else nothing (a refusal's message adds it after the threshold)."""
+    if decision.threshold <= base:
+        return ""
+    return "; " + _noise_advice(reference_snr_db, consent_snr_db)
 
 
 def _noise_advice(reference_snr_db: float, consent_snr_db: float) -> str:

@@ -94,14 +94,13 @@ class EnrollmentJobs:
                 running, or the server has ``max_jobs`` (HTTP 429 with ``Retry-After``).
         """
         with self._lock:
-            active = [j.owner_id for j in self._jobs.values() if j.status in ACTIVE]
-            mine = active.count(owner_id) + self._held[owner_id]
+            mine = self._active(owner_id)
             if mine >= self.max_per_owner:
                 raise RateLimitError(
                     f"you have {mine} enrollment(s) queued or running, this server's limit "
                     f"per owner ({self.max_per_owner}); wait until one is done (GET "
                     "/v1/jobs/{id}) and send this one again", retry_after=RETRY_AFTER)
-            if len(active) + self._held.total() >= self.max_jobs:
+            if self._active() >= self.max_jobs:
                 raise RateLimitError(
                     f"the server has {self.max_jobs} enrollments queued or running, its "
                     "limit; send this one again in a minute or two", retry_after=RETRY_AFTER)
@@ -117,10 +116,13 @@ class EnrollmentJobs:
     def active(self, owner_id: int | None = None) -> int:
         """Jobs queued or running (and places held), of ``owner_id`` or of everyone."""
         with self._lock:
-            jobs = [j for j in self._jobs.values() if j.status in ACTIVE
-                    and owner_id in (None, j.owner_id)]
-            held = self._held.total() if owner_id is None else self._held[owner_id]
-            return len(jobs) + held
+            return self._active(owner_id)
+
+    def _active(self, owner_id: int | None = None) -> int:
+        """:meth:`active`, with the lock held."""
+        jobs = sum(1 for j in self._jobs.values() if j.status in ACTIVE
+                   and owner_id in (None, j.owner_id))
+        return jobs + (self._held.total() if owner_id is None else self._held[owner_id])
 
     def submit(self, place: Place, voice: str, work: Work, describe: ErrorView) -> Job:
         """Queue ``work(progress)`` in ``place`` (from :meth:`admit`); its return value
