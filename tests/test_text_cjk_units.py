@@ -92,6 +92,54 @@ def test_unit_letters_without_a_number_stay(code: str, text: str, normalized: st
     assert _normalize(code, text) == normalized
 
 
+@pytest.mark.parametrize(("code", "text", "normalized"), [
+    ("ja", "五km", "五キロメートル"),
+    ("ja", "三kg", "三キログラム"),
+    ("ja", "十cm", "十センチメートル"),
+    ("ja", "二十五km", "二十五キロメートル"),
+    ("ja", "百MB", "百メガバイト"),
+    ("ja", "約三kmです。", "約三キロメートルです。"),
+    ("ja", "1万km", "一万キロメートル"),  # digits then a kanji multiplier
+    ("ja", "三万t", "三万トン"),
+    ("ja", "百km/hで走行", "時速百キロメートルで走行"),
+    ("ja", "時速六十km/h", "時速六十キロメートル"),
+    ("zh", "五km", "五公里"),
+    ("zh", "三kg", "三公斤"),
+    ("zh", "二kg", "两公斤"),
+    ("zh", "两kg", "两公斤"),
+    ("zh", "十二kg", "十二公斤"),
+    ("zh", "走了三km路", "走了三公里路"),
+    ("zh", "1万km", "1万公里"),
+    ("zh", "一百km/h", "一百公里每小时"),
+])
+def test_units_after_a_kanji_number_are_read_as_words(code: str, text: str,
+                                                       normalized: str) -> None:
+    assert _normalize(code, text) == normalized
+
+
+@pytest.mark.parametrize("code", ["ja", "zh"])
+@pytest.mark.parametrize("text", ["五km", "三kg", "十cm", "二GB"])
+def test_units_after_a_kanji_number_are_not_spelled_as_english_letters(code: str,
+                                                                       text: str) -> None:
+    phonemes = _phonemes(code, text)
+    assert phonemes and "ˈ" not in phonemes and "ˌ" not in phonemes
+
+
+@pytest.mark.parametrize(("code", "text", "normalized"), [
+    ("ja", "五W一H", "五W一H"),  # not "five watts"
+    ("ja", "五G回線", "五G回線"),
+    ("ja", "三Lサイズ", "三Lサイズ"),  # a clothing size
+    ("ja", "十GBとは", "十ギガバイトとは"),
+    ("zh", "一V一", "一V一"),  # one on one, not one volt
+    ("zh", "五G网络", "五G网络"),
+    ("zh", "三C产品", "三C产品"),
+    ("zh", "十个APP", "十个APP"),
+])
+def test_kanji_numbers_before_letters_that_are_no_unit_stay(code: str, text: str,
+                                                           normalized: str) -> None:
+    assert _normalize(code, text) == normalized
+
+
 # ---------------------------------------------------------------------------- clock times
 
 
@@ -122,20 +170,49 @@ def test_clock_times_are_read_as_times(code: str, text: str, normalized: str) ->
     assert _normalize(code, text) == normalized
 
 
+@pytest.mark.parametrize(("code", "text", "normalized"), [
+    ("ja", "10:30:15", "十時三十分十五秒"),
+    ("ja", "9:05:00", "九時五分"),  # no seconds said for :00
+    ("ja", "12:00:00", "十二時"),
+    ("ja", "12:00:15", "十二時零分十五秒"),
+    ("ja", "23:59:59", "二十三時五十九分五十九秒"),
+    ("ja", "１０：３０：１５", "十時三十分十五秒"),
+    ("ja", "9:00:00-17:30:00", "九時から十七時三十分"),
+    ("ja", "3:30:15pm", "午後三時三十分十五秒"),
+    ("ja", "時刻は1:02:03です", "時刻は一時二分三秒です"),
+    ("zh", "10:30:15", "10点30分15秒"),
+    ("zh", "9:05:00", "9点零5分"),
+    ("zh", "10:30:05", "10点30分零5秒"),
+    ("zh", "12:00:15", "12点零分15秒"),
+    ("zh", "2:00:00", "两点"),
+    ("zh", "1:02:03", "1点零2分零3秒"),
+    ("zh", "9:00:00-17:30:00", "9点到17点30分"),
+    ("zh", "3:30:15pm", "下午3点30分15秒"),
+])
+def test_clock_times_with_seconds_are_read_as_times(code: str, text: str,
+                                                    normalized: str) -> None:
+    assert _normalize(code, text) == normalized
+
+
 @pytest.mark.parametrize(("code", "text", "sounds"), [
     ("ja", "12:30", "ʥɨːɲiʥi saɲʥɨʔpɯɴ"),  # じゅうにじ さんじゅっぷん
     ("ja", "9:05", "kɯʥi ɡo ɸɯɴ"),  # くじ ごふん
     ("zh", "12:30", "ʂɨ↗ɚ↘tjɛ↓n sa→nʂɨ↗fə→n"),  # shí'èr diǎn sānshí fēn
     ("zh", "9:05", "li↗ŋu↓fə→n"),  # líng wǔ fēn
+    ("ja", "10:30:15", "ʥɨːʥi saɲʥɨʔpɯɴ ʥɨːɡo bʲoː"),  # じゅうじ さんじゅっぷん じゅうごびょう
+    ("zh", "10:30:15", "sa→nʂɨ↗fə→n ʂɨ↗u↓mjau↓"),  # sānshí fēn shíwǔ miǎo
 ])
 def test_clock_times_are_spoken(code: str, text: str, sounds: str) -> None:
     assert sounds in _phonemes(code, text)
 
 
 @pytest.mark.parametrize("code", ["ja", "zh"])
-@pytest.mark.parametrize("text", ["3:2", "24:00", "16:9", "12:75", "1:02:03"])
+@pytest.mark.parametrize("text", ["3:2", "24:00", "16:9", "12:75", "1:2:3", "25:00:00",
+                                  "10:61:00", "10:30:75", "10:30:5", "10:30:15:20",
+                                  "100:00:00"])
 def test_what_is_no_time_of_day_is_not_read_as_one(code: str, text: str) -> None:
-    # A score, an hour past 23, one-digit or impossible minutes, h:mm:ss (a duration).
+    # A score, an hour past 23, one-digit or impossible minutes or seconds, a ratio
+    # (1:2:3), four parts.
     normalized = _normalize(code, text)
     assert ":" in normalized and "時" not in normalized and "点" not in normalized
 
@@ -160,3 +237,33 @@ def test_per_mille_is_spoken_in_mandarin() -> None:
     # The G2P dropped "‰": "5‰" was heard as "five".
     assert "ʨʰjɛ→nfə→nꭧɨ→ u↓" in _phonemes("zh", "5‰")
     assert "paːmʲiɾɯ" in _phonemes("ja", "5‰")
+
+
+# ----------------------------------------------------------------------- negative percent
+
+
+@pytest.mark.parametrize(("code", "text", "normalized"), [
+    ("zh", "-5%", "负百分之5"),  # the G2P said 百分之负五
+    ("zh", "\u22125%", "负百分之5"),  # the Unicode minus sign
+    ("zh", "－5％", "负百分之5"),
+    ("zh", "-5.5%", "负百分之5.5"),
+    ("zh", "-5 %", "负百分之5"),
+    ("zh", "-1,200%", "负百分之1200"),
+    ("zh", "同比下降-3%", "同比下降负百分之3"),
+    ("zh", "5%", "5%"),  # the G2P reads the rest itself
+    ("zh", "+5%", "+5%"),
+    ("zh", "3-5%", "3到5%"),  # a range, not minus five
+    ("zh", "A-5%", "A-5%"),
+    ("ja", "-5%", "マイナス五パーセント"),
+    ("ja", "\u22125%", "マイナス五パーセント"),
+    ("ja", "-5.5%", "マイナス五点五パーセント"),
+    ("ja", "前年比-3%", "前年比マイナス三パーセント"),
+])
+def test_negative_percent_is_read_sign_first(code: str, text: str, normalized: str) -> None:
+    assert _normalize(code, text) == normalized
+
+
+@pytest.mark.parametrize("text", ["-5%", "\u22125%"])
+def test_negative_percent_is_spoken_sign_first_in_mandarin(text: str) -> None:
+    # fù bǎifēnzhī wǔ, not bǎifēnzhī fù wǔ
+    assert "fu↘ pai↓fə→nꭧɨ→u↓" in _phonemes("zh", text)

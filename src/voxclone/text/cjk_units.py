@@ -3,9 +3,12 @@
 The G2Ps read a Latin unit symbol as English letters ("5km" -> "five kay em" in
 Mandarin, "五 kay em" in Japanese), but a Japanese or Chinese reader says the unit's
 name: ``5km`` -> ``5キロメートル`` / ``5公里``, ``2GB`` -> ``2ギガバイト`` /
-``两吉字节``. Only a symbol right after an ASCII number (one space allowed) is read
-as a unit, and only as a whole token: "GBとは", "5W1H", "5G" and "3Lサイズ" (a
-clothing size) stay as they are.
+``两吉字节``. Only a symbol right after a number is read as a unit, and only as a
+whole token: "GBとは", "5W1H", "5G" and "3Lサイズ" (a clothing size) stay as they
+are. The number is ASCII digits (one space allowed before the symbol) or kanji
+numerals, alone or after digits (``五km``, ``二十五km``, ``1万km``), with no space:
+``五km`` -> ``五キロメートル`` / ``五公里``; after kanji, a symbol that another
+numeral follows is no unit ("一V一", one on one; "五W一H").
 
 Speeds are said the way newsreaders say them: ``100km/h`` -> ``時速100キロメートル`` /
 ``100公里每小时``, and after a word that already says "speed" (``時速``, ``風速``,
@@ -14,16 +17,20 @@ Speeds are said the way newsreaders say them: ``100km/h`` -> ``時速100キロ�
 Per mille: ``5‰`` -> ``5パーミル`` (Japanese, as NHK reads railway gradients) and
 ``千分之5`` (Mandarin, whose G2P dropped the sign; ``3-5‰`` -> ``千分之3到5``).
 
-Numbers stay ASCII digits here: each language's later rules spell them out (Japanese)
-or leave them to the G2P (Mandarin). Mandarin counts two of a unit as ``两``, not
-``二`` (``2kg`` -> ``两公斤``), which its G2P does not do.
+Numbers stay as written here: each language's later rules spell the digits out
+(Japanese) or leave them to the G2P (Mandarin). Mandarin counts two of a unit as
+``两``, not ``二`` (``2kg``, ``二kg`` -> ``两公斤``), which its G2P does not do.
+
+Mandarin's G2P reads ``-5%`` as 百分之负五; :func:`mandarin_negative_percent` puts the
+sign first, as a reader does: ``负百分之5``.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["japanese_per_mille", "japanese_units", "mandarin_per_mille", "mandarin_units"]
+__all__ = ["japanese_per_mille", "japanese_units", "mandarin_negative_percent",
+           "mandarin_per_mille", "mandarin_units"]
 
 # fmt: off
 #: Unit symbol -> (Japanese, Mandarin) name. Speeds (``/h``, ``/s``) are in _SPEEDS.
@@ -70,15 +77,28 @@ _SPEEDS: dict[str, tuple[str, str, str]] = {
 
 _SYMBOLS = "|".join(re.escape(symbol)
                     for symbol in sorted([*_UNITS, *_SPEEDS], key=len, reverse=True))
+#: Kanji numerals, Japanese and Mandarin (两 and traditional 兩 too).
+_KANJI = "〇零一二三四五六七八九十百千万萬億亿两兩"
+_DIGITS = r"\d+(?:\.\d+)?"
 #: A number, not glued to letters or another number before it ("A4", "1.2.3"), then a
 #: unit symbol that is a whole token: no letter or digit after it ("5W1H"; in "5min"
-#: the longest symbol, "min", is the one matched).
+#: the longest symbol, "min", is the one matched). The number is digits (group
+#: "digits") or kanji numerals, after digits or not ("kanji": "五", "1万", "1万5千"),
+#: each digit run followed by kanji so that the pattern cannot backtrack
+#: exponentially. No space after kanji: "一 V" is more likely a word and a letter.
 _UNIT_RE = re.compile(
-    rf"(?<![A-Za-z\d.])(\d+(?:\.\d+)?) ?({_SYMBOLS})(?![A-Za-z\d])")
+    rf"(?:(?<![A-Za-z\d.])(?P<digits>{_DIGITS}) ?"
+    rf"|(?<![A-Za-z\d.{_KANJI}])"
+    rf"(?P<kanji>(?:{_DIGITS})?[{_KANJI}]+(?:{_DIGITS}[{_KANJI}]+)*))"
+    rf"(?P<symbol>{_SYMBOLS})(?![A-Za-z\d])(?(kanji)(?![{_KANJI}]))")
 #: A clothing size after "L" ("3Lサイズ"): not litres.
 _SIZE_WORD_RE = re.compile(r"\s?(?:サイズ|码|碼)")
 #: A word before the number that already says "speed": "時速", "風速", "限速", "速度".
 _SPEED_WORD_RE = re.compile(r"速度?[はが为是：:]?\s?$")
+
+#: Mandarin: a minus sign (not a range's dash: "3-5%", nor a code's: "A-5%"), a
+#: number, a percent sign.
+_ZH_NEGATIVE_PERCENT_RE = re.compile(r"(?<![\dA-Za-z.,])-(\d+(?:\.\d+)?)\s?[%％]")
 
 _PER_MILLE_RE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s?‰")
 #: Mandarin: a minus sign before, or a range ("3-5‰", "3～5‰") with its first number.
@@ -95,12 +115,19 @@ def _says_speed(match: re.Match[str]) -> bool:
 
 def _is_size(match: re.Match[str]) -> bool:
     """Whether the "L" matched is a clothing size ("3Lサイズ"), not litres."""
-    return match[2] in ("L", "l") and bool(_SIZE_WORD_RE.match(match.string, match.end()))
+    return (match["symbol"] in ("L", "l")
+            and bool(_SIZE_WORD_RE.match(match.string, match.end())))
+
+
+def _number_and_symbol(match: re.Match[str]) -> tuple[str, str]:
+    """The number (digits or kanji, as written) and the unit symbol of a :data:`_UNIT_RE`
+    match."""
+    return match["digits"] or match["kanji"], match["symbol"]
 
 
 def _japanese_unit(match: re.Match[str]) -> str:
     """One :data:`_UNIT_RE` match in Japanese (a clothing size left as it is)."""
-    number, symbol = match[1], match[2]
+    number, symbol = _number_and_symbol(match)
     if _is_size(match):
         return match[0]
     if symbol not in _SPEEDS:
@@ -111,10 +138,10 @@ def _japanese_unit(match: re.Match[str]) -> str:
 
 def _mandarin_unit(match: re.Match[str]) -> str:
     """One :data:`_UNIT_RE` match in Mandarin (a clothing size left as it is)."""
-    number, symbol = match[1], match[2]
+    number, symbol = _number_and_symbol(match)
     if _is_size(match):
         return match[0]
-    if number == "2":  # two of a measure is "两": 两公斤, 两小时
+    if number in ("2", "二"):  # two of a measure is "两": 两公斤, 两小时
         number = "两"
     if symbol not in _SPEEDS:
         return number + _UNITS[symbol][1]
@@ -124,15 +151,16 @@ def _mandarin_unit(match: re.Match[str]) -> str:
 
 def japanese_units(text: str) -> str:
     """Unit symbols after a number as their Japanese names: ``5km`` ->
-    ``5キロメートル``, ``100km/h`` -> ``時速100キロメートル``, ``24h`` -> ``24時間``.
-    A symbol with no number before it stays. Never raises."""
+    ``5キロメートル``, ``五km`` -> ``五キロメートル``, ``100km/h`` ->
+    ``時速100キロメートル``, ``24h`` -> ``24時間``. A symbol with no number before it
+    stays. Never raises."""
     return _UNIT_RE.sub(_japanese_unit, text)
 
 
 def mandarin_units(text: str) -> str:
     """Unit symbols after a number as their Mandarin names: ``5km`` -> ``5公里``,
-    ``2kg`` -> ``两公斤``, ``100km/h`` -> ``100公里每小时``. A symbol with no number
-    before it stays. Never raises."""
+    ``五km`` -> ``五公里``, ``2kg`` -> ``两公斤``, ``100km/h`` -> ``100公里每小时``. A
+    symbol with no number before it stays. Never raises."""
     return _UNIT_RE.sub(_mandarin_unit, text)
 
 
@@ -151,3 +179,9 @@ def mandarin_per_mille(text: str) -> str:
     """``5‰`` -> ``千分之5``, ``-5‰`` -> ``负千分之5``, ``3-5‰`` -> ``千分之3到5``
     (the G2P dropped the sign). Never raises."""
     return _ZH_PER_MILLE_RE.sub(_mandarin_per_mille, text)
+
+
+def mandarin_negative_percent(text: str) -> str:
+    """``-5%`` -> ``负百分之5``, the sign first as a reader says it (the G2P said
+    百分之负五). Other percentages are left to the G2P. Never raises."""
+    return _ZH_NEGATIVE_PERCENT_RE.sub(r"负百分之\1", text)

@@ -373,6 +373,7 @@ def _normalize_mandarin(text: str) -> str:
     text = _cjk_degrees(_cjk_fractions(text, "分之", "又"), "度", "华氏{}度")
     # Per mille before ranges: "3-5‰" is 千分之3到5.
     text = cjk_units.mandarin_per_mille(_THOUSANDS_COMMA_RE.sub("", text))
+    text = cjk_units.mandarin_negative_percent(text)  # the G2P said 百分之负五
     text = cjk_units.mandarin_units(_CJK_RANGE_RE.sub(r"\1到", text))
     text = _CJK_CURRENCY_RE.sub(lambda m: f"{m[2]}{_ZH_CURRENCIES[m[1]]}", text)
     return _ZH_NUMBER_RE.sub(_mandarin_number, text).strip()
