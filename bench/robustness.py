@@ -25,7 +25,9 @@ every voiced frame; in ``--widen-noisy`` with the noisy reference's F0 range all
 widen the clone's melody (the baselines of the loud-frame pitch and of the range kept
 from widening); in ``--no-dereverb`` without taking the room's echo out; in
 ``--noise-match`` with the ascent also hearing its clones through the reference's
-noise (``voxclone.quality.noise_profile``; off as coded).
+noise (``voxclone.quality.noise_profile``; off as coded); in ``--no-deep-filter`` with
+the noise compensation from the noisy d-vector, as before it started from the
+DeepFilterNet3-filtered one (and as where DeepFilterNet is not available).
 
 Run from the repo root: ``python bench/robustness.py``; writes
 ``bench/results/robustness.{md,json}``. A long run (``balanced`` takes ~50 s per
@@ -47,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 import voxclone
 from voxclone import api
@@ -59,6 +62,8 @@ from voxclone.quality.denoise import wiener_denoise
 from voxclone.quality.measures import spectrum
 from voxclone.quality.report import SNR_WARN_DB, judge
 from voxclone.speaker import cosine
+from voxclone.speaker.encoder import SpeakerEncoder
+from voxclone.speaker.noise_compensation import Embedding, compensate_noise
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_parts
@@ -132,6 +137,8 @@ class Variant:
         noise_match: True keeps the noise profile of a reference under the gate's noise
             warning, so the gradient ascent also hears its clones through the
             reference's noise (``quality.gate.NOISE_MATCH_BELOW_DB``, off as coded).
+        deep_filter: False compensates a noisy d-vector from itself, not from its
+            DeepFilterNet3-filtered one (the fallback model).
     """
 
     suffix: str = ""
@@ -142,6 +149,7 @@ class Variant:
     formants: bool = True
     dereverb: bool = True
     noise_match: bool = False
+    deep_filter: bool = True
 
 
 AS_CODED = Variant()
@@ -176,7 +184,32 @@ BASELINES = (
     Baseline("--noise-match", Variant(", noise match", noise_match=True), "",
              "with the ascent also hearing the clones through the reference's noise "
              "(balanced, best)"),
+    Baseline("--no-deep-filter", Variant(", no DeepFilterNet", deep_filter=False), "",
+             "with the noise compensation from the noisy d-vector, not the "
+             "DeepFilterNet3-filtered one"),
 )
+
+
+def _unfiltered(embedding: npt.ArrayLike, snr_db: float,
+                encoder: SpeakerEncoder | None = None, *, denoised: Embedding,
+                filtered: Embedding | None = None) -> npt.NDArray[np.float32]:
+    """``compensate_noise`` without DeepFilterNet: the fallback model."""
+    return compensate_noise(embedding, snr_db, encoder, denoised=denoised)
+
+
+@contextlib.contextmanager
+def compensation_as(variant: Variant) -> Iterator[None]:
+    """The gate compensates noisy d-vectors as ``variant`` says within: as coded, from
+    the noisy d-vector (``deep_filter=False``), or not at all (``compensate=False``)."""
+    saved = analyse.compensate_noise
+    if not variant.compensate:
+        analyse.compensate_noise = lambda embedding, snr_db, encoder=None, **_: embedding
+    elif not variant.deep_filter:
+        analyse.compensate_noise = _unfiltered
+    try:
+        yield
+    finally:
+        analyse.compensate_noise = saved
 
 
 @contextlib.contextmanager
@@ -195,7 +228,7 @@ def clone_similarity(reference: Audio, held: np.ndarray, norm: sd.Normalisation,
                      effort: str = "fast") -> tuple[float, float, Audio]:
     """(normalised similarity of a clone of ``reference`` enrolled at ``effort`` as
     ``variant`` says, enroll seconds, the clone)."""
-    saved, saved_compensation = gate.DENOISE_BELOW_DB, analyse.compensate_noise
+    saved = gate.DENOISE_BELOW_DB
     saved_range, saved_warn = prosody._NOISY_RANGE_DB, api.SNR_WARN_DB
     saved_match = gate.NOISE_MATCH_BELOW_DB
     if variant.noise_match:
@@ -205,18 +238,15 @@ def clone_similarity(reference: Audio, held: np.ndarray, norm: sd.Normalisation,
     if variant.widen_noisy:
         api.SNR_WARN_DB = -np.inf  # no reference counts as noisy to the range match
     gate.DENOISE_BELOW_DB = 1e9 if variant.denoise else None
-    if not variant.compensate:
-        analyse.compensate_noise = lambda embedding, snr_db, encoder=None, **_: embedding
     try:
         began = time.perf_counter()
-        with dereverb_as(variant):
+        with dereverb_as(variant), compensation_as(variant):
             profile = voxclone.enroll(name, reference, effort=effort, save=False,
                                       i_am_the_speaker=True, force=True,
                                       match_formants=variant.formants)
         enroll_s = time.perf_counter() - began
     finally:
         gate.DENOISE_BELOW_DB = saved
-        analyse.compensate_noise = saved_compensation
         prosody._NOISY_RANGE_DB, api.SNR_WARN_DB = saved_range, saved_warn
         gate.NOISE_MATCH_BELOW_DB = saved_match
     clone = cq.join([voxclone.synthesize(text, profile) for text in cq.SENTENCES])
@@ -364,7 +394,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name, reference, variant in conditions:
             # What voxclone.check reports, from the same analysis whose d-vector
             # enrollment uses (one analysis, not two).
-            with dereverb_as(variant):
+            with dereverb_as(variant), compensation_as(variant):
                 analysis = gate.analyse([reference], ["reference"])[0]
             report = judge([analysis], analyse_set([analysis]))
             own = voxclone.embed(denoised(reference) if variant.denoise else reference)

@@ -10,8 +10,11 @@ cross-validation fold, so no model is scored on voices it was trained on, as tar
 as babble), analysed as enrollment does (``voxclone.quality.gate.analyse``: cleaned
 speech and the gate's SNR estimate) and embedded by the encoder.
 
-A ridge regression then predicts the clean reference's d-vector from the noisy one:
-``clean - noisy ~ [noisy, 1] @ W``. Its strength and where the full correction starts
+A ridge regression then predicts the clean reference's d-vector from a starting one:
+``clean - start ~ [start, denoised - start, 1] @ W``, where ``start`` is the noisy
+d-vector (the fallback model) or the d-vector of the clip run through DeepFilterNet3
+(the default, ``voxclone.quality.deep_filter``), and ``denoised`` the clip's through the
+gate's Wiener denoiser. Each model's strength and where the full correction starts
 (``full_below_db``) are chosen by 5-fold cross-validation over speakers (no speaker is
 scored by a model that saw them), as the mean cosine of the corrected d-vector to the
 speaker's *held-out* speech. The correction stops at the SNR the gate calls good
@@ -20,8 +23,9 @@ encoder heard it.
 
     nice -n 10 python train/noise_compensation.py
 
-writes ``src/voxclone/speaker/data/noise_compensation.npz`` (about 260 kB); about
-18 min on 2 cores.
+writes ``src/voxclone/speaker/data/noise_compensation.npz`` and
+``noise_compensation_deep_filter.npz`` (about 260 kB each); about 50 min on 2 cores
+(DeepFilterNet runs on one).
 """
 
 from __future__ import annotations
@@ -36,13 +40,18 @@ from pathlib import Path
 import numpy as np
 
 from voxclone.audio import Audio, detect_speech
+from voxclone.errors import NoSpeechError
 from voxclone.quality import gate
+from voxclone.quality.deep_filter import deep_filtered_embedding
 from voxclone.quality.denoise import denoised_embedding
 from voxclone.quality.measures import spectrum
 from voxclone.quality.report import SNR_WARN_DB
 from voxclone.speaker import default_encoder
 from voxclone.speaker.noise_compensation import (
     ENCODER_ID,
+    FILTERED,
+    FILTERED_MODEL_FILE,
+    HEARD,
     MODEL_FILE,
     NoiseCompensation,
     features,
@@ -67,6 +76,8 @@ class Measured:
     Attributes:
         noisy: d-vectors ``(n, 256)``; the clean references are among them.
         denoised: the same clips' d-vectors through the Wiener denoiser ``(n, 256)``.
+        filtered: the same clips' d-vectors through DeepFilterNet3 ``(n, 256)`` (the
+            noisy one where it left too little speech to embed).
         clean: the same speaker's clean-reference d-vector, row for row ``(n, 256)``.
         held: the same speaker's held-out speech d-vector ``(n, 256)``.
         snrs: the gate's SNR estimates ``(n,)``, dB.
@@ -76,6 +87,7 @@ class Measured:
 
     noisy: np.ndarray
     denoised: np.ndarray
+    filtered: np.ndarray
     clean: np.ndarray
     held: np.ndarray
     snrs: np.ndarray
@@ -83,9 +95,13 @@ class Measured:
     speakers: np.ndarray
 
     def subset(self, mask: np.ndarray) -> Measured:
-        return Measured(self.noisy[mask], self.denoised[mask], self.clean[mask],
-                        self.held[mask], self.snrs[mask], self.is_clean[mask],
-                        self.speakers[mask])
+        return Measured(self.noisy[mask], self.denoised[mask], self.filtered[mask],
+                        self.clean[mask], self.held[mask], self.snrs[mask],
+                        self.is_clean[mask], self.speakers[mask])
+
+    def start(self, start: str) -> np.ndarray:
+        """The d-vectors a ``start`` (``HEARD`` or ``FILTERED``) correction starts from."""
+        return self.noisy if start == HEARD else self.filtered
 
 
 def degraded(ref: Audio, speaker: str, bank: dict[str, Audio],
@@ -118,7 +134,8 @@ def measure(pool: list[sd.Utterance], seed: int, folds: dict[str, int]) -> Measu
     rng = np.random.default_rng(seed)
     encoder = default_encoder()
     voices = qd.voice_bank(pool, count=len(pool))
-    keys = ("noisy", "denoised", "clean", "held", "snrs", "is_clean", "speakers")
+    keys = ("noisy", "denoised", "filtered", "clean", "held", "snrs", "is_clean",
+            "speakers")
     rows: dict[str, list] = {k: [] for k in keys}
     for index, utterance in enumerate(pool, 1):
         split = sd.split_utterance(utterance)
@@ -137,8 +154,13 @@ def measure(pool: list[sd.Utterance], seed: int, folds: dict[str, int]) -> Measu
                 audio16k = audio.resample(16_000)
                 denoised = denoised_embedding(spectrum(audio16k, detect_speech(audio16k)),
                                               encoder)
-                for key, value in (("noisy", encoder.embed(a.clean)),
-                                   ("denoised", denoised), ("clean", base),
+                heard = encoder.embed(a.clean)
+                try:
+                    filtered = deep_filtered_embedding(audio, encoder)
+                except NoSpeechError:  # enrollment then corrects the noisy d-vector
+                    filtered = heard
+                for key, value in (("noisy", heard), ("denoised", denoised),
+                                   ("filtered", filtered), ("clean", base),
                                    ("held", held), ("snrs", a.signal.snr_db),
                                    ("is_clean", position == 0),
                                    ("speakers", utterance.speaker)):
@@ -147,34 +169,38 @@ def measure(pool: list[sd.Utterance], seed: int, folds: dict[str, int]) -> Measu
     return Measured(*(np.array(rows[k]) for k in keys))
 
 
-def fit(data: Measured, strength: float) -> np.ndarray:
-    """Ridge weights ``(513, 256)`` from the noisy references (their d-vectors, and the
-    denoised ones' difference) to their clean ones."""
+def fit(data: Measured, strength: float, start: str = HEARD) -> np.ndarray:
+    """Ridge weights ``(513, 256)`` from the noisy references (their ``start``
+    d-vectors, and the denoised ones' difference) to their clean ones."""
     noisy = data.subset(~data.is_clean)
-    x = features(noisy.noisy, noisy.denoised)
+    x = features(noisy.start(start), noisy.denoised)
     return np.linalg.solve(x.T @ x + strength * np.eye(x.shape[1]),
-                           x.T @ (noisy.clean - noisy.noisy))
+                           x.T @ (noisy.clean - noisy.start(start)))
+
+
+def corrected(model: NoiseCompensation, data: Measured) -> np.ndarray:
+    """The d-vectors of ``data``'s references as ``model`` corrects them ``(n, 256)``."""
+    return np.array([model.apply(e, s, d, f) for e, s, d, f in
+                     zip(data.noisy, data.snrs, data.denoised, data.filtered, strict=True)])
 
 
 def score(model: NoiseCompensation, data: Measured) -> float:
     """Mean cosine of the corrected d-vectors to held-out speech (noisy references)."""
     noisy = data.subset(~data.is_clean)
-    fixed = np.array([model.apply(e, s, d) for e, s, d in
-                      zip(noisy.noisy, noisy.snrs, noisy.denoised, strict=True)])
-    return float((fixed * noisy.held).sum(axis=1).mean())
+    return float((corrected(model, noisy) * noisy.held).sum(axis=1).mean())
 
 
-def cross_validate(data: Measured,
-                   folds: dict[str, int]) -> dict[tuple[float, float], float]:
+def cross_validate(data: Measured, folds: dict[str, int],
+                   start: str = HEARD) -> dict[tuple[float, float], float]:
     """Held-out score of every (strength, full_below_db), folds over speakers."""
     fold_of = np.array([folds[str(s)] for s in data.speakers])
     scores: dict[tuple[float, float], list[float]] = {}
     for fold in range(FOLDS):
         held_out = fold_of == fold
         for strength in STRENGTHS:
-            weights = fit(data.subset(~held_out), strength)
+            weights = fit(data.subset(~held_out), strength, start)
             for full in FULL_BELOW_DB:
-                model = NoiseCompensation(weights, full, float(SNR_WARN_DB))
+                model = NoiseCompensation(weights, full, float(SNR_WARN_DB), start)
                 scores.setdefault((strength, full), []).append(
                     score(model, data.subset(held_out)))
     return {key: float(np.mean(values)) for key, values in scores.items()}
@@ -184,7 +210,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--speech-dir", default=None)
     parser.add_argument("--seed", type=int, default=20261201)
-    parser.add_argument("--out", type=Path, default=OUT / MODEL_FILE)
+    parser.add_argument("--out", type=Path, default=OUT,
+                        help="the folder the two models are written to")
+    parser.add_argument("--starts", default=f"{HEARD},{FILTERED}",
+                        help="which models to fit: from the noisy d-vector (heard), from "
+                        "the DeepFilterNet3-filtered one (deep_filtered), or both")
     parser.add_argument("--cache", type=Path, default=None,
                         help="an .npz of the measurements: read if it exists, else written "
                         "(to refit without measuring again)")
@@ -199,25 +229,32 @@ def main() -> int:
         data = measure(pool, args.seed, folds)
         if args.cache is not None:
             np.savez(args.cache, **dataclasses.asdict(data))
-    scores = cross_validate(data, folds)
-    for (strength, full), value in sorted(scores.items()):
-        print(f"ridge strength {strength:g}, full below {full:g} dB: held-out cosine "
-              f"{value:.4f}")
-    strength, full = max(scores, key=lambda key: scores[key])
-    model = NoiseCompensation(fit(data, strength), full, float(SNR_WARN_DB))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(args.out, weights=model.weights.astype(np.float32),
-             full_below_db=np.float32(full), none_above_db=np.float32(SNR_WARN_DB),
-             ridge_strength=np.float32(strength), encoder=np.str_(ENCODER_ID),
-             speakers=np.int32(data.is_clean.sum()))
     uncorrected = float((data.noisy * data.held).sum(axis=1)[~data.is_clean].mean())
     for name, ok in (("noisy", ~data.is_clean), ("clean", data.is_clean)):
         print(f"{name} references' held-out cosine as heard: "
               f"{float((data.noisy * data.held).sum(axis=1)[ok].mean()):.4f}")
-    print(f"{data.is_clean.sum()} speakers, {len(data.noisy)} references; strength "
-          f"{strength:g}, ramp {full:g}-{SNR_WARN_DB:g} dB; held-out cosine "
-          f"{uncorrected:.4f} -> {scores[(strength, full)]:.4f} (cross-validated); wrote "
-          f"{args.out} in {time.perf_counter() - began:.0f} s")
+    starts = {s.strip() for s in args.starts.split(",")}
+    if not starts or not starts <= {HEARD, FILTERED}:
+        parser.error(f"--starts names {HEARD} and/or {FILTERED}, not {args.starts!r}")
+    for start, file in ((HEARD, MODEL_FILE), (FILTERED, FILTERED_MODEL_FILE)):
+        if start not in starts:
+            continue
+        scores = cross_validate(data, folds, start)
+        for (strength, full), value in sorted(scores.items()):
+            print(f"from {start}: ridge strength {strength:g}, full below {full:g} dB: "
+                  f"held-out cosine {value:.4f}")
+        strength, full = max(scores, key=lambda key: scores[key])
+        model = NoiseCompensation(fit(data, strength, start), full, float(SNR_WARN_DB), start)
+        args.out.mkdir(parents=True, exist_ok=True)
+        np.savez(args.out / file, weights=model.weights.astype(np.float32),
+                 full_below_db=np.float32(full), none_above_db=np.float32(SNR_WARN_DB),
+                 ridge_strength=np.float32(strength), encoder=np.str_(ENCODER_ID),
+                 start=np.str_(start), speakers=np.int32(data.is_clean.sum()))
+        print(f"from {start}: {data.is_clean.sum()} speakers, {len(data.noisy)} "
+              f"references; strength {strength:g}, ramp {full:g}-{SNR_WARN_DB:g} dB; "
+              f"held-out cosine {uncorrected:.4f} -> {scores[(strength, full)]:.4f} "
+              f"(cross-validated); wrote {args.out / file}")
+    print(f"{time.perf_counter() - began:.0f} s")
     return 0
 
 

@@ -10,6 +10,7 @@ import numpy as np
 
 from voxclone.audio import VAD_SAMPLE_RATE, Audio, detect_speech, prepare_reference
 from voxclone.quality import gate
+from voxclone.quality.deep_filter import deep_filtered_embedding
 from voxclone.quality.denoise import denoised_embedding
 from voxclone.quality.dereverb import dereverberate, echoing
 from voxclone.quality.measures import Spectrum, estimate_snr, spectrum
@@ -32,6 +33,8 @@ class ConsentSpeech:
             compensation's denoised d-vector).
         dereverberated: whether ``clean`` had the echo taken out.
         segments: the VAD's speech segments in the recording (seconds).
+        recording: the recording as decoded (for the noise compensation's
+            DeepFilterNet d-vector); None where it is not kept.
     """
 
     clean: Audio
@@ -39,6 +42,7 @@ class ConsentSpeech:
     spectrum: Spectrum
     dereverberated: bool = False
     segments: tuple[tuple[float, float], ...] = ()
+    recording: Audio | None = None
 
 
 def consent_speech(recording: Audio) -> ConsentSpeech:
@@ -60,7 +64,8 @@ def consent_speech(recording: Audio) -> ConsentSpeech:
         return ConsentSpeech(clean, estimate_snr(spec), spec, dereverberated=True,
                              segments=tuple(segments))
     clean, _ = prepare_reference(recording, name="consent recording", segments=segments)
-    return ConsentSpeech(clean, estimate_snr(spec), spec, segments=tuple(segments))
+    return ConsentSpeech(clean, estimate_snr(spec), spec, segments=tuple(segments),
+                         recording=recording)
 
 
 def consent_embedding(speech: ConsentSpeech, encoder: SpeakerEncoder) -> np.ndarray:
@@ -71,5 +76,9 @@ def consent_embedding(speech: ConsentSpeech, encoder: SpeakerEncoder) -> np.ndar
     as heard, as the gate uses a dereverberated reference's."""
     if speech.dereverberated:
         return encoder.embed(speech.clean)
-    return compensate_noise(encoder.embed(speech.clean), speech.snr_db, encoder,
-                            denoised=lambda: denoised_embedding(speech.spectrum, encoder))
+    recording = speech.recording
+    return compensate_noise(
+        encoder.embed(speech.clean), speech.snr_db, encoder,
+        denoised=lambda: denoised_embedding(speech.spectrum, encoder),
+        filtered=None if recording is None else
+        lambda: deep_filtered_embedding(recording, encoder, "consent recording"))

