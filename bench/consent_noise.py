@@ -21,9 +21,6 @@ Compared in the same run:
   and the "phrase" (the consent side's last ``PHRASE_SPEECH_S`` of speech, as the
   verifier crops the challenge phrase) must match on its own too, under the same rule
   from ``PHRASE_THRESHOLD`` (``voxclone.consent.reading``; the consent recording's SNR);
-* **no DeepFilterNet**: the shipped rule with both d-vectors compensated from the noisy
-  d-vector, as before the compensation started from the DeepFilterNet3-filtered one
-  (and as where DeepFilterNet is not available);
 * **whole only**: the same without the phrase's own check (the release before it);
 * **before**: both as the encoder hears them, the threshold raised by the consent
   recording's SNR alone (0.78 + 0.1 per 15 dB below 25 dB, at most 0.88: the previous release);
@@ -41,7 +38,6 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -53,16 +49,12 @@ import quality_data as qd
 import speech_data as sd
 from consent_mixing import phrase_cut
 
-from voxclone.audio import Audio, detect_speech
+from voxclone.audio import Audio
 from voxclone.consent.consent_speech import consent_embedding, consent_speech
 from voxclone.consent.reading import PHRASE_THRESHOLD
 from voxclone.errors import NoSpeechError
 from voxclone.quality import gate
-from voxclone.quality.analyse import ClipAnalysis
-from voxclone.quality.denoise import denoised_embedding
-from voxclone.quality.measures import spectrum
 from voxclone.speaker import default_encoder
-from voxclone.speaker.noise_compensation import compensate_noise
 from voxclone.speaker.verify import CLEAN_SNR_DB, SAME_SPEAKER_THRESHOLD, noisy_threshold
 
 RESULTS = Path(__file__).resolve().parent / "results" / "consent_noise"
@@ -73,7 +65,7 @@ TARGET_FAR = 0.01
 #: Seconds of speech in the consent side's "phrase" (Piper joe's and espeak's readings of
 #: a challenge phrase hold 2.1-2.8 s).
 PHRASE_SPEECH_S = 2.5
-METHODS = ("shipped", "no DeepFilterNet", "whole only", "before", "plain")
+METHODS = ("shipped", "whole only", "before", "plain")
 #: Other phrase thresholds, in the summary only ("phrase at T": shipped, but T).
 PHRASE_SWEEP = (0.70, 0.72, 0.74, 0.78)
 SUMMARY_METHODS = (*METHODS, *(f"phrase at {t:.2f}" for t in PHRASE_SWEEP))
@@ -101,21 +93,6 @@ def degrade(audio: Audio, condition: tuple[str, float | None], speaker: str,
     return qd.add_noise(audio, noise, snr, rng)
 
 
-def unfiltered_reference(reference: Audio, analysed: ClipAnalysis,
-                         heard: np.ndarray) -> np.ndarray:
-    """The gate's d-vector of ``reference`` compensated from its noisy d-vector
-    ``heard`` (the fallback without DeepFilterNet); as enrolled where the gate
-    dereverberated it (then used as heard, whichever the compensation)."""
-    assert analysed.embedding is not None and analysed.signal is not None
-    if analysed.dereverberated or analysed.denoised:
-        return analysed.embedding
-    snr_db = analysed.signal.snr_db
-    audio16k = reference.resample(16_000)
-    spec = spectrum(audio16k, detect_speech(audio16k))
-    return compensate_noise(heard, snr_db, default_encoder(),
-                            denoised=lambda: denoised_embedding(spec, default_encoder()))
-
-
 def embed_all(utterances: list[sd.Utterance], bank: dict[str, Audio],
               log: Callable[[str], None]) -> dict[str, Any]:
     """Per condition and side: compensated and heard d-vectors and SNRs of every speaker
@@ -136,29 +113,20 @@ def embed_all(utterances: list[sd.Utterance], bank: dict[str, Audio],
             for condition in CONDITIONS:
                 reference = degrade(split.reference, condition, utterance.speaker, bank, rng)
                 analysed = gate.analyse([reference], ["reference"])[0]
-                if analysed.clean is None or analysed.embedding is None \
+                if analysed.clean is None or analysed.check_embedding is None \
                         or analysed.signal is None:
                     raise NoSpeechError("reference")
-                heard = encoder.embed(analysed.clean)
-                entry[f"r:{label(condition)}"] = (analysed.embedding, heard,
+                entry[f"r:{label(condition)}"] = (analysed.check_embedding,
+                                                  encoder.embed(analysed.clean),
                                                   analysed.signal.snr_db)
-                entry[f"r0:{label(condition)}"] = (unfiltered_reference(
-                    reference, analysed, heard), heard, analysed.signal.snr_db)
                 consent = degrade(heldout, condition, utterance.speaker, bank, rng)
                 speech = consent_speech(consent)
                 clean, snr = speech.clean, speech.snr_db
                 compensated = consent_embedding(speech, encoder)
                 entry[f"c:{label(condition)}"] = (compensated, encoder.embed(clean), snr)
-                # (a ConsentSpeech without its recording is compensated without
-                # DeepFilterNet)
-                entry[f"c0:{label(condition)}"] = (consent_embedding(
-                    replace(speech, recording=None), encoder), compensated, snr)
-                phrase_speech = consent_speech(
-                    Audio(consent.samples[cut:], consent.sample_rate))
-                phrase = consent_embedding(phrase_speech, encoder)
+                phrase = consent_embedding(consent_speech(
+                    Audio(consent.samples[cut:], consent.sample_rate)), encoder)
                 entry[f"p:{label(condition)}"] = (phrase, phrase, snr)
-                phrase0 = consent_embedding(replace(phrase_speech, recording=None), encoder)
-                entry[f"p0:{label(condition)}"] = (phrase0, phrase0, snr)
         except NoSpeechError:
             continue
         for key, value in entry.items():
@@ -187,16 +155,11 @@ def measure(vectors: dict[str, Any]) -> list[dict[str, Any]]:
             shipped_t = np.vectorize(noisy_threshold)(ref_snr[:, None], con_snr[None, :])
             phrase = ref_comp @ vectors[f"p:{label(c)}"][0].T
             whole = ref_comp @ con_comp.T
-            ref_unfiltered = vectors[f"r0:{label(r)}"][0]
-            phrase0 = ref_unfiltered @ vectors[f"p0:{label(c)}"][0].T
-            whole0 = ref_unfiltered @ vectors[f"c0:{label(c)}"][0].T
 
             def phrase_ok(base: float, phrase: np.ndarray = phrase,
                           ref_snr: np.ndarray = ref_snr,
                           con_snr: np.ndarray = con_snr) -> np.ndarray:
                 return phrase >= _NOISY(ref_snr[:, None], con_snr[None, :], base)
-            unfiltered_ok = phrase0 >= _NOISY(ref_snr[:, None], con_snr[None, :],
-                                              PHRASE_THRESHOLD)
             before_t = np.broadcast_to(before_threshold(con_snr)[None, :],
                                        (len(ref_snr), len(con_snr)))
             heard = ref_heard @ con_heard.T
@@ -208,7 +171,6 @@ def measure(vectors: dict[str, Any]) -> list[dict[str, Any]]:
             for name, scores, thresholds in (
                     # (a phrase that fails lowers the score under any threshold)
                     ("shipped", np.where(phrase_ok(PHRASE_THRESHOLD), whole, -1.0), shipped_t),
-                    ("no DeepFilterNet", np.where(unfiltered_ok, whole0, -1.0), shipped_t),
                     *((f"phrase at {t:.2f}", np.where(phrase_ok(t), whole, -1.0), shipped_t)
                       for t in PHRASE_SWEEP),
                     ("whole only", whole, shipped_t),

@@ -58,7 +58,7 @@ def test_a_damaged_or_missing_runtime_is_refused_with_advice(
         monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setattr(deep_filter, "MODEL_SHA256", "0" * 64)
     with caplog.at_level(logging.WARNING, logger=deep_filter.__name__):
-        assert deep_filter._runtime.__wrapped__() is None  # type: ignore[attr-defined]
+        assert deep_filter._runtime.__wrapped__() is None
     assert "checksum" in caplog.text and "force-reinstall" in caplog.text
     monkeypatch.setattr(deep_filter, "_runtime", lambda: None)
     assert not deep_filter.available()
@@ -118,3 +118,30 @@ def test_the_shipped_compensation_uses_deep_filter_and_falls_back_without_it() -
     np.testing.assert_allclose(
         compensate_noise(heard, 10.0, denoised=lambda: denoised, filtered=broken),
         fallback.apply(heard, 10.0, denoised), atol=1e-6)
+
+
+def test_a_noisy_reference_is_cloned_from_deep_filter_and_checked_as_calibrated(
+        joe_reference: Audio) -> None:
+    """The clone's target starts from DeepFilterNet's d-vector; the speaker checks
+    (consent, a few-shot clip of another person) compare the d-vector their thresholds
+    were set on, compensated from the noisy one."""
+    from voxclone.quality.analyse import analyse_clip
+    from voxclone.quality.denoise import denoised_embedding
+
+    encoder = default_encoder()
+    noisy = _with_white_noise(joe_reference, 10.0)
+    analysis = analyse_clip(noisy, "noisy")
+    assert analysis.clean is not None and analysis.signal is not None
+    assert analysis.embedding is not None and analysis.check_embedding is not None
+    heard = encoder.embed(analysis.clean)
+    audio16k = noisy.resample(16_000)
+    spec = spectrum(audio16k, detect_speech(audio16k))
+    fallback = compensate_noise(heard, analysis.signal.snr_db, encoder,
+                                denoised=lambda: denoised_embedding(spec, encoder))
+    np.testing.assert_allclose(analysis.check_embedding, fallback, atol=1e-5)
+    truth = encoder.embed(joe_reference)
+    assert float(analysis.embedding @ truth) > float(analysis.check_embedding @ truth)
+    # A clean clip: one d-vector for both.
+    clean = analyse_clip(joe_reference, "clean")
+    assert clean.embedding is not None and clean.check_embedding is not None
+    np.testing.assert_array_equal(clean.embedding, clean.check_embedding)

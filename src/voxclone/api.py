@@ -290,7 +290,10 @@ def enroll_with_record(
             # (voxclone.speaker.verify.noisy_threshold).
             # ... and with every kept clip on its own (and both parts of a clip the gate
             # heard two voices in): a blend of two people needs the consent of both.
-            verification = verifier.verify(name, challenge, consent_audio, target,
+            # (the d-vectors the check was calibrated on: see ClipAnalysis.check_embedding)
+            checked = combine_embeddings(list(screened.checked),
+                                         [r.speech_seconds for r in records])
+            verification = verifier.verify(name, challenge, consent_audio, checked,
                                            reference_snr_db=screened.lowest_snr_db,
                                            consent_sha256=_clip_hash(consent, consent_audio),
                                            clips=reference_clips(screened))

@@ -10,7 +10,6 @@ import numpy as np
 
 from voxclone.audio import VAD_SAMPLE_RATE, Audio, detect_speech, prepare_reference
 from voxclone.quality import gate
-from voxclone.quality.deep_filter import deep_filtered_embedding
 from voxclone.quality.denoise import denoised_embedding
 from voxclone.quality.dereverb import dereverberate, echoing
 from voxclone.quality.measures import Spectrum, estimate_snr, spectrum
@@ -33,8 +32,6 @@ class ConsentSpeech:
             compensation's denoised d-vector).
         dereverberated: whether ``clean`` had the echo taken out.
         segments: the VAD's speech segments in the recording (seconds).
-        recording: the recording as decoded (for the noise compensation's
-            DeepFilterNet d-vector); None where it is not kept.
     """
 
     clean: Audio
@@ -42,7 +39,6 @@ class ConsentSpeech:
     spectrum: Spectrum
     dereverberated: bool = False
     segments: tuple[tuple[float, float], ...] = ()
-    recording: Audio | None = None
 
 
 def consent_speech(recording: Audio) -> ConsentSpeech:
@@ -64,8 +60,7 @@ def consent_speech(recording: Audio) -> ConsentSpeech:
         return ConsentSpeech(clean, estimate_snr(spec), spec, dereverberated=True,
                              segments=tuple(segments))
     clean, _ = prepare_reference(recording, name="consent recording", segments=segments)
-    return ConsentSpeech(clean, estimate_snr(spec), spec, segments=tuple(segments),
-                         recording=recording)
+    return ConsentSpeech(clean, estimate_snr(spec), spec, segments=tuple(segments))
 
 
 def consent_embedding(speech: ConsentSpeech, encoder: SpeakerEncoder) -> np.ndarray:
@@ -76,9 +71,8 @@ def consent_embedding(speech: ConsentSpeech, encoder: SpeakerEncoder) -> np.ndar
     as heard, as the gate uses a dereverberated reference's."""
     if speech.dereverberated:
         return encoder.embed(speech.clean)
-    recording = speech.recording
-    return compensate_noise(
-        encoder.embed(speech.clean), speech.snr_db, encoder,
-        denoised=lambda: denoised_embedding(speech.spectrum, encoder),
-        filtered=None if recording is None else
-        lambda: deep_filtered_embedding(recording, encoder, "consent recording"))
+    # Compensated from the noisy d-vector, as the reference's check_embedding is: the
+    # rule's thresholds were set on that correction (DeepFilterNet's refused more
+    # genuine readings, bench/results/consent_noise_deep_filter.md).
+    return compensate_noise(encoder.embed(speech.clean), speech.snr_db, encoder,
+                            denoised=lambda: denoised_embedding(speech.spectrum, encoder))
