@@ -113,7 +113,7 @@ def load_speakers(limit: int | None, phrase_s: float,
             screened = screen([first], [utterance.speaker])
         except VoxcloneError:
             continue
-        target = combine_embeddings(list(screened.checked),
+        target = combine_embeddings(list(screened.check_embeddings),
                                     [screened.report.clips[0].speech_seconds])
         out.append(Speaker(utterance.speaker, screened, target, second.samples, cut))
     log(f"  {len(out)} usable speakers")

@@ -7,6 +7,7 @@ import logging
 import numpy as np
 import pytest
 
+from tests.conftest import with_noise
 from voxclone.audio import Audio, detect_speech
 from voxclone.errors import ModelError
 from voxclone.quality import deep_filter
@@ -21,13 +22,6 @@ from voxclone.speaker.noise_compensation import (
 )
 
 
-def _with_white_noise(audio: Audio, snr_db: float, seed: int = 3) -> Audio:
-    samples = audio.resample(16_000).samples.astype(np.float64)
-    noise = np.random.default_rng(seed).standard_normal(len(samples))
-    noise *= np.sqrt(np.mean(samples**2) / (np.mean(noise**2) * 10 ** (snr_db / 10)))
-    return Audio((samples + noise).astype(np.float32), 16_000)
-
-
 def _snr(audio: Audio) -> float:
     audio16k = audio.resample(16_000)
     return estimate_snr(spectrum(audio16k, detect_speech(audio16k)))
@@ -35,7 +29,7 @@ def _snr(audio: Audio) -> float:
 
 def test_deep_filter_takes_white_noise_out_and_keeps_the_voice(joe_reference: Audio) -> None:
     assert deep_filter.available()
-    noisy = _with_white_noise(joe_reference, 10.0)
+    noisy = with_noise(joe_reference, 10.0, seed=3)
     filtered = deep_filter.deep_filter(noisy)
     assert filtered.sample_rate == deep_filter.RATE
     assert filtered.samples.dtype == np.float32
@@ -129,7 +123,7 @@ def test_a_noisy_reference_is_cloned_from_deep_filter_and_checked_as_calibrated(
     from voxclone.quality.denoise import denoised_embedding
 
     encoder = default_encoder()
-    noisy = _with_white_noise(joe_reference, 10.0)
+    noisy = with_noise(joe_reference, 10.0, seed=3)
     analysis = analyse_clip(noisy, "noisy")
     assert analysis.clean is not None and analysis.signal is not None
     assert analysis.embedding is not None and analysis.check_embedding is not None

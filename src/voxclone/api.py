@@ -279,7 +279,8 @@ def enroll_with_record(
         records = [SourceClip(_clip_hash(sources[i], audios[i]), round(audios[i].duration, 3),
                               round(screened.report.clips[i].speech_seconds, 3))
                    for i in screened.keep]
-        target = combine_embeddings(list(screened.embeddings), [r.speech_seconds for r in records])
+        seconds = [r.speech_seconds for r in records]
+        target = combine_embeddings(list(screened.embeddings), seconds)
 
         verification: ConsentVerification | None = None
         if consent is not None and challenge is not None:
@@ -291,8 +292,7 @@ def enroll_with_record(
             # ... and with every kept clip on its own (and both parts of a clip the gate
             # heard two voices in): a blend of two people needs the consent of both.
             # (the d-vectors the check was calibrated on: see ClipAnalysis.check_embedding)
-            checked = combine_embeddings(list(screened.checked),
-                                         [r.speech_seconds for r in records])
+            checked = combine_embeddings(list(screened.check_embeddings), seconds)
             verification = verifier.verify(name, challenge, consent_audio, checked,
                                            reference_snr_db=screened.lowest_snr_db,
                                            consent_sha256=_clip_hash(consent, consent_audio),

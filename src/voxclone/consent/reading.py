@@ -250,5 +250,5 @@ def reference_clips(screened: Screened,
         snr = -np.inf if verdict.snr_db is None else float(verdict.snr_db)
         parts = (voice_parts(screened.clean[k], encoder or default_encoder())
                  if two_voices(screened, k) else ())
-        clips.append(ReferenceClip(verdict.name, screened.checked[k], snr, parts))
+        clips.append(ReferenceClip(verdict.name, screened.check_embeddings[k], snr, parts))
     return tuple(clips)

@@ -109,7 +109,7 @@ class Screened:
             enrollment clones).
         check_embeddings: their d-vectors as the speaker checks compare them
             (:attr:`voxclone.quality.analyse.ClipAnalysis.check_embedding`); the same
-            as ``embeddings`` where the clips are clean. Empty: as ``embeddings``.
+            as ``embeddings`` where the clips are clean.
         pauses: the silences between speech segments in them, seconds.
         noises: the noise profiles of the noisy ones among them (see
             :data:`NOISE_MATCH_BELOW_DB`).
@@ -121,15 +121,10 @@ class Screened:
     keep: tuple[int, ...]
     clean: tuple[Audio, ...]
     embeddings: tuple[np.ndarray, ...]
+    check_embeddings: tuple[np.ndarray, ...]
     pauses: tuple[float, ...] = ()
     noises: tuple[NoiseProfile, ...] = ()
     warnings: tuple[str, ...] = ()
-    check_embeddings: tuple[np.ndarray, ...] = ()
-
-    @property
-    def checked(self) -> tuple[np.ndarray, ...]:
-        """The d-vectors the speaker checks compare, one per kept clip."""
-        return self.check_embeddings or self.embeddings
 
     @property
     def lowest_snr_db(self) -> float:
@@ -174,7 +169,7 @@ def screen(audios: Sequence[Audio], names: Sequence[str], *, force: bool = False
     return Screened(report, keep,
                     tuple(analyses[i].clean for i in keep),  # type: ignore[misc]
                     tuple(analyses[i].embedding for i in keep),  # type: ignore[misc]
+                    tuple(analyses[i].check_embedding for i in keep),  # type: ignore[misc]
                     tuple(p for i in keep for p in analyses[i].pauses),
                     tuple(n for i in keep if (n := analyses[i].noise) is not None),
-                    tuple(warnings),
-                    tuple(analyses[i].check_embedding for i in keep))  # type: ignore[misc]
+                    tuple(warnings))
