@@ -100,6 +100,7 @@ def test_unit_letters_without_a_number_stay(code: str, text: str, normalized: st
     ("ja", "百MB", "百メガバイト"),
     ("ja", "約三kmです。", "約三キロメートルです。"),
     ("ja", "1万km", "一万キロメートル"),  # digits then a kanji multiplier
+    ("ja", "2万kg", "二万キログラム"),  # Japanese has no 两
     ("ja", "三万t", "三万トン"),
     ("ja", "百km/hで走行", "時速百キロメートルで走行"),
     ("ja", "時速六十km/h", "時速六十キロメートル"),
@@ -118,7 +119,7 @@ def test_units_after_a_kanji_number_are_read_as_words(code: str, text: str,
 
 
 @pytest.mark.parametrize("code", ["ja", "zh"])
-@pytest.mark.parametrize("text", ["五km", "三kg", "十cm", "二GB"])
+@pytest.mark.parametrize("text", ["五km", "三kg", "十cm", "二GB", "数km"])
 def test_units_after_a_kanji_number_are_not_spelled_as_english_letters(code: str,
                                                                        text: str) -> None:
     phonemes = _phonemes(code, text)
@@ -267,3 +268,145 @@ def test_negative_percent_is_read_sign_first(code: str, text: str, normalized: s
 def test_negative_percent_is_spoken_sign_first_in_mandarin(text: str) -> None:
     # fù bǎifēnzhī wǔ, not bǎifēnzhī fù wǔ
     assert "fu↘ pai↓fə→nꭧɨ→u↓" in _phonemes("zh", text)
+
+
+# ------------------------------------------------------------ Mandarin 两 before 千/万/亿
+
+
+@pytest.mark.parametrize(("text", "normalized"), [
+    ("2万kg", "两万公斤"),  # as "2kg" is 两公斤
+    ("2万", "两万"),
+    ("2千", "两千"),
+    ("2亿", "两亿"),
+    ("2千万", "两千万"),
+    ("2亿元", "两亿元"),
+    ("2千米", "两千米"),
+    ("2万多人", "两万多人"),
+    ("2千kg", "两千公斤"),
+    ("2亿t", "两亿吨"),
+    ("2万5千kg", "两万5千公斤"),
+    ("二万kg", "两万公斤"),
+    ("1-2万", "1到两万"),
+])
+def test_mandarin_says_two_thousand_with_liang(text: str, normalized: str) -> None:
+    assert _normalize("zh", text) == normalized
+
+
+@pytest.mark.parametrize(("text", "normalized"), [
+    ("12万", "12万"),  # 十二万: 二 after ten
+    ("12万kg", "12万公斤"),
+    ("十二万kg", "十二万公斤"),
+    ("20万kg", "20万公斤"),  # 二十万
+    ("二十万kg", "二十万公斤"),
+    ("2.5万kg", "2.5万公斤"),
+    ("0.2万", "0.2万"),
+    ("第2万", "第2万"),  # an ordinal keeps 二
+    ("2百", "2百"),  # 二百 is as standard as 两百
+    ("A2万", "A2万"),
+    ("二千金", "二千金"),  # a second daughter, no number
+    ("-2万", "-2万"),  # the G2P drops the minus of "-两万"
+    ("-2kg", "-2公斤"),
+])
+def test_mandarin_keeps_er_where_it_is_said(text: str, normalized: str) -> None:
+    assert _normalize("zh", text) == normalized
+
+
+# ------------------------------------------------------------------ W杯, the World Cup
+
+
+@pytest.mark.parametrize(("code", "text", "normalized"), [
+    ("ja", "2022W杯", "二千二十二ワールドカップ"),  # not 2022 watts
+    ("ja", "第22回W杯", "第二十二回ワールドカップ"),
+    ("ja", "W杯", "ワールドカップ"),
+    ("ja", "５W杯", "五ワールドカップ"),
+    ("ja", "5W", "五ワット"),  # a watt is still one
+    ("ja", "100W電球", "百ワット電球"),
+    ("ja", "DW杯", "DW杯"),
+    ("zh", "2022W杯", "2022W杯"),
+    ("zh", "5W", "5瓦"),
+])
+def test_w_before_hai_is_the_world_cup(code: str, text: str, normalized: str) -> None:
+    assert _normalize(code, text) == normalized
+
+
+# --------------------------------------------------------------- race times as durations
+
+
+@pytest.mark.parametrize(("code", "text", "normalized"), [
+    ("ja", "2:05:30で完走", "二時間五分三十秒で完走"),
+    ("ja", "2:05:30のタイム", "二時間五分三十秒のタイム"),
+    ("ja", "2:05:30の記録", "二時間五分三十秒の記録"),
+    ("ja", "2:00:35の世界新記録", "二時間零分三十五秒の世界新記録"),
+    ("ja", "2:05:00でゴール", "二時間五分でゴール"),
+    ("ja", "3:00:00で完走", "三時間で完走"),
+    ("ja", "0:45:30で完走", "四十五分三十秒で完走"),
+    ("zh", "2:05:30的成绩", "两小时5分30秒的成绩"),
+    ("zh", "以2:05:30的成绩夺冠", "以两小时5分30秒的成绩夺冠"),
+    ("zh", "2:00:35的世界纪录", "两小时0分35秒的世界纪录"),
+    ("zh", "以2:05:30夺冠", "以两小时5分30秒夺冠"),
+    ("zh", "3:05:30完赛", "3小时5分30秒完赛"),
+])
+def test_race_times_are_read_as_durations(code: str, text: str, normalized: str) -> None:
+    assert _normalize(code, text) == normalized
+
+
+@pytest.mark.parametrize(("code", "text", "normalized"), [
+    ("ja", "2:05:30", "二時五分三十秒"),  # nothing says it is a result
+    ("ja", "10:30:15の記録", "十時三十分十五秒の記録"),  # a log's timestamp
+    ("ja", "02:05:30で完走", "二時五分三十秒で完走"),  # zero-padded: a clock's
+    ("ja", "2:05で完走", "二時五分で完走"),  # h:mm or m:ss? left a time
+    ("ja", "午前2:05:30の記録", "午前二時五分三十秒の記録"),
+    ("ja", "2:05:30pmの記録", "午後二時五分三十秒の記録"),
+    ("zh", "2:05:30", "两点零5分30秒"),
+    ("zh", "凌晨2:05:30的记录", "凌晨两点零5分30秒的记录"),
+    ("zh", "10:30:15的记录", "10点30分15秒的记录"),
+])
+def test_times_that_are_no_race_result_stay_times(code: str, text: str,
+                                                  normalized: str) -> None:
+    assert _normalize(code, text) == normalized
+
+
+@pytest.mark.parametrize(("code", "text", "sounds"), [
+    ("ja", "2:10:30で完走", "ɲiʥikaɴ ʥɨʔpɯɴ"),  # にじかん じゅっぷん
+    ("zh", "2:05:30的成绩", "lja↓ŋ ɕjau↓ʂɨ↗"),  # liǎng xiǎoshí
+    ("zh", "2万kg", "lja↓ŋ wa↘n"),  # liǎngwàn
+    ("zh", "-2kg", "fu↘"),  # was "-两公斤", its minus lost
+    ("ja", "2022W杯", "βaːɾɯdokaʔpɯ"),  # ワールドカップ, not ワット
+])
+def test_two_thousands_race_times_and_the_world_cup_are_spoken(code: str, text: str,
+                                                               sounds: str) -> None:
+    assert sounds in _phonemes(code, text)
+
+
+# --------------------------------------------------------- "several" (数, 几) before a unit
+
+
+@pytest.mark.parametrize(("code", "text", "normalized"), [
+    ("ja", "数km", "数キロメートル"),
+    ("ja", "数km先", "数キロメートル先"),
+    ("ja", "約数km", "約数キロメートル"),
+    ("ja", "わずか数kmの距離", "わずか数キロメートルの距離"),
+    ("ja", "十数km", "十数キロメートル"),
+    ("ja", "数十km", "数十キロメートル"),
+    ("ja", "数m/s", "秒速数メートル"),
+    ("zh", "几km", "几公里"),
+    ("zh", "走了几km路", "走了几公里路"),
+    ("zh", "好几km", "好几公里"),
+    ("zh", "十几km", "十几公里"),
+    ("zh", "几百m", "几百米"),
+    ("zh", "数km", "数公里"),
+    ("zh", "长达数km", "长达数公里"),
+])
+def test_units_after_several_are_read_as_words(code: str, text: str, normalized: str) -> None:
+    assert _normalize(code, text) == normalized
+
+
+@pytest.mark.parametrize(("code", "text", "normalized"), [
+    ("ja", "変数mを使う", "変数mを使う"),  # the variable m, not metres
+    ("ja", "係数t", "係数t"),
+    ("ja", "半径数km", "半径数km"),  # a lone 数 after Han is taken for a word's end
+    ("zh", "变数t", "变数t"),
+    ("zh", "参数m", "参数m"),
+])
+def test_su_that_ends_a_word_is_no_number(code: str, text: str, normalized: str) -> None:
+    assert _normalize(code, text) == normalized

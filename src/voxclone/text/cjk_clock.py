@@ -16,6 +16,13 @@ English says "twelve o'clock" for ``12:00:00``. A range of times ("9:00-17:00",
 the word before it (午前/午後, 上午/下午/晚上...) unless the text already says it.
 The full-width colon ``：`` counts as a colon. Hours and minutes stay ASCII digits for
 the language's later number rules.
+
+A race time is no time of day: ``h:mm:ss`` with a one-digit hour right before a word
+that marks a result (``で完走``, ``のタイム``, ``の記録``; ``的成绩``, ``完赛``) is a
+duration: ``2:05:30で完走`` -> ``2時間5分30秒で完走``, ``2:05:30的成绩`` ->
+``两小时5分30秒的成绩``. Only then: ``h:mm`` is as often minutes and seconds
+(``4:30のペース``), a two-digit hour is a timestamp's (``10:30:15の記録``, a log), and
+a part of the day said (``凌晨2:05:30的记录``) makes it a time.
 """
 
 from __future__ import annotations
@@ -37,10 +44,17 @@ _ANY_CLOCK = re.sub(r"\((?!\?)", "(?:", _CLOCK)
 _RANGE_RE = re.compile(rf"({_ANY_CLOCK})\s?[-\u2013~\uff5e\u301c]\s?({_ANY_CLOCK})")
 _JA_MERIDIEM_WORDS = ("午前", "午後")
 _ZH_MERIDIEM_WORDS = ("上午", "下午", "中午", "晚上", "凌晨", "早上")
+#: Words right after a race time that make it a duration (the module's docstring).
+_JA_RESULT_RE = re.compile(
+    r"\s?(?:で(?:完走|ゴール|フィニッシュ|優勝)|の(?:(?:日本|世界|大会)?新?記録|タイム|自己ベスト))")
+_ZH_RESULT_RE = re.compile(
+    r"\s?(?:的好?(?:成绩|成績)|的(?:世界|全国|赛会)?(?:纪录|记录|紀錄)|完赛|完賽|跑完|夺冠|奪冠)")
 
 #: (hour, minute, second, "a"/"p"/"" and whether a meridiem word precedes) -> spoken
 #: time.
 _Speaker = Callable[[int, int, int, str, bool], str]
+#: (hours, minutes, seconds) -> spoken duration.
+_Duration = Callable[[int, int, int], str]
 
 
 def _japanese_time(hour: int, minute: int, second: int, meridiem: str, said: bool) -> str:
@@ -72,6 +86,38 @@ def _mandarin_time(hour: int, minute: int, second: int, meridiem: str, said: boo
     return spoken
 
 
+def _duration(hours: str, hour_word: str, minutes: int, seconds: int) -> str:
+    """``{hours}{hour_word}5分30秒``; no 0 hours, and 0 minutes only between hours and
+    seconds (``2時間0分35秒``, as results are read)."""
+    spoken = f"{hours}{hour_word}" if hours != "0" else ""
+    if minutes or (spoken and seconds):
+        spoken += f"{minutes}分"
+    return spoken + (f"{seconds}秒" if seconds else "")
+
+
+def _japanese_duration(hours: int, minutes: int, seconds: int) -> str:
+    """``2時間5分30秒``."""
+    return _duration(str(hours), "時間", minutes, seconds)
+
+
+def _mandarin_duration(hours: int, minutes: int, seconds: int) -> str:
+    """``两小时5分30秒``: two hours are 两小时, as ``2h`` is."""
+    return _duration("两" if hours == 2 else str(hours), "小时", minutes, seconds)
+
+
+def _race_time(match: re.Match[str], duration: _Duration, result: re.Pattern[str]) -> str | None:
+    """The clock ``match`` (of :data:`_CLOCK_RE`) as a duration if it is a race time: a
+    one-digit hour, seconds, no am/pm, and a ``result`` word right after; else ``None``."""
+    if match[1] or match[5] or not match[4] or len(match[2]) != 1:
+        return None
+    minutes, seconds = int(match[3]), match[4]
+    if len(seconds) != 2 or minutes > 59 or int(seconds) > 59:
+        return None
+    if not result.match(match.string, match.end()):
+        return None
+    return duration(int(match[2]), minutes, int(seconds))
+
+
 def _spoken(match: re.Match[str], speak: _Speaker, said: bool) -> str | None:
     """The time ``match`` (of :data:`_CLOCK_RE`) spoken, or ``None`` if it is none."""
     hour, minute, seconds = int(match[2]), int(match[3]), match[4] or "00"
@@ -81,17 +127,21 @@ def _spoken(match: re.Match[str], speak: _Speaker, said: bool) -> str | None:
     return speak(hour, minute, int(seconds), meridiem, said)
 
 
-def _clock_rules(speak: _Speaker, until: str,
-                 meridiem_words: tuple[str, ...]) -> Callable[[str], str]:
+def _clock_rules(speak: _Speaker, until: str, meridiem_words: tuple[str, ...],
+                 duration: _Duration, result: re.Pattern[str]) -> Callable[[str], str]:
     """A rewrite of the times and time ranges in a text, each said by ``speak``, the
     ends of a range joined by ``until``; ``meridiem_words`` right before a time say
-    its part of the day already."""
+    its part of the day already. Race times (``result`` words after) are said by
+    ``duration``."""
     def said_before(match: re.Match[str]) -> bool:
         start = match.start()
         return match.string[max(0, start - 3):start].rstrip().endswith(meridiem_words)
 
     def one(match: re.Match[str]) -> str:
-        spoken = _spoken(match, speak, said_before(match))
+        said = said_before(match)
+        spoken = None if said else _race_time(match, duration, result)
+        if spoken is None:
+            spoken = _spoken(match, speak, said)
         return match[0] if spoken is None else spoken
 
     def pair(match: re.Match[str]) -> str:
@@ -110,19 +160,23 @@ def _clock_rules(speak: _Speaker, until: str,
     return rewrite
 
 
-_JAPANESE = _clock_rules(_japanese_time, "から", _JA_MERIDIEM_WORDS)
-_MANDARIN = _clock_rules(_mandarin_time, "到", _ZH_MERIDIEM_WORDS)
+_JAPANESE = _clock_rules(_japanese_time, "から", _JA_MERIDIEM_WORDS,
+                         _japanese_duration, _JA_RESULT_RE)
+_MANDARIN = _clock_rules(_mandarin_time, "到", _ZH_MERIDIEM_WORDS,
+                         _mandarin_duration, _ZH_RESULT_RE)
 
 
 def japanese_clock(text: str) -> str:
     """Clock times in ``text`` read in Japanese: ``12:30`` -> ``12時30分``, ``12:00``
     -> ``12時``, ``10:30:15`` -> ``10時30分15秒``, ``9:00～17:00`` -> ``9時から17時``,
-    ``PM3:30`` -> ``午後3時30分``. Never raises."""
+    ``PM3:30`` -> ``午後3時30分``; a race time ``2:05:30で完走`` -> ``2時間5分30秒で完走``.
+    Never raises."""
     return _JAPANESE(text)
 
 
 def mandarin_clock(text: str) -> str:
     """Clock times in ``text`` read in Mandarin: ``12:30`` -> ``12点30分``, ``9:05`` ->
     ``9点零5分``, ``10:30:15`` -> ``10点30分15秒``, ``2:00`` -> ``两点``, ``3:30pm`` ->
-    ``下午3点30分``. Never raises."""
+    ``下午3点30分``; a race time ``2:05:30的成绩`` -> ``两小时5分30秒的成绩``. Never
+    raises."""
     return _MANDARIN(text)

@@ -8,7 +8,12 @@ whole token: "GBとは", "5W1H", "5G" and "3Lサイズ" (a clothing size) stay a
 are. The number is ASCII digits (one space allowed before the symbol) or kanji
 numerals, alone or after digits (``五km``, ``二十五km``, ``1万km``), with no space:
 ``五km`` -> ``五キロメートル`` / ``五公里``; after kanji, a symbol that another
-numeral follows is no unit ("一V一", one on one; "五W一H").
+numeral follows is no unit ("一V一", one on one; "五W一H"). "Several" counts as a
+numeral: ``数km`` -> ``数キロメートル`` / ``数公里``, ``几km`` -> ``几公里``, but a lone 数
+after another Han character ends a word ("変数m", the variable m) unless that is
+"about" or "up to" (約, 约, 近, 达) or 了.
+A symbol that a word follows is no unit either: "3Lサイズ" (a size), "W杯" (the World
+Cup, which Japanese says ``ワールドカップ``).
 
 Speeds are said the way newsreaders say them: ``100km/h`` -> ``時速100キロメートル`` /
 ``100公里每小时``, and after a word that already says "speed" (``時速``, ``風速``,
@@ -19,7 +24,9 @@ Per mille: ``5‰`` -> ``5パーミル`` (Japanese, as NHK reads railway gradien
 
 Numbers stay as written here: each language's later rules spell the digits out
 (Japanese) or leave them to the G2P (Mandarin). Mandarin counts two of a unit as
-``两``, not ``二`` (``2kg``, ``二kg`` -> ``两公斤``), which its G2P does not do.
+``两``, not ``二`` (``2kg``, ``二kg`` -> ``两公斤``), which its G2P does not do, and
+says ``两`` before 千/万/亿 too (:func:`mandarin_two`: ``2万`` -> ``两万``, ``2万kg`` ->
+``两万公斤``); not after a minus sign, whose ``-`` the G2P drops before ``两``.
 
 Mandarin's G2P reads ``-5%`` as 百分之负五; :func:`mandarin_negative_percent` puts the
 sign first, as a reader does: ``负百分之5``.
@@ -30,7 +37,7 @@ from __future__ import annotations
 import re
 
 __all__ = ["japanese_per_mille", "japanese_units", "mandarin_negative_percent",
-           "mandarin_per_mille", "mandarin_units"]
+           "mandarin_per_mille", "mandarin_two", "mandarin_units"]
 
 # fmt: off
 #: Unit symbol -> (Japanese, Mandarin) name. Speeds (``/h``, ``/s``) are in _SPEEDS.
@@ -77,8 +84,11 @@ _SPEEDS: dict[str, tuple[str, str, str]] = {
 
 _SYMBOLS = "|".join(re.escape(symbol)
                     for symbol in sorted([*_UNITS, *_SPEEDS], key=len, reverse=True))
-#: Kanji numerals, Japanese and Mandarin (两 and traditional 兩 too).
-_KANJI = "〇零一二三四五六七八九十百千万萬億亿两兩"
+#: Kanji numerals, Japanese and Mandarin (两 and traditional 兩 too), and "several"
+#: (数, 几, 幾): "数km", "十几km".
+_KANJI = "〇零一二三四五六七八九十百千万萬億亿两兩数几幾"
+#: The multipliers before which Mandarin says 两, not 二 ("两万"; "十二万" keeps 二).
+_LIANG_BEFORE = "千万萬亿億"
 _DIGITS = r"\d+(?:\.\d+)?"
 #: A number, not glued to letters or another number before it ("A4", "1.2.3"), then a
 #: unit symbol that is a whole token: no letter or digit after it ("5W1H"; in "5min"
@@ -91,8 +101,20 @@ _UNIT_RE = re.compile(
     rf"|(?<![A-Za-z\d.{_KANJI}])"
     rf"(?P<kanji>(?:{_DIGITS})?[{_KANJI}]+(?:{_DIGITS}[{_KANJI}]+)*))"
     rf"(?P<symbol>{_SYMBOLS})(?![A-Za-z\d])(?(kanji)(?![{_KANJI}]))")
-#: A clothing size after "L" ("3Lサイズ"): not litres.
-_SIZE_WORD_RE = re.compile(r"\s?(?:サイズ|码|碼)")
+#: Symbol -> a word after it that makes it no unit: "3Lサイズ" (a clothing size),
+#: "2022W杯" (the World Cup).
+_WORD_AFTER: dict[str, re.Pattern[str]] = {
+    "L": re.compile(r"\s?(?:サイズ|码|碼)"), "l": re.compile(r"\s?(?:サイズ|码|碼)"),
+    "W": re.compile("杯"),
+}
+#: A Han character before a lone 数 that makes it a word's end ("変数", "系数"), not
+#: "several"; "about" (約, 约, 近), "up to" (达) and 了 end no such word.
+_WORD_BEFORE_SEVERAL_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff々](?<![約约近达達了])")
+#: Japanese: "W杯" (not after a Latin letter: "DW杯" is some other cup).
+_JA_WORLD_CUP_RE = re.compile(r"(?<![A-Za-z])W杯")
+#: Mandarin: a 2 that leads a number (not "12万", "0.2万", "A2", "-2", "第2") before
+#: 千/万/亿.
+_ZH_TWO_RE = re.compile(rf"(?<![A-Za-z\d.\-第])2(?=[{_LIANG_BEFORE}])")
 #: A word before the number that already says "speed": "時速", "風速", "限速", "速度".
 _SPEED_WORD_RE = re.compile(r"速度?[はが为是：:]?\s?$")
 
@@ -113,10 +135,15 @@ def _says_speed(match: re.Match[str]) -> bool:
     return bool(_SPEED_WORD_RE.search(match.string, max(0, match.start() - 4), match.start()))
 
 
-def _is_size(match: re.Match[str]) -> bool:
-    """Whether the "L" matched is a clothing size ("3Lサイズ"), not litres."""
-    return (match["symbol"] in ("L", "l")
-            and bool(_SIZE_WORD_RE.match(match.string, match.end())))
+def _is_no_unit(match: re.Match[str]) -> bool:
+    """Whether a word after the symbol makes it no unit ("3Lサイズ", "W杯"), or the
+    number is a lone 数 that ends a word before it ("変数m")."""
+    word = _WORD_AFTER.get(match["symbol"])
+    if word is not None and word.match(match.string, match.end()):
+        return True
+    start = match.start()
+    return (match["kanji"] == "数" and start > 0
+            and bool(_WORD_BEFORE_SEVERAL_RE.match(match.string, start - 1)))
 
 
 def _number_and_symbol(match: re.Match[str]) -> tuple[str, str]:
@@ -126,9 +153,9 @@ def _number_and_symbol(match: re.Match[str]) -> tuple[str, str]:
 
 
 def _japanese_unit(match: re.Match[str]) -> str:
-    """One :data:`_UNIT_RE` match in Japanese (a clothing size left as it is)."""
+    """One :data:`_UNIT_RE` match in Japanese (no unit, "3Lサイズ", left as it is)."""
     number, symbol = _number_and_symbol(match)
-    if _is_size(match):
+    if _is_no_unit(match):
         return match[0]
     if symbol not in _SPEEDS:
         return number + _UNITS[symbol][0]
@@ -137,12 +164,15 @@ def _japanese_unit(match: re.Match[str]) -> str:
 
 
 def _mandarin_unit(match: re.Match[str]) -> str:
-    """One :data:`_UNIT_RE` match in Mandarin (a clothing size left as it is)."""
+    """One :data:`_UNIT_RE` match in Mandarin (no unit, "3Lサイズ", left as it is)."""
     number, symbol = _number_and_symbol(match)
-    if _is_size(match):
+    if _is_no_unit(match):
         return match[0]
-    if number in ("2", "二"):  # two of a measure is "两": 两公斤, 两小时
-        number = "两"
+    minus = match.string[max(0, match.start() - 1):match.start()] == "-"
+    # Two of a measure is "两" (两公斤, 两小时), and two thousand is 两千 (两万公斤);
+    # but "-两公斤" the G2P reads without its minus.
+    if not minus and number[0] in "2二" and number[1:2] in ("", *_LIANG_BEFORE):
+        number = "两" + number[1:]
     if symbol not in _SPEEDS:
         return number + _UNITS[symbol][1]
     unit, _, per = _SPEEDS[symbol]
@@ -153,8 +183,8 @@ def japanese_units(text: str) -> str:
     """Unit symbols after a number as their Japanese names: ``5km`` ->
     ``5キロメートル``, ``五km`` -> ``五キロメートル``, ``100km/h`` ->
     ``時速100キロメートル``, ``24h`` -> ``24時間``. A symbol with no number before it
-    stays. Never raises."""
-    return _UNIT_RE.sub(_japanese_unit, text)
+    stays; ``W杯`` is ``ワールドカップ``. Never raises."""
+    return _JA_WORLD_CUP_RE.sub("ワールドカップ", _UNIT_RE.sub(_japanese_unit, text))
 
 
 def mandarin_units(text: str) -> str:
@@ -162,6 +192,13 @@ def mandarin_units(text: str) -> str:
     ``五km`` -> ``五公里``, ``2kg`` -> ``两公斤``, ``100km/h`` -> ``100公里每小时``. A
     symbol with no number before it stays. Never raises."""
     return _UNIT_RE.sub(_mandarin_unit, text)
+
+
+def mandarin_two(text: str) -> str:
+    """A leading 2 before 千/万/亿 as ``两``, as a reader says it: ``2万`` -> ``两万``,
+    ``2千万`` -> ``两千万``; ``12万``, ``0.2万``, ``-2万`` and ``第2万`` stay (the G2P
+    reads 二 there). Never raises."""
+    return _ZH_TWO_RE.sub("两", text)
 
 
 def japanese_per_mille(text: str) -> str:

@@ -376,7 +376,8 @@ def _normalize_mandarin(text: str) -> str:
     text = cjk_units.mandarin_negative_percent(text)  # the G2P said 百分之负五
     text = cjk_units.mandarin_units(_CJK_RANGE_RE.sub(r"\1到", text))
     text = _CJK_CURRENCY_RE.sub(lambda m: f"{m[2]}{_ZH_CURRENCIES[m[1]]}", text)
-    return _ZH_NUMBER_RE.sub(_mandarin_number, text).strip()
+    # 两万 after the currencies, which need their digits ("¥2").
+    return _ZH_NUMBER_RE.sub(_mandarin_number, cjk_units.mandarin_two(text)).strip()
 
 
 _NORMALIZERS: dict[str, Callable[[str], str]] = {
