@@ -49,7 +49,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
 import voxclone
 from voxclone import api
@@ -62,8 +61,6 @@ from voxclone.quality.denoise import wiener_denoise
 from voxclone.quality.measures import spectrum
 from voxclone.quality.report import SNR_WARN_DB, judge
 from voxclone.speaker import cosine
-from voxclone.speaker.encoder import SpeakerEncoder
-from voxclone.speaker.noise_compensation import Embedding, compensate_noise
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_parts
@@ -190,26 +187,21 @@ BASELINES = (
 )
 
 
-def _unfiltered(embedding: npt.ArrayLike, snr_db: float,
-                encoder: SpeakerEncoder | None = None, *, denoised: Embedding,
-                filtered: Embedding | None = None) -> npt.NDArray[np.float32]:
-    """``compensate_noise`` without DeepFilterNet: the fallback model."""
-    return compensate_noise(embedding, snr_db, encoder, denoised=denoised)
-
-
 @contextlib.contextmanager
 def compensation_as(variant: Variant) -> Iterator[None]:
     """The gate compensates noisy d-vectors as ``variant`` says within: as coded, from
-    the noisy d-vector (``deep_filter=False``), or not at all (``compensate=False``)."""
-    saved = analyse.compensate_noise
+    the noisy d-vector (``deep_filter=False``: the analysis neither runs DeepFilterNet
+    nor asks for it, so the fallback model applies), or not at all
+    (``compensate=False``)."""
+    saved = analyse.compensate_noise, analyse.uses_filtered
     if not variant.compensate:
         analyse.compensate_noise = lambda embedding, snr_db, encoder=None, **_: embedding
-    elif not variant.deep_filter:
-        analyse.compensate_noise = _unfiltered
+    if not (variant.compensate and variant.deep_filter):
+        analyse.uses_filtered = lambda snr_db, encoder=None: False
     try:
         yield
     finally:
-        analyse.compensate_noise = saved
+        analyse.compensate_noise, analyse.uses_filtered = saved
 
 
 @contextlib.contextmanager

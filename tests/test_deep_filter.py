@@ -133,6 +133,12 @@ def test_a_noisy_reference_is_cloned_from_deep_filter_and_checked_as_calibrated(
     fallback = compensate_noise(heard, analysis.signal.snr_db, encoder,
                                 denoised=lambda: denoised_embedding(spec, encoder))
     np.testing.assert_allclose(analysis.check_embedding, fallback, atol=1e-5)
+    # The filter ran on its own thread, beside the analysis: the same d-vector as in line.
+    in_line = compensate_noise(heard, analysis.signal.snr_db, encoder,
+                               denoised=lambda: denoised_embedding(spec, encoder),
+                               filtered=lambda: deep_filter.deep_filtered_embedding(
+                                   noisy, encoder))
+    np.testing.assert_allclose(analysis.embedding, in_line, atol=1e-6)
     truth = encoder.embed(joe_reference)
     assert float(analysis.embedding @ truth) > float(analysis.check_embedding @ truth)
     # A clean clip: one d-vector for both.

@@ -18,10 +18,11 @@ import numpy as np
 from voxclone.audio import VAD_SAMPLE_RATE, Audio, detect_speech, prepare_reference
 from voxclone.audio.pauses import pauses_between
 from voxclone.errors import NoSpeechError
-from voxclone.quality.deep_filter import deep_filtered_embedding
+from voxclone.quality.deep_filter import available as deep_filter_available
+from voxclone.quality.deep_filter import embed_filtered, start_deep_filter
 from voxclone.quality.denoise import denoised_embedding, wiener_denoise
 from voxclone.quality.dereverb import dereverberate, echoing
-from voxclone.quality.measures import SignalMeasures, measure_signal, spectrum
+from voxclone.quality.measures import SignalMeasures, estimate_snr, measure_signal, spectrum
 from voxclone.quality.noise_profile import NoiseProfile, noise_profile
 from voxclone.quality.speakers import (
     SetAgreement,
@@ -32,7 +33,7 @@ from voxclone.quality.speakers import (
 )
 from voxclone.speaker import default_encoder
 from voxclone.speaker.encoder import SpeakerEncoder, embed_all
-from voxclone.speaker.noise_compensation import compensate_noise
+from voxclone.speaker.noise_compensation import compensate_noise, uses_filtered
 
 __all__ = ["ClipAnalysis", "analyse_clip", "analyse_set"]
 
@@ -120,6 +121,12 @@ def analyse_clip(audio: Audio, name: str, *, denoise_below_db: float | None = No
         return ClipAnalysis(name, audio.duration, 0.0, None, None, None, None,
                             error="no speech found")
     spec = spectrum(audio16k, segments)
+    # DeepFilterNet (~0.12 x real time, one core) runs beside the rest of the analysis
+    # for a clip whose correction will ask for it; wasted only if the clip is
+    # dereverberated or denoised instead.
+    filtering = (start_deep_filter(audio)
+                 if uses_filtered(estimate_snr(spec), encoder) and deep_filter_available()
+                 else None)
     signal = measure_signal(audio, spec)
     dereverberated = echoing(signal.reverb_s, dereverb_from_s)
     denoised = (not dereverberated and denoise_below_db is not None
@@ -143,9 +150,10 @@ def analyse_clip(audio: Audio, name: str, *, denoise_below_db: float | None = No
     embedding = checked = heard
     if not (denoised or dereverberated):
         wiener = lru_cache(maxsize=1)(lambda: denoised_embedding(spec, encoder))
-        embedding = compensate_noise(heard, signal.snr_db, encoder, denoised=wiener,
-                                     filtered=lambda: deep_filtered_embedding(audio, encoder,
-                                                                              name))
+        embedding = compensate_noise(
+            heard, signal.snr_db, encoder, denoised=wiener,
+            filtered=None if filtering is None
+            else lambda: embed_filtered(filtering.result(), encoder, name))
         # The speaker checks' thresholds were set on the correction from the noisy
         # d-vector; DeepFilterNet's, closer for the clone, refused more genuine consent
         # readings under noise (bench/results/consent_noise_deep_filter.md).

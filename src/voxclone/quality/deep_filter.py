@@ -18,6 +18,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
 from typing import Final
 
@@ -28,7 +29,8 @@ from voxclone.digest import file_sha256
 from voxclone.errors import ModelError
 from voxclone.speaker.encoder import SpeakerEncoder
 
-__all__ = ["MODEL_SHA256", "RATE", "available", "deep_filter", "deep_filtered_embedding"]
+__all__ = ["MODEL_SHA256", "RATE", "available", "deep_filter", "deep_filtered_embedding",
+           "embed_filtered", "start_deep_filter"]
 
 logger = logging.getLogger(__name__)
 
@@ -123,17 +125,39 @@ def deep_filter(audio: Audio) -> Audio:
     return Audio(runtime.run(audio.resample(RATE).samples.astype(np.float32)), RATE)
 
 
+def start_deep_filter(audio: Audio) -> Future[Audio]:
+    """:func:`deep_filter` of ``audio`` on a thread of its own; its result (or the
+    :class:`~voxclone.errors.ModelError` it raises) comes from ``.result()``.
+
+    The runtime holds one core and releases the GIL in each frame's call, so the
+    caller's own analysis runs beside it on the other core.
+    """
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voxclone-deep-filter")
+    try:
+        return pool.submit(deep_filter, audio)
+    finally:
+        pool.shutdown(wait=False)  # the thread ends with its one task
+
+
+def embed_filtered(filtered: Audio, encoder: SpeakerEncoder,
+                   name: str = "reference") -> np.ndarray:
+    """The unit d-vector ``(256,)`` of the speech in :func:`deep_filter`'s output (the
+    VAD run again on it): what the noise compensation of d-vectors starts from.
+
+    Raises:
+        NoSpeechError: too little speech is left to embed.
+    """
+    clean, _ = prepare_reference(filtered, name=name)
+    return np.asarray(encoder.embed(clean))
+
+
 def deep_filtered_embedding(audio: Audio, encoder: SpeakerEncoder,
                             name: str = "reference") -> np.ndarray:
-    """The unit d-vector ``(256,)`` of ``audio``'s speech after :func:`deep_filter` (the
-    VAD run again on the filtered audio): what the noise compensation of d-vectors
-    starts from.
+    """:func:`embed_filtered` of :func:`deep_filter` of ``audio``.
 
     Raises:
         ModelError: as :func:`deep_filter`.
         NoSpeechError: too little speech is left to embed.
     """
     # (the runtime's own warning, once, says why it is missing)
-    clean, _ = prepare_reference(deep_filter(audio), name=name)
-    return np.asarray(encoder.embed(clean))
-
+    return embed_filtered(deep_filter(audio), encoder, name)

@@ -37,7 +37,7 @@ from voxclone.errors import VoxcloneError
 from voxclone.speaker.encoder import EMBEDDING_DIM, GE2EEncoder, SpeakerEncoder
 
 __all__ = ["ENCODER_ID", "FILTERED", "HEARD", "Embedding", "NoiseCompensation",
-           "compensate_noise", "features", "load_noise_compensation"]
+           "compensate_noise", "features", "load_noise_compensation", "uses_filtered"]
 
 #: Gives a d-vector ``(256,)`` when asked (computed only when a correction needs it).
 Embedding = Callable[[], npt.ArrayLike]
@@ -184,6 +184,23 @@ def load_noise_compensation(start: str = HEARD) -> NoiseCompensation | None:
         return None
 
 
+def uses_filtered(snr_db: float, encoder: SpeakerEncoder | None = None) -> bool:
+    """Whether :func:`compensate_noise` asks a clip at ``snr_db`` for its DeepFilterNet
+    d-vector: the encoder's is GE2E's (or None), the shipped ``FILTERED`` model loads,
+    and the clip is noisy enough to be corrected. The analysis starts the filter early
+    on such a clip (:func:`voxclone.quality.deep_filter.start_deep_filter`)."""
+    return _filtered_model(snr_db, encoder) is not None
+
+
+def _filtered_model(snr_db: float,
+                    encoder: SpeakerEncoder | None = None) -> NoiseCompensation | None:
+    if encoder is not None and not isinstance(encoder, GE2EEncoder):
+        return None
+    compensation = load_noise_compensation(FILTERED)
+    return compensation if compensation is not None and compensation.weight(snr_db) > 0.0 \
+        else None
+
+
 def compensate_noise(embedding: npt.ArrayLike, snr_db: float,
                      encoder: SpeakerEncoder | None = None, *,
                      denoised: Embedding,
@@ -209,16 +226,15 @@ def compensate_noise(embedding: npt.ArrayLike, snr_db: float,
     """
     if encoder is not None and not isinstance(encoder, GE2EEncoder):
         return np.asarray(embedding, dtype=np.float32).reshape(-1)
-    if filtered is not None:
-        compensation = load_noise_compensation(FILTERED)
-        if compensation is not None and compensation.weight(snr_db) > 0.0:
-            try:
-                start = filtered()
-            except VoxcloneError as exc:
-                logger.info("no DeepFilterNet d-vector for a noisy clip (%s); it is "
-                            "compensated from its noisy d-vector", exc)
-            else:
-                return compensation.apply(embedding, snr_db, denoised(), start)
+    from_filtered = _filtered_model(snr_db) if filtered is not None else None
+    if from_filtered is not None and filtered is not None:
+        try:
+            start = filtered()
+        except VoxcloneError as exc:
+            logger.info("no DeepFilterNet d-vector for a noisy clip (%s); it is "
+                        "compensated from its noisy d-vector", exc)
+        else:
+            return from_filtered.apply(embedding, snr_db, denoised(), start)
     compensation = load_noise_compensation(HEARD)
     if compensation is None or compensation.weight(snr_db) == 0.0:
         return np.asarray(embedding, dtype=np.float32).reshape(-1)
