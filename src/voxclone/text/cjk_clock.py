@@ -15,7 +15,9 @@ English says "twelve o'clock" for ``12:00:00``. A range of times ("9:00-17:00",
 "9:00～17:00") is read with "から" / "到", and am/pm after a time ("3:30pm") becomes
 the word before it (午前/午後, 上午/下午/晚上...) unless the text already says it.
 The full-width colon ``：`` counts as a colon. Hours and minutes stay ASCII digits for
-the language's later number rules.
+the language's later number rules (in Japanese,
+:func:`~voxclone.text.cjk_numbers.japanese_minutes` then writes out the 分 that
+pyopenjtalk misreads: ``9時5分`` -> ``9時5ふん``, as ``十二時五分`` was read ごぶ).
 
 A race time is no time of day: ``h:mm:ss`` with a one-digit hour right before a word
 that marks a result (``で完走``, ``のタイム``, ``の記録``; ``的成绩``, ``完赛``) is a

@@ -17,7 +17,9 @@ the way a speaker of the language reads them:
   cn2an, years digit by digit), so only ISO dates (to 年月日), thousands commas and
   currency symbols are rewritten, and numbers too long for it (which it drops).
 - Both: clock times (:mod:`~voxclone.text.cjk_clock`), units after a number and
-  ``‰`` (:mod:`~voxclone.text.cjk_units`) as words: ``12:30`` -> 十二時三十分 / 12点30分.
+  ``‰`` (:mod:`~voxclone.text.cjk_units`) as words: ``12:30`` -> 十二時三十分 / 12点30分;
+  currency after 万/億, ranges and Japanese minutes (:mod:`~voxclone.text.cjk_numbers`):
+  ``$2万-3万`` -> 二万から三万ドル / 两万到3万美元, ``5分`` -> 五ふん (pyopenjtalk: ごぶ).
 
 Numbers of more than :data:`MAX_SPELLED_DIGITS` digits (account numbers, ids) are
 read digit by digit in every language, as in English: num2words cannot say them
@@ -39,7 +41,7 @@ from dataclasses import dataclass
 
 from num2words import num2words
 
-from voxclone.text import cjk_clock, cjk_units
+from voxclone.text import cjk_clock, cjk_numbers, cjk_units
 from voxclone.text.characters import fold_digits
 from voxclone.text.normalize import clean_characters
 
@@ -271,17 +273,12 @@ def _normalize_hindi(text: str) -> str:
 _KANJI_DIGITS = str.maketrans("0123456789", "〇一二三四五六七八九")
 _INTEGER_RE = re.compile(r"\d+")
 _CJK_DECIMAL_RE = re.compile(r"(\d)\.(\d+)")
-_CJK_CURRENCY_RE = re.compile(r"([¥￥$€£])\s?(\d+(?:\.\d+)?)")
 _CJK_PERCENT_RE = re.compile(r"(\d)\s?[%％]")
-_JA_CURRENCIES = {"¥": "円", "￥": "円", "$": "ドル", "€": "ユーロ", "£": "ポンド"}
-_ZH_CURRENCIES = {"¥": "元", "￥": "元", "$": "美元", "€": "欧元", "£": "英镑"}
 
 
 #: Phone numbers and codes: three or more digit groups joined by hyphens, or two when
 #: the first is zero-led ("03-1234-5678", "010-12345678"): digit by digit, not a range.
 _CJK_CODE_RE = re.compile(r"(?<![\d.-])(?:\d+(?:-\d+){2,}|0\d+-\d+)(?![\d-])")
-#: "5-10人", "3～5日": a range; the G2Ps read "-" as minus (zh) or nothing (ja).
-_CJK_RANGE_RE = re.compile(r"(?<![\d.-])(\d+(?:\.\d+)?)\s?[-\u2013~\uff5e\u301c]\s?(?=\d)")
 #: ".5": a decimal without its zero, whose point both G2Ps drop ("0.5" they read).
 _BARE_DECIMAL_RE = re.compile(r"(?<![A-Za-z\d.])\.(?=\d)")
 #: A minus sign: Japanese words touch numbers ("と-5度"), so only a Latin letter or a
@@ -325,9 +322,11 @@ def _cjk_fractions(text: str, spoken: str, mixed: str) -> str:
 def _normalize_japanese(text: str) -> str:
     text = _cjk_common(text, _KANJI_DIGITS, "、", cjk_clock.japanese_clock)
     text = _cjk_degrees(_cjk_fractions(text, "分の", "と"), "度", "華氏{}度")
-    text = _CJK_RANGE_RE.sub(r"\1から", _THOUSANDS_COMMA_RE.sub("", text))
+    # Currency before ranges (its word after the range's end: "$5-10" is 5から10ドル).
+    text = cjk_numbers.japanese_currency(_THOUSANDS_COMMA_RE.sub("", text))
+    text = cjk_numbers.japanese_ranges(text)
     text = cjk_units.japanese_per_mille(cjk_units.japanese_units(text))
-    text = _CJK_CURRENCY_RE.sub(lambda m: f"{m[2]}{_JA_CURRENCIES[m[1]]}", text)
+    text = cjk_numbers.japanese_minutes(text)  # units first: "5min" is 5分
     text = _CJK_PERCENT_RE.sub(r"\1パーセント", text)
     text = _CJK_NEGATIVE_RE.sub("マイナス", text)
     # pyopenjtalk drops the point of "3.5": "3点五" (decimals read digit by digit).
@@ -374,8 +373,9 @@ def _normalize_mandarin(text: str) -> str:
     # Per mille before ranges: "3-5‰" is 千分之3到5.
     text = cjk_units.mandarin_per_mille(_THOUSANDS_COMMA_RE.sub("", text))
     text = cjk_units.mandarin_negative_percent(text)  # the G2P said 百分之负五
-    text = cjk_units.mandarin_units(_CJK_RANGE_RE.sub(r"\1到", text))
-    text = _CJK_CURRENCY_RE.sub(lambda m: f"{m[2]}{_ZH_CURRENCIES[m[1]]}", text)
+    # Currency before ranges, whose "-" the G2P reads as minus ("$5-10" -> 5到10美元).
+    text = cjk_numbers.mandarin_ranges(cjk_numbers.mandarin_currency(text))
+    text = cjk_units.mandarin_units(text)
     # 两万 after the currencies, which need their digits ("¥2").
     return _ZH_NUMBER_RE.sub(_mandarin_number, cjk_units.mandarin_two(text)).strip()
 

@@ -1,0 +1,133 @@
+"""Japanese and Mandarin: currency amounts and ranges of numbers with 万/千/億 in them,
+and the minutes that the Japanese G2P misreads.
+
+Currency: the word goes after the whole number, multipliers included, as a reader
+says it: ``$2万`` -> ``2万ドル`` / ``2万美元`` (it was "2美元万", "two dollars ten
+thousand"), ``¥1億2000万`` -> ``1億2000万円``. A symbol before a range is said once,
+after its end: ``$5-10`` -> ``5-10ドル`` / ``5-10美元`` (and ``$5-$10`` too), which the
+range rule then reads with から / 到.
+
+Ranges: ``3-5`` is ``3から5`` / ``3到5``, and so is a range whose ends have 万/千/億
+(``2万-3万`` -> ``2万から3万`` / ``2万到3万``; the dash was read as minus) or a
+currency word (``2万円-3万円`` -> ``2万円から3万円``). The dash must have a digit after
+it, as before.
+
+Minutes (Japanese): pyopenjtalk reads some kanji numbers before 分 as 分 "a tenth"
+(ぶ) or 十分 "enough": 五分 ごぶ, 二分 にぶん, 八分 はちぶ, 九分 くぶ, 十二分 じゅうにぶん
+and 十分 じゅうぶん (before です, 待って...), so ``5分30秒`` was heard as "half, thirty
+seconds". Checked for 0-1000 in 28 contexts: only 2, 5, 8, 9, 10 and 12 are misread
+(十五分, 四十五分, 三分 are read ふん/ぷん). Written with ASCII digits, these are
+minutes, so :func:`japanese_minutes` writes the reading out: ``5分`` -> ``5ふん``
+(五ふん, ごふん), ``10分`` -> ``ジュップン`` (the hiragana じゅっぷん made 後 あと and 間
+ま). A decimal whose last digit is 2, 5, 8 or 9 is written the same way (``2.5分`` ->
+``2.5ふん``), and so is a zero-padded minute (``9時05分`` -> ``9時5ふん``: 〇五分 was
+read ごぶ). 分 stays where it means a tenth or a part: after 割 (``3割5分``), 寸, 尺
+or a temperature's 度 (``37度5分``), before 厘 (``9分9厘``), in ``5分5分`` and in
+fractions (``5分の1``); before a Han character, only if that starts a minute word
+(``5分後``, ``5分間``, ``5分以内`` change; ``5分咲き``, ``7分袖``, ``2分探索``, ``5分野`` stay).
+Kanji written by the user (``五分五分``) is never changed.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["japanese_currency", "japanese_minutes", "japanese_ranges",
+           "mandarin_currency", "mandarin_ranges"]
+
+_JA_CURRENCIES = {"¥": "円", "￥": "円", "$": "ドル", "€": "ユーロ", "£": "ポンド"}
+_ZH_CURRENCIES = {"¥": "元", "￥": "元", "$": "美元", "€": "欧元", "£": "英镑"}
+
+#: The multipliers that belong to a number written with digits ("2万", "1億2000万",
+#: "3百万").
+_MULTIPLIERS = "百千万萬亿億兆"
+#: A number with its multipliers: "2", "2.5万", "1万5000", "1億2000万". Each digit run
+#: but the first follows a multiplier, so the pattern cannot backtrack exponentially.
+_NUMBER = rf"\d+(?:\.\d+)?(?:[{_MULTIPLIERS}]+\d+(?:\.\d+)?)*[{_MULTIPLIERS}]*"
+_DASH = r"\s?[-\u2013~\uff5e\u301c]\s?"
+#: Not inside a number: no digit, point, dash or multiplier before (a long "1万1万..."
+#: run is then scanned from its start only).
+_START = rf"(?<![\d.\-{_MULTIPLIERS}])"
+#: A currency symbol, the amount, and a range's end with the same symbol or none
+#: ("$5-10", "$5-$10").
+_CURRENCY_RE = re.compile(
+    rf"([¥￥$€£])\s?({_NUMBER})(?:({_DASH})\1?({_NUMBER}))?")
+
+
+def _range_re(words: dict[str, str]) -> re.Pattern[str]:
+    """A range's first end and its dash: a number, a currency word of ``words`` or not,
+    a dash with a digit after it."""
+    currency = "|".join(sorted(set(words.values()), key=len, reverse=True))
+    return re.compile(rf"{_START}({_NUMBER}(?:{currency})?){_DASH}(?=\d)")
+
+
+_JA_RANGE_RE = _range_re(_JA_CURRENCIES)
+_ZH_RANGE_RE = _range_re(_ZH_CURRENCIES)
+
+
+def _currency(text: str, words: dict[str, str]) -> str:
+    """Each currency symbol's word (``words``) after its amount or range."""
+    def spoken(match: re.Match[str]) -> str:
+        symbol, amount, dash, last = match.groups()
+        return amount + (f"{dash}{last}" if last else "") + words[symbol]
+    return _CURRENCY_RE.sub(spoken, text)
+
+
+def japanese_currency(text: str) -> str:
+    """Currency symbols as the word after the amount: ``$2万`` -> ``2万ドル``, ``¥2万``
+    -> ``2万円``, ``€3億`` -> ``3億ユーロ``, ``$5-10`` -> ``5-10ドル``. Never raises."""
+    return _currency(text, _JA_CURRENCIES)
+
+
+def mandarin_currency(text: str) -> str:
+    """Currency symbols as the word after the amount: ``$2万`` -> ``2万美元``, ``¥2万``
+    -> ``2万元``, ``€3亿`` -> ``3亿欧元``, ``$5-10`` -> ``5-10美元``. Never raises."""
+    return _currency(text, _ZH_CURRENCIES)
+
+
+def japanese_ranges(text: str) -> str:
+    """Ranges read with から: ``5-10人`` -> ``5から10人``, ``2万-3万`` ->
+    ``2万から3万``, ``2万円～3万円`` -> ``2万円から3万円``. Never raises."""
+    return _JA_RANGE_RE.sub(r"\1から", text)
+
+
+def mandarin_ranges(text: str) -> str:
+    """Ranges read with 到: ``5-10人`` -> ``5到10人``, ``2万-3万`` -> ``2万到3万``,
+    ``2万元-3万元`` -> ``2万元到3万元``. Never raises."""
+    return _ZH_RANGE_RE.sub(r"\1到", text)
+
+
+_NUMERALS = "〇一二三四五六七八九十"
+#: Han characters after 分 that keep it minutes ("5分後", "5分間", "5分以内",
+#: "9時5分発"); any other Han character may make a word with 分 ("5分咲き", "5分野").
+_MINUTE_WORDS = ("後前間遅以程弱強未超足待経過半頃位近余刻歩先早短延毎置単台内休停走"
+                 "乗続掛要少長差圏枠発着開現更終締閉集到" + _NUMERALS)
+#: A number in ASCII digits before 分, not where 分 is a tenth or a part (the module's
+#: notes).
+_JA_MINUTES_RE = re.compile(
+    rf"(?<![\d.割寸尺分])(?<![\d{_NUMERALS}]度)(\d+)(?:\.(\d+))?分"
+    rf"(?!の\s?[\d{_NUMERALS}百千万]|[\d{_NUMERALS}]+[分厘]|づき|がゆ)"
+    rf"(?![\u3400-\u9fff\uf900-\ufaff](?<![{_MINUTE_WORDS}]))")
+#: Numbers whose 分 pyopenjtalk reads ぶ or ぶん (ごぶ, にぶん, はちぶ, くぶ, じゅうにぶん).
+_READ_BU = frozenset({"2", "5", "8", "9", "12"})
+
+
+def _minutes(match: re.Match[str]) -> str:
+    """One :data:`_JA_MINUTES_RE` match, with 分 written as read where pyopenjtalk
+    misreads it, and a zero-padded minute without its zero ("05分" was 〇五分, ごぶ)."""
+    integer, fraction = match[1], match[2]
+    if len(integer) == 2 and integer[0] == "0":  # "9時05分": not read digit by digit
+        integer = integer[1]
+    if fraction is None:
+        if integer == "10":
+            return "ジュップン"  # 十分 is also じゅうぶん, "enough"
+        return integer + ("ふん" if integer in _READ_BU else "分")
+    return f"{integer}.{fraction}" + ("ふん" if fraction[-1] in "2589" else "分")
+
+
+def japanese_minutes(text: str) -> str:
+    """Minutes in ASCII digits that pyopenjtalk would misread, their 分 as read:
+    ``5分30秒`` -> ``5ふん30秒``, ``約5分`` -> ``約5ふん``, ``10分後`` -> ``ジュップン後``,
+    ``2.5分`` -> ``2.5ふん``; ``15分``, ``3分``, ``3割5分``, ``5分の1``, ``5分咲き`` and
+    ``五分`` stay. Never raises."""
+    return _JA_MINUTES_RE.sub(_minutes, text)
