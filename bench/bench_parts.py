@@ -42,12 +42,14 @@ def speaker_part(chosen: Sequence[Utterance], part: str) -> list[Utterance]:
 
 
 def check_mergeable(runs: Sequence[dict[str, Any]], same: Sequence[str],
-                    speakers_key: str) -> list[str]:
+                    speakers_key: str, *, same_source: bool = True) -> list[str]:
     """The speakers of ``runs`` (each a run's json, with a ``meta``) in order, once
     checked that the runs can be merged: every ``meta[key]`` for ``key`` in ``same`` is
     equal (``source_tree`` among them: the same committed ``src/``), every part is of
     one split (the N of ``meta["part"]``, ``"I/N"``), and no speaker
-    (``meta[speakers_key]``, a list) is in two runs.
+    (``meta[speakers_key]``, a list) is in two runs. ``same_source=False`` lets the
+    parts' committed ``src/`` differ (the caller vouches that the measured path did not
+    change, and lists the trees); none may be uncommitted.
 
     Raises:
         SystemExit: no runs; they differ in one of ``same``; they measured uncommitted
@@ -56,11 +58,11 @@ def check_mergeable(runs: Sequence[dict[str, Any]], same: Sequence[str],
     if not runs:
         raise SystemExit("nothing to merge")
     first = runs[0]["meta"]
-    for key in ("source_tree", *same):
+    for key in ("source_tree", *same) if same_source else same:
         if any(run["meta"].get(key) != first.get(key) for run in runs):
             raise SystemExit(f"the parts differ in {key}; only runs of the same code and "
                              "protocol can be merged")
-    if str(first.get("source_tree")).endswith("+dirty"):
+    if any(str(run["meta"].get("source_tree")).endswith("+dirty") for run in runs):
         raise SystemExit("a part measured uncommitted code in src/; commit, then run the "
                          "parts again")
     splits = {str(run["meta"].get("part")).partition("/")[2] for run in runs}

@@ -278,7 +278,9 @@ def summarise(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 def render(meta: dict[str, Any], table: Sequence[dict[str, Any]]) -> str:
     lines = [
         "# Robustness: clone similarity from degraded references", "",
-        f"- date: {meta['date']}; machine: {meta['machine']}; git: {meta['git_commit']}",
+        f"- date: {meta['date']}; machine: {meta['machine']}; git: {meta['git_commit']}"
+        + (f" (src trees {meta['source_tree']})" if "," in str(meta.get("source_tree"))
+           else ""),
         f"- {meta['speakers']} LibriSpeech evaluation speakers (half female, half male)"
         + (f", run in parts {meta['part']}" if meta.get("part") else "")
         + f"; effort {', '.join(meta.get('efforts', ['fast']))}, seed 0, `force=True`; "
@@ -308,18 +310,20 @@ def render(meta: dict[str, Any], table: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def merge(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def merge(runs: Sequence[dict[str, Any]], *, same_source: bool = True) -> dict[str, Any]:
     """One run's json made of parts' (``--part I/N``): their rows together and the table
-    recomputed from them.
+    recomputed from them. ``same_source=False`` (``--src-changed``) merges parts of
+    different committed ``src/`` trees, listed in the header.
 
     Raises:
         SystemExit: the parts measured different code, efforts, conditions, sentences or
             normalisation, come from different splits, or share a speaker.
     """
     speakers = bench_parts.check_mergeable(
-        runs, ("efforts", "conditions", "sentences", "normalisation"), "speaker_ids")
+        runs, ("efforts", "conditions", "sentences", "normalisation"), "speaker_ids",
+        same_source=same_source)
     rows = [row for run in runs for row in run["rows"]]
-    meta = {**bench_parts.merged_meta(runs), "speakers": len(speakers),
+    meta = {**bench_parts.merged_meta(runs, "source_tree"), "speakers": len(speakers),
             "speaker_ids": speakers}
     return {"meta": meta, "summary": summarise(rows), "rows": rows}
 
@@ -340,11 +344,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="merge the parts' .json files named after the options into "
                              "OUT.md and OUT.json, and run nothing")
     parser.add_argument("parts", nargs="*", help="with --merge: the parts' .json files")
+    parser.add_argument("--src-changed", action="store_true",
+                        help="with --merge: the parts measured different committed src/ "
+                             "trees whose measured path is the same (say why in the notes)")
     args = parser.parse_args(argv)
     if args.merge or args.parts:
         if not (args.merge and args.parts):
             parser.error("--merge OUT needs the parts' .json files, and they need --merge")
-        data = merge([bench_parts.read_run(path) for path in args.parts])
+        data = merge([bench_parts.read_run(path) for path in args.parts],
+                     same_source=not args.src_changed)
         sd.write_results(args.merge, render(data["meta"], data["summary"]), data)
         return 0
     only = {c.strip() for c in args.conditions.split(",") if c.strip()}

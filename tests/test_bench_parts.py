@@ -128,6 +128,20 @@ def test_robustness_parts_merge_with_each_drop_from_the_clean_clone_at_its_effor
     assert "| balanced | babble 10 dB | 0.550 | +0.100 +- 0.050 |" in text
 
 
+def test_robustness_parts_of_other_src_trees_merge_only_when_said_and_say_so() -> None:
+    other = robust_run("b", {"fast": 0.3}, {"fast": 0.1})
+    other["meta"]["source_tree"] = "def"
+    runs = [robust_run("a", {"fast": 0.5}, {"fast": 0.4}), other]
+    with pytest.raises(SystemExit, match="source_tree"):
+        robustness.merge(runs)
+    merged = robustness.merge(runs, same_source=False)
+    assert merged["meta"]["source_tree"] == "abc, def"
+    assert "(src trees abc, def)" in robustness.render(merged["meta"], merged["summary"])
+    other["meta"]["source_tree"] = "def+dirty"  # uncommitted code is never merged
+    with pytest.raises(SystemExit, match="uncommitted"):
+        robustness.merge(runs, same_source=False)
+
+
 def test_robustness_merge_refuses_parts_of_other_conditions_or_the_same_speaker(
         capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit, match="conditions"):
