@@ -63,6 +63,21 @@ def _joe_says(text: str) -> Audio:
     return speak_person(load_person(seed=zlib.crc32(text.encode())), text)
 
 
+def normalized(code: str, text: str) -> str:
+    """``text`` as language ``code``'s front end normalises it (what is spoken)."""
+    from voxclone.text.frontend import front_end
+
+    return front_end(code).normalize(text)
+
+
+def phonemes_of(code: str, text: str) -> str:
+    """``text`` normalised and phonemised by language ``code``'s front end."""
+    from voxclone.text.frontend import front_end
+
+    front = front_end(code)
+    return front.phonemize(front.normalize(text))
+
+
 def with_noise(audio: Audio, snr_db: float, seed: int = 0) -> Audio:
     """``audio`` at 16 kHz plus white noise at ``snr_db`` (whole-clip powers)."""
     rng = np.random.default_rng(seed)

@@ -10,17 +10,9 @@ from collections.abc import Callable
 import pytest
 
 from voxclone.text.cjk_numbers import japanese_minutes, japanese_ranges, mandarin_ranges
-from voxclone.text.frontend import front_end
 
-
-def _normalize(code: str, text: str) -> str:
-    return front_end(code).normalize(text)
-
-
-def _phonemes(code: str, text: str) -> str:
-    front = front_end(code)
-    return front.phonemize(front.normalize(text))
-
+from .conftest import normalized as _normalize
+from .conftest import phonemes_of as _phonemes
 
 # --------------------------------------------------- currency after 万/千/億, and ranges
 

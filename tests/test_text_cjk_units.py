@@ -6,17 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from voxclone.text.frontend import front_end
-
-
-def _normalize(code: str, text: str) -> str:
-    return front_end(code).normalize(text)
-
-
-def _phonemes(code: str, text: str) -> str:
-    front = front_end(code)
-    return front.phonemize(front.normalize(text))
-
+from .conftest import normalized as _normalize
+from .conftest import phonemes_of as _phonemes
 
 # ------------------------------------------------------------------ units after a number
 
