@@ -103,10 +103,9 @@ _UNIT_RE = re.compile(
     rf"(?P<symbol>{_SYMBOLS})(?![A-Za-z\d])(?(kanji)(?![{_KANJI}]))")
 #: Symbol -> a word after it that makes it no unit: "3Lサイズ" (a clothing size),
 #: "2022W杯" (the World Cup).
-_WORD_AFTER: dict[str, re.Pattern[str]] = {
-    "L": re.compile(r"\s?(?:サイズ|码|碼)"), "l": re.compile(r"\s?(?:サイズ|码|碼)"),
-    "W": re.compile("杯"),
-}
+_SIZE_WORD_RE = re.compile(r"\s?(?:サイズ|码|碼)")
+_WORD_AFTER: dict[str, re.Pattern[str]] = {"L": _SIZE_WORD_RE, "l": _SIZE_WORD_RE,
+                                           "W": re.compile("杯")}
 #: A Han character before a lone 数 that makes it a word's end ("変数", "系数"), not
 #: "several"; "about" (約, 约, 近), "up to" (达) and 了 end no such word.
 _WORD_BEFORE_SEVERAL_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff々](?<![約约近达達了])")
