@@ -1,6 +1,8 @@
-"""Japanese and Mandarin: currency and ranges with 万/千/億, and Japanese minutes
-(reported bugs: "$2万" read "2美元万", "2万-3万" read with 负 (minus), "5分30秒"
-read ごぶ ("half") by pyopenjtalk)."""
+"""Japanese and Mandarin: currency and ranges with 万/千/億, counters or kanji numerals,
+and Japanese minutes (reported bugs: "$2万" read "2美元万", "2万-3万" and "5人-10人"
+read with 负 / マイナス (minus), "二万-三万" with a silent dash, "5分30秒" read ごぶ
+("half") and "8分" はちふん by pyopenjtalk, "2分する" (to split in two) read as
+minutes)."""
 
 from __future__ import annotations
 
@@ -81,11 +83,88 @@ def test_other_dashes_and_ranges_stay_as_they_were(code: str, text: str,
     assert _normalize(code, text) == normalized
 
 
+@pytest.mark.parametrize(("code", "text", "normalized"), [
+    ("ja", "5人-10人", "五人から十人"),  # was 五人マイナス十人
+    ("ja", "5人～10人", "五人から十人"),  # "～" was a pause
+    ("ja", "3本-5本", "三本から五本"),  # was "mimoto mainasu gohon"
+    ("ja", "5回-10回", "五回から十回"),
+    ("ja", "5万人-10万人", "五万人から十万人"),
+    ("ja", "1ヶ月-3ヶ月", "一ヶ月から三ヶ月"),
+    ("ja", "5時間-10時間", "五時間から十時間"),
+    ("ja", "5ページ-10ページ", "五ページから十ページ"),
+    ("ja", "5km-10km", "五キロメートルから十キロメートル"),
+    ("ja", "5%-10%", "五パーセントから十パーセント"),
+    ("ja", "2020年-2024年", "二千二十年から二千二十四年"),
+    ("ja", "3月5日-4月10日", "三月五日から四月十日"),
+    ("ja", "5分-10分", "五ふんからジュップン"),
+    ("ja", "気温は-5～10℃", "気温はマイナス五から十度"),  # a minus sign leads the range
+    ("ja", "-5℃～10℃", "マイナス五度から十度"),
+    ("zh", "5人-10人", "5人到10人"),  # was 5人负10人
+    ("zh", "5个-10个", "5个到10个"),
+    ("zh", "3本-5本", "3本到5本"),
+    ("zh", "5次～10次", "5次到10次"),  # "～" was dropped
+    ("zh", "5km-10km", "5公里到10公里"),
+    ("zh", "5%-10%", "5%到10%"),  # was 5%负百分之10
+    ("zh", "3月5日-4月10日", "3月5日到4月10日"),
+    ("zh", "-5～10℃", "-5到10度"),
+])
+def test_ranges_with_a_counter_on_both_ends_are_read_as_ranges(code: str, text: str,
+                                                              normalized: str) -> None:
+    assert _normalize(code, text) == normalized
+
+
+@pytest.mark.parametrize(("code", "text", "normalized"), [
+    ("ja", "二万-三万", "二万から三万"),  # the dash was silent: "two ten-thousand three..."
+    ("ja", "五-十", "五から十"),
+    ("ja", "五～十人", "五から十人"),  # "～" was a pause
+    ("ja", "五人-十人", "五人から十人"),
+    ("ja", "2万-三万", "二万から三万"),
+    ("ja", "零-五歳", "零から五歳"),
+    ("zh", "二万-三万", "二万到三万"),
+    ("zh", "五-十", "五到十"),
+    ("zh", "五～十人", "五到十人"),
+    ("zh", "第一-三", "第一到三"),
+    ("zh", "三分之一-二分之一", "三分之一到二分之一"),
+])
+def test_ranges_of_kanji_numbers_are_read_as_ranges(code: str, text: str,
+                                                    normalized: str) -> None:
+    assert _normalize(code, text) == normalized
+
+
+@pytest.mark.parametrize(("code", "text", "normalized"), [
+    ("ja", "5人-10", "五人マイナス十"),  # a counter on one end only: no range
+    ("ja", "三-五-十", "三-五-十"),  # a chain (an address), no range
+    ("ja", "〇三-一二三四", "〇三-一二三四"),  # zero-led: a phone number
+    ("ja", "-五-十", "-五-十"),  # a dash before the first end
+    ("ja", "MiG二一-二三", "MiG二一-二三"),  # glued to a model's letters
+    ("ja", "F-15", "F-十五"),
+    ("ja", "3-5-7", "三、五、七"),  # a code
+    ("ja", "5人-10人-", "五人から十人-"),
+    ("zh", "5人-10", "5人-10"),
+    ("zh", "三-五-十", "三-五-十"),
+    ("zh", "〇三-一二三四", "〇三-一二三四"),
+    ("zh", "A-5", "A-5"),
+    ("zh", "-5%", "负百分之5"),
+    ("zh", "周一-周五", "周一-周五"),  # no number after the dash
+])
+def test_dashes_that_join_no_range_of_counters_or_kanji_stay(code: str, text: str,
+                                                            normalized: str) -> None:
+    assert _normalize(code, text) == normalized
+
+
 @pytest.mark.parametrize(("code", "text", "sounds", "not_sounds"), [
     ("zh", "$2万", "lja↓ŋ wa↘nmei↓ɥɛ↗n", "ɚ↘"),  # liǎngwàn měiyuán
     ("zh", "2万-3万", "wa↘n tau↘ sa→nwa↘n", "fu↘"),  # ...wàn dào sānwàn, no fù
     ("ja", "$2万", "ɲi maɴ doɾɯ", "ɲi doɾɯ"),  # にまんドル
     ("ja", "2万-3万", "maɴ kaɾa saɴ maɴ", "mainasɨ"),  # ...まん から さんまん
+    ("ja", "5人-10人", "ɡo ɲiɴ kaɾa ʥɨːɲiɴ", "mainasɨ"),  # ごにん から じゅうにん
+    ("ja", "3本-5本", "saɴ boɴ kaɾa ɡohoɴ", "mainasɨ"),  # さんぼん から ごほん
+    ("ja", "二万-三万", "ɲi maɴ kaɾa saɴ maɴ", "—"),
+    ("ja", "五～十人", "ɡo kaɾa ʥɨːɲiɴ", "—"),  # "～" was a pause
+    ("zh", "5个-10个", "u↓kɤ↘ tau↘ ʂɨ↗kɤ↘", "fu↘"),  # wǔ gè dào shí gè
+    ("zh", "5人～10人", "ɻə↗ntau↘ ʂɨ↗ɻə↗n", "fu↘"),
+    ("zh", "五-十", "u↓tau↘ ʂɨ↗", "fu↘"),
+    ("zh", "5%-10%", "tau↘ pai↓fə→nꭧɨ→ʂɨ↗", "fu↘"),
 ])
 def test_amounts_and_ranges_are_spoken(code: str, text: str, sounds: str,
                                        not_sounds: str) -> None:
@@ -100,6 +179,25 @@ def test_a_long_run_of_multiplied_numbers_is_scanned_in_linear_time(
     text = "1万" * 20_000 + "-"
     start = time.perf_counter()
     assert ranges(text) == text
+    assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize("ranges", [japanese_ranges, mandarin_ranges])
+@pytest.mark.parametrize("text", [
+    "五万" * 20_000 + "-", "一-" * 20_000, "〇" * 20_000 + "-1", "5" + "人" * 20_000 + "-5",
+    "5人" * 20_000 + "-", "五" * 20_000 + "-" + "五" * 20_000 + "人", "1-" * 20_000,
+])
+def test_long_runs_of_kanji_numbers_and_counters_are_scanned_in_linear_time(
+        ranges: Callable[[str], str], text: str) -> None:
+    start = time.perf_counter()
+    ranges(text)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_long_runs_of_ranges_of_counters_are_read_in_linear_time() -> None:
+    start = time.perf_counter()
+    assert japanese_ranges("5人-10人、" * 10_000) == "5人から10人、" * 10_000
+    assert mandarin_ranges("5个～10个，" * 10_000) == "5个到10个，" * 10_000
     assert time.perf_counter() - start < 1.0
 
 
@@ -119,7 +217,7 @@ def test_a_long_run_of_multiplied_numbers_is_scanned_in_linear_time(
     ("12:05", "十二時五ふん"),  # 十二時五分: ごぶ
     ("2:05:30で完走", "二時間五ふん三十秒で完走"),
     ("2分", "二ふん"),  # にぶん
-    ("8分", "八ふん"),  # はちぶ
+    ("8分", "ハップン"),  # はちぶ, then はちふん
     ("9分", "九ふん"),  # くぶ
     ("12分", "十二ふん"),  # じゅうにぶん
     ("10分です", "ジュップンです"),  # じゅうぶん, "enough"
@@ -167,7 +265,7 @@ def test_fen_that_is_no_minutes_or_is_read_right_stays(text: str, normalized: st
     ("5分後", "ɡo ɸɯɴ ɡo"),  # ごふんご
     ("12:05", "ʥɨːɲiʥi ɡo ɸɯɴ"),
     ("2分", "ɲi ɸɯɴ"),
-    ("8分", "haʨi ɸɯɴ"),
+    ("8分", "haʔpɯɴ"),  # はっぷん
     ("9分", "kʲɨː ɸɯɴ"),
     ("12分", "ʥɨːɲi ɸɯɴ"),
     ("10分です", "ʥɨʔpɯɴ desɨ"),  # じゅっぷんです, was じゅうぶんです
@@ -196,3 +294,75 @@ def test_fen_read_right_keeps_its_reading(text: str, sounds: str) -> None:
 def test_minutes_rule_alone() -> None:
     assert japanese_minutes("5分と10分と15分") == "5ふんとジュップンと15分"
     assert japanese_minutes("五分") == "五分"
+
+
+# ------------------------------------------- minutes ending in 8, and 二分する (to split)
+
+
+@pytest.mark.parametrize(("text", "normalized"), [
+    ("8分", "ハップン"),  # はっぷん: pyopenjtalk said はちぶ, the last rule はちふん
+    ("8分後", "ハップン後"),
+    ("8分の休憩", "ハップンの休憩"),
+    ("9時08分", "九時ハップン"),
+    ("12:08", "十二時ハップン"),
+    ("18分", "十ハップン"),  # 十八分 was じゅうはちふん
+    ("28分", "二十ハップン"),
+    ("108分", "百ハップン"),
+    ("12:18", "十二時十ハップン"),
+    ("2:08:30で完走", "二時間ハップン三十秒で完走"),
+    ("5-8分", "五からハップン"),
+    ("2分しかない", "二ふんしかない"),  # "only two minutes": minutes
+    ("あと2分したら", "あと二ふんしたら"),  # "in two more minutes"
+    ("2分して戻る", "二ふんして戻る"),  # "came back two minutes later"
+    ("12分する", "十二ふんする"),
+])
+def test_minutes_ending_in_eight_are_read_happun(text: str, normalized: str) -> None:
+    assert _normalize("ja", text) == normalized
+
+
+@pytest.mark.parametrize(("text", "normalized"), [
+    ("2分する", "二分する"),  # にぶんする, to split in two: no minutes
+    ("国論を2分した", "国論を二分した"),
+    ("2分される", "二分される"),
+    ("2分すれば", "二分すれば"),
+    ("2分します", "二分します"),
+    ("二分する", "二分する"),  # kanji as written
+    ("3分割", "三分割"),
+    ("2分の1", "二分の一"),
+    ("8分目", "八分目"),  # はちぶんめ
+    ("8分咲き", "八分咲き"),
+    ("2.8分", "二点八ふん"),  # a decimal: にてんはちふん
+    ("8割8分", "八割八分"),  # a batting average
+])
+def test_fen_that_is_no_minutes_or_is_a_decimal_stays(text: str, normalized: str) -> None:
+    assert _normalize("ja", text) == normalized
+
+
+@pytest.mark.parametrize(("text", "sounds", "not_sounds"), [
+    ("1分", "iʔpɯɴ", "iʨi"),  # いっぷん
+    ("3分", "sampɯɴ", "bɯ"),  # さんぷん
+    ("4分", "jompɯɴ", "bɯ"),  # よんぷん
+    ("6分", "ɾoʔpɯɴ", "bɯ"),  # ろっぷん
+    ("8分", "haʔpɯɴ", "haʨi"),  # はっぷん
+    ("8分後", "haʔpɯɴ ɡo", "haʨi"),
+    ("10分", "ʥɨʔpɯɴ", "bɯ"),  # じゅっぷん
+    ("18分", "ʥɨː haʔpɯɴ", "haʨi"),  # じゅうはっぷん
+    ("28分", "ɲiʥɨː haʔpɯɴ", "haʨi"),  # にじゅうはっぷん
+    ("12:18", "ʥɨː haʔpɯɴ", "haʨi"),
+    ("2分する", "ɲibɯɴ sɨɾɯ", "ɸɯɴ"),  # にぶんする
+    ("二分する", "ɲibɯɴ sɨɾɯ", "ɸɯɴ"),
+    ("3分割", "saɴ bɯŋkaʦɨ", "pɯɴ"),  # さんぶんかつ
+    ("2分の1", "ɲibɯɴ no iʨi", "ɸɯɴ"),  # にぶんのいち
+])
+def test_minutes_and_their_look_alikes_are_spoken(text: str, sounds: str,
+                                                  not_sounds: str) -> None:
+    phonemes = _phonemes("ja", text)
+    assert sounds in phonemes and not_sounds not in phonemes
+
+
+def test_no_minutes_up_to_120_is_read_bu_or_hachi_fun() -> None:
+    for minutes in range(121):
+        phonemes = _phonemes("ja", f"{minutes}分")
+        assert "bɯ" not in phonemes and "haʨi ɸɯɴ" not in phonemes, minutes
+        if minutes % 10 == 8:
+            assert phonemes.endswith("haʔpɯɴ"), minutes

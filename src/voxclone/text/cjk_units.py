@@ -117,9 +117,9 @@ _ZH_TWO_RE = re.compile(rf"(?<![A-Za-z\d.\-第])2(?=[{_LIANG_BEFORE}])")
 #: A word before the number that already says "speed": "時速", "風速", "限速", "速度".
 _SPEED_WORD_RE = re.compile(r"速度?[はが为是：:]?\s?$")
 
-#: Mandarin: a minus sign (not a range's dash: "3-5%", nor a code's: "A-5%"), a
-#: number, a percent sign.
-_ZH_NEGATIVE_PERCENT_RE = re.compile(r"(?<![\dA-Za-z.,])-(\d+(?:\.\d+)?)\s?[%％]")
+#: Mandarin: a minus sign (not a range's dash: "3-5%", "5%-10%", nor a code's:
+#: "A-5%"), a number, a percent sign.
+_ZH_NEGATIVE_PERCENT_RE = re.compile(r"(?<![\dA-Za-z.,%％])-(\d+(?:\.\d+)?)\s?[%％]")
 
 _PER_MILLE_RE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s?‰")
 #: Mandarin: a minus sign before, or a range ("3-5‰", "3～5‰") with its first number.
