@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import voxclone
+import voxclone.synthesis
 from voxclone.audio import Audio, write_audio
 from voxclone.audit import AuditLog
 from voxclone.cli import main
@@ -31,11 +32,33 @@ SHARED_HOME = True
 
 
 @pytest.fixture(scope="module")
-def takes(module_home: Path, joe_reference: Audio) -> tuple[Audio, Audio]:
+def voice(module_home: Path, joe_reference: Audio) -> voxclone.VoiceProfile:
+    return voxclone.enroll("joe", joe_reference, effort="stock", save=False,
+                           i_am_the_speaker=True)
+
+
+@pytest.fixture(scope="module")
+def takes(voice: voxclone.VoiceProfile) -> tuple[Audio, Audio]:
     """Two real syntheses (24 kHz), each with its own record and payload."""
-    voice = voxclone.enroll("joe", joe_reference, effort="stock", save=False,
-                            i_am_the_speaker=True)
     return voxclone.synthesize(FIRST, voice), voxclone.synthesize(SECOND, voice)
+
+
+class _Unmarked:
+    """A watermark that leaves the audio as it is (to mark a synthesis under other keys)."""
+
+    name = "none"
+
+    def embed(self, samples: np.ndarray, sample_rate: int, payload: int, *,
+              start_sample: int = 0) -> np.ndarray:
+        return np.asarray(samples, dtype=np.float32)
+
+
+@pytest.fixture(scope="module")
+def unmarked_first(voice: voxclone.VoiceProfile) -> Audio:
+    """The first synthesis as the engine rendered it, before its watermark."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(voxclone.synthesis, "default_watermark", _Unmarked)
+        return voxclone.synthesize(FIRST, voice)
 
 
 def _payloads(marks: list[Detection]) -> list[int | None]:
@@ -47,6 +70,26 @@ def _joined(*parts: Audio | float) -> Audio:
     return Audio(np.concatenate([np.zeros(round(p * RATE), np.float32)
                                  if isinstance(p, (int, float)) else p.samples
                                  for p in parts]), RATE)
+
+
+def _sentence_gap(audio: Audio, frame_s: float = 0.01) -> int:
+    """The sample in the middle of the longest silence in the middle half of ``audio``
+    (between two sentences)."""
+    frame = round(frame_s * audio.sample_rate)
+    power = audio.samples[: len(audio.samples) // frame * frame].reshape(-1, frame).var(axis=1)
+    quiet = power < power.max() * 1e-5
+    best, run, at = 0, 0, 0
+    for i, is_quiet in enumerate(quiet):
+        run = run + 1 if is_quiet else 0
+        if run > best and len(quiet) // 4 < i < 3 * len(quiet) // 4:
+            best, at = run, i - run // 2
+    assert best * frame_s > 0.2  # a pause between sentences was found
+    return at * frame
+
+
+def _paused(audio: Audio, at: int, seconds: float) -> Audio:
+    """``audio`` with ``seconds`` of silence put in at sample ``at``."""
+    return _joined(Audio(audio.samples[:at], RATE), seconds, Audio(audio.samples[at:], RATE))
 
 
 def _payload_of(audio: Audio) -> int:
@@ -102,12 +145,70 @@ def test_the_same_synthesis_twice_with_other_audio_between(
     unmarked = joe_reference.resample(RATE)
     twice = voxclone.detect_all(_joined(first, unmarked, first))
     assert _payloads(twice) == [a, a]
-    cut = round(first.duration / 2 * RATE)
-    # (a second's pause, as between sentences: the windows that read a mark stop short
-    # of a pause by up to a window on either side, so a pause near MERGE_GAP_S itself
-    # split the mark under one key in a few)
-    paused = _joined(Audio(first.samples[:cut], RATE), 1.0, Audio(first.samples[cut:], RATE))
-    assert _payloads(voxclone.detect_all(paused)) == [a]
+    # 3 s of other speech: the marks' windows reach into it, leaving it shorter than
+    # MERGE_GAP_S, yet it is sound, not a pause
+    close = Audio(unmarked.samples[: 3 * RATE], RATE)
+    assert _payloads(voxclone.detect_all(_joined(first, close, first))) == [a, a]
+    # (windows stop short of a pause by up to a hop on either side: this key is the
+    # session's, so the pause tests below try fixed keys)
+    for pause in (1.0, 2.5):
+        paused = _paused(first, len(first.samples) // 2, pause)
+        assert _payloads(voxclone.detect_all(paused)) == [a], pause
+
+
+#: Keys under which the pause tests mark the synthesis. When marks within MERGE_GAP_S
+#: were joined whatever lay between them, of 16 keys tried 6 split a 3 s pause put
+#: mid-sentence into two marks (key 4 here) and 14 joined two plays with 3 s of speech
+#: between them into one (all here but key 1).
+PAUSE_KEYS = tuple(b"joined-pause-key-%02d" % k for k in range(6))
+
+
+def test_a_long_pause_inside_one_synthesis_is_one_mark(unmarked_first: Audio) -> None:
+    """A pause of 2.5-3 s (``sentence_pause`` goes up to 3 s), between its sentences or
+    mid-sentence, leaves one mark, under every key."""
+    between, middle = _sentence_gap(unmarked_first), len(unmarked_first.samples) // 2
+    for key in PAUSE_KEYS:
+        mark = QimWatermark(key)
+        marked = Audio(mark.embed(unmarked_first.samples, RATE, 0xC0FFEE), RATE)
+        for at in (between, middle):
+            for pause in (2.5, 3.0):
+                found = mark.detect_all(_paused(marked, at, pause).samples, RATE)
+                assert [m.payload for m in found] == [0xC0FFEE], (key, at, pause)
+                assert found[0].start_s is not None and found[0].end_s is not None
+                assert found[0].start_s < SLACK
+                assert found[0].end_s > marked.duration + pause - SLACK
+
+
+def test_plays_of_one_synthesis_with_speech_between_stay_two(unmarked_first: Audio,
+                                                              joe_reference: Audio) -> None:
+    """3-5 s of other speech between two plays of one synthesis: two marks, under every
+    key, each where its play is."""
+    other = joe_reference.resample(RATE).samples
+    for key in PAUSE_KEYS:
+        mark = QimWatermark(key)
+        marked = mark.embed(unmarked_first.samples, RATE, 0xC0FFEE)
+        for seconds in (3.0, 4.0, 5.0):
+            joined = np.concatenate([marked, other[: round(seconds * RATE)], marked])
+            found = mark.detect_all(joined, RATE)
+            assert [m.payload for m in found] == [0xC0FFEE] * 2, (key, seconds)
+            one, two = found
+            assert one.end_s is not None and two.start_s is not None
+            assert one.end_s == pytest.approx(unmarked_first.duration, abs=SLACK)
+            assert two.start_s == pytest.approx(unmarked_first.duration + seconds, abs=SLACK)
+
+
+def test_a_pause_in_noise_is_one_mark(unmarked_first: Audio) -> None:
+    """Recorded with white noise at 30 dB, the pause is noise: not sound, still one mark
+    (though the windows stop a hop short of it, more than ``MERGE_GAP_S`` apart)."""
+    at = _sentence_gap(unmarked_first)
+    rng = np.random.default_rng(0)
+    for key in PAUSE_KEYS[:3]:
+        mark = QimWatermark(key)
+        marked = _paused(Audio(mark.embed(unmarked_first.samples, RATE, 0xC0FFEE), RATE),
+                         at, 3.0).samples
+        noise = rng.normal(0.0, 1.0, len(marked)) * np.sqrt(np.mean(marked ** 2) / 1e3)
+        found = mark.detect_all((marked + noise).astype(np.float32), RATE)
+        assert [m.payload for m in found] == [0xC0FFEE], key
 
 
 def test_one_synthesis_is_one_mark(takes: tuple[Audio, Audio]) -> None:
