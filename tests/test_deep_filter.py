@@ -72,6 +72,10 @@ def test_a_long_clip_is_filtered_in_pieces_that_join_up(
     one = deep_filter.embed_filtered(Audio(whole, deep_filter.RATE), encoder)
     two = deep_filter.embed_filtered(Audio(pieces, deep_filter.RATE), encoder)
     assert float(one @ two) > 0.99
+    # Many cores: at most _MAX_PIECES, each at least SPLIT_FROM_S / 2 long.
+    hour = 3600 * deep_filter.RATE
+    assert len(deep_filter._pieces(hour, 64)) == deep_filter._MAX_PIECES
+    assert len(deep_filter._pieces(9 * deep_filter.RATE, 64)) == 4
     # Too short, or one core: one piece.
     assert deep_filter._pieces(len(samples), 1) == [(0, len(samples))]
     assert deep_filter._pieces(3 * deep_filter.RATE, 2) == [(0, 3 * deep_filter.RATE)]

@@ -2,7 +2,7 @@
 and Japanese minutes (reported bugs: "$2万" read "2美元万", "2万-3万" and "5人-10人"
 read with 负 / マイナス (minus), "二万-三万" with a silent dash, "5分30秒" read ごぶ
 ("half") and "8分" はちふん by pyopenjtalk, "2分する" (to split in two) read as
-minutes)."""
+minutes), and Mandarin counts of years ("10年前" read 一零年前, as a year)."""
 
 from __future__ import annotations
 
@@ -366,3 +366,56 @@ def test_no_minutes_up_to_120_is_read_bu_or_hachi_fun() -> None:
         assert "bɯ" not in phonemes and "haʨi ɸɯɴ" not in phonemes, minutes
         if minutes % 10 == 8:
             assert phonemes.endswith("haʔpɯɴ"), minutes
+
+
+# ------------------------------------------------------------ Mandarin counts of years
+
+
+@pytest.mark.parametrize(("text", "normalized"), [
+    ("10年前", "十年前"),  # misaki read 一零年前, "one zero years ago"
+    ("过去20年", "过去二十年"),
+    ("工作了30年", "工作了三十年"),
+    ("第15年", "第十五年"),
+    ("近100年来", "近一百年来"),
+    ("80年代", "八十年代"),
+    ("20年来", "二十年来"),
+    ("10年期国债", "十年期国债"),
+    ("50年左右", "五十年左右"),
+    ("5年-10年", "5年到十年"),
+    ("3到15年", "3到十五年"),
+])
+def test_mandarin_counts_of_years_are_read_as_numbers(text: str, normalized: str) -> None:
+    assert _normalize("zh", text) == normalized
+
+
+@pytest.mark.parametrize("text", [
+    "98年出生",  # a year cut short: 九八年
+    "2024年",
+    "1998年以来",
+    "从98年以来",  # since '98: a point in time
+    "在99年前后",
+    "618年",  # a three-digit year
+    "第1000年",
+    "3.10年",
+])
+def test_mandarin_years_stay_as_the_g2p_reads_them(text: str) -> None:
+    assert _normalize("zh", text) == text
+
+
+def test_a_zero_led_year_is_read_digit_by_digit() -> None:
+    assert _normalize("zh", "08年奥运会") == "零八年奥运会"  # not 八年
+
+
+def test_mandarin_counts_of_years_sound_as_numbers() -> None:
+    # 十年 shí nián, not yī líng nián
+    assert _phonemes("zh", "10年前") == _phonemes("zh", "十年前")
+    assert _phonemes("zh", "10年前") != _phonemes("zh", "一零年前")
+    assert _phonemes("zh", "98年出生") == _phonemes("zh", "九八年出生")
+
+
+def test_counts_of_years_in_a_long_text_are_found_in_one_pass() -> None:
+    text = "过去20年" * 20_000 + "98年出生" * 20_000
+    began = time.perf_counter()
+    out = _normalize("zh", text)
+    assert time.perf_counter() - began < 5.0
+    assert out.count("二十年") == 20_000 and out.count("98年出生") == 20_000

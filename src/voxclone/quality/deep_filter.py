@@ -55,6 +55,9 @@ SPLIT_FROM_S: float = 20.0
 #: Each piece after the first starts this long (s) before its own span, to settle the
 #: model's noise estimate, and ends a look-ahead past it; both overlaps are discarded.
 _PRE_ROLL_S: Final[float] = 2.0
+#: At most this many pieces (each its own model state, ~a model's memory), however many
+#: cores there are.
+_MAX_PIECES: Final[int] = 8
 
 
 class _Runtime:
@@ -124,8 +127,9 @@ def _cores() -> int:
 
 def _pieces(samples: int, cores: int) -> list[tuple[int, int]]:
     """Spans (start, end) of ``samples`` filtered apart: one below
-    :data:`SPLIT_FROM_S`, else one per core, each at least half that long."""
-    count = min(cores, int(samples / (RATE * SPLIT_FROM_S / 2)))
+    :data:`SPLIT_FROM_S`, else one per core (at most :data:`_MAX_PIECES`), each at
+    least half that long."""
+    count = min(cores, _MAX_PIECES, int(samples / (RATE * SPLIT_FROM_S / 2)))
     if samples < SPLIT_FROM_S * RATE or count < 2:
         return [(0, samples)]
     bounds = [round(samples * i / count) for i in range(count + 1)]

@@ -1,5 +1,6 @@
 """Japanese and Mandarin: currency amounts, ranges (of numbers with 万/千/億, counters
-or kanji numerals), and the minutes that the Japanese G2P misreads.
+or kanji numerals), the minutes that the Japanese G2P misreads, and the counts of years
+that the Mandarin one reads as years (:func:`mandarin_years`).
 
 Currency: the word goes after the whole number, multipliers included, as a reader
 says it: ``$2万`` -> ``2万ドル`` / ``2万美元`` (it was "2美元万", "two dollars ten
@@ -42,7 +43,7 @@ from __future__ import annotations
 import re
 
 __all__ = ["japanese_currency", "japanese_minutes", "japanese_ranges",
-           "mandarin_currency", "mandarin_ranges"]
+           "mandarin_currency", "mandarin_ranges", "mandarin_years"]
 
 _JA_CURRENCIES = {"¥": "円", "￥": "円", "$": "ドル", "€": "ユーロ", "£": "ポンド"}
 _ZH_CURRENCIES = {"¥": "元", "￥": "元", "$": "美元", "€": "欧元", "£": "英镑"}
@@ -176,3 +177,38 @@ def japanese_minutes(text: str) -> str:
     ``3分``, ``3割5分``, ``5分の1``, ``5分咲き``, ``2分する`` and ``五分`` stay. Never
     raises."""
     return _JA_MINUTES_RE.sub(_minutes, text)
+
+
+#: Han digits for Mandarin numerals.
+_ZH_DIGITS = "零一二三四五六七八九"
+#: Mandarin: a count of years. misaki's G2P reads every number before 年 as a year,
+#: digit by digit ("10年前" was 一零年前, "one zero years ago"). A number of two digits,
+#: or a round hundred, is a count where the words around it say so: after 第, 近, 约,
+#: 每, 了, 达, 过(去), 这, 几, 满, 整... or a range's 到 ("第10年", "过去20年", "工作了30年",
+#: "5到10年", "5年到10年"), or before 代, 前, 后, 间, 内, 以, 来, 多, 余, 左右, 里, 半, 级, 期
+#: ("80年代", "10年前", "20年来", "10年期"). Elsewhere it may be a year cut short
+#: ("98年出生" is 九八年), so it stays as the G2P reads it; so do zero-led numbers
+#: ("08年") and other numbers of three digits, and a number after 自, 从, 于 or 在, which
+#: name a point in time ("从98年以来").
+_ZH_YEARS_RE = re.compile(
+    r"(?:(?:(?<=[第近约約每了达達过過去这這那几幾数數头頭前后後满滿整足少多花用有])"
+    r"|(?<=[\d年][到至]))"
+    r"(?P<after>[1-9]\d|[1-9]00)(?=年)"
+    r"|(?<![\d.自从從于於在])(?P<before>[1-9]\d|[1-9]00)"
+    r"(?=年(?:[代前后後间間内內以来來多余餘里裡半级級期]|左右)))")
+
+
+def _mandarin_count(digits: str) -> str:
+    """A two-digit number or a round hundred in Han numerals: 10 -> 十, 25 -> 二十五,
+    300 -> 三百."""
+    if digits.endswith("00"):
+        return _ZH_DIGITS[int(digits[0])] + "百"
+    tens, units = int(digits[0]), int(digits[1])
+    return ("" if tens == 1 else _ZH_DIGITS[tens]) + "十" + (_ZH_DIGITS[units] if units else "")
+
+
+def mandarin_years(text: str) -> str:
+    """Counts of years in Han numerals, where misaki would read them digit by digit
+    as a year: ``10年前`` -> ``十年前``, ``过去20年`` -> ``过去二十年``, ``80年代`` ->
+    ``八十年代``; ``98年出生``, ``2024年`` and ``08年`` stay. Never raises."""
+    return _ZH_YEARS_RE.sub(lambda m: _mandarin_count(m[0]), text)

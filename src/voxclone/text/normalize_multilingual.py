@@ -14,7 +14,7 @@ the way a speaker of the language reads them:
   (``三月`` sangatsu, ``五日`` itsuka, but ``3月`` "san tsuki"). ISO dates become 年月日,
   decimals ``三点五``, ``%`` パーセント, currency symbols units after the number.
 - Mandarin: misaki's G2P reads digits, decimals, percent and negatives itself (with
-  cn2an, years digit by digit), so only ISO dates (to 年月日), thousands commas and
+  cn2an, years digit by digit), so only ISO dates (to 年月日), counts of years, commas and
   currency symbols are rewritten, and numbers too long for it (which it drops).
 - Both: clock times (:mod:`~voxclone.text.cjk_clock`), units after a number and
   ``‰`` (:mod:`~voxclone.text.cjk_units`) as words: ``12:30`` -> 十二時三十分 / 12点30分;
@@ -375,7 +375,7 @@ def _normalize_mandarin(text: str) -> str:
     text = cjk_units.mandarin_negative_percent(text)  # the G2P said 百分之负五
     # Currency before ranges, whose "-" the G2P reads as minus ("$5-10" -> 5到10美元).
     text = cjk_numbers.mandarin_ranges(cjk_numbers.mandarin_currency(text))
-    text = cjk_units.mandarin_units(text)
+    text = cjk_numbers.mandarin_years(cjk_units.mandarin_units(text))
     # 两万 after the currencies, which need their digits ("¥2").
     return _ZH_NUMBER_RE.sub(_mandarin_number, cjk_units.mandarin_two(text)).strip()
 
