@@ -383,6 +383,9 @@ def test_no_minutes_up_to_120_is_read_bu_or_hachi_fun() -> None:
     ("50年左右", "五十年左右"),
     ("5年-10年", "5年到十年"),
     ("3到15年", "3到十五年"),
+    ("2年前", "两年前"),  # not 二年前
+    ("过去2年", "过去两年"),
+    ("2年多", "两年多"),
 ])
 def test_mandarin_counts_of_years_are_read_as_numbers(text: str, normalized: str) -> None:
     assert _normalize("zh", text) == normalized
@@ -397,6 +400,9 @@ def test_mandarin_counts_of_years_are_read_as_numbers(text: str, normalized: str
     "618年",  # a three-digit year
     "第1000年",
     "3.10年",
+    "第2年",  # the second year: 第二年
+    "2年级",  # second grade
+    "12年",
 ])
 def test_mandarin_years_stay_as_the_g2p_reads_them(text: str) -> None:
     assert _normalize("zh", text) == text

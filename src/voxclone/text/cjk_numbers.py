@@ -181,26 +181,31 @@ def japanese_minutes(text: str) -> str:
 
 #: Han digits for Mandarin numerals.
 _ZH_DIGITS = "零一二三四五六七八九"
+#: A count of years: two digits, a round hundred, or 2 (两年; not 第2年 "the second
+#: year" nor 2年级 "second grade", 二).
+_ZH_COUNT = r"(?:[1-9]\d|[1-9]00|(?<!第)2(?!年[级級]))(?!\d)"
 #: Mandarin: a count of years. misaki's G2P reads every number before 年 as a year,
-#: digit by digit ("10年前" was 一零年前, "one zero years ago"). A number of two digits,
-#: or a round hundred, is a count where the words around it say so: after 第, 近, 约,
-#: 每, 了, 达, 过(去), 这, 几, 满, 整... or a range's 到 ("第10年", "过去20年", "工作了30年",
-#: "5到10年", "5年到10年"), or before 代, 前, 后, 间, 内, 以, 来, 多, 余, 左右, 里, 半, 级, 期
-#: ("80年代", "10年前", "20年来", "10年期"). Elsewhere it may be a year cut short
-#: ("98年出生" is 九八年), so it stays as the G2P reads it; so do zero-led numbers
-#: ("08年") and other numbers of three digits, and a number after 自, 从, 于 or 在, which
-#: name a point in time ("从98年以来").
+#: digit by digit ("10年前" was 一零年前, "one zero years ago"; "2年前" 二年前, where
+#: 两年前 is said). A count (:data:`_ZH_COUNT`) is read as one where the words around it
+#: say so: after 第, 近, 约, 每, 了, 达, 过(去), 这, 几, 满, 整... or a range's 到
+#: ("第10年", "过去20年", "工作了30年", "5到10年", "5年到10年"), or before 代, 前, 后,
+#: 间, 内, 以, 来, 多, 余, 左右, 里, 半, 级, 期 ("80年代", "10年前", "20年来", "10年期").
+#: Elsewhere it may be a year cut short ("98年出生" is 九八年), so it stays as the G2P
+#: reads it; so do zero-led numbers ("08年"), other numbers of three digits, and a
+#: number after 自, 从, 于 or 在, which name a point in time ("从98年以来").
 _ZH_YEARS_RE = re.compile(
     r"(?:(?:(?<=[第近约約每了达達过過去这這那几幾数數头頭前后後满滿整足少多花用有])"
     r"|(?<=[\d年][到至]))"
-    r"(?P<after>[1-9]\d|[1-9]00)(?=年)"
-    r"|(?<![\d.自从從于於在])(?P<before>[1-9]\d|[1-9]00)"
+    rf"(?P<after>{_ZH_COUNT})(?=年)"
+    rf"|(?<![\d.自从從于於在])(?P<before>{_ZH_COUNT})"
     r"(?=年(?:[代前后後间間内內以来來多余餘里裡半级級期]|左右)))")
 
 
 def _mandarin_count(digits: str) -> str:
-    """A two-digit number or a round hundred in Han numerals: 10 -> 十, 25 -> 二十五,
-    300 -> 三百."""
+    """A count of years (:data:`_ZH_COUNT`) in Han numerals: 2 -> 两, 10 -> 十, 25 ->
+    二十五, 300 -> 三百."""
+    if digits == "2":
+        return "两"
     if digits.endswith("00"):
         return _ZH_DIGITS[int(digits[0])] + "百"
     tens, units = int(digits[0]), int(digits[1])
