@@ -279,6 +279,38 @@ def test_say_shows_its_progress_on_a_long_text(enrolled: Enrolled, tmp_path: Pat
     assert "similarity" not in err
 
 
+def test_say_follow_speaks_each_line_as_its_own_synthesis(
+        enrolled: Enrolled, monkeypatch: pytest.MonkeyPatch,
+        capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    lines = ["The first line came from another program, and it is spoken on its own.",
+             "",  # (a blank line says nothing)
+             "The second line followed it a little later, and it gets a mark of its own."]
+    stdin = io.TextIOWrapper(io.BytesIO("\n".join(lines).encode() + b"\n"))
+    monkeypatch.setattr(sys, "stdin", stdin)
+    before = len(AuditLog().entries(event="synthesis"))
+    assert main(["say", VOICE, "-", "--follow", "-o", "-", "--format", "pcm",
+                 *_voices_args(enrolled)]) == 0
+    captured = capsysbinary.readouterr()
+    assert b"(2 syntheses)" in captured.err
+    entries = AuditLog().entries(event="synthesis")[before:]
+    assert len(entries) == 2
+    pcm = np.frombuffer(captured.out, dtype="<i2").astype(np.float32) / 32768
+    marks = voxclone.detect_all(Audio(pcm, 24_000))
+    assert [m.payload for m in marks] == [e.payload for e in entries]
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["Hello.", "--follow", "-o", "-", "--format", "pcm"], "give '-' as TEXT"),
+    (["-", "--follow", "-o", "said.wav"], "give '-' as TEXT and -o -"),
+    (["-", "--follow", "-o", "-"], "standard output would get WAV: add --format pcm"),
+])
+def test_say_follow_is_refused_where_it_cannot_stream(
+        enrolled: Enrolled, args: list[str], said: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["say", VOICE, *args, *_voices_args(enrolled)]) == 2
+    assert said in capsys.readouterr().err
+
+
 def test_say_checks_its_output_before_speaking(enrolled: Enrolled, tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     syntheses = len(AuditLog().entries(event="synthesis"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
 
 import pytest
 
@@ -18,6 +19,7 @@ from voxclone.text import (
     split_sentences,
     tokenize,
 )
+from voxclone.text.chunk import blocks_as_they_arrive
 
 # ---------------------------------------------------------------------- normalize
 
@@ -286,3 +288,36 @@ def test_phonemize_is_thread_safe() -> None:
     for thread in threads:
         thread.join()
     assert results == [expected] * 8
+
+
+# ------------------------------------------------------- text that arrives bit by bit
+
+
+def test_each_finished_line_is_a_block_as_soon_as_it_ends() -> None:
+    asked: list[str] = []
+
+    def pieces() -> Iterator[str]:
+        for piece in ["Hel", "lo there.\nHow are", " you? I am", " fine.\n", "Bye"]:
+            asked.append(piece)
+            yield piece
+
+    blocks = blocks_as_they_arrive(pieces())
+    assert next(blocks) == "Hello there."
+    assert asked[-1] == "lo there.\nHow are"  # yielded before the rest was read
+    # An unfinished line's short sentences wait for their line (or min_chars).
+    assert next(blocks) == "How are you? I am fine."
+    assert list(blocks) == ["Bye"]  # the rest, at the end
+
+
+def test_a_long_line_is_spoken_by_its_finished_sentences() -> None:
+    first = "A long line from a language model, written word by word as it thinks."
+    second = "It keeps going"
+    pieces = [w + " " for w in f"{first} {second}".split()]
+    blocks = list(blocks_as_they_arrive(pieces, min_chars=60))
+    assert blocks == [first, second]
+    # No sentence end in max_chars: yielded as it stands rather than held for ever.
+    assert [len(b) for b in blocks_as_they_arrive(["x" * 50] * 5, max_chars=120)] == \
+        [150, 100]
+    # Nothing to say: no blocks; "3." waits for what follows ("3.14").
+    assert list(blocks_as_they_arrive(["\n\n", "  ", ""])) == []
+    assert list(blocks_as_they_arrive(["It is 3.", "14 today.\n"])) == ["It is 3.14 today."]

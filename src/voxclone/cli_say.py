@@ -11,9 +11,11 @@ from typing import Any
 import voxclone
 from voxclone.audio import SUPPORTED_OUTPUT, encode_audio, write_audio
 from voxclone.audio.encoding import output_format
-from voxclone.errors import AudioFormatError, VoxcloneError
+from voxclone.cli_stdin import stdin_text
+from voxclone.errors import AudioFormatError, TextError, VoxcloneError
 from voxclone.progress import share_bar
 from voxclone.synthesis import render
+from voxclone.text.chunk import blocks_as_they_arrive
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +50,11 @@ def add_parser(sub: Any, flags: argparse.ArgumentParser,
                    help="write each sentence to standard output as soon as it is ready "
                         "(needs pcm or raw: -o - --format pcm; a .pcm/.raw file is "
                         "written whole)")
+    p.add_argument("--follow", action="store_true",
+                   help="with TEXT '-': speak standard input as it arrives (another "
+                        "program's output piped in), each finished line or run of "
+                        "finished sentences as its own synthesis, written to standard "
+                        "output as it is rendered (-o - --format pcm)")
     p.add_argument("--check-words", action="store_true",
                    help="listen to each English sentence (speech recognition) and render "
                         "it again if it came out garbled; about 40%% slower")
@@ -59,7 +66,12 @@ def add_parser(sub: Any, flags: argparse.ArgumentParser,
 
 def cmd_say(args: argparse.Namespace) -> int:
     """``voxclone say``: speak text in a stored voice, to a file or standard output."""
-    fmt = chosen_format(args.output, args.format, stream=args.stream)
+    if args.follow and (args.text != _STDIO or args.output != _STDIO):
+        raise VoxcloneError("--follow speaks standard input to standard output as it "
+                            "arrives: give '-' as TEXT and -o - --format pcm")
+    fmt = chosen_format(args.output, args.format, stream=args.stream or args.follow)
+    if args.follow:
+        return _say_following(args, fmt)
     text = sys.stdin.read() if args.text == _STDIO else args.text
     to_stdout = args.output == _STDIO
     if to_stdout and sys.stdout.isatty():
@@ -98,6 +110,36 @@ def cmd_say(args: argparse.Namespace) -> int:
     where = "standard output" if to_stdout else args.output
     if not args.quiet:
         print(f"wrote {seconds:.1f} s of watermarked audio to {where}", file=sys.stderr)
+    return 0
+
+
+def _say_following(args: argparse.Namespace, fmt: str) -> int:
+    """``say NAME - --follow``: each block of standard input (:func:`blocks_as_they_arrive`)
+    spoken as soon as it is complete, its own synthesis (audit entry and watermark
+    payload); a block with nothing to say is skipped with a warning."""
+    if sys.stdout.isatty():
+        raise VoxcloneError("refusing to write audio to a terminal; redirect standard "
+                            "output (e.g. `| aplay -f S16_LE -r 24000`)")
+    voxclone.load_voice(args.name, voices_dir=args.voices_dir)  # before any text comes
+    out = sys.stdout.buffer
+    seconds, syntheses = 0.0, 0
+    for block in blocks_as_they_arrive(stdin_text()):
+        try:
+            chunks = voxclone.synthesize_stream(
+                block, args.name, speed=args.speed, language=args.language,
+                voices_dir=args.voices_dir, check_words=args.check_words,
+                sentence_pause=args.sentence_pause)
+        except TextError as exc:
+            logger.warning("skipped %r: %s", block[:40], exc)
+            continue
+        syntheses += 1
+        for chunk in chunks:
+            out.write(encode_audio(chunk, fmt))
+            out.flush()
+            seconds += chunk.duration
+    if not args.quiet:
+        print(f"wrote {seconds:.1f} s of watermarked audio to standard output "
+              f"({syntheses} syntheses)", file=sys.stderr)
     return 0
 
 

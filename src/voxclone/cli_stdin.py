@@ -1,7 +1,8 @@
-"""Recordings piped to standard input (``-``) on the command line."""
+"""Recordings and text piped to standard input (``-``) on the command line."""
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import sys
 from collections.abc import Iterator
@@ -16,6 +17,20 @@ def read_stdin_bytes() -> bytes:
     """All of standard input. The bytes, not decoded audio, are passed on: enrollment
     records the recording's SHA-256 as a file's."""
     return sys.stdin.buffer.read()
+
+
+def stdin_text() -> Iterator[str]:
+    """Standard input's text as it arrives: each piece as soon as the other end has
+    written it (not once it has closed), UTF-8 with undecodable bytes replaced."""
+    raw = getattr(sys.stdin, "buffer", None)
+    if raw is None or not hasattr(raw, "read1"):  # (a text stream with no bytes under it)
+        while piece := sys.stdin.read(4096):
+            yield piece
+        return
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    while data := raw.read1(4096):
+        yield decoder.decode(data)
+    yield decoder.decode(b"", final=True)
 
 
 @contextlib.contextmanager

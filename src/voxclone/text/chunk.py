@@ -3,13 +3,17 @@
 Kokoro reads at most ~510 tokens at a time and sounds best one sentence at a time,
 so text is first cut into sentences (:func:`split_sentences`); a phoneme string that
 is still too long is then cut at the most natural boundary (:func:`split_phonemes`).
+Text that arrives bit by bit (piped from another program) is cut into blocks that can
+be spoken as soon as they are complete (:func:`blocks_as_they_arrive`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 
-__all__ = ["sentence_pieces", "split_head", "split_phonemes", "split_sentences"]
+__all__ = ["blocks_as_they_arrive", "sentence_pieces", "split_head", "split_phonemes",
+           "split_sentences"]
 
 #: Words that take a full stop but (almost) never end a sentence: "Dr. Who" is one sentence.
 # fmt: off
@@ -113,6 +117,40 @@ def sentence_pieces(text: str) -> list[str]:
     for line in text.splitlines(keepends=True):
         pieces.extend(piece for piece in _sentences_of_line(line) if piece)
     return pieces
+
+
+def blocks_as_they_arrive(pieces: Iterable[str], min_chars: int = 80,
+                          max_chars: int = 2000) -> Iterator[str]:
+    """The text of ``pieces`` (bits of one text, in order, as another program writes
+    them), in blocks to speak as soon as each is complete: each finished line, or the
+    finished sentences of an unfinished one once they hold ``min_chars`` (~5 s of
+    speech, so that each block's watermark is readable on its own). A block is yielded
+    before the next piece is asked for; a line of ``max_chars`` with no sentence end in
+    it is yielded as it stands (the synthesizer cuts it), and the rest at the end.
+
+    Blocks are stripped and never empty. Never raises.
+    """
+    held = ""
+    for piece in pieces:
+        held += piece
+        while True:
+            parts = sentence_pieces(held)
+            # (the last part may be a sentence still being written, unless a line
+            # break ended it)
+            done = parts if parts and parts[-1].endswith("\n") else parts[:-1]
+            line = held.find("\n") + 1  # the first line, if it is finished
+            cut = sum(map(len, done))
+            if line and line <= cut:
+                cut = line
+            elif len(held[:cut].strip()) < min_chars:
+                cut = len(held) if len(held) >= max_chars else 0
+            if not cut:
+                break
+            block, held = held[:cut].strip(), held[cut:]
+            if block:
+                yield block
+    if held.strip():
+        yield held.strip()
 
 
 def _cut_position(phonemes: str, max_len: int) -> int:
