@@ -21,6 +21,7 @@ from voxclone.audio import Audio, encode_audio, load_audio, write_audio
 from voxclone.audit import AuditLog
 from voxclone.cli import main
 from voxclone.cli_detect import EXIT_ERROR, EXIT_FOUND, EXIT_NONE_FOUND
+from voxclone.cli_stdin import stdin_text
 
 pytest.importorskip("piper", reason="the CLI tests record their reference with Piper")
 
@@ -175,3 +176,14 @@ def test_pcm_reads_back_as_a_wav_of_the_same_samples(spoken_pcm: Path) -> None:
     sf.write(wav, samples, 24_000, format="WAV", subtype="PCM_16")
     assert audio.sample_rate == 24_000
     np.testing.assert_array_equal(audio.samples, load_audio(wav.getvalue()).samples)
+
+
+@pytest.mark.parametrize("stdin", [
+    io.TextIOWrapper(io.BytesIO("Grüße, ".encode() + b"\xff then more.\n")),  # bytes
+    io.StringIO("Grüße, \ufffd then more.\n"),  # a text stream with no bytes under it
+])
+def test_stdin_text_is_read_as_it_comes(stdin: io.TextIOBase,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", stdin)
+    # (a bad byte is replaced, not fatal: the text around it is still spoken)
+    assert "".join(stdin_text()) == "Grüße, \ufffd then more.\n"
