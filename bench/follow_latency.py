@@ -38,17 +38,9 @@ from voxclone.text.chunk import blocks_as_they_arrive
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import speech_data as sd
+from watermark_clips import SENTENCES
 
-LINES = [
-    "The birch canoe slid on the smooth planks.",
-    "Glue the sheet to the dark blue background.",
-    "It's easy to tell the depth of a well.",
-    "These days a chicken leg is a rare dish.",
-    "Rice is often served in round bowls.",
-    "The juice of lemons makes fine punch.",
-    "The box was thrown beside the parked truck.",
-    "The hogs were fed chopped corn and garbage.",
-]
+LINES = list(SENTENCES[:8])
 PARAGRAPH = (
     "Of course I can help with that. The quickest way to get to the station from here "
     "is to walk down the hill and take the second street on the left. It should take "
