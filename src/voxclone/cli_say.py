@@ -139,7 +139,8 @@ def _say_following(args: argparse.Namespace, fmt: str) -> int:
             seconds += chunk.duration
     if not args.quiet:
         print(f"wrote {seconds:.1f} s of watermarked audio to standard output "
-              f"({syntheses} syntheses)", file=sys.stderr)
+              f"({syntheses} {'synthesis' if syntheses == 1 else 'syntheses'})",
+              file=sys.stderr)
     return 0
 
 
