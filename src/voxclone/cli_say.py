@@ -70,13 +70,13 @@ def cmd_say(args: argparse.Namespace) -> int:
         raise VoxcloneError("--follow speaks standard input to standard output as it "
                             "arrives: give '-' as TEXT and -o - --format pcm")
     fmt = chosen_format(args.output, args.format, stream=args.stream or args.follow)
-    if args.follow:
-        return _say_following(args, fmt)
-    text = sys.stdin.read() if args.text == _STDIO else args.text
     to_stdout = args.output == _STDIO
     if to_stdout and sys.stdout.isatty():
         raise VoxcloneError("refusing to write audio to a terminal; redirect standard "
                             "output (e.g. `| aplay`) or give -o FILE")
+    if args.follow:
+        return _say_following(args, fmt)
+    text = sys.stdin.read() if args.text == _STDIO else args.text
     if not to_stdout:  # before the render (and its audit entry), not after
         folder = os.path.dirname(os.path.abspath(args.output))
         if not os.path.isdir(folder):
@@ -117,9 +117,6 @@ def _say_following(args: argparse.Namespace, fmt: str) -> int:
     """``say NAME - --follow``: each block of standard input (:func:`blocks_as_they_arrive`)
     spoken as soon as it is complete, its own synthesis (audit entry and watermark
     payload); a block with nothing to say is skipped with a warning."""
-    if sys.stdout.isatty():
-        raise VoxcloneError("refusing to write audio to a terminal; redirect standard "
-                            "output (e.g. `| aplay -f S16_LE -r 24000`)")
     voxclone.load_voice(args.name, voices_dir=args.voices_dir)  # before any text comes
     out = sys.stdout.buffer
     seconds, syntheses = 0.0, 0
