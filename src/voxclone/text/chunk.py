@@ -134,16 +134,12 @@ def blocks_as_they_arrive(pieces: Iterable[str], min_chars: int = 80,
     for piece in pieces:
         held += piece
         while True:
-            parts = sentence_pieces(held)
-            # (the last part may be a sentence still being written, unless a line
-            # break ended it)
-            done = parts if parts and parts[-1].endswith("\n") else parts[:-1]
-            line = held.find("\n") + 1  # the first line, if it is finished
-            cut = sum(map(len, done))
-            if line and line <= cut:
-                cut = line
-            elif len(held[:cut].strip()) < min_chars:
-                cut = len(held) if len(held) >= max_chars else 0
+            cut = held.find("\n") + 1  # the first line, if it is finished
+            if not cut:
+                # (no line break: the last piece may be a sentence still being written)
+                cut = sum(map(len, sentence_pieces(held)[:-1]))
+                if len(held[:cut].strip()) < min_chars:
+                    cut = len(held) if len(held) >= max_chars else 0
             if not cut:
                 break
             block, held = held[:cut].strip(), held[cut:]
