@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import re
@@ -279,24 +280,28 @@ def test_say_shows_its_progress_on_a_long_text(enrolled: Enrolled, tmp_path: Pat
     assert "similarity" not in err
 
 
-def test_say_follow_speaks_each_line_as_its_own_synthesis(
+def test_say_follow_speaks_piped_text_as_one_synthesis(
         enrolled: Enrolled, monkeypatch: pytest.MonkeyPatch,
         capsysbinary: pytest.CaptureFixture[bytes]) -> None:
-    lines = ["The first line came from another program, and it is spoken on its own.",
+    lines = ["The first line came from another program, and it is spoken at once.",
              "",  # (a blank line says nothing)
-             "The second line followed it a little later, and it gets a mark of its own."]
-    stdin = io.TextIOWrapper(io.BytesIO("\n".join(lines).encode() + b"\n"))
+             "The second line followed it a little later, under the same mark."]
+    piped = "\n".join(lines).encode() + b"\n"
+    stdin = io.TextIOWrapper(io.BytesIO(piped))
     monkeypatch.setattr(sys, "stdin", stdin)
     before = len(AuditLog().entries(event="synthesis"))
     assert main(["say", VOICE, "-", "--follow", "-o", "-", "--format", "pcm",
                  *_voices_args(enrolled)]) == 0
     captured = capsysbinary.readouterr()
-    assert b"(2 syntheses)" in captured.err
+    assert b"watermarked audio to standard output" in captured.err
     entries = AuditLog().entries(event="synthesis")[before:]
-    assert len(entries) == 2
+    assert len(entries) == 1
     pcm = np.frombuffer(captured.out, dtype="<i2").astype(np.float32) / 32768
-    marks = voxclone.detect_all(Audio(pcm, 24_000))
-    assert [m.payload for m in marks] == [e.payload for e in entries]
+    assert [m.payload for m in voxclone.detect_all(Audio(pcm, 24_000))] == \
+        [entries[0].payload]
+    record = voxclone.find_synthesis(entries[0].payload)
+    assert record is not None and record.text_sha256 == hashlib.sha256(piped).hexdigest()
+    assert record.seconds == pytest.approx(len(pcm) / 24_000, abs=1e-3)
 
 
 @pytest.mark.parametrize(("args", "said"), [

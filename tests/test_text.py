@@ -293,7 +293,7 @@ def test_phonemize_is_thread_safe() -> None:
 # ------------------------------------------------------- text that arrives bit by bit
 
 
-def test_each_finished_line_is_a_block_as_soon_as_it_ends() -> None:
+def test_each_finished_line_or_sentence_is_a_block_as_soon_as_it_ends() -> None:
     asked: list[str] = []
 
     def pieces() -> Iterator[str]:
@@ -304,17 +304,17 @@ def test_each_finished_line_is_a_block_as_soon_as_it_ends() -> None:
     blocks = blocks_as_they_arrive(pieces())
     assert next(blocks) == "Hello there."
     assert asked[-1] == "lo there.\nHow are"  # yielded before the rest was read
-    # An unfinished line's short sentences wait for their line (or min_chars).
-    assert next(blocks) == "How are you? I am fine."
-    assert list(blocks) == ["Bye"]  # the rest, at the end
+    # A sentence is finished once the next one has begun, before its line ends.
+    assert next(blocks) == "How are you?"
+    assert asked[-1] == " you? I am"
+    assert list(blocks) == ["I am fine.", "Bye"]  # the rest, at the end
 
 
 def test_a_long_line_is_spoken_by_its_finished_sentences() -> None:
     first = "A long line from a language model, written word by word as it thinks."
     second = "It keeps going"
     pieces = [w + " " for w in f"{first} {second}".split()]
-    blocks = list(blocks_as_they_arrive(pieces, min_chars=60))
-    assert blocks == [first, second]
+    assert list(blocks_as_they_arrive(pieces)) == [first, second]
     # No sentence end in max_chars: yielded as it stands rather than held for ever.
     assert [len(b) for b in blocks_as_they_arrive(["x" * 50] * 5, max_chars=120)] == \
         [150, 100]

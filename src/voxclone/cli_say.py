@@ -12,10 +12,9 @@ import voxclone
 from voxclone.audio import SUPPORTED_OUTPUT, encode_audio, write_audio
 from voxclone.audio.encoding import output_format
 from voxclone.cli_stdin import stdin_text
-from voxclone.errors import AudioFormatError, TextError, VoxcloneError
+from voxclone.errors import AudioFormatError, VoxcloneError
 from voxclone.progress import share_bar
-from voxclone.synthesis import render
-from voxclone.text.chunk import blocks_as_they_arrive
+from voxclone.synthesis import render, render_stream
 
 logger = logging.getLogger(__name__)
 
@@ -52,9 +51,9 @@ def add_parser(sub: Any, flags: argparse.ArgumentParser,
                         "written whole)")
     p.add_argument("--follow", action="store_true",
                    help="with TEXT '-': speak standard input as it arrives (another "
-                        "program's output piped in), each finished line or run of "
-                        "finished sentences as its own synthesis, written to standard "
-                        "output as it is rendered (-o - --format pcm)")
+                        "program's output piped in), each sentence as soon as it has "
+                        "ended, written to standard output as it is rendered (-o - "
+                        "--format pcm); one synthesis, one mark")
     p.add_argument("--check-words", action="store_true",
                    help="listen to each English sentence (speech recognition) and render "
                         "it again if it came out garbled; about 40%% slower")
@@ -114,29 +113,22 @@ def cmd_say(args: argparse.Namespace) -> int:
 
 
 def _say_following(args: argparse.Namespace, fmt: str) -> int:
-    """``say NAME - --follow``: each block of standard input (:func:`blocks_as_they_arrive`)
-    spoken as soon as it is complete, its own synthesis (audit entry and watermark
-    payload); a block with nothing to say is skipped with a warning."""
-    voxclone.load_voice(args.name, voices_dir=args.voices_dir)  # before any text comes
+    """``say NAME - --follow``: standard input spoken as it arrives, each sentence as
+    soon as the text after it shows it has ended, as one synthesis (one audit entry,
+    one mark); the voice is checked before any text is read."""
+    record, chunks = render_stream(stdin_text(), args.name, speed=args.speed,
+                                   language=args.language, voices_dir=args.voices_dir,
+                                   check_words=args.check_words,
+                                   sentence_pause=args.sentence_pause)
     out = sys.stdout.buffer
-    seconds, syntheses = 0.0, 0
-    for block in blocks_as_they_arrive(stdin_text()):
-        try:
-            chunks = voxclone.synthesize_stream(
-                block, args.name, speed=args.speed, language=args.language,
-                voices_dir=args.voices_dir, check_words=args.check_words,
-                sentence_pause=args.sentence_pause)
-        except TextError as exc:
-            logger.warning("skipped %r: %s", block[:40], exc)
-            continue
-        syntheses += 1
-        for chunk in chunks:
-            out.write(encode_audio(chunk, fmt))
-            out.flush()
-            seconds += chunk.duration
+    seconds = 0.0
+    for chunk in chunks:
+        out.write(encode_audio(chunk, fmt))
+        out.flush()
+        seconds += chunk.duration
+    logger.info("synthesis %s (the watermark's payload)", record.hex_id)
     if not args.quiet:
-        print(f"wrote {seconds:.1f} s of watermarked audio to standard output "
-              f"({syntheses} {'synthesis' if syntheses == 1 else 'syntheses'})",
+        print(f"wrote {seconds:.1f} s of watermarked audio to standard output",
               file=sys.stderr)
     return 0
 

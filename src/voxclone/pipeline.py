@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -218,16 +218,60 @@ class Synthesizer:
         so bad input fails before any audio is produced.
         """
         options = options or SynthesisOptions()
+        self._check_engine(voice)
+        chunks = self.chunks(text, options.first_chunk_tokens, options.language)
+        return self._render(chunks, voice, options, progress)
+
+    def stream_arriving(self, blocks: Iterable[str], voice: VoiceProfile,
+                        options: SynthesisOptions | None = None) -> Iterator[Audio]:
+        """Like :meth:`stream`, for a text that arrives in blocks of whole sentences (as
+        :func:`voxclone.text.chunk.blocks_as_they_arrive` cuts it): each block is
+        rendered as soon as it is given and its audio yielded without waiting for the
+        next block, so a block's last chunk ends with the sentence pause, and the end's
+        silence follows once ``blocks`` runs out. Only the first block gets
+        ``options.first_chunk_tokens``. A block with nothing to pronounce is skipped with
+        a warning.
+
+        Raises:
+            ProfileError: the voice is another engine's (before this returns).
+            TextError: while iterating, once ``blocks`` ran out without anything to
+                pronounce (or from ``blocks`` itself).
+        """
+        options = options or SynthesisOptions()
+        self._check_engine(voice)
+        return self._render(self._arriving_chunks(blocks, options), voice, options, None,
+                            waits=True)
+
+    def _arriving_chunks(self, blocks: Iterable[str],
+                         options: SynthesisOptions) -> Iterator[Chunk]:
+        head, spoken = options.first_chunk_tokens, False
+        for block in blocks:
+            try:
+                chunks = self.chunks(block, head, options.language)
+            except TextError as exc:
+                logger.warning("skipped %r: %s", block[:40], exc)
+                continue
+            head, spoken = 0, True
+            yield from (replace(chunk, done=0.0) for chunk in chunks)
+        if not spoken:
+            raise TextError("nothing to pronounce in the text that arrived; give words "
+                            "to speak")
+
+    def _check_engine(self, voice: VoiceProfile) -> None:
         if voice.engine != self.engine.name:
             raise ProfileError(
                 f"voice {voice.name!r} was made for engine {voice.engine!r}, not "
                 f"{self.engine.name!r}; re-enroll it"
             )
-        chunks = self.chunks(text, options.first_chunk_tokens, options.language)
-        return self._render(chunks, voice, options, progress)
 
     def _render(self, chunks: Iterator[Chunk], voice: VoiceProfile, options: SynthesisOptions,
-                progress: Callable[[float], None] | None) -> Iterator[Audio]:
+                progress: Callable[[float], None] | None, *,
+                waits: bool = False) -> Iterator[Audio]:
+        """The chunks rendered. Each piece's silence after it depends on what follows
+        (none: the end's; a sentence; a piece of the same sentence), so the next chunk
+        is taken before a piece is yielded - unless ``waits`` (the chunks come as their
+        text arrives): then a piece is yielded at once, as if a sentence followed it,
+        and the rest of the end's silence comes as a piece of its own."""
         between = options.sentence_pause
         if between is None:
             between = (voice.pause or DEFAULT_SENTENCE_PAUSE_S) / options.speed
@@ -241,6 +285,7 @@ class Synthesizer:
             tries += [voice.conditioning.with_delta(voice.conditioning.delta * f)
                       for f in (0.5, 0.0)]
         chunk: Chunk | None = next(chunks)
+        after = 0.0
         while chunk is not None:
             ids, speed = chunk.ids, options.speed * voice.rate
 
@@ -258,10 +303,11 @@ class Synthesizer:
                                     default_recognizer().transcribe).samples
             else:
                 wav = speak(0)
-            following = next(chunks, None)  # already phonemized by the worker
+            # (already phonemized by the worker, unless the text is still arriving)
+            following = None if waits else next(chunks, None)
             # The engine's own silences (~0.25 s before, ~0.6 s after) give way to the
             # voice's pause; the next piece brings its LEAD_S.
-            if following is None:
+            if following is None and not waits:
                 after = END_S
             elif chunk.sentence_end:
                 after = between - LEAD_S
@@ -273,7 +319,10 @@ class Synthesizer:
             if progress is not None:
                 progress(chunk.done)
             yield Audio(wav, self.engine.sample_rate)
-            chunk = following
+            chunk = next(chunks, None) if waits else following
+        if waits and after < END_S:  # the end's silence, in full
+            tail = np.zeros(round((END_S - after) * self.engine.sample_rate), np.float32)
+            yield Audio(tail if tone is None else tone.process(tail), self.engine.sample_rate)
 
     def synthesize(self, text: str, voice: VoiceProfile, options: SynthesisOptions | None = None,
                    progress: Callable[[float], None] | None = None) -> Audio:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from voxclone.audit import AuditEntry, AuditLog, local_actor
+from voxclone.errors import TextError
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +42,9 @@ class SynthesisRecord:
     Attributes:
         id: the 32-bit watermark payload.
         voice: the voice's name.
-        text_sha256: SHA-256 of the text spoken (UTF-8).
+        text_sha256: SHA-256 of the text spoken (UTF-8). A text streamed in as it
+            arrives is known only at the end: its stream's own entry has it empty and
+            its ``stream-end`` entry gives it (read in as ``seconds`` is).
         engine: the engine that rendered it.
         watermark: the watermark scheme.
         streamed: True when the audio was streamed chunk by chunk.
@@ -49,7 +53,8 @@ class SynthesisRecord:
             also when the stream was cut short), where the record is read with the
             log (:func:`find_record`); None while it plays, or if it has none.
         language: the language code the text was spoken in (``"en-us"``, ``"es"``...;
-            empty in records written before it was kept).
+            empty in records written before it was kept; for a text streamed in, as
+            ``text_sha256``).
         created: UTC time, ISO 8601.
         actor: who asked for it.
     """
@@ -72,6 +77,45 @@ class SynthesisRecord:
 
 def text_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class ArrivingText:
+    """A text that arrives in pieces, passed through while its record is kept: its
+    SHA-256 (what :func:`text_digest` gives for the whole), its length and its start
+    (to tell its language by), for the ``stream-end`` entry of its synthesis.
+
+    Raises (from :meth:`pieces`, as they arrive):
+        TextError: a piece that is not a string.
+    """
+
+    #: Characters kept to tell the language by (a few sentences).
+    HEAD_CHARS = 4000
+
+    def __init__(self, pieces: Iterable[str]) -> None:
+        if isinstance(pieces, (str, bytes)) or not isinstance(pieces, Iterable):
+            raise TextError(f"the text must be a string or an iterable of strings, not "
+                            f"{type(pieces).__name__}")
+        self._pieces = pieces
+        self._sha = hashlib.sha256()
+        self.characters = 0
+        self.head = ""
+
+    def pieces(self) -> Iterator[str]:
+        """The pieces, each recorded as it is handed on."""
+        for piece in self._pieces:
+            if not isinstance(piece, str):
+                raise TextError(f"the text's pieces must be strings, got "
+                                f"{type(piece).__name__}; decode bytes first")
+            self._sha.update(piece.encode("utf-8"))
+            self.characters += len(piece)
+            if len(self.head) < self.HEAD_CHARS:
+                self.head = (self.head + piece)[:self.HEAD_CHARS]
+            yield piece
+
+    @property
+    def sha256(self) -> str:
+        """SHA-256 of the text so far (UTF-8)."""
+        return self._sha.hexdigest()
 
 
 def new_payload(log: AuditLog) -> int:
@@ -113,10 +157,14 @@ def record_of(entry: AuditEntry, log: AuditLog | None = None) -> SynthesisRecord
         engine=str(details.get("engine", "")), watermark=str(details.get("watermark", "")),
         streamed=bool(details.get("streamed", False)), seconds=details.get("seconds"),
         language=str(details.get("language", "")), created=entry.at, actor=entry.actor)
-    if record.seconds is None and record.streamed and log is not None \
-            and entry.payload is not None:
+    if record.streamed and log is not None and entry.payload is not None \
+            and (record.seconds is None or not record.text_sha256):
         end = log.find_payload(entry.payload, event="stream-end")
-        seconds = end.details.get("seconds") if end is not None else None
-        if isinstance(seconds, (int, float)):
+        ended = end.details if end is not None else {}
+        seconds = ended.get("seconds")
+        if record.seconds is None and isinstance(seconds, (int, float)):
             record = replace(record, seconds=float(seconds))
+        if not record.text_sha256:  # a text streamed in: known at its end
+            record = replace(record, text_sha256=str(ended.get("text_sha256", "")),
+                             language=record.language or str(ended.get("language", "")))
     return record

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -23,13 +24,16 @@ from voxclone.engines.kokoro import default_engine, stock_packs
 from voxclone.errors import AuditError
 from voxclone.pipeline import SynthesisOptions, Synthesizer
 from voxclone.provenance import (
+    ArrivingText,
     AuditContext,
     SynthesisRecord,
     log_synthesis,
     new_payload,
     text_digest,
 )
+from voxclone.text.chunk import blocks_as_they_arrive
 from voxclone.text.frontend import spoken_language
+from voxclone.text.languages import detect_language
 from voxclone.watermark import ChunkMarker, StreamingWatermark, default_watermark
 
 logger = logging.getLogger(__name__)
@@ -56,7 +60,7 @@ def _voice(voice: VoiceRef, voices_dir: str | os.PathLike[str] | None) -> VoiceP
 
 
 def synthesize_stream(
-    text: str,
+    text: str | Iterable[str],
     voice: VoiceRef,
     *,
     speed: float = 1.0,
@@ -77,6 +81,16 @@ def synthesize_stream(
     dropped, also before its first chunk) or fails (``"complete": false`` for the last
     two). The text and voice are validated before
     this returns; later sentences are phonemized while earlier ones are rendered.
+
+    ``text`` may also be an iterable of its pieces as they arrive (a language model's
+    tokens, lines read from a pipe): then each sentence is spoken as soon as the text
+    after it shows it has ended (a line break, or the next sentence begun), without
+    waiting for the rest, and the whole is one synthesis with one mark all the same.
+    Its audit entry, written before the first piece is read, has the text's SHA-256
+    and language empty; the ``stream-end`` entry gives them
+    (:func:`voxclone.find_synthesis` reads them in). The voice is validated before this
+    returns, the text as it arrives: a sentence with nothing to pronounce is skipped
+    with a warning, and the iteration raises ``TextError`` if nothing was.
 
     ``language`` is the text's language (``"es"``, ``"fr"``, ``"it"``, ``"pt-br"``,
     ``"hi"``, ``"ja"``, ``"zh"``, ``"en-us"``, ``"en-gb"``; see ``voxclone languages``);
@@ -110,7 +124,7 @@ def synthesize_stream(
 
 
 def render_stream(
-    text: str,
+    text: str | Iterable[str],
     voice: VoiceRef,
     *,
     speed: float = 1.0,
@@ -128,16 +142,27 @@ def render_stream(
                                language=language, check_words=check_words,
                                sentence_pause=sentence_pause)
     synthesizer = _synthesizer()
-    chunks = synthesizer.stream(text, profile, options)  # validates before returning
+    arriving: ArrivingText | None = None
+    if isinstance(text, str):
+        chunks = synthesizer.stream(text, profile, options)  # validates before returning
+        digest, spoken = text_digest(text), spoken_language(language, text)
+    else:
+        arriving = ArrivingText(text)
+        # each finished sentence at once: one mark spans them all, so none needs to be
+        # long enough to be read on its own
+        blocks = blocks_as_they_arrive(arriving.pieces())
+        chunks = synthesizer.stream_arriving(blocks, profile, options)
+        digest, spoken = "", ("" if language is None else spoken_language(language, ""))
     watermark = default_watermark()
     context = audit or AuditContext()
     record = SynthesisRecord(id=new_payload(context.audit_log()), voice=profile.name,
-                             text_sha256=text_digest(text), engine=synthesizer.engine.name,
+                             text_sha256=digest, engine=synthesizer.engine.name,
                              watermark=watermark.name, streamed=True, actor=context.actor,
-                             language=spoken_language(language, text))
+                             language=spoken)
     log_synthesis(record, context)  # before any audio exists
-    return record, _Stream(_marked_chunks(chunks, watermark, record, context),
-                           lambda: _log_stream_end(record, context, 0.0, False))
+    ending = _Ending(record, context, arriving)
+    return record, _Stream(_marked_chunks(chunks, watermark, ending),
+                           lambda: ending.log(0.0, False))
 
 
 class _Stream(Iterator[Audio]):
@@ -171,8 +196,7 @@ class _Stream(Iterator[Audio]):
 
 
 def _marked_chunks(chunks: Iterator[Audio], watermark: StreamingWatermark,
-                   record: SynthesisRecord, context: AuditContext,
-                   ) -> Generator[Audio, None, None]:
+                   ending: _Ending) -> Generator[Audio, None, None]:
     """The watermarked chunks, then a ``stream-end`` entry with the seconds handed out -
     also when the stream stops early: closed (a client that disconnected) or failed.
 
@@ -187,28 +211,43 @@ def _marked_chunks(chunks: Iterator[Audio], watermark: StreamingWatermark,
     try:
         for chunk in chunks:
             rate = chunk.sample_rate
-            marker = marker or watermark.stream_marker(rate, record.id)
+            marker = marker or watermark.stream_marker(rate, ending.record.id)
             marked = marker.push(chunk.samples)
             position += len(marked)
             yield Audio(marked, rate)
         complete = True
     finally:
-        _log_stream_end(record, context, position / rate if rate else 0.0, complete)
+        ending.log(position / rate if rate else 0.0, complete)
 
 
-def _log_stream_end(record: SynthesisRecord, context: AuditContext, seconds: float,
-                    complete: bool) -> None:
-    try:
-        context.audit_log().append(
-            "stream-end", actor=context.actor, owner_id=context.owner_id, voice=record.voice,
-            payload=record.id, details={"seconds": round(seconds, 3), "complete": complete})
-    except AuditError:
-        if complete:
-            raise
-        # The stream is already stopping (closed, or an error on its way out): that
-        # must not be replaced by this one.
-        logger.exception("the end of stream %s (%.3f s handed out) could not be logged",
-                         record.hex_id, seconds)
+@dataclass(frozen=True)
+class _Ending:
+    """What a stream's ``stream-end`` entry says: the seconds handed out, whether it
+    ran to its end, and for a text that arrived as it was spoken, that text's SHA-256,
+    length and language."""
+
+    record: SynthesisRecord
+    context: AuditContext
+    arriving: ArrivingText | None
+
+    def log(self, seconds: float, complete: bool) -> None:
+        details: dict[str, object] = {"seconds": round(seconds, 3), "complete": complete}
+        if self.arriving is not None:
+            details.update(
+                text_sha256=self.arriving.sha256, characters=self.arriving.characters,
+                language=self.record.language or detect_language(self.arriving.head))
+        context = self.context
+        try:
+            context.audit_log().append(
+                "stream-end", actor=context.actor, owner_id=context.owner_id,
+                voice=self.record.voice, payload=self.record.id, details=details)
+        except AuditError:
+            if complete:
+                raise
+            # The stream is already stopping (closed, or an error on its way out): that
+            # must not be replaced by this one.
+            logger.exception("the end of stream %s (%.3f s handed out) could not be "
+                             "logged", self.record.hex_id, seconds)
 
 
 def synthesize(

@@ -119,14 +119,13 @@ def sentence_pieces(text: str) -> list[str]:
     return pieces
 
 
-def blocks_as_they_arrive(pieces: Iterable[str], min_chars: int = 80,
-                          max_chars: int = 2000) -> Iterator[str]:
+def blocks_as_they_arrive(pieces: Iterable[str], max_chars: int = 2000) -> Iterator[str]:
     """The text of ``pieces`` (bits of one text, in order, as another program writes
-    them), in blocks to speak as soon as each is complete: each finished line, or the
-    finished sentences of an unfinished one once they hold ``min_chars`` (~5 s of
-    speech, so that each block's watermark is readable on its own). A block is yielded
-    before the next piece is asked for; a line of ``max_chars`` with no sentence end in
-    it is yielded as it stands (the synthesizer cuts it), and the rest at the end.
+    them), in blocks to speak as soon as each is complete: each finished line, or each
+    sentence once the text after it shows it has ended (``3.`` waits: ``3.14`` may
+    follow). A block is yielded before the next piece is asked for; ``max_chars`` with
+    no line break or sentence end in them are yielded as they stand (the synthesizer
+    cuts them), and the rest at the end.
 
     Blocks are stripped and never empty. Never raises.
     """
@@ -135,11 +134,10 @@ def blocks_as_they_arrive(pieces: Iterable[str], min_chars: int = 80,
         held += piece
         while True:
             cut = held.find("\n") + 1  # the first line, if it is finished
-            if not cut:
-                # (no line break: the last piece may be a sentence still being written)
+            if not cut:  # (the last sentence may still be being written)
                 cut = sum(map(len, sentence_pieces(held)[:-1]))
-                if len(held[:cut].strip()) < min_chars:
-                    cut = len(held) if len(held) >= max_chars else 0
+            if not cut and len(held) >= max_chars:
+                cut = len(held)
             if not cut:
                 break
             block, held = held[:cut].strip(), held[cut:]
