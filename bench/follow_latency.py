@@ -9,9 +9,9 @@ through a pipe the way another program would feed it:
   audio byte; the first line separately (the process loads its models then).
 * ``model``: a paragraph written word by word at ``--words-per-s`` (a language model's
   reply), one newline at its end: its first audio byte, from its first word and from
-  the word that completes the first block (where
-  :func:`voxclone.text.chunk.blocks_as_they_arrive` first cuts those pieces), and its
-  last audio byte from its last word.
+  the word that shows its first sentence has ended (where
+  :func:`voxclone.text.chunk.blocks_as_they_arrive` first cuts those pieces: the next
+  sentence's first word), and its last audio byte from its last word.
 * baseline, ``say NAME -`` without ``--follow`` on the same paragraph: its first audio
   byte comes only after the input ends; measured from the last word.
 
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         f"- date: {meta['date']}; machine: {meta['machine']}; git: {meta['git_commit']}",
         f"- a `fast` clone of LibriSpeech speaker {args.speaker}; `voxclone say` as its own "
         f"process, fed through a pipe; wall time {meta['wall_s']:.0f} s", "",
-        "| input | blocks | first audio | later |",
+        "| input | blocks spoken as they ended | first audio | later |",
         "|---|---|---|---|",
         f"| {len(LINES)} lines, each after the last one's audio (`--follow`) | "
         f"{len(LINES)} | {lines[0]:.2f} s after its newline (models load) | "
@@ -182,8 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         f"| a paragraph of {len(PARAGRAPH.split())} words, {args.words_per_s:g} words/s "
         f"(`--follow`) | {model['blocks']} | "
         f"{model['first_audio_after_first_word_s']:.2f} s after its first word "
-        f"({model['first_audio_after_first_block_s']:.2f} s after its first block's "
-        f"last, word {model['first_block_words']}) | last audio "
+        f"({model['first_audio_after_first_block_s']:.2f} s after word "
+        f"{model['first_block_words']}, which ends its first block) | last audio "
         f"{model['last_audio_after_last_word_s']:.2f} s after the last word |",
         f"| the same paragraph, without `--follow` (baseline) | 1 | "
         f"{whole['first_audio_after_first_word_s']:.2f} s after its first word "
