@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import voxclone
+from voxclone import pipeline
 from voxclone.audio import Audio
 from voxclone.audio.pauses import sound_span
 from voxclone.audit import AuditLog
@@ -129,3 +130,27 @@ def test_a_stream_closed_early_records_the_text_it_had(
     had = "".join(writer.words[:writer.asked])
     assert ended.details["text_sha256"] == text_digest(had)
     assert writer.asked < len(writer.words)
+
+
+LINES = ["Could you pick up some bread and milk on your way home from the station?\n",
+         "The shop by the bridge stays open until nine on a Saturday evening.\n"]
+
+
+@pytest.mark.parametrize(("listening", "chunks"), [(False, 3), (True, 4)])
+def test_a_sentence_that_comes_when_the_audio_runs_out_starts_with_a_lead_in(
+        voice: voxclone.VoiceProfile, monkeypatch: pytest.MonkeyPatch, listening: bool,
+        chunks: int) -> None:
+    """A listener who has heard everything (a chat, line by line) gets the next line's
+    first words as soon as they are rendered; one who has audio left gets it whole."""
+    clock = [1000.0]
+    monkeypatch.setattr(pipeline.time, "monotonic", lambda: clock[0])
+    got = []
+    for chunk in voxclone.synthesize_stream(iter(LINES), voice):
+        got.append(chunk)
+        if listening:
+            clock[0] += chunk.duration  # heard in real time before asking for more
+    # the first line always starts with a lead-in; the end's silence comes on its own
+    assert len(got) == chunks + 1
+    assert got[0].duration < 0.5 * got[1].duration
+    if listening:
+        assert got[2].duration < 0.5 * got[3].duration

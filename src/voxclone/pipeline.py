@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -96,6 +97,31 @@ class SynthesisOptions:
             raise ValueError(f"first_chunk_tokens must be >= 0, got {self.first_chunk_tokens}")
         if self.language is not None:
             resolve_language(self.language)  # TextError naming the valid codes
+
+
+#: A block of text that arrives when less audio than this is left to hear (in real
+#: time, from the first chunk) starts with a short lead-in (``first_chunk_tokens``):
+#: rendering a whole sentence first takes ~0.3-1 s.
+LEAD_IN_BELOW_S = 1.0
+
+
+class _Listener:
+    """Where a real-time listener of one stream is: audio handed out since its first
+    chunk, against the time since then."""
+
+    def __init__(self) -> None:
+        self._started: float | None = None
+        self._seconds = 0.0
+
+    def hand_out(self, seconds: float) -> None:
+        self._started = self._started or time.monotonic()
+        self._seconds += seconds
+
+    def ahead(self) -> float:
+        """Seconds of audio handed out and not yet heard (0 before the first)."""
+        if self._started is None:
+            return 0.0
+        return max(0.0, self._seconds - (time.monotonic() - self._started))
 
 
 @dataclass(frozen=True)
@@ -228,9 +254,14 @@ class Synthesizer:
         :func:`voxclone.text.chunk.blocks_as_they_arrive` cuts it): each block is
         rendered as soon as it is given and its audio yielded without waiting for the
         next block, so a block's last chunk ends with the sentence pause, and the end's
-        silence follows once ``blocks`` runs out. Only the first block gets
-        ``options.first_chunk_tokens``. A block with nothing to pronounce is skipped with
-        a warning.
+        silence follows once ``blocks`` runs out. A block with nothing to pronounce is
+        skipped with a warning.
+
+        ``options.first_chunk_tokens`` cuts the first sentence of a block whose audio
+        would come late: the first block, and any block that arrives when the audio
+        handed out so far, heard in real time from the first chunk, is about to run
+        out (a reply typed line by line). A block that arrives with audio still to hear
+        is rendered whole.
 
         Raises:
             ProfileError: the voice is another engine's (before this returns).
@@ -239,19 +270,21 @@ class Synthesizer:
         """
         options = options or SynthesisOptions()
         self._check_engine(voice)
-        return self._render(self._arriving_chunks(blocks, options), voice, options, None,
-                            waits=True)
+        heard = _Listener()
+        return self._render(self._arriving_chunks(blocks, options, heard), voice, options,
+                            None, waits=heard)
 
-    def _arriving_chunks(self, blocks: Iterable[str],
-                         options: SynthesisOptions) -> Iterator[Chunk]:
-        head, spoken = options.first_chunk_tokens, False
+    def _arriving_chunks(self, blocks: Iterable[str], options: SynthesisOptions,
+                         heard: _Listener) -> Iterator[Chunk]:
+        spoken = False
         for block in blocks:
+            head = options.first_chunk_tokens if heard.ahead() < LEAD_IN_BELOW_S else 0
             try:
                 chunks = self.chunks(block, head, options.language)
             except TextError as exc:
                 logger.warning("skipped %r: %s", block[:40], exc)
                 continue
-            head, spoken = 0, True
+            spoken = True
             yield from (replace(chunk, done=0.0) for chunk in chunks)
         if not spoken:
             raise TextError("nothing to pronounce in the text that arrived; give words "
@@ -266,12 +299,13 @@ class Synthesizer:
 
     def _render(self, chunks: Iterator[Chunk], voice: VoiceProfile, options: SynthesisOptions,
                 progress: Callable[[float], None] | None, *,
-                waits: bool = False) -> Iterator[Audio]:
+                waits: _Listener | None = None) -> Iterator[Audio]:
         """The chunks rendered. Each piece's silence after it depends on what follows
         (none: the end's; a sentence; a piece of the same sentence), so the next chunk
         is taken before a piece is yielded - unless ``waits`` (the chunks come as their
         text arrives): then a piece is yielded at once, as if a sentence followed it,
-        and the rest of the end's silence comes as a piece of its own."""
+        and the rest of the end's silence comes as a piece of its own; ``waits`` is told
+        of each piece handed out."""
         between = options.sentence_pause
         if between is None:
             between = (voice.pause or DEFAULT_SENTENCE_PAUSE_S) / options.speed
@@ -304,10 +338,10 @@ class Synthesizer:
             else:
                 wav = speak(0)
             # (already phonemized by the worker, unless the text is still arriving)
-            following = None if waits else next(chunks, None)
+            following = None if waits is not None else next(chunks, None)
             # The engine's own silences (~0.25 s before, ~0.6 s after) give way to the
             # voice's pause; the next piece brings its LEAD_S.
-            if following is None and not waits:
+            if following is None and waits is None:
                 after = END_S
             elif chunk.sentence_end:
                 after = between - LEAD_S
@@ -318,9 +352,11 @@ class Synthesizer:
                 wav = tone.process(wav)
             if progress is not None:
                 progress(chunk.done)
+            if waits is not None:
+                waits.hand_out(len(wav) / self.engine.sample_rate)
             yield Audio(wav, self.engine.sample_rate)
-            chunk = next(chunks, None) if waits else following
-        if waits and after < END_S:  # the end's silence, in full
+            chunk = next(chunks, None) if waits is not None else following
+        if waits is not None and after < END_S:  # the end's silence, in full
             tail = np.zeros(round((END_S - after) * self.engine.sample_rate), np.float32)
             yield Audio(tail if tone is None else tone.process(tail), self.engine.sample_rate)
 
