@@ -5,8 +5,9 @@ A ``fast`` clone of one LibriSpeech speaker is enrolled in a temporary home, the
 through a pipe the way another program would feed it:
 
 * ``lines``: eight sentences, one line each, each written once the audio of the one
-  before has stopped coming (a chat). Latency: from a line's newline to its first
-  audio byte; the first line separately (the process loads its models then).
+  before has been heard (a chat: its audio played in real time from its first byte).
+  Latency: from a line's newline to its first audio byte; the first line separately
+  (the process loads its models then).
 * ``model``: a paragraph written word by word at ``--words-per-s`` (a language model's
   reply), one newline at its end: its first audio byte, from its first word and from
   the word that shows its first sentence has ended (where
@@ -48,6 +49,7 @@ PARAGRAPH = (
     "runs every quarter of an hour. Have a good trip, and let me know if you need "
     "anything else.")
 IDLE_S = 0.8  # no audio for this long: a block's audio has ended
+BYTES_PER_S = 2 * 24_000  # 16-bit mono 24 kHz
 
 
 class Speaker:
@@ -89,6 +91,13 @@ class Speaker:
                 return
             time.sleep(0.05)
 
+    def wait_heard(self) -> None:
+        """Until the audio so far would have been heard, played in real time from its
+        first byte (a listener who answers once the voice has finished)."""
+        self.wait_quiet()
+        played_out = self.arrivals[0][0] + sum(n for _, n in self.arrivals) / BYTES_PER_S
+        time.sleep(max(0.0, played_out - time.perf_counter()))
+
     def close(self) -> str:
         assert self.process.stdin is not None and self.process.stderr is not None
         self.process.stdin.close()
@@ -104,7 +113,7 @@ def run_lines(command: list[str], env: dict[str, str]) -> list[float]:
     latencies = []
     for line in LINES:
         latencies.append(speaker.first_audio_after(speaker.write(line + "\n")))
-        speaker.wait_quiet()
+        speaker.wait_heard()
     speaker.close()
     return latencies
 
@@ -176,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         f"process, fed through a pipe; wall time {meta['wall_s']:.0f} s", "",
         "| input | blocks spoken as they ended | first audio | later |",
         "|---|---|---|---|",
-        f"| {len(LINES)} lines, each after the last one's audio (`--follow`) | "
+        f"| {len(LINES)} lines, each once the last one's audio was heard (`--follow`) | "
         f"{len(LINES)} | {lines[0]:.2f} s after its newline (models load) | "
         f"{statistics.median(lines[1:]):.2f} s, {max(lines[1:]):.2f} s after each newline |",
         f"| a paragraph of {len(PARAGRAPH.split())} words, {args.words_per_s:g} words/s "
