@@ -315,9 +315,21 @@ def test_a_long_line_is_spoken_by_its_finished_sentences() -> None:
     second = "It keeps going"
     pieces = [w + " " for w in f"{first} {second}".split()]
     assert list(blocks_as_they_arrive(pieces)) == [first, second]
-    # No sentence end in max_chars: yielded as it stands rather than held for ever.
+    # No sentence end in max_chars: cut there rather than held for ever.
     assert [len(b) for b in blocks_as_they_arrive(["x" * 50] * 5, max_chars=120)] == \
-        [150, 100]
+        [120, 120, 10]
+    assert list(blocks_as_they_arrive(["one two three four"], max_chars=10)) == \
+        ["one two", "three", "four"]  # at a space where there is one
+
+
+def test_a_huge_piece_is_cut_into_blocks_in_linear_time() -> None:
+    sentence = "A sentence of moderate length, with a few words in it. "
+    huge = sentence * 100_000  # 5.5 MB in one piece
+    blocks = list(blocks_as_they_arrive([huge]))
+    assert max(map(len, blocks)) <= 2000
+    assert " ".join(blocks) == huge.strip()
+    line = sentence * 100 + "\n"  # a finished line longer than a block
+    assert all(b.endswith(".") for b in blocks_as_they_arrive([line]))
     # Nothing to say: no blocks; "3." waits for what follows ("3.14").
     assert list(blocks_as_they_arrive(["\n\n", "  ", ""])) == []
     assert list(blocks_as_they_arrive(["It is 3.", "14 today.\n"])) == ["It is 3.14 today."]

@@ -123,28 +123,35 @@ def blocks_as_they_arrive(pieces: Iterable[str], max_chars: int = 2000) -> Itera
     """The text of ``pieces`` (bits of one text, in order, as another program writes
     them), in blocks to speak as soon as each is complete: each finished line, or each
     sentence once the text after it shows it has ended (``3.`` waits: ``3.14`` may
-    follow). A block is yielded before the next piece is asked for; ``max_chars`` with
-    no line break or sentence end in them are yielded as they stand (the synthesizer
-    cuts them), and the rest at the end.
+    follow). A block is yielded before the next piece is asked for. No block is longer
+    than ``max_chars``: a longer line is cut after its last finished sentence within
+    them, else at a space, so a huge piece costs time in proportion to its length.
 
     Blocks are stripped and never empty. Never raises.
     """
-    held = ""
+    held, start = "", 0
     for piece in pieces:
-        held += piece
-        while True:
-            cut = held.find("\n") + 1  # the first line, if it is finished
-            if not cut:  # (the last sentence may still be being written)
-                cut = sum(map(len, sentence_pieces(held)[:-1]))
-            if not cut and len(held) >= max_chars:
-                cut = len(held)
-            if not cut:
-                break
-            block, held = held[:cut].strip(), held[cut:]
+        held, start = held[start:] + piece, 0
+        while cut := _block_end(held, start, max_chars):
+            block, start = held[start:cut].strip(), cut
             if block:
                 yield block
-    if held.strip():
-        yield held.strip()
+    rest = held[start:].strip()  # (shorter than max_chars: longer ones were cut above)
+    if rest:
+        yield rest
+
+
+def _block_end(held: str, start: int, max_chars: int) -> int:
+    """Where the block of ``held`` from ``start`` ends, or 0 while it may go on."""
+    window = held[start:start + max_chars]
+    line = window.find("\n") + 1  # the first line, if it is finished
+    if line:
+        return start + line
+    # (the last sentence in the window may still be being written, or cut by it)
+    finished = sum(map(len, sentence_pieces(window)[:-1]))
+    if not finished and len(window) < max_chars:
+        return 0
+    return start + (finished or window.rfind(" ") + 1 or max_chars)
 
 
 def _cut_position(phonemes: str, max_len: int) -> int:
