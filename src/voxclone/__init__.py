@@ -7,6 +7,7 @@ The public API::
     consent_record(name) -> ConsentRecord / revoke(name) -> RevocationRecord
     synthesize(text, voice, speed=..., language=...) -> Audio
     synthesize_stream(text, voice, speed=..., language=...) -> Iterator[Audio]
+                                                  # text: a str, or its pieces as they arrive
     similarity(a, b) -> float
     check(clips) -> QualityReport      (is a reference good enough to clone from?)
     detect(clip) -> Detection          (watermark: found, payload, confidence, where)
