@@ -11,7 +11,7 @@ keys, and the HTTP server.
     voxclone key list OWNER / voxclone key revoke OWNER PREFIX
     voxclone serve [--host H] [--port P] [--max-effort E] [--max-references N]
                    [--max-upload-mb MB] [--max-request-mb MB] [--max-enrollments N]
-                   [--max-enrollments-per-owner N]
+                   [--max-enrollments-per-owner N] [--max-streams N]
 
 Each takes ``--database-url URL`` (default ``$VOXCLONE_DATABASE_URL``, else SQLite in
 the voxclone home).
@@ -102,6 +102,9 @@ def add_registry_commands(sub: Any, flags: argparse.ArgumentParser) -> None:
                         help="enrollments queued or running, in all (default: 8)")
     limits.add_argument("--max-enrollments-per-owner", type=_positive, default=2, metavar="N",
                         help="the same for each owner (default: 2)")
+    limits.add_argument("--max-streams", type=_positive, default=16, metavar="N",
+                        help="text-streaming connections open at once "
+                             "(WebSocket /v1/audio/speech/stream-input; default: 16)")
     p.set_defaults(handler=cmd_serve)
 
 
@@ -228,7 +231,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                           max_request_bytes=args.max_request_mb * megabyte,
                           max_references=args.max_references, max_effort=args.max_effort,
                           max_enrollments=args.max_enrollments,
-                          max_enrollments_per_owner=args.max_enrollments_per_owner)
+                          max_enrollments_per_owner=args.max_enrollments_per_owner,
+                          max_streams=args.max_streams)
     app = create_app(args.database_url, config=config)
     print(f"voxclone: serving on http://{args.host}:{args.port}/ (API docs at /docs)",
           file=sys.stderr)

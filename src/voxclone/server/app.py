@@ -17,7 +17,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from voxclone import __version__
 from voxclone.errors import RateLimitError, UnknownKeyError, VoxcloneError
 from voxclone.registry import open_database
-from voxclone.server import routes_admin, routes_models, routes_speech, routes_voices
+from voxclone.server import (
+    routes_admin,
+    routes_models,
+    routes_speech,
+    routes_stream_input,
+    routes_voices,
+)
 from voxclone.server.body_limit import OVERHEAD_BYTES, BodyLimit
 from voxclone.server.errors import error_body, http_error, status_of, validation_error
 from voxclone.server.state import ServerConfig, ServerState
@@ -46,7 +52,8 @@ def create_app(database_url: str | None = None, *,
     app = FastAPI(title="voxclone", version=__version__, lifespan=lifespan,
                   description="Offline voice cloning with consent, watermarking and an "
                               "audit log. Every route but /health needs an API key "
-                              "(Authorization: Bearer vxk_...).")
+                              "(Authorization: Bearer vxk_...). Text written as it is "
+                              "spoken: WebSocket /v1/audio/speech/stream-input.")
     app.state.voxclone = state
     # A body over anything the routes accept is refused as it arrives, not spooled first.
     largest = max(state.config.max_request_bytes, state.config.max_upload_bytes)
@@ -88,6 +95,7 @@ def create_app(database_url: str | None = None, *,
     app.mount("/static", StaticFiles(directory=str(_STATIC)), name="static")
     app.include_router(routes_voices.router)
     app.include_router(routes_speech.router)
+    app.include_router(routes_stream_input.router)
     app.include_router(routes_models.router)
     app.include_router(routes_admin.router)
     return app
