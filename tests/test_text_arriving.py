@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from voxclone import pipeline
 from voxclone.audio import Audio
 from voxclone.audio.pauses import sound_span
 from voxclone.audit import AuditLog
-from voxclone.errors import TextError, VoiceNotFoundError
+from voxclone.errors import TextError, VoiceNotFoundError, VoiceRevokedError
 from voxclone.provenance import text_digest
 
 REPLY = ("Sure, here is what I found. The station opens at six in the morning. "
@@ -154,3 +155,26 @@ def test_a_sentence_that_comes_when_the_audio_runs_out_starts_with_a_lead_in(
     assert got[0].duration < 0.5 * got[1].duration
     if listening:
         assert got[2].duration < 0.5 * got[3].duration
+
+
+@pytest.mark.parametrize("by_name", [True, False])
+def test_a_voice_revoked_while_text_arrives_stops_at_the_next_sentence(
+        joe_reference: Audio, tmp_path: Path, by_name: bool) -> None:
+    voices = tmp_path / "voices"
+    profile = voxclone.enroll("joe", joe_reference, i_am_the_speaker=True, effort="stock",
+                              voices_dir=voices)
+
+    def lines() -> Iterator[str]:
+        yield LINES[0]
+        voxclone.revoke("joe", voices_dir=voices)  # while the reply is being written
+        yield LINES[1]
+
+    stream = voxclone.synthesize_stream(lines(), "joe" if by_name else profile,
+                                        voices_dir=voices)
+    first = next(stream)
+    # by name: the stored voice is gone; a profile kept in memory: its seal is revoked
+    with pytest.raises(VoiceNotFoundError if by_name else VoiceRevokedError):
+        list(stream)
+    ended = AuditLog().entries()[-1]
+    assert ended.event == "stream-end" and not ended.details["complete"]
+    assert ended.details["seconds"] >= first.duration

@@ -90,7 +90,9 @@ def synthesize_stream(
     and language empty; the ``stream-end`` entry gives them
     (:func:`voxclone.find_synthesis` reads them in). The voice is validated before this
     returns, the text as it arrives: a sentence with nothing to pronounce is skipped
-    with a warning, and the iteration raises ``TextError`` if nothing was.
+    with a warning, and the iteration raises ``TextError`` if nothing was. The voice
+    is checked again before each sentence: one revoked meanwhile stops the stream
+    there (``VoiceRevokedError``).
 
     ``language`` is the text's language (``"es"``, ``"fr"``, ``"it"``, ``"pt-br"``,
     ``"hi"``, ``"ja"``, ``"zh"``, ``"en-us"``, ``"en-gb"``; see ``voxclone languages``);
@@ -150,7 +152,8 @@ def render_stream(
         arriving = ArrivingText(text)
         # each finished sentence at once: one mark spans them all, so none needs to be
         # long enough to be read on its own
-        blocks = blocks_as_they_arrive(arriving.pieces())
+        blocks = _while_speakable(blocks_as_they_arrive(arriving.pieces()), voice,
+                                  voices_dir)
         chunks = synthesizer.stream_arriving(blocks, profile, options)
         digest, spoken = "", ("" if language is None else spoken_language(language, ""))
     watermark = default_watermark()
@@ -163,6 +166,17 @@ def render_stream(
     ending = _Ending(record, context, arriving)
     return record, _Stream(_marked_chunks(chunks, watermark, ending),
                            lambda: ending.log(0.0, False))
+
+
+def _while_speakable(blocks: Iterator[str], voice: VoiceRef,
+                     voices_dir: str | os.PathLike[str] | None) -> Iterator[str]:
+    """``blocks``, the voice checked again before each one after the first: a text that
+    arrives may go on for hours, and a voice revoked meanwhile stops it at its next
+    sentence (``VoiceRevokedError``), as a new synthesis would be refused."""
+    for number, block in enumerate(blocks):
+        if number:
+            _voice(voice, voices_dir)
+        yield block
 
 
 class _Stream(Iterator[Audio]):
