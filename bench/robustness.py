@@ -136,6 +136,8 @@ class Variant:
             reference's noise (``quality.gate.NOISE_MATCH_BELOW_DB``, off as coded).
         deep_filter: False compensates a noisy d-vector from itself, not from its
             DeepFilterNet3-filtered one (the fallback model).
+        heard_pitch: True measures a noisy reference's pitch level through its noise,
+            not on DeepFilterNet3's output (as before 6 Dec).
     """
 
     suffix: str = ""
@@ -147,6 +149,7 @@ class Variant:
     dereverb: bool = True
     noise_match: bool = False
     deep_filter: bool = True
+    heard_pitch: bool = False
 
 
 AS_CODED = Variant()
@@ -184,6 +187,9 @@ BASELINES = (
     Baseline("--no-deep-filter", Variant(", no DeepFilterNet", deep_filter=False), "",
              "with the noise compensation from the noisy d-vector, not the "
              "DeepFilterNet3-filtered one"),
+    Baseline("--heard-pitch", Variant(", pitch level as heard", heard_pitch=True), "",
+             "with a noisy reference's pitch level measured through its noise, not on "
+             "DeepFilterNet3's output"),
 )
 
 
@@ -193,15 +199,18 @@ def compensation_as(variant: Variant) -> Iterator[None]:
     the noisy d-vector (``deep_filter=False``: the analysis neither runs DeepFilterNet
     nor asks for it, so the fallback model applies), or not at all
     (``compensate=False``)."""
-    saved = analyse.compensate_noise, analyse.uses_filtered
+    saved = analyse.compensate_noise, analyse.uses_filtered, analyse.filtered_pitch_level
     if not variant.compensate:
         analyse.compensate_noise = lambda embedding, snr_db, encoder=None, **_: embedding
     if not (variant.compensate and variant.deep_filter):
         analyse.uses_filtered = lambda snr_db, encoder=None: False
+    if variant.heard_pitch:
+        analyse.filtered_pitch_level = lambda filtering, name: None
     try:
         yield
     finally:
-        analyse.compensate_noise, analyse.uses_filtered = saved
+        (analyse.compensate_noise, analyse.uses_filtered,
+         analyse.filtered_pitch_level) = saved
 
 
 @contextlib.contextmanager

@@ -7,8 +7,9 @@ import logging
 import numpy as np
 import pytest
 
-from tests.conftest import with_noise
+from tests.conftest import mixed_at_snr, with_noise
 from voxclone.audio import Audio, detect_speech
+from voxclone.audio.prosody import prosody_stats
 from voxclone.errors import ModelError
 from voxclone.quality import deep_filter
 from voxclone.quality.measures import estimate_snr, spectrum
@@ -178,3 +179,33 @@ def test_a_noisy_reference_is_cloned_from_deep_filter_and_checked_as_calibrated(
     clean = analyse_clip(joe_reference, "clean")
     assert clean.embedding is not None and clean.check_embedding is not None
     np.testing.assert_array_equal(clean.embedding, clean.check_embedding)
+
+
+def test_a_noisy_references_pitch_level_is_heard_without_its_noise(
+        joe_reference: Audio, other_speaker: Audio, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A woman's voice under joe's pulls the median F0 measured through it up toward
+    hers; DeepFilterNet's output keeps less of it, and the voice is enrolled at that
+    level (its range as heard)."""
+    import voxclone
+    from voxclone.quality import analyse
+
+    def woman(n: int) -> np.ndarray:
+        return np.tile(other_speaker.samples, n // len(other_speaker.samples) + 1)[:n]
+
+    babbled = mixed_at_snr(joe_reference, woman, 10.0)
+    analysis = analyse.analyse_clip(babbled, "babbled")
+    assert analysis.pitch_level is not None and analysis.clean is not None
+    truth = prosody_stats(joe_reference).f0_median
+    heard = prosody_stats(analysis.clean, above_noise=True).f0_median
+    assert abs(np.log(analysis.pitch_level / truth)) < 0.7 * abs(np.log(heard / truth))
+    assert analyse.analyse_clip(joe_reference, "clean").pitch_level is None
+
+    def enrolled() -> voxclone.VoiceProfile:
+        return voxclone.enroll("joe", babbled, effort="fast", save=False, force=True,
+                               i_am_the_speaker=True)
+
+    filtered = enrolled()
+    monkeypatch.setattr(analyse, "filtered_pitch_level", lambda *_: None)
+    as_heard = enrolled()
+    moved = 12 * np.log2(analysis.pitch_level / heard)
+    assert filtered.pitch_shift - as_heard.pitch_shift == pytest.approx(moved, abs=0.1)

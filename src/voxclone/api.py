@@ -312,7 +312,8 @@ def enroll_with_record(
                                              pauses=match_pauses,
                                              formants=match_formants).for_effort(effort),
                              pauses=screened.pauses, noisy=screened.lowest_snr_db < SNR_WARN_DB,
-                             noises=screened.noises, warnings=screened.warnings)
+                             noises=screened.noises, warnings=screened.warnings,
+                             pitch_level=screened.pitch_level)
             # consent is settled (verified, or the waiver recorded): only now is it sealed
             profile, record = sealed_with_record(profile, record)
             # An enrollment the audit log does not know of must not stay, nor cost the voice
@@ -354,14 +355,16 @@ def _log_refusal(log: AuditLog, context: AuditContext, name: str,
 def _build(name: str, target: np.ndarray, cleaned: list[Audio], records: list[SourceClip],
            effort: Effort, *, progress: bool | ProgressCallback, seed: int,
            matches: Matches, pauses: Sequence[float], noisy: bool,
-           noises: Sequence[NoiseProfile], warnings: Sequence[str]) -> VoiceProfile:
+           noises: Sequence[NoiseProfile], warnings: Sequence[str],
+           pitch_level: float | None) -> VoiceProfile:
     """Build the voice (:func:`voxclone.clone.build.build_voice`) under a progress bar."""
     reporter = contextlib.nullcontext(progress) if callable(progress) else \
         progress_bar(f"enrolling {name} ({effort})", enabled=bool(progress))
     with reporter as report:
         return build_voice(_fitter(), name, target, cleaned, records, effort,
                            matches=matches, progress=report, seed=seed, pauses=pauses,
-                           noisy=noisy, noises=noises, warnings=warnings)
+                           noisy=noisy, noises=noises, warnings=warnings,
+                           pitch_level=pitch_level)
 
 
 def load_voice(name: str, *, voices_dir: str | os.PathLike[str] | None = None) -> VoiceProfile:

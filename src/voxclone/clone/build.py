@@ -10,7 +10,7 @@ speaker's alone.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -58,7 +58,8 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
                 matches: Matches, progress: Progress | None = None,
                 seed: int = 0, pauses: Sequence[float] = (),
                 noisy: bool = False, noises: Sequence[NoiseProfile] = (),
-                warnings: Sequence[str] = ()) -> VoiceProfile:
+                warnings: Sequence[str] = (), pitch_level: float | None = None,
+                ) -> VoiceProfile:
     """Fit a voice to ``target`` and match it to the speaker.
 
     Args:
@@ -78,6 +79,9 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
             (:func:`voxclone.clone.pitch_rate_match.match_pitch_rate`).
         noises: the noisy clips' noise profiles: the gradient ascent also hears its
             clones through them (:mod:`voxclone.clone.gradient_fit`).
+        pitch_level: the speaker's pitch level (Hz) heard without the noise
+            (:attr:`voxclone.quality.gate.Screened.pitch_level`): it moves the cleaned
+            speech's F0 median and percentiles together, so its range stays as heard.
         warnings: what the quality gate warned of; the profile keeps them, and the
             fit's own warning after them.
     Raises:
@@ -85,6 +89,10 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
     """
     joined = Audio(np.concatenate([c.samples for c in cleaned]), cleaned[0].sample_rate)
     prosody = prosody_stats(joined, above_noise=True)
+    if pitch_level is not None:
+        moved = pitch_level / prosody.f0_median
+        prosody = replace(prosody, f0_median=pitch_level, f0_p5=prosody.f0_p5 * moved,
+                          f0_p95=prosody.f0_p95 * moved)
     # With the pitch match (and not the style-based one, which moves the style's own
     # pitch), the search scores candidates at the speaker's pitch.
     at_pitch = prosody.f0_median if matches.pitch and not matches.prosody else None

@@ -12,6 +12,7 @@ import numpy as np
 
 from voxclone.audio import Audio
 from voxclone.audio.inputs import MAX_CLIP_SECONDS, as_audio
+from voxclone.audio.prosody import prosody_stats
 from voxclone.errors import NoSpeechError, ReferenceQualityError
 from voxclone.quality.analyse import ClipAnalysis, analyse_clip, analyse_set
 from voxclone.quality.noise_profile import NoiseProfile
@@ -113,6 +114,9 @@ class Screened:
         pauses: the silences between speech segments in them, seconds.
         noises: the noise profiles of the noisy ones among them (see
             :data:`NOISE_MATCH_BELOW_DB`).
+        pitch_levels: each one's pitch level heard without its noise
+            (:attr:`voxclone.quality.analyse.ClipAnalysis.pitch_level`; None for a
+            clip DeepFilterNet did not filter).
         warnings: what the gate warned of, in plain words with advice (clips left out,
             a forced refusal, each kept clip's warnings).
     """
@@ -125,6 +129,26 @@ class Screened:
     pauses: tuple[float, ...] = ()
     noises: tuple[NoiseProfile, ...] = ()
     warnings: tuple[str, ...] = ()
+    pitch_levels: tuple[float | None, ...] = ()
+
+    @property
+    def pitch_level(self) -> float | None:
+        """The speaker's pitch level (median F0, Hz) with the noise of the clips
+        DeepFilterNet filtered taken out, or None when it filtered none: the clips'
+        levels (a filtered one's without its noise, another's as heard) weighed by their
+        speech, in log frequency."""
+        if not any(level is not None for level in self.pitch_levels):
+            return None
+        logs, weights = [], []
+        for index, level, clean in zip(self.keep, self.pitch_levels, self.clean,
+                                       strict=True):
+            try:
+                level = level or prosody_stats(clean, above_noise=True).f0_median
+            except NoSpeechError:  # (too little voicing in this clip to count)
+                continue
+            logs.append(np.log(level))
+            weights.append(self.report.clips[index].speech_seconds)
+        return float(np.exp(np.average(logs, weights=weights)))
 
     @property
     def lowest_snr_db(self) -> float:
@@ -172,4 +196,4 @@ def screen(audios: Sequence[Audio], names: Sequence[str], *, force: bool = False
                     tuple(analyses[i].check_embedding for i in keep),  # type: ignore[misc]
                     tuple(p for i in keep for p in analyses[i].pauses),
                     tuple(n for i in keep if (n := analyses[i].noise) is not None),
-                    tuple(warnings))
+                    tuple(warnings), tuple(analyses[i].pitch_level for i in keep))
