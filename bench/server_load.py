@@ -24,6 +24,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import os
 import random
@@ -34,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,6 +66,31 @@ class Result:
     total_s: float
     audio: bytes
     error: str | None = None
+
+
+@contextlib.contextmanager
+def serving(home: Path) -> Iterator[str]:
+    """``voxclone serve`` over ``home`` in a subprocess on a free port, once it answers
+    ``/health``: its ``http://127.0.0.1:PORT`` URL (the server stops on exit)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([sys.executable, "-m", "voxclone.cli", "serve", "--port",
+                               str(port)], env=dict(os.environ, VOXCLONE_HOME=str(home)))
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit("the server did not start")
+            time.sleep(0.3)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def free_port() -> int:
@@ -165,22 +192,7 @@ def main() -> None:
 
     home = Path(tempfile.mkdtemp(prefix="voxclone-load-"))
     key = prepare(home)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = dict(os.environ, VOXCLONE_HOME=str(home))
-    server = subprocess.Popen([sys.executable, "-m", "voxclone.cli", "serve", "--port",
-                               str(port)], env=env)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit("the server did not start")
-            time.sleep(0.3)
+    with serving(home) as url:
         # Warm-up: load the models before the clock starts.
         client_loop(-1, url, key, time.monotonic() + 0.1, [], threading.Lock())
         results: list[Result] = []
@@ -195,9 +207,6 @@ def main() -> None:
         for thread in threads:
             thread.join()
         elapsed = time.monotonic() - started
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
     ok = [r for r in results if r.status == 200 and r.error is None]
     errors = [r for r in results if r not in ok]

@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -41,7 +39,7 @@ from voxclone.audio import Audio
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import speech_data as sd
 from follow_latency import PARAGRAPH
-from server_load import free_port, prepare
+from server_load import prepare, serving
 
 PATH = "/v1/audio/speech/stream-input"
 BYTES_PER_S = 2 * 24_000  # 16-bit mono 24 kHz
@@ -136,29 +134,13 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     home = Path(tempfile.mkdtemp(prefix="voxclone-stream-input-"))
     key = prepare(home)
-    port = free_port()
-    url = f"127.0.0.1:{port}"
-    server = subprocess.Popen([sys.executable, "-m", "voxclone.cli", "serve", "--port",
-                               str(port)], env=dict(os.environ, VOXCLONE_HOME=str(home)))
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if httpx.get(f"http://{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit("the server did not start")
-            time.sleep(0.3)
+    with serving(home) as address:
+        url = address.removeprefix("http://")
         over_http(url, key, 1000.0)  # warm-up: the models load before the clock starts
         socket_rows, http_rows = [], []
         for _ in range(args.rounds):
             socket_rows.append(over_websocket(url, key, args.words_per_s))
             http_rows.append(over_http(url, key, args.words_per_s))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     meta = sd.run_meta(started, words_per_s=args.words_per_s, rounds=args.rounds)
     sentence_word = first_sentence_ends(words()) + 1
     text = "\n".join([
