@@ -3,14 +3,22 @@ joe enrolling through the HTTP API with spoken consent."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
+import socket
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx
 from fastapi.testclient import TestClient
 
 from voxclone.audio import Audio, write_audio
@@ -150,3 +158,27 @@ async def post_then_hang_up(app: Any, path: str, owner: Owner, body: dict[str, A
 
     await app(scope, receive, send)
     return sent
+
+
+@contextlib.contextmanager
+def serving(home: Path) -> Iterator[int]:
+    """``voxclone serve`` over ``home`` in a subprocess, once ``/health`` answers: its
+    port on 127.0.0.1 (stopped on exit)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "voxclone.cli", "serve", "--port",
+                               str(port)], env=dict(os.environ, VOXCLONE_HOME=str(home)))
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                assert server.poll() is None and time.monotonic() < deadline
+                time.sleep(0.2)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -25,6 +25,7 @@ from .server_helpers import (
     Owner,
     enrollment_error,
     http_challenge,
+    serving,
     wait_for_job,
     wav_bytes,
 )
@@ -118,34 +119,13 @@ def test_keys_can_be_issued_and_revoked(client: TestClient, alice: Owner) -> Non
 
 
 def test_voxclone_serve_starts_the_server(module_home: Path) -> None:
-    import os
-    import socket
-    import subprocess
-    import sys
-    import time
-
     import httpx
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "voxclone.cli", "serve", "--port",
-                               str(port)], env=dict(os.environ, VOXCLONE_HOME=str(module_home)))
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except httpx.HTTPError:
-                assert server.poll() is None and time.monotonic() < deadline
-                time.sleep(0.2)
+    with serving(module_home) as port:
+        response = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
         assert response.json()["status"] == "ok"
         assert httpx.get(f"http://127.0.0.1:{port}/v1/voices").status_code == 401
         assert "voxclone" in httpx.get(f"http://127.0.0.1:{port}/").text
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def test_quality_check_route(client: TestClient, alice: Owner, joe_reference: Audio) -> None:

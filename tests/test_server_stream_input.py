@@ -7,11 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -35,7 +31,7 @@ from voxclone.server.slots import SynthesisSlots
 from voxclone.server.state import ServerConfig
 from voxclone.server.text_feed import SlotLease, StreamStopped, TextEstimate, TextFeed
 
-from .server_helpers import Owner, add_owner, register_voice, used_seconds
+from .server_helpers import Owner, add_owner, register_voice, serving, used_seconds
 
 pytest.importorskip("fastapi", reason="the server extra is not installed")
 
@@ -503,21 +499,8 @@ def test_a_real_server_speaks_over_a_websocket(module_home: Path, alice: Owner) 
     client = pytest.importorskip("websockets.sync.client")
     from websockets.exceptions import ConnectionClosed
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "voxclone.cli", "serve", "--port",
-                               str(port)], env=dict(os.environ, VOXCLONE_HOME=str(module_home)))
-    url = f"ws://127.0.0.1:{port}{URL}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline
-                time.sleep(0.2)
+    with serving(module_home) as port:
+        url = f"ws://127.0.0.1:{port}{URL}"
         with client.connect(url, additional_headers=alice.headers, open_timeout=30) as ws:
             ws.send(json.dumps({"voice": "ada"}))
             start = json.loads(ws.recv(timeout=60))
@@ -542,6 +525,4 @@ def test_a_real_server_speaks_over_a_websocket(module_home: Path, alice: Owner) 
             with pytest.raises(ConnectionClosed) as closed:
                 ws.recv(timeout=60)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+
