@@ -64,9 +64,8 @@ from voxclone.audio import encode_audio
 from voxclone.errors import RateLimitError, TextError, UnknownKeyError
 from voxclone.registry.access import Principal
 from voxclone.server.auth import Poller
-from voxclone.server.quota import Reservation
 from voxclone.server.slots import LATER
-from voxclone.server.speaking import SAMPLE_RATE, Speech
+from voxclone.server.speaking import SAMPLE_RATE, Speech, start_speech
 from voxclone.server.state import ServerState, close
 from voxclone.server.stream_messages import (
     INTERNAL_ERROR,
@@ -79,7 +78,6 @@ from voxclone.server.stream_messages import (
     text_message_of,
 )
 from voxclone.server.text_feed import SlotLease, StreamStopped, TextEstimate, TextFeed
-from voxclone.synthesis import render_stream
 
 logger = logging.getLogger(__name__)
 
@@ -209,19 +207,12 @@ class _Connection:
                                         "sample_rate": SAMPLE_RATE, "format": "pcm_s16le"})
 
     def _begin(self, who: Principal, settings: StreamInputSettings) -> Speech:
-        """As :func:`voxclone.server.speaking.start_speech`, for text still to come."""
-        entry = self.state.voices.usable(who.owner, settings.voice)
-        self.estimate = TextEstimate(settings.speed, entry.profile.rate)
-        quota = Reservation(self.state.access, who.key, self.estimate.seconds)
-        try:
-            record, chunks = render_stream(
-                self.feed.pieces(), entry.profile, speed=settings.speed,
-                language=settings.language, sentence_pause=settings.sentence_pause,
-                audit=self.state.context(who, owner_id=entry.owner_id))
-        except BaseException:
-            quota.settle(0.0)
-            raise
-        return Speech(record, chunks, quota)
+        """:func:`voxclone.server.speaking.start_speech` of the text still to come."""
+        speech = start_speech(self.feed.pieces(), settings.voice, speed=settings.speed,
+                              language=settings.language, who=who, state=self.state,
+                              sentence_pause=settings.sentence_pause)
+        self.estimate = TextEstimate(settings.speed, speech.voice_rate)
+        return speech
 
     async def _receive_text(self, tasks: anyio.CancelScope) -> None:
         """Hand the client's text to the feed until the client leaves or fails."""

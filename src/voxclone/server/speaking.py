@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import anyio
@@ -36,17 +36,23 @@ SAMPLE_RATE = 24_000
 @dataclass(frozen=True)
 class Speech:
     """A synthesis under way: its record (logged already), its chunks (watermarked, not
-    yet rendered) and the quota held for it."""
+    yet rendered), the quota held for it, and its voice's rate factor (what the quota's
+    estimate of text still to come needs)."""
 
     record: SynthesisRecord
     chunks: Iterator[Audio]
     quota: Reservation
+    voice_rate: float = 1.0
 
 
-def start_speech(text: str, voice: str, *, speed: float, language: str | None,
-                 who: Principal, state: ServerState) -> Speech:
+def start_speech(text: str | Iterable[str], voice: str, *, speed: float,
+                 language: str | None, who: Principal, state: ServerState,
+                 sentence_pause: float | None = None) -> Speech:
     """Check the voice, reserve the text's estimated seconds from the key's quota, and
-    start the stream (validated and logged; nothing rendered yet).
+    start the stream (validated and logged; nothing rendered yet). ``text`` may be its
+    pieces still to come (:func:`voxclone.synthesis.render_stream`): then only the
+    estimate of an empty text is reserved, and the caller reserves the rest as they
+    come (:class:`voxclone.server.text_feed.TextEstimate`).
 
     Raises:
         VoiceNotFoundError: no such voice for this key.
@@ -55,15 +61,17 @@ def start_speech(text: str, voice: str, *, speed: float, language: str | None,
             (the quota held is given back).
     """
     entry = state.voices.usable(who.owner, voice)
+    rate = entry.profile.rate
     quota = Reservation(state.access, who.key,
-                        estimate_seconds(text, speed, entry.profile.rate))
+                        estimate_seconds(text if isinstance(text, str) else "", speed, rate))
     try:
         record, chunks = render_stream(text, entry.profile, speed=speed, language=language,
+                                       sentence_pause=sentence_pause,
                                        audit=state.context(who, owner_id=entry.owner_id))
     except BaseException:
         quota.settle(0.0)
         raise
-    return Speech(record, chunks, quota)
+    return Speech(record, chunks, quota, rate)
 
 
 @dataclass(frozen=True)
