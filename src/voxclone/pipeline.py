@@ -285,7 +285,7 @@ class Synthesizer:
                 logger.warning("skipped %r: %s", block[:40], exc)
                 continue
             spoken = True
-            yield from (replace(chunk, done=0.0) for chunk in chunks)
+            yield from chunks  # (their progress shares are the block's; no one reads them)
         if not spoken:
             raise TextError("nothing to pronounce in the text that arrived; give words "
                             "to speak")
