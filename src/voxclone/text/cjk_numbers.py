@@ -179,8 +179,8 @@ def japanese_minutes(text: str) -> str:
     return _JA_MINUTES_RE.sub(_minutes, text)
 
 
-#: Han digits for Mandarin numerals.
-_ZH_DIGITS = "零一二三四五六七八九"
+#: Han digits for Mandarin numerals, 0-9 (zero as 零: the G2P drops "〇").
+ZH_DIGITS = "零一二三四五六七八九"
 #: A count of years: two digits, a round hundred, or 2 (两年; not 第2年 "the second
 #: year" nor 2年级 "second grade", 二).
 _ZH_COUNT = r"(?:[1-9]\d|[1-9]00|(?<!第)2(?!年[级級]))(?!\d)"
@@ -207,9 +207,9 @@ def _mandarin_count(digits: str) -> str:
     if digits == "2":
         return "两"
     if digits.endswith("00"):
-        return _ZH_DIGITS[int(digits[0])] + "百"
+        return ZH_DIGITS[int(digits[0])] + "百"
     tens, units = int(digits[0]), int(digits[1])
-    return ("" if tens == 1 else _ZH_DIGITS[tens]) + "十" + (_ZH_DIGITS[units] if units else "")
+    return ("" if tens == 1 else ZH_DIGITS[tens]) + "十" + (ZH_DIGITS[units] if units else "")
 
 
 def mandarin_years(text: str) -> str:

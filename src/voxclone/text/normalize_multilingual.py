@@ -345,7 +345,7 @@ def _kanji_number(match: re.Match[str]) -> str:
 
 
 #: Digit by digit in Mandarin: the G2P drops "〇", so zero is "零".
-_HAN_DIGITS = str.maketrans("0123456789", "零一二三四五六七八九")
+_HAN_DIGITS = str.maketrans("0123456789", cjk_numbers.ZH_DIGITS)
 #: The longest number misaki's G2P reads; it silently drops longer ones.
 _ZH_MAX_DIGITS = 16
 #: A number, with its minus sign and percent sign if any; not the decimals of one
