@@ -187,3 +187,57 @@ def test_a_body_over_every_limit_is_refused_as_it_arrives(limited: TestClient,
     assert limited.get("/health").json()["status"] == "ok"
     # a body within the limit is the route's to judge, as before
     assert limited.post("/v1/detect", headers=alice.headers, content=b"").status_code == 422
+
+
+def test_serve_passes_each_limit_to_the_server(module_home: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ``ServerConfig`` field a deployment tunes is a ``voxclone serve`` option."""
+    import uvicorn
+
+    from voxclone.cli import main
+
+    served: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(app=app))
+    assert main(["serve", "--max-text-chars", "500", "--synthesis-slots", "3",
+                 "--max-streams", "4", "--max-stream-chars", "9000",
+                 "--stream-idle-seconds", "2.5", "--max-upload-mb", "7",
+                 "--max-effort", "fast"]) == 0
+    config = served["app"].state.voxclone.config
+    assert (config.max_text_chars, config.synthesis_slots, config.max_streams,
+            config.max_stream_chars, config.stream_idle_seconds) == (500, 3, 4, 9000, 2.5)
+    assert (config.max_upload_bytes, config.max_effort) == (7 << 20, "fast")
+    served["app"].state.voxclone.jobs.shutdown()
+
+
+@pytest.mark.parametrize(("flag", "value", "said"), [
+    ("--stream-idle-seconds", "0", "not a positive number of seconds"),
+    ("--stream-idle-seconds", "inf", "not a positive number of seconds"),
+    ("--stream-idle-seconds", "soon", "not a number of seconds"),
+    ("--max-stream-chars", "-5", "not at least 1"),
+    ("--synthesis-slots", "two", "not a whole number"),
+])
+def test_serve_refuses_a_bad_limit_by_name(flag: str, value: str, said: str,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from voxclone.cli import main
+
+    assert main(["serve", flag, value]) == 2
+    err = capsys.readouterr().err
+    assert flag in err and said in err
+
+
+def test_speech_input_is_held_to_the_servers_max_text_chars(limited: TestClient,
+                                                            alice: Owner) -> None:
+    """``max_text_chars`` bounds ``POST /v1/audio/speech`` as configured, not a fixed 20,000."""
+    def speak(client: TestClient, chars: int) -> Any:
+        return client.post("/v1/audio/speech", headers=alice.headers,
+                           json={"input": "a" * chars, "voice": "nobody"})
+
+    assert speak(limited, 20_000).status_code == 404  # the default: past the text, to the voice
+    error = _error(speak(limited, 20_001), 422)
+    assert error["type"] == "TextError"
+    assert error["message"].startswith("input has 20001 characters; send at most 20000")
+    with TestClient(create_app(config=ServerConfig(max_text_chars=40))) as short:
+        assert speak(short, 40).status_code == 404
+        assert "send at most 40 in one request" in _error(speak(short, 41), 422)["message"]
+    with TestClient(create_app(config=ServerConfig(max_text_chars=30_000))) as long:
+        assert speak(long, 25_000).status_code == 404

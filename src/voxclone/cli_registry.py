@@ -11,7 +11,9 @@ keys, and the HTTP server.
     voxclone key list OWNER / voxclone key revoke OWNER PREFIX
     voxclone serve [--host H] [--port P] [--max-effort E] [--max-references N]
                    [--max-upload-mb MB] [--max-request-mb MB] [--max-enrollments N]
-                   [--max-enrollments-per-owner N] [--max-streams N]
+                   [--max-enrollments-per-owner N] [--max-text-chars N]
+                   [--synthesis-slots N] [--max-streams N] [--max-stream-chars N]
+                   [--stream-idle-seconds S]
 
 Each takes ``--database-url URL`` (default ``$VOXCLONE_DATABASE_URL``, else SQLite in
 the voxclone home).
@@ -102,9 +104,20 @@ def add_registry_commands(sub: Any, flags: argparse.ArgumentParser) -> None:
                         help="enrollments queued or running, in all (default: 8)")
     limits.add_argument("--max-enrollments-per-owner", type=_positive, default=2, metavar="N",
                         help="the same for each owner (default: 2)")
+    limits.add_argument("--max-text-chars", type=_positive, default=20_000, metavar="N",
+                        help="longest text one speech request may send (default: 20000)")
+    limits.add_argument("--synthesis-slots", type=_positive, default=1, metavar="N",
+                        help="syntheses run at once, more wait their turn (default: 1; "
+                             "each uses every core)")
     limits.add_argument("--max-streams", type=_positive, default=16, metavar="N",
                         help="text-streaming connections open at once "
                              "(WebSocket /v1/audio/speech/stream-input; default: 16)")
+    limits.add_argument("--max-stream-chars", type=_positive, default=100_000, metavar="N",
+                        help="text one such connection may send in all (default: 100000, "
+                             "about 2 h 20 min of speech)")
+    limits.add_argument("--stream-idle-seconds", type=_seconds, default=60.0, metavar="S",
+                        help="how long such a connection may wait for its next text "
+                             "before it is closed (default: 60)")
     p.set_defaults(handler=cmd_serve)
 
 
@@ -116,6 +129,17 @@ def _positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is not at least 1")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """A time limit's value: a positive, finite number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number of seconds")
     return value
 
 
@@ -232,7 +256,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
                           max_references=args.max_references, max_effort=args.max_effort,
                           max_enrollments=args.max_enrollments,
                           max_enrollments_per_owner=args.max_enrollments_per_owner,
-                          max_streams=args.max_streams)
+                          max_text_chars=args.max_text_chars,
+                          max_streams=args.max_streams,
+                          max_stream_chars=args.max_stream_chars,
+                          stream_idle_seconds=args.stream_idle_seconds,
+                          synthesis_slots=args.synthesis_slots)
     app = create_app(args.database_url, config=config)
     print(f"voxclone: serving on http://{args.host}:{args.port}/ (API docs at /docs)",
           file=sys.stderr)

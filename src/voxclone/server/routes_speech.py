@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from voxclone.audio import encode_audio
 from voxclone.detection import MAX_DETECT_SECONDS, MIN_DETECT_SECONDS, detect_all
-from voxclone.errors import AudioFormatError
+from voxclone.errors import AudioFormatError, TextError
 from voxclone.provenance import record_of
 from voxclone.registry.access import Principal
 from voxclone.server.auth import Caller, State
@@ -51,7 +51,8 @@ class SpeechRequest(BaseModel):
     model: str = Field("voxclone", max_length=100,
                        description="accepted for compatibility (tts-1, ...); voxclone "
                                    "always uses its cloning engine")
-    input: str = Field(min_length=1, max_length=20_000, description="the text to speak")
+    input: str = Field(min_length=1, description="the text to speak (at most the server's "
+                                                 "max_text_chars, 20,000 by default)")
     voice: str = Field(min_length=1, max_length=170)
     response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm", "ogg"] = "mp3"
     speed: float = Field(1.0, ge=0.5, le=2.0, description="speaking rate, 0.5-2.0")
@@ -74,6 +75,11 @@ async def speech(body: SpeechRequest, who: Caller, state: State, request: Reques
     sentence by sentence; other formats come whole. Either way the text is rendered a
     sentence at a time, other requests going between; a request whose client
     disconnects stops rendering."""
+    limit = state.config.max_text_chars
+    if len(body.input) > limit:
+        raise TextError(f"input has {len(body.input)} characters; send at most {limit} in "
+                        "one request, or stream a longer text over WebSocket "
+                        "/v1/audio/speech/stream-input")
     if body.response_format in UNSUPPORTED:
         raise AudioFormatError(f"response_format {body.response_format!r} is not supported; "
                                "use mp3, opus, wav, flac, pcm or ogg")

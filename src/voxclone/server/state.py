@@ -31,7 +31,8 @@ class ServerConfig:
     Attributes:
         max_text_chars: longest ``input`` accepted for synthesis.
         max_upload_bytes: largest audio file accepted in an upload.
-        synthesis_slots: syntheses run at once (more queue); default: one per 2 cores.
+        synthesis_slots: syntheses run at once (more queue); 1 by default, since each
+            synthesis's ONNX sessions use every core.
         max_references: reference recordings one enrollment (or quality check) may send.
         max_request_bytes: the audio files of one enrollment (references and consent
             recording) or quality check together; what a queued job holds in memory.
