@@ -26,6 +26,8 @@ cached, so a second run takes about 1)::
   and as 3 s excerpts, and the same codecs at libsndfile's default quality for
   comparison (what ``encode_audio`` wrote before 5 Dec).
 * Detection = found with the right payload; ``wrong`` = found with another payload.
+  The same run also reads every clip with the detector before 6 Dec (every decode held
+  to ``MIN_SYNC``, the whole clip not decoded on weaker sync): the baseline columns.
   ``sync z`` is the detector's lattice z-score over the whole clip at its best grid
   offset (it decodes from 3.5 up): the margin, also where nothing was found.
 * Imperceptibility: SNR of the mark against the unmarked rendering, the same within
@@ -50,6 +52,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import soundfile as sf
@@ -70,6 +73,8 @@ from voxclone.watermark import QimWatermark
 from voxclone.watermark import detect as detect_module
 
 RATE = 24_000
+#: The same-run baseline's label: every decode held to ``MIN_SYNC`` (before 6 Dec).
+BASELINE = "MIN_SYNC only (before)"
 OUT = sd.REPO_ROOT / "bench" / "results" / "watermark_clones"
 BAND_HZ = (750.0, 3250.0)
 #: Everyday sentences of 4-7 s (the QA report's).
@@ -196,21 +201,27 @@ def measure(wm: QimWatermark, voice: Voice, clean: np.ndarray, payload: int,
     for channel in CHANNELS:
         heard = through(channel, marked, rng)
         found = wm.detect(heard, RATE)
+        # the same-run baseline: the detector before the whole clip was decoded on weak sync
+        with mock.patch.object(detect_module, "WEAK_SYNC", detect_module.MIN_SYNC):
+            strict = wm.detect(heard, RATE)
         row["channels"][channel] = {
             "right": bool(found.found and found.payload == payload),
+            "right_strict": bool(strict.found and strict.payload == payload),
             "wrong": bool(found.found and found.payload != payload),
             "sync_z": round(sync_z(wm, heard), 2)}
     return row
 
 
-def rate(rows: list[dict[str, Any]], channel: str) -> float:
-    return float(np.mean([r["channels"][channel]["right"] for r in rows])) if rows else 0.0
+def rate(rows: list[dict[str, Any]], channel: str, key: str = "right") -> float:
+    return float(np.mean([r["channels"][channel].get(key, False) for r in rows])) \
+        if rows else 0.0
 
 
 def channel_table(groups: dict[str, list[dict[str, Any]]], compare: dict[str, Any] | None,
                   label: str) -> tuple[list[str], dict[str, Any]]:
     head = "| channel | " + " | ".join(f"{g} ({len(r)} clips)" for g, r in groups.items()) \
-        + " | wrong | median / 10th pct sync z (clones) |"
+        + " | wrong | median / 10th pct sync z (clones) | " + " | ".join(
+            f"{g}, {BASELINE}" for g in groups) + " |"
     if compare:
         head += f" clones, {label} | sync z, {label} |"
     lines = [head, "|" + " --- |" * (head.count("|") - 1)]
@@ -221,10 +232,14 @@ def channel_table(groups: dict[str, list[dict[str, Any]]], compare: dict[str, An
         wrong = sum(r["channels"][channel]["wrong"] for rows in groups.values() for r in rows)
         summary[channel] = {g: rate(rows, channel) for g, rows in groups.items()}
         summary[channel].update(wrong=wrong, sync_z_median=statistics.median(zs),
-                                sync_z_p10=float(np.percentile(zs, 10)))
+                                sync_z_p10=float(np.percentile(zs, 10)),
+                                baseline={g: rate(rows, channel, "right_strict")
+                                          for g, rows in groups.items()})
         line = ("| " + channel + " | " + " | ".join(
             f"{rate(rows, channel):.3f}" for rows in groups.values())
-            + f" | {wrong} | {statistics.median(zs):.1f} / {np.percentile(zs, 10):.1f} |")
+            + f" | {wrong} | {statistics.median(zs):.1f} / {np.percentile(zs, 10):.1f} | "
+            + " | ".join(f"{rate(rows, channel, 'right_strict'):.3f}"
+                         for rows in groups.values()) + " |")
         old = compare["channels"].get(channel) if compare else None
         if old:
             line += (f" {old['clones']:.3f} | {old['sync_z_median']:.1f} / "
@@ -309,7 +324,9 @@ def main() -> None:
     lines = [f"# Watermark on cloned voices ({len(voices)} `fast` clones of LibriSpeech "
              f"speakers, "
              f"{len(groups['clones'])} clips of 4-7 s)", "",
-             "Detection rate (right payload) per channel; `python bench/watermark_clones.py`"
+             "Detection rate (right payload) per channel, by this detector and, on the "
+             f"same audio, by the one before 6 Dec (`{BASELINE}`: every decode held to "
+             "MIN_SYNC); `python bench/watermark_clones.py`"
              + (f"; the last columns are an earlier run ({label})" if compare else "") + ".",
              "",
              *channels, "", "## Imperceptibility (marked vs unmarked)", "", *quality, "",

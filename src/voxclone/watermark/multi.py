@@ -101,7 +101,8 @@ def detect_all_samples(samples: np.ndarray, sample_rate: int, layout: Layout, *,
     marks = joins.merged(_scan(x, sample_rate, layout, 0.0, budget, joins, speeds=speeds))
     return [Detection(found=True, payload=m.payload, start_s=m.start_s, end_s=m.end_s,
                       speed=m.speed,
-                      false_positive_probability=candidate_fpp(m.sync, budget.trials, layout))
+                      false_positive_probability=candidate_fpp(m.sync, budget.trials, layout,
+                                                                budget.searches))
             for m in marks]
 
 
