@@ -311,6 +311,21 @@ def test_a_codeword_far_from_what_was_heard_is_not_a_mark() -> None:
             assert heard is not None and heard[1] >= MIN_SCORE
 
 
+def test_a_weak_mark_must_stand_out_from_the_runs_other_positions() -> None:
+    # Read on weak sync, a codeword counts only if no other position of the run in the
+    # cycle decodes about as well: one that does could be the mark, or chance.
+    rng = np.random.default_rng(9)
+    first, second = (int(p) for p in rng.integers(0, 1 << 32, 2))
+    noise = rng.normal(0.0, 1.0, (22, 96))
+    alone = np.vstack([1.0 - 2.0 * encode(first), noise * 0.3, noise[:1] * 0.3])
+    rival = alone.copy()
+    rival[1] = (1.0 - 2.0 * encode(second)) * 0.9  # another CRC-valid codeword, as close
+    assert best_codeword(alone, 7.0, 1.0) == (first, pytest.approx(np.sqrt(96)))
+    assert best_codeword(rival, 7.0) == (first, pytest.approx(np.sqrt(96)))  # no margin
+    assert best_codeword(rival, 7.0, 1.0) is None
+    assert best_codeword(alone, 10.0, 1.0) is None  # under the score
+
+
 def test_detect_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                     marked: tuple[Audio, voxclone.VoiceProfile], joe_wav: Path) -> None:
     audio, _ = marked

@@ -79,7 +79,11 @@ _PREV, _INPUT, _SIGNS = _trellis()
 def encode(payload: int) -> np.ndarray:
     """The 96 coded bits (uint8) of a 32-bit payload."""
     info = int_to_bits(payload, PAYLOAD_BITS_CODED)
-    bits = np.concatenate([info, crc16(info)])
+    return convolve(np.concatenate([info, crc16(info)]))
+
+
+def convolve(bits: np.ndarray) -> np.ndarray:
+    """The 96 coded bits (uint8) of 48 information bits (payload and CRC, valid or not)."""
     # tail-biting: start in the state the last K-1 bits leave behind
     state = 0
     for bit in bits[-(CONSTRAINT - 1):]:

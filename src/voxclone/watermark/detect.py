@@ -20,7 +20,7 @@ import numpy as np
 import soxr
 
 from voxclone.watermark.base import Detection
-from voxclone.watermark.code import PAYLOAD_BITS_CODED, bits_to_int, crc_ok, encode, viterbi
+from voxclone.watermark.code import PAYLOAD_BITS_CODED, bits_to_int, convolve, crc_ok, viterbi
 from voxclone.watermark.echo import find_echo, remove_echo
 from voxclone.watermark.layout import Layout
 from voxclone.watermark.stft import band_energies, frames_of
@@ -58,19 +58,24 @@ MIN_SCORE = 6.5
 #: The whole audio searched, at its own speed (no window, no other speed), is also
 #: decoded at its best offsets down to this z-score: a lossy codec at a low bitrate
 #: (LAME at 32 kbit/s, Opus at libsndfile's default quality) blurs the lattice more
-#: than the codeword, so a mark whose sync is under ``MIN_SYNC`` often still decodes,
-#: with a score of 7-8.5 (``bench/results/watermark_clones.md``). Only those few
-#: decodes take the weaker sync: on every window and speed it would mean thousands
-#: of decodes of a long file, and as many chances of a false mark.
+#: than the codeword, so a mark whose sync is under ``MIN_SYNC`` often still decodes
+#: (``bench/results/watermark_clones.md``). Only those few decodes take the weaker
+#: sync: on every window and speed it would mean thousands of decodes of a long file,
+#: and as many chances of a false mark.
 WEAK_SYNC = 2.0
-#: What a codeword so weakly synchronised must score to count (``MIN_SCORE`` above it).
+#: What such a read's codeword must score (``MIN_SCORE`` above ``MIN_SYNC``)...
 WEAK_SCORE = 7.0
-#: An upper bound on the share of unmarked audio's decodes whose best codeword
-#: reaches ``WEAK_SCORE``, CRC aside: none of 263,000 codewords of weak-tier decodes
-#: did (LibriSpeech, unmarked renderings, noise, another key's marks; the highest 6.94),
-#: 4 of 2.6 million at any sync (bench/results/watermark_weak_sync.md). What a weak
-#: mark's false-positive bound is made of.
-WEAK_SCORE_TAIL = 2e-5
+#: ...and by how much it must outscore the codewords read at the run's other
+#: positions in the cycle, CRC or not. Chance codewords score 6.5-7.8 in marked and
+#: unmarked audio alike, so the score alone tells little; a mark stands out from its
+#: own run's other positions. Without the margin, 1 in about 25,000 weak reads of
+#: marked audio would give a wrong payload (one did, in a 3 s crop of Opus); with it,
+#: about 1 in 30 million (``bench/results/watermark_weak_sync.md``).
+WEAK_MARGIN = 0.5
+#: The share of weak reads of unmarked audio whose best position reaches
+#: ``WEAK_SCORE`` and ``WEAK_MARGIN`` (bounded above; bench/results/watermark_weak_sync.md):
+#: such a read is a false mark when that position's CRC holds by chance.
+WEAK_CHANCE = 0.01
 
 
 @dataclass(frozen=True)
@@ -172,23 +177,33 @@ def _words(soft: np.ndarray, layout: Layout) -> np.ndarray:
 ROTATIONS_PER_SYMBOL = 3
 
 
-def best_codeword(words: np.ndarray, min_score: float = MIN_SCORE) -> tuple[int, float] | None:
+def best_codeword(words: np.ndarray, min_score: float = MIN_SCORE,
+                  margin: float = 0.0) -> tuple[int, float] | None:
     """Decode received soft words ``(n, 96)`` (positive = a 0 bit); return the best
-    (payload, score) whose CRC holds and whose score reaches ``min_score``, or None."""
-    infos = viterbi(words)
-    best: tuple[int, float] | None = None
-    for word, info in zip(words, infos, strict=True):
-        if not crc_ok(info):
+    (payload, score) whose CRC holds and whose score reaches ``min_score`` and, with
+    ``margin``, exceeds by that much the score of every word decoded to another
+    payload (its CRC aside); or None."""
+    scores = np.full(len(words), -np.inf)
+    payloads = np.zeros(len(words), dtype=np.int64)
+    valid: list[tuple[float, int]] = []  # (score, word)
+    for index, (word, info) in enumerate(zip(words, viterbi(words), strict=True)):
+        ok = crc_ok(info)
+        if not ok and margin <= 0:
             continue
-        payload = bits_to_int(info[:PAYLOAD_BITS_CODED])
-        signs = 1.0 - 2.0 * encode(payload)
         norm = math.sqrt(float(np.sum(word ** 2))) + 1e-12
-        score = float(np.dot(word, signs)) / norm
-        if score < min_score:
-            continue  # a codeword this far from what was received is chance
-        if best is None or score > best[1]:
-            best = (payload, score)
-    return best
+        scores[index] = float(np.dot(word, 1.0 - 2.0 * convolve(info))) / norm
+        payloads[index] = bits_to_int(info[:PAYLOAD_BITS_CODED])
+        # a codeword this far from what was received is chance
+        if ok and scores[index] >= min_score:
+            valid.append((scores[index], index))
+    if not valid:
+        return None
+    score, index = max(valid)
+    payload = int(payloads[index])
+    if margin > 0 and score - float(np.max(scores[payloads != payload], initial=-np.inf)) \
+            < margin:
+        return None  # another codeword reads about as well: no telling which is the mark
+    return payload, score
 
 
 def _spans(symbols: int, layout: Layout) -> list[tuple[int, int]]:
@@ -223,8 +238,9 @@ def _search(grid: _Grid, layout: Layout, *, weak: bool) -> tuple[list[Candidate]
             if sync < floor:
                 break  # not on the lattice: no need to decode
             # the run decoded at every position it may hold in the cycle
-            word = best_codeword(_words(grid.soft[offset, first:last], layout),
-                                 MIN_SCORE if sync >= MIN_SYNC else WEAK_SCORE)
+            words = _words(grid.soft[offset, first:last], layout)
+            word = best_codeword(words) if sync >= MIN_SYNC else \
+                best_codeword(words, WEAK_SCORE, WEAK_MARGIN)
             if word is None:
                 continue
             found.append(Candidate(word[0], word[1], sync, first, last, offset))
@@ -329,13 +345,13 @@ def candidate_fpp(sync: float, trials: int, layout: Layout, searches: int = 1) -
     """:func:`false_positive_probability` of a candidate at ``sync`` among ``trials``
     (span, offset) pairs, each decoded at every position and up to ``DECODE_OFFSETS``
     offsets. A candidate under ``MIN_SYNC`` (the whole run's, ``WEAK_SYNC`` and
-    ``WEAK_SCORE``) adds to the bound at ``MIN_SYNC`` the chance that one of the weak
-    decodes of ``searches`` searches (two looks at speed 1.0 each: as heard, and with an
-    echo undone) passes the CRC and reaches ``WEAK_SCORE``."""
+    ``WEAK_SCORE``, ``WEAK_MARGIN``) adds to the bound at ``MIN_SYNC`` the chance that
+    a weak read of ``searches`` searches (``DECODE_OFFSETS`` offsets in two looks at
+    speed 1.0 each: as heard, and with an echo undone) stands out and passes the CRC."""
     rotations = ROTATIONS_PER_SYMBOL * layout.config.symbols * DECODE_OFFSETS
     if sync >= MIN_SYNC:
         return false_positive_probability(sync, trials, rotations)
-    weak = 2 * searches * rotations * WEAK_SCORE_TAIL / 65536.0
+    weak = 2 * searches * DECODE_OFFSETS * WEAK_CHANCE / 65536.0
     return float(min(1.0, false_positive_probability(MIN_SYNC, trials, rotations) + weak))
 
 
