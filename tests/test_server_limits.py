@@ -207,6 +207,9 @@ def test_serve_passes_each_limit_to_the_server(module_home: Path,
             config.max_stream_chars, config.stream_idle_seconds) == (500, 3, 4, 9000, 2.5)
     assert (config.max_upload_bytes, config.max_effort) == (7 << 20, "fast")
     served["app"].state.voxclone.jobs.shutdown()
+    assert main(["serve"]) == 0  # the options' defaults are the config's
+    assert served["app"].state.voxclone.config == ServerConfig()
+    served["app"].state.voxclone.jobs.shutdown()
 
 
 @pytest.mark.parametrize(("flag", "value", "said"), [
