@@ -7,8 +7,9 @@ when the clip has one strong echo, the echo is undone and the untouched speed se
 that way first (``echo``).
 A long file is also searched window by window, which finds a mark spliced into
 other audio and tolerates small speed errors. The whole audio at its own speed is
-decoded on weaker evidence of the lattice too (``WEAK_SYNC``), held to a closer
-codeword (``WEAK_SCORE``): low-bitrate codecs blur the lattice more than the code.
+decoded on weaker evidence of the lattice too (``WEAK_SYNC``), where its codeword must
+stand out from the run's other readings (``WEAK_SCORE``, ``WEAK_MARGIN``): low-bitrate
+codecs blur the lattice more than the code.
 """
 
 from __future__ import annotations
@@ -66,10 +67,11 @@ WEAK_SYNC = 2.0
 #: What such a read's codeword must score (``MIN_SCORE`` above ``MIN_SYNC``)...
 WEAK_SCORE = 7.0
 #: ...and by how much it must outscore the codewords read at the run's other
-#: positions in the cycle (to other payloads, CRC or not). Chance codewords score
-#: 6.5-7.8 in marked and unmarked audio alike, so the score alone tells little; a mark
-#: stands out from its own run's other positions. Without the margin about 1 in 25,000
-#: weak reads of marked audio gave a wrong payload (one did, in a 3 s crop of Opus);
+#: positions in the cycle (to other payloads, CRC or not). In such reads chance
+#: codewords score 6.5-7.8 in marked and unmarked audio alike, so the score alone
+#: tells little; a mark stands out from its own run's other positions. Without the
+#: margin about 1 in 25,000 weak reads of marked audio gave a wrong payload (one did,
+#: in a 3 s crop of Opus);
 #: with it none of 666 did, and 5 of 5,659 reads of unmarked audio stood out, each a
 #: false mark only if its CRC held by chance (``bench/results/watermark_weak_sync.md``).
 WEAK_MARGIN = 0.5
