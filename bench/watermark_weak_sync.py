@@ -99,9 +99,9 @@ class Recorder:
         self.speed = speed
         return self._look(x8, layout, speed, trials)
 
-    def search(self, grid: Any, layout: Any, *, weak: bool) -> tuple[list[Any], int]:
+    def search(self, grid: Any, layout: Any, *, own_speed: bool) -> tuple[list[Any], int]:
         spans = dm._spans(grid.sync.shape[1], layout)
-        if weak:
+        if own_speed:
             n = grid.sync.shape[1]
             self.runs += [positions(dm._words(grid.soft[offset, :n], layout))
                           for offset, sync in dm._top_offsets(grid, 0, n)
