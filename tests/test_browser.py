@@ -103,10 +103,12 @@ def test_enroll_speak_play_and_detect_in_the_browser(server_url: str, tmp_path: 
         page.click("#speak")
         page.wait_for_selector("#speak-status.good", timeout=120_000)
         assert page.inner_text("#speak-status").startswith("watermark ")
-        page.wait_for_function("document.getElementById('player').currentTime > 0.2",
-                               timeout=30_000)  # it plays
+        # it played as it streamed (Web Audio), all of it; the player holds the whole file
+        page.wait_for_function("playing.context.currentTime > 0.2", timeout=30_000)
+        played = page.evaluate("playing.scheduled")
+        page.wait_for_function("document.getElementById('player').duration > 0")
         duration = page.evaluate("document.getElementById('player').duration")
-        assert 2.0 < duration < 15.0
+        assert 2.0 < duration < 15.0 and abs(played - duration) < 0.01
 
         with page.expect_download() as download:
             page.click("#download")

@@ -194,21 +194,61 @@ function sizedWav(buffer) {
   return new Blob([buffer], { type: "audio/wav" });
 }
 
+// The speech plays as it arrives (wav_stream.js); once all has come, the player holds the
+// whole file to replay or download. Where Web Audio or a readable body is missing, the
+// page waits for the whole file instead.
+let playing = null;  // the StreamPlayer of the speech playing now
+
+// Made in the click itself: a browser lets audio start only from a user's gesture.
+function audioContext() {
+  if (!window.AudioContext) return null;
+  try { return new AudioContext({ sampleRate: 24000 }); }  // the server's rate: no resampling
+  catch (e) { return new AudioContext(); }
+}
+
+async function streamSpeech(response, context) {
+  if (playing) playing.context.close().catch(() => {});
+  const decoder = new WavStreamDecoder(), player = new StreamPlayer(context), parts = [];
+  playing = player;
+  context.resume().catch(() => {});
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    if (playing === player) player.add(decoder.push(value), decoder.sampleRate || 24000);
+  }
+  if (playing === player) player.flush(decoder.sampleRate || 24000);
+  const whole = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  parts.reduce((at, p) => { whole.set(p, at); return at + p.length; }, 0);
+  return whole.buffer;
+}
+
 $("speak").addEventListener("click", async () => {
   show("speak-status", "speaking...");
+  const context = audioContext();
   try {
     const response = await api("/v1/audio/speech", {
       method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ model: "voxclone", voice: $("speak-voice").value, input: $("speak-text").value,
         response_format: "wav", speed: parseFloat($("speak-speed").value) }) });
-    const url = URL.createObjectURL(await sizedWav(await response.arrayBuffer()));
+    const streamed = context && response.body;
+    if (streamed) show("speak-status", "playing as it is spoken...");
+    const bytes = streamed ? await streamSpeech(response, context) : await response.arrayBuffer();
+    const url = URL.createObjectURL(sizedWav(bytes));
     const player = $("player");
     player.src = url;
     const link = $("download");
     link.href = url; link.hidden = false;
-    await player.play().catch(() => {});  // autoplay may be blocked; the controls remain
+    if (!streamed) {
+      if (context) context.close().catch(() => {});
+      await player.play().catch(() => {});  // autoplay may be blocked; the controls remain
+    }
     show("speak-status", `watermark ${response.headers.get("X-Voxclone-Synthesis")}`, "good");
-  } catch (e) { show("speak-status", e.message, "error"); }
+  } catch (e) {
+    if (context && (!playing || playing.context !== context)) context.close().catch(() => {});
+    show("speak-status", e.message, "error");
+  }
 });
 
 // --- detection ------------------------------------------------------------------------
