@@ -80,7 +80,8 @@ def test_detect_without_a_mark(client: TestClient, alice: Owner,
                          (Audio(np.zeros(RATE, np.float32), RATE), True)):
         upload = {"file": ("joe.wav", wav_bytes(audio), "audio/wav")}
         body = client.post("/v1/detect", headers=alice.headers, files=upload).json()
-        assert body == {"found": False, "too_short": short, "payload": None,
+        assert body == {"found": False, "too_short": short, "low_bitrate": None,
+                        "payload": None,
                         "false_positive_probability": 1.0, "start_s": None, "end_s": None,
                         "speed": 1.0, "synthesis": None, "marks": []}
 

@@ -11,7 +11,12 @@ import voxclone
 from voxclone.audio.decoding import RAW_FORMATS, RAW_SAMPLE_RATE, load_audio
 from voxclone.audio.inputs import RATE_BOUNDS, as_audio
 from voxclone.cli_stdin import read_stdin_bytes, stdin_named
-from voxclone.detection import MAX_DETECT_SECONDS, MIN_DETECT_SECONDS
+from voxclone.detection import (
+    LOW_BITRATE_KBPS,
+    MAX_DETECT_SECONDS,
+    MIN_DETECT_SECONDS,
+    low_bitrate,
+)
 from voxclone.errors import VoxcloneError
 from voxclone.provenance import SynthesisRecord
 from voxclone.watermark import Detection
@@ -22,7 +27,8 @@ _STDIO = "-"
 EXIT_FOUND, EXIT_NONE_FOUND, EXIT_ERROR = 0, 1, 2
 
 EPILOG = ("Exit status (as grep's): 0 when at least one FILE carries a watermark of this "
-          "installation, 1 when none does (a clip too short to be sure counts as none), "
+          "installation, 1 when none does (a clip too short to be sure, or a file coded "
+          "at too low a bitrate, counts as none), "
           "2 when a FILE could not be read (the others are still checked) or the command "
           "is wrong.")
 
@@ -87,18 +93,23 @@ def cmd_detect(args: argparse.Namespace) -> int:
             continue
         found = found or bool(marks)
         too_short = not marks and audio.duration < MIN_DETECT_SECONDS
+        coding = None if marks or args.format else low_bitrate(source, audio.duration)
         records = [voxclone.find_synthesis(m.payload) if m.payload is not None else None
                    for m in marks]
         if args.json:
             described = [_mark_json(m, r) for m, r in zip(marks, records, strict=True)]
             first = described[0] if described else _mark_json(Detection(found=False), None)
             print(json.dumps({"file": name, "found": bool(marks), **first,
-                              "too_short": too_short, "marks": described}))
+                              "too_short": too_short, "low_bitrate": coding,
+                              "marks": described}))
             continue
         if not marks:
             print(f"{name}: no voxclone watermark of this installation found"
                   + (f" (but the clip is under {MIN_DETECT_SECONDS:.0f} s: too short to "
-                     "be sure)" if too_short else ""))
+                     "be sure)" if too_short else "")
+                  + (f" (but the file is {coding}: under {LOW_BITRATE_KBPS:.0f} kbit/s "
+                     "the mark is often lost, from short clips most, so this does not "
+                     "show that the speech is not voxclone's)" if coding else ""))
         for number, (mark, record) in enumerate(zip(marks, records, strict=True), 1):
             where = f"{mark.start_s:.2f}-{mark.end_s:.2f} s"
             speed = "" if mark.speed == 1.0 else f", played at {mark.speed:.2f}x speed"

@@ -11,6 +11,7 @@ import os
 from dataclasses import replace
 
 from voxclone.audio import Audio
+from voxclone.audio.bitrate import lossy_coding
 from voxclone.audio.inputs import as_audio
 from voxclone.provenance import AuditContext, SynthesisRecord, find_record
 from voxclone.watermark import Detection, default_watermark
@@ -22,6 +23,12 @@ MAX_DETECT_SECONDS = 3600.0
 #: Under this (s), a clip's mark is often unreadable (crops of voxclone speech: 7 of 10
 #: found at 1.5 s, 10 of 10 from 2 s; a 1.4 s "Hello there." with its pauses, none).
 MIN_DETECT_SECONDS = 2.0
+#: Under this average bitrate (kbit/s), a lossy file's "no watermark" means little.
+#: Through Opus at 16 kHz, where it codes speech by linear prediction (SILK), the mark
+#: was kept in every message at 28 kbit/s, lost from half of 5 s messages at 21, from
+#: every one under 10 s at 17 and from all at 13
+#: (bench/results/watermark_voice_messages.md).
+LOW_BITRATE_KBPS = 24.0
 
 AudioSource = str | os.PathLike[str] | bytes | Audio
 
@@ -41,13 +48,25 @@ def detect(source: AudioSource, *, audit: AuditContext | None = None) -> Detecti
     """
     audio = as_audio(source, max_seconds=MAX_DETECT_SECONDS, name="the clip")
     result = _read_mark(audio)
-    if not result.found and audio.duration < MIN_DETECT_SECONDS:
-        result = replace(result, too_short=True)
+    if not result.found:
+        result = replace(result, too_short=audio.duration < MIN_DETECT_SECONDS,
+                         low_bitrate=low_bitrate(source, audio.duration))
     _log_detection(audio, result, audit)
     logger.info("detect: %s",
                 f"synthesis {result.payload:08x}" if result.found and result.payload is not None
                 else "no watermark")
     return result
+
+
+def low_bitrate(source: AudioSource, seconds: float) -> str | None:
+    """How ``source`` was coded (``"Opus at 17 kbit/s"``) when it is a lossy file under
+    :data:`LOW_BITRATE_KBPS`, where a mark is often lost, so that not finding one shows
+    little; else None (also for decoded ``Audio``, standard input and file objects,
+    whose coding is not known here). ``seconds``: its decoded length."""
+    if not isinstance(source, (str, os.PathLike, bytes)):
+        return None
+    coding = lossy_coding(source, seconds)
+    return str(coding) if coding is not None and coding.kbps < LOW_BITRATE_KBPS else None
 
 
 def detect_all(source: AudioSource, *, audit: AuditContext | None = None) -> list[Detection]:
@@ -59,8 +78,9 @@ def detect_all(source: AudioSource, *, audit: AuditContext | None = None) -> lis
     ``false_positive_probability``), in time order; stretches of one payload less than
     3 s apart are one mark (the same synthesis heard twice further apart is listed
     twice). An empty list means no mark was found; in a clip under
-    :data:`MIN_DETECT_SECONDS` that means little, as ``Detection.too_short`` says for
-    :func:`detect` (compare the clip's duration to tell).
+    :data:`MIN_DETECT_SECONDS`, or a lossy file under :data:`LOW_BITRATE_KBPS`, that
+    means little, as ``Detection.too_short`` and ``Detection.low_bitrate`` say for
+    :func:`detect` (compare the clip's duration, or see :func:`low_bitrate`, to tell).
 
     False positives: a mark is reported only when :func:`detect`'s own search finds one,
     so unmarked audio is flagged exactly as often as by :func:`detect`; the further

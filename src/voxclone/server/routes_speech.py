@@ -12,7 +12,12 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from voxclone.audio import encode_audio
-from voxclone.detection import MAX_DETECT_SECONDS, MIN_DETECT_SECONDS, detect_all
+from voxclone.detection import (
+    MAX_DETECT_SECONDS,
+    MIN_DETECT_SECONDS,
+    detect_all,
+    low_bitrate,
+)
 from voxclone.errors import AudioFormatError, TextError
 from voxclone.provenance import record_of
 from voxclone.registry.access import Principal
@@ -126,6 +131,7 @@ def _detection(data: bytes, label: str, who: Principal, state: ServerState) -> d
     first = described[0] if described else _mark_body(Detection(found=False), who, state)
     return {"found": bool(marks),
             "too_short": not marks and audio.duration < MIN_DETECT_SECONDS,
+            "low_bitrate": None if marks else low_bitrate(data, audio.duration),
             **first, "marks": described}
 
 

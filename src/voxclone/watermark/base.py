@@ -27,6 +27,9 @@ class Detection:
         too_short: nothing was found in a clip too short for that to mean much (under
             :data:`voxclone.detection.MIN_DETECT_SECONDS`: a mark is often unreadable
             there, so "no watermark" cannot be told from "too little of it").
+        low_bitrate: nothing was found in a file coded at a bitrate that often loses
+            the mark (under :data:`voxclone.detection.LOW_BITRATE_KBPS`): how it was
+            coded, e.g. ``"Opus at 17 kbit/s"``; else None.
     """
 
     found: bool
@@ -36,6 +39,7 @@ class Detection:
     end_s: float | None = None
     speed: float = 1.0
     too_short: bool = False
+    low_bitrate: str | None = None
 
 
 @runtime_checkable

@@ -267,8 +267,10 @@ async function detectFile(file) {
     show("detect-result", result.found
       ? marks.join("\n")
       : "no voxclone watermark found" +
-        (result.too_short ? " (but the clip is under 2 s: too short to be sure)" : ""),
-      result.found ? "warn" : result.too_short ? "" : "good");
+        (result.too_short ? " (but the clip is under 2 s: too short to be sure)" : "") +
+        (result.low_bitrate ? ` (but the file is ${result.low_bitrate}: at such bitrates the ` +
+          "mark is often lost, so this does not show that the speech is not voxclone's)" : ""),
+      result.found ? "warn" : result.too_short || result.low_bitrate ? "" : "good");
   } catch (e) { show("detect-result", e.message, "error"); }
 }
 const zone = $("drop-zone");
