@@ -109,6 +109,16 @@ def test_enroll_speak_play_and_detect_in_the_browser(server_url: str, tmp_path: 
         page.wait_for_function("document.getElementById('player').duration > 0")
         duration = page.evaluate("document.getElementById('player').duration")
         assert 2.0 < duration < 15.0 and abs(played - duration) < 0.01
+        # a second request while the first streams stops it: only the latest plays
+        page.fill("#speak-text", "One more sentence, spoken twice over.")
+        page.click("#speak")
+        page.click("#speak")
+        page.wait_for_selector("#speak-status.good", timeout=120_000)
+        again = page.evaluate("document.getElementById('player').duration")
+        assert abs(page.evaluate("playing.scheduled") - again) < 0.01 and again < duration
+        page.fill("#speak-text", "Hello from the browser. This voice was cloned with consent.")
+        page.click("#speak")
+        page.wait_for_selector("#speak-status.good", timeout=120_000)
 
         with page.expect_download() as download:
             page.click("#download")

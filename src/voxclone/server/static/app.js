@@ -196,8 +196,10 @@ function sizedWav(buffer) {
 
 // The speech plays as it arrives (wav_stream.js); once all has come, the player holds the
 // whole file to replay or download. Where Web Audio or a readable body is missing, the
-// page waits for the whole file instead.
+// page waits for the whole file instead. A new request stops the one before: only the
+// latest plays and shows its result.
 let playing = null;  // the StreamPlayer of the speech playing now
+let speaking = 0;    // the latest request's number
 
 // Made in the click itself: a browser lets audio start only from a user's gesture.
 function audioContext() {
@@ -206,8 +208,7 @@ function audioContext() {
   catch (e) { return new AudioContext(); }
 }
 
-async function streamSpeech(response, context) {
-  if (playing) playing.context.close().catch(() => {});
+async function streamSpeech(response, context, mine) {
   const decoder = new WavStreamDecoder(), player = new StreamPlayer(context), parts = [];
   playing = player;
   context.resume().catch(() => {});
@@ -215,16 +216,23 @@ async function streamSpeech(response, context) {
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
+    if (mine !== speaking) { reader.cancel().catch(() => {}); return null; }  // superseded
     parts.push(value);
-    if (playing === player) player.add(decoder.push(value), decoder.sampleRate || 24000);
+    player.add(decoder.push(value), decoder.sampleRate || 24000);
   }
-  if (playing === player) player.flush(decoder.sampleRate || 24000);
+  player.flush(decoder.sampleRate || 24000);
   const whole = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   parts.reduce((at, p) => { whole.set(p, at); return at + p.length; }, 0);
   return whole.buffer;
 }
 
+function releaseContext(context) {
+  if (context && (!playing || playing.context !== context)) context.close().catch(() => {});
+}
+
 $("speak").addEventListener("click", async () => {
+  const mine = ++speaking;
+  if (playing) { playing.context.close().catch(() => {}); playing = null; }
   show("speak-status", "speaking...");
   const context = audioContext();
   try {
@@ -232,9 +240,11 @@ $("speak").addEventListener("click", async () => {
       method: "POST", headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ model: "voxclone", voice: $("speak-voice").value, input: $("speak-text").value,
         response_format: "wav", speed: parseFloat($("speak-speed").value) }) });
+    if (mine !== speaking) return releaseContext(context);  // while the server started
     const streamed = context && response.body;
     if (streamed) show("speak-status", "playing as it is spoken...");
-    const bytes = streamed ? await streamSpeech(response, context) : await response.arrayBuffer();
+    const bytes = streamed ? await streamSpeech(response, context, mine) : await response.arrayBuffer();
+    if (bytes === null || mine !== speaking) return releaseContext(context);
     const url = URL.createObjectURL(sizedWav(bytes));
     const player = $("player");
     player.src = url;
@@ -246,8 +256,8 @@ $("speak").addEventListener("click", async () => {
     }
     show("speak-status", `watermark ${response.headers.get("X-Voxclone-Synthesis")}`, "good");
   } catch (e) {
-    if (context && (!playing || playing.context !== context)) context.close().catch(() => {});
-    show("speak-status", e.message, "error");
+    releaseContext(context);
+    if (mine === speaking) show("speak-status", e.message, "error");
   }
 });
 
