@@ -54,12 +54,18 @@ from voxclone.watermark.layout import WatermarkConfig
 
 RATE = wcl.RATE
 OUT = sd.REPO_ROOT / "bench" / "results" / "watermark_layouts"
-#: The variants: the shipped grid, each change alone, and both.
+#: The variants: the shipped grid, each change alone, both, and wide bands with the
+#: shipped grid's number of cells per symbol.
 VARIANTS = {
     "shipped (16 bands of 156 Hz, step 5 dB)": WatermarkConfig(),
     "step 8 dB": WatermarkConfig(delta_db=8.0),
     "8 bands of 312 Hz": WatermarkConfig(band_bins=10, bands=8),
     "8 bands of 312 Hz, step 8 dB": WatermarkConfig(band_bins=10, bands=8, delta_db=8.0),
+    # as many pairs per bit as the shipped grid: twice the columns, each half as long
+    "8 bands of 312 Hz, 32 ms columns, step 8 dB": WatermarkConfig(
+        band_bins=10, bands=8, frames_per_unit=2, units_per_symbol=8, delta_db=8.0),
+    "8 bands of 312 Hz, 32 ms columns, step 6.5 dB": WatermarkConfig(
+        band_bins=10, bands=8, frames_per_unit=2, units_per_symbol=8, delta_db=6.5),
 }
 CHANNELS = ("as is", "3 s crop", "opus ~21 kbit/s", "opus ~17 kbit/s",
             "opus ~21 kbit/s, 3 s crop", "lame mp3 32 kbit/s", "white noise 20 dB")
