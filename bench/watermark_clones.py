@@ -137,6 +137,13 @@ def stock_voices() -> list[Voice]:
     return voices
 
 
+def all_voices(speakers: int, speech_dir: str | None) -> tuple[list[Voice], Synthesizer]:
+    """This bench's voices (``speakers`` ``fast`` clones, then the stock mixtures) and the
+    synthesizer that renders them: what the other watermark benches share."""
+    voices = clone_voices(speakers, speech_dir, []) + stock_voices()
+    return voices, Synthesizer(default_engine(), stock_packs())
+
+
 def rendering(synthesizer: Synthesizer, voice: Voice, index: int) -> np.ndarray:
     """The unmarked rendering of sentence ``index`` (cached by voice parameters)."""
     body = {k: v for k, v in voice.profile.to_json().items()

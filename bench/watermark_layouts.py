@@ -47,8 +47,6 @@ import speech_data as sd
 import watermark_clones as wcl
 import watermark_voice_messages as wvm
 
-from voxclone.engines.kokoro import default_engine, stock_packs
-from voxclone.pipeline import Synthesizer
 from voxclone.watermark import QimWatermark
 from voxclone.watermark.layout import WatermarkConfig
 
@@ -91,8 +89,7 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     rng = np.random.default_rng(args.seed)
-    voices = wcl.clone_voices(args.speakers, args.speech_dir, []) + wcl.stock_voices()
-    synthesizer = Synthesizer(default_engine(), stock_packs())
+    voices, synthesizer = wcl.all_voices(args.speakers, args.speech_dir)
     clips: list[tuple[str, np.ndarray]] = []
     for voice in voices:
         sentences = [wcl.rendering(synthesizer, voice, i) for i in range(3)]

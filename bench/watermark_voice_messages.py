@@ -46,8 +46,6 @@ import speech_data as sd
 import watermark_clones as wcl
 
 from voxclone.audio import Audio, load_audio
-from voxclone.engines.kokoro import default_engine, stock_packs
-from voxclone.pipeline import Synthesizer
 from voxclone.watermark import QimWatermark
 
 RATE = wcl.RATE
@@ -78,8 +76,7 @@ def main() -> None:
     started = time.perf_counter()
     rng = np.random.default_rng(args.seed)
     wm = QimWatermark(rng.bytes(32))
-    voices = wcl.clone_voices(args.speakers, args.speech_dir, []) + wcl.stock_voices()
-    synthesizer = Synthesizer(default_engine(), stock_packs())
+    voices, synthesizer = wcl.all_voices(args.speakers, args.speech_dir)
     rows: list[dict[str, Any]] = []
     for voice in voices:
         sentences = [wcl.rendering(synthesizer, voice, i) for i in range(max(LENGTHS))]
