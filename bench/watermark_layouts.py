@@ -18,10 +18,12 @@ Run from the repo root (about 10 minutes on 2 cores; renderings are shared with
 * Clips: ``watermark_clones.py``'s voices (``fast`` clones of ``--speakers``
   LibriSpeech speakers and two stock-voice mixtures), their first three sentences (4-7
   s) one by one, and the first two joined (about 10 s).
-* Every variant marks the same clip with the same key and payload. Channels: the clip
-  as it is and a random 3 s crop; Ogg Opus at 16 kHz at libsndfile's compression 0.93
-  and 0.95 (about 21 and 17 kbit/s on this speech), the crop through the first; LAME
-  MP3 at 32 kbit/s; white noise at 20 dB SNR.
+* Every variant marks the same clip with the same key and payload; a two-layer variant
+  embeds both grids in turn (the second with a key of its own) and reads the clip with
+  either grid's detector, so its false-positive bound is twice a single grid's.
+  Channels: the clip as it is and a random 3 s crop; Ogg Opus at 16 kHz at
+  libsndfile's compression 0.93 and 0.95 (about 21 and 17 kbit/s on this speech), the
+  crop through the first; LAME MP3 at 32 kbit/s; white noise at 20 dB SNR.
 * Quality: SNR of the mark against the unmarked clip, and wide-band PESQ (16 kHz).
 """
 
@@ -52,18 +54,24 @@ from voxclone.watermark.layout import WatermarkConfig
 
 RATE = wcl.RATE
 OUT = sd.REPO_ROOT / "bench" / "results" / "watermark_layouts"
-#: The variants: the shipped grid, each change alone, both, and wide bands with the
-#: shipped grid's number of cells per symbol.
-VARIANTS = {
-    "shipped (16 bands of 156 Hz, step 5 dB)": WatermarkConfig(),
-    "step 8 dB": WatermarkConfig(delta_db=8.0),
-    "8 bands of 312 Hz": WatermarkConfig(band_bins=10, bands=8),
-    "8 bands of 312 Hz, step 8 dB": WatermarkConfig(band_bins=10, bands=8, delta_db=8.0),
+#: The variants, each a stack of layers embedded in turn (the first with the run's key,
+#: each further one with a key of its own): the shipped grid, each change alone, both,
+#: wide bands with the shipped grid's number of cells per symbol, and that grid as a
+#: second layer over the shipped one (read by either layer's detector).
+_WIDE = {"band_bins": 10, "bands": 8, "frames_per_unit": 2, "units_per_symbol": 8}
+VARIANTS: dict[str, tuple[WatermarkConfig, ...]] = {
+    "shipped (16 bands of 156 Hz, step 5 dB)": (WatermarkConfig(),),
+    "step 8 dB": (WatermarkConfig(delta_db=8.0),),
+    "8 bands of 312 Hz": (WatermarkConfig(band_bins=10, bands=8),),
+    "8 bands of 312 Hz, step 8 dB": (WatermarkConfig(band_bins=10, bands=8, delta_db=8.0),),
     # as many pairs per bit as the shipped grid: twice the columns, each half as long
-    "8 bands of 312 Hz, 32 ms columns, step 8 dB": WatermarkConfig(
-        band_bins=10, bands=8, frames_per_unit=2, units_per_symbol=8, delta_db=8.0),
-    "8 bands of 312 Hz, 32 ms columns, step 6.5 dB": WatermarkConfig(
-        band_bins=10, bands=8, frames_per_unit=2, units_per_symbol=8, delta_db=6.5),
+    "8 bands of 312 Hz, 32 ms columns, step 8 dB": (WatermarkConfig(**_WIDE, delta_db=8.0),),
+    "8 bands of 312 Hz, 32 ms columns, step 6.5 dB": (
+        WatermarkConfig(**_WIDE, delta_db=6.5),),
+    "shipped + a 312 Hz / 32 ms layer at 8 dB": (
+        WatermarkConfig(), WatermarkConfig(**_WIDE, delta_db=8.0)),
+    "shipped + a 312 Hz / 32 ms layer at 6.5 dB": (
+        WatermarkConfig(), WatermarkConfig(**_WIDE, delta_db=6.5)),
 }
 CHANNELS = ("as is", "3 s crop", "opus ~21 kbit/s", "opus ~17 kbit/s",
             "opus ~21 kbit/s, 3 s crop", "lame mp3 32 kbit/s", "white noise 20 dB")
@@ -99,9 +107,12 @@ def main() -> None:
         key, payload = rng.bytes(32), int(rng.integers(0, 1 << 32))
         start = int(rng.integers(0, len(clean) - 3 * RATE))
         reference = soxr.resample(clean.astype(np.float64), RATE, 16_000)
-        for name, config in VARIANTS.items():
-            wm = QimWatermark(key, config)
-            marked = wm.embed(clean, RATE, payload)
+        for name, layers in VARIANTS.items():
+            marks = [QimWatermark(key if i == 0 else key + bytes([i]), config)
+                     for i, config in enumerate(layers)]
+            marked = clean
+            for wm in marks:
+                marked = wm.embed(marked, RATE, payload)
             mark = marked.astype(np.float64) - clean
             row: dict[str, Any] = {
                 "variant": name, "length": length,
@@ -110,9 +121,10 @@ def main() -> None:
                 "pesq": pesq(16_000, reference,
                              soxr.resample(marked.astype(np.float64), RATE, 16_000), "wb")}
             for channel in CHANNELS:
-                found = wm.detect(through(channel, marked, start), RATE)
-                row[channel] = ("right" if found.found and found.payload == payload
-                                else "wrong" if found.found else "none")
+                heard = through(channel, marked, start)
+                found = [d for d in (wm.detect(heard, RATE) for wm in marks) if d.found]
+                row[channel] = ("wrong" if any(d.payload != payload for d in found)
+                                else "right" if found else "none")
             rows.append(row)
         wcl.log(f"{len(rows) // len(VARIANTS)}/{len(clips)} clips")
     head = ("| variant | clips | " + " | ".join(CHANNELS)
@@ -141,7 +153,7 @@ def main() -> None:
     lines.append("")
     sd.write_results(args.out, "\n".join(lines),
                      {"meta": sd.run_meta(started, source_tree=sd.source_tree()),
-                      "variants": {k: repr(v) for k, v in VARIANTS.items()},
+                      "variants": {k: [repr(c) for c in v] for k, v in VARIANTS.items()},
                       "summary": summary, "clips": rows})
 
 
