@@ -7,6 +7,7 @@ clones with, so a clone that sounds like joe has really transferred identity.
 from __future__ import annotations
 
 import functools
+import io
 import os
 import zlib
 from collections.abc import Callable, Iterator
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
+import soundfile as sf
 
 from voxclone.audio import Audio, load_audio, write_audio
 from voxclone.demo import load_person, speak_person
@@ -30,6 +32,15 @@ HELDOUT_TEXT = (
 )
 SPEECH_DIR = Path(os.environ.get("VOXCLONE_SPEECH_DIR",
                                  Path(__file__).resolve().parents[2] / "shared" / "speech"))
+
+
+def opus_16k(audio: Audio, level: float) -> bytes:
+    """``audio`` as Ogg Opus at 16 kHz and libsndfile's compression ``level`` (0.97:
+    about 13 kbit/s on speech, a voice message's bitrate or under)."""
+    buffer = io.BytesIO()
+    sf.write(buffer, np.clip(audio.resample(16_000).samples, -1, 1), 16_000, format="OGG",
+             subtype="OPUS", compression_level=level)
+    return buffer.getvalue()
 
 
 def longest_inner_silence(audio: Audio, frame_s: float = 0.01,

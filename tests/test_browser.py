@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from voxclone.audio import Audio, write_audio
+from voxclone.audio import Audio, load_audio, write_audio
 
-from .conftest import piper_speak
+from .conftest import opus_16k, piper_speak
 from .server_helpers import Owner, add_owner
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -131,4 +131,11 @@ def test_enroll_speak_play_and_detect_in_the_browser(server_url: str, tmp_path: 
                                "=== 'warn'", timeout=60_000)
         assert "voxclone watermark found" in page.inner_text("#detect-result")
         assert "voice ada" in page.inner_text("#detect-result")
+        # the same speech as a low-bitrate voice message: "not found" is not a green light
+        message = tmp_path / "message.ogg"
+        message.write_bytes(opus_16k(load_audio(saved), 0.97))
+        page.set_input_files("#detect-file", str(message))
+        page.wait_for_function("document.getElementById('detect-result').textContent"
+                               ".includes('but the file is Opus at')", timeout=60_000)
+        assert page.evaluate("document.getElementById('detect-result').className") == ""
         browser.close()

@@ -5,14 +5,11 @@ bench/results/watermark_voice_messages.md.)"""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
-import soundfile as sf
 
 import voxclone
 from voxclone.audio import Audio, encode_audio, write_audio
@@ -20,20 +17,12 @@ from voxclone.audio.bitrate import lossy_coding
 from voxclone.cli import main
 from voxclone.detection import LOW_BITRATE_KBPS
 
+from .conftest import opus_16k
 from .server_helpers import add_owner
 
 TEXT = "The lighthouse keeper counted the ships every evening, and wrote them down."
 #: One installation (secret + synthesis log) shared by this module's tests.
 SHARED_HOME = True
-
-
-def opus_16k(audio: Audio, level: float) -> bytes:
-    """``audio`` as Ogg Opus at 16 kHz and libsndfile's compression ``level`` (0.97:
-    about 13 kbit/s on speech, a voice message's bitrate or under)."""
-    buffer = io.BytesIO()
-    sf.write(buffer, np.clip(audio.resample(16_000).samples, -1, 1), 16_000, format="OGG",
-             subtype="OPUS", compression_level=level)
-    return buffer.getvalue()
 
 
 @pytest.fixture(scope="module")
