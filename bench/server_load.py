@@ -19,6 +19,8 @@ Usage::
 
     python bench/server_load.py                      # 20 clients, 60 s
     python bench/server_load.py --clients 3 --seconds 10 --out /tmp/load
+    python bench/server_load.py --clients 1 --seconds 60 --sentences 5 \
+        --out bench/results/server_first_audio   # a paragraph: first audio vs the last
 """
 
 from __future__ import annotations
@@ -122,13 +124,14 @@ def prepare(home: Path) -> str:
 
 
 def client_loop(index: int, url: str, key: str, until: float, results: list[Result],
-                lock: threading.Lock) -> None:
+                lock: threading.Lock, sentences: int = 1) -> None:
     headers = {"Authorization": f"Bearer {key}"}
     number = 0
     with httpx.Client(timeout=600) as http:
         while time.monotonic() < until:
             number += 1
-            text = f"Client {index}, request {number}. {random.choice(SENTENCES)}"
+            text = f"Client {index}, request {number}. " + " ".join(
+                random.sample(SENTENCES, sentences))
             began = time.monotonic()
             first: float | None = None
             body = bytearray()
@@ -187,6 +190,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--watermark-sample", type=int, default=30)
+    parser.add_argument("--sentences", type=int, default=1, choices=range(1, 6),
+                        metavar="1-5", help="sentences per request (default 1): with "
+                        "several, the first audio comes long before the last")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
 
@@ -200,7 +206,7 @@ def main() -> None:
         started = time.monotonic()
         until = started + args.seconds
         threads = [threading.Thread(target=client_loop, args=(i, url, key, until, results,
-                                                              lock))
+                                                              lock, args.sentences))
                    for i in range(args.clients)]
         for thread in threads:
             thread.start()
@@ -215,7 +221,8 @@ def main() -> None:
     audio_s = sum(len(r.audio) / 2 / 24_000 for r in ok)
     verdict = check(results, home, args.watermark_sample)
     row = {
-        "clients": args.clients, "seconds": round(elapsed, 1), "requests": len(results),
+        "clients": args.clients, "sentences": args.sentences,
+        "seconds": round(elapsed, 1), "requests": len(results),
         "ok": len(ok), "errors": len(errors),
         "error_examples": sorted({r.error or str(r.status) for r in errors})[:5],
         "first_audio_median_s": round(statistics.median(firsts), 3) if firsts else None,
@@ -240,9 +247,11 @@ def main() -> None:
     ])
     header = (f"# Server load: {args.clients} concurrent clients, {args.seconds:.0f} s, "
               f"loopback\n\n{now()} · commit {git_commit()} · {machine()}\n\n"
-              "Each request: POST /v1/audio/speech, pcm (streamed per sentence), one "
-              "sentence of ~4 s of speech, text unique to the request. The server runs "
-              "one synthesis at a time (2 cores); the others queue.\n\n")
+              "Each request: POST /v1/audio/speech, pcm (streamed per sentence), "
+              + ("one sentence of ~4 s of speech" if args.sentences == 1 else
+                 f"{args.sentences} sentences of ~4 s of speech each")
+              + ", text unique to the request. The server runs one synthesis at a time "
+              "(2 cores); the others queue.\n\n")
     write_results(args.out, header + table + "\n", row)
 
 
