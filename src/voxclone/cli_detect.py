@@ -11,12 +11,7 @@ import voxclone
 from voxclone.audio.decoding import RAW_FORMATS, RAW_SAMPLE_RATE, load_audio
 from voxclone.audio.inputs import RATE_BOUNDS, as_audio
 from voxclone.cli_stdin import read_stdin_bytes, stdin_named
-from voxclone.detection import (
-    LOW_BITRATE_KBPS,
-    MAX_DETECT_SECONDS,
-    MIN_DETECT_SECONDS,
-    low_bitrate,
-)
+from voxclone.detection import LOW_BITRATE_KBPS, MAX_DETECT_SECONDS, MIN_DETECT_SECONDS, not_found
 from voxclone.errors import VoxcloneError
 from voxclone.provenance import SynthesisRecord
 from voxclone.watermark import Detection
@@ -92,24 +87,26 @@ def cmd_detect(args: argparse.Namespace) -> int:
             error = True
             continue
         found = found or bool(marks)
-        too_short = not marks and audio.duration < MIN_DETECT_SECONDS
-        coding = None if marks or args.format else low_bitrate(source, audio.duration)
+        # (headerless PCM has no coding to read)
+        nothing = Detection(found=False) if marks else \
+            not_found(None if args.format else source, audio.duration)
         records = [voxclone.find_synthesis(m.payload) if m.payload is not None else None
                    for m in marks]
         if args.json:
             described = [_mark_json(m, r) for m, r in zip(marks, records, strict=True)]
-            first = described[0] if described else _mark_json(Detection(found=False), None)
+            first = described[0] if described else _mark_json(nothing, None)
             print(json.dumps({"file": name, "found": bool(marks), **first,
-                              "too_short": too_short, "low_bitrate": coding,
-                              "marks": described}))
+                              "too_short": nothing.too_short,
+                              "low_bitrate": nothing.low_bitrate, "marks": described}))
             continue
         if not marks:
             print(f"{name}: no voxclone watermark of this installation found"
                   + (f" (but the clip is under {MIN_DETECT_SECONDS:.0f} s: too short to "
-                     "be sure)" if too_short else "")
-                  + (f" (but the file is {coding}: under {LOW_BITRATE_KBPS:.0f} kbit/s "
-                     "the mark is often lost, from short clips most, so this does not "
-                     "show that the speech is not voxclone's)" if coding else ""))
+                     "be sure)" if nothing.too_short else "")
+                  + (f" (but the file is {nothing.low_bitrate}: under "
+                     f"{LOW_BITRATE_KBPS:.0f} kbit/s the mark is often lost, from short "
+                     "clips most, so this does not show that the speech is not "
+                     "voxclone's)" if nothing.low_bitrate else ""))
         for number, (mark, record) in enumerate(zip(marks, records, strict=True), 1):
             where = f"{mark.start_s:.2f}-{mark.end_s:.2f} s"
             speed = "" if mark.speed == 1.0 else f", played at {mark.speed:.2f}x speed"

@@ -49,8 +49,8 @@ def detect(source: AudioSource, *, audit: AuditContext | None = None) -> Detecti
     audio = as_audio(source, max_seconds=MAX_DETECT_SECONDS, name="the clip")
     result = _read_mark(audio)
     if not result.found:
-        result = replace(result, too_short=audio.duration < MIN_DETECT_SECONDS,
-                         low_bitrate=low_bitrate(source, audio.duration))
+        nothing = not_found(source, audio.duration)
+        result = replace(result, too_short=nothing.too_short, low_bitrate=nothing.low_bitrate)
     _log_detection(audio, result, audit)
     logger.info("detect: %s",
                 f"synthesis {result.payload:08x}" if result.found and result.payload is not None
@@ -58,15 +58,19 @@ def detect(source: AudioSource, *, audit: AuditContext | None = None) -> Detecti
     return result
 
 
-def low_bitrate(source: AudioSource, seconds: float) -> str | None:
-    """How ``source`` was coded (``"Opus at 17 kbit/s"``) when it is a lossy file under
-    :data:`LOW_BITRATE_KBPS`, where a mark is often lost, so that not finding one shows
-    little; else None (also for decoded ``Audio``, standard input and file objects,
-    whose coding is not known here). ``seconds``: its decoded length."""
-    if not isinstance(source, (str, os.PathLike, bytes)):
-        return None
-    coding = lossy_coding(source, seconds)
-    return str(coding) if coding is not None and coding.kbps < LOW_BITRATE_KBPS else None
+def not_found(source: AudioSource | None, seconds: float) -> Detection:
+    """What finding no mark in ``source`` (``seconds`` long once decoded) is worth: a
+    ``Detection`` that found nothing, with ``too_short`` (under
+    :data:`MIN_DETECT_SECONDS`) and ``low_bitrate`` (how a lossy file under
+    :data:`LOW_BITRATE_KBPS` was coded, ``"Opus at 17 kbit/s"``, where a mark is often
+    lost; None for other files, and for decoded ``Audio``, standard input, file objects
+    and ``None``, whose coding is not known here). The one place :func:`detect`, the
+    command line and the server all take both from."""
+    coding = lossy_coding(source, seconds) \
+        if isinstance(source, (str, os.PathLike, bytes)) else None
+    return Detection(found=False, too_short=seconds < MIN_DETECT_SECONDS,
+                     low_bitrate=str(coding) if coding is not None
+                     and coding.kbps < LOW_BITRATE_KBPS else None)
 
 
 def detect_all(source: AudioSource, *, audit: AuditContext | None = None) -> list[Detection]:
@@ -80,7 +84,7 @@ def detect_all(source: AudioSource, *, audit: AuditContext | None = None) -> lis
     twice). An empty list means no mark was found; in a clip under
     :data:`MIN_DETECT_SECONDS`, or a lossy file under :data:`LOW_BITRATE_KBPS`, that
     means little, as ``Detection.too_short`` and ``Detection.low_bitrate`` say for
-    :func:`detect` (compare the clip's duration, or see :func:`low_bitrate`, to tell).
+    :func:`detect` (:func:`not_found` tells which).
 
     False positives: a mark is reported only when :func:`detect`'s own search finds one,
     so unmarked audio is flagged exactly as often as by :func:`detect`; the further

@@ -12,12 +12,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from voxclone.audio import encode_audio
-from voxclone.detection import (
-    MAX_DETECT_SECONDS,
-    MIN_DETECT_SECONDS,
-    detect_all,
-    low_bitrate,
-)
+from voxclone.detection import MAX_DETECT_SECONDS, detect_all, not_found
 from voxclone.errors import AudioFormatError, TextError
 from voxclone.provenance import record_of
 from voxclone.registry.access import Principal
@@ -127,12 +122,11 @@ def _detection(data: bytes, label: str, who: Principal, state: ServerState) -> d
     ``marks``, every mark in time order (a file joining several syntheses)."""
     audio = decode_upload(data, label, max_seconds=MAX_DETECT_SECONDS)
     marks = detect_all(audio, audit=state.context(who))
+    nothing = Detection(found=False) if marks else not_found(data, audio.duration)
     described = [_mark_body(mark, who, state) for mark in marks]
-    first = described[0] if described else _mark_body(Detection(found=False), who, state)
-    return {"found": bool(marks),
-            "too_short": not marks and audio.duration < MIN_DETECT_SECONDS,
-            "low_bitrate": None if marks else low_bitrate(data, audio.duration),
-            **first, "marks": described}
+    first = described[0] if described else _mark_body(nothing, who, state)
+    return {"found": bool(marks), "too_short": nothing.too_short,
+            "low_bitrate": nothing.low_bitrate, **first, "marks": described}
 
 
 def _mark_body(mark: Detection, who: Principal, state: ServerState) -> dict[str, Any]:
