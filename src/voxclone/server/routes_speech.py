@@ -16,6 +16,7 @@ from voxclone.detection import MAX_DETECT_SECONDS, detect_all, not_found
 from voxclone.errors import AudioFormatError, TextError
 from voxclone.provenance import record_of
 from voxclone.registry.access import Principal
+from voxclone.server import speech_events
 from voxclone.server.auth import Caller, State
 from voxclone.server.speaking import (
     SAMPLE_RATE,
@@ -62,11 +63,15 @@ class SpeechRequest(BaseModel):
                                              "from the script, else en-us")
     instructions: str | None = Field(None, max_length=4096,
                                      description="accepted for compatibility; ignored")
-    stream_format: Literal["audio"] = "audio"
+    stream_format: Literal["audio", "sse"] = Field(
+        "audio", description="audio: the file as the body; sse: server-sent events, "
+                             "speech.audio.delta (base64 of the file's next bytes), then "
+                             "speech.audio.done (or error, where the quota ended)")
 
 
 @router.post("/audio/speech", response_class=Response,
-             responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()},
+             responses={200: {"content": {t: {} for t in (*MEDIA_TYPES.values(),
+                                                          speech_events.MEDIA_TYPE)},
                               "description": "watermarked speech; header "
                                              "X-Voxclone-Synthesis names its record"}})
 async def speech(body: SpeechRequest, who: Caller, state: State, request: Request,
@@ -74,7 +79,8 @@ async def speech(body: SpeechRequest, who: Caller, state: State, request: Reques
     """Speak ``input`` in ``voice``. ``wav`` and ``pcm`` (16-bit mono 24 kHz) stream
     sentence by sentence; other formats come whole. Either way the text is rendered a
     sentence at a time, other requests going between; a request whose client
-    disconnects stops rendering."""
+    disconnects stops rendering. ``stream_format`` ``sse`` sends the same bytes as
+    OpenAI's server-sent events (:mod:`voxclone.server.speech_events`)."""
     limit = state.config.max_text_chars
     if len(body.input) > limit:
         raise TextError(f"input has {len(body.input)} characters; send at most {limit} in "
@@ -88,7 +94,8 @@ async def speech(body: SpeechRequest, who: Caller, state: State, request: Reques
         started = await run_in_threadpool(
             functools.partial(start_speech, body.input, body.voice, speed=body.speed,
                               language=body.language, who=who, state=state))
-        return speech_stream(started, body.response_format, state, media_type=media_type)
+        return speech_stream(started, body.response_format, state, media_type=media_type,
+                             events=body.stream_format == "sse")
     whole = await run_in_threadpool(
         functools.partial(start_whole, body.input, body.voice, speed=body.speed,
                           language=body.language, who=who, state=state))
@@ -97,9 +104,13 @@ async def speech(body: SpeechRequest, who: Caller, state: State, request: Reques
         return Response(status_code=CLIENT_CLOSED_REQUEST)
     audio, record = made
     data = await run_in_threadpool(encode_audio, audio, body.response_format)
-    return Response(data, media_type=media_type,
-                    headers={"X-Voxclone-Synthesis": record.hex_id,
-                             "X-Voxclone-Seconds": f"{audio.duration:.3f}"})
+    headers = {"X-Voxclone-Synthesis": record.hex_id,
+               "X-Voxclone-Seconds": f"{audio.duration:.3f}"}
+    if body.stream_format == "sse":  # made whole, then sent as events
+        return Response(b"".join(speech_events.file_events(data)),
+                        media_type=speech_events.MEDIA_TYPE,
+                        headers={**headers, **speech_events.HEADERS})
+    return Response(data, media_type=media_type, headers=headers)
 
 
 @router.post("/detect", tags=["watermark"])

@@ -24,6 +24,7 @@ from voxclone.audio import Audio, encode_audio
 from voxclone.errors import RateLimitError
 from voxclone.provenance import SynthesisRecord
 from voxclone.registry.access import Principal
+from voxclone.server import speech_events
 from voxclone.server.quota import Reservation, estimate_seconds
 from voxclone.server.state import ServerState, close
 from voxclone.synthesis import Rendering, render_stream, start_render
@@ -166,20 +167,28 @@ def wav_stream_header(rate: int) -> bytes:
 
 
 def speech_stream(speech: Speech, fmt: str, state: ServerState, *, media_type: str,
-                  ) -> StreamingResponse:
+                  events: bool = False) -> StreamingResponse:
     """``speech`` streamed as 16-bit PCM (``fmt`` ``wav`` puts a header first) as its
     chunks are rendered; it ends early, with what fit, if the audio runs past the
-    estimate and the quota ends."""
+    estimate and the quota ends. ``events``: the same bytes as OpenAI's server-sent
+    events (:mod:`voxclone.server.speech_events`), which end in ``done``, or in an
+    ``error`` where the quota ended."""
     chunks = state.metered(speech.chunks)
-    parts = _encoded(chunks, fmt, speech)
+    parts = _encoded(chunks, fmt, speech, events=events)
     cleanup = functools.partial(_clean_up, parts, chunks, speech)
-    return ClosingStream(parts, cleanup, media_type=media_type,
-                         headers={"X-Voxclone-Synthesis": speech.record.hex_id})
+    headers = {"X-Voxclone-Synthesis": speech.record.hex_id}
+    if events:
+        media_type, headers = speech_events.MEDIA_TYPE, {**headers, **speech_events.HEADERS}
+    return ClosingStream(parts, cleanup, media_type=media_type, headers=headers)
 
 
-def _encoded(chunks: Iterator[Audio], fmt: str, speech: Speech) -> Iterator[bytes]:
+def _encoded(chunks: Iterator[Audio], fmt: str, speech: Speech, *,
+             events: bool) -> Iterator[bytes]:
+    def sent(data: bytes) -> bytes:
+        return speech_events.delta(data) if events else data
+
     if fmt == "wav":
-        yield wav_stream_header(SAMPLE_RATE)
+        yield sent(wav_stream_header(SAMPLE_RATE))
     seconds = 0.0
     try:
         for chunk in chunks:
@@ -188,9 +197,13 @@ def _encoded(chunks: Iterator[Audio], fmt: str, speech: Speech) -> Iterator[byte
             except RateLimitError as exc:
                 logger.warning("synthesis %s: %s; the stream ends there",
                                speech.record.hex_id, exc)
+                if events:  # (a raw body can only stop; an event stream says why)
+                    yield speech_events.error(exc)
                 return
             seconds += chunk.duration
-            yield encode_audio(chunk, "pcm")
+            yield sent(encode_audio(chunk, "pcm"))
+        if events:
+            yield speech_events.done()
     finally:
         _finish(chunks, speech.quota, seconds)
 
