@@ -30,7 +30,8 @@ from voxclone.audio.pitch_shift import shift_pitch
 from voxclone.clone.profile import VoiceProfile
 from voxclone.engines.base import Engine
 from voxclone.errors import ProfileError, TextError
-from voxclone.text import split_head, split_phonemes, split_sentences
+from voxclone.text import split_head, split_phonemes
+from voxclone.text.breaks import sentences_with_breaks
 from voxclone.text.frontend import Phonemizer, front_end
 from voxclone.text.languages import resolve_language
 
@@ -135,12 +136,18 @@ class Chunk:
             the self-check listens for); empty otherwise.
         done: the share of the text (by characters of its sentences) spoken once this
             chunk is, for progress reports.
+        pause_after: seconds of silence a ``<break>`` in the text asks for after this
+            chunk (:mod:`voxclone.text.breaks`), instead of the sentence pause;
+            ``None``: none written.
+        pause_before: seconds of silence written before it (breaks opening the text).
     """
 
     ids: tuple[int, ...]
     sentence_end: bool
     text: str = ""
     done: float = 1.0
+    pause_after: float | None = None
+    pause_before: float = 0.0
 
 
 class Synthesizer:
@@ -181,7 +188,7 @@ class Synthesizer:
                 "per call - split it into several calls"
             )
         front = front_end(language, text)
-        sentences = split_sentences(front.normalize(text))
+        lead, sentences, pauses = sentences_with_breaks(front.normalize, text)
         chunks_of = functools.partial(self._sentence_chunks, front.phonemize)
         ends = np.cumsum([len(s) for s in sentences]) / max(1, sum(len(s) for s in sentences))
 
@@ -189,11 +196,15 @@ class Synthesizer:
             # Only English can be checked by ear (the recognizer's model is US English);
             # a text mixing languages is read sentence by sentence in each one's own.
             english = front.language_of(sentences[index]).code.startswith("en")
-            return [replace(c, done=float(ends[index]))
-                    for c in chunks_of(sentences[index], head_tokens, english=english)]
+            chunks = [replace(c, done=float(ends[index]))
+                      for c in chunks_of(sentences[index], head_tokens, english=english)]
+            if chunks:
+                chunks[-1] = replace(chunks[-1], pause_after=pauses[index])
+            return chunks
         for index in range(len(sentences)):
             first = sentence_chunks(index, first_chunk_tokens)
             if first:
+                first[0] = replace(first[0], pause_before=lead)
                 return self._pipelined(sentence_chunks, first,
                                        range(index + 1, len(sentences)))
         raise TextError(f"nothing to pronounce in {text[:60]!r}; give words to speak")
@@ -319,8 +330,11 @@ class Synthesizer:
             tries += [voice.conditioning.with_delta(voice.conditioning.delta * f)
                       for f in (0.5, 0.0)]
         chunk: Chunk | None = next(chunks)
-        after = 0.0
+        after = -LEAD_S  # (the silence after the piece before: none before the first)
         while chunk is not None:
+            # A break opening the text, or (text arriving) a block: the silence before
+            # it is the break, or the pause already sent after the piece before if longer.
+            lead = LEAD_S + max(0.0, chunk.pause_before - after - LEAD_S)
             ids, speed = chunk.ids, options.speed * voice.rate
 
             def speak(attempt: int, ids: Sequence[int] = ids, speed: float = speed) -> np.ndarray:
@@ -342,12 +356,14 @@ class Synthesizer:
             # The engine's own silences (~0.25 s before, ~0.6 s after) give way to the
             # voice's pause; the next piece brings its LEAD_S.
             if following is None and waits is None:
-                after = END_S
+                after = max(END_S, chunk.pause_after or 0.0)
+            elif chunk.pause_after is not None:  # (the next piece brings its LEAD_S)
+                after = max(0.0, chunk.pause_after - LEAD_S)
             elif chunk.sentence_end:
                 after = between - LEAD_S
             else:
                 after = CLAUSE_PAUSE_S / speed - LEAD_S
-            wav = reframe(wav, self.engine.sample_rate, lead=LEAD_S, after=after)
+            wav = reframe(wav, self.engine.sample_rate, lead=lead, after=after)
             if tone is not None:
                 wav = tone.process(wav)
             if progress is not None:

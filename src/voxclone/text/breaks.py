@@ -1,0 +1,131 @@
+"""Pauses written into the text: SSML's ``<break>`` tag.
+
+Dubbing, games and film need silence where the script says so, not where a sentence
+happens to end. ``<break time="1.5s"/>`` (or ``"700ms"``) asks for that much silence
+at that point; ``<break strength="weak"/>`` for a pause of a named size; a bare
+``<break/>`` is ``strength="medium"``. The text either side is spoken as sentences of
+their own. Every other tag is dropped as markup (:mod:`voxclone.text.markup`).
+
+Sizes follow the common SSML services: x-weak 0.25 s, weak 0.5 s, medium 0.75 s,
+strong 1 s, x-strong 1.25 s; ``strength="none"`` is no break at all. ``time`` wins
+over ``strength``; breaks in a row add up.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from voxclone.errors import TextError
+from voxclone.text.chunk import split_sentences
+
+__all__ = ["MAX_BREAK_S", "Passage", "sentences_with_breaks", "split_breaks"]
+
+#: The longest one tag may ask for, seconds (longer silences: several audios).
+MAX_BREAK_S = 10.0
+#: Seconds of silence per ``strength``.
+STRENGTH_S = {"none": 0.0, "x-weak": 0.25, "weak": 0.5, "medium": 0.75, "strong": 1.0,
+              "x-strong": 1.25}
+
+_BREAK_RE = re.compile(r"<break\b([^<>]{0,300}?)/?>", re.IGNORECASE)
+_ATTRIBUTE_RE = re.compile(r"([\w:-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s\"'<>/]+))")
+_TIME_RE = re.compile(r"(\d{1,6}(?:\.\d{0,6})?|\.\d{1,6})\s*(ms|s)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """Text up to a break, and the silence written after it.
+
+    Attributes:
+        text: the text (may hold no words: a break between two breaks).
+        pause_after: seconds of silence the break after it asks for; ``None`` for the
+            text's last passage when no break ends the text.
+    """
+
+    text: str
+    pause_after: float | None
+
+
+def _seconds(attributes: str, tag: str) -> float | None:
+    """The silence one tag asks for; ``None`` for ``strength="none"`` (no break)."""
+    values = {m[1].lower(): next(v for v in m.groups()[1:] if v is not None)
+              for m in _ATTRIBUTE_RE.finditer(attributes)}
+    if "time" in values:
+        match = _TIME_RE.fullmatch(values["time"].strip())
+        if match is None:
+            raise TextError(f"{tag}: time must be seconds or milliseconds, like \"1.5s\" or "
+                            f"\"700ms\" (got {values['time']!r})")
+        seconds = float(match[1]) / (1000.0 if match[2].lower() == "ms" else 1.0)
+        if seconds > MAX_BREAK_S:
+            raise TextError(f"{tag}: a break is at most {MAX_BREAK_S:g} s (got {seconds:g} s); "
+                            "for a longer silence, put several breaks in a row or join audios")
+        return seconds
+    strength = values.get("strength", "medium").strip().lower()
+    if strength not in STRENGTH_S:
+        raise TextError(f"{tag}: strength must be one of {', '.join(STRENGTH_S)} "
+                        f"(got {values['strength']!r})")
+    return None if strength == "none" else STRENGTH_S[strength]
+
+
+def split_breaks(text: str) -> tuple[float, list[Passage]]:
+    """Cut ``text`` at its ``<break>`` tags.
+
+    Returns:
+        The silence asked for before the first passage with words, seconds (breaks at
+        the very start), and the passages in order; without tags, ``(0.0,
+        [Passage(text, None)])``. A ``strength="none"`` tag is removed and cuts nothing.
+
+    Raises:
+        TextError: a tag with a time that is not seconds or milliseconds, over
+            :data:`MAX_BREAK_S`, or an unknown strength (the message quotes the tag).
+    """
+    passages: list[Passage] = []
+    lead = 0.0
+    start = 0
+    held = ""  # text before a strength="none" tag, joined to what follows it
+    for match in _BREAK_RE.finditer(text):
+        seconds = _seconds(match[1], match[0][:80])
+        before = held + text[start:match.start()]
+        start = match.end()
+        if seconds is None:
+            held = before + " "  # (as any other tag: the words either side stay apart)
+            continue
+        held = ""
+        if before.strip():
+            passages.append(Passage(before, seconds))
+        elif passages:  # breaks in a row add up
+            last = passages[-1]
+            passages[-1] = Passage(last.text, (last.pause_after or 0.0) + seconds)
+        else:
+            lead += seconds
+    passages.append(Passage(held + text[start:], None))
+    return lead, passages
+
+
+def sentences_with_breaks(normalize: Callable[[str], str], text: str,
+                          ) -> tuple[float, list[str], list[float | None]]:
+    """``text``'s sentences, each passage normalised by ``normalize`` and split by
+    :func:`~voxclone.text.chunk.split_sentences`, with the silence its breaks ask for.
+
+    Returns:
+        The silence before the first sentence (s), the sentences, and for each the
+        silence a break asks for after it (``None``: none written, the sentence pause).
+        A passage with no words passes its break on to the sentence before it.
+
+    Raises:
+        TextError: as :func:`split_breaks`.
+    """
+    lead, passages = split_breaks(text)
+    sentences: list[str] = []
+    pauses: list[float | None] = []
+    for passage in passages:
+        said = split_sentences(normalize(passage.text))
+        if said:
+            sentences += said
+            pauses += [None] * (len(said) - 1) + [passage.pause_after]
+        elif passage.pause_after is not None and pauses:
+            pauses[-1] = (pauses[-1] or 0.0) + passage.pause_after
+        elif passage.pause_after is not None:
+            lead += passage.pause_after
+    return lead, sentences, pauses
