@@ -34,7 +34,9 @@ def add_parser(sub: Any, flags: argparse.ArgumentParser,
                        description="Speak TEXT in the voice NAME ('-' reads the text "
                                    "from standard input).")
     p.add_argument("name", metavar="NAME", help="a stored voice")
-    p.add_argument("text", metavar="TEXT", help="the text to speak, or '-' for standard input")
+    p.add_argument("text", metavar="TEXT",
+                   help="the text to speak, or '-' for standard input; SSML breaks are "
+                        "pauses: 'Wait. <break time=\"1.5s\"/> Now!'")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
                    help="output file, or '-' for standard output")
     p.add_argument("--format", choices=SUPPORTED_OUTPUT,

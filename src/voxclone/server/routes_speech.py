@@ -53,7 +53,8 @@ class SpeechRequest(BaseModel):
                        description="accepted for compatibility (tts-1, ...); voxclone "
                                    "always uses its cloning engine")
     input: str = Field(min_length=1, description="the text to speak (at most the server's "
-                                                 "max_text_chars, 20,000 by default)")
+                                                 "max_text_chars, 20,000 by default); SSML "
+                                                 "<break time=\"1.5s\"/> tags are pauses")
     voice: str = Field(min_length=1, max_length=170)
     response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm", "ogg"] = "mp3"
     speed: float = Field(1.0, ge=0.5, le=2.0, description="speaking rate, 0.5-2.0")
