@@ -32,7 +32,7 @@ def add_batch_command(sub: Any, flags: argparse.ArgumentParser,
     p = sub.add_parser(
         "batch", parents=[flags, voices_dir], help="render a whole script, one file per line",
         description="Speak every line of SCRIPT (CSV or JSONL with voice, text and optional "
-                    "id, speed and language; or SRT) into OUTDIR: one watermarked audio "
+                    "id, speed, language and seconds; or SRT) into OUTDIR: one watermarked audio "
                     "file per line and manifest.jsonl. Running it again resumes: finished "
                     "lines are skipped, missing or damaged ones rendered again.")
     p.add_argument("script", metavar="SCRIPT",
@@ -51,6 +51,10 @@ def add_batch_command(sub: Any, flags: argparse.ArgumentParser,
                         "pip install 'voxclone[batch-ray]'")
     p.add_argument("--voice", metavar="NAME",
                    help="voice of SRT cues that do not start with 'NAME: '")
+    p.add_argument("--fit-cues", action="store_true",
+                   help="fit each SRT cue's speech into its timing (a dub): a line that "
+                        "speaks longer is rendered faster, up to speed 2.0 (as a CSV/JSONL "
+                        "line with 'seconds' always is)")
     p.add_argument("--script-format", choices=tuple(SCRIPT_FORMATS),
                    help="script format (default: from SCRIPT's extension; required "
                         "for '-')")
@@ -66,9 +70,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
     report = render_script(args.script, args.output, format=args.format,
                            workers=args.workers, ray=args.ray, voices_dir=args.voices_dir,
                            default_voice=args.voice, script_format=args.script_format,
-                           progress=not args.quiet)
+                           progress=not args.quiet, fit_cues=args.fit_cues)
     if not args.quiet:
         print(summary(report))
+    overrun = [e for e in report.entries if e.warning]
+    for entry in overrun[:SHOWN_FAILURES]:
+        print(f"voxclone: line {entry.line} (id {entry.id}) {entry.warning}", file=sys.stderr)
     for entry in report.failed[:SHOWN_FAILURES]:
         print(f"voxclone: line {entry.line} (id {entry.id}) failed: {entry.error}",
               file=sys.stderr)

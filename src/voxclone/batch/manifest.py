@@ -13,8 +13,9 @@ reads it back and ``voxclone.find_synthesis`` gives its audit record), ``sha256`
 the file's bytes), ``error`` (why a line failed), ``request`` (SHA-256 of what was asked:
 voice profile, text, speed, format - a changed line is rendered again), ``script`` (the
 absolute path of the script it came from, ``standard input`` for one piped in: a run
-of another script into the same OUTDIR is refused, see :mod:`voxclone.batch.outdir`)
-and ``created``.
+of another script into the same OUTDIR is refused, see :mod:`voxclone.batch.outdir`),
+``created``, and for a line fitted to its ``seconds``, ``speed`` (the speed it was
+rendered at, when not the one asked) and ``warning`` (it overruns even so).
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class ManifestEntry:
     request: str | None = None
     script: str | None = None
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
+    speed: float | None = None
+    warning: str | None = None
 
     @property
     def ok(self) -> bool:

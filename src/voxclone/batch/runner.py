@@ -53,6 +53,7 @@ class BatchOptions:
     default_voice: str | None = None
     script_format: str | None = None
     actor: str = field(default_factory=batch_actor)
+    fit_cues: bool = False
 
     def __post_init__(self) -> None:
         if self.format not in BATCH_FORMATS:
@@ -112,11 +113,13 @@ def output_name(line_id: str, format: str) -> str:
 
 
 def request_digest(voice_digest: str, line: ScriptLine, format: str) -> str:
-    """SHA-256 of what a line asks for: the voice profile's checksum, text, speed, format
-    and language (when one is given: digests of older manifests stay valid)."""
+    """SHA-256 of what a line asks for: the voice profile's checksum, text, speed, format,
+    and language and seconds (when given: digests of older manifests stay valid)."""
     request: list[object] = [voice_digest, line.text, line.speed, format]
     if line.language:
         request.append(line.language)
+    if line.seconds is not None:
+        request.append({"seconds": line.seconds})
     body = json.dumps(request, ensure_ascii=True)
     return hashlib.sha256(body.encode()).hexdigest()
 
@@ -134,6 +137,7 @@ def render_script(
     actor: str | None = None,
     executor: Executor | None = None,
     progress: bool = False,
+    fit_cues: bool = False,
 ) -> BatchReport:
     """Render every line of ``script`` into ``outdir``: ``<id>.<format>`` files and
     ``manifest.jsonl`` (see :mod:`voxclone.batch.manifest`).
@@ -168,6 +172,10 @@ def render_script(
         actor: who asks, for the audit log.
         executor: renders the lines (overrides ``workers`` and ``ray``).
         progress: show a progress bar (lines/s, time left) on stderr.
+        fit_cues: each SRT cue's speech must fit its timing (the line's ``seconds``, as a
+            CSV or JSONL line may give): a line that speaks longer is rendered faster, up
+            to speed 2.0; one that overruns even so is kept, with a ``warning`` in its
+            manifest entry (:func:`voxclone.batch.work.render_line`).
 
     Raises:
         ScriptError: the script is unreadable or malformed (nothing is rendered).
@@ -180,9 +188,9 @@ def render_script(
     """
     options = BatchOptions(format=format, workers=workers, ray=ray, voices_dir=voices_dir,
                            default_voice=default_voice, script_format=script_format,
-                           actor=actor or batch_actor())
+                           actor=actor or batch_actor(), fit_cues=fit_cues)
     lines = read_script(script, format=options.script_format,
-                        default_voice=options.default_voice)
+                        default_voice=options.default_voice, fit_cues=options.fit_cues)
     out = Path(outdir)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -289,7 +297,7 @@ class _Job:
             jobs.append(LineJob(id=line.id, text=line.text, voice=voice.profile,
                                 speed=line.speed, language=line.language,
                                 format=self.options.format,
-                                actor=self.options.actor))
+                                actor=self.options.actor, seconds=line.seconds))
         return jobs, failures, skipped
 
     def _finished(self, old: ManifestEntry, line: ScriptLine, request: str) -> bool:
@@ -310,11 +318,13 @@ class _Job:
             return _failed(line, result.error or "no audio", self.script, request)
         name = output_name(line.id, self.options.format)
         write_encoded(result.data, self.out / name)
+        if result.warning:
+            logger.info("line %d (id %s) %s", line.line, line.id, result.warning)
         return ManifestEntry(id=line.id, line=line.line, status=OK, voice=line.voice,
                              file=name, duration=result.duration,
                              payload=f"{result.payload or 0:08x}",
                              sha256=hashlib.sha256(result.data).hexdigest(), request=request,
-                             script=self.script)
+                             script=self.script, speed=result.speed, warning=result.warning)
 
     def _record(self, entry: ManifestEntry) -> None:
         self.manifest.append(entry)

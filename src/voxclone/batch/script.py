@@ -4,12 +4,14 @@ Formats (UTF-8, a byte-order mark is ignored). The path ``-`` reads the script f
 standard input, whose format must then be given (``--script-format``):
 
 * **CSV** (``.csv``): a header row naming the columns ``voice`` and ``text``, and
-  optionally ``id``, ``speed`` and ``language`` (case-insensitive, any order; other columns are
-  ignored). One line to speak per row.
+  optionally ``id``, ``speed``, ``language`` and ``seconds`` (case-insensitive, any
+  order; other columns are ignored). One line to speak per row.
 * **JSONL** (``.jsonl``, ``.ndjson``): one JSON object per line with the keys ``voice``,
-  ``text`` and optionally ``id``, ``speed`` and ``language``; blank lines are skipped.
-* **SRT** (``.srt``): subtitle cues; the cue number is the id, the timing is ignored
-  (lines are spoken at the voice's own pace), the cue's text lines are joined with
+  ``text`` and optionally ``id``, ``speed``, ``language`` and ``seconds``; blank lines
+  are skipped.
+* **SRT** (``.srt``): subtitle cues; the cue number is the id; the timing is the line's
+  ``seconds`` with ``fit_cues`` (``--fit-cues``), else ignored (lines are spoken at the
+  voice's own pace); the cue's text lines are joined with
   spaces and simple markup (``<i>``, ``{\\an8}``) is removed. The voice is the
   ``default_voice`` (``--voice``) unless the text starts with ``NAME:`` and a space
   (``ada: Where were you?``): that prefix always names the voice, even when there is a
@@ -21,10 +23,13 @@ letters, digits, ``_ . -`` starting with a letter or digit, since they name the
 output files, and must be unique (ignoring case). ``speed`` defaults to 1.0;
 ``language`` (``es``, ``ja``..., see ``voxclone languages``) defaults to detection from
 the script (Hindi, Japanese, Mandarin), else English. SRT cues use the detection.
+``seconds`` is the most the line's speech may last (a dub's slot): a line that would
+speak longer is rendered faster until it fits (:func:`voxclone.batch.work.render_line`).
 
 A malformed file (unreadable, no header, bad JSON, duplicate or invalid ids) raises
 :class:`~voxclone.errors.ScriptError` naming the line. A line that is well formed but
-cannot be spoken (no voice, empty text, bad speed or language) is returned with ``problem`` set: it
+cannot be spoken (no voice, empty text, bad speed, language or seconds, a cue that ends
+before it starts) is returned with ``problem`` set: it
 becomes a failed entry of the manifest and does not stop the job.
 """
 
@@ -60,6 +65,11 @@ STDIN_PATH, STDIN_NAME = "-", "standard input"
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _VOICE_PREFIX = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.-]{0,63}):\s+(.*)$", re.DOTALL)
 _MARKUP = re.compile(r"<[^>]*>|\{\\[^}]*\}")
+#: An SRT cue timing, "00:00:01,000 --> 00:00:02,500" (also "." before the milliseconds).
+_TIMING = re.compile(r"\s*(\d{1,3}):(\d{2}):(\d{2})[,.](\d{1,3})\s*-->"
+                     r"\s*(\d{1,3}):(\d{2}):(\d{2})[,.](\d{1,3})(?:\s|$)")
+#: The longest ``seconds`` a line may give (a cue of an hour is a mistake).
+MAX_LINE_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
@@ -74,6 +84,7 @@ class ScriptLine:
         speed: speaking-rate multiplier (0.5-2.0).
         problem: why it cannot be spoken, or None for a good line.
         language: the text's language code, or None to detect it from the script.
+        seconds: the most its speech may last (s), or None for no limit.
     """
 
     id: str
@@ -83,6 +94,7 @@ class ScriptLine:
     speed: float = 1.0
     problem: str | None = None
     language: str | None = None
+    seconds: float | None = None
 
 
 def script_format(path: str | os.PathLike[str], format: str | None = None) -> str:
@@ -108,12 +120,13 @@ def script_format(path: str | os.PathLike[str], format: str | None = None) -> st
 
 
 def read_script(path: str | os.PathLike[str], *, format: str | None = None,
-                default_voice: str | None = None) -> list[ScriptLine]:
+                default_voice: str | None = None, fit_cues: bool = False) -> list[ScriptLine]:
     """The lines of the script at ``path`` (``-``: standard input, ``format`` required),
     in order (see the module docstring).
 
     ``default_voice`` is the voice of SRT cues without a ``NAME:`` prefix (CSV and JSONL
-    name the voice on every line).
+    name the voice on every line). ``fit_cues``: each SRT cue's duration is its line's
+    ``seconds``.
 
     Raises:
         ScriptError: the file is unreadable, empty or malformed (the message names the
@@ -135,7 +148,7 @@ def read_script(path: str | os.PathLike[str], *, format: str | None = None,
     elif fmt == "jsonl":
         lines = _read_jsonl(content, where)
     else:
-        lines = _read_srt(content, where, default_voice)
+        lines = _read_srt(content, where, default_voice, fit_cues)
     if not lines:
         raise ScriptError(f"{where} has no lines to speak")
     _check_ids(lines, where)
@@ -182,6 +195,9 @@ def _make_line(line: int, fields: Mapping[str, Any], where: str) -> ScriptLine:
     speed, speed_problem = _speed(fields.get("speed"))
     if speed_problem:
         problems.append(speed_problem)
+    seconds, seconds_problem = _seconds(fields.get("seconds"))
+    if seconds_problem:
+        problems.append(seconds_problem)
     raw_language = fields.get("language")
     language = str(raw_language).strip() if raw_language is not None else ""
     if language:
@@ -190,7 +206,8 @@ def _make_line(line: int, fields: Mapping[str, Any], where: str) -> ScriptLine:
         except TextError as exc:
             problems.append(str(exc))
     return ScriptLine(id=ident, line=line, voice=voice, text=text, speed=speed,
-                      problem="; ".join(problems) or None, language=language or None)
+                      problem="; ".join(problems) or None, language=language or None,
+                      seconds=seconds)
 
 
 def _speed(raw: Any) -> tuple[float, str | None]:
@@ -206,6 +223,19 @@ def _speed(raw: Any) -> tuple[float, str | None]:
     return speed, None
 
 
+def _seconds(raw: Any) -> tuple[float | None, str | None]:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None, None
+    try:
+        seconds = float(raw)
+    except (TypeError, ValueError):
+        seconds = float("nan")
+    if isinstance(raw, bool) or not 0.0 < seconds <= MAX_LINE_SECONDS:
+        return None, (f"seconds must be a number of seconds above 0 and at most "
+                      f"{MAX_LINE_SECONDS:g} (got {raw!r})")
+    return seconds, None
+
+
 def _read_csv(content: str, where: str) -> list[ScriptLine]:
     reader = csv.DictReader(io.StringIO(content, newline=""))
     try:
@@ -216,7 +246,8 @@ def _read_csv(content: str, where: str) -> list[ScriptLine]:
     missing = [c for c in ("voice", "text") if c not in columns]
     if missing:
         raise ScriptError(f"{where}, line 1: the header must name the columns voice and text "
-                          f"(optional: id, speed, language); {' and '.join(missing)} missing")
+                          "(optional: id, speed, language, seconds); "
+                          f"{' and '.join(missing)} missing")
     lines = []
     try:
         for row in reader:
@@ -261,13 +292,15 @@ def _blocks(content: str) -> Iterable[tuple[int, list[str]]]:
         yield start, block
 
 
-def _read_srt(content: str, where: str, default_voice: str | None) -> list[ScriptLine]:
+def _read_srt(content: str, where: str, default_voice: str | None,
+              fit_cues: bool) -> list[ScriptLine]:
     lines = []
     for start, block in _blocks(content):
         if not block[0].isdigit():
             raise ScriptError(f"{where}, line {start}: expected a cue number, got "
                               f"{block[0][:40]!r}")
-        if len(block) < 2 or "-->" not in block[1]:
+        timing = _TIMING.match(block[1]) if len(block) > 1 else None
+        if timing is None:
             raise ScriptError(f"{where}, line {start + 1}: expected a cue timing like "
                               "'00:00:01,000 --> 00:00:02,500'")
         text = " ".join(_MARKUP.sub("", t).strip() for t in block[2:]).strip()
@@ -275,12 +308,25 @@ def _read_srt(content: str, where: str, default_voice: str | None) -> list[Scrip
         prefixed = _VOICE_PREFIX.match(text)
         if prefixed:
             voice, text = prefixed.group(1), prefixed.group(2).strip()
-        line = _make_line(start, {"id": block[0], "voice": voice, "text": text}, where)
+        fields: dict[str, Any] = {"id": block[0], "voice": voice, "text": text}
+        begin, end = _cue_second(timing.groups()[:4]), _cue_second(timing.groups()[4:])
+        if fit_cues and end > begin:
+            fields["seconds"] = round(end - begin, 3)
+        line = _make_line(start, fields, where)
+        if fit_cues and end <= begin:
+            line = replace(line, problem=f"its cue ends at {end:g} s, not after it starts "
+                                         f"({begin:g} s): there is no time to speak it in")
         if not voice:
             line = replace(line, problem="no voice: start the cue with 'NAME: ' or give a "
                                          "default voice (--voice)")
         lines.append(line)
     return lines
+
+
+def _cue_second(parts: tuple[str | Any, ...]) -> float:
+    """Seconds from an SRT time's hours, minutes, seconds and milliseconds."""
+    hours, minutes, seconds, millis = parts
+    return int(hours) * 3600 + int(minutes) * 60 + int(seconds) + int(millis.ljust(3, "0")) / 1000
 
 
 def _check_ids(lines: list[ScriptLine], where: str) -> None:

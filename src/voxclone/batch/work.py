@@ -11,11 +11,12 @@ import logging
 import os
 from dataclasses import dataclass
 
-from voxclone.audio import encode_audio
+from voxclone.audio import Audio, encode_audio
+from voxclone.audio.pauses import sound_span
 from voxclone.clone.profile import VoiceProfile
 from voxclone.engines.session import THREADS_ENV
 from voxclone.errors import AuditError, VoxcloneError
-from voxclone.provenance import AuditContext
+from voxclone.provenance import AuditContext, SynthesisRecord
 from voxclone.synthesis import preload, render
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,8 @@ class LineJob:
         format: output format (see :func:`voxclone.audio.encode_audio`).
         actor: who asked, for the audit log (``batch:USER``).
         language: the text's language code, or None to detect it from the script.
+        seconds: the most its speech may last, or None: a line that speaks longer is
+            rendered again faster (:func:`render_line`).
     """
 
     id: str
@@ -42,6 +45,7 @@ class LineJob:
     format: str
     actor: str
     language: str | None = None
+    seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,9 @@ class LineResult:
         payload: the watermark payload (the audit log's synthesis id).
         error: why it failed (None when it worked).
         fatal: the failure stops the whole job (the audit log cannot be written).
+        speed: the speed it was rendered at, when fitting its ``seconds`` changed it.
+        warning: what is wrong with audio that was made all the same (it overruns its
+            ``seconds`` even at the fastest speed).
     """
 
     id: str
@@ -63,6 +70,8 @@ class LineResult:
     payload: int | None = None
     error: str | None = None
     fatal: bool = False
+    speed: float | None = None
+    warning: str | None = None
 
 
 def prepare_worker(threads: int | None = None) -> None:
@@ -77,11 +86,49 @@ def prepare_worker(threads: int | None = None) -> None:
     logger.debug("batch worker %d ready (%s threads)", os.getpid(), threads or "all")
 
 
-def render_line(job: LineJob) -> LineResult:
-    """Render, watermark, audit and encode one line; errors are returned, not raised."""
-    try:
-        audio, record = render(job.text, job.voice, speed=job.speed, language=job.language,
+#: The fastest a line is rendered to fit its ``seconds`` (the synthesizer's limit).
+MAX_FIT_SPEED = 2.0
+#: Renderings of a line, the first included, before one that overruns is kept.
+FIT_TRIES = 3
+#: How far under its ``seconds`` a faster rendering aims (the engine's timing follows
+#: its speed input only roughly).
+FIT_MARGIN = 0.97
+
+
+def speech_seconds(audio: Audio) -> float:
+    """Seconds from the start of ``audio`` to the end of its last sound (its trailing
+    silence left out: what must fit a dub's slot)."""
+    span = sound_span(audio.samples, audio.sample_rate)
+    return 0.0 if span is None else span[1] / audio.sample_rate
+
+
+def _fitted(job: LineJob) -> tuple[Audio, SynthesisRecord, float, str | None]:
+    """The line rendered, faster where it must fit ``job.seconds``: the audio, its record,
+    the speed, and a warning when even the fastest rendering overruns. Every rendering
+    is a synthesis of its own in the audit log; only the last is kept."""
+    speed = job.speed
+    for attempt in range(1, FIT_TRIES + 1):
+        audio, record = render(job.text, job.voice, speed=speed, language=job.language,
                                audit=AuditContext(actor=job.actor))
+        spoken = speech_seconds(audio)
+        if job.seconds is None or spoken <= job.seconds:
+            return audio, record, speed, None
+        if speed >= MAX_FIT_SPEED or attempt == FIT_TRIES:
+            break
+        logger.debug("line %s: %.2f s at speed %.2f, past its %.2f s", job.id, spoken,
+                     speed, job.seconds)
+        speed = min(MAX_FIT_SPEED, speed * spoken / (job.seconds * FIT_MARGIN))
+    return audio, record, speed, (f"speaks {spoken:.2f} s, past its {job.seconds:g} s even "
+                                  f"at speed {speed:.2f}: shorten the text or lengthen its "
+                                  "time")
+
+
+def render_line(job: LineJob) -> LineResult:
+    """Render, watermark, audit and encode one line; errors are returned, not raised.
+    A line with ``seconds`` whose speech runs past them is rendered again faster, up to
+    :data:`MAX_FIT_SPEED` (:data:`FIT_TRIES` renderings in all)."""
+    try:
+        audio, record, speed, warning = _fitted(job)
         data = encode_audio(audio, job.format)
     except AuditError as exc:
         return LineResult(job.id, error=str(exc), fatal=True)
@@ -90,7 +137,8 @@ def render_line(job: LineJob) -> LineResult:
     except Exception as exc:  # a bug must not lose the other lines of the job
         logger.exception("line %s: unexpected error", job.id)
         return LineResult(job.id, error=f"unexpected error: {type(exc).__name__}: {exc}")
-    return LineResult(job.id, data=data, duration=round(audio.duration, 3), payload=record.id)
+    return LineResult(job.id, data=data, duration=round(audio.duration, 3), payload=record.id,
+                      speed=round(speed, 3) if speed != job.speed else None, warning=warning)
 
 
 class LineWorker:

@@ -1,0 +1,97 @@
+"""Dubbing with ``voxclone batch``: a line whose speech must fit a time (a CSV/JSONL
+``seconds``, or an SRT cue's timing with ``--fit-cues``) is rendered faster until it
+does; one that cannot fit even at speed 2.0 is kept and named; a changed time renders
+the line again. Real models (the stock enrollment of joe that test_batch uses)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from voxclone.audio import load_audio
+from voxclone.batch import read_script, render_script
+from voxclone.batch.work import MAX_FIT_SPEED, speech_seconds
+from voxclone.cli import main
+
+from .test_batch import _check_outputs, _jsonl, _shared_home, _write, batch_home
+
+__all__ = ["_shared_home", "batch_home"]  # (the fixtures this module shares)
+
+LONG = ("The committee will meet again on Thursday afternoon to discuss the budget for "
+        "next year.")
+
+
+def test_scripts_give_seconds_and_cues_their_timing(tmp_path: Path) -> None:
+    lines = read_script(_write(tmp_path / "s.csv", (
+        "voice,text,seconds\njoe,One.,2.5\njoe,Two.,\njoe,Three.,-1\njoe,Four.,soon\n")))
+    assert [x.seconds for x in lines] == [2.5, None, None, None]
+    assert lines[0].problem is None and lines[1].problem is None
+    assert "seconds must be a number of seconds above 0" in str(lines[2].problem)
+    assert "got 'soon'" in str(lines[3].problem)
+    jsonl = read_script(_jsonl(tmp_path / "s.jsonl", [
+        {"voice": "joe", "text": "A.", "seconds": 1.75},
+        {"voice": "joe", "text": "B.", "seconds": True}]))
+    assert jsonl[0].seconds == 1.75 and "got True" in str(jsonl[1].problem)
+
+    srt = _write(tmp_path / "s.srt", (
+        "1\n00:00:01,000 --> 00:00:03,500\nFirst cue.\n\n"
+        "2\n01:02:03.25 --> 01:02:04.5 X1:10 X2:20\nHours, and a dot.\n\n"
+        "3\n00:00:09,000 --> 00:00:08,000\nBackwards.\n"))
+    assert [x.seconds for x in read_script(srt, default_voice="joe")] == [None] * 3
+    cues = read_script(srt, default_voice="joe", fit_cues=True)
+    assert [x.seconds for x in cues[:2]] == [2.5, 1.25]
+    assert cues[0].problem is None and cues[1].problem is None
+    assert "ends at 8 s, not after it starts (9 s)" in str(cues[2].problem)
+
+
+def test_a_line_is_fitted_into_its_seconds(tmp_path: Path) -> None:
+    rows: list[dict[str, object]] = [
+        {"id": "free", "voice": "joe", "text": LONG},
+        {"id": "tight", "voice": "joe", "text": LONG, "seconds": 3.6},
+        {"id": "roomy", "voice": "joe", "text": LONG, "seconds": 20},
+        {"id": "never", "voice": "joe", "text": LONG + " " + LONG, "seconds": 1.5},
+    ]
+    script = _jsonl(tmp_path / "dub.jsonl", rows)
+    out = tmp_path / "out"
+    report = render_script(script, out, workers=1)
+    assert report.ok, report.failed
+    entries = {e.id: e for e in report.entries}
+    spoken = {i: speech_seconds(load_audio(out / f"{i}.wav")) for i in entries}
+    assert spoken["free"] > 4.0, spoken  # (else "tight" would need no fitting)
+    assert spoken["tight"] <= 3.6 and entries["tight"].speed is not None
+    assert 1.0 < entries["tight"].speed <= MAX_FIT_SPEED
+    assert entries["tight"].warning is None
+    assert entries["free"].speed is None and entries["roomy"].speed is None
+    assert spoken["roomy"] == pytest.approx(spoken["free"], abs=0.05)  # rendered as asked
+    # cannot fit: the fastest rendering is kept, and the entry says so
+    assert entries["never"].speed == MAX_FIT_SPEED and spoken["never"] > 1.5
+    assert "past its 1.5 s even at speed 2.00" in str(entries["never"].warning)
+    on_disk = {json.loads(x)["id"]: json.loads(x) for x in
+               (out / "manifest.jsonl").read_text().splitlines()}
+    assert on_disk["tight"]["speed"] == entries["tight"].speed
+    assert on_disk["never"]["warning"] == entries["never"].warning
+    _check_outputs(report, {str(r["id"]): str(r["text"]) for r in rows})
+
+    # a new time is a new request: only that line is rendered again
+    rows[1]["seconds"] = 3.2
+    again = render_script(_jsonl(script, rows), out, workers=1)
+    assert (again.rendered, again.skipped) == (1, 3)
+    assert speech_seconds(load_audio(out / "tight.wav")) <= 3.2
+
+
+def test_cli_fits_srt_cues_and_names_the_ones_that_overrun(tmp_path: Path) -> None:
+    srt = _write(tmp_path / "dub.srt", (
+        f"1\n00:00:01,000 --> 00:00:04,400\n{LONG}\n\n"
+        f"2\n00:00:05,000 --> 00:00:06,000\n{LONG}\n"))
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        status = main(["batch", str(srt), "-o", str(tmp_path / "out"), "--voice", "joe",
+                       "--workers", "1", "--fit-cues"])
+    assert status == 0, stderr.getvalue()
+    assert speech_seconds(load_audio(tmp_path / "out" / "1.wav")) <= 3.4
+    assert "line 5 (id 2) speaks" in stderr.getvalue()
+    assert "past its 1 s even at speed 2.00" in stderr.getvalue()
