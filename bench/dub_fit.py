@@ -73,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     recognizer = sd.Recognizer()
     utterances = sd.read_index(sd.corpus_dir(args.speech_dir))
     _, heldout = sd.measure_normalisation(utterances, voxclone.embed, print, cache=True)
-    rows: dict[str, list[dict[str, Any]]] = {"1.0": [], **{f"{s:g}": [] for s in shares}}
+    rows: dict[str, list[dict[str, Any]]] = {f"{s:g}": [] for s in [1.0, *shares]}
     for utterance in sd.choose_speakers(utterances, set(heldout), args.speakers):
         split = sd.split_utterance(utterance)
         if split is None:
@@ -117,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         *(f"| {share} | {t['lines']} | {t['fit']} | {t['renders_mean']:.2f} / "
           f"{t['renders_max']} | {t['speed_median']:.2f} | {t['under_median']:.1%} | "
           f"{t['errors']}/{t['words']} | {t['wer']:.1%} |" for share, t in table.items()),
-        "", "Share 1.0 is the lines as asked (no time), the baseline of the same run.",
+        "", "Share 1 is the lines as asked (no time), the baseline of the same run.",
     ]
     sd.write_results(args.out, "\n".join(lines) + "\n",
                      {"meta": meta, "table": table, "rows": rows})
