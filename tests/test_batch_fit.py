@@ -16,6 +16,7 @@ from voxclone.audio import load_audio
 from voxclone.batch import read_script, render_script
 from voxclone.batch.work import MAX_FIT_SPEED, speech_seconds
 from voxclone.cli import main
+from voxclone.errors import ScriptError
 
 from .test_batch import _check_outputs, _jsonl, _shared_home, _write, batch_home
 
@@ -40,12 +41,18 @@ def test_scripts_give_seconds_and_cues_their_timing(tmp_path: Path) -> None:
     srt = _write(tmp_path / "s.srt", (
         "1\n00:00:01,000 --> 00:00:03,500\nFirst cue.\n\n"
         "2\n01:02:03.25 --> 01:02:04.5 X1:10 X2:20\nHours, and a dot.\n\n"
-        "3\n00:00:09,000 --> 00:00:08,000\nBackwards.\n"))
-    assert [x.seconds for x in read_script(srt, default_voice="joe")] == [None] * 3
+        "3\n00:09 --> 00:10.2\nNo hours, no milliseconds.\n\n"
+        "4\n00:00:09,000 --> 00:00:08,000\nBackwards.\n"))
+    assert [x.seconds for x in read_script(srt, default_voice="joe")] == [None] * 4
     cues = read_script(srt, default_voice="joe", fit_cues=True)
-    assert [x.seconds for x in cues[:2]] == [2.5, 1.25]
-    assert cues[0].problem is None and cues[1].problem is None
-    assert "ends at 8 s, not after it starts (9 s)" in str(cues[2].problem)
+    assert [x.seconds for x in cues[:3]] == [2.5, 1.25, 1.2]
+    assert all(cue.problem is None for cue in cues[:3])
+    assert "ends at 8 s, not after it starts (9 s)" in str(cues[3].problem)
+    # a timing only fitting needs to read: refused only then, naming the line
+    odd = _write(tmp_path / "odd.srt", "1\nsoon --> later\nHi.\n")
+    assert read_script(odd, default_voice="joe")[0].seconds is None
+    with pytest.raises(ScriptError, match="line 2: cannot read the cue timing 'soon --> later'"):
+        read_script(odd, default_voice="joe", fit_cues=True)
 
 
 def test_a_line_is_fitted_into_its_seconds(tmp_path: Path) -> None:

@@ -42,7 +42,7 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -65,9 +65,10 @@ STDIN_PATH, STDIN_NAME = "-", "standard input"
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _VOICE_PREFIX = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.-]{0,63}):\s+(.*)$", re.DOTALL)
 _MARKUP = re.compile(r"<[^>]*>|\{\\[^}]*\}")
-#: An SRT cue timing, "00:00:01,000 --> 00:00:02,500" (also "." before the milliseconds).
-_TIMING = re.compile(r"\s*(\d{1,3}):(\d{2}):(\d{2})[,.](\d{1,3})\s*-->"
-                     r"\s*(\d{1,3}):(\d{2}):(\d{2})[,.](\d{1,3})(?:\s|$)")
+#: An SRT cue timing, "00:00:01,000 --> 00:00:02,500" (also "." before the milliseconds,
+#: which may be left out, as may the hours).
+_TIME = r"(?:(\d{1,3}):)?(\d{1,2}):(\d{2})(?:[,.](\d{1,3}))?"
+_TIMING = re.compile(rf"\s*{_TIME}\s*-->\s*{_TIME}(?:\s|$)")
 #: The longest ``seconds`` a line may give (a cue of an hour is a mistake).
 MAX_LINE_SECONDS = 600.0
 
@@ -299,9 +300,13 @@ def _read_srt(content: str, where: str, default_voice: str | None,
         if not block[0].isdigit():
             raise ScriptError(f"{where}, line {start}: expected a cue number, got "
                               f"{block[0][:40]!r}")
-        timing = _TIMING.match(block[1]) if len(block) > 1 else None
-        if timing is None:
+        if len(block) < 2 or "-->" not in block[1]:
             raise ScriptError(f"{where}, line {start + 1}: expected a cue timing like "
+                              "'00:00:01,000 --> 00:00:02,500'")
+        timing = _TIMING.match(block[1])
+        if fit_cues and timing is None:
+            raise ScriptError(f"{where}, line {start + 1}: cannot read the cue timing "
+                              f"{block[1][:60]!r} to fit the cue into it; write it like "
                               "'00:00:01,000 --> 00:00:02,500'")
         text = " ".join(_MARKUP.sub("", t).strip() for t in block[2:]).strip()
         voice = default_voice or ""
@@ -309,9 +314,11 @@ def _read_srt(content: str, where: str, default_voice: str | None,
         if prefixed:
             voice, text = prefixed.group(1), prefixed.group(2).strip()
         fields: dict[str, Any] = {"id": block[0], "voice": voice, "text": text}
-        begin, end = _cue_second(timing.groups()[:4]), _cue_second(timing.groups()[4:])
-        if fit_cues and end > begin:
-            fields["seconds"] = round(end - begin, 3)
+        begin = end = 0.0
+        if fit_cues and timing is not None:
+            begin, end = _cue_second(timing.groups()[:4]), _cue_second(timing.groups()[4:])
+            if end > begin:
+                fields["seconds"] = round(end - begin, 3)
         line = _make_line(start, fields, where)
         if fit_cues and end <= begin:
             line = replace(line, problem=f"its cue ends at {end:g} s, not after it starts "
@@ -323,10 +330,12 @@ def _read_srt(content: str, where: str, default_voice: str | None,
     return lines
 
 
-def _cue_second(parts: tuple[str | Any, ...]) -> float:
-    """Seconds from an SRT time's hours, minutes, seconds and milliseconds."""
+def _cue_second(parts: Sequence[str | None]) -> float:
+    """Seconds from an SRT time's hours, minutes, seconds and milliseconds (the hours and
+    milliseconds may be missing)."""
     hours, minutes, seconds, millis = parts
-    return int(hours) * 3600 + int(minutes) * 60 + int(seconds) + int(millis.ljust(3, "0")) / 1000
+    return (int(hours or 0) * 3600 + int(minutes or 0) * 60 + int(seconds or 0)
+            + int((millis or "0").ljust(3, "0")) / 1000)
 
 
 def _check_ids(lines: list[ScriptLine], where: str) -> None:
