@@ -10,8 +10,10 @@ import io
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+import voxclone
 from voxclone.audio import load_audio
 from voxclone.batch import read_script, render_script
 from voxclone.batch.work import MAX_FIT_SPEED, speech_seconds
@@ -97,8 +99,46 @@ def test_cli_fits_srt_cues_and_names_the_ones_that_overrun(tmp_path: Path) -> No
     stdout, stderr = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
         status = main(["batch", str(srt), "-o", str(tmp_path / "out"), "--voice", "joe",
-                       "--workers", "1", "--fit-cues"])
+                       "--workers", "1", "--fit-cues", "--track", str(tmp_path / "dub.wav")])
     assert status == 0, stderr.getvalue()
+    assert f"track: {tmp_path / 'dub.wav'} (2 lines, " in stdout.getvalue()
+    assert load_audio(tmp_path / "dub.wav").duration > 6.0
     assert speech_seconds(load_audio(tmp_path / "out" / "1.wav")) <= 3.4
     assert "line 5 (id 2) speaks" in stderr.getvalue()
     assert "past its 1 s even at speed 2.00" in stderr.getvalue()
+
+
+def test_an_srt_job_writes_a_dub_track_with_each_line_at_its_cue(tmp_path: Path) -> None:
+    """The lines' own files placed at their cue times in one file; each keeps its mark;
+    a line that runs into the next cue is named; CSV cannot be placed."""
+    srt = _write(tmp_path / "dub.srt", (
+        "1\n00:00:01,000 --> 00:00:05,000\nThe committee will meet again on Thursday.\n\n"
+        "2\n00:00:07,500 --> 00:00:12,000\nBring the budget figures for next year.\n\n"
+        f"3\n00:00:13,000 --> 00:00:13,800\n{LONG}\n\n"
+        "4\n00:00:16,000 --> 00:00:18,000\nThank you all.\n"))
+    out, track = tmp_path / "out", tmp_path / "dub.flac"
+    report = render_script(srt, out, workers=1, default_voice="joe", track=track)
+    assert report.ok and report.track is not None
+    assert report.track.placed == 4 and report.track.missing == ()
+    assert report.track.overrunning == ("3",)  # speaks ~5 s from 13 s: past 16 s
+    audio = load_audio(track)
+    assert audio.duration == pytest.approx(report.track.seconds, abs=0.01)
+    assert audio.duration >= 18.0
+    # each line's sound starts at its cue (its file's own lead-in after it)
+    entries = {e.id: e for e in report.entries}
+    for cue_id, start in (("1", 1.0), ("2", 7.5)):
+        line = load_audio(out / str(entries[cue_id].file))
+        begin = round(start * audio.sample_rate)
+        placed = audio.samples[begin: begin + len(line.samples)]
+        assert np.abs(placed - line.samples).max() < 1e-3  # FLAC's 16 bits
+        assert np.abs(audio.samples[round((start - 0.5) * audio.sample_rate): begin]).max() \
+            < 1e-3
+    # the lines that stand alone and last over 2 s are read back, in order (the fourth,
+    # "Thank you all.", is 1.5 s: too short to carry a mark on its own)
+    found = [f"{m.payload:08x}" for m in voxclone.detect_all(track)]
+    assert found[:2] == [entries["1"].payload, entries["2"].payload]
+
+    csv = _write(tmp_path / "s.csv", "voice,text\njoe,Hello there.\n")
+    with pytest.raises(ScriptError, match="line 2: a dub track places each line"):
+        render_script(csv, tmp_path / "csv-out", workers=1, track=tmp_path / "t.wav")
+    assert not (tmp_path / "csv-out").exists()  # refused before anything was made

@@ -55,6 +55,9 @@ def add_batch_command(sub: Any, flags: argparse.ArgumentParser,
                    help="fit each SRT cue's speech into its timing (a dub): a line that "
                         "speaks longer is rendered faster, up to speed 2.0 (as a CSV/JSONL "
                         "line with 'seconds' always is)")
+    p.add_argument("--track", metavar="FILE",
+                   help="also write the lines of an SRT script into FILE, each at its "
+                        "cue's start time: a dub track (wav, flac, mp3, ogg or opus)")
     p.add_argument("--script-format", choices=tuple(SCRIPT_FORMATS),
                    help="script format (default: from SCRIPT's extension; required "
                         "for '-')")
@@ -70,9 +73,14 @@ def cmd_batch(args: argparse.Namespace) -> int:
     report = render_script(args.script, args.output, format=args.format,
                            workers=args.workers, ray=args.ray, voices_dir=args.voices_dir,
                            default_voice=args.voice, script_format=args.script_format,
-                           progress=not args.quiet, fit_cues=args.fit_cues)
+                           progress=not args.quiet, fit_cues=args.fit_cues,
+                           track=args.track)
     if not args.quiet:
         print(summary(report))
+    if report.track is not None and report.track.overrunning:
+        print(f"voxclone: in the track, {len(report.track.overrunning)} lines run into the "
+              f"next cue (mixed there): ids {', '.join(report.track.overrunning[:10])}",
+              file=sys.stderr)
     overrun = [e for e in report.entries if e.warning]
     for entry in overrun[:SHOWN_FAILURES]:
         print(f"voxclone: line {entry.line} (id {entry.id}) {entry.warning}", file=sys.stderr)
@@ -95,4 +103,8 @@ def summary(report: BatchReport) -> str:
         f"  {report.seconds:.1f} s ({rate:.1f} lines/min) on {report.executor}; "
         f"{report.audio_seconds:.1f} s of audio",
         f"  manifest: {report.manifest}",
+        *([f"  track: {report.track.path} ({report.track.placed} lines, "
+           f"{report.track.seconds:.1f} s" + (f"; {len(report.track.missing)} failed lines "
+                                              "left silent" if report.track.missing else "")
+           + ")"] if report.track is not None else []),
     ])

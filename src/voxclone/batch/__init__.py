@@ -9,7 +9,8 @@ One audio file per line (``<id>.<format>``) and ``manifest.jsonl`` (id, file, du
 watermark payload, SHA-256, status, error); every line is watermarked and audited like
 any other synthesis. Re-running the same job resumes it. Modules: :mod:`.script`
 (reading scripts), :mod:`.manifest`, :mod:`.runner` (the job), :mod:`.work` (what a
-worker does), :mod:`.executors` (in-process, local processes) and
+worker does, fitting a line into its time), :mod:`.track` (a dub track of an SRT
+script's lines at their cue times), :mod:`.executors` (in-process, local processes) and
 :mod:`.ray_executor` (Ray, ``pip install 'voxclone[batch-ray]'``).
 """
 
@@ -28,6 +29,7 @@ from voxclone.batch.runner import (
     render_script,
 )
 from voxclone.batch.script import SCRIPT_FORMATS, ScriptLine, read_script
+from voxclone.batch.track import Track
 
 __all__ = [
     "BATCH_FORMATS",
@@ -41,6 +43,7 @@ __all__ = [
     "ManifestEntry",
     "ProcessPoolLineExecutor",
     "ScriptLine",
+    "Track",
     "make_executor",
     "output_name",
     "read_script",

@@ -23,7 +23,8 @@ from voxclone.audit import local_actor
 from voxclone.batch.executors import Executor, make_executor
 from voxclone.batch.manifest import FAILED, MANIFEST_NAME, OK, Manifest, ManifestEntry
 from voxclone.batch.outdir import check_same_script, dropped_files, exclusive, remove_leftovers
-from voxclone.batch.script import STDIN_NAME, STDIN_PATH, ScriptLine, read_script
+from voxclone.batch.script import STDIN_NAME, STDIN_PATH, ScriptLine, read_script, script_name
+from voxclone.batch.track import Track, check_placeable, write_track
 from voxclone.batch.work import LineJob, LineResult
 from voxclone.clone.profile import VoiceProfile
 from voxclone.consent.voice_seal import speakable
@@ -75,6 +76,7 @@ class BatchReport:
         skipped: lines an earlier run had finished (file present, checksum matching).
         seconds: wall time of the run.
         executor: what rendered the lines.
+        track: the dub track written, when one was asked for.
     """
 
     outdir: Path
@@ -84,6 +86,7 @@ class BatchReport:
     skipped: int
     seconds: float
     executor: str
+    track: Track | None = None
 
     @property
     def failed(self) -> tuple[ManifestEntry, ...]:
@@ -138,6 +141,7 @@ def render_script(
     executor: Executor | None = None,
     progress: bool = False,
     fit_cues: bool = False,
+    track: str | os.PathLike[str] | None = None,
 ) -> BatchReport:
     """Render every line of ``script`` into ``outdir``: ``<id>.<format>`` files and
     ``manifest.jsonl`` (see :mod:`voxclone.batch.manifest`).
@@ -176,6 +180,9 @@ def render_script(
             CSV or JSONL line may give): a line that speaks longer is rendered faster, up
             to speed 2.0; one that overruns even so is kept, with a ``warning`` in its
             manifest entry (:func:`voxclone.batch.work.render_line`).
+        track: also write the lines of an SRT script into this one file, each at its
+            cue's start (:mod:`voxclone.batch.track`; wav, flac, mp3, ogg or opus by its
+            extension), rebuilt from the lines' files on every run.
 
     Raises:
         ScriptError: the script is unreadable or malformed (nothing is rendered).
@@ -191,6 +198,11 @@ def render_script(
                            actor=actor or batch_actor(), fit_cues=fit_cues)
     lines = read_script(script, format=options.script_format,
                         default_voice=options.default_voice, fit_cues=options.fit_cues)
+    if track is not None:
+        if os.fspath(track) == "-":
+            raise BatchError("the dub track is a file: give its path (standard output, "
+                             "'-', cannot hold it)")
+        check_placeable(lines, script_name(script))
     out = Path(outdir)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -199,7 +211,10 @@ def render_script(
     runner = executor or make_executor(options.workers, options.ray)
     # (the manifest's name of the script: a script piped in has no path)
     source = STDIN_NAME if os.fspath(script) == STDIN_PATH else str(Path(script).resolve())
-    return _Job(lines, out, options, source).run(runner, progress)
+    report = _Job(lines, out, options, source).run(runner, progress)
+    if track is None:
+        return report
+    return replace(report, track=write_track(lines, report.entries, out, track))
 
 
 class _Job:

@@ -86,6 +86,8 @@ class ScriptLine:
         problem: why it cannot be spoken, or None for a good line.
         language: the text's language code, or None to detect it from the script.
         seconds: the most its speech may last (s), or None for no limit.
+        cue: when its SRT cue starts and ends (s): where a dub track places the line
+            (:mod:`voxclone.batch.track`); None for CSV and JSONL lines.
     """
 
     id: str
@@ -96,6 +98,7 @@ class ScriptLine:
     problem: str | None = None
     language: str | None = None
     seconds: float | None = None
+    cue: tuple[float, float] | None = None
 
 
 def script_format(path: str | os.PathLike[str], format: str | None = None) -> str:
@@ -315,11 +318,13 @@ def _read_srt(content: str, where: str, default_voice: str | None,
             voice, text = prefixed.group(1), prefixed.group(2).strip()
         fields: dict[str, Any] = {"id": block[0], "voice": voice, "text": text}
         begin = end = 0.0
-        if fit_cues and timing is not None:
+        if timing is not None:
             begin, end = _cue_second(timing.groups()[:4]), _cue_second(timing.groups()[4:])
-            if end > begin:
+            if fit_cues and end > begin:
                 fields["seconds"] = round(end - begin, 3)
         line = _make_line(start, fields, where)
+        if timing is not None:
+            line = replace(line, cue=(begin, end))
         if fit_cues and end <= begin:
             line = replace(line, problem=f"its cue ends at {end:g} s, not after it starts "
                                          f"({begin:g} s): there is no time to speak it in")
