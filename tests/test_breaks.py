@@ -44,14 +44,24 @@ def test_tags_cut_the_text_into_passages_with_their_pauses() -> None:
     ('<break time="soon"/>', "time must be seconds or milliseconds"),
     ('<break time="2 minutes"/>', "time must be seconds or milliseconds"),
     ('<break time="-1s"/>', "time must be seconds or milliseconds"),
-    ('<break time="12s"/>', "a break is at most 10 s (got 12 s)"),
-    ('<break time="20000ms"/>', "a break is at most 10 s (got 20 s)"),
+    ('<break time="12s"/>', "at most 3 s of silence at one point (got 12 s)"),
+    ('<break time="3500ms"/>', "at most 3 s of silence at one point (got 3.5 s)"),
     ('<break strength="loud"/>', "strength must be one of none, x-weak"),
 ])
 def test_an_impossible_break_is_refused_naming_the_tag(tag: str, says: str) -> None:
     with pytest.raises(TextError, match="^" + tag.replace("/", ".")[:10]) as caught:
         split_breaks(f"Hello {tag} there.")
     assert says in str(caught.value)
+
+
+def test_breaks_that_add_up_past_the_limit_are_refused() -> None:
+    """However they are written, at most 3 s of silence at one point: longer pauses
+    would be read as two marks by the watermark's detector."""
+    for text in ('A <break time="2s"/><break time="1.5s"/> B.',
+                 '<break time="2s"/><break time="2s"/>A.',
+                 'A. <break time="2s"/> 🙂 <break time="2s"/> B.'):
+        with pytest.raises(TextError, match="at most 3 s of silence at one point"):
+            sentences_with_breaks(str.strip, text)
 
 
 def test_sentences_carry_their_breaks() -> None:
@@ -98,6 +108,9 @@ def test_a_real_voice_pauses_where_the_script_says(joe_reference: Audio) -> None
     text = 'Nobody spoke for a while. <break time="2.5s"/> Then we all went home.'
     whole = voxclone.synthesize(text, voice)
     assert longest_inner_silence(whole) == pytest.approx(2.5, abs=0.05)
+    # one synthesis, one mark across the break (as across a 3 s sentence pause)
+    marks = voxclone.detect_all(whole)
+    assert len(marks) == 1 and marks[0].end_s > whole.duration - 2.0
     plain = voxclone.synthesize(text.replace('<break time="2.5s"/>', ""), voice)
     assert longest_inner_silence(plain) < 1.0
     assert whole.duration - plain.duration == pytest.approx(2.5 - longest_inner_silence(plain),
@@ -105,5 +118,5 @@ def test_a_real_voice_pauses_where_the_script_says(joe_reference: Audio) -> None
     streamed = list(voxclone.synthesize_stream(text, voice))
     joined = Audio(np.concatenate([c.samples for c in streamed]), whole.sample_rate)
     assert longest_inner_silence(joined) == pytest.approx(2.5, abs=0.05)
-    with pytest.raises(TextError, match="at most 10 s"):
+    with pytest.raises(TextError, match="at most 3 s"):
         voxclone.synthesize('Wait. <break time="60s"/> Go.', voice)

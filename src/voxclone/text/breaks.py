@@ -8,7 +8,10 @@ their own. Every other tag is dropped as markup (:mod:`voxclone.text.markup`).
 
 Sizes follow the common SSML services: x-weak 0.25 s, weak 0.5 s, medium 0.75 s,
 strong 1 s, x-strong 1.25 s; ``strength="none"`` is no break at all. ``time`` wins
-over ``strength``; breaks in a row add up.
+over ``strength``; breaks in a row add up. At most :data:`MAX_BREAK_S` of silence at one
+point, as between sentences (``sentence_pause``): the watermark reads one synthesis as
+one mark across pauses that long (:mod:`voxclone.watermark.multi`), and a longer silence
+is a gap between audios (``voxclone batch --track`` places lines at their times).
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ from voxclone.text.chunk import split_sentences
 
 __all__ = ["MAX_BREAK_S", "Passage", "sentences_with_breaks", "split_breaks"]
 
-#: The longest one tag may ask for, seconds (longer silences: several audios).
-MAX_BREAK_S = 10.0
+#: The most silence breaks may ask for at one point, seconds (``sentence_pause``'s limit).
+MAX_BREAK_S = 3.0
 #: Seconds of silence per ``strength``.
 STRENGTH_S = {"none": 0.0, "x-weak": 0.25, "weak": 0.5, "medium": 0.75, "strong": 1.0,
               "x-strong": 1.25}
@@ -57,15 +60,20 @@ def _seconds(attributes: str, tag: str) -> float | None:
             raise TextError(f"{tag}: time must be seconds or milliseconds, like \"1.5s\" or "
                             f"\"700ms\" (got {values['time']!r})")
         seconds = float(match[1]) / (1000.0 if match[2].lower() == "ms" else 1.0)
-        if seconds > MAX_BREAK_S:
-            raise TextError(f"{tag}: a break is at most {MAX_BREAK_S:g} s (got {seconds:g} s); "
-                            "for a longer silence, put several breaks in a row or join audios")
-        return seconds
+        return _at_most(seconds, tag)
     strength = values.get("strength", "medium").strip().lower()
     if strength not in STRENGTH_S:
         raise TextError(f"{tag}: strength must be one of {', '.join(STRENGTH_S)} "
                         f"(got {values['strength']!r})")
     return None if strength == "none" else STRENGTH_S[strength]
+
+
+def _at_most(seconds: float, where: str) -> float:
+    if seconds > MAX_BREAK_S:
+        raise TextError(f"{where}: at most {MAX_BREAK_S:g} s of silence at one point (got "
+                        f"{seconds:g} s), as between sentences; for a longer one, join "
+                        "separate audios (voxclone batch --track places lines at their times)")
+    return seconds
 
 
 def split_breaks(text: str) -> tuple[float, list[Passage]]:
@@ -77,8 +85,9 @@ def split_breaks(text: str) -> tuple[float, list[Passage]]:
         [Passage(text, None)])``. A ``strength="none"`` tag is removed and cuts nothing.
 
     Raises:
-        TextError: a tag with a time that is not seconds or milliseconds, over
-            :data:`MAX_BREAK_S`, or an unknown strength (the message quotes the tag).
+        TextError: a tag with a time that is not seconds or milliseconds or an unknown
+            strength (the message quotes the tag), or breaks asking for over
+            :data:`MAX_BREAK_S` at one point.
     """
     passages: list[Passage] = []
     lead = 0.0
@@ -96,9 +105,10 @@ def split_breaks(text: str) -> tuple[float, list[Passage]]:
             passages.append(Passage(before, seconds))
         elif passages:  # breaks in a row add up
             last = passages[-1]
-            passages[-1] = Passage(last.text, (last.pause_after or 0.0) + seconds)
+            total = _at_most((last.pause_after or 0.0) + seconds, "breaks in a row")
+            passages[-1] = Passage(last.text, total)
         else:
-            lead += seconds
+            lead = _at_most(lead + seconds, "breaks in a row")
     passages.append(Passage(held + text[start:], None))
     return lead, passages
 
@@ -125,7 +135,8 @@ def sentences_with_breaks(normalize: Callable[[str], str], text: str,
             sentences += said
             pauses += [None] * (len(said) - 1) + [passage.pause_after]
         elif passage.pause_after is not None and pauses:
-            pauses[-1] = (pauses[-1] or 0.0) + passage.pause_after
+            pauses[-1] = _at_most((pauses[-1] or 0.0) + passage.pause_after,
+                                  "breaks around text with no words")
         elif passage.pause_after is not None:
-            lead += passage.pause_after
+            lead = _at_most(lead + passage.pause_after, "breaks around text with no words")
     return lead, sentences, pauses
