@@ -109,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"- date: {meta['date']}; machine: {meta['machine']}; git: {meta['git_commit']}",
         f"- {args.speakers} `fast` clones x the twenty Harvard sentences; each line's time "
         "is a share of its own natural length (speech start to last sound, speed 1); "
-        "`render_line` as `voxclone batch` runs it (at most 3 renderings, speed <= 2.0)",
+        "`render_line` as `voxclone batch` runs it (at most 4 renderings, speed <= 2.0)",
         f"- wall time {meta['wall_s']:.0f} s", "",
         "| time / natural length | lines | fit | renderings (mean / max) | speed (median) | "
         "ends under its time by (median) | word errors | WER |",

@@ -9,14 +9,16 @@ import contextlib
 import io
 import json
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
 
 import voxclone
-from voxclone.audio import load_audio
-from voxclone.batch import read_script, render_script
-from voxclone.batch.work import MAX_FIT_SPEED, speech_seconds
+from voxclone.audio import Audio, load_audio
+from voxclone.batch import read_script, render_script, work
+from voxclone.batch.work import FIT_TRIES, MAX_FIT_SPEED, LineJob, render_line, speech_seconds
 from voxclone.cli import main
 from voxclone.errors import ScriptError
 
@@ -142,3 +144,35 @@ def test_an_srt_job_writes_a_dub_track_with_each_line_at_its_cue(tmp_path: Path)
     with pytest.raises(ScriptError, match="line 2: a dub track places each line"):
         render_script(csv, tmp_path / "csv-out", workers=1, track=tmp_path / "t.wav")
     assert not (tmp_path / "csv-out").exists()  # refused before anything was made
+
+
+@pytest.mark.parametrize(("length", "fits"), [
+    (lambda s: 4.0 / s, True),          # in proportion to the speed
+    (lambda s: 4.0 / s ** 1.8, True),   # more than in proportion (as at small changes)
+    (lambda s: 3.0 / s ** 0.4, True),   # far less: the second guess falls short
+    (lambda s: 4.0, False),             # not at all: ends at the fastest, named
+])
+def test_the_speed_search_aims_from_what_it_measured(monkeypatch: pytest.MonkeyPatch,
+                                                     length: Any, fits: bool) -> None:
+    """Stand-in renderings whose length answers the speed in different ways: the line
+    fits within the renderings allowed wherever it can, and never runs past speed 2."""
+    speeds: list[float] = []
+
+    def render(text: str, voice: Any, *, speed: float, **kwargs: Any) -> tuple[Any, Any]:
+        speeds.append(speed)
+        t = np.arange(round(length(speed) * 24_000)) / 24_000
+        sound = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+        return Audio(np.concatenate([sound, np.zeros(14_400, np.float32)]), 24_000), \
+            SimpleNamespace(id=7)
+
+    monkeypatch.setattr(work, "render", render)
+    job = LineJob(id="x", text="Hi.", voice=None, speed=1.0, format="wav",  # type: ignore[arg-type]
+                  actor="test", seconds=2.5)
+    result = render_line(job)
+    assert result.data is not None and len(speeds) <= FIT_TRIES
+    assert speeds == sorted(speeds) and max(speeds) <= MAX_FIT_SPEED
+    assert (result.warning is None) == fits
+    if fits:
+        assert length(speeds[-1]) <= 2.5 and result.speed == pytest.approx(speeds[-1], abs=1e-3)
+    else:
+        assert speeds[-1] == MAX_FIT_SPEED and "even at speed 2.00" in str(result.warning)

@@ -8,6 +8,7 @@ written to the audit log like any other synthesis.
 from __future__ import annotations
 
 import logging
+import math
 import os
 from dataclasses import dataclass
 
@@ -89,10 +90,13 @@ def prepare_worker(threads: int | None = None) -> None:
 #: The fastest a line is rendered to fit its ``seconds`` (the synthesizer's limit).
 MAX_FIT_SPEED = 2.0
 #: Renderings of a line, the first included, before one that overruns is kept.
-FIT_TRIES = 3
-#: How far under its ``seconds`` a faster rendering aims (the engine's timing follows
-#: its speed input only roughly).
+FIT_TRIES = 4
+#: How far under its ``seconds`` a faster rendering aims.
 FIT_MARGIN = 0.97
+#: The least a line's length is taken to answer its speed (log length over log speed)
+#: when two renderings measured less: the engine's durations are rounded per phoneme,
+#: so a small change of speed can move them less than in proportion, or more.
+MIN_ELASTICITY = 0.3
 
 
 def speech_seconds(audio: Audio) -> float:
@@ -102,31 +106,49 @@ def speech_seconds(audio: Audio) -> float:
     return 0.0 if span is None else span[1] / audio.sample_rate
 
 
+def _next_speed(tried: list[tuple[float, float]], seconds: float) -> float:
+    """The speed to try next, from the (speed, length) pairs tried so far: the length
+    taken to follow the speed as a power law, its exponent measured on the last two
+    renderings (1 after the first), aiming :data:`FIT_MARGIN` under ``seconds``."""
+    (speed, spoken), elasticity = tried[-1], 1.0
+    if len(tried) > 1:
+        (before, longer) = tried[-2]
+        if speed != before and spoken > 0 and longer > 0:
+            elasticity = max(MIN_ELASTICITY,
+                             math.log(longer / spoken) / math.log(speed / before))
+    aim = speed * (spoken / (seconds * FIT_MARGIN)) ** (1.0 / elasticity)
+    return min(MAX_FIT_SPEED, max(aim, speed * 1.02))  # (always faster than the last)
+
+
 def _fitted(job: LineJob) -> tuple[Audio, SynthesisRecord, float, str | None]:
     """The line rendered, faster where it must fit ``job.seconds``: the audio, its record,
-    the speed, and a warning when even the fastest rendering overruns. Every rendering
-    is a synthesis of its own in the audit log; only the last is kept."""
+    the speed, and a warning when no rendering fit. Every rendering is a synthesis of its
+    own in the audit log; only the last is kept."""
     speed = job.speed
-    for attempt in range(1, FIT_TRIES + 1):
+    tried: list[tuple[float, float]] = []
+    while True:
         audio, record = render(job.text, job.voice, speed=speed, language=job.language,
                                audit=AuditContext(actor=job.actor))
         spoken = speech_seconds(audio)
+        tried.append((speed, spoken))
         if job.seconds is None or spoken <= job.seconds:
             return audio, record, speed, None
-        if speed >= MAX_FIT_SPEED or attempt == FIT_TRIES:
+        if speed >= MAX_FIT_SPEED or len(tried) == FIT_TRIES:
             break
         logger.debug("line %s: %.2f s at speed %.2f, past its %.2f s", job.id, spoken,
                      speed, job.seconds)
-        speed = min(MAX_FIT_SPEED, speed * spoken / (job.seconds * FIT_MARGIN))
-    return audio, record, speed, (f"speaks {spoken:.2f} s, past its {job.seconds:g} s even "
-                                  f"at speed {speed:.2f}: shorten the text or lengthen its "
-                                  "time")
+        speed = _next_speed(tried, job.seconds)
+    fastest = "even at speed 2.00" if speed >= MAX_FIT_SPEED else \
+        f"at speed {speed:.2f}, the fastest of {len(tried)} renderings"
+    return audio, record, speed, (f"speaks {spoken:.2f} s, past its {job.seconds:g} s "
+                                  f"{fastest}: shorten the text or lengthen its time")
 
 
 def render_line(job: LineJob) -> LineResult:
     """Render, watermark, audit and encode one line; errors are returned, not raised.
     A line with ``seconds`` whose speech runs past them is rendered again faster, up to
-    :data:`MAX_FIT_SPEED` (:data:`FIT_TRIES` renderings in all)."""
+    :data:`MAX_FIT_SPEED` (:data:`FIT_TRIES` renderings in all, each aimed from what
+    the ones before measured)."""
     try:
         audio, record, speed, warning = _fitted(job)
         data = encode_audio(audio, job.format)
