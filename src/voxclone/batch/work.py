@@ -93,6 +93,10 @@ MAX_FIT_SPEED = 2.0
 FIT_TRIES = 4
 #: How far under its ``seconds`` a faster rendering aims.
 FIT_MARGIN = 0.97
+#: A rendering that fits with more than this share of its ``seconds`` to spare is
+#: followed by one slower (the engine's lengths often answer a small change of speed
+#: more than in proportion, so the first faster rendering overshoots).
+FIT_SLACK = 0.05
 #: The least a line's length is taken to answer its speed (log length over log speed)
 #: when two renderings measured less: the engine's durations are rounded per phoneme,
 #: so a small change of speed can move them less than in proportion, or more.
@@ -106,38 +110,50 @@ def speech_seconds(audio: Audio) -> float:
     return 0.0 if span is None else span[1] / audio.sample_rate
 
 
-def _next_speed(tried: list[tuple[float, float]], seconds: float) -> float:
-    """The speed to try next, from the (speed, length) pairs tried so far: the length
-    taken to follow the speed as a power law, its exponent measured on the last two
-    renderings (1 after the first), aiming :data:`FIT_MARGIN` under ``seconds``."""
-    (speed, spoken), elasticity = tried[-1], 1.0
-    if len(tried) > 1:
-        (before, longer) = tried[-2]
-        if speed != before and spoken > 0 and longer > 0:
+def _aim(points: list[tuple[float, float]], seconds: float) -> float:
+    """The speed at which the line should end :data:`FIT_MARGIN` under ``seconds``, its
+    length taken to follow the speed as a power law from the last of ``points``
+    (speed, length), the exponent measured on the last two (1 from a single one)."""
+    (speed, spoken), elasticity = points[-1], 1.0
+    if len(points) > 1:
+        (before, length_before) = points[-2]
+        if speed != before and spoken > 0 and length_before > 0:
             elasticity = max(MIN_ELASTICITY,
-                             math.log(longer / spoken) / math.log(speed / before))
-    aim = speed * (spoken / (seconds * FIT_MARGIN)) ** (1.0 / elasticity)
-    return min(MAX_FIT_SPEED, max(aim, speed * 1.02))  # (always faster than the last)
+                             math.log(length_before / spoken) / math.log(speed / before))
+    return speed * (spoken / (seconds * FIT_MARGIN)) ** (1.0 / elasticity)
 
 
 def _fitted(job: LineJob) -> tuple[Audio, SynthesisRecord, float, str | None]:
     """The line rendered, faster where it must fit ``job.seconds``: the audio, its record,
-    the speed, and a warning when no rendering fit. Every rendering is a synthesis of its
-    own in the audit log; only the last is kept."""
+    the speed, and a warning when no rendering fit. A rendering that fits with more than
+    :data:`FIT_SLACK` to spare, tries left, is followed by one between it and the fastest
+    that overran, kept if it fits too (a line no faster than it must be). Every rendering
+    is a synthesis of its own in the audit log; only the one returned is kept."""
     speed = job.speed
     tried: list[tuple[float, float]] = []
+    fit: tuple[Audio, SynthesisRecord, float] | None = None
     while True:
         audio, record = render(job.text, job.voice, speed=speed, language=job.language,
                                audit=AuditContext(actor=job.actor))
         spoken = speech_seconds(audio)
-        tried.append((speed, spoken))
         if job.seconds is None or spoken <= job.seconds:
-            return audio, record, speed, None
+            if job.seconds is None or fit is not None or len(tried) in (0, FIT_TRIES - 1) \
+                    or spoken >= job.seconds * (1.0 - FIT_SLACK):
+                return audio, record, speed, None
+            between = _aim([tried[-1], (speed, spoken)], job.seconds)  # (speeds only rise)
+            if not tried[-1][0] * 1.01 < between < speed * 0.99:
+                return audio, record, speed, None
+            fit = audio, record, speed  # room to spare: try between, once
+            speed = between
+            continue
+        if fit is not None:  # the try between overran: the faster one stands
+            return (*fit, None)
+        tried.append((speed, spoken))
         if speed >= MAX_FIT_SPEED or len(tried) == FIT_TRIES:
             break
         logger.debug("line %s: %.2f s at speed %.2f, past its %.2f s", job.id, spoken,
                      speed, job.seconds)
-        speed = _next_speed(tried, job.seconds)
+        speed = min(MAX_FIT_SPEED, max(_aim(tried, job.seconds), speed * 1.02))
     fastest = "even at speed 2.00" if speed >= MAX_FIT_SPEED else \
         f"at speed {speed:.2f}, the fastest of {len(tried)} renderings"
     return audio, record, speed, (f"speaks {spoken:.2f} s, past its {job.seconds:g} s "
