@@ -9,6 +9,7 @@ detect`` reads one by one where a line lasts 2 s or more (``detect_all``).
 
 from __future__ import annotations
 
+import bisect
 import logging
 import os
 from collections.abc import Sequence
@@ -69,7 +70,7 @@ def write_track(lines: Sequence[ScriptLine], entries: Sequence[ManifestEntry], o
     wav, flac, mp3, ogg or opus), 24 kHz mono.
 
     Args:
-        lines: the script's lines, each with its ``start``.
+        lines: the script's lines, each with its ``cue``.
         entries: the job's manifest entries, one per line, in script order.
         outdir: the job's output directory (where the lines' files are).
         path: the track file, written atomically.
@@ -97,8 +98,9 @@ def write_track(lines: Sequence[ScriptLine], entries: Sequence[ManifestEntry], o
     for start, line_id, samples in placed:
         begin = round(start * TRACK_RATE)
         track[begin:begin + len(samples)] += samples
-        later = [s for s in starts if s > start]
-        if later and start + speech_seconds(Audio(samples, TRACK_RATE)) > later[0]:
+        following = bisect.bisect_right(starts, start)  # the next cue to start after it
+        if following < len(starts) and \
+                start + speech_seconds(Audio(samples, TRACK_RATE)) > starts[following]:
             overrunning.append(line_id)
     write_audio(Audio(np.clip(track, -1.0, 1.0), TRACK_RATE), path)
     result = Track(Path(path), len(track) / TRACK_RATE, len(placed), tuple(missing),
