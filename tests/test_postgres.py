@@ -37,9 +37,9 @@ def test_migrations_create_the_schema(engine: Engine) -> None:
     assert engine.dialect.name == "postgresql"
     tables = set(inspect(engine).get_table_names())
     assert {"owners", "api_keys", "voices", "grants", "usage", "audit", "audit_head",
-            "alembic_version"} <= tables
+            "fingerprints", "alembic_version"} <= tables
     with engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0001"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0002"
 
 
 def test_the_audit_chain_holds_under_concurrent_writers(engine: Engine) -> None:

@@ -83,5 +83,5 @@ def test_detect_without_a_mark(client: TestClient, alice: Owner,
         assert body == {"found": False, "too_short": short, "low_bitrate": None,
                         "payload": None,
                         "false_positive_probability": 1.0, "start_s": None, "end_s": None,
-                        "speed": 1.0, "synthesis": None, "marks": []}
+                        "speed": 1.0, "matched_by": None, "synthesis": None, "marks": []}
 

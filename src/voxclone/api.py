@@ -109,8 +109,8 @@ SPEAKER_WAIVER = ("i_am_the_speaker: the enrolling user declared that the refere
 def _consent_verifier() -> ConsentVerifier:
     """The verifier :func:`enroll` uses.
 
-    A consent recording that carries this installation's watermark is voxclone's own
-    output, and is refused.
+    A consent recording that carries this installation's watermark, or matches the
+    stored fingerprint of one of its syntheses, is voxclone's own output, and is refused.
     """
     return ConsentVerifier(ChallengeStore(), synthetic_check=is_voxclone_output)
 
@@ -208,7 +208,8 @@ def enroll(
             people); its message says what to fix, its ``report`` holds the details.
         ChallengeError: the challenge is unknown, used, expired or for another name.
         SyntheticConsentError: a reference clip carries this installation's watermark
-            (voxclone's own output is not a person's recording).
+            or matches one of its syntheses' fingerprints (voxclone's own output is not a
+            person's recording).
         PhraseNotHeardError / SpeakerMismatchError / SyntheticConsentError: the consent
             recording failed that check (the message says what to do); with clips the
             gate heard different people in (forced), the consent must match each one.
@@ -270,8 +271,9 @@ def enroll_with_record(
             if is_voxclone_output(audio):
                 raise SyntheticConsentError(
                     f"{_clip_name(sources[index], index)} carries this installation's "
-                    "watermark: it is voxclone's own synthetic speech, not a recording of a "
-                    "person; enroll from recordings of the speaker")
+                    "watermark, or matches the fingerprint of one of its syntheses: it is "
+                    "voxclone's own synthetic speech, not a recording of a person; enroll "
+                    "from recordings of the speaker")
         # The quality gate (voxclone.quality): refuses a bad reference unless forced, leaves
         # out another speaker's clip, and returns the cleaned speech and its d-vectors.
         screened = screen(audios, [_clip_name(s, i) for i, s in enumerate(sources)], force=force)

@@ -113,7 +113,9 @@ def cmd_detect(args: argparse.Namespace) -> int:
             origin = (f"voice {record.voice!r}, {record.created}" if record is not None
                       else "no record of it in this installation's synthesis log")
             count = f"; mark {number} of {len(marks)}" if len(marks) > 1 else ""
-            print(f"{name}: watermarked - synthesis {mark.payload:08x} ({origin}); "
+            how = "watermarked" if mark.matched_by == "watermark" else \
+                "no readable watermark, but it matches the fingerprint of"
+            print(f"{name}: {how} - synthesis {mark.payload:08x} ({origin}); "
                   f"found at {where}{speed}; false-positive probability "
                   f"{mark.false_positive_probability:.1e}{count}")
     return EXIT_ERROR if error else EXIT_FOUND if found else EXIT_NONE_FOUND
@@ -125,6 +127,7 @@ def _mark_json(mark: Detection, record: SynthesisRecord | None) -> dict[str, Any
         "payload": f"{mark.payload:08x}" if mark.payload is not None else None,
         "false_positive_probability": mark.false_positive_probability,
         "start_s": mark.start_s, "end_s": mark.end_s, "speed": mark.speed,
+        "matched_by": mark.matched_by if mark.found else None,
         "synthesis": None if record is None else {
             "voice": record.voice, "created": record.created,
             "seconds": record.seconds, "text_sha256": record.text_sha256,

@@ -13,6 +13,7 @@ from dataclasses import replace
 from voxclone.audio import Audio
 from voxclone.audio.bitrate import lossy_coding
 from voxclone.audio.inputs import as_audio
+from voxclone.fingerprint import SHIFTS, load_index, shifted_fingerprints
 from voxclone.provenance import AuditContext, SynthesisRecord, find_record
 from voxclone.watermark import Detection, default_watermark
 
@@ -30,6 +31,9 @@ MIN_DETECT_SECONDS = 2.0
 #: (bench/results/watermark_voice_messages.md).
 LOW_BITRATE_KBPS = 24.0
 
+#: Clips up to this long (s) are fingerprinted at every sub-hop shift to be matched.
+ALL_SHIFTS_SECONDS = 30.0
+
 AudioSource = str | os.PathLike[str] | bytes | Audio
 
 
@@ -38,6 +42,9 @@ def detect(source: AudioSource, *, audit: AuditContext | None = None) -> Detecti
     or ``-`` for stdin), any format and rate >= 8 kHz.
 
     The payload, when found, is a synthesis id: :func:`find_synthesis` gives its record.
+    When no mark can be read (a clip under 2 s, a voice message coded at 12-17 kbit/s),
+    the clip is looked up among the stored fingerprints of this installation's
+    syntheses instead, and a match is reported with ``matched_by="fingerprint"``.
     Each detection is written to the audit log (as ``audit.actor``, default the local
     user), with the SHA-256 of the audio checked. A clip joining several syntheses
     yields one of their marks: :func:`detect_all` gives them all.
@@ -47,11 +54,14 @@ def detect(source: AudioSource, *, audit: AuditContext | None = None) -> Detecti
         AuditError: the audit log cannot be written.
     """
     audio = as_audio(source, max_seconds=MAX_DETECT_SECONDS, name="the clip")
+    context = audit or AuditContext()
     result = _read_mark(audio)
+    if not result.found:
+        result = _fingerprint_match(audio, context) or result
     if not result.found:
         nothing = not_found(source, audio.duration)
         result = replace(result, too_short=nothing.too_short, low_bitrate=nothing.low_bitrate)
-    _log_detection(audio, result, audit)
+    _log_detection(audio, result, context)
     logger.info("detect: %s",
                 f"synthesis {result.payload:08x}" if result.found and result.payload is not None
                 else "no watermark")
@@ -101,26 +111,30 @@ def detect_all(source: AudioSource, *, audit: AuditContext | None = None) -> lis
         AuditError: the audit log cannot be written.
     """
     audio = as_audio(source, max_seconds=MAX_DETECT_SECONDS, name="the clip")
+    context = audit or AuditContext()
     readable = _readable(audio)
     marks = default_watermark().detect_all(readable.samples, readable.sample_rate)
+    if not marks:
+        matched = _fingerprint_match(audio, context)
+        marks = [matched] if matched is not None else []
     first = marks[0] if marks else Detection(found=False)
-    _log_detection(audio, first, audit,
+    _log_detection(audio, first, context,
                    payloads=[m.payload for m in marks if m.payload is not None])
     logger.info("detect_all: %s", ", ".join(f"synthesis {m.payload:08x}" for m in marks
                                             if m.payload is not None) or "no watermark")
     return marks
 
 
-def _log_detection(audio: Audio, result: Detection, audit: AuditContext | None,
+def _log_detection(audio: Audio, result: Detection, context: AuditContext,
                    payloads: list[int] | None = None) -> None:
     """One ``detect`` audit entry; ``payloads`` (every mark found) from :func:`detect_all`.
 
     Raises:
         AuditError: it could not be written.
     """
-    context = audit or AuditContext()
     details: dict[str, object] = {
         "found": result.found,
+        "matched_by": result.matched_by if result.found else None,
         "audio_sha256": hashlib.sha256(audio.samples.tobytes()).hexdigest(),
         "seconds": round(audio.duration, 3),
         "false_positive_probability": result.false_positive_probability}
@@ -150,10 +164,40 @@ def find_synthesis(payload: int | str) -> SynthesisRecord | None:
 
 
 def is_voxclone_output(audio: Audio) -> bool:
-    """Whether ``audio`` carries this installation's watermark (any rate). An internal
-    check (enrollment's, on its recordings), so not audited as a detection: the
-    enrollment's own entry stands for it."""
-    return _read_mark(audio).found
+    """Whether ``audio`` carries this installation's watermark (any rate), or matches
+    the fingerprint of one of its syntheses. An internal check (enrollment's, on its
+    recordings), so not audited as a detection: the enrollment's own entry stands for
+    it.
+
+    Raises:
+        AuditError: the stored fingerprints cannot be read.
+    """
+    return _read_mark(audio).found or _fingerprint_match(audio, AuditContext()) is not None
+
+
+def _fingerprint_match(audio: Audio, context: AuditContext) -> Detection | None:
+    """The synthesis ``audio`` was cut from, found by its stored fingerprint (for a clip
+    whose mark could not be read), or None.
+
+    Raises:
+        AuditError: the stored fingerprints cannot be read.
+    """
+    index = load_index(context.audit_log().engine)
+    if index.frames == 0:
+        return None
+    readable = _readable(audio)
+    # a long clip is matched at one sub-hop shift: it has bits to spare, and four would
+    # take four times as long
+    shifts = SHIFTS if audio.duration <= ALL_SHIFTS_SECONDS else 1
+    match = index.search(shifted_fingerprints(readable.samples, readable.sample_rate, shifts))
+    if match is None:
+        return None
+    logger.info("no readable watermark, but the clip matches the fingerprint of synthesis "
+                "%08x (%.2f-%.2f s of it, %.0f %% of bits differing)", match.synthesis_id,
+                match.start_s, match.end_s, 100 * match.bit_errors)
+    return Detection(found=True, payload=match.synthesis_id,
+                     false_positive_probability=match.false_positive_probability,
+                     start_s=match.start_s, end_s=match.end_s, matched_by="fingerprint")
 
 
 def _read_mark(audio: Audio) -> Detection:

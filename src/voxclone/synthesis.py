@@ -22,6 +22,7 @@ from voxclone.consent.voice_seal import speakable
 from voxclone.detection import MIN_DETECT_SECONDS
 from voxclone.engines.kokoro import default_engine, stock_packs
 from voxclone.errors import AuditError
+from voxclone.fingerprint import Fingerprinter, fingerprint, save_fingerprint
 from voxclone.pipeline import SynthesisOptions, Synthesizer
 from voxclone.provenance import (
     ArrivingText,
@@ -219,6 +220,7 @@ def _marked_chunks(chunks: Iterator[Audio], watermark: StreamingWatermark,
     a symbol at each edge and read back far less often in MP3, Opus and 3 s excerpts
     (``bench/results/watermark_streams.md``)."""
     marker: ChunkMarker | None = None
+    prints: Fingerprinter | None = None
     position = 0
     rate = 0
     complete = False
@@ -226,12 +228,14 @@ def _marked_chunks(chunks: Iterator[Audio], watermark: StreamingWatermark,
         for chunk in chunks:
             rate = chunk.sample_rate
             marker = marker or watermark.stream_marker(rate, ending.record.id)
+            prints = prints or Fingerprinter(rate)
             marked = marker.push(chunk.samples)
+            prints.push(marked)
             position += len(marked)
             yield Audio(marked, rate)
         complete = True
     finally:
-        ending.log(position / rate if rate else 0.0, complete)
+        ending.log(position / rate if rate else 0.0, complete, prints)
 
 
 @dataclass(frozen=True)
@@ -244,7 +248,10 @@ class _Ending:
     context: AuditContext
     arriving: ArrivingText | None
 
-    def log(self, seconds: float, complete: bool) -> None:
+    def log(self, seconds: float, complete: bool,
+            prints: Fingerprinter | None = None) -> None:
+        """Write the ``stream-end`` entry, and the fingerprint of what was handed out
+        (``prints``, when any audio was)."""
         details: dict[str, object] = {"seconds": round(seconds, 3), "complete": complete}
         if self.arriving is not None:
             details.update(
@@ -252,7 +259,10 @@ class _Ending:
                 language=self.record.language or detect_language(self.arriving.head))
         context = self.context
         try:
-            context.audit_log().append(
+            log = context.audit_log()
+            if prints is not None:
+                save_fingerprint(log.engine, self.record.id, prints.result())
+            log.append(
                 "stream-end", actor=context.actor, owner_id=context.owner_id,
                 voice=self.record.voice, payload=self.record.id, details=details)
         except AuditError:
@@ -382,7 +392,9 @@ class Rendering:
             logger.warning("%.1f s of audio: its watermark may not be readable on its own "
                            "(under %.0f s); speak a longer text to be sure it can be "
                            "detected", raw.duration, MIN_DETECT_SECONDS)
-        log_synthesis(record, self._context)
+        log = self._context.audit_log()
+        log_synthesis(record, AuditContext(self._context.actor, self._context.owner_id, log))
+        save_fingerprint(log.engine, record.id, fingerprint(marked, raw.sample_rate))
         return Audio(marked, raw.sample_rate), record
 
 

@@ -139,7 +139,8 @@ class ConsentVerifier:
         challenges: where challenges were issued (default: this installation's).
         recognizer: the speech recognizer (default: shared pocketsphinx).
         encoder: the speaker encoder (default: shared GE2E).
-        synthetic_check: detector of synthetic speech (voxclone's watermark); None
+        synthetic_check: detector of synthetic speech (voxclone's watermark and
+            fingerprints); None
             skips that check and records it as ``"not available"``.
         threshold: same-speaker cosine threshold for a clean consent recording; it
             rises for a noisy one (:func:`voxclone.speaker.verify.noisy_threshold`).
@@ -192,7 +193,8 @@ class ConsentVerifier:
         Raises:
             ChallengeError: unknown, used, expired, or another name's challenge.
             ConsentRecordError: the stored challenge was edited.
-            SyntheticConsentError: the recording is synthetic (watermarked).
+            SyntheticConsentError: the recording is synthetic (watermarked, or
+                matching a synthesis's fingerprint).
             PhraseNotHeardError: no speech, or the phrase or statement was not heard.
             UnreadSpeechError: the recording holds other speech besides the reading.
             SpeakerMismatchError: the consent speaker (of the whole reading, or of the
@@ -205,7 +207,8 @@ class ConsentVerifier:
             if self.synthetic_check(consent):
                 raise SyntheticConsentError(
                     "the consent recording is synthetic speech (it carries voxclone's "
-                    "watermark): consent must be spoken by the person themself; "
+                    "watermark, or matches one of its syntheses): consent must be spoken "
+                    "by the person themself; "
                     + _record_again(issued)
                 )
             synthetic = SYNTHETIC_PASSED

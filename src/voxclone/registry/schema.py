@@ -13,6 +13,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -97,4 +98,17 @@ audit_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+# One row per synthesis: its acoustic fingerprint (voxclone.fingerprint), which finds a
+# clip of it when the watermark cannot be read. ``words`` is the frames' bits (uint16,
+# little-endian), ``active`` which frames are loud enough to compare (packed bits).
+fingerprints = Table(
+    "fingerprints", metadata,
+    Column("synthesis_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("scheme", String(40), nullable=False),
+    Column("frames", Integer, nullable=False),
+    Column("words", LargeBinary, nullable=False),
+    Column("active", LargeBinary, nullable=False),
+    Column("created_at", String(40), nullable=False),
 )

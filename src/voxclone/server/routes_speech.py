@@ -120,7 +120,9 @@ async def detect_watermark(who: Caller, state: State,
                            ) -> dict[str, Any]:
     """Look for this installation's watermark in an audio file (WAV, FLAC, OGG, MP3):
     the first mark's fields, and ``marks``, every mark in time order (a file may join
-    several syntheses). A synthesis record is shown only to the owner of the voice it
+    several syntheses). Where no mark can be read, a clip that matches the stored
+    fingerprint of one of this server's syntheses is reported with ``matched_by``
+    ``"fingerprint"``. A synthesis record is shown only to the owner of the voice it
     was made with."""
     label = upload_label("the file", file)
     data = await read_upload(file, state.config.max_upload_bytes, label)
@@ -148,6 +150,7 @@ def _mark_body(mark: Detection, who: Principal, state: ServerState) -> dict[str,
         "payload": f"{mark.payload:08x}" if mark.payload is not None else None,
         "false_positive_probability": mark.false_positive_probability,
         "start_s": mark.start_s, "end_s": mark.end_s, "speed": mark.speed,
+        "matched_by": mark.matched_by if mark.found else None,
         "synthesis": None,
     }
     if mark.payload is not None:

@@ -30,6 +30,11 @@ class Detection:
         low_bitrate: nothing was found in a file coded at a bitrate that often loses
             the mark (under :data:`voxclone.detection.LOW_BITRATE_KBPS`): how it was
             coded, e.g. ``"Opus at 17 kbit/s"``; else None.
+        matched_by: how the synthesis was found: ``"watermark"`` (the mark was read),
+            or ``"fingerprint"`` (the mark was not readable, but the clip matched the
+            stored fingerprint of one of this installation's syntheses:
+            :mod:`voxclone.fingerprint`; ``start_s``/``end_s`` are then the part of the
+            clip that matched, and ``false_positive_probability`` that match's).
     """
 
     found: bool
@@ -40,6 +45,7 @@ class Detection:
     speed: float = 1.0
     too_short: bool = False
     low_bitrate: str | None = None
+    matched_by: str = "watermark"
 
 
 @runtime_checkable

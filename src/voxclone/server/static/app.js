@@ -270,7 +270,10 @@ async function detectFile(file) {
     const result = await (await api("/v1/detect", { method: "POST", body: form })).json();
     // one line per mark: a file may join several syntheses
     const marks = (result.marks || []).map((m, i, all) =>
-      `voxclone watermark found${all.length > 1 ? ` (${i + 1} of ${all.length})` : ""}: ` +
+      (m.matched_by === "fingerprint"
+        ? "no readable watermark, but it matches a voxclone synthesis by its fingerprint"
+        : "voxclone watermark found") +
+      `${all.length > 1 ? ` (${i + 1} of ${all.length})` : ""}: ` +
       `synthesis ${m.payload} at ${m.start_s.toFixed(1)}-${m.end_s.toFixed(1)} s ` +
       `(false-positive probability ${m.false_positive_probability.toExponential(1)})` +
       (m.synthesis ? `\nvoice ${m.synthesis.voice}, made ${m.synthesis.created}` : ""));

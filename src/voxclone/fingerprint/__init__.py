@@ -1,0 +1,33 @@
+"""Fingerprints: a second way to trace a synthesis, where its watermark is lost.
+
+Every synthesis's acoustic fingerprint (16 bits per 16 ms, :mod:`.extract`) is stored
+with its audit entry (:mod:`.store`). A clip whose watermark cannot be read - under 2 s,
+a voice message coded at 12-17 kbit/s, a word spliced into other speech - is looked up
+among them (:mod:`.match`), which names the synthesis it was cut from. Unlike the mark,
+a fingerprint is not in the audio: only the installation that stored it can match it.
+"""
+
+from voxclone.fingerprint.extract import (
+    DEFAULT_CONFIG,
+    Fingerprint,
+    FingerprintConfig,
+    Fingerprinter,
+    fingerprint,
+    shifted_fingerprints,
+)
+from voxclone.fingerprint.match import SHIFTS, FingerprintIndex, Match
+from voxclone.fingerprint.store import load_index, save_fingerprint
+
+__all__ = [
+    "DEFAULT_CONFIG",
+    "SHIFTS",
+    "Fingerprint",
+    "FingerprintConfig",
+    "FingerprintIndex",
+    "Fingerprinter",
+    "Match",
+    "fingerprint",
+    "load_index",
+    "save_fingerprint",
+    "shifted_fingerprints",
+]

@@ -1,0 +1,232 @@
+"""Fingerprints find a synthesis whose watermark cannot be read: a clip under 2 s, a voice
+message coded at 13 kbit/s, a second of it spliced into other speech - through
+``detect``, ``detect_all``, the command line, the server and the consent check - and do
+not find what was never synthesised here."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, delete, inspect, select, text, update
+
+import voxclone
+from voxclone.audio import Audio, load_audio
+from voxclone.audit import AuditLog
+from voxclone.cli import main
+from voxclone.detection import is_voxclone_output
+from voxclone.errors import SyntheticConsentError
+from voxclone.fingerprint import (
+    SHIFTS,
+    Fingerprinter,
+    FingerprintIndex,
+    fingerprint,
+    load_index,
+    shifted_fingerprints,
+)
+from voxclone.registry import database
+from voxclone.registry.database import open_database
+from voxclone.registry.schema import fingerprints
+from voxclone.watermark import default_watermark
+
+from .conftest import opus_16k
+
+SHARED_HOME = True
+TEXTS = ("The lighthouse keeper counted the ships every evening, and wrote them down.",
+         "A cold wind came off the water as the boats turned for home at last.",
+         "She kept the old map folded in the drawer beside the kitchen window.")
+RATE = 24_000
+
+
+@pytest.fixture(scope="module")
+def voice(module_home: Path, joe_reference: Audio) -> voxclone.VoiceProfile:
+    return voxclone.enroll("joe", joe_reference, effort="stock", save=False,
+                           i_am_the_speaker=True)
+
+
+@pytest.fixture(scope="module")
+def takes(voice: voxclone.VoiceProfile) -> list[tuple[Audio, int]]:
+    """Each text spoken, with its synthesis id (read from its mark)."""
+    out = []
+    for line in TEXTS:
+        audio = voxclone.synthesize(line, voice)
+        found = voxclone.detect(audio)
+        assert found.found and found.matched_by == "watermark" and found.payload is not None
+        out.append((audio, found.payload))
+    return out
+
+
+def excerpt(audio: Audio, start: float, seconds: float) -> Audio:
+    first = int(start * audio.sample_rate)
+    return Audio(audio.samples[first:first + int(seconds * audio.sample_rate)],
+                 audio.sample_rate)
+
+
+def mark_read(audio: Audio) -> bool:
+    return default_watermark().detect(audio.samples, audio.sample_rate).found
+
+
+def test_a_one_second_clip_is_traced_by_its_fingerprint(
+        takes: list[tuple[Audio, int]]) -> None:
+    by_fingerprint = 0
+    for audio, payload in takes:
+        clip = excerpt(audio, 1.0, 1.0)
+        result = voxclone.detect(clip)
+        assert result.found and result.payload == payload
+        assert result.matched_by == ("watermark" if mark_read(clip) else "fingerprint")
+        if result.matched_by == "fingerprint":
+            by_fingerprint += 1
+            assert result.false_positive_probability < 1e-6
+            assert result.start_s is not None and result.end_s is not None
+            assert 0.0 <= result.start_s < result.end_s <= 1.0
+            assert not result.too_short  # found: nothing to excuse
+    assert by_fingerprint >= 2  # what the fingerprint is for: the mark reads under 2 s rarely
+
+
+def test_a_voice_message_that_lost_its_mark_is_traced(takes: list[tuple[Audio, int]],
+                                                      tmp_path: Path) -> None:
+    audio, payload = takes[0]
+    message = opus_16k(audio, 0.97)  # about 13 kbit/s
+    assert not mark_read(load_audio(message))
+    result = voxclone.detect(message)
+    assert result.found and result.payload == payload and result.matched_by == "fingerprint"
+    assert result.low_bitrate is None  # found: no excuse needed
+    # the whole message matched, not a window of it
+    assert result.start_s is not None and result.end_s is not None
+    assert result.end_s - result.start_s > 0.8 * audio.duration
+    entry = AuditLog().entries(event="detect")[-1]
+    assert entry.payload == payload and entry.details["matched_by"] == "fingerprint"
+
+
+def test_a_second_spliced_into_other_speech_is_placed(takes: list[tuple[Audio, int]],
+                                                      joe_reference: Audio) -> None:
+    audio, payload = takes[1]
+    other = joe_reference.resample(RATE).samples
+    piece = excerpt(audio, 1.5, 1.2).samples
+    spliced = Audio(np.concatenate([other[:3 * RATE], piece, other[3 * RATE:]]), RATE)
+    marks = voxclone.detect_all(spliced)
+    assert len(marks) == 1 and marks[0].payload == payload
+    assert marks[0].matched_by == "fingerprint"  # 1.2 s: too short for the mark
+    assert marks[0].start_s is not None and marks[0].end_s is not None
+    # where the piece is (3.0-4.2 s), to within the frames' length
+    assert marks[0].start_s == pytest.approx(3.0, abs=0.2)
+    assert marks[0].end_s == pytest.approx(4.2, abs=0.2)
+
+
+def test_a_stream_is_fingerprinted_as_it_goes(voice: voxclone.VoiceProfile) -> None:
+    chunks = list(voxclone.synthesize_stream(TEXTS[2] + " " + TEXTS[0], voice))
+    assert len(chunks) > 1
+    whole = Audio(np.concatenate([c.samples for c in chunks]), chunks[0].sample_rate)
+    payload = voxclone.detect(whole).payload
+    message = opus_16k(excerpt(whole, 2.0, 1.5), 0.97)
+    assert not mark_read(load_audio(message))
+    result = voxclone.detect(message)
+    assert result.found and result.payload == payload and result.matched_by == "fingerprint"
+
+
+def test_what_was_not_synthesised_here_is_not_matched(
+        voice: voxclone.VoiceProfile, joe_reference: Audio) -> None:
+    # the same voice, another text, its fingerprint not stored (as a synthesis made
+    # before fingerprints were, or by another installation)
+    unstored = voxclone.synthesize("Four quiet hours passed before the train came in.",
+                                   voice)
+    payload = voxclone.detect(unstored).payload
+    with open_database().begin() as connection:
+        gone = connection.execute(delete(fingerprints).where(
+            fingerprints.c.synthesis_id == payload)).rowcount
+    assert gone == 1
+    for start in (0.5, 1.5):
+        clip = opus_16k(excerpt(unstored, start, 1.0), 0.97)
+        assert not voxclone.detect(clip).found
+    # a person's recording, whole and in pieces, and silence
+    assert not voxclone.detect(joe_reference).found
+    assert not voxclone.detect(excerpt(joe_reference, 2.0, 1.0)).found
+    assert not voxclone.detect(Audio(np.zeros(RATE, np.float32), RATE)).found
+
+
+def test_the_command_line_and_server_say_how_it_was_found(
+        takes: list[tuple[Audio, int]], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    audio, payload = takes[2]
+    path = tmp_path / "message.ogg"
+    path.write_bytes(opus_16k(audio, 0.97))
+    assert main(["detect", str(path)]) == 0
+    line = capsys.readouterr().out
+    assert f"matches the fingerprint of - synthesis {payload:08x}" in line
+    assert main(["detect", "--json", str(path)]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["found"] and shown["matched_by"] == "fingerprint"
+    assert shown["marks"][0]["payload"] == f"{payload:08x}"
+
+
+def test_a_replayed_synthesis_is_no_consent(takes: list[tuple[Audio, int]]) -> None:
+    audio, _ = takes[0]
+    replay = load_audio(opus_16k(audio, 0.97))
+    assert not mark_read(replay)
+    assert is_voxclone_output(replay)  # what consent and enrollment ask
+    with pytest.raises(SyntheticConsentError, match="matches the fingerprint"):
+        voxclone.enroll("echo", replay, effort="stock", save=False, i_am_the_speaker=True)
+
+
+def test_a_damaged_row_is_skipped(takes: list[tuple[Audio, int]],
+                                  caplog: pytest.LogCaptureFixture) -> None:
+    (_, broken), (audio, payload) = takes[0], takes[1]
+    with open_database().begin() as connection:
+        saved = connection.execute(select(fingerprints.c.words).where(
+            fingerprints.c.synthesis_id == broken)).scalar_one()
+        connection.execute(update(fingerprints).where(fingerprints.c.synthesis_id == broken)
+                           .values(words=saved[:-3]))
+    try:
+        with caplog.at_level(logging.WARNING):
+            index = load_index(open_database())
+        assert f"synthesis {broken:08x} is damaged" in caplog.text
+        assert broken not in index.ids and payload in index.ids
+        assert voxclone.detect(excerpt(audio, 1.0, 1.0)).payload == payload
+    finally:
+        with open_database().begin() as connection:
+            connection.execute(update(fingerprints).where(
+                fingerprints.c.synthesis_id == broken).values(words=saved))
+
+
+def test_a_stream_fingerprint_is_the_whole_ones(takes: list[tuple[Audio, int]]) -> None:
+    audio = takes[0][0]
+    whole = fingerprint(audio.samples, RATE)
+    maker = Fingerprinter(RATE)
+    for first in range(0, len(audio.samples), 4321):  # odd chunks, as a stream's are
+        maker.push(audio.samples[first:first + 4321])
+    chunked = maker.result()
+    assert len(chunked) == len(whole) and np.array_equal(chunked.active, whole.active)
+    differ = np.unpackbits((chunked.words ^ whole.words)[whole.active].view(np.uint8))
+    assert differ.mean() < 0.01
+    # a clip of it, cut anywhere, lines up with one of the shifted cuts
+    index = FingerprintIndex([(7, whole)])
+    clip = audio.samples[12_345:12_345 + RATE]
+    found = index.search(shifted_fingerprints(clip, RATE, SHIFTS))
+    assert found is not None and found.synthesis_id == 7
+    assert found.offset_s == pytest.approx(12_345 / RATE, abs=0.02)
+    assert index.search(shifted_fingerprints(np.zeros(RATE), RATE, SHIFTS)) is None
+    assert FingerprintIndex([]).search(shifted_fingerprints(clip, RATE, SHIFTS)) is None
+
+
+def test_an_older_database_gains_the_table(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/old.db"
+    config = Config()
+    config.set_main_option("script_location", str(Path(database.__file__).parent / "migrations"))
+    old = create_engine(url)
+    with old.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.execute(text("insert into owners (name, is_admin, created_at) "
+                                "values ('ada', 0, 'then')"))
+    assert "fingerprints" not in inspect(old).get_table_names()
+    old.dispose()
+    engine = open_database(url)
+    assert "fingerprints" in inspect(engine).get_table_names()
+    with engine.connect() as connection:
+        assert connection.execute(text("select name from owners")).scalar() == "ada"
+    assert load_index(engine).frames == 0
