@@ -174,7 +174,7 @@ def null_spread(strangers: list[tuple[str, np.ndarray]], index: FingerprintIndex
     """The spread of unrelated speech's agreement z-scores before ``NULL_SPREAD``
     divides them, at every alignment of 1 s excerpts against the first ``synthesised``
     stored fingerprints (no voting: every alignment), and how many were scored."""
-    pop, bits = fp_match._POPCOUNT, 16
+    pop, bits = fp_match.popcount_table(), 16
     scores: list[np.ndarray] = []
     for _, x in strangers[:40]:
         query = fingerprint(x[RATE // 2:RATE // 2 + RATE], RATE)

@@ -18,7 +18,7 @@ Run from the repo root (about 11 minutes on 2 idle cores, 20 on shared ones)::
   under test does); ``whole`` is ``start_render(...).finish()``, one mark over the whole
   file (the same-run baseline). ``stream, per-chunk marks`` is the stream's own unmarked
   chunks (captured as the synthesizer hands them to the marker) marked one by one with
-  ``QimWatermark.embed(chunk, start_sample=position)``: what ``_marked_chunks`` did
+  ``QimWatermark.embed(chunk, start_sample=position)``: what ``stream_provenance.marked_chunks`` did
   before the stream marker (``watermark/stream.py``), so both are measured on the same
   audio in one run (``stream`` equals it where the code under test predates the marker).
 * Channels: ``wav`` (16-bit, ``encode_audio``); ``voxclone mp3``, ``voxclone opus``,
@@ -150,7 +150,7 @@ def renderings(text: str, profile: Any, speed: float) -> dict[str, Rendered]:
         whole, whole_record = start_render(text, profile, speed=speed).finish()
     wm = default_watermark()
     per_chunk, position = [], 0
-    for piece in raw:  # the marking _marked_chunks did before the stream marker
+    for piece in raw:  # the marking marked_chunks did before the stream marker
         per_chunk.append(wm.embed(piece, RATE, record.id, start_sample=position))
         position += len(piece)
     pieces = [len(p) / RATE for p in raw]

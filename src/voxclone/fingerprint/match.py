@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -43,7 +44,14 @@ NULL_SPREAD = 2.0
 #: A match is reported when its false-positive probability is at most this.
 MAX_FALSE_POSITIVE = 1e-6
 
-_POPCOUNT = np.array([bin(value).count("1") for value in range(1 << 16)], dtype=np.int64)
+
+
+@lru_cache(maxsize=1)
+def popcount_table() -> np.ndarray:
+    """The number of set bits of every 16-bit word, int64 ``(65536,)`` (made on first
+    use: nothing is computed at import)."""
+    return np.array([bin(value).count("1") for value in range(1 << 16)], dtype=np.int64)
+
 _ONE_BIT = np.array([0] + [1 << b for b in range(16)], dtype=np.uint16)
 
 
@@ -164,7 +172,8 @@ class FingerprintIndex:
             return None
         stored = slice(k + lo, k + hi)
         both = query.active[lo:hi] & self.active[stored]
-        errors = np.where(both, _POPCOUNT[query.words[lo:hi] ^ self.words[stored]], 0)
+        errors = np.where(both, popcount_table()[query.words[lo:hi] ^ self.words[stored]],
+                          0)
         bits = self.config.bands - 1
         spans = [(0, hi - lo)] + [(a, a + WINDOW_FRAMES)
                                   for a in range(0, hi - lo - WINDOW_FRAMES + 1,
