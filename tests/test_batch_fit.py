@@ -22,6 +22,7 @@ from voxclone.batch.work import FIT_TRIES, MAX_FIT_SPEED, LineJob, render_line, 
 from voxclone.cli import main
 from voxclone.errors import ScriptError
 
+from .conftest import longest_inner_silence
 from .test_batch import _check_outputs, _jsonl, _shared_home, _write, batch_home
 
 __all__ = ["_shared_home", "batch_home"]  # (the fixtures this module shares)
@@ -198,3 +199,17 @@ def test_a_fit_with_room_to_spare_is_followed_by_a_slower_one(
     assert len(speeds) == 3 and speeds[2] < speeds[1]
     assert result.speed == pytest.approx(speeds[2], abs=1e-3)
     assert 2.5 * (1 - 0.05) < 4.0 / speeds[2] ** 1.8 <= 2.5  # a fit with little to spare
+
+
+def test_a_break_in_a_cue_is_kept_and_heard(tmp_path: Path) -> None:
+    """Subtitle markup is dropped from a cue, but an SSML pause stays in the dub."""
+    srt = _write(tmp_path / "pause.srt", (
+        "1\n00:00:01,000 --> 00:00:08,000\n<i>Nobody spoke for a while.</i>\n"
+        '<BREAK time="2s"/> Then we all went home.\n'))
+    cue = read_script(srt, default_voice="joe")[0]
+    assert cue.text == 'Nobody spoke for a while. <BREAK time="2s"/> Then we all went home.'
+    out = tmp_path / "out"
+    report = render_script(srt, out, workers=1, default_voice="joe")
+    assert report.ok
+    line = load_audio(out / str(report.entries[0].file))
+    assert longest_inner_silence(line) == pytest.approx(2.0, abs=0.05)

@@ -12,7 +12,8 @@ standard input, whose format must then be given (``--script-format``):
 * **SRT** (``.srt``): subtitle cues; the cue number is the id; the timing is the line's
   ``seconds`` with ``fit_cues`` (``--fit-cues``), else ignored (lines are spoken at the
   voice's own pace); the cue's text lines are joined with
-  spaces and simple markup (``<i>``, ``{\\an8}``) is removed. The voice is the
+  spaces and simple markup (``<i>``, ``{\\an8}``) is removed, but for SSML
+  ``<break time="0.5s"/>`` pauses. The voice is the
   ``default_voice`` (``--voice``) unless the text starts with ``NAME:`` and a space
   (``ada: Where were you?``): that prefix always names the voice, even when there is a
   default - so text that itself starts with ``Word: ...`` needs an explicit prefix
@@ -64,7 +65,9 @@ SCRIPT_FORMATS: dict[str, tuple[str, ...]] = {
 STDIN_PATH, STDIN_NAME = "-", "standard input"
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _VOICE_PREFIX = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.-]{0,63}):\s+(.*)$", re.DOTALL)
-_MARKUP = re.compile(r"<[^>]*>|\{\\[^}]*\}")
+#: Subtitle markup, dropped from a cue's text; SSML ``<break>`` tags stay (a pause the
+#: dub needs, voxclone.text.breaks).
+_MARKUP = re.compile(r"<(?!break\b)[^>]*>|\{\\[^}]*\}", re.IGNORECASE)
 #: An SRT cue timing, "00:00:01,000 --> 00:00:02,500" (also "." before the milliseconds,
 #: which may be left out, as may the hours).
 _TIME = r"(?:(\d{1,3}):)?(\d{1,2}):(\d{2})(?:[,.](\d{1,3}))?"
