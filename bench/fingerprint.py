@@ -23,6 +23,8 @@ Run from the repo root (about 20 minutes on 2 cores; renderings are shared with
   LibriSpeech utterances outside the padding, whole and as excerpts, clean and through
   Opus at 13 kbit/s: any match is a false one. Their best scores, against the score a
   match needs, show the margin; the spread of their z-scores checks ``NULL_SPREAD``.
+* Speeds: a clip is searched at its own speed, then at 2 % and 4 % faster and slower,
+  as ``voxclone.detect`` does; ``speed +4 %`` and ``-3 %`` fall on and between them.
 * Time: a lookup against this run's index, and against one of ten hours of speech
   (the stored fingerprints repeated with a quarter of their bits flipped), and loading
   that many from SQLite.
@@ -59,6 +61,7 @@ from voxclone.fingerprint import (
     fingerprint,
     load_index,
     save_fingerprint,
+    search_clip,
     shifted_fingerprints,
 )
 from voxclone.fingerprint import match as fp_match
@@ -69,7 +72,8 @@ RATE = wcl.RATE
 OUT = sd.REPO_ROOT / "bench" / "results" / "fingerprint"
 LENGTHS = (0.5, 1.0, 1.5, 2.0, 3.0, None)  # None: the whole sentence
 CHANNELS = ("wav", "voxclone mp3", "Opus 16 kHz, 22 kbit/s", "Opus 16 kHz, 13 kbit/s",
-            "white noise 20 dB", "white noise 10 dB", "telephone (8 kHz)", "speed +2 %")
+            "white noise 20 dB", "white noise 10 dB", "telephone (8 kHz)", "speed +2 %",
+            "speed +4 %", "speed -3 %")
 STORED, TRACED = 4, 2  # sentences of each voice stored, and traced of those
 
 
@@ -87,7 +91,7 @@ def through(channel: str, x: np.ndarray, rng: np.random.Generator) -> np.ndarray
         return atk.white_noise(float(channel.split()[2]))(x64, RATE, rng)
     if channel.startswith("telephone"):
         return atk.resample_through(8000)(x64, RATE, rng)
-    return atk.speed(1.02)(x64, RATE, rng)
+    return atk.speed(1.0 + float(channel.split()[1].rstrip("%")) / 100)(x64, RATE, rng)
 
 
 def excerpt(x: np.ndarray, seconds: float | None, rng: np.random.Generator) -> np.ndarray:
@@ -99,14 +103,13 @@ def excerpt(x: np.ndarray, seconds: float | None, rng: np.random.Generator) -> n
 
 
 def lookup(index: FingerprintIndex, clip: np.ndarray) -> fp_match.Match | None:
-    """The best alignment, accepted or not (``voxclone.detect`` takes it when its
-    false-positive probability is at most ``MAX_FALSE_POSITIVE``)."""
+    """What ``voxclone.detect`` finds by fingerprint (every shift, then every speed)."""
+    return search_clip(index, clip, RATE)
+
+
+def best_alignment(index: FingerprintIndex, clip: np.ndarray) -> fp_match.Match | None:
+    """The best alignment at the clip's own speed, accepted or not."""
     return index.search(shifted_fingerprints(clip, RATE, SHIFTS), max_false_positive=1.0)
-
-
-def accepted(found: fp_match.Match | None) -> bool:
-    return found is not None and \
-        found.false_positive_probability <= fp_match.MAX_FALSE_POSITIVE
 
 
 def trace_rows(voices: list[wcl.Voice], marked: dict[tuple[str, int], tuple[np.ndarray, int]],
@@ -122,7 +125,7 @@ def trace_rows(voices: list[wcl.Voice], marked: dict[tuple[str, int], tuple[np.n
                     clip = excerpt(heard, seconds, rng)
                     mark = wm.detect(clip, RATE)
                     found = lookup(index, clip)
-                    by_print = accepted(found) and found is not None
+                    by_print = found is not None
                     rows.append({
                         "voice": voice.label, "sentence": sentence, "channel": channel,
                         "seconds": seconds,
@@ -151,11 +154,12 @@ def null_rows(strangers: list[tuple[str, np.ndarray]], index: FingerprintIndex,
             for seconds in (1.0, 2.0, 3.0, None):
                 clip = excerpt(heard, seconds, rng)
                 found = lookup(index, clip)
+                best = best_alignment(index, clip)
                 rows.append({"source": label, "channel": channel, "seconds": seconds,
-                             "score": None if found is None else found.score,
-                             "false_match": accepted(found),
-                             "fpp": None if found is None
-                             else found.false_positive_probability})
+                             "score": None if best is None else best.score,
+                             "false_match": found is not None,
+                             "fpp": None if best is None
+                             else best.false_positive_probability})
     return rows
 
 
@@ -197,15 +201,16 @@ def null_spread(strangers: list[tuple[str, np.ndarray]], index: FingerprintIndex
     return float(np.std(z)), len(z)
 
 
-def timing(index: FingerprintIndex, probe: np.ndarray, rng: np.random.Generator,
-           hours: float) -> dict[str, Any]:
-    """Lookup times (median of 5) of a 1 s and a 5 s clip against ``index`` and against
+def timing(index: FingerprintIndex, probe: np.ndarray, stranger: np.ndarray,
+           rng: np.random.Generator, hours: float) -> dict[str, Any]:
+    """Lookup times (median of 5) of a 1 s and a 5 s clip of ``probe`` (stored) and of
+    ``stranger`` (not stored: every speed is searched) against ``index`` and against
     ``hours`` of stored speech; storing and loading that many from SQLite."""
     def median_time(target: FingerprintIndex, clip: np.ndarray) -> float:
         times = []
         for _ in range(5):
             began = time.perf_counter()
-            target.search(shifted_fingerprints(clip, RATE, SHIFTS))
+            search_clip(target, clip, RATE)
             times.append(time.perf_counter() - began)
         return statistics.median(times)
 
@@ -240,6 +245,9 @@ def timing(index: FingerprintIndex, probe: np.ndarray, rng: np.random.Generator,
         clip = probe[:int(seconds * RATE)]
         out[f"lookup_{seconds:g}s_run"] = median_time(index, clip)
         out[f"lookup_{seconds:g}s_big"] = median_time(loaded, clip)
+        # a clip that matches nothing is searched at every speed
+        out[f"miss_{seconds:g}s_run"] = median_time(index, stranger[:int(seconds * RATE)])
+        out[f"miss_{seconds:g}s_big"] = median_time(loaded, stranger[:int(seconds * RATE)])
     return out
 
 
@@ -288,7 +296,7 @@ def main() -> None:
     strangers += [(u.path.stem, speech(u.path)) for u in outside]
     nulls = null_rows(strangers, index, rng)
     spread, aligned = null_spread(strangers[len(voices) * 2:], index, synthesised)
-    times = timing(index, marked[voices[0].label, 0][0], rng, args.hours)
+    times = timing(index, marked[voices[0].label, 0][0], strangers[-1][1], rng, args.hours)
     lines = report(voices, rows, nulls, index, spread, aligned, times, synthesised,
                    len(padding))
     sd.write_results(args.out, "\n".join(lines), {
@@ -350,12 +358,12 @@ def report(voices: list[wcl.Voice], rows: list[dict[str, Any]],
     lines += ["", f"Unrelated speech's agreement over all {aligned} alignments of 1 s "
               f"excerpts with the stored syntheses spreads {spread:.2f} times as wide as "
               f"independent bits would (`NULL_SPREAD` is {fp_match.NULL_SPREAD}).", "",
-              "| lookup | this run's index | "
+              "| lookup (median of 5) | this run's index | "
               f"{times['big_hours']:.0f} h of stored speech |", "| --- | --- | --- |",
-              f"| 1 s clip | {times['lookup_1s_run'] * 1000:.0f} ms | "
-              f"{times['lookup_1s_big'] * 1000:.0f} ms |",
-              f"| 5 s clip | {times['lookup_5s_run'] * 1000:.0f} ms | "
-              f"{times['lookup_5s_big'] * 1000:.0f} ms |", "",
+              *(f"| {what} {n} s clip | {times[f'{key}_{n}s_run'] * 1000:.0f} ms | "
+                f"{times[f'{key}_{n}s_big'] * 1000:.0f} ms |"
+                for key, what in (("lookup", "a stored"), ("miss", "an unstored"))
+                for n in (1, 5)), "",
               f"Storing: {times['store_ms_per_synthesis']:.1f} ms a synthesis; the SQLite "
               f"database holds {times['db_bytes_per_audio_s']:.0f} bytes per second of "
               f"speech; loading {times['big_hours']:.0f} h of it takes "

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soxr
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, delete, inspect, select, text, update
@@ -27,6 +28,7 @@ from voxclone.fingerprint import (
     FingerprintIndex,
     fingerprint,
     load_index,
+    search_clip,
     shifted_fingerprints,
 )
 from voxclone.registry import database
@@ -230,3 +232,19 @@ def test_an_older_database_gains_the_table(tmp_path: Path) -> None:
     with engine.connect() as connection:
         assert connection.execute(text("select name from owners")).scalar() == "ada"
     assert load_index(engine).frames == 0
+
+
+def test_a_clip_played_faster_is_found_at_its_speed(takes: list[tuple[Audio, int]]) -> None:
+    audio, payload = takes[1]
+    # played 4 % faster (pitch too, as a resampling speed change), then a voice message
+    faster = Audio(soxr.resample(audio.samples, RATE * 1.04, RATE).astype(np.float32), RATE)
+    message = opus_16k(excerpt(faster, 1.0, 2.0), 0.97)
+    assert not mark_read(load_audio(message))
+    result = voxclone.detect(message)
+    assert result.found and result.payload == payload and result.matched_by == "fingerprint"
+    assert result.speed in (1.02, 1.04)  # (a fingerprint holds within about 2 %)
+    assert result.end_s is not None and result.end_s <= 2.0  # in the clip's own time
+    # at its own speed alone it is not found
+    heard = load_audio(message)
+    index = load_index(open_database())
+    assert search_clip(index, heard.samples, heard.sample_rate, speeds=(1.0,)) is None

@@ -13,7 +13,7 @@ from dataclasses import replace
 from voxclone.audio import Audio
 from voxclone.audio.bitrate import lossy_coding
 from voxclone.audio.inputs import as_audio
-from voxclone.fingerprint import SHIFTS, load_index, shifted_fingerprints
+from voxclone.fingerprint import SHIFTS, SPEEDS, load_index, search_clip
 from voxclone.provenance import AuditContext, SynthesisRecord, find_record
 from voxclone.watermark import Detection, default_watermark
 
@@ -31,7 +31,8 @@ MIN_DETECT_SECONDS = 2.0
 #: (bench/results/watermark_voice_messages.md).
 LOW_BITRATE_KBPS = 24.0
 
-#: Clips up to this long (s) are fingerprinted at every sub-hop shift to be matched.
+#: Clips up to this long (s) are fingerprinted at every sub-hop shift and speed to be
+#: matched.
 ALL_SHIFTS_SECONDS = 30.0
 
 AudioSource = str | os.PathLike[str] | bytes | Audio
@@ -186,10 +187,11 @@ def _fingerprint_match(audio: Audio, context: AuditContext) -> Detection | None:
     if index.frames == 0:
         return None
     readable = _readable(audio)
-    # a long clip is matched at one sub-hop shift: it has bits to spare, and four would
-    # take four times as long
-    shifts = SHIFTS if audio.duration <= ALL_SHIFTS_SECONDS else 1
-    match = index.search(shifted_fingerprints(readable.samples, readable.sample_rate, shifts))
+    # a long clip is matched at one sub-hop shift and its own speed: it has bits to
+    # spare, and the other cuts would take several times as long
+    short = audio.duration <= ALL_SHIFTS_SECONDS
+    match = search_clip(index, readable.samples, readable.sample_rate,
+                        shifts=SHIFTS if short else 1, speeds=SPEEDS if short else (1.0,))
     if match is None:
         return None
     logger.info("no readable watermark, but the clip matches the fingerprint of synthesis "
@@ -197,7 +199,8 @@ def _fingerprint_match(audio: Audio, context: AuditContext) -> Detection | None:
                 match.start_s, match.end_s, 100 * match.bit_errors)
     return Detection(found=True, payload=match.synthesis_id,
                      false_positive_probability=match.false_positive_probability,
-                     start_s=match.start_s, end_s=match.end_s, matched_by="fingerprint")
+                     start_s=match.start_s, end_s=match.end_s, speed=match.speed,
+                     matched_by="fingerprint")
 
 
 def _read_mark(audio: Audio) -> Detection:

@@ -15,12 +15,13 @@ from voxclone.fingerprint.extract import (
     fingerprint,
     shifted_fingerprints,
 )
-from voxclone.fingerprint.match import SHIFTS, FingerprintIndex, Match
+from voxclone.fingerprint.match import SHIFTS, SPEEDS, FingerprintIndex, Match, search_clip
 from voxclone.fingerprint.store import load_index, save_fingerprint
 
 __all__ = [
     "DEFAULT_CONFIG",
     "SHIFTS",
+    "SPEEDS",
     "Fingerprint",
     "FingerprintConfig",
     "FingerprintIndex",
@@ -29,5 +30,6 @@ __all__ = [
     "fingerprint",
     "load_index",
     "save_fingerprint",
+    "search_clip",
     "shifted_fingerprints",
 ]

@@ -123,10 +123,12 @@ def fingerprint(samples: np.ndarray, sample_rate: int,
     return maker.result()
 
 
-def shifted_fingerprints(samples: np.ndarray, sample_rate: int, shifts: int,
+def shifted_fingerprints(samples: np.ndarray, sample_rate: float, shifts: int,
                          config: FingerprintConfig = DEFAULT_CONFIG) -> list[Fingerprint]:
     """Fingerprints of ``samples`` with their frames started ``shifts`` evenly spaced
-    sub-hop offsets apart (a clip cut anywhere lines up with one of them)."""
+    sub-hop offsets apart (a clip cut anywhere lines up with one of them).
+    ``sample_rate`` may be fractional: a clip played at another speed is read at its
+    rate over that speed."""
     x8 = np.asarray(soxr.resample(np.asarray(samples, dtype=np.float64).reshape(-1),
                                   sample_rate, config.rate), dtype=np.float64)
     weights, window = _band_weights(config), np.hanning(config.frame)

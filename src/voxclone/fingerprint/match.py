@@ -15,15 +15,23 @@ sub-hop shift and window tried.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
 
-from voxclone.fingerprint.extract import DEFAULT_CONFIG, Fingerprint, FingerprintConfig
+from voxclone.fingerprint.extract import (
+    DEFAULT_CONFIG,
+    Fingerprint,
+    FingerprintConfig,
+    shifted_fingerprints,
+)
 
 #: Sub-hop offsets at which a query is fingerprinted (4 ms apart).
 SHIFTS = 4
+#: Playback speeds a clip is searched at, in turn, until one matches: a fingerprint holds
+#: within about 1 % (``bench/results/fingerprint.md``), so these cover 0.95-1.05.
+SPEEDS = (1.0, 1.02, 0.98, 1.04, 0.96)
 #: Alignments checked bit by bit per shift (the most voted).
 CHECKED = 8
 #: A window of this many frames (2 s) is scored on its own too, every half window: a
@@ -63,9 +71,10 @@ class Match:
         synthesis_id: the synthesis (its watermark payload).
         score: the agreement's z-score over chance (see the module's docstring).
         false_positive_probability: the union bound on a chance match this good.
-        start_s, end_s: the part of the clip that matched (seconds).
+        start_s, end_s: the part of the clip that matched (seconds, as played).
         offset_s: where in the synthesis that part starts (seconds).
         bit_errors: the share of compared bits that differ.
+        speed: the playback speed it was found at (1.0: as made).
     """
 
     synthesis_id: int
@@ -75,6 +84,7 @@ class Match:
     end_s: float
     offset_s: float
     bit_errors: float
+    speed: float = 1.0
 
 
 class FingerprintIndex:
@@ -104,11 +114,13 @@ class FingerprintIndex:
         return len(self.words)
 
     def search(self, queries: list[Fingerprint], *,
-               max_false_positive: float = MAX_FALSE_POSITIVE) -> Match | None:
+               max_false_positive: float = MAX_FALSE_POSITIVE, searches: int = 1) -> Match | None:
         """The best match of a clip fingerprinted at several sub-hop shifts (see
         :func:`voxclone.fingerprint.extract.shifted_fingerprints`), if its false-positive
         probability is at most ``max_false_positive`` (1.0: the best alignment found,
-        however poor; None only when there was nothing to compare)."""
+        however poor; None only when there was nothing to compare). ``searches``: how
+        many such searches of the clip were made in all (at other speeds), for the
+        union bound."""
         best: tuple[float, int, int, int, int, float] | None = None  # z, shift, k, a, b, errors
         windows = 0
         for shift, query in enumerate(queries):
@@ -127,7 +139,7 @@ class FingerprintIndex:
         if best is None:
             return None
         z, shift, k, first, last, errors = best
-        trials = max(1, self.frames) * len(queries) * windows
+        trials = max(1, self.frames) * len(queries) * windows * searches
         fpp = min(1.0, trials * 0.5 * math.erfc(z / math.sqrt(2.0)))
         if fpp > max_false_positive:
             return None
@@ -192,6 +204,22 @@ class FingerprintIndex:
         z, a, b, share = best
         a, b = _agreeing(errors[a:b], both[a:b], bits, a)
         return z, lo + a, lo + b, share
+
+
+def search_clip(index: FingerprintIndex, samples: np.ndarray, sample_rate: int, *,
+                shifts: int = SHIFTS, speeds: tuple[float, ...] = SPEEDS) -> Match | None:
+    """Look float mono ``samples`` up in ``index``: at its own speed, then (if nothing
+    was found) each of ``speeds`` after the first in turn, each later search counted in
+    the match's false-positive bound."""
+    for tried, speed in enumerate(speeds, 1):
+        # played `speed` times faster: its samples as made come at sample_rate / speed
+        queries = shifted_fingerprints(samples, sample_rate / speed, shifts, index.config)
+        found = index.search(queries, searches=tried)
+        if found is not None:
+            scale = 1.0 / speed
+            return replace(found, speed=speed, start_s=round(found.start_s * scale, 3),
+                           end_s=round(found.end_s * scale, 3))
+    return None
 
 
 def _agreeing(errors: np.ndarray, both: np.ndarray, bits: int, first: int) -> tuple[int, int]:
