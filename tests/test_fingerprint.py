@@ -5,16 +5,19 @@ not find what was never synthesised here."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import soxr
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, delete, inspect, select, text, update
+from sqlalchemy import create_engine, delete, insert, inspect, select, text, update
 
 import voxclone
 from voxclone.audio import Audio, load_audio
@@ -67,6 +70,22 @@ def excerpt(audio: Audio, start: float, seconds: float) -> Audio:
     first = int(start * audio.sample_rate)
     return Audio(audio.samples[first:first + int(seconds * audio.sample_rate)],
                  audio.sample_rate)
+
+
+@contextlib.contextmanager
+def forgotten(synthesis_id: int | None) -> Iterator[dict[str, Any]]:
+    """The synthesis's stored fingerprint taken out of the database meanwhile (put back
+    after, so the audit log's record of it holds again)."""
+    with open_database().begin() as connection:
+        row = connection.execute(select(fingerprints).where(
+            fingerprints.c.synthesis_id == synthesis_id)).mappings().one()
+        connection.execute(delete(fingerprints).where(
+            fingerprints.c.synthesis_id == synthesis_id))
+    try:
+        yield dict(row)
+    finally:
+        with open_database().begin() as connection:
+            connection.execute(insert(fingerprints).values(**row))
 
 
 def mark_read(audio: Audio) -> bool:
@@ -138,13 +157,10 @@ def test_what_was_not_synthesised_here_is_not_matched(
     unstored = voxclone.synthesize("Four quiet hours passed before the train came in.",
                                    voice)
     payload = voxclone.detect(unstored).payload
-    with open_database().begin() as connection:
-        gone = connection.execute(delete(fingerprints).where(
-            fingerprints.c.synthesis_id == payload)).rowcount
-    assert gone == 1
-    for start in (0.5, 1.5):
-        clip = opus_16k(excerpt(unstored, start, 1.0), 0.97)
-        assert not voxclone.detect(clip).found
+    with forgotten(payload):
+        for start in (0.5, 1.5):
+            clip = opus_16k(excerpt(unstored, start, 1.0), 0.97)
+            assert not voxclone.detect(clip).found
     # a person's recording, whole and in pieces, and silence
     assert not voxclone.detect(joe_reference).found
     assert not voxclone.detect(excerpt(joe_reference, 2.0, 1.0)).found
@@ -248,3 +264,39 @@ def test_a_clip_played_faster_is_found_at_its_speed(takes: list[tuple[Audio, int
     heard = load_audio(message)
     index = load_index(open_database())
     assert search_clip(index, heard.samples, heard.sample_rate, speeds=(1.0,)) is None
+
+
+def test_the_audit_log_vouches_for_every_fingerprint(takes: list[tuple[Audio, int]],
+                                                     voice: voxclone.VoiceProfile) -> None:
+    """Each synthesis entry (a stream's ``stream-end``) records its fingerprint's digest:
+    deleting or changing a stored fingerprint, which would hide a clip from tracing,
+    is found by ``AuditLog.verify`` (``voxclone audit verify``)."""
+    list(voxclone.synthesize_stream(TEXTS[1], voice))  # a stream's, too
+    log = AuditLog()
+    assert log.verify().ok
+    entries = log.entries(event="synthesis") + log.entries(event="stream-end")
+    vouched = {e.payload: e for e in entries if "fingerprint_sha256" in e.details}
+    assert {payload for _, payload in takes} <= set(vouched)
+    streamed = log.entries(event="stream-end")[-1]
+    assert streamed.payload in vouched
+    _, payload = takes[0]
+    with forgotten(payload):
+        problems = log.verify().problems
+        assert [(p.seq, p.kind) for p in problems] == [(vouched[payload].seq, "fingerprint")]
+        assert f"fingerprint of synthesis {payload:08x} was deleted" in problems[0].message
+    assert log.verify().ok
+    with open_database().begin() as connection:
+        saved = connection.execute(select(fingerprints.c.active).where(
+            fingerprints.c.synthesis_id == streamed.payload)).scalar_one()
+        connection.execute(update(fingerprints).where(
+            fingerprints.c.synthesis_id == streamed.payload).values(
+                active=bytes(len(saved))))  # every frame marked silent: never matched
+    try:
+        problems = log.verify().problems
+        assert [(p.seq, p.kind) for p in problems] == [(streamed.seq, "fingerprint")]
+        assert "was changed" in problems[0].message
+    finally:
+        with open_database().begin() as connection:
+            connection.execute(update(fingerprints).where(
+                fingerprints.c.synthesis_id == streamed.payload).values(active=saved))
+    assert log.verify().ok

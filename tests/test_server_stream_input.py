@@ -160,6 +160,8 @@ def test_speech_comes_back_while_the_text_is_still_written(
     text = "".join(PIECES)
     ending = log.find_payload(payload, event="stream-end")
     assert ending is not None and ending.seq > started[0].seq
+    fingerprinted = ending.details.pop("fingerprint_sha256")  # (tests/test_fingerprint.py)
+    assert isinstance(fingerprinted, str) and len(fingerprinted) == 64
     assert ending.details == {"seconds": end["seconds"], "complete": True,
                               "text_sha256": hashlib.sha256(text.encode()).hexdigest(),
                               "characters": len(text), "language": "en-us"}

@@ -126,18 +126,24 @@ def new_payload(log: AuditLog) -> int:
             return candidate
 
 
-def log_synthesis(record: SynthesisRecord, context: AuditContext) -> AuditEntry:
-    """Append ``record`` to the audit log as a ``synthesis`` entry.
+def log_synthesis(record: SynthesisRecord, context: AuditContext, *,
+                  fingerprint_sha256: str | None = None) -> AuditEntry:
+    """Append ``record`` to the audit log as a ``synthesis`` entry, with the digest of
+    its stored fingerprint when it has one already (a stream's is in its ``stream-end``
+    entry).
 
     Raises:
         AuditError: it could not be written (the audio must then not be released).
     """
+    details: dict[str, object] = {
+        "text_sha256": record.text_sha256, "engine": record.engine,
+        "watermark": record.watermark, "streamed": record.streamed,
+        "seconds": record.seconds, "language": record.language}
+    if fingerprint_sha256 is not None:
+        details["fingerprint_sha256"] = fingerprint_sha256
     return context.audit_log().append(
         "synthesis", actor=context.actor, owner_id=context.owner_id, voice=record.voice,
-        payload=record.id,
-        details={"text_sha256": record.text_sha256, "engine": record.engine,
-                 "watermark": record.watermark, "streamed": record.streamed,
-                 "seconds": record.seconds, "language": record.language})
+        payload=record.id, details=details)
 
 
 def find_record(payload: int, log: AuditLog | None = None) -> SynthesisRecord | None:

@@ -100,7 +100,8 @@ class StreamEnding:
         try:
             log = context.audit_log()
             if prints is not None:
-                save_fingerprint(log.engine, self.record.id, prints.result())
+                details["fingerprint_sha256"] = save_fingerprint(
+                    log.engine, self.record.id, prints.result())
             log.append(
                 "stream-end", actor=context.actor, owner_id=context.owner_id,
                 voice=self.record.voice, payload=self.record.id, details=details)

@@ -297,8 +297,11 @@ class Rendering:
                            "(under %.0f s); speak a longer text to be sure it can be "
                            "detected", raw.duration, MIN_DETECT_SECONDS)
         log = self._context.audit_log()
-        log_synthesis(record, AuditContext(self._context.actor, self._context.owner_id, log))
-        save_fingerprint(log.engine, record.id, fingerprint(marked, raw.sample_rate))
+        # the fingerprint first, so that the entry can vouch for it (a fingerprint left
+        # without an entry, where the entry fails, names audio never released)
+        stored = save_fingerprint(log.engine, record.id, fingerprint(marked, raw.sample_rate))
+        log_synthesis(record, AuditContext(self._context.actor, self._context.owner_id, log),
+                      fingerprint_sha256=stored)
         return Audio(marked, raw.sample_rate), record
 
 

@@ -72,7 +72,8 @@ def canonical(body: Mapping[str, Any]) -> bytes:
 @dataclass(frozen=True)
 class AuditProblem:
     """Something wrong in the chain: at entry ``seq``, of ``kind``
-    (``edited``, ``deleted``, ``reordered``, ``truncated``; and, with ``seq`` 0 as they
+    (``edited``, ``deleted``, ``reordered``, ``truncated``; ``fingerprint``: the stored
+    fingerprint an entry recorded was deleted or changed; and, with ``seq`` 0 as they
     concern no one entry, ``missing``: an audit table was dropped, and ``anchor``: the
     anchor outside the database was edited), explained in ``message``."""
 

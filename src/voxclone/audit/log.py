@@ -8,7 +8,7 @@ import getpass
 import json
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
@@ -25,9 +25,10 @@ from voxclone.audit.anchor import (
 )
 from voxclone.audit.chain import AuditEntry, AuditProblem, AuditReport, check_chain, seal
 from voxclone.errors import AuditError, RegistryError
+from voxclone.fingerprint.store import stored_digests
 from voxclone.keys import derive_key, home_dir
 from voxclone.registry.database import DB_FILE, open_database
-from voxclone.registry.schema import audit, audit_head
+from voxclone.registry.schema import audit, audit_head, fingerprints
 
 logger = logging.getLogger(__name__)
 
@@ -185,7 +186,33 @@ class AuditLog:
                                     .where(audit_head.c.id == 1)).first()
             rows = conn.execute(select(audit).order_by(audit.c.seq)).mappings()
             head = (head_row.seq, head_row.hash) if head_row else None
-            return check_chain((_entry(row) for row in rows), self.key, head, anchor)
+            vouched: list[AuditEntry] = []  # entries that record a fingerprint's digest
+
+            def entries() -> Iterator[AuditEntry]:
+                for row in rows:
+                    entry = _entry(row)
+                    if "fingerprint_sha256" in entry.details:
+                        vouched.append(entry)
+                    yield entry
+
+            report = check_chain(entries(), self.key, head, anchor)
+            stored = stored_digests(conn) if tables.has_table(fingerprints.name) else {}
+        problems = [_fingerprint_problem(entry, stored) for entry in vouched]
+        found = tuple(p for p in problems if p is not None)
+        return replace(report, problems=(*report.problems, *found)) if found else report
+
+
+def _fingerprint_problem(entry: AuditEntry, stored: Mapping[int, str]) -> AuditProblem | None:
+    """An entry's fingerprint, missing or changed since the entry recorded it."""
+    payload = entry.payload if entry.payload is not None else -1
+    have = stored.get(payload)
+    if have == entry.details["fingerprint_sha256"]:
+        return None
+    what = "was deleted" if have is None else "was changed"
+    return AuditProblem(entry.seq, "fingerprint",
+                        f"the stored fingerprint of synthesis {payload:08x} {what} after "
+                        "its entry recorded it: clips of it that lost their watermark can "
+                        "no longer be traced; restore the database from a backup")
 
 
 def _entry(row: RowMapping) -> AuditEntry:

@@ -4,11 +4,12 @@ back whole to search a clip."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import datetime, timezone
 
 import numpy as np
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from voxclone.errors import AuditError
@@ -26,25 +27,46 @@ def scheme_of(config: FingerprintConfig) -> str:
             f"{config.low_hz:g}-{config.high_hz:g}-{config.floor_db:g}")
 
 
+def row_digest(scheme: str, frames: int, words: bytes, active: bytes) -> str:
+    """SHA-256 of a stored fingerprint row's content: what its synthesis's audit entry
+    records (``fingerprint_sha256``), so that an edited or deleted row is found by
+    :meth:`voxclone.audit.AuditLog.verify`."""
+    digest = hashlib.sha256(f"{scheme}\0{frames}\0".encode())
+    digest.update(words)
+    digest.update(active)
+    return digest.hexdigest()
+
+
 def save_fingerprint(engine: Engine, synthesis_id: int, fingerprint: Fingerprint,
-                     config: FingerprintConfig = DEFAULT_CONFIG) -> None:
-    """Store the fingerprint of synthesis ``synthesis_id``.
+                     config: FingerprintConfig = DEFAULT_CONFIG) -> str:
+    """Store the fingerprint of synthesis ``synthesis_id``; return its digest
+    (:func:`row_digest`), for the synthesis's audit entry.
 
     Raises:
         AuditError: it could not be written (like the synthesis's audit entry, it is
             part of the audio's provenance).
     """
-    row = {"synthesis_id": synthesis_id, "scheme": scheme_of(config),
-           "frames": len(fingerprint),
-           "words": fingerprint.words.astype("<u2").tobytes(),
-           "active": np.packbits(fingerprint.active).tobytes(),
-           "created_at": datetime.now(timezone.utc).isoformat()}
+    scheme, frames = scheme_of(config), len(fingerprint)
+    words = fingerprint.words.astype("<u2").tobytes()
+    active = np.packbits(fingerprint.active).tobytes()
     try:
         with engine.begin() as connection:
-            connection.execute(insert(fingerprints).values(**row))
+            connection.execute(insert(fingerprints).values(
+                synthesis_id=synthesis_id, scheme=scheme, frames=frames, words=words,
+                active=active, created_at=datetime.now(timezone.utc).isoformat()))
     except SQLAlchemyError as exc:
         raise AuditError(f"cannot store the fingerprint of synthesis {synthesis_id:08x}: "
                          f"{exc}; check that the voxclone database is writable") from exc
+    return row_digest(scheme, frames, words, active)
+
+
+def stored_digests(connection: Connection) -> dict[int, str]:
+    """Every stored fingerprint's :func:`row_digest`, by synthesis id."""
+    rows = connection.execute(select(
+        fingerprints.c.synthesis_id, fingerprints.c.scheme, fingerprints.c.frames,
+        fingerprints.c.words, fingerprints.c.active))
+    return {int(sid): row_digest(scheme, frames, bytes(words), bytes(active))
+            for sid, scheme, frames, words, active in rows}
 
 
 def load_index(engine: Engine, config: FingerprintConfig = DEFAULT_CONFIG) -> FingerprintIndex:
