@@ -58,6 +58,8 @@ class FingerprintConfig:
 DEFAULT_CONFIG = FingerprintConfig()
 #: Frames transformed at once.
 BLOCK = 2048
+#: Seconds of audio a whole file is fingerprinted by at a time.
+CHUNK_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,9 @@ def fingerprint(samples: np.ndarray, sample_rate: int,
                 config: FingerprintConfig = DEFAULT_CONFIG) -> Fingerprint:
     """The fingerprint of float mono ``samples`` at ``sample_rate`` (>= 8 kHz)."""
     maker = Fingerprinter(sample_rate, config)
-    maker.push(samples)
+    step = CHUNK_SECONDS * sample_rate  # (an hour at once would be resampled whole)
+    for first in range(0, len(samples), step):
+        maker.push(samples[first:first + step])
     return maker.result()
 
 
