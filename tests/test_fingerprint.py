@@ -136,7 +136,7 @@ def test_a_second_spliced_into_other_speech_is_placed(takes: list[tuple[Audio, i
     assert marks[0].start_s is not None and marks[0].end_s is not None
     # where the piece is (3.0-4.2 s), to within the frames' length
     assert marks[0].start_s == pytest.approx(3.0, abs=0.2)
-    assert marks[0].end_s == pytest.approx(4.2, abs=0.2)
+    assert marks[0].end_s == pytest.approx(4.2, abs=0.2), marks
 
 
 def test_a_stream_is_fingerprinted_as_it_goes(voice: voxclone.VoiceProfile) -> None:
@@ -226,7 +226,8 @@ def test_a_stream_fingerprint_is_the_whole_ones(takes: list[tuple[Audio, int]]) 
     clip = audio.samples[12_345:12_345 + RATE]
     found = index.search(shifted_fingerprints(clip, RATE, SHIFTS))
     assert found is not None and found.synthesis_id == 7
-    assert found.offset_s == pytest.approx(12_345 / RATE, abs=0.02)
+    # where the clip itself starts in the synthesis, to within a frame
+    assert found.offset_s - found.start_s == pytest.approx(12_345 / RATE, abs=0.02)
     assert index.search(shifted_fingerprints(np.zeros(RATE), RATE, SHIFTS)) is None
     assert FingerprintIndex([]).search(shifted_fingerprints(clip, RATE, SHIFTS)) is None
 
@@ -300,3 +301,22 @@ def test_the_audit_log_vouches_for_every_fingerprint(takes: list[tuple[Audio, in
             connection.execute(update(fingerprints).where(
                 fingerprints.c.synthesis_id == streamed.payload).values(active=saved))
     assert log.verify().ok
+
+
+def test_every_synthesis_in_a_joined_file_is_listed(takes: list[tuple[Audio, int]]) -> None:
+    """A marked synthesis, then pieces of two others whose marks are lost: the mark and
+    both fingerprints, in time order; the marked one is not listed twice."""
+    (whole, first), (other, second), (third, last) = takes
+    gap = np.zeros(RATE // 2, np.float32)
+    message = load_audio(opus_16k(excerpt(other, 1.0, 1.5), 0.97)).resample(RATE).samples
+    joined = Audio(np.concatenate([whole.samples, gap, message, gap,
+                                   excerpt(third, 2.0, 1.2).samples]), RATE)
+    marks = voxclone.detect_all(joined)
+    assert [(m.payload, m.matched_by) for m in marks] == [
+        (first, "watermark"), (second, "fingerprint"), (last, "fingerprint")]
+    begin = whole.duration + 0.5
+    assert marks[1].start_s == pytest.approx(begin, abs=0.25)
+    assert marks[2].start_s == pytest.approx(begin + 2.0, abs=0.25)
+    assert all(m.false_positive_probability < 1e-6 for m in marks)
+    entry = AuditLog().entries(event="detect")[-1]
+    assert entry.details["payloads"] == [first, second, last]

@@ -31,6 +31,12 @@ MIN_DETECT_SECONDS = 2.0
 #: (bench/results/watermark_voice_messages.md).
 LOW_BITRATE_KBPS = 24.0
 
+#: :func:`detect_all` lists at most this many syntheses found by fingerprint, after at
+#: most ``MAX_FINGERPRINT_SEARCHES`` searches; stretches under ``MIN_MATCH_SECONDS``
+#: hold too little speech to match.
+MAX_FINGERPRINT_MATCHES = 16
+MAX_FINGERPRINT_SEARCHES = 48
+MIN_MATCH_SECONDS = 0.55
 #: Clips up to this long (s) are fingerprinted at every sub-hop shift and speed to be
 #: matched.
 ALL_SHIFTS_SECONDS = 30.0
@@ -92,7 +98,10 @@ def detect_all(source: AudioSource, *, audit: AuditContext | None = None) -> lis
     ``start_s``/``end_s`` to within about a second, ``speed`` and
     ``false_positive_probability``), in time order; stretches of one payload less than
     3 s apart are one mark (the same synthesis heard twice further apart is listed
-    twice). An empty list means no mark was found; in a clip under
+    twice). Stretches of at least 0.55 s where no mark was read are then looked up among
+    the stored fingerprints, and each synthesis found there that no mark names is
+    listed too (``matched_by="fingerprint"``; up to ``MAX_FINGERPRINT_MATCHES``).
+    An empty list means nothing was found; in a clip under
     :data:`MIN_DETECT_SECONDS`, or a lossy file under :data:`LOW_BITRATE_KBPS`, that
     means little, as ``Detection.too_short`` and ``Detection.low_bitrate`` say for
     :func:`detect` (:func:`not_found` tells which).
@@ -102,7 +111,9 @@ def detect_all(source: AudioSource, *, audit: AuditContext | None = None) -> lis
     windows searched around a mark are counted in every mark's
     ``false_positive_probability`` (a union bound over all windows searched, so their
     sum bounds the chance that any mark listed is spurious). See
-    :mod:`voxclone.watermark.multi`.
+    :mod:`voxclone.watermark.multi`. Audio with no mark is searched by fingerprint
+    further only once its whole has matched, as :func:`detect` would report; each
+    further stretch's match has its own bound.
 
     One ``detect`` entry is written to the audit log per call, its ``payload`` the first
     mark's and ``details["payloads"]`` every payload found, in order.
@@ -115,9 +126,9 @@ def detect_all(source: AudioSource, *, audit: AuditContext | None = None) -> lis
     context = audit or AuditContext()
     readable = _readable(audio)
     marks = default_watermark().detect_all(readable.samples, readable.sample_rate)
-    if not marks:
-        matched = _fingerprint_match(audio, context)
-        marks = [matched] if matched is not None else []
+    # where no mark was read, syntheses found by their fingerprints
+    marks = sorted(marks + _fingerprint_matches(audio, context, marks),
+                   key=lambda m: m.start_s or 0.0)
     first = marks[0] if marks else Detection(found=False)
     _log_detection(audio, first, context,
                    payloads=[m.payload for m in marks if m.payload is not None])
@@ -201,6 +212,59 @@ def _fingerprint_match(audio: Audio, context: AuditContext) -> Detection | None:
                      false_positive_probability=match.false_positive_probability,
                      start_s=match.start_s, end_s=match.end_s, speed=match.speed,
                      matched_by="fingerprint")
+
+
+def _fingerprint_matches(audio: Audio, context: AuditContext,
+                         marks: list[Detection]) -> list[Detection]:
+    """The syntheses found by fingerprint in the stretches of ``audio`` that ``marks``
+    do not cover (each stretch searched, then what is left of it on either side of a
+    match), leaving out those the marks name; in no order.
+
+    Raises:
+        AuditError: the stored fingerprints cannot be read.
+    """
+    index = load_index(context.audit_log().engine)
+    if index.frames == 0:
+        return []
+    named = {m.payload for m in marks}
+    pending = _uncovered(audio.duration, [(m.start_s or 0.0, m.end_s or audio.duration)
+                                          for m in marks])
+    readable = _readable(audio)
+    rate = readable.sample_rate
+    found: list[Detection] = []
+    searched = 0
+    while pending and searched < MAX_FINGERPRINT_SEARCHES:
+        start, end = pending.pop()
+        if end - start < MIN_MATCH_SECONDS:
+            continue
+        searched += 1
+        short = end - start <= ALL_SHIFTS_SECONDS
+        match = search_clip(index, readable.samples[round(start * rate):round(end * rate)],
+                            rate, shifts=SHIFTS if short else 1,
+                            speeds=SPEEDS if short else (1.0,))
+        if match is None:
+            continue
+        first, last = start + match.start_s, start + match.end_s
+        pending += [(start, first), (last, end)]
+        if match.synthesis_id not in named and len(found) < MAX_FINGERPRINT_MATCHES:
+            found.append(Detection(
+                found=True, payload=match.synthesis_id,
+                false_positive_probability=match.false_positive_probability,
+                start_s=round(first, 3), end_s=round(last, 3), speed=match.speed,
+                matched_by="fingerprint"))
+    return found
+
+
+def _uncovered(seconds: float, spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The stretches of ``[0, seconds]`` outside ``spans``."""
+    gaps, at = [], 0.0
+    for start, end in sorted(spans):
+        if start > at:
+            gaps.append((at, start))
+        at = max(at, end)
+    if at < seconds:
+        gaps.append((at, seconds))
+    return gaps
 
 
 def _read_mark(audio: Audio) -> Detection:

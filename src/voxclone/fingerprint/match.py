@@ -229,7 +229,8 @@ def _agreeing(errors: np.ndarray, both: np.ndarray, bits: int, first: int) -> tu
     smooth = np.ones(TRIM_FRAMES)
     differ = np.convolve(errors, smooth, mode="same")
     compared = np.convolve(both.astype(np.float64), smooth, mode="same") * bits
-    holds = np.flatnonzero((compared > 0) & (differ < TRIM_SHARE * np.maximum(compared, 1)))
+    # (a frame of its own compared: pauses next to a piece belong to neither side)
+    holds = np.flatnonzero(both & (differ < TRIM_SHARE * np.maximum(compared, 1)))
     if len(holds) == 0:
         return first, first + len(errors)
     return first + int(holds[0]), first + int(holds[-1]) + 1
