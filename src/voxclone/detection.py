@@ -13,7 +13,7 @@ from dataclasses import replace
 from voxclone.audio import Audio
 from voxclone.audio.bitrate import lossy_coding
 from voxclone.audio.inputs import as_audio
-from voxclone.fingerprint import SHIFTS, SPEEDS, load_index, search_clip
+from voxclone.fingerprint import SHIFTS, SPEEDS, FingerprintIndex, load_index, search_clip
 from voxclone.provenance import AuditContext, SynthesisRecord, find_record
 from voxclone.watermark import Detection, default_watermark
 
@@ -49,7 +49,7 @@ def detect(source: AudioSource, *, audit: AuditContext | None = None) -> Detecti
     or ``-`` for stdin), any format and rate >= 8 kHz.
 
     The payload, when found, is a synthesis id: :func:`find_synthesis` gives its record.
-    When no mark can be read (a clip under 2 s, a voice message coded at 12-17 kbit/s),
+    When no mark can be read (a clip under 2 s, a voice message coded at 13-22 kbit/s),
     the clip is looked up among the stored fingerprints of this installation's
     syntheses instead, and a match is reported with ``matched_by="fingerprint"``.
     Each detection is written to the audit log (as ``audit.actor``, default the local
@@ -58,7 +58,7 @@ def detect(source: AudioSource, *, audit: AuditContext | None = None) -> Detecti
 
     Raises:
         AudioError: unreadable, empty or longer than an hour.
-        AuditError: the audit log cannot be written.
+        AuditError: the audit log cannot be written, or the stored fingerprints read.
     """
     audio = as_audio(source, max_seconds=MAX_DETECT_SECONDS, name="the clip")
     context = audit or AuditContext()
@@ -120,7 +120,7 @@ def detect_all(source: AudioSource, *, audit: AuditContext | None = None) -> lis
 
     Raises:
         AudioError: unreadable, empty or longer than an hour.
-        AuditError: the audit log cannot be written.
+        AuditError: the audit log cannot be written, or the stored fingerprints read.
     """
     audio = as_audio(source, max_seconds=MAX_DETECT_SECONDS, name="the clip")
     context = audit or AuditContext()
@@ -195,23 +195,8 @@ def _fingerprint_match(audio: Audio, context: AuditContext) -> Detection | None:
         AuditError: the stored fingerprints cannot be read.
     """
     index = load_index(context.audit_log().engine)
-    if index.frames == 0:
-        return None
-    readable = _readable(audio)
-    # a long clip is matched at one sub-hop shift and its own speed: it has bits to
-    # spare, and the other cuts would take several times as long
-    short = audio.duration <= ALL_SHIFTS_SECONDS
-    match = search_clip(index, readable.samples, readable.sample_rate,
-                        shifts=SHIFTS if short else 1, speeds=SPEEDS if short else (1.0,))
-    if match is None:
-        return None
-    logger.info("no readable watermark, but the clip matches the fingerprint of synthesis "
-                "%08x (%.2f-%.2f s of it, %.0f %% of bits differing)", match.synthesis_id,
-                match.start_s, match.end_s, 100 * match.bit_errors)
-    return Detection(found=True, payload=match.synthesis_id,
-                     false_positive_probability=match.false_positive_probability,
-                     start_s=match.start_s, end_s=match.end_s, speed=match.speed,
-                     matched_by="fingerprint")
+    return _stretch_match(index, _readable(audio), 0.0, audio.duration) \
+        if index.frames else None
 
 
 def _fingerprint_matches(audio: Audio, context: AuditContext,
@@ -230,7 +215,6 @@ def _fingerprint_matches(audio: Audio, context: AuditContext,
     pending = _uncovered(audio.duration, [(m.start_s or 0.0, m.end_s or audio.duration)
                                           for m in marks])
     readable = _readable(audio)
-    rate = readable.sample_rate
     found: list[Detection] = []
     searched = 0
     while pending and searched < MAX_FINGERPRINT_SEARCHES:
@@ -238,21 +222,36 @@ def _fingerprint_matches(audio: Audio, context: AuditContext,
         if end - start < MIN_MATCH_SECONDS:
             continue
         searched += 1
-        short = end - start <= ALL_SHIFTS_SECONDS
-        match = search_clip(index, readable.samples[round(start * rate):round(end * rate)],
-                            rate, shifts=SHIFTS if short else 1,
-                            speeds=SPEEDS if short else (1.0,))
+        match = _stretch_match(index, readable, start, end)
         if match is None:
             continue
-        first, last = start + match.start_s, start + match.end_s
-        pending += [(start, first), (last, end)]
-        if match.synthesis_id not in named and len(found) < MAX_FINGERPRINT_MATCHES:
-            found.append(Detection(
-                found=True, payload=match.synthesis_id,
-                false_positive_probability=match.false_positive_probability,
-                start_s=round(first, 3), end_s=round(last, 3), speed=match.speed,
-                matched_by="fingerprint"))
+        pending += [(start, match.start_s or start), (match.end_s or end, end)]
+        if match.payload not in named and len(found) < MAX_FINGERPRINT_MATCHES:
+            found.append(match)
     return found
+
+
+def _stretch_match(index: FingerprintIndex, readable: Audio, start: float,
+                   end: float) -> Detection | None:
+    """The synthesis the stretch ``[start, end)`` (s) of ``readable`` was cut from, by
+    its fingerprint in ``index``; placed in the whole audio's time."""
+    rate = readable.sample_rate
+    # a long stretch is matched at one sub-hop shift and its own speed: it has bits to
+    # spare, and the other cuts would take several times as long
+    short = end - start <= ALL_SHIFTS_SECONDS
+    match = search_clip(index, readable.samples[round(start * rate):round(end * rate)],
+                        rate, shifts=SHIFTS if short else 1,
+                        speeds=SPEEDS if short else (1.0,))
+    if match is None:
+        return None
+    logger.info("no readable watermark, but %.2f-%.2f s matches the fingerprint of "
+                "synthesis %08x (%.0f %% of bits differing)", start + match.start_s,
+                start + match.end_s, match.synthesis_id, 100 * match.bit_errors)
+    return Detection(found=True, payload=match.synthesis_id,
+                     false_positive_probability=match.false_positive_probability,
+                     start_s=round(start + match.start_s, 3),
+                     end_s=round(start + match.end_s, 3), speed=match.speed,
+                     matched_by="fingerprint")
 
 
 def _uncovered(seconds: float, spans: list[tuple[float, float]]) -> list[tuple[float, float]]:

@@ -53,13 +53,14 @@ NULL_SPREAD = 2.0
 MAX_FALSE_POSITIVE = 1e-6
 
 
-
 @lru_cache(maxsize=1)
 def popcount_table() -> np.ndarray:
     """The number of set bits of every 16-bit word, int64 ``(65536,)`` (made on first
     use: nothing is computed at import)."""
     return np.array([bin(value).count("1") for value in range(1 << 16)], dtype=np.int64)
 
+
+#: A frame's word, and it with each one bit flipped: the stored words that vote.
 _ONE_BIT = np.array([0] + [1 << b for b in range(16)], dtype=np.uint16)
 
 
