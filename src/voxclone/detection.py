@@ -37,6 +37,9 @@ LOW_BITRATE_KBPS = 24.0
 MAX_FINGERPRINT_MATCHES = 16
 MAX_FINGERPRINT_SEARCHES = 48
 MIN_MATCH_SECONDS = 0.55
+#: How far into a mark's span (s) the stretches searched by fingerprint reach: the span
+#: is known to about a second.
+MARK_EDGE_SECONDS = 1.0
 #: Clips up to this long (s) are fingerprinted at every sub-hop shift and speed to be
 #: matched.
 ALL_SHIFTS_SECONDS = 30.0
@@ -212,8 +215,11 @@ def _fingerprint_matches(audio: Audio, context: AuditContext,
     if index.frames == 0:
         return []
     named = {m.payload for m in marks}
-    pending = _uncovered(audio.duration, [(m.start_s or 0.0, m.end_s or audio.duration)
-                                          for m in marks])
+    # a mark's span is known to about a second: the stretches reach that far into it (a
+    # match there to the marked synthesis itself is left out, and what is beside it kept)
+    pending = _uncovered(audio.duration, [
+        ((m.start_s or 0.0) + MARK_EDGE_SECONDS, (m.end_s or audio.duration) - MARK_EDGE_SECONDS)
+        for m in marks])
     readable = _readable(audio)
     found: list[Detection] = []
     searched = 0
@@ -258,6 +264,8 @@ def _uncovered(seconds: float, spans: list[tuple[float, float]]) -> list[tuple[f
     """The stretches of ``[0, seconds]`` outside ``spans``."""
     gaps, at = [], 0.0
     for start, end in sorted(spans):
+        if end <= start:
+            continue
         if start > at:
             gaps.append((at, start))
         at = max(at, end)
