@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 import soundfile as sf
+from scipy.stats import norm
 from sqlalchemy import create_engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -165,11 +166,8 @@ def null_rows(strangers: list[tuple[str, np.ndarray]], index: FingerprintIndex,
 
 def needed_score(index: FingerprintIndex, seconds: float) -> float:
     """The z-score a clip of ``seconds`` must reach to be accepted against ``index``."""
-    frames = int(seconds / 0.016)
-    windows = max(1, 1 + max(0, (frames - fp_match.WINDOW_FRAMES)
-                             // (fp_match.WINDOW_FRAMES // 2) + 1))
+    windows = 1 + fp_match._window_count(int(seconds / 0.016))  # (as search counts them)
     trials = index.frames * SHIFTS * windows
-    from scipy.stats import norm
     return float(norm.isf(fp_match.MAX_FALSE_POSITIVE / trials))
 
 

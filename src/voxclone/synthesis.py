@@ -296,12 +296,11 @@ class Rendering:
             logger.warning("%.1f s of audio: its watermark may not be readable on its own "
                            "(under %.0f s); speak a longer text to be sure it can be "
                            "detected", raw.duration, MIN_DETECT_SECONDS)
-        log = self._context.audit_log()
         # the fingerprint first, so that the entry can vouch for it (a fingerprint left
         # without an entry, where the entry fails, names audio never released)
-        stored = save_fingerprint(log.engine, record.id, fingerprint(marked, raw.sample_rate))
-        log_synthesis(record, AuditContext(self._context.actor, self._context.owner_id, log),
-                      fingerprint_sha256=stored)
+        stored = save_fingerprint(self._context.audit_log().engine, record.id,
+                                  fingerprint(marked, raw.sample_rate))
+        log_synthesis(record, self._context, fingerprint_sha256=stored)
         return Audio(marked, raw.sample_rate), record
 
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import soxr
 
 from voxclone.audio import Audio, load_audio, write_audio
 from voxclone.batch.manifest import ManifestEntry
@@ -86,9 +85,7 @@ def write_track(lines: Sequence[ScriptLine], entries: Sequence[ManifestEntry], o
         if not entry.ok or entry.file is None:
             missing.append(line.id)
             continue
-        audio = load_audio(outdir / entry.file)
-        samples = audio.samples if audio.sample_rate == TRACK_RATE else soxr.resample(
-            audio.samples, audio.sample_rate, TRACK_RATE).astype(np.float32)
+        samples = load_audio(outdir / entry.file).resample(TRACK_RATE).samples
         placed.append((line.cue[0], line.id, samples))
     last = max([0.0] + [line.cue[1] for line in lines if line.cue is not None]
                + [start + len(samples) / TRACK_RATE for start, _, samples in placed])

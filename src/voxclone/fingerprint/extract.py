@@ -107,14 +107,11 @@ class Fingerprinter:
         return fingerprint_of_energies(energies, self.config)
 
     def _take(self, x8: np.ndarray) -> None:
-        cfg = self.config
         pending = np.concatenate([self._pending, x8])
-        count = (len(pending) - cfg.frame) // cfg.hop + 1 if len(pending) >= cfg.frame else 0
-        if count > 0:
-            self._energies.append(band_energies(pending, count, self._window,
-                                                self._weights, cfg))
-            pending = pending[count * cfg.hop:]
-        self._pending = pending
+        energies = band_energies(pending, self._window, self._weights, self.config)
+        if len(energies):
+            self._energies.append(energies)
+        self._pending = pending[len(energies) * self.config.hop:]
 
 
 def fingerprint(samples: np.ndarray, sample_rate: int,
@@ -138,19 +135,17 @@ def shifted_fingerprints(samples: np.ndarray, sample_rate: float, shifts: int,
     weights, window = _band_weights(config), np.hanning(config.frame)
     out = []
     for shift in range(shifts):
-        part = x8[shift * config.hop // shifts:]
-        count = (len(part) - config.frame) // config.hop + 1 if len(part) >= config.frame else 0
-        energies = band_energies(part, count, window, weights, config) if count > 0 else \
-            np.zeros((0, config.bands))
+        energies = band_energies(x8[shift * config.hop // shifts:], window, weights, config)
         out.append(fingerprint_of_energies(energies, config))
     return out
 
 
-def band_energies(x8: np.ndarray, count: int, window: np.ndarray, weights: np.ndarray,
+def band_energies(x8: np.ndarray, window: np.ndarray, weights: np.ndarray,
                   config: FingerprintConfig) -> np.ndarray:
-    """The band energies ``(count, bands)`` of ``count`` frames of ``x8`` (at the
-    analysis rate) from its start, ``BLOCK`` frames at a time (an hour's frames at once
-    would take gigabytes)."""
+    """The band energies ``(count, bands)`` of every whole frame of ``x8`` (at the
+    analysis rate) from its start (``count`` may be 0), ``BLOCK`` frames at a time (an
+    hour's frames at once would take gigabytes)."""
+    count = max(0, (len(x8) - config.frame) // config.hop + 1)
     out = np.zeros((count, config.bands))
     for first in range(0, count, BLOCK):
         frames = min(BLOCK, count - first)
