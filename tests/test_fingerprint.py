@@ -24,7 +24,7 @@ from voxclone.audio import Audio, load_audio
 from voxclone.audit import AuditLog
 from voxclone.cli import main
 from voxclone.detection import is_voxclone_output
-from voxclone.errors import SyntheticConsentError
+from voxclone.errors import AuditError, SyntheticConsentError
 from voxclone.fingerprint import (
     SHIFTS,
     Fingerprinter,
@@ -320,3 +320,27 @@ def test_every_synthesis_in_a_joined_file_is_listed(takes: list[tuple[Audio, int
     assert all(m.false_positive_probability < 1e-6 for m in marks)
     entry = AuditLog().entries(event="detect")[-1]
     assert entry.details["payloads"] == [first, second, last]
+
+
+def test_a_stream_whose_fingerprint_cannot_be_stored_still_logs_its_end(
+        voice: voxclone.VoiceProfile, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ``stream-end`` entry says what was handed out even when the fingerprint could
+    not be written: a stream stopped early stops quietly, one that ran to its end then
+    raises the error."""
+    def refuse(*_: object, **__: object) -> str:
+        raise AuditError("cannot store the fingerprint: the disk is full")
+
+    monkeypatch.setattr("voxclone.stream_provenance.save_fingerprint", refuse)
+    stream = voxclone.synthesize_stream(TEXTS[0] + " " + TEXTS[1], voice)
+    first = next(stream)
+    stream.close()  # type: ignore[attr-defined]
+    ended = AuditLog().entries()[-1]
+    assert ended.event == "stream-end" and not ended.details["complete"]
+    assert ended.details["seconds"] == pytest.approx(first.duration, abs=1e-3)
+    assert ended.details["fingerprint_sha256"] is None
+    with pytest.raises(AuditError, match="disk is full"):
+        list(voxclone.synthesize_stream(TEXTS[2], voice))
+    ended = AuditLog().entries()[-1]
+    assert ended.event == "stream-end" and ended.details["complete"]
+    assert ended.details["fingerprint_sha256"] is None
+    assert AuditLog().verify().ok

@@ -90,25 +90,42 @@ class StreamEnding:
     def log(self, seconds: float, complete: bool,
             prints: Fingerprinter | None = None) -> None:
         """Write the ``stream-end`` entry, and the fingerprint of what was handed out
-        (``prints``, when any audio was)."""
+        (``prints``, when any audio was). A fingerprint that cannot be stored leaves the
+        entry's ``fingerprint_sha256`` None; the entry is written all the same.
+
+        Raises:
+            AuditError: the entry or the fingerprint could not be written, for a stream
+                that ran to its end (one stopped early logs it instead: its own stop or
+                error is what its caller sees).
+        """
         details: dict[str, object] = {"seconds": round(seconds, 3), "complete": complete}
         if self.arriving is not None:
             details.update(
                 text_sha256=self.arriving.sha256, characters=self.arriving.characters,
                 language=self.record.language or detect_language(self.arriving.head))
         context = self.context
+        failure: AuditError | None = None
         try:
             log = context.audit_log()
             if prints is not None:
-                details["fingerprint_sha256"] = save_fingerprint(
-                    log.engine, self.record.id, prints.result())
+                try:
+                    details["fingerprint_sha256"] = save_fingerprint(
+                        log.engine, self.record.id, prints.result())
+                except AuditError as exc:
+                    # the entry still says what was handed out; only its fingerprint is
+                    # missing (verify has nothing to check it against)
+                    failure = exc
+                    details["fingerprint_sha256"] = None
             log.append(
                 "stream-end", actor=context.actor, owner_id=context.owner_id,
                 voice=self.record.voice, payload=self.record.id, details=details)
-        except AuditError:
-            if complete:
-                raise
-            # The stream is already stopping (closed, or an error on its way out): that
-            # must not be replaced by this one.
-            logger.exception("the end of stream %s (%.3f s handed out) could not be "
-                             "logged", self.record.hex_id, seconds)
+        except AuditError as exc:
+            failure = exc
+        if failure is None:
+            return
+        if complete:
+            raise failure
+        # The stream is already stopping (closed, or an error on its way out): that must
+        # not be replaced by this one.
+        logger.error("the end of stream %s (%.3f s handed out) could not be logged in "
+                     "full: %s", self.record.hex_id, seconds, failure)
