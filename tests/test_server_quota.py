@@ -74,6 +74,21 @@ def test_a_request_longer_than_the_quota_left_is_refused_before_rendering(
     assert speak(client, small, ONE_SENTENCE).status_code == 429
 
 
+
+def test_the_silence_of_breaks_counts_in_the_estimate(client: TestClient,
+                                                      alice: Owner) -> None:
+    """A ``<break>`` is reserved as the silence it asks for: a short text with long
+    breaks is refused up front, not cut off where the quota ends."""
+    text = 'Yes. <break time="3s"/> No. <break time="2500ms"/> Maybe.'
+    estimate = estimate_seconds(text)
+    made = speak(client, key_of(client, alice, 60.0), text)
+    assert made.status_code == 200, made.text
+    seconds = float(made.headers["X-Voxclone-Seconds"])
+    assert seconds - 1.0 < estimate < seconds + 2.0  # (the tags' 40 characters: 3.3 s)
+    assert estimate_seconds(text, speed=2.0) > 5.5  # the silence does not speed up
+    refused = speak(client, key_of(client, alice, seconds - 0.5), text)
+    assert refused.status_code == 429 and "needs about" in refused.json()["error"]["message"]
+
 def test_concurrent_requests_cannot_jointly_overrun_the_quota(
         client: TestClient, alice: Owner) -> None:
     estimate = estimate_seconds(ONE_SENTENCE)

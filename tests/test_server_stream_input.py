@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -26,7 +27,7 @@ from voxclone.audio import Audio
 from voxclone.audit import AuditLog
 from voxclone.registry import open_database
 from voxclone.registry.access import Access
-from voxclone.server.quota import estimate_seconds
+from voxclone.server.quota import CHARS_PER_SECOND, estimate_seconds
 from voxclone.server.slots import SynthesisSlots
 from voxclone.server.state import ServerConfig
 from voxclone.server.text_feed import SlotLease, StreamStopped, TextEstimate, TextFeed
@@ -439,13 +440,21 @@ def test_a_plain_http_request_is_told_to_use_a_websocket(client: TestClient,
 def test_the_estimate_of_arriving_text_is_the_estimate_of_the_whole() -> None:
     rng = random.Random(7)
     text = ("Hello  there. 今日は いい天気ですね。 The train left at 12:30 -- on time!\n\n"
-            "   Nobody   was there.  ") * 3
+            "   Nobody <break  time=\"1.5s\"/>  was there. a < b <break/> ") * 3
     for speed, rate in ((1.0, 1.0), (1.5, 0.8)):
         estimate = TextEstimate(speed, rate)
-        cuts = sorted(rng.sample(range(1, len(text)), 40))
+        cuts = sorted(rng.sample(range(1, len(text)), 60))
         for start, stop in zip([0, *cuts], [*cuts, len(text)], strict=True):
             estimate.add(text[start:stop])
         assert estimate.seconds == pytest.approx(estimate_seconds(text, speed, rate))
+    one_by_one = TextEstimate(1.0, 1.0)
+    for character in text:
+        one_by_one.add(character)
+    assert one_by_one.seconds == pytest.approx(estimate_seconds(text))
+    # three times 1.5 s and 0.75 s of silence; each of the six tags leaves a space more
+    untagged = re.sub(r"<break[^>]*>", "", text)
+    assert estimate_seconds(text) - estimate_seconds(untagged) == \
+        pytest.approx(6.75 + 6 / CHARS_PER_SECOND)
 
 
 @pytest.mark.parametrize(("field", "value"), [("max_stream_chars", 0), ("max_streams", 0),

@@ -14,6 +14,7 @@ import time
 
 from voxclone.errors import RateLimitError
 from voxclone.registry.access import Access, ApiKey
+from voxclone.text.breaks import asked_silences
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +40,15 @@ _WIDE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900
 
 def estimate_seconds(text: str, speed: float = 1.0, rate: float = 1.0) -> float:
     """Seconds of audio ``text`` is expected to make at ``speed`` in a voice whose
-    speaking-rate factor is ``rate`` (runs of whitespace count as one character)."""
+    speaking-rate factor is ``rate`` (runs of whitespace count as one character). A
+    ``<break>`` tag counts as the silence it asks for, not as characters; that silence
+    does not change with the speed."""
     spaced = " ".join(text.split())
+    silences = asked_silences(spaced)
+    tags = sum(end - start for start, end, _ in silences)
     wide = len(_WIDE.findall(spaced))
-    speech = (len(spaced) - wide) / CHARS_PER_SECOND + wide / WIDE_CHARS_PER_SECOND
-    return speech / (speed * rate) + FRAME_SECONDS
+    speech = (len(spaced) - tags - wide) / CHARS_PER_SECOND + wide / WIDE_CHARS_PER_SECOND
+    return speech / (speed * rate) + sum(s for _, _, s in silences) + FRAME_SECONDS
 
 
 class Reservation:

@@ -157,10 +157,14 @@ class TextEstimate:
     :func:`voxclone.server.quota.estimate_seconds` gives for the text so far, kept up to
     date piece by piece in time proportional to the piece (not to the whole).
 
-    Exact because that estimate only counts characters, with a run of whitespace as one:
-    a piece's share depends, beyond the piece, only on the last character before it and
-    whether whitespace followed that.
+    Exact because that estimate counts characters, with a run of whitespace as one, and
+    ``<break>`` tags: a piece's share depends, beyond the piece, only on the last
+    character before it and whether whitespace followed that - or, while a tag is open,
+    on the tag's text so far (kept, up to a tag's longest).
     """
+
+    #: The most characters an open ``<`` is kept for: no ``<break>`` tag is longer.
+    OPEN_TAG_CHARS = 320
 
     def __init__(self, speed: float, rate: float) -> None:
         self._speed = speed
@@ -173,6 +177,11 @@ class TextEstimate:
         joined = self._tail + piece
         self.seconds += (estimate_seconds(joined, self._speed, self._rate)
                          - estimate_seconds(self._tail, self._speed, self._rate))
-        words = joined.rstrip()
-        self._tail = words[-1:] + (" " if len(words) < len(joined) else "")
+        opened = joined.rfind("<")
+        if opened >= 0 and ">" not in joined[opened:] and \
+                len(" ".join(joined[opened:].split())) <= self.OPEN_TAG_CHARS:
+            self._tail = joined[opened:]
+        else:
+            words = joined.rstrip()
+            self._tail = words[-1:] + (" " if len(words) < len(joined) else "")
         return self.seconds

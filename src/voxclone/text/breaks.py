@@ -16,6 +16,7 @@ is a gap between audios (``voxclone batch --track`` places lines at their times)
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from voxclone.errors import TextError
 from voxclone.text.chunk import split_sentences
 
-__all__ = ["MAX_BREAK_S", "Passage", "sentences_with_breaks", "split_breaks"]
+__all__ = ["MAX_BREAK_S", "Passage", "asked_silences", "sentences_with_breaks", "split_breaks"]
 
 #: The most silence breaks may ask for at one point, seconds (``sentence_pause``'s limit).
 MAX_BREAK_S = 3.0
@@ -74,6 +75,18 @@ def _at_most(seconds: float, where: str) -> float:
                         f"{seconds:g} s), as between sentences; for a longer one, join "
                         "separate audios (voxclone batch --track places lines at their times)")
     return seconds
+
+
+def asked_silences(text: str) -> list[tuple[int, int, float]]:
+    """Each well-formed ``<break>`` tag in ``text``: its start, its end and the seconds of
+    silence it asks for alone (0 for ``strength="none"``), for estimating a text's
+    length before it is spoken. A tag that :func:`split_breaks` would refuse is left
+    out; its error comes when the text is spoken."""
+    found = []
+    for match in _BREAK_RE.finditer(text):
+        with contextlib.suppress(TextError):
+            found.append((match.start(), match.end(), _seconds(match[1], "") or 0.0))
+    return found
 
 
 def split_breaks(text: str) -> tuple[float, list[Passage]]:
