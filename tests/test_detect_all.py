@@ -322,6 +322,12 @@ def test_detect_cli_lists_every_mark(tmp_path: Path,
     assert shown["marks"][1]["start_s"] > shown["marks"][0]["start_s"]
     assert all(m["synthesis"]["voice"] == "joe" for m in shown["marks"])
     assert {"false_positive_probability", "end_s", "speed"} <= set(shown["marks"][1])
+    record = voxclone.find_synthesis(b)  # the record as the API gives it, who made it too
+    assert record is not None and record.actor
+    assert shown["marks"][1]["synthesis"] == {
+        "voice": "joe", "created": record.created, "seconds": record.seconds,
+        "text_sha256": record.text_sha256, "language": record.language,
+        "actor": record.actor}
 
     short = tmp_path / "short.wav"
     write_audio(Audio(np.zeros(RATE, np.float32), RATE), short)

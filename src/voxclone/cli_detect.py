@@ -11,9 +11,14 @@ import voxclone
 from voxclone.audio.decoding import RAW_FORMATS, RAW_SAMPLE_RATE, load_audio
 from voxclone.audio.inputs import RATE_BOUNDS, as_audio
 from voxclone.cli_stdin import read_stdin_bytes, stdin_named
-from voxclone.detection import LOW_BITRATE_KBPS, MAX_DETECT_SECONDS, MIN_DETECT_SECONDS, not_found
+from voxclone.detection import (
+    LOW_BITRATE_KBPS,
+    MAX_DETECT_SECONDS,
+    MIN_DETECT_SECONDS,
+    mark_json,
+    not_found,
+)
 from voxclone.errors import VoxcloneError
-from voxclone.provenance import SynthesisRecord
 from voxclone.watermark import Detection
 
 _STDIO = "-"
@@ -93,8 +98,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
         records = [voxclone.find_synthesis(m.payload) if m.payload is not None else None
                    for m in marks]
         if args.json:
-            described = [_mark_json(m, r) for m, r in zip(marks, records, strict=True)]
-            first = described[0] if described else _mark_json(nothing, None)
+            described = [mark_json(m, r) for m, r in zip(marks, records, strict=True)]
+            first = described[0] if described else mark_json(nothing, None)
             print(json.dumps({"file": name, "found": bool(marks), **first,
                               "too_short": nothing.too_short,
                               "low_bitrate": nothing.low_bitrate, "marks": described}))
@@ -119,17 +124,3 @@ def cmd_detect(args: argparse.Namespace) -> int:
                   f"found at {where}{speed}; false-positive probability "
                   f"{mark.false_positive_probability:.1e}{count}")
     return EXIT_ERROR if error else EXIT_FOUND if found else EXIT_NONE_FOUND
-
-
-def _mark_json(mark: Detection, record: SynthesisRecord | None) -> dict[str, Any]:
-    """One mark's fields in ``--json`` output."""
-    return {
-        "payload": f"{mark.payload:08x}" if mark.payload is not None else None,
-        "false_positive_probability": mark.false_positive_probability,
-        "start_s": mark.start_s, "end_s": mark.end_s, "speed": mark.speed,
-        "matched_by": mark.matched_by if mark.found else None,
-        "synthesis": None if record is None else {
-            "voice": record.voice, "created": record.created,
-            "seconds": record.seconds, "text_sha256": record.text_sha256,
-            "language": record.language},
-    }

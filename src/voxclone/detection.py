@@ -140,6 +140,19 @@ def detect_all(source: AudioSource, *, audit: AuditContext | None = None) -> lis
     return marks
 
 
+def mark_json(mark: Detection, record: SynthesisRecord | None) -> dict[str, object]:
+    """One mark's fields as JSON shows them (``voxclone detect --json``, ``POST
+    /v1/detect``): its payload as 8 hex digits, where it was found and how, and the
+    record of its synthesis (None when there is none, or the caller may not see it)."""
+    return {
+        "payload": f"{mark.payload:08x}" if mark.payload is not None else None,
+        "false_positive_probability": mark.false_positive_probability,
+        "start_s": mark.start_s, "end_s": mark.end_s, "speed": mark.speed,
+        "matched_by": mark.matched_by if mark.found else None,
+        "synthesis": None if record is None else record.described(),
+    }
+
+
 def _log_detection(audio: Audio, result: Detection, context: AuditContext,
                    payloads: list[int] | None = None) -> None:
     """One ``detect`` audit entry; ``payloads`` (every mark found) from :func:`detect_all`.

@@ -74,6 +74,13 @@ class SynthesisRecord:
     def hex_id(self) -> str:
         return f"{self.id:08x}"
 
+    def described(self) -> dict[str, object]:
+        """What a detection shows of this record (``voxclone detect --json``, ``POST
+        /v1/detect``): who made it with which voice, when, how long, and what text."""
+        return {"voice": self.voice, "created": self.created, "seconds": self.seconds,
+                "text_sha256": self.text_sha256, "language": self.language,
+                "actor": self.actor}
+
 
 def text_digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

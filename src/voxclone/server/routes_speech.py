@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from voxclone.audio import encode_audio
-from voxclone.detection import MAX_DETECT_SECONDS, detect_all, not_found
+from voxclone.detection import MAX_DETECT_SECONDS, detect_all, mark_json, not_found
 from voxclone.errors import AudioFormatError, TextError
 from voxclone.provenance import record_of
 from voxclone.registry.access import Principal
@@ -146,19 +146,7 @@ def _detection(data: bytes, label: str, who: Principal, state: ServerState) -> d
 def _mark_body(mark: Detection, who: Principal, state: ServerState) -> dict[str, Any]:
     """One mark's fields; its synthesis record only for the owner of the voice it was
     made with (or an administrator)."""
-    body: dict[str, Any] = {
-        "payload": f"{mark.payload:08x}" if mark.payload is not None else None,
-        "false_positive_probability": mark.false_positive_probability,
-        "start_s": mark.start_s, "end_s": mark.end_s, "speed": mark.speed,
-        "matched_by": mark.matched_by if mark.found else None,
-        "synthesis": None,
-    }
-    if mark.payload is not None:
-        entry = state.audit.find_payload(mark.payload)
-        if entry is not None and (entry.owner_id == who.owner.id or who.owner.is_admin):
-            record = record_of(entry, state.audit)  # a stream's seconds: from its end
-            body["synthesis"] = {"voice": record.voice, "created": record.created,
-                                 "text_sha256": record.text_sha256,
-                                 "seconds": record.seconds, "actor": record.actor,
-                                 "language": record.language}
-    return body
+    entry = None if mark.payload is None else state.audit.find_payload(mark.payload)
+    if entry is None or not (entry.owner_id == who.owner.id or who.owner.is_admin):
+        return mark_json(mark, None)
+    return mark_json(mark, record_of(entry, state.audit))  # a stream's seconds: its end
