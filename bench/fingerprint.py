@@ -199,6 +199,22 @@ def null_spread(strangers: list[tuple[str, np.ndarray]], index: FingerprintIndex
     return float(np.std(z)), len(z)
 
 
+def repeated(stored: list[tuple[int, Fingerprint]], hours: float,
+             rng: np.random.Generator) -> list[tuple[int, Fingerprint]]:
+    """``stored`` repeated to ``hours`` of speech, a quarter of the bits of each copy
+    flipped (ids from 1)."""
+    frames_needed = int(hours * 3600 / 0.016)
+    big: list[tuple[int, Fingerprint]] = []
+    total = 0
+    while total < frames_needed:
+        for _, fp in stored:
+            flips = (rng.random((len(fp), 16)) < 0.25) << np.arange(16)
+            big.append((len(big) + 1, Fingerprint(
+                fp.words ^ flips.sum(axis=1).astype(np.uint16), fp.active)))
+            total += len(fp)
+    return big
+
+
 def timing(index: FingerprintIndex, probe: np.ndarray, stranger: np.ndarray,
            rng: np.random.Generator, hours: float) -> dict[str, Any]:
     """Lookup times (median of 5) of a 1 s and a 5 s clip of ``probe`` (stored) and of
@@ -215,13 +231,7 @@ def timing(index: FingerprintIndex, probe: np.ndarray, stranger: np.ndarray,
     stored = [(int(sid), Fingerprint(index.words[a:b], index.active[a:b]))
               for sid, a, b in zip(index.ids, index.starts[:-1], index.starts[1:],
                                    strict=True)]
-    frames_needed = int(hours * 3600 / 0.016)
-    big: list[tuple[int, Fingerprint]] = []
-    while sum(len(fp) for _, fp in big) < frames_needed:
-        for _, fp in stored:
-            flips = (rng.random((len(fp), 16)) < 0.25) << np.arange(16)
-            big.append((len(big) + 1, Fingerprint(
-                fp.words ^ flips.sum(axis=1).astype(np.uint16), fp.active)))
+    big = repeated(stored, hours, rng)
     with tempfile.TemporaryDirectory() as folder:
         engine = create_engine(f"sqlite:///{folder}/fp.db")
         migrate(engine)

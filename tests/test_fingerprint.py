@@ -27,8 +27,10 @@ from voxclone.detection import is_voxclone_output
 from voxclone.errors import AuditError, SyntheticConsentError
 from voxclone.fingerprint import (
     SHIFTS,
+    Fingerprint,
     Fingerprinter,
     FingerprintIndex,
+    cached_index,
     fingerprint,
     load_index,
     search_clip,
@@ -344,3 +346,65 @@ def test_a_stream_whose_fingerprint_cannot_be_stored_still_logs_its_end(
     assert ended.event == "stream-end" and ended.details["complete"]
     assert ended.details["fingerprint_sha256"] is None
     assert AuditLog().verify().ok
+
+
+def test_the_index_is_kept_between_lookups_and_follows_the_database(
+        takes: list[tuple[Audio, int]], voice: voxclone.VoiceProfile) -> None:
+    """``cached_index`` reads again only what changed: nothing (the same index), a new
+    synthesis (merged in, as a fresh read has it), a removed or damaged row (read
+    again)."""
+    engine = open_database()
+    first = cached_index(engine)
+    assert cached_index(engine) is first
+    audio = voxclone.synthesize("Seven geese crossed the frozen pond at dawn.", voice)
+    payload = voxclone.detect(audio).payload
+    grown = cached_index(engine)
+    assert grown is not first and payload in grown.ids and payload not in first.ids
+
+    def same(index: FingerprintIndex) -> None:
+        fresh = load_index(engine)
+        order = np.argsort(index.ids)
+        assert np.array_equal(index.ids[order], fresh.ids)
+        for sid, start, end in zip(index.ids, index.starts[:-1], index.starts[1:],
+                                   strict=True):
+            at = int(np.flatnonzero(fresh.ids == sid)[0])
+            stored = slice(int(fresh.starts[at]), int(fresh.starts[at + 1]))
+            assert np.array_equal(index.words[start:end], fresh.words[stored])
+            assert np.array_equal(index.active[start:end], fresh.active[stored])
+
+    same(grown)
+    clip = opus_16k(excerpt(audio, 0.8, 1.2), 0.97)
+    assert voxclone.detect(clip).payload == payload
+    with forgotten(payload):
+        assert payload not in cached_index(engine).ids
+        assert not voxclone.detect(clip).found
+    same(cached_index(engine))
+    broken = takes[0][1]
+    with open_database().begin() as connection:
+        saved = connection.execute(select(fingerprints.c.words).where(
+            fingerprints.c.synthesis_id == broken)).scalar_one()
+        connection.execute(update(fingerprints).where(fingerprints.c.synthesis_id == broken)
+                           .values(words=saved[:-2]))
+    try:
+        assert broken not in cached_index(engine).ids
+    finally:
+        with open_database().begin() as connection:
+            connection.execute(update(fingerprints).where(
+                fingerprints.c.synthesis_id == broken).values(words=saved))
+    assert broken in cached_index(engine).ids
+
+
+def test_an_extended_index_is_the_index_of_all() -> None:
+    rng = np.random.default_rng(3)
+
+    def made(n: int) -> Fingerprint:  # few distinct words: many equal across the parts
+        return Fingerprint(rng.integers(0, 40, n).astype(np.uint16), rng.random(n) < 0.7)
+
+    items = [(int(sid), made(int(n))) for sid, n in zip(rng.permutation(50),
+                                                         rng.integers(30, 90, 50),
+                                                         strict=True)]
+    whole = FingerprintIndex(items)
+    merged = FingerprintIndex(items[:20]).extended(items[20:45]).extended(items[45:])
+    for name in ("ids", "starts", "words", "active", "_order", "_sorted"):
+        assert np.array_equal(getattr(merged, name), getattr(whole, name)), name
+    assert FingerprintIndex([]).extended(items).frames == whole.frames

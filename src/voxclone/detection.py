@@ -13,7 +13,7 @@ from dataclasses import replace
 from voxclone.audio import Audio
 from voxclone.audio.bitrate import lossy_coding
 from voxclone.audio.inputs import as_audio
-from voxclone.fingerprint import SHIFTS, SPEEDS, FingerprintIndex, load_index, search_clip
+from voxclone.fingerprint import SHIFTS, SPEEDS, FingerprintIndex, cached_index, search_clip
 from voxclone.provenance import AuditContext, SynthesisRecord, find_record
 from voxclone.watermark import Detection, default_watermark
 
@@ -210,7 +210,7 @@ def _fingerprint_match(audio: Audio, context: AuditContext) -> Detection | None:
     Raises:
         AuditError: the stored fingerprints cannot be read.
     """
-    index = load_index(context.audit_log().engine)
+    index = cached_index(context.audit_log().engine)
     return _stretch_match(index, _readable(audio), 0.0, audio.duration) \
         if index.frames else None
 
@@ -224,7 +224,7 @@ def _fingerprint_matches(audio: Audio, context: AuditContext,
     Raises:
         AuditError: the stored fingerprints cannot be read.
     """
-    index = load_index(context.audit_log().engine)
+    index = cached_index(context.audit_log().engine)
     if index.frames == 0:
         return []
     named = {m.payload for m in marks}

@@ -16,7 +16,7 @@ from voxclone.fingerprint.extract import (
     shifted_fingerprints,
 )
 from voxclone.fingerprint.match import SHIFTS, SPEEDS, FingerprintIndex, Match, search_clip
-from voxclone.fingerprint.store import load_index, save_fingerprint
+from voxclone.fingerprint.store import cached_index, load_index, save_fingerprint
 
 __all__ = [
     "DEFAULT_CONFIG",
@@ -27,6 +27,7 @@ __all__ = [
     "FingerprintIndex",
     "Fingerprinter",
     "Match",
+    "cached_index",
     "fingerprint",
     "load_index",
     "save_fingerprint",

@@ -14,6 +14,7 @@ sub-hop shift and window tried.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -113,6 +114,24 @@ class FingerprintIndex:
     def frames(self) -> int:
         """Frames stored in all."""
         return len(self.words)
+
+    def extended(self, items: list[tuple[int, Fingerprint]]) -> FingerprintIndex:
+        """This index with ``items`` added after its own: the same arrays as an index
+        built from all of them in that order, made by merging the new frames into the
+        sorted ones instead of sorting everything again. ``self`` is left as it was."""
+        if not items:
+            return self
+        added = FingerprintIndex(items, self.config)
+        merged = copy.copy(self)
+        merged.ids = np.concatenate([self.ids, added.ids])
+        merged.starts = np.concatenate([self.starts, added.starts[1:] + self.frames])
+        merged.words = np.concatenate([self.words, added.words])
+        merged.active = np.concatenate([self.active, added.active])
+        # after the equal words already held, as a stable sort of the whole puts them
+        at = np.searchsorted(self._sorted, added._sorted, side="right")
+        merged._sorted = np.insert(self._sorted, at, added._sorted)
+        merged._order = np.insert(self._order, at, added._order + self.frames)
+        return merged
 
     def search(self, queries: list[Fingerprint], *,
                max_false_positive: float = MAX_FALSE_POSITIVE, searches: int = 1) -> Match | None:
