@@ -1,5 +1,5 @@
 """What a fingerprint lookup costs per call as the store grows: the index read whole
-each time (as ``detect`` did until 7 Dec) against the index kept between calls
+each time (as ``detect`` did until 6 Dec) against the index kept between calls
 (``voxclone.fingerprint.cached_index``).
 
 Run from the repo root (a few minutes on 2 cores)::
