@@ -90,6 +90,23 @@ def forgotten(synthesis_id: int | None) -> Iterator[dict[str, Any]]:
             connection.execute(insert(fingerprints).values(**row))
 
 
+@contextlib.contextmanager
+def damaged(synthesis_id: int) -> Iterator[None]:
+    """The synthesis's stored fingerprint cut short meanwhile (its words no longer fill
+    its frames), mended after."""
+    with open_database().begin() as connection:
+        saved = connection.execute(select(fingerprints.c.words).where(
+            fingerprints.c.synthesis_id == synthesis_id)).scalar_one()
+        connection.execute(update(fingerprints).where(
+            fingerprints.c.synthesis_id == synthesis_id).values(words=saved[:-3]))
+    try:
+        yield
+    finally:
+        with open_database().begin() as connection:
+            connection.execute(update(fingerprints).where(
+                fingerprints.c.synthesis_id == synthesis_id).values(words=saved))
+
+
 def mark_read(audio: Audio) -> bool:
     return default_watermark().detect(audio.samples, audio.sample_rate).found
 
@@ -196,21 +213,12 @@ def test_a_replayed_synthesis_is_no_consent(takes: list[tuple[Audio, int]]) -> N
 def test_a_damaged_row_is_skipped(takes: list[tuple[Audio, int]],
                                   caplog: pytest.LogCaptureFixture) -> None:
     (_, broken), (audio, payload) = takes[0], takes[1]
-    with open_database().begin() as connection:
-        saved = connection.execute(select(fingerprints.c.words).where(
-            fingerprints.c.synthesis_id == broken)).scalar_one()
-        connection.execute(update(fingerprints).where(fingerprints.c.synthesis_id == broken)
-                           .values(words=saved[:-3]))
-    try:
+    with damaged(broken):
         with caplog.at_level(logging.WARNING):
             index = load_index(open_database())
         assert f"synthesis {broken:08x} is damaged" in caplog.text
         assert broken not in index.ids and payload in index.ids
         assert voxclone.detect(excerpt(audio, 1.0, 1.0)).payload == payload
-    finally:
-        with open_database().begin() as connection:
-            connection.execute(update(fingerprints).where(
-                fingerprints.c.synthesis_id == broken).values(words=saved))
 
 
 def test_a_stream_fingerprint_is_the_whole_ones(takes: list[tuple[Audio, int]]) -> None:
@@ -380,17 +388,8 @@ def test_the_index_is_kept_between_lookups_and_follows_the_database(
         assert not voxclone.detect(clip).found
     same(cached_index(engine))
     broken = takes[0][1]
-    with open_database().begin() as connection:
-        saved = connection.execute(select(fingerprints.c.words).where(
-            fingerprints.c.synthesis_id == broken)).scalar_one()
-        connection.execute(update(fingerprints).where(fingerprints.c.synthesis_id == broken)
-                           .values(words=saved[:-2]))
-    try:
+    with damaged(broken):
         assert broken not in cached_index(engine).ids
-    finally:
-        with open_database().begin() as connection:
-            connection.execute(update(fingerprints).where(
-                fingerprints.c.synthesis_id == broken).values(words=saved))
     assert broken in cached_index(engine).ids
 
 
