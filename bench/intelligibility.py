@@ -9,7 +9,8 @@ speakers (chosen and cut the same way), and scores both with voxclone's recogniz
 (pocketsphinx, 0.3 s of silence around each clip). Per sentence, it shows where the
 errors fall.
 
-    python bench/intelligibility.py [--speakers 16] [--effort fast] [--check-words]
+    python bench/intelligibility.py [--speakers 16] [--efforts fast,balanced]
+        [--check-words | --check-efforts balanced]
 
 writes ``bench/results/intelligibility.{md,json}``.
 """
@@ -46,13 +47,21 @@ def tally(transcripts: Sequence[sd.Transcript]) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--speakers", type=int, default=16)
-    parser.add_argument("--effort", default="fast")
+    parser.add_argument("--efforts", "--effort", default="fast",
+                        help="comma-separated; each speaker is cloned at each (paired)")
     parser.add_argument("--joe-takes", type=int, default=3)
     parser.add_argument("--check-words", action="store_true",
                         help="clones check their sentences by ear (synthesize(check_words=))")
+    parser.add_argument("--check-efforts", default="",
+                        help="comma-separated efforts whose voices also read the sentences "
+                        "with check_words, as a row of their own (the same voice)")
     parser.add_argument("--speech-dir", default=None)
     parser.add_argument("--out", default=str(DEFAULT_OUT))
     args = parser.parse_args(argv)
+    efforts = [e for e in args.efforts.split(",") if e]
+    checked = [e for e in args.check_efforts.split(",") if e]
+    rows = [(e, args.check_words) for e in efforts] + [(e, True) for e in checked
+                                                         if not args.check_words]
     began = time.perf_counter()
     recognizer = sd.Recognizer()
     texts = list(HARVARD) * args.joe_takes
@@ -62,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     utterances = sd.read_index(sd.corpus_dir(args.speech_dir))
     _, heldout = sd.measure_normalisation(utterances, voxclone.embed, print, cache=True)
-    clones: list[sd.Transcript] = []
+    clones: dict[str, list[sd.Transcript]] = {row_name(*r): [] for r in rows}
     speakers = []
     for number, utterance in enumerate(
             sd.choose_speakers(utterances, set(heldout), args.speakers), 1):
@@ -70,48 +79,65 @@ def main(argv: Sequence[str] | None = None) -> int:
         if split is None:
             continue
         if not speakers:
-            sd.warm_up(split.reference, [args.effort])
-        voice = voxclone.enroll(f"bench-{utterance.speaker}", split.reference,
-                                effort=args.effort, save=False, force=True,
-                                i_am_the_speaker=True)  # public benchmark speech
-        mine = [sd.score_transcript(recognizer, text, voxclone.synthesize(
-            text, voice, check_words=args.check_words)) for text in HARVARD]
-        clones.extend(mine)
-        speakers.append({"speaker": utterance.speaker, "gender": utterance.gender,
-                         **tally(mine), "transcripts": [t.as_dict() for t in mine]})
-        print(f"[{number}] {utterance.speaker}: WER {tally(mine)['wer']:.1%}", flush=True)
+            sd.warm_up(split.reference, efforts)
+        mine: dict[str, Any] = {"speaker": utterance.speaker, "gender": utterance.gender}
+        for effort in efforts:
+            voice = voxclone.enroll(f"bench-{utterance.speaker}", split.reference,
+                                    effort=effort, save=False, force=True,  # type: ignore[arg-type]
+                                    i_am_the_speaker=True)  # public benchmark speech
+            for row_effort, check in rows:
+                if row_effort != effort:
+                    continue
+                heard = [sd.score_transcript(recognizer, text, voxclone.synthesize(
+                    text, voice, check_words=check)) for text in HARVARD]
+                clones[row_name(effort, check)].extend(heard)
+                mine[row_name(effort, check)] = {
+                    **tally(heard), "transcripts": [t.as_dict() for t in heard]}
+        speakers.append(mine)
+        print(f"[{number}] {utterance.speaker}: " + ", ".join(
+            f"{name} WER {mine[name]['wer']:.1%}" for name in clones), flush=True)
 
     meta = {"date": sd.now(), "machine": sd.machine(), "git_commit": sd.git_commit(),
-            "speakers": len(speakers), "effort": args.effort,
-            "check_words": args.check_words, "joe_takes": args.joe_takes,
+            "speakers": len(speakers), "efforts": efforts, "check_words": args.check_words,
+            "check_efforts": checked, "joe_takes": args.joe_takes,
             "wall_s": time.perf_counter() - began}
-    totals = {"joe": tally(joe), "clones": tally(clones)}
-    ratio = totals["clones"]["wer"] / max(1e-9, totals["joe"]["wer"])
+    totals = {"joe": tally(joe), **{name: tally(t) for name, t in clones.items()}}
+    ratios = {name: totals[name]["wer"] / max(1e-9, totals["joe"]["wer"]) for name in clones}
     joe_rows = [t.as_dict() for t in joe]
-    joe_counts = sd.errors_per_sentence(HARVARD, joe_rows)
-    clone_counts = sd.errors_per_sentence(HARVARD, [t.as_dict() for t in clones])
+    names = list(clones)
     lines = [
         "# Intelligibility on twenty Harvard sentences", "",
         f"- date: {meta['date']}; machine: {meta['machine']}; git: {meta['git_commit']}",
-        f"- {len(speakers)} speakers of clone_quality.py (half female) at `{args.effort}`"
-        f"{', check_words on' if args.check_words else ''}; Piper joe {args.joe_takes} "
-        "takes; pocketsphinx with 0.3 s of silence around each clip",
+        f"- {len(speakers)} speakers of clone_quality.py (half female), each cloned at "
+        f"{', '.join(f'`{e}`' for e in efforts)} (the same speakers in every row); Piper "
+        f"joe {args.joe_takes} takes; pocketsphinx with 0.3 s of silence around each clip",
         f"- wall time {meta['wall_s']:.0f} s", "",
-        "| voice | word errors | WER | ratio to joe |", "|---|---|---|---|",
+        "| voice | word errors | WER | ratio to joe | errors a speaker vs the first row "
+        "(paired) |", "|---|---|---|---|---|",
         f"| Piper joe (stock) | {totals['joe']['errors']}/{totals['joe']['words']} | "
-        f"{totals['joe']['wer']:.1%} | 1.00 |",
-        f"| clones | {totals['clones']['errors']}/{totals['clones']['words']} | "
-        f"{totals['clones']['wer']:.1%} | {ratio:.2f} |", "",
-        f"Errors per sentence (joe over {args.joe_takes} takes, clones over "
-        f"{len(speakers)} speakers):", "",
-        "| sentence | joe | clones |", "|---|---|---|",
-        *(f"| {text} | {j} | {c} |"
-          for text, j, c in zip(HARVARD, joe_counts, clone_counts, strict=True)),
+        f"{totals['joe']['wer']:.1%} | 1.00 | |",
     ]
+    for name in names:
+        paired = [s[name]["errors"] - s[names[0]]["errors"] for s in speakers]
+        lines.append(f"| clones, {name} | {totals[name]['errors']}/{totals[name]['words']} | "
+                     f"{totals[name]['wer']:.1%} | {ratios[name]:.2f} | "
+                     f"{sd.mean_se(paired) if name != names[0] else ''} |")
+    lines += ["", f"Errors per sentence (joe over {args.joe_takes} takes, clones over "
+              f"{len(speakers)} speakers):", "",
+              "| sentence | joe | " + " | ".join(names) + " |",
+              "|---|---|" + "---|" * len(names)]
+    counts = [sd.errors_per_sentence(HARVARD, [t.as_dict() for t in clones[n]]) for n in names]
+    for i, (text, j) in enumerate(zip(HARVARD, sd.errors_per_sentence(HARVARD, joe_rows),
+                                      strict=True)):
+        lines.append(f"| {text} | {j} | " + " | ".join(str(c[i]) for c in counts) + " |")
     text = "\n".join(lines) + "\n"
-    sd.write_results(args.out, text, {"meta": meta, "totals": totals, "ratio": ratio,
+    sd.write_results(args.out, text, {"meta": meta, "totals": totals, "ratios": ratios,
                                       "joe": joe_rows, "speakers": speakers})
     return 0
+
+
+def row_name(effort: str, check: bool) -> str:
+    return f"{effort} + check_words" if check else effort
 
 
 if __name__ == "__main__":
