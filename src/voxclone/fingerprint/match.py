@@ -107,7 +107,8 @@ class FingerprintIndex:
         self.active = np.concatenate([fp.active for _, fp in items]) if items else \
             np.zeros(0, dtype=bool)
         usable = np.flatnonzero(self.active)
-        self._order = usable[np.argsort(self.words[usable], kind="stable")]
+        self._order = usable[np.argsort(self.words[usable], kind="stable")] \
+            .astype(_positions(self.frames))
         self._sorted = self.words[self._order]
 
     @property
@@ -130,7 +131,9 @@ class FingerprintIndex:
         # after the equal words already held, as a stable sort of the whole puts them
         at = np.searchsorted(self._sorted, added._sorted, side="right")
         merged._sorted = np.insert(self._sorted, at, added._sorted)
-        merged._order = np.insert(self._order, at, added._order + self.frames)
+        kind = _positions(merged.frames)
+        merged._order = np.insert(self._order.astype(kind, copy=False), at,
+                                  (added._order.astype(np.int64) + self.frames).astype(kind))
         return merged
 
     def search(self, queries: list[Fingerprint], *,
@@ -256,6 +259,12 @@ def _agreeing(errors: np.ndarray, both: np.ndarray, bits: int, first: int) -> tu
     if len(holds) == 0:
         return first, first + len(errors)
     return first + int(holds[0]), first + int(holds[-1]) + 1
+
+
+def _positions(frames: int) -> type[np.unsignedinteger] | type[np.signedinteger]:
+    """The integer type of positions among ``frames`` stored frames: 32 bits while they
+    fit (19,000 hours of speech), which halves the largest of the index's arrays."""
+    return np.uint32 if frames < 2**32 else np.int64
 
 
 def _window_count(frames: int) -> int:
