@@ -35,6 +35,8 @@ DEFAULT_OUT = sd.REPO_ROOT / "bench" / "results" / "intelligibility"
 #: Harvard sentences, lists 1 and 2 (IEEE Recommended Practice for Speech Quality
 #: Measurements, 1969): the first twenty of the watermark bench's clips.
 HARVARD = WATERMARK_SENTENCES[:20]
+#: The matches ``enroll`` can leave out (``match_<part>=False``).
+PARTS = ("tone", "pitch", "rate", "pauses", "formants")
 
 
 def tally(transcripts: Sequence[sd.Transcript]) -> dict[str, Any]:
@@ -48,7 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--speakers", type=int, default=16)
     parser.add_argument("--efforts", "--effort", default="fast",
-                        help="comma-separated; each speaker is cloned at each (paired)")
+                        help="comma-separated; each speaker is cloned at each (paired); "
+                        "EFFORT:no-PART[:no-PART] leaves matches out (PART: "
+                        + ", ".join(PARTS) + ")")
     parser.add_argument("--joe-takes", type=int, default=3)
     parser.add_argument("--check-words", action="store_true",
                         help="clones check their sentences by ear (synthesize(check_words=))")
@@ -79,12 +83,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if split is None:
             continue
         if not speakers:
-            sd.warm_up(split.reference, efforts)
+            sd.warm_up(split.reference, [e.split(":")[0] for e in efforts])
         mine: dict[str, Any] = {"speaker": utterance.speaker, "gender": utterance.gender}
         for effort in efforts:
             voice = voxclone.enroll(f"bench-{utterance.speaker}", split.reference,
-                                    effort=effort, save=False, force=True,  # type: ignore[arg-type]
-                                    i_am_the_speaker=True)  # public benchmark speech
+                                    save=False, force=True, i_am_the_speaker=True,
+                                    **variant(effort))  # public benchmark speech
             for row_effort, check in rows:
                 if row_effort != effort:
                     continue
@@ -134,6 +138,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     sd.write_results(args.out, text, {"meta": meta, "totals": totals, "ratios": ratios,
                                       "joe": joe_rows, "speakers": speakers})
     return 0
+
+
+def variant(spec: str) -> dict[str, Any]:
+    """``enroll``'s arguments for an ``--efforts`` entry: ``fast``, ``fast:no-formants``..."""
+    effort, *parts = spec.split(":")
+    options: dict[str, Any] = {"effort": effort}
+    for part in parts:
+        name = part.removeprefix("no-")
+        if name not in PARTS or not part.startswith("no-"):
+            raise SystemExit(f"{spec}: each part after the effort is no-PART, with PART one "
+                             f"of {', '.join(PARTS)}")
+        options[f"match_{name}"] = False
+    return options
 
 
 def row_name(effort: str, check: bool) -> str:
