@@ -98,12 +98,12 @@ _held_lock = threading.Lock()
 
 def cached_index(engine: Engine, config: FingerprintConfig = DEFAULT_CONFIG) -> FingerprintIndex:
     """:func:`load_index`'s index, kept between calls in this process: each call reads
-    every row's id and sizes (6 ms for 10 hours stored, 57 ms for 100), then only the
+    every row's id and sizes (6 ms for 10 hours stored, 55 ms for 100), then only the
     rows added since (merged in), or everything again when a row was removed or changed
     size (``bench/results/fingerprint_index.md``). A row whose bytes were changed in
     place keeps its first reading here until the process ends;
     :meth:`voxclone.audit.AuditLog.verify` reports it. The index is held in memory:
-    about 2.4 MB an hour of speech stored.
+    about 1.7 MB an hour of speech stored.
 
     Raises:
         AuditError: the database cannot be read.
