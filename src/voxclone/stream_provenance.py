@@ -128,4 +128,4 @@ class StreamEnding:
         # The stream is already stopping (closed, or an error on its way out): that must
         # not be replaced by this one.
         logger.error("the end of stream %s (%.3f s handed out) could not be logged in "
-                     "full: %s", self.record.hex_id, seconds, failure)
+                     "full: %s", self.record.hex_id, seconds, failure, exc_info=failure)
