@@ -49,7 +49,7 @@ from voxclone.fingerprint import (
     load_index,
     search_clip,
 )
-from voxclone.fingerprint.store import scheme_of
+from voxclone.fingerprint.store import fingerprint_row
 from voxclone.registry.database import open_database
 from voxclone.registry.schema import fingerprints
 
@@ -71,11 +71,8 @@ def held_bytes(index: FingerprintIndex) -> int:
 
 
 def store(url: str, items: list[tuple[int, Fingerprint]]) -> None:
-    scheme = scheme_of(DEFAULT_CONFIG)
-    rows = [{"synthesis_id": sid, "scheme": scheme, "frames": len(fp),
-             "words": fp.words.astype("<u2").tobytes(),
-             "active": np.packbits(fp.active).tobytes(), "created_at": "bench"}
-            for sid, fp in items]
+    """``items`` stored as synthesis stores them, 2000 rows an insert."""
+    rows = [fingerprint_row(sid, fp) for sid, fp in items]
     with open_database(url).begin() as connection:
         for first in range(0, len(rows), 2000):
             connection.execute(insert(fingerprints), rows[first:first + 2000])

@@ -9,6 +9,7 @@ import logging
 import threading
 import weakref
 from datetime import datetime, timezone
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, Engine, func, insert, select
@@ -42,6 +43,17 @@ def row_digest(scheme: str, frames: int, words: bytes, active: bytes) -> str:
     return digest.hexdigest()
 
 
+def fingerprint_row(synthesis_id: int, fingerprint: Fingerprint,
+                    config: FingerprintConfig = DEFAULT_CONFIG) -> dict[str, Any]:
+    """The ``fingerprints`` table's row for a synthesis's fingerprint (words as
+    little-endian 16-bit, activity packed 8 frames a byte), as :func:`load_index`
+    reads it back."""
+    return {"synthesis_id": synthesis_id, "scheme": scheme_of(config),
+            "frames": len(fingerprint), "words": fingerprint.words.astype("<u2").tobytes(),
+            "active": np.packbits(fingerprint.active).tobytes(),
+            "created_at": datetime.now(timezone.utc).isoformat()}
+
+
 def save_fingerprint(engine: Engine, synthesis_id: int, fingerprint: Fingerprint,
                      config: FingerprintConfig = DEFAULT_CONFIG) -> str:
     """Store the fingerprint of synthesis ``synthesis_id``; return its digest
@@ -51,18 +63,14 @@ def save_fingerprint(engine: Engine, synthesis_id: int, fingerprint: Fingerprint
         AuditError: it could not be written (like the synthesis's audit entry, it is
             part of the audio's provenance).
     """
-    scheme, frames = scheme_of(config), len(fingerprint)
-    words = fingerprint.words.astype("<u2").tobytes()
-    active = np.packbits(fingerprint.active).tobytes()
+    row = fingerprint_row(synthesis_id, fingerprint, config)
     try:
         with engine.begin() as connection:
-            connection.execute(insert(fingerprints).values(
-                synthesis_id=synthesis_id, scheme=scheme, frames=frames, words=words,
-                active=active, created_at=datetime.now(timezone.utc).isoformat()))
+            connection.execute(insert(fingerprints).values(**row))
     except SQLAlchemyError as exc:
         raise AuditError(f"cannot store the fingerprint of synthesis {synthesis_id:08x}: "
                          f"{exc}; check that the voxclone database is writable") from exc
-    return row_digest(scheme, frames, words, active)
+    return row_digest(row["scheme"], row["frames"], row["words"], row["active"])
 
 
 def stored_digests(connection: Connection) -> dict[int, str]:
