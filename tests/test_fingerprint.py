@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -91,20 +91,25 @@ def forgotten(synthesis_id: int | None) -> Iterator[dict[str, Any]]:
 
 
 @contextlib.contextmanager
-def damaged(synthesis_id: int) -> Iterator[None]:
-    """The synthesis's stored fingerprint cut short meanwhile (its words no longer fill
-    its frames), mended after."""
+def altered(synthesis_id: int, column: str, change: Callable[[bytes], bytes]) -> Iterator[None]:
+    """The synthesis's stored fingerprint with ``column`` changed by ``change``
+    meanwhile, put back after."""
+    where = fingerprints.c.synthesis_id == synthesis_id
     with open_database().begin() as connection:
-        saved = connection.execute(select(fingerprints.c.words).where(
-            fingerprints.c.synthesis_id == synthesis_id)).scalar_one()
-        connection.execute(update(fingerprints).where(
-            fingerprints.c.synthesis_id == synthesis_id).values(words=saved[:-3]))
+        saved = connection.execute(select(fingerprints.c[column]).where(where)).scalar_one()
+        connection.execute(update(fingerprints).where(where).values(
+            {column: change(saved)}))
     try:
         yield
     finally:
         with open_database().begin() as connection:
-            connection.execute(update(fingerprints).where(
-                fingerprints.c.synthesis_id == synthesis_id).values(words=saved))
+            connection.execute(update(fingerprints).where(where).values({column: saved}))
+
+
+def damaged(synthesis_id: int) -> contextlib.AbstractContextManager[None]:
+    """The synthesis's stored fingerprint cut short meanwhile (its words no longer fill
+    its frames), mended after."""
+    return altered(synthesis_id, "words", lambda words: words[:-3])
 
 
 def mark_read(audio: Audio) -> bool:
@@ -296,20 +301,12 @@ def test_the_audit_log_vouches_for_every_fingerprint(takes: list[tuple[Audio, in
         assert [(p.seq, p.kind) for p in problems] == [(vouched[payload].seq, "fingerprint")]
         assert f"fingerprint of synthesis {payload:08x} was deleted" in problems[0].message
     assert log.verify().ok
-    with open_database().begin() as connection:
-        saved = connection.execute(select(fingerprints.c.active).where(
-            fingerprints.c.synthesis_id == streamed.payload)).scalar_one()
-        connection.execute(update(fingerprints).where(
-            fingerprints.c.synthesis_id == streamed.payload).values(
-                active=bytes(len(saved))))  # every frame marked silent: never matched
-    try:
+    assert streamed.payload is not None
+    # every frame marked silent: never matched
+    with altered(streamed.payload, "active", lambda active: bytes(len(active))):
         problems = log.verify().problems
         assert [(p.seq, p.kind) for p in problems] == [(streamed.seq, "fingerprint")]
         assert "was changed" in problems[0].message
-    finally:
-        with open_database().begin() as connection:
-            connection.execute(update(fingerprints).where(
-                fingerprints.c.synthesis_id == streamed.payload).values(active=saved))
     assert log.verify().ok
 
 
