@@ -5,6 +5,7 @@ keys, and the HTTP server.
 
     voxclone audit show [--event E] [--voice V] [--after N] [--limit N] [--json]
     voxclone audit verify
+    voxclone audit prune --older-than DAYS [--dry-run]
     voxclone owner add NAME [--admin]      (prints the owner's first API key)
     voxclone owner list
     voxclone key issue OWNER [--label L] [--rate-per-minute N] [--quota-seconds S]
@@ -24,9 +25,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from voxclone.audit import AuditLog
+from voxclone.audit import AuditLog, prune_fingerprints
 from voxclone.clone.fit import EFFORTS
 from voxclone.errors import VoxcloneError
 from voxclone.registry import open_database
@@ -58,6 +60,18 @@ def add_registry_commands(sub: Any, flags: argparse.ArgumentParser) -> None:
     p = audit_sub.add_parser("verify", parents=[flags, db],
                              help="check that no entry was edited, deleted or reordered")
     p.set_defaults(handler=cmd_audit_verify)
+    p = audit_sub.add_parser(
+        "prune", parents=[flags, db],
+        help="remove the fingerprints of old syntheses (their entries stay)",
+        description="Remove the stored fingerprints of the syntheses logged more than DAYS "
+                    "days ago, and log that it was done, so that `voxclone audit verify` "
+                    "does not take it for tampering. Their audit entries stay, and a clip "
+                    "of them whose watermark can be read is still found; one that lost its "
+                    "watermark no longer is.")
+    p.add_argument("--older-than", type=_days, required=True, metavar="DAYS",
+                   help="syntheses logged more than this many days ago (0: all so far)")
+    p.add_argument("--dry-run", action="store_true", help="only say how many would go")
+    p.set_defaults(handler=cmd_audit_prune)
 
     owner = sub.add_parser("owner", help="manage the server's owners")
     owner_sub = owner.add_subparsers(dest="owner_command", required=True, metavar="ACTION")
@@ -182,6 +196,34 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         where = f"entry {problem.seq}: " if problem.seq > 0 else ""
         print(f"  {where}{problem.kind}: {problem.message}", file=sys.stderr)
     return EXIT_TAMPERED
+
+
+def _days(value: str) -> float:
+    try:
+        days = float(value)
+    except ValueError:
+        days = float("nan")
+    if not 0 <= days <= 36_525:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of days from 0 to "
+                                         "36525 (100 years)")
+    return days
+
+
+def cmd_audit_prune(args: argparse.Namespace) -> int:
+    before = datetime.now(timezone.utc) - timedelta(days=args.older_than)
+    result = prune_fingerprints(before, log=AuditLog(open_database(args.database_url)),
+                                dry_run=args.dry_run)
+    when = result.before.strftime("%Y-%m-%d %H:%M UTC")
+    if args.dry_run:
+        print(f"would remove the fingerprints of {result.removed} syntheses logged before "
+              f"{when}")
+    elif result.entry_seq is None:
+        print(f"no fingerprints of syntheses logged before {when}; nothing removed")
+    else:
+        print(f"removed the fingerprints of {result.removed} syntheses logged before {when} "
+              f"(audit entry {result.entry_seq}); their audit entries stay, and clips of "
+              "them are still found by their watermark, no longer without it")
+    return EXIT_OK
 
 
 def cmd_owner_add(args: argparse.Namespace) -> int:

@@ -2,5 +2,7 @@
 
 from voxclone.audit.chain import AuditEntry, AuditProblem, AuditReport
 from voxclone.audit.log import AuditLog, local_actor
+from voxclone.audit.retention import PruneResult, prune_fingerprints
 
-__all__ = ["AuditEntry", "AuditLog", "AuditProblem", "AuditReport", "local_actor"]
+__all__ = ["AuditEntry", "AuditLog", "AuditProblem", "AuditReport", "PruneResult",
+           "local_actor", "prune_fingerprints"]

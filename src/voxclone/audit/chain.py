@@ -14,6 +14,7 @@ import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 #: The ``prev_hash`` of the first entry.
@@ -52,6 +53,16 @@ class AuditEntry:
         return {"seq": self.seq, "at": self.at, "event": self.event, "actor": self.actor,
                 "owner_id": self.owner_id, "voice": self.voice, "payload": self.payload,
                 "details": dict(self.details), "prev_hash": self.prev_hash, "hash": self.hash}
+
+
+def zoned_time(value: object) -> datetime | None:
+    """An ISO 8601 time with its zone (an entry's ``at``, a stored ``created_at``), or
+    None when ``value`` is not one."""
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None
 
 
 def seal(entry: AuditEntry, key: bytes) -> str:

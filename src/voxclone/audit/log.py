@@ -23,7 +23,14 @@ from voxclone.audit.anchor import (
     AnchorFile,
     AnchorTamperedError,
 )
-from voxclone.audit.chain import AuditEntry, AuditProblem, AuditReport, check_chain, seal
+from voxclone.audit.chain import (
+    AuditEntry,
+    AuditProblem,
+    AuditReport,
+    check_chain,
+    seal,
+    zoned_time,
+)
 from voxclone.errors import AuditError, RegistryError
 from voxclone.fingerprint.store import stored_digests
 from voxclone.keys import derive_key, home_dir
@@ -31,6 +38,11 @@ from voxclone.registry.database import DB_FILE, open_database
 from voxclone.registry.schema import audit, audit_head, fingerprints
 
 logger = logging.getLogger(__name__)
+
+#: The event of an entry saying that the fingerprints of the syntheses logged before
+#: its ``details["before"]`` were removed on purpose (:mod:`voxclone.audit.retention`):
+#: from then on :meth:`AuditLog.verify` does not count them as deleted.
+FINGERPRINTS_PRUNED = "fingerprints-pruned"
 
 
 def local_actor() -> str:
@@ -128,7 +140,7 @@ class AuditLog:
         if limit is not None:
             query = query.limit(limit)
         with self.engine.connect() as conn:
-            return [_entry(row) for row in conn.execute(query).mappings()]
+            return [entry_from_row(row) for row in conn.execute(query).mappings()]
 
     def events(self) -> list[str]:
         """The kinds of entry in this log (``enroll``, ``synthesis``...), sorted."""
@@ -141,7 +153,7 @@ class AuditLog:
                  .order_by(audit.c.seq).limit(1))
         with self.engine.connect() as conn:
             row = conn.execute(query).mappings().first()
-        return _entry(row) if row else None
+        return entry_from_row(row) if row else None
 
     def verify(self) -> AuditReport:
         """Check the whole chain: edited, deleted, reordered or cut-off entries, against
@@ -187,19 +199,33 @@ class AuditLog:
             rows = conn.execute(select(audit).order_by(audit.c.seq)).mappings()
             head = (head_row.seq, head_row.hash) if head_row else None
             vouched: list[AuditEntry] = []  # entries that record a fingerprint's digest
+            prunes: list[tuple[int, datetime]] = []  # (seq, before) of each prune
 
             def entries() -> Iterator[AuditEntry]:
                 for row in rows:
-                    entry = _entry(row)
+                    entry = entry_from_row(row)
                     if "fingerprint_sha256" in entry.details:
                         vouched.append(entry)
+                    elif entry.event == FINGERPRINTS_PRUNED and \
+                            (before := zoned_time(entry.details.get("before"))) is not None:
+                        prunes.append((entry.seq, before))
                     yield entry
 
             report = check_chain(entries(), self.key, head, anchor)
             stored = stored_digests(conn) if tables.has_table(fingerprints.name) else {}
-        problems = [_fingerprint_problem(entry, stored) for entry in vouched]
+        problems = [_fingerprint_problem(entry, stored) for entry in vouched
+                    if not _pruned(entry, prunes, stored)]
         found = tuple(p for p in problems if p is not None)
         return replace(report, problems=(*report.problems, *found)) if found else report
+
+
+def _pruned(entry: AuditEntry, prunes: Sequence[tuple[int, datetime]],
+            stored: Mapping[int, str]) -> bool:
+    """Whether ``entry``'s fingerprint is gone because a later prune entry removed the
+    fingerprints of syntheses logged before its time (a changed one still counts)."""
+    if entry.payload in stored or (at := zoned_time(entry.at)) is None:
+        return False
+    return any(seq > entry.seq and at < before for seq, before in prunes)
 
 
 def _fingerprint_problem(entry: AuditEntry, stored: Mapping[int, str]) -> AuditProblem | None:
@@ -215,7 +241,7 @@ def _fingerprint_problem(entry: AuditEntry, stored: Mapping[int, str]) -> AuditP
                         "no longer be traced; restore the database from a backup")
 
 
-def _entry(row: RowMapping) -> AuditEntry:
+def entry_from_row(row: RowMapping) -> AuditEntry:
     try:
         details = json.loads(row["details"])
     except ValueError:
