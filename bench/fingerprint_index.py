@@ -9,9 +9,11 @@ Run from the repo root (a few minutes on 2 cores)::
 * Stored: fingerprints of ``--utterances`` LibriSpeech utterances, repeated with a
   quarter of each copy's bits flipped (``fingerprint.py``'s ten hours are made the same
   way) to each of ``--hours`` of speech, in a SQLite database as synthesis stores them.
+* The stored rows are stamped as made over the last 30 days; new ones now.
 * Per size, medians of 5: reading the index whole (``load_index``, the baseline); the
-  kept index when nothing changed (every row's id and sizes are read to tell); after
-  one new 5 s synthesis, and after 100, merged in; after a row was removed, read again.
+  kept index when nothing changed (the database's sums of the rows' ids and sizes tell);
+  after one new 5 s synthesis, and after 100, merged in; after a row was removed, read
+  again.
 * A lookup: ``detect``'s index plus the search of a 1 s clip of a stored utterance, and
   of a 1 s clip that is not stored (searched at all five speeds), each way.
 * Memory: the bytes of the index's arrays, which the kept index holds.
@@ -29,6 +31,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +57,8 @@ from voxclone.registry.database import open_database
 from voxclone.registry.schema import fingerprints
 
 RATE = DEFAULT_CONFIG.rate
+#: The stored syntheses are stamped as made over this many days, as a store's are.
+STORED_OVER_DAYS = 30.0
 
 
 def median_s(action: Callable[[], object], repeats: int = 5) -> float:
@@ -70,9 +75,15 @@ def held_bytes(index: FingerprintIndex) -> int:
                for name in ("ids", "starts", "words", "active", "_order", "_sorted"))
 
 
-def store(url: str, items: list[tuple[int, Fingerprint]]) -> None:
-    """``items`` stored as synthesis stores them, 2000 rows an insert."""
+def store(url: str, items: list[tuple[int, Fingerprint]], *, over_days: float = 0.0) -> None:
+    """``items`` stored as synthesis stores them, 2000 rows an insert; stamped as made
+    evenly over the last ``over_days`` (0: now)."""
     rows = [fingerprint_row(sid, fp) for sid, fp in items]
+    if over_days:
+        start = datetime.now(timezone.utc) - timedelta(days=over_days)
+        step = timedelta(days=over_days) / max(1, len(rows))
+        for number, row in enumerate(rows):
+            row["created_at"] = (start + number * step).isoformat()
     with open_database(url).begin() as connection:
         for first in range(0, len(rows), 2000):
             connection.execute(insert(fingerprints), rows[first:first + 2000])
@@ -84,7 +95,7 @@ def one_size(hours: float, stored: list[tuple[int, Fingerprint]], probe: np.ndar
     big = fpb.repeated(stored, hours, rng)
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/fp.db"
-        store(url, big)
+        store(url, big, over_days=STORED_OVER_DAYS)
         engine = open_database(url)
         index = load_index(engine)
         out: dict[str, Any] = {"hours": index.frames * 0.016 / 3600,

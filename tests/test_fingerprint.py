@@ -356,8 +356,8 @@ def test_a_stream_whose_fingerprint_cannot_be_stored_still_logs_its_end(
 def test_the_index_is_kept_between_lookups_and_follows_the_database(
         takes: list[tuple[Audio, int]], voice: voxclone.VoiceProfile) -> None:
     """``cached_index`` reads again only what changed: nothing (the same index), a new
-    synthesis (merged in, as a fresh read has it), a removed or damaged row (read
-    again)."""
+    synthesis (merged in, as a fresh read has it), a removed or damaged row, or one
+    stamped out of order (read again)."""
     engine = open_database()
     first = cached_index(engine)
     assert cached_index(engine) is first
@@ -380,9 +380,20 @@ def test_the_index_is_kept_between_lookups_and_follows_the_database(
     same(grown)
     clip = opus_16k(excerpt(audio, 0.8, 1.2), 0.97)
     assert voxclone.detect(clip).payload == payload
-    with forgotten(payload):
+    with forgotten(payload) as row:
         assert payload not in cached_index(engine).ids
         assert not voxclone.detect(clip).found
+        # one row gone and one come between two lookups
+        another = voxclone.detect(voxclone.synthesize("Nine.", voice)).payload
+        assert another in cached_index(engine).ids and payload not in cached_index(engine).ids
+        # a row stamped long before the newest (a server whose clock is behind)
+        late = {**row, "synthesis_id": 0x7F00_0001, "created_at": "2020-01-01T00:00:00+00:00"}
+        with engine.begin() as connection:
+            connection.execute(insert(fingerprints).values(**late))
+        assert 0x7F00_0001 in cached_index(engine).ids
+        with engine.begin() as connection:
+            connection.execute(delete(fingerprints).where(
+                fingerprints.c.synthesis_id == 0x7F00_0001))
     same(cached_index(engine))
     broken = takes[0][1]
     with damaged(broken):

@@ -8,7 +8,8 @@ import hashlib
 import logging
 import threading
 import weakref
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import numpy as np
@@ -89,74 +90,135 @@ def load_index(engine: Engine, config: FingerprintConfig = DEFAULT_CONFIG) -> Fi
     Raises:
         AuditError: the database cannot be read.
     """
-    items, _ = _read(engine, config)
+    items, _, _ = _read(engine, config)
     return FingerprintIndex(items, config)
 
 
 #: Rows added since the last call up to this many are read and merged in; more, and
 #: the whole index is read again.
 MERGE_AT_MOST = 500
+#: New rows are looked for among those stored this long before the newest row last
+#: read, or since (rows commit a moment after they are stamped, and servers sharing a
+#: database may disagree on the time by a little).
+RECENT_MARGIN = timedelta(minutes=10)
 
-# The index of each database's fingerprints as last read, with the shape of every row
-# it was read from (weakly keyed: it goes with the database's engine).
-_held: weakref.WeakKeyDictionary[Engine, dict[str, tuple[dict[int, Shape], FingerprintIndex]]] \
-    = weakref.WeakKeyDictionary()
+#: What the stored rows of a scheme add up to: their count, and the sums of their
+#: synthesis ids, frames, and bytes of words and of activity flags.
+Summary = tuple[int, int, int, int, int]
+
+
+@dataclass(frozen=True)
+class _Held:
+    """A database's index as last read: the shape of every row it was read from, what
+    they add up to, and the newest row's ``created_at``."""
+
+    summary: Summary
+    shapes: dict[int, Shape]
+    newest: str
+    index: FingerprintIndex
+
+
+# (weakly keyed: what is held goes with the database's engine)
+_held: weakref.WeakKeyDictionary[Engine, dict[str, _Held]] = weakref.WeakKeyDictionary()
 _held_lock = threading.Lock()
 
 
 def cached_index(engine: Engine, config: FingerprintConfig = DEFAULT_CONFIG) -> FingerprintIndex:
-    """:func:`load_index`'s index, kept between calls in this process: each call reads
-    every row's id and sizes (6 ms for 10 hours stored, 55 ms for 100), then only the
-    rows added since (merged in), or everything again when a row was removed or changed
-    size (``bench/results/fingerprint_index.md``). A row whose bytes were changed in
-    place keeps its first reading here until the process ends;
-    :meth:`voxclone.audit.AuditLog.verify` reports it. The index is held in memory:
-    about 1.7 MB an hour of speech stored.
+    """:func:`load_index`'s index, kept between calls in this process.
+
+    Each call asks the database what the rows add up to (their count, and the sums of
+    their ids and sizes: 2.6 ms for 10 hours stored, 23 ms for 100). When that changed,
+    it reads the rows stored since shortly before the newest it holds, and merges them
+    in if, with those held, they add up to the database's total; otherwise (a row
+    removed or changed size, more than :data:`MERGE_AT_MOST` new) it reads everything
+    again (``bench/results/fingerprint_index.md``). A row changed in place (or rows
+    swapped for others that add up the same) keeps its first reading here until the
+    process ends; :meth:`voxclone.audit.AuditLog.verify` reports it. The index is held
+    in memory: about 1.7 MB an hour of speech stored.
 
     Raises:
         AuditError: the database cannot be read.
     """
     scheme = scheme_of(config)
-    query = select(fingerprints.c.synthesis_id, fingerprints.c.frames,
-                   func.length(fingerprints.c.words), func.length(fingerprints.c.active)) \
-        .where(fingerprints.c.scheme == scheme)
-    try:
-        with engine.connect() as connection:
-            shapes = {int(sid): (frames, words, active)
-                      for sid, frames, words, active in connection.execute(query)}
-    except SQLAlchemyError as exc:
-        raise AuditError(f"cannot read the synthesis fingerprints: {exc}; check that the "
-                         "voxclone database is reachable") from exc
     with _held_lock:
         held = _held.get(engine, {}).get(scheme)
-    if held is not None and held[0] == shapes:
-        return held[1]
-    added = set(shapes) - set(held[0]) if held is not None else set()
-    if held is not None and len(added) <= MERGE_AT_MOST and \
-            all(shapes.get(sid) == shape for sid, shape in held[0].items()):
-        items, read = _read(engine, config, sorted(added))
-        index, known = held[1].extended(items), {**held[0], **read}
-    else:
-        items, known = _read(engine, config)
-        index = FingerprintIndex(items, config)
+    words, active = func.length(fingerprints.c.words), func.length(fingerprints.c.active)
+    totals = select(func.count(), *(func.coalesce(func.sum(column), 0) for column in (
+        fingerprints.c.synthesis_id, fingerprints.c.frames, words, active))) \
+        .where(fingerprints.c.scheme == scheme)
+    if held is not None:
+        try:
+            with engine.connect() as connection:
+                count, ids, frames, n_words, n_active = connection.execute(totals).one()
+        except SQLAlchemyError as exc:
+            raise AuditError(f"cannot read the synthesis fingerprints: {exc}; check that "
+                             "the voxclone database is reachable") from exc
+        total: Summary = (int(count), int(ids), int(frames), int(n_words), int(n_active))
+        if total == held.summary:
+            return held.index
+        merged = _merged(engine, config, held, total)
+        if merged is not None:
+            return _keep(engine, scheme, merged)
+    items, shapes, newest = _read(engine, config)
+    return _keep(engine, scheme, _Held(_summary(shapes), shapes, newest,
+                                       FingerprintIndex(items, config)))
+
+
+def _merged(engine: Engine, config: FingerprintConfig, held: _Held,
+            total: Summary) -> _Held | None:
+    """``held`` with the rows stored since shortly before its newest merged in, if that
+    accounts for the database's ``total``; else None (read everything again)."""
+    since = _earlier(held.newest, RECENT_MARGIN)
+    if since is None:
+        return None
+    items, shapes, newest = _read(engine, config, since=since)
+    if any(held.shapes.get(sid, shape) != shape for sid, shape in shapes.items()):
+        return None
+    known = {**held.shapes, **shapes}
+    if len(known) - len(held.shapes) > MERGE_AT_MOST or _summary(known) != total:
+        return None
+    fresh = [(sid, print_) for sid, print_ in items if sid not in held.shapes]
+    return _Held(total, known, max(held.newest, newest), held.index.extended(fresh))
+
+
+def _keep(engine: Engine, scheme: str, held: _Held) -> FingerprintIndex:
     with _held_lock:
-        _held.setdefault(engine, {})[scheme] = (known, index)
-    return index
+        _held.setdefault(engine, {})[scheme] = held
+    return held.index
 
 
-def _read(engine: Engine, config: FingerprintConfig, only: list[int] | None = None,
-          ) -> tuple[list[tuple[int, Fingerprint]], dict[int, Shape]]:
-    """The stored fingerprints cut with ``config`` (those of the syntheses ``only``, if
-    given), in synthesis order, and the shape of every row read (damaged ones too).
+def _summary(shapes: dict[int, Shape]) -> Summary:
+    """The :data:`Summary` of rows of these shapes, as the database computes it."""
+    return (len(shapes), sum(shapes), sum(s[0] for s in shapes.values()),
+            sum(s[1] for s in shapes.values()), sum(s[2] for s in shapes.values()))
+
+
+def _earlier(stamp: str, margin: timedelta) -> str | None:
+    """A ``created_at`` stamp moved ``margin`` back (``""``, no rows: every row is
+    later); None if it is not a time."""
+    if not stamp:
+        return ""
+    try:
+        return (datetime.fromisoformat(stamp) - margin).isoformat()
+    except (ValueError, OverflowError):
+        return None
+
+
+def _read(engine: Engine, config: FingerprintConfig, since: str | None = None,
+          ) -> tuple[list[tuple[int, Fingerprint]], dict[int, Shape], str]:
+    """The stored fingerprints cut with ``config`` (those stored at ``since`` or later,
+    if given), in synthesis order; the shape of every row read (damaged ones too); and
+    the newest row's ``created_at`` (``""`` for none).
 
     Raises:
         AuditError: the database cannot be read.
     """
     query = select(fingerprints.c.synthesis_id, fingerprints.c.frames, fingerprints.c.words,
-                   fingerprints.c.active).where(fingerprints.c.scheme == scheme_of(config)) \
+                   fingerprints.c.active, fingerprints.c.created_at) \
+        .where(fingerprints.c.scheme == scheme_of(config)) \
         .order_by(fingerprints.c.synthesis_id)
-    if only is not None:
-        query = query.where(fingerprints.c.synthesis_id.in_(only))
+    if since is not None:
+        query = query.where(fingerprints.c.created_at >= since)
     items: list[tuple[int, Fingerprint]] = []
     try:
         with engine.connect() as connection:
@@ -165,8 +227,10 @@ def _read(engine: Engine, config: FingerprintConfig, only: list[int] | None = No
         raise AuditError(f"cannot read the synthesis fingerprints: {exc}; check that the "
                          "voxclone database is reachable") from exc
     shapes: dict[int, Shape] = {}
-    for synthesis_id, frames, words, active in rows:
+    newest = ""
+    for synthesis_id, frames, words, active, created_at in rows:
         shapes[int(synthesis_id)] = (frames, len(words), len(active))
+        newest = max(newest, str(created_at))
         if len(words) != 2 * frames or len(active) != (frames + 7) // 8:
             # (a damaged row must not hide the others)
             logger.warning("the stored fingerprint of synthesis %08x is damaged; skipped",
@@ -175,4 +239,4 @@ def _read(engine: Engine, config: FingerprintConfig, only: list[int] | None = No
         flags = np.unpackbits(np.frombuffer(active, dtype=np.uint8))[:frames].astype(bool)
         items.append((int(synthesis_id),
                       Fingerprint(np.frombuffer(words, dtype="<u2").astype(np.uint16), flags)))
-    return items, shapes
+    return items, shapes, newest
