@@ -54,8 +54,8 @@ def speakers(count: int, benchmark: bool, speech_dir: str | None) -> list[sd.Spl
 
 
 def enroll(split: sd.Split, effort: str) -> tuple[voxclone.VoiceProfile, bool]:
-    """The speaker enrolled as shipped, and whether enrollment let the range factor
-    widen (not for a reference the gate finds noisy)."""
+    """The speaker enrolled as shipped, and whether enrollment told the pitch and rate
+    match that the reference is noisy."""
     asked: dict[str, Any] = {}
     original = fit.VoiceFitter.match_pitch_rate
 
@@ -66,7 +66,7 @@ def enroll(split: sd.Split, effort: str) -> tuple[voxclone.VoiceProfile, bool]:
     with mock.patch.object(fit.VoiceFitter, "match_pitch_rate", spy):
         profile = voxclone.enroll("texts", split.reference, effort=effort,  # type: ignore[arg-type]
                                   save=False, i_am_the_speaker=True, force=True)
-    return profile, bool(asked.get("widen_ok", True))
+    return profile, bool(asked.get("noisy_reference", False))
 
 
 def score(profile: voxclone.VoiceProfile, split: sd.Split, recognizer: sd.Recognizer,
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     for index, split in enumerate(splits, 1):
         whole = prosody_stats(split.audio)
         began = time.perf_counter()
-        profile, widen_ok = enroll(split, args.effort)
+        profile, noisy = enroll(split, args.effort)
         enroll_s = time.perf_counter() - began
         for count in counts:
             texts = fit.MORE_PROSODY_TEXTS[:count]
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             with mock.patch.dict(fit.PROSODY_TEXTS, {args.effort: texts}):
                 match = fitter.match_pitch_rate(profile.conditioning, profile.prosody,
                                                 effort=args.effort,
-                                                widen_ok=widen_ok)
+                                                noisy_reference=noisy)
             measure_s = time.perf_counter() - began
             voice = seal_voice(dataclasses.replace(profile, pitch_shift=match.pitch_shift,
                                                    rate=match.rate,

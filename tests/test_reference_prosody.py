@@ -77,10 +77,11 @@ def test_enrollment_measures_the_reference_above_its_noise(
     assert profile.prosody.syllable_rate > 1.1 * prosody_stats(calls[0][0]).syllable_rate
 
 
-def test_only_a_clean_reference_may_widen_the_clones_melody(
+def test_enrollment_tells_the_match_which_reference_is_noisy(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """Enrollment lets the reference's F0 range widen the clone's only when the gate
-    heard no noise warning (a noisy reference's range is not the speaker's)."""
+    """Enrollment tells the pitch and rate match that a reference is noisy when the
+    gate warned of its SNR (``PitchRateSettings.widen_for_noisy`` decides what that
+    changes)."""
     import voxclone
     from voxclone.clone.fit import VoiceFitter
     from voxclone.quality.report import SNR_WARN_DB
@@ -89,7 +90,7 @@ def test_only_a_clean_reference_may_widen_the_clones_melody(
     original = VoiceFitter.match_pitch_rate
 
     def spy(self: VoiceFitter, *args: object, **kwargs: bool) -> object:
-        asked.append(kwargs["widen_ok"])
+        asked.append(kwargs["noisy_reference"])
         return original(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(VoiceFitter, "match_pitch_rate", spy)
@@ -101,4 +102,4 @@ def test_only_a_clean_reference_may_widen_the_clones_melody(
     for reference in (joe, noisy):
         voxclone.enroll("joe", reference, effort="fast", save=False, i_am_the_speaker=True,
                         force=True)
-    assert asked == [True, False]
+    assert asked == [False, True]

@@ -148,7 +148,8 @@ class VoiceFitter:
                                  formant_ratio=formant_ratio), audio.sample_rate)
 
     def match_pitch_rate(self, conditioning: StyleConditioning, speaker: ProsodyStats, *,
-                         pitch: bool = True, rate: bool = True, widen_ok: bool = True,
+                         pitch: bool = True, rate: bool = True,
+                         noisy_reference: bool = False,
                          effort: Effort = "fast") -> PitchRateMatch:
         """Pitch shift and rate factor for a fitted voice
         (:func:`voxclone.clone.pitch_rate_match.match_pitch_rate`, the same arguments),
@@ -161,7 +162,7 @@ class VoiceFitter:
             return [self.render(ids, conditioning, semitones) for ids in sentences]
 
         return match_pitch_rate(speaker, shifted(0.0), pitch=pitch, rate=rate,
-                                widen_ok=widen_ok, shifted=shifted)
+                                noisy_reference=noisy_reference, shifted=shifted)
 
     def match_formants(self, conditioning: StyleConditioning, target: np.ndarray,
                        pitch_shift: float = 0.0) -> FormantMatch:
