@@ -21,9 +21,9 @@ speaker's (the whole clean utterance's, as ``clone_quality.py`` scores them), wi
 share of speakers within issue 3's targets. Conditions in ``--uncompensated`` are also enrolled
 without that noise compensation (the baseline, same run); conditions in ``--denoise``
 also after the gate's Wiener denoiser; in ``--all-voiced`` with the reference's pitch from
-every voiced frame; in ``--widen-noisy`` with the noisy reference's F0 range allowed to
-widen the clone's melody (the baselines of the loud-frame pitch and of the range kept
-from widening); in ``--no-dereverb`` without taking the room's echo out; in
+every voiced frame (the baseline of the loud-frame pitch); in ``--narrow-noisy`` with a
+noisy reference's F0 range only narrowing the clone's melody, as from 3 to 7 Dec; in
+``--no-dereverb`` without taking the room's echo out; in
 ``--noise-match`` with the ascent also hearing its clones through the reference's
 noise (``voxclone.quality.noise_profile``; off as coded); in ``--no-deep-filter`` with
 the noise compensation from the noisy d-vector, as before it started from the
@@ -39,6 +39,7 @@ a generator seeded by the speaker, so a part draws what the whole run would.
 from __future__ import annotations
 
 import contextlib
+import functools
 import statistics
 import sys
 import time
@@ -47,14 +48,15 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 
 import voxclone
-from voxclone import api
 from voxclone.audio import Audio, detect_speech, prosody
 from voxclone.audio.prosody import prosody_stats
 from voxclone.clone.fit import EFFORTS
+from voxclone.clone.pitch_rate_match import PitchRateSettings
 from voxclone.quality import analyse, gate
 from voxclone.quality.analyse import analyse_set
 from voxclone.quality.denoise import wiener_denoise
@@ -127,8 +129,8 @@ class Variant:
             noise compensation.
         all_voiced: True measures the reference's pitch on every voiced frame, as
             before noisy clips were measured on their loud frames only.
-        widen_noisy: True lets a noisy reference's F0 range widen the clone's melody,
-            as before (``voxclone.clone.pitch_rate_match``).
+        narrow_noisy: True lets a noisy reference's F0 range only narrow the clone's
+            melody, as from 3 to 7 Dec (``PitchRateSettings.widen_for_noisy``).
         formants: False enrolls without the formant match (``match_formants=False``).
         dereverb: False never takes a room's echo out (``quality.gate.DEREVERB_FROM_S``).
         noise_match: True keeps the noise profile of a reference under the gate's noise
@@ -144,7 +146,7 @@ class Variant:
     denoise: bool = False
     compensate: bool = True
     all_voiced: bool = False
-    widen_noisy: bool = False
+    narrow_noisy: bool = False
     formants: bool = True
     dereverb: bool = True
     noise_match: bool = False
@@ -173,9 +175,9 @@ BASELINES = (
     Baseline("--all-voiced", Variant(", pitch of every voiced frame", all_voiced=True),
              "babble 10 dB", "with the reference's pitch measured on every voiced frame "
              "(the baseline of the loud-frame pitch of noisy references)"),
-    Baseline("--widen-noisy", Variant(", range widened", widen_noisy=True),
+    Baseline("--narrow-noisy", Variant(", range only narrowed", narrow_noisy=True),
              "white 10 dB,babble 10 dB",
-             "with a noisy reference's F0 range allowed to widen the clone's"),
+             "with a noisy reference's F0 range only narrowing the clone's"),
     Baseline("--no-formant", Variant(", no formant match", formants=False),
              "clean,white 10 dB,babble 10 dB", "without the formant match"),
     Baseline("--no-dereverb", Variant(", not dereverberated", dereverb=False),
@@ -230,25 +232,26 @@ def clone_similarity(reference: Audio, held: np.ndarray, norm: sd.Normalisation,
     """(normalised similarity of a clone of ``reference`` enrolled at ``effort`` as
     ``variant`` says, enroll seconds, the clone)."""
     saved = gate.DENOISE_BELOW_DB
-    saved_range, saved_warn = prosody._NOISY_RANGE_DB, api.SNR_WARN_DB
+    saved_range = prosody._NOISY_RANGE_DB
     saved_match = gate.NOISE_MATCH_BELOW_DB
     if variant.noise_match:
         gate.NOISE_MATCH_BELOW_DB = SNR_WARN_DB
     if variant.all_voiced:
         prosody._NOISY_RANGE_DB = -np.inf
-    if variant.widen_noisy:
-        api.SNR_WARN_DB = -np.inf  # no reference counts as noisy to the range match
     gate.DENOISE_BELOW_DB = 1e9 if variant.denoise else None
     try:
         began = time.perf_counter()
-        with dereverb_as(variant), compensation_as(variant):
+        narrowing = mock.patch("voxclone.clone.pitch_rate_match.PitchRateSettings",
+                               functools.partial(PitchRateSettings, widen_for_noisy=False)) \
+            if variant.narrow_noisy else contextlib.nullcontext()
+        with dereverb_as(variant), compensation_as(variant), narrowing:
             profile = voxclone.enroll(name, reference, effort=effort, save=False,
                                       i_am_the_speaker=True, force=True,
                                       match_formants=variant.formants)
         enroll_s = time.perf_counter() - began
     finally:
         gate.DENOISE_BELOW_DB = saved
-        prosody._NOISY_RANGE_DB, api.SNR_WARN_DB = saved_range, saved_warn
+        prosody._NOISY_RANGE_DB = saved_range
         gate.NOISE_MATCH_BELOW_DB = saved_match
     clone = cq.join([voxclone.synthesize(text, profile) for text in cq.SENTENCES])
     return norm.normalise(cosine(voxclone.embed(clone), held)), enroll_s, clone
