@@ -21,9 +21,9 @@ speaker's (the whole clean utterance's, as ``clone_quality.py`` scores them), wi
 share of speakers within issue 3's targets. Conditions in ``--uncompensated`` are also enrolled
 without that noise compensation (the baseline, same run); conditions in ``--denoise``
 also after the gate's Wiener denoiser; in ``--all-voiced`` with the reference's pitch from
-every voiced frame (the baseline of the loud-frame pitch); in ``--narrow-noisy`` with a
-noisy reference's F0 range only narrowing the clone's melody, as from 3 to 7 Dec; in
-``--no-dereverb`` without taking the room's echo out; in
+every voiced frame; in ``--widen-noisy`` with the noisy reference's F0 range allowed to
+widen the clone's melody (the baselines of the loud-frame pitch and of the range kept
+from widening); in ``--no-dereverb`` without taking the room's echo out; in
 ``--noise-match`` with the ascent also hearing its clones through the reference's
 noise (``voxclone.quality.noise_profile``; off as coded); in ``--no-deep-filter`` with
 the noise compensation from the noisy d-vector, as before it started from the
@@ -129,8 +129,8 @@ class Variant:
             noise compensation.
         all_voiced: True measures the reference's pitch on every voiced frame, as
             before noisy clips were measured on their loud frames only.
-        narrow_noisy: True lets a noisy reference's F0 range only narrow the clone's
-            melody, as from 3 to 7 Dec (``PitchRateSettings.widen_for_noisy``).
+        widen_noisy: True lets a noisy reference's F0 range widen the clone's melody,
+            as before 3 Dec (``PitchRateSettings.widen_for_noisy``).
         formants: False enrolls without the formant match (``match_formants=False``).
         dereverb: False never takes a room's echo out (``quality.gate.DEREVERB_FROM_S``).
         noise_match: True keeps the noise profile of a reference under the gate's noise
@@ -146,7 +146,7 @@ class Variant:
     denoise: bool = False
     compensate: bool = True
     all_voiced: bool = False
-    narrow_noisy: bool = False
+    widen_noisy: bool = False
     formants: bool = True
     dereverb: bool = True
     noise_match: bool = False
@@ -175,9 +175,9 @@ BASELINES = (
     Baseline("--all-voiced", Variant(", pitch of every voiced frame", all_voiced=True),
              "babble 10 dB", "with the reference's pitch measured on every voiced frame "
              "(the baseline of the loud-frame pitch of noisy references)"),
-    Baseline("--narrow-noisy", Variant(", range only narrowed", narrow_noisy=True),
+    Baseline("--widen-noisy", Variant(", range widened", widen_noisy=True),
              "white 10 dB,babble 10 dB",
-             "with a noisy reference's F0 range only narrowing the clone's"),
+             "with a noisy reference's F0 range allowed to widen the clone's"),
     Baseline("--no-formant", Variant(", no formant match", formants=False),
              "clean,white 10 dB,babble 10 dB", "without the formant match"),
     Baseline("--no-dereverb", Variant(", not dereverberated", dereverb=False),
@@ -241,10 +241,10 @@ def clone_similarity(reference: Audio, held: np.ndarray, norm: sd.Normalisation,
     gate.DENOISE_BELOW_DB = 1e9 if variant.denoise else None
     try:
         began = time.perf_counter()
-        narrowing = mock.patch("voxclone.clone.pitch_rate_match.PitchRateSettings",
-                               functools.partial(PitchRateSettings, widen_for_noisy=False)) \
-            if variant.narrow_noisy else contextlib.nullcontext()
-        with dereverb_as(variant), compensation_as(variant), narrowing:
+        widening = mock.patch("voxclone.clone.pitch_rate_match.PitchRateSettings",
+                              functools.partial(PitchRateSettings, widen_for_noisy=True)) \
+            if variant.widen_noisy else contextlib.nullcontext()
+        with dereverb_as(variant), compensation_as(variant), widening:
             profile = voxclone.enroll(name, reference, effort=effort, save=False,
                                       i_am_the_speaker=True, force=True,
                                       match_formants=variant.formants)

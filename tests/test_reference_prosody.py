@@ -77,11 +77,11 @@ def test_enrollment_measures_the_reference_above_its_noise(
     assert profile.prosody.syllable_rate > 1.1 * prosody_stats(calls[0][0]).syllable_rate
 
 
-def test_enrollment_tells_the_match_which_reference_is_noisy(
+def test_only_a_clean_reference_may_widen_the_clones_melody(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Enrollment tells the pitch and rate match that a reference is noisy when the
-    gate warned of its SNR (``PitchRateSettings.widen_for_noisy`` decides what that
-    changes)."""
+    gate warned of its SNR, so that its F0 range only narrows the clone's (a noisy
+    reference's range is not the speaker's; ``PitchRateSettings.widen_for_noisy``)."""
     import voxclone
     from voxclone.clone.fit import VoiceFitter
     from voxclone.quality.report import SNR_WARN_DB

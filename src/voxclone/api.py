@@ -175,9 +175,10 @@ def enroll(
             the clone closer to the speaker (two renderings, about a second).
         match_pitch: after the fit (efforts other than ``stock``), store the shift in
             semitones from the clone's median pitch to the speaker's, and the factor
-            from its F0 range to theirs (0.5-2); synthesis applies both by PSOLA,
-            keeping timing and formants. No shift under half a semitone, no range
-            change under 10 %.
+            from its F0 range to theirs (from clips the gate warns are noisy, whose
+            range other voices inflate, a narrowing only); synthesis applies both by
+            PSOLA, keeping timing and formants. No shift under half a semitone, no
+            range change under 10 %.
         match_rate: after the fit (efforts other than ``stock``), store a
             speaking-rate factor (the speaker's syllable rate over the clone's) that
             synthesis multiplies with the caller's speed (``match_prosody`` sets it

@@ -74,8 +74,9 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
             last with ``(1.0, the profile's score)``.
         seed: seeds the search.
         pauses: the silences between speech segments of the reference, seconds.
-        noisy: the reference is noisy (the gate warned of its SNR), for the pitch and
-            rate match (:func:`voxclone.clone.pitch_rate_match.match_pitch_rate`).
+        noisy: the reference is noisy (the gate warned of its SNR): its F0 range may
+            narrow the clone's melody but not widen it
+            (:func:`voxclone.clone.pitch_rate_match.match_pitch_rate`).
         noises: the noisy clips' noise profiles: the gradient ascent also hears its
             clones through them (:mod:`voxclone.clone.gradient_fit`).
         pitch_level: the speaker's pitch level (Hz) heard without the noise

@@ -55,30 +55,29 @@ class PitchRateSettings:
             (``bench/results/clone_quality_rate085.md``): the voice's own pace is
             kept, and a caller who wants it quicker passes ``speed``.
         match_range: match the F0 range too (with the pitch level).
-        range_bounds: the clamp of the F0 range factor. Until 7 Dec it was 0.67-1.5,
-            and 6 of 48 speakers outside the benchmark (``bench/range_match.py``) had
-            their clone's melody held at 1.5 times Kokoro's where they speak wider.
+        range_bounds: the clamp of the F0 range factor.
         min_range_change: range factors within this of 1 are left at 1.
         widen_for_noisy: let a noisy reference's range widen the clone's melody too.
-            Other voices' pitch under a reference widens its measured range (babble
-            at 10 dB: 1.3 times the speaker's own, median), and until 7 Dec a noisy
-            reference could only narrow the melody; but the gate calls many ordinary
-            recordings noisy (under 25 dB), and for 6 of those 48 speakers that rule
-            kept the clone a median of a third narrower than its speaker. With both
-            changes, the clones within 20 % of their speaker's range went from 52 % to
-            60 % of the 48 (the references themselves 69 %), similarity -0.005 +-
-            0.004, word errors 130 -> 129 (``bench/results/range_match.md``). The rule
-            had bought babbled references' clones +0.006 +- 0.005 of similarity
-            (``bench/results/robustness.md``).
+            Off: other voices' pitch under a reference widens its measured range
+            (babble at 10 dB: 1.3 times the speaker's own, median), so a noisy
+            reference only narrows the melody. The gate calls many ordinary
+            recordings noisy (under 25 dB), and on 48 calibration speakers
+            (``bench/results/range_match.md``) turning this on brought 3 more clones
+            within 20 % of their speaker's range (52 % -> 58 %; the references
+            themselves 73 %), but the 7 voices it widened lost 0.026 of similarity on
+            average (one 0.071), -0.004 +- 0.002 over all 48. A clamp of 0.5-2 with it
+            did no better on range (58 %) and cost -0.007 +- 0.004 (5393: -0.095 at
+            factor 2). The issue asks for signal processing only where it keeps
+            quality, so neither is the default.
     """
 
     min_shift_st: float = 0.5
     max_shift_st: float = 9.0
     rate_bounds: tuple[float, float] = (0.75, 1.33)
     match_range: bool = True
-    range_bounds: tuple[float, float] = (0.5, 2.0)
+    range_bounds: tuple[float, float] = (0.67, 1.5)
     min_range_change: float = 0.1
-    widen_for_noisy: bool = True
+    widen_for_noisy: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_shift_st <= self.max_shift_st <= PITCH_SHIFT_LIMIT:
@@ -152,8 +151,7 @@ def match_pitch_rate(speaker: ProsodyStats, renders: Sequence[Audio], *,
             factor (else 0 and 1).
         rate: measure the rate factor (else 1).
         noisy_reference: the speaker's prosody comes from a noisy reference: its range
-            then only narrows the clone's melody, unless ``settings.widen_for_noisy``
-            (the default).
+            then only narrows the clone's melody, unless ``settings.widen_for_noisy``.
         settings: knobs.
     Returns:
         The match; ``(0, 1, nan)`` if the renderings hold too little voiced speech.
