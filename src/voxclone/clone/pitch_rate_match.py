@@ -67,8 +67,8 @@ class PitchRateSettings:
             themselves 73 %), but the 7 voices it widened lost 0.026 of similarity on
             average (one 0.071), -0.004 +- 0.002 over all 48. A clamp of 0.5-2 with it
             did no better on range (58 %) and cost -0.007 +- 0.004 (5393: -0.095 at
-            factor 2). The issue asks for signal processing only where it keeps
-            quality, so neither is the default.
+            factor 2). Signal processing is used only where it keeps the voice, so
+            neither is the default.
     """
 
     min_shift_st: float = 0.5
