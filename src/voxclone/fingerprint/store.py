@@ -128,10 +128,11 @@ def cached_index(engine: Engine, config: FingerprintConfig = DEFAULT_CONFIG) -> 
 
     Each call asks the database what the rows add up to (their count, and the sums of
     their ids and sizes: 3 ms for 10 hours stored, 24 ms for 100). When that changed,
-    it reads the rows stored since shortly before the newest it holds, and merges them
-    in if, with those held, they add up to the database's total; otherwise (a row
-    removed or changed size, more than :data:`MERGE_AT_MOST` new) it reads everything
-    again (``bench/results/fingerprint_index.md``). A row changed in place (or rows
+    it reads the sizes of the rows stored since shortly before the newest it holds and,
+    if with those held they add up to the database's total, the bytes of the new ones,
+    merged in; otherwise (a row removed or changed size, more than
+    :data:`MERGE_AT_MOST` new) it reads everything again
+    (``bench/results/fingerprint_index.md``). A row changed in place (or rows
     swapped for others that add up the same) keeps its first reading here until the
     process ends; :meth:`voxclone.audit.AuditLog.verify` reports it. The index is held
     in memory: about 1.7 MB an hour of speech stored.
@@ -171,14 +172,36 @@ def _merged(engine: Engine, config: FingerprintConfig, held: _Held,
     since = _earlier(held.newest, RECENT_MARGIN)
     if since is None:
         return None
-    items, shapes, newest = _read(engine, config, since=since)
+    shapes, newest = _recent_shapes(engine, scheme_of(config), since)
     if any(held.shapes.get(sid, shape) != shape for sid, shape in shapes.items()):
         return None
     known = {**held.shapes, **shapes}
     if len(known) - len(held.shapes) > MERGE_AT_MOST or _summary(known) != total:
         return None
-    fresh = [(sid, print_) for sid, print_ in items if sid not in held.shapes]
+    # only the new rows' bytes are read: the recent ones held already are known
+    fresh, _, _ = _read(engine, config, only=sorted(set(shapes) - set(held.shapes)))
     return _Held(total, known, max(held.newest, newest), held.index.extended(fresh))
+
+
+def _recent_shapes(engine: Engine, scheme: str, since: str) -> tuple[dict[int, Shape], str]:
+    """The shape of every row of ``scheme`` stamped at ``since`` or later, and the newest
+    stamp among them (``""`` for none), without their bytes.
+
+    Raises:
+        AuditError: the database cannot be read.
+    """
+    query = select(fingerprints.c.synthesis_id, fingerprints.c.frames,
+                   func.length(fingerprints.c.words), func.length(fingerprints.c.active),
+                   fingerprints.c.created_at) \
+        .where(fingerprints.c.scheme == scheme, fingerprints.c.created_at >= since)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(query).all()
+    except SQLAlchemyError as exc:
+        raise AuditError(f"cannot read the synthesis fingerprints: {exc}; check that the "
+                         "voxclone database is reachable") from exc
+    shapes = {int(sid): (frames, n_words, n_active) for sid, frames, n_words, n_active, _ in rows}
+    return shapes, max((str(row[4]) for row in rows), default="")
 
 
 def _keep(engine: Engine, scheme: str, held: _Held) -> FingerprintIndex:
@@ -204,11 +227,11 @@ def _earlier(stamp: str, margin: timedelta) -> str | None:
         return None
 
 
-def _read(engine: Engine, config: FingerprintConfig, since: str | None = None,
+def _read(engine: Engine, config: FingerprintConfig, only: list[int] | None = None,
           ) -> tuple[list[tuple[int, Fingerprint]], dict[int, Shape], str]:
-    """The stored fingerprints cut with ``config`` (those stored at ``since`` or later,
-    if given), in synthesis order; the shape of every row read (damaged ones too); and
-    the newest row's ``created_at`` (``""`` for none).
+    """The stored fingerprints cut with ``config`` (those of the syntheses ``only``, at
+    most :data:`MERGE_AT_MOST`, if given), in synthesis order; the shape of every row
+    read (damaged ones too); and the newest row's ``created_at`` (``""`` for none).
 
     Raises:
         AuditError: the database cannot be read.
@@ -217,8 +240,8 @@ def _read(engine: Engine, config: FingerprintConfig, since: str | None = None,
                    fingerprints.c.active, fingerprints.c.created_at) \
         .where(fingerprints.c.scheme == scheme_of(config)) \
         .order_by(fingerprints.c.synthesis_id)
-    if since is not None:
-        query = query.where(fingerprints.c.created_at >= since)
+    if only is not None:
+        query = query.where(fingerprints.c.synthesis_id.in_(only))
     items: list[tuple[int, Fingerprint]] = []
     try:
         with engine.connect() as connection:
