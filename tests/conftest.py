@@ -6,6 +6,7 @@ clones with, so a clone that sounds like joe has really transferred identity.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import os
@@ -17,10 +18,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pytest
 import soundfile as sf
+from sqlalchemy import delete, insert, select
 
 from voxclone.audio import Audio, load_audio, write_audio
 from voxclone.demo import load_person, speak_person
 from voxclone.keys import SECRET_FILE, installation_secret
+from voxclone.registry.database import open_database
+from voxclone.registry.schema import fingerprints
 
 REFERENCE_TEXT = (
     "When the sunlight strikes raindrops in the air, they act as a prism. "
@@ -57,6 +61,22 @@ def longest_inner_silence(audio: Audio, frame_s: float = 0.01,
         run = 0 if is_loud else run + 1
         longest = max(longest, run)
     return longest * frame_s
+
+
+@contextlib.contextmanager
+def forgotten(synthesis_id: int | None) -> Iterator[dict[str, Any]]:
+    """The synthesis's stored fingerprint taken out of the database meanwhile (put back
+    after, so the audit log's record of it holds again)."""
+    with open_database().begin() as connection:
+        row = connection.execute(select(fingerprints).where(
+            fingerprints.c.synthesis_id == synthesis_id)).mappings().one()
+        connection.execute(delete(fingerprints).where(
+            fingerprints.c.synthesis_id == synthesis_id))
+    try:
+        yield dict(row)
+    finally:
+        with open_database().begin() as connection:
+            connection.execute(insert(fingerprints).values(**row))
 
 
 def piper_speak(text: str) -> Audio:

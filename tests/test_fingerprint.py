@@ -10,7 +10,6 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -41,7 +40,7 @@ from voxclone.registry.database import open_database
 from voxclone.registry.schema import fingerprints
 from voxclone.watermark import default_watermark
 
-from .conftest import opus_16k
+from .conftest import forgotten, opus_16k
 
 SHARED_HOME = True
 TEXTS = ("The lighthouse keeper counted the ships every evening, and wrote them down.",
@@ -72,22 +71,6 @@ def excerpt(audio: Audio, start: float, seconds: float) -> Audio:
     first = int(start * audio.sample_rate)
     return Audio(audio.samples[first:first + int(seconds * audio.sample_rate)],
                  audio.sample_rate)
-
-
-@contextlib.contextmanager
-def forgotten(synthesis_id: int | None) -> Iterator[dict[str, Any]]:
-    """The synthesis's stored fingerprint taken out of the database meanwhile (put back
-    after, so the audit log's record of it holds again)."""
-    with open_database().begin() as connection:
-        row = connection.execute(select(fingerprints).where(
-            fingerprints.c.synthesis_id == synthesis_id)).mappings().one()
-        connection.execute(delete(fingerprints).where(
-            fingerprints.c.synthesis_id == synthesis_id))
-    try:
-        yield dict(row)
-    finally:
-        with open_database().begin() as connection:
-            connection.execute(insert(fingerprints).values(**row))
 
 
 @contextlib.contextmanager

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import delete, insert, select
+from sqlalchemy import insert, select
 
 import voxclone
 from voxclone.audio import Audio
@@ -18,6 +18,8 @@ from voxclone.fingerprint import cached_index, fingerprint
 from voxclone.fingerprint.store import fingerprint_row
 from voxclone.registry.database import open_database
 from voxclone.registry.schema import fingerprints
+
+from .conftest import forgotten
 
 TEXTS = ("The lighthouse keeper counted the ships every evening.",
          "A cold wind came off the water as the boats turned for home.",
@@ -34,13 +36,6 @@ def spoken(text: str, voice: voxclone.VoiceProfile) -> tuple[Audio, int]:
 def stored_ids() -> set[int]:
     with open_database().connect() as connection:
         return set(connection.execute(select(fingerprints.c.synthesis_id)).scalars())
-
-
-def forget(synthesis_id: int) -> None:
-    """Remove a fingerprint behind the log's back, as tampering would."""
-    with open_database().begin() as connection:
-        connection.execute(delete(fingerprints).where(
-            fingerprints.c.synthesis_id == synthesis_id))
 
 
 @pytest.fixture
@@ -90,9 +85,8 @@ def test_a_prune_does_not_excuse_other_deletions(voice: voxclone.VoiceProfile) -
     _, later = spoken(TEXTS[2], voice)
     log = AuditLog()
     assert log.verify().ok
-    forget(newer)
-    forget(later)
-    problems = log.verify().problems
+    with forgotten(newer), forgotten(later):  # behind the log's back, as tampering would
+        problems = log.verify().problems
     assert [p.kind for p in problems] == ["fingerprint", "fingerprint"]
     assert [f"{newer:08x}" in problems[0].message, f"{later:08x}" in problems[1].message] \
         == [True, True]
