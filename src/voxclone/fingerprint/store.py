@@ -8,12 +8,13 @@ import hashlib
 import logging
 import threading
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, Select, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from voxclone.errors import AuditError
@@ -148,12 +149,7 @@ def cached_index(engine: Engine, config: FingerprintConfig = DEFAULT_CONFIG) -> 
         fingerprints.c.synthesis_id, fingerprints.c.frames, words, active))) \
         .where(fingerprints.c.scheme == scheme)
     if held is not None:
-        try:
-            with engine.connect() as connection:
-                count, ids, frames, n_words, n_active = connection.execute(totals).one()
-        except SQLAlchemyError as exc:
-            raise AuditError(f"cannot read the synthesis fingerprints: {exc}; check that "
-                             "the voxclone database is reachable") from exc
+        count, ids, frames, n_words, n_active = _fetch(engine, totals)[0]
         total: Summary = (int(count), int(ids), int(frames), int(n_words), int(n_active))
         if total == held.summary:
             return held.index
@@ -194,14 +190,23 @@ def _recent_shapes(engine: Engine, scheme: str, since: str) -> tuple[dict[int, S
                    func.length(fingerprints.c.words), func.length(fingerprints.c.active),
                    fingerprints.c.created_at) \
         .where(fingerprints.c.scheme == scheme, fingerprints.c.created_at >= since)
+    rows = _fetch(engine, query)
+    shapes = {int(sid): (frames, n_words, n_active) for sid, frames, n_words, n_active, _ in rows}
+    return shapes, max((str(row[4]) for row in rows), default="")
+
+
+def _fetch(engine: Engine, query: Select[Any]) -> Sequence[Any]:
+    """Every row of a query on the fingerprints.
+
+    Raises:
+        AuditError: the database cannot be read.
+    """
     try:
         with engine.connect() as connection:
-            rows = connection.execute(query).all()
+            return connection.execute(query).all()
     except SQLAlchemyError as exc:
         raise AuditError(f"cannot read the synthesis fingerprints: {exc}; check that the "
                          "voxclone database is reachable") from exc
-    shapes = {int(sid): (frames, n_words, n_active) for sid, frames, n_words, n_active, _ in rows}
-    return shapes, max((str(row[4]) for row in rows), default="")
 
 
 def _keep(engine: Engine, scheme: str, held: _Held) -> FingerprintIndex:
@@ -243,12 +248,7 @@ def _read(engine: Engine, config: FingerprintConfig, only: list[int] | None = No
     if only is not None:
         query = query.where(fingerprints.c.synthesis_id.in_(only))
     items: list[tuple[int, Fingerprint]] = []
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(query).all()
-    except SQLAlchemyError as exc:
-        raise AuditError(f"cannot read the synthesis fingerprints: {exc}; check that the "
-                         "voxclone database is reachable") from exc
+    rows = _fetch(engine, query)
     shapes: dict[int, Shape] = {}
     newest = ""
     for synthesis_id, frames, words, active, created_at in rows:
