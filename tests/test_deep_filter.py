@@ -16,10 +16,12 @@ from voxclone.quality.measures import estimate_snr, spectrum
 from voxclone.speaker import default_encoder
 from voxclone.speaker.noise_compensation import (
     FILTERED,
+    FILTERED_BELOW_DB,
     HEARD,
     NoiseCompensation,
     compensate_noise,
     load_noise_compensation,
+    uses_filtered,
 )
 
 
@@ -133,6 +135,17 @@ def test_the_shipped_compensation_uses_deep_filter_and_falls_back_without_it() -
     np.testing.assert_allclose(result, shipped.apply(heard, 10.0, denoised, filtered),
                                atol=1e-6)
     assert sorted(asked) == ["denoised", "filtered"]
+    # From the gate's noise floor up, where DeepFilterNet's start moved real
+    # recordings' clones away from their speakers, the correction starts from the noisy
+    # d-vector and never asks for the filtered one.
+    asked.clear()
+    assert FILTERED_BELOW_DB < 20.0 < shipped.none_above_db
+    warned = compensate_noise(heard, 20.0, denoised=lambda: give("denoised", denoised),
+                              filtered=lambda: give("filtered", filtered))
+    np.testing.assert_allclose(warned, fallback.apply(heard, 20.0, denoised), atol=1e-6)
+    assert asked == ["denoised"]
+    # (the filter still runs there: the analysis takes the pitch level from its output)
+    assert uses_filtered(20.0) and not uses_filtered(shipped.none_above_db)
     # A clean clip asks for neither.
     asked.clear()
     clean = compensate_noise(heard, 40.0, denoised=lambda: give("denoised", denoised),

@@ -16,10 +16,11 @@ noise and babble at 5-22 dB), in proportion to how noisy the gate measured the c
 gate calls good, 25 dB), so a reference with no noise warning is enrolled exactly as
 the encoder heard it. The result is kept non-negative, as every GE2E d-vector is.
 
-Two models ship. The default starts from the d-vector of the clip run through
-DeepFilterNet3 (:mod:`voxclone.quality.deep_filter`), which removes most of the noise
-before the correction has to; the other starts from the noisy d-vector itself and is
-used where DeepFilterNet's runtime is not available (or fails on a clip).
+Two models ship. Below :data:`FILTERED_BELOW_DB` (the gate's noise floor) the
+correction starts from the d-vector of the clip run through DeepFilterNet3
+(:mod:`voxclone.quality.deep_filter`), which removes most of the noise before the
+correction has to; from there up, and where DeepFilterNet's runtime is not available
+(or fails on a clip), it starts from the noisy d-vector itself.
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ import numpy.typing as npt
 from voxclone.errors import VoxcloneError
 from voxclone.speaker.encoder import EMBEDDING_DIM, GE2EEncoder, SpeakerEncoder
 
-__all__ = ["ENCODER_ID", "FILTERED", "HEARD", "Embedding", "NoiseCompensation",
-           "compensate_noise", "features", "load_noise_compensation", "uses_filtered"]
+__all__ = ["ENCODER_ID", "FILTERED", "FILTERED_BELOW_DB", "HEARD", "Embedding",
+           "NoiseCompensation", "compensate_noise", "features", "load_noise_compensation",
+           "uses_filtered"]
 
 #: Gives a d-vector ``(256,)`` when asked (computed only when a correction needs it).
 Embedding = Callable[[], npt.ArrayLike]
@@ -53,6 +55,13 @@ MODEL_FILE = "noise_compensation.npz"
 FILTERED_MODEL_FILE = "noise_compensation_deep_filter.npz"
 #: What a correction starts from: the d-vector as heard, or as DeepFilterNet filtered it.
 HEARD, FILTERED = "heard", "deep_filtered"
+#: Estimated SNR (dB) under which the correction starts from DeepFilterNet's d-vector:
+#: the gate's noise floor (``voxclone.quality.report.SNR_FLOOR_DB``), under which a clip
+#: is refused unless forced. From there up the start from DeepFilterNet gained nothing
+#: on the calibration speakers (``bench/deep_filter_start.py``), and on the real
+#: recordings of ``bench/clone_quality.py`` it moved 5 of the 7 clones at 15-25 dB away
+#: from their speaker (-0.030 +- 0.024 of normalised similarity, 7 Dec).
+FILTERED_BELOW_DB = 15.0
 
 
 def features(noisy: npt.ArrayLike, denoised: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -187,8 +196,10 @@ def load_noise_compensation(start: str = HEARD) -> NoiseCompensation | None:
 def uses_filtered(snr_db: float, encoder: SpeakerEncoder | None = None) -> bool:
     """Whether :func:`compensate_noise` asks a clip at ``snr_db`` for its DeepFilterNet
     d-vector: the encoder's is GE2E's (or None), the shipped ``FILTERED`` model loads,
-    and the clip is noisy enough to be corrected. The analysis starts the filter early
-    on such a clip (:func:`voxclone.quality.deep_filter.start_deep_filter`)."""
+    and the clip is noisy enough to be corrected; the d-vector is used only under
+    :data:`FILTERED_BELOW_DB`, the filtered audio's pitch level up to the correction's
+    end. The analysis starts the filter early on such a clip
+    (:func:`voxclone.quality.deep_filter.start_deep_filter`)."""
     return _filtered_model(snr_db, encoder) is not None
 
 
@@ -217,16 +228,18 @@ def compensate_noise(embedding: npt.ArrayLike, snr_db: float,
             when the recording is noisy enough to be corrected.
         filtered: gives the d-vector of the recording through DeepFilterNet3
             (:func:`voxclone.quality.deep_filter.deep_filtered_embedding`), the start of
-            the default correction; None (DeepFilterNet unavailable), or a call that
-            raises a :class:`~voxclone.errors.VoxcloneError`, falls back to the
-            correction from the noisy d-vector.
+            the correction under :data:`FILTERED_BELOW_DB`; called only there. None
+            (DeepFilterNet unavailable), or a call that raises a
+            :class:`~voxclone.errors.VoxcloneError`, falls back to the correction from
+            the noisy d-vector.
 
     Returns:
         float32 unit vector ``(256,)``.
     """
     if encoder is not None and not isinstance(encoder, GE2EEncoder):
         return np.asarray(embedding, dtype=np.float32).reshape(-1)
-    from_filtered = _filtered_model(snr_db) if filtered is not None else None
+    from_filtered = (_filtered_model(snr_db)
+                     if filtered is not None and snr_db < FILTERED_BELOW_DB else None)
     if from_filtered is not None and filtered is not None:
         try:
             start = filtered()
