@@ -37,7 +37,8 @@ Protocol (DESIGN.md, "Evaluation protocol"), on LibriSpeech utterances, one per 
   Kokoro model instead of voxclone's static int8 rewrite of it (issue 8), ``-search``
   refines a ``balanced``/``best`` voice by the random search instead of the gradient
   ascent (``voxclone.clone.gradient_fit``), ``+moretexts`` measures the pitch and
-  rate match on ``voxclone.clone.fit.MORE_PROSODY_TEXTS`` too. Issue 3's
+  rate match on ``voxclone.clone.fit.MORE_PROSODY_TEXTS`` too, ``+unmarked`` scores
+  the renderings without their watermark (what the mark costs). Issue 3's
   targets: F0 median within 1 semitone, F0 range ratio within +-20 %, speaking-rate
   ratio within +-10 %; the table gives the share of speakers meeting each.
 
@@ -74,6 +75,7 @@ from voxclone.engines.session import SessionConfig
 from voxclone.errors import VoxcloneError
 from voxclone.pipeline import Synthesizer
 from voxclone.speaker import cosine
+from voxclone.watermark import default_watermark
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_parts
@@ -149,8 +151,11 @@ MORE_TEXTS = "+moretexts"
 WIDE_RANGE = "+widerange"
 #: The range match's settings of :data:`WIDE_RANGE`.
 WIDE_RANGE_SETTINGS = {"range_bounds": (0.5, 2.0), "widen_for_noisy": True}
+#: Suffix of a row whose clones are scored without their watermark (the same renderings,
+#: unmarked): what the mark costs the similarity.
+UNMARKED = "+unmarked"
 SUFFIXES = (NOMAP, NOTONE, NOPITCH, NORATE, NORANGE, NOFORMANT, PRESHIFT, MATCH, CHECK,
-            SHIPPED, SEARCH, MORE_TEXTS, WIDE_RANGE)
+            SHIPPED, SEARCH, MORE_TEXTS, WIDE_RANGE, UNMARKED)
 
 
 @dataclass(frozen=True)
@@ -172,6 +177,7 @@ class Variant:
     gradient: bool = True
     more_texts: bool = False
     wide_range: bool = False
+    marked: bool = True
 
 
 def parse_effort(label: str) -> Variant:
@@ -191,7 +197,8 @@ def parse_effort(label: str) -> Variant:
                    match_range=NORANGE not in found, shipped_model=SHIPPED in found,
                    match_formants=NOFORMANT not in found,
                    measure_shifted=PRESHIFT not in found, gradient=SEARCH not in found,
-                   more_texts=MORE_TEXTS in found, wide_range=WIDE_RANGE in found)
+                   more_texts=MORE_TEXTS in found, wide_range=WIDE_RANGE in found,
+                   marked=UNMARKED not in found)
 
 
 @functools.lru_cache(maxsize=1)
@@ -208,6 +215,24 @@ def engine_of(variant: Variant) -> contextlib.AbstractContextManager[Any]:
     synthesizer = Synthesizer(shipped_engine(), stock_packs())
     stack.enter_context(mock.patch("voxclone.synthesis._synthesizer", lambda: synthesizer))
     return stack
+
+
+class Unmarked:
+    """The installation's watermark, except that it leaves the audio as it is."""
+
+    def __init__(self) -> None:
+        self._watermark = default_watermark()
+        self.name = self._watermark.name
+
+    def embed(self, samples: np.ndarray, sample_rate: int, payload: int,
+              **_: Any) -> np.ndarray:
+        return np.asarray(samples, dtype=np.float32)
+
+
+def marking(variant: Variant) -> contextlib.AbstractContextManager[Any]:
+    """Within it, synthesis marks its audio as the variant says (as shipped, or not)."""
+    return contextlib.nullcontext() if variant.marked else mock.patch(
+        "voxclone.synthesis.default_watermark", Unmarked)
 
 
 def nearest_pack(profile: voxclone.VoiceProfile) -> voxclone.VoiceProfile:
@@ -277,7 +302,9 @@ def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
     clips, compute_s = [], 0.0
     for text in SENTENCES:
         began = time.perf_counter()
-        clips.append(voxclone.synthesize(text, profile, check_words=variant.check_words))
+        with marking(variant):
+            clips.append(voxclone.synthesize(text, profile,
+                                             check_words=variant.check_words))
         compute_s += time.perf_counter() - began
     clone = join(clips)
     if audio_dir is not None:
@@ -328,6 +355,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                              f"(no rate factor), '{NOFORMANT}' (no formant ratio), "
                              f"'{PRESHIFT}' (range and rate measured before the shift), "
                              f"'{WIDE_RANGE}' (range clamp 0.5-2, noisy references widen), "
+                             f"'{UNMARKED}' (scored without the watermark), "
                              f"'{MATCH}' (style-based pitch and rate "
                              f"match), '{CHECK}' (synthesis checked by ear) and/or "
                              f"'{SHIPPED}' (the shipped model, not the static int8 one), or "
