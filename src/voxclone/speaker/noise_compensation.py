@@ -16,11 +16,11 @@ noise and babble at 5-22 dB), in proportion to how noisy the gate measured the c
 gate calls good, 25 dB), so a reference with no noise warning is enrolled exactly as
 the encoder heard it. The result is kept non-negative, as every GE2E d-vector is.
 
-Two models ship. Below :data:`FILTERED_BELOW_DB` (the gate's noise floor) the
-correction starts from the d-vector of the clip run through DeepFilterNet3
-(:mod:`voxclone.quality.deep_filter`), which removes most of the noise before the
-correction has to; from there up, and where DeepFilterNet's runtime is not available
-(or fails on a clip), it starts from the noisy d-vector itself.
+Two models ship. The default starts from the d-vector of the clip run through
+DeepFilterNet3 (:mod:`voxclone.quality.deep_filter`), which removes most of the noise
+before the correction has to; the other starts from the noisy d-vector itself and is
+used where DeepFilterNet's runtime is not available (or fails on a clip), and above
+:data:`FILTERED_BELOW_DB` (as shipped, nowhere the correction applies).
 """
 
 from __future__ import annotations
@@ -55,13 +55,13 @@ MODEL_FILE = "noise_compensation.npz"
 FILTERED_MODEL_FILE = "noise_compensation_deep_filter.npz"
 #: What a correction starts from: the d-vector as heard, or as DeepFilterNet filtered it.
 HEARD, FILTERED = "heard", "deep_filtered"
-#: Estimated SNR (dB) under which the correction starts from DeepFilterNet's d-vector:
-#: the gate's noise floor (``voxclone.quality.report.SNR_FLOOR_DB``), under which a clip
-#: is refused unless forced. From there up the start from DeepFilterNet gained nothing
-#: on the calibration speakers (``bench/deep_filter_start.py``), and on the real
-#: recordings of ``bench/clone_quality.py`` it moved 5 of the 7 clones at 15-25 dB away
-#: from their speaker (-0.030 +- 0.024 of normalised similarity, 7 Dec).
-FILTERED_BELOW_DB = 15.0
+#: Estimated SNR (dB) under which the correction starts from DeepFilterNet's d-vector;
+#: as shipped, the whole of the correction's ramp (the gate's noise warning, 25 dB). Its
+#: noise floor (15 dB) was tried on 7 Dec and not kept: on the calibration speakers'
+#: clones at 15-25 dB, DeepFilterNet's start gained +0.03 to +0.05 with noise or babble
+#: added and lost -0.013 +- 0.015 on their real recordings
+#: (``bench/results/deep_filter_start.md``).
+FILTERED_BELOW_DB = 25.0
 
 
 def features(noisy: npt.ArrayLike, denoised: npt.ArrayLike) -> npt.NDArray[np.float64]:
@@ -196,9 +196,9 @@ def load_noise_compensation(start: str = HEARD) -> NoiseCompensation | None:
 def uses_filtered(snr_db: float, encoder: SpeakerEncoder | None = None) -> bool:
     """Whether :func:`compensate_noise` asks a clip at ``snr_db`` for its DeepFilterNet
     d-vector: the encoder's is GE2E's (or None), the shipped ``FILTERED`` model loads,
-    and the clip is noisy enough to be corrected; the d-vector is used only under
-    :data:`FILTERED_BELOW_DB`, the filtered audio's pitch level up to the correction's
-    end. The analysis starts the filter early on such a clip
+    and the clip is noisy enough to be corrected (its pitch level is measured on the
+    filtered audio even where :data:`FILTERED_BELOW_DB` leaves its d-vector unused).
+    The analysis starts the filter early on such a clip
     (:func:`voxclone.quality.deep_filter.start_deep_filter`)."""
     return _filtered_model(snr_db, encoder) is not None
 
