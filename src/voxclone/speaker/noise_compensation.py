@@ -20,7 +20,8 @@ Two models ship. The default starts from the d-vector of the clip run through
 DeepFilterNet3 (:mod:`voxclone.quality.deep_filter`), which removes most of the noise
 before the correction has to; the other starts from the noisy d-vector itself and is
 used where DeepFilterNet's runtime is not available (or fails on a clip), and above
-:data:`FILTERED_BELOW_DB` (as shipped, nowhere the correction applies).
+:data:`FILTERED_BELOW_DB` (a benchmarks' setting; as shipped it is where the correction
+ends, so never).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ HEARD, FILTERED = "heard", "deep_filtered"
 #: Estimated SNR (dB) under which the correction starts from DeepFilterNet's d-vector;
 #: as shipped, the whole of the correction's ramp (the gate's noise warning, 25 dB). Its
 #: noise floor (15 dB) was tried on 7 Dec and not kept: on the calibration speakers'
-#: clones at 15-25 dB, DeepFilterNet's start gained +0.03 to +0.05 with noise or babble
+#: clones at 15-25 dB, DeepFilterNet's start gained +0.03 to +0.07 with noise or babble
 #: added and lost -0.013 +- 0.015 on their real recordings
 #: (``bench/results/deep_filter_start.md``).
 FILTERED_BELOW_DB = 25.0
