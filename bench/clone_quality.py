@@ -221,8 +221,7 @@ class Unmarked:
     """The installation's watermark, except that it leaves the audio as it is."""
 
     def __init__(self) -> None:
-        self._watermark = default_watermark()
-        self.name = self._watermark.name
+        self.name = default_watermark().name
 
     def embed(self, samples: np.ndarray, sample_rate: int, payload: int,
               **_: Any) -> np.ndarray:

@@ -62,14 +62,10 @@ BANDS = ((f"under {SNR_FLOOR_DB:g} dB", -np.inf, SNR_FLOOR_DB),
          (f"{SNR_FLOOR_DB:g}-{SNR_WARN_DB:g} dB", SNR_FLOOR_DB, SNR_WARN_DB))
 
 
-def log(message: str) -> None:
-    print(message, flush=True)
-
-
-def references(speakers: int, speech_dir: str | None,
+def references(pool: list[sd.Utterance], speakers: int, speech_dir: str | None,
                heldout: dict[str, np.ndarray]) -> Iterator[tuple[str, str, Audio]]:
-    """(condition, speaker, reference): the real ones first, then the degraded ones."""
-    pool = qd.dev_utterances(speech_dir)
+    """(condition, speaker, reference) of the calibration utterances ``pool``: the real
+    ones first, then the degraded ones."""
     for utterance in pool:
         split = sd.split_utterance(utterance) if utterance.speaker in heldout else None
         if split is not None:
@@ -125,10 +121,10 @@ def table(rows: list[dict[str, Any]]) -> list[str]:
 def main() -> int:
     args = sd.speaker_parser(__doc__, speakers=24, out=OUT).parse_args()
     started, source = time.perf_counter(), sd.source_tree()
-    norm, heldout = sd.measure_normalisation(qd.dev_utterances(args.speech_dir),
-                                             voxclone.embed, log, cache=True)
+    pool = qd.dev_utterances(args.speech_dir)
+    norm, heldout = sd.measure_normalisation(pool, voxclone.embed, cq.log, cache=True)
     rows: list[dict[str, Any]] = []
-    for condition, speaker, reference in references(args.speakers, args.speech_dir,
+    for condition, speaker, reference in references(pool, args.speakers, args.speech_dir,
                                                     heldout):
         analysis = analyse_clip(reference, "reference")
         snr = analysis.signal.snr_db if analysis.signal is not None else None
@@ -138,7 +134,7 @@ def main() -> int:
                **{start: enrolled(reference, heldout[speaker], floor, norm)
                   for start, floor in STARTS.items()}}
         rows.append(row)
-        log(f"{condition} {speaker} {snr:.1f} dB: clone "
+        cq.log(f"{condition} {speaker} {snr:.1f} dB: clone "
             f"{row['deep_filter']['clone']:.3f} vs {row['noisy']['clone']:.3f}")
     meta = sd.run_meta(started, source_tree=source, speakers=args.speakers,
                        normalisation=dataclasses.asdict(norm), levels_db=list(LEVELS_DB))
@@ -158,8 +154,7 @@ def main() -> int:
         "",
     ])
     sd.write_results(args.out, text, {"meta": meta, "rows": rows})
-    print(text)
-    log(f"median SNR estimate {statistics.median(r['snr_db'] for r in rows):.1f} dB")
+    cq.log(f"median SNR estimate {statistics.median(r['snr_db'] for r in rows):.1f} dB")
     return 0
 
 
