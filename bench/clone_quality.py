@@ -30,6 +30,8 @@ Protocol (DESIGN.md, "Evaluation protocol"), on LibriSpeech utterances, one per 
   ``-noformant`` without the formant ratio (``voxclone.clone.formant_match``),
   ``+widerange`` with the F0 range factor clamped to 0.5-2 and widened by noisy
   references too (tried on 7 Dec, not kept);
+  ``-nodrift`` without ``fast``'s drift (the mean ascent step added to the map's style,
+  ``train/style_drift.py``);
   ``<effort>-nomap-notone-nopitch-norate-noformant`` is the package issue's method (pack
   mixture, then refinement). ``+match`` turns on the opt-in style-based pitch and rate match
   (``match_prosody=True``), ``+check`` the self-check of synthesis by speech
@@ -69,6 +71,7 @@ from voxclone.clone import fit
 from voxclone.clone.conditioning import StyleConditioning
 from voxclone.clone.fit import EFFORTS, learned_probe
 from voxclone.clone.pitch_rate_match import PitchRateMatch, PitchRateSettings, match_pitch_rate
+from voxclone.clone.style_map import StyleMap
 from voxclone.consent.voice_seal import seal_voice
 from voxclone.engines.kokoro import KokoroEngine, stock_packs
 from voxclone.engines.session import SessionConfig
@@ -119,6 +122,9 @@ def join(clips: Sequence[Audio]) -> Audio:
 NEAREST = "nearest-pack"
 #: Suffix of an effort enrolled without the learned style map (the package issue's method).
 NOMAP = "-nomap"
+#: Suffix of an effort whose style map has no drift (``StyleMap.fast_drift``, which
+#: only ``fast`` adds).
+NODRIFT = "-nodrift"
 #: Suffix of an effort enrolled without the tone match (``match_tone=False``).
 NOTONE = "-notone"
 #: Suffix of an effort enrolled without the pitch shift (``match_pitch=False``).
@@ -154,7 +160,7 @@ WIDE_RANGE_SETTINGS = {"range_bounds": (0.5, 2.0), "widen_for_noisy": True}
 #: Suffix of a row whose clones are scored without their watermark (the same renderings,
 #: unmarked): what the mark costs the similarity.
 UNMARKED = "+unmarked"
-SUFFIXES = (NOMAP, NOTONE, NOPITCH, NORATE, NORANGE, NOFORMANT, PRESHIFT, MATCH, CHECK,
+SUFFIXES = (NOMAP, NODRIFT, NOTONE, NOPITCH, NORATE, NORANGE, NOFORMANT, PRESHIFT, MATCH, CHECK,
             SHIPPED, SEARCH, MORE_TEXTS, WIDE_RANGE, UNMARKED)
 
 
@@ -178,6 +184,7 @@ class Variant:
     more_texts: bool = False
     wide_range: bool = False
     marked: bool = True
+    drift: bool = True
 
 
 def parse_effort(label: str) -> Variant:
@@ -198,7 +205,7 @@ def parse_effort(label: str) -> Variant:
                    match_formants=NOFORMANT not in found,
                    measure_shifted=PRESHIFT not in found, gradient=SEARCH not in found,
                    more_texts=MORE_TEXTS in found, wide_range=WIDE_RANGE in found,
-                   marked=UNMARKED not in found)
+                   marked=UNMARKED not in found, drift=NODRIFT not in found)
 
 
 @functools.lru_cache(maxsize=1)
@@ -262,6 +269,12 @@ def keep_clone(clone: Audio, path: Path) -> None:
         raise SystemExit(f"--save-audio: cannot write {path}: {exc}") from None
 
 
+def undrifted_map() -> StyleMap | None:
+    """The shipped style map without its ``fast_drift`` (the ``-nodrift`` rows)."""
+    shipped = fit.load_style_map(fit.PROBE_TEXT)
+    return None if shipped is None else shipped.without_drift()
+
+
 def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
               recognizer: sd.Recognizer, audio_dir: Path | None = None) -> dict[str, Any]:
     """Enrol one speaker at one effort and measure the clone (with the variant's model:
@@ -271,8 +284,9 @@ def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
     speaker = truth.split.utterance.speaker
     variant = parse_effort(effort)
     # The public API always uses the shipped map; the baseline rows hide it.
-    hidden = contextlib.nullcontext() if variant.use_map else \
-        mock.patch("voxclone.clone.fit.load_style_map", return_value=None)
+    hidden = contextlib.nullcontext() if variant.use_map and variant.drift else \
+        mock.patch("voxclone.clone.fit.load_style_map", return_value=None
+                   if not variant.use_map else undrifted_map())
     changed = ({} if variant.match_range else {"match_range": False}) | \
         (WIDE_RANGE_SETTINGS if variant.wide_range else {})
     narrow = mock.patch("voxclone.clone.pitch_rate_match.PitchRateSettings",

@@ -35,6 +35,10 @@ def probe(fitter: VoiceFitter, style: np.ndarray) -> tuple[np.ndarray, ProsodySt
 def test_map_is_shipped_for_the_probe_and_small(style_map: StyleMap) -> None:
     assert style_map.weights.shape == (259, 256)
     assert np.isfinite(style_map.weights).all() and style_map.gain > 0
+    # fast's drift is trained (train/style_drift.py) and a step, not a new voice: it is
+    # small next to the spread of the stock voices over all 256 dimensions.
+    assert style_map.fast_drift.shape == (256,) and np.isfinite(style_map.fast_drift).all()
+    assert 0 < np.linalg.norm(style_map.fast_drift) < np.linalg.norm(style_map.style_scale)
     assert load_style_map("Some other probe sentence.") is None
 
 
@@ -59,6 +63,21 @@ def test_map_brings_a_voice_it_was_not_trained_on_closer_than_the_packs(
     mapped, _ = probe(fitter, style_map.predict(target, prosody))
     nearest_pack = max(float(e @ target) for e in fitter.pack_embeddings().values())
     assert float(mapped @ target) > nearest_pack
+
+
+def test_only_fast_takes_the_drift(fitter: VoiceFitter, style_map: StyleMap) -> None:
+    target, prosody = probe(fitter, next(iter(fitter.pack_rows().values())))
+    plain = style_map.predict(target, prosody)
+    drifted = style_map.predict(target, prosody, drift=True)
+    np.testing.assert_allclose(drifted - plain, style_map.fast_drift, atol=1e-5)
+    np.testing.assert_array_equal(style_map.without_drift().predict(target, prosody,
+                                                                    drift=True), plain)
+    # fast starts from the drifted map's style or from the nearest pack, never from
+    # the map's plain style (which balanced and best ascend from).
+    fast = fitter.fit(target, "fast", prosody=prosody).conditioning
+    style = fast.style(fitter.packs, len(fitter.probe_ids))
+    assert not np.allclose(style, plain, atol=1e-4)
+    assert np.allclose(style, drifted, atol=1e-4) or not fast.delta.any()
 
 
 def test_map_follows_the_speakers_pitch(fitter: VoiceFitter, style_map: StyleMap) -> None:

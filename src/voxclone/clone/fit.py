@@ -114,11 +114,12 @@ class VoiceFitter:
         """Embedding ``(256,)`` of the probe rendered with ``style`` ``(256,)``."""
         return self.encoder.embed(self._render_style(self.probe_ids, style))
 
-    def evaluate_at_pitch(self, style: np.ndarray, *, at_pitch: float) -> np.ndarray:
-        """Embedding ``(256,)`` of the probe rendered with ``style`` and shifted from
-        its median F0 to ``at_pitch`` Hz as the pitch match would
-        (:func:`voxclone.clone.pitch_rate_match.pitch_shift_for`)."""
-        audio = self._render_style(self.probe_ids, style)
+    def evaluate_at_pitch(self, style: np.ndarray, *, at_pitch: float,
+                          ids: list[int] | None = None) -> np.ndarray:
+        """Embedding ``(256,)`` of the probe (or the token ``ids``) rendered with
+        ``style`` and shifted from its median F0 to ``at_pitch`` Hz as the pitch match
+        would (:func:`voxclone.clone.pitch_rate_match.pitch_shift_for`)."""
+        audio = self._render_style(self.probe_ids if ids is None else ids, style)
         voiced = f0_track(audio)
         voiced = voiced[voiced > 0]
         if voiced.size >= MIN_VOICED_FRAMES:
@@ -231,7 +232,8 @@ class VoiceFitter:
         Every effort but ``stock`` also tries the learned style map
         (:mod:`voxclone.clone.style_map`, fed ``target`` and the speaker's
         ``prosody``) and refines from the better of it and the pack mixture (at
-        ``fast``: the nearest pack, and no refinement).
+        ``fast``: the nearest pack, and no refinement; the map's style there also takes
+        the mean step of the ascent, :attr:`~voxclone.clone.style_map.StyleMap.fast_drift`).
         ``at_pitch`` (the speaker's median F0, Hz) scores every candidate of
         ``balanced`` and ``best`` as synthesis will speak it once the pitch match has
         shifted it there, so the search looks for the closest voice at the speaker's
@@ -254,7 +256,7 @@ class VoiceFitter:
             mix=not (effort == "fast" and style_map is not None))
         base = start.style(self.packs, len(self.probe_ids))  # the start has no offset yet
         if style_map is not None:
-            style = style_map.predict(target, prosody)
+            style = style_map.predict(target, prosody, drift=effort == "fast")
             mapped_embedding = evaluate(style)
             mapped_score = float(mapped_embedding @ target)
             logger.debug("style map: cosine %.3f (pack mixture %.3f)", mapped_score, score)

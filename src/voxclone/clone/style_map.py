@@ -10,6 +10,11 @@ ones and a gain on the predicted offset.
 Enrollment predicts a style from the speaker's d-vector and pitch statistics with
 one matrix product, renders it once, and keeps it if it beats the stock-pack
 mixture; the refinement at ``balanced``/``best`` starts from there.
+
+``fast`` has no refinement, so its prediction also takes the step that a short
+gradient ascent from the map takes on average for real speakers
+(``train/style_drift.py``, on the same calibration speakers): the part of the domain
+gap that is common to real voices, which the synthetic training data cannot show.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import importlib.resources as resources
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
@@ -42,6 +47,9 @@ class StyleMap:
             ``(256,)`` each.
         domain_shift: added to a real speaker's features before mapping, ``(259,)``.
         gain: multiplies the predicted offset (calibrated on real speakers).
+        fast_drift: added to the style at ``fast`` (``predict(..., drift=True)``):
+            the mean step of a short gradient ascent from the map's style for real
+            speakers, times its calibrated gain, ``(256,)`` (zeros if not trained).
     """
 
     weights: np.ndarray
@@ -51,9 +59,14 @@ class StyleMap:
     style_scale: np.ndarray
     domain_shift: np.ndarray
     gain: float
+    fast_drift: np.ndarray = field(default_factory=lambda: np.zeros(256))
+
+    def without_drift(self) -> StyleMap:
+        """This map with no ``fast_drift`` (for benchmarks and its training script)."""
+        return replace(self, fast_drift=np.zeros_like(self.fast_drift))
 
     def predict(self, embedding: np.ndarray, prosody: ProsodyStats | None = None,
-                *, max_offset: float = 1.5) -> np.ndarray:
+                *, max_offset: float = 1.5, drift: bool = False) -> np.ndarray:
         """The probe's style for a speaker, float32 ``(256,)``.
 
         Args:
@@ -61,6 +74,8 @@ class StyleMap:
             prosody: the speaker's pitch and rate; without it (or with unmeasurable
                 pitch) the training average stands in.
             max_offset: RMS per-dimension bound of the offset, in ``style_scale`` units.
+            drift: add ``fast_drift`` (after the bound: it is a step from the bounded
+                style, as the ascent took it).
         """
         features = features_of(embedding, prosody, fallback=self.input_mean)
         x = (features + self.domain_shift - self.input_mean) / self.input_scale
@@ -69,7 +84,10 @@ class StyleMap:
         norm = float(np.linalg.norm(offset))
         if norm > bound:
             offset *= bound / norm
-        return np.asarray(self.style_mean + offset * self.style_scale, dtype=np.float32)
+        style = self.style_mean + offset * self.style_scale
+        if drift:
+            style = style + self.fast_drift
+        return np.asarray(style, dtype=np.float32)
 
 
 def features_of(embedding: np.ndarray, prosody: ProsodyStats | None,
@@ -98,10 +116,12 @@ def load_style_map(probe_text: str) -> StyleMap | None:
                 "weights", "input_mean", "input_scale", "style_mean", "style_scale",
                 "domain_shift")}
             gain = float(data["gain"])
+            drift = np.asarray(data["fast_drift"], dtype=np.float64) \
+                if "fast_drift" in data.files else np.zeros(256)
     except (FileNotFoundError, KeyError, ValueError, OSError):
         logger.warning("no learned style map found; enrollment falls back to the pack mixture")
         return None
-    if arrays["weights"].shape != (FEATURES, 256):
+    if arrays["weights"].shape != (FEATURES, 256) or drift.shape != (256,):
         logger.warning("the learned style map has the wrong shape; ignoring it")
         return None
-    return StyleMap(gain=gain, **arrays)
+    return StyleMap(gain=gain, fast_drift=drift, **arrays)
