@@ -57,6 +57,8 @@ def moves(fitter: VoiceFitter, speakers: list[Speaker],
     starts, moved = [], []
     if not isinstance(fitter.encoder, GE2EEncoder):
         raise SystemExit("the ascent needs the GE2E encoder")
+    # fast's own start, as enrollment makes it, but from the plain map: a drift shipped
+    # by an earlier run must not move the start it is measured from.
     with mock.patch("voxclone.clone.fit.load_style_map",
                     return_value=style_map.without_drift()):
         for number, speaker in enumerate(speakers, 1):
