@@ -31,7 +31,8 @@ Protocol (DESIGN.md, "Evaluation protocol"), on LibriSpeech utterances, one per 
   ``+widerange`` with the F0 range factor clamped to 0.5-2 and widened by noisy
   references too (tried on 7 Dec, not kept);
   ``-nodrift`` without ``fast``'s drift (the mean ascent step added to the map's style,
-  ``train/style_drift.py``);
+  ``train/style_drift.py``), ``+driftstart`` with it at every effort (``balanced`` and
+  ``best`` then ascend from the drifted style; not the default);
   ``<effort>-nomap-notone-nopitch-norate-noformant`` is the package issue's method (pack
   mixture, then refinement). ``+match`` turns on the opt-in style-based pitch and rate match
   (``match_prosody=True``), ``+check`` the self-check of synthesis by speech
@@ -125,6 +126,8 @@ NOMAP = "-nomap"
 #: Suffix of an effort whose style map has no drift (``StyleMap.fast_drift``, which
 #: only ``fast`` adds).
 NODRIFT = "-nodrift"
+#: Suffix of an effort whose map's style takes the drift at every effort, not only fast.
+DRIFT_START = "+driftstart"
 #: Suffix of an effort enrolled without the tone match (``match_tone=False``).
 NOTONE = "-notone"
 #: Suffix of an effort enrolled without the pitch shift (``match_pitch=False``).
@@ -160,8 +163,8 @@ WIDE_RANGE_SETTINGS = {"range_bounds": (0.5, 2.0), "widen_for_noisy": True}
 #: Suffix of a row whose clones are scored without their watermark (the same renderings,
 #: unmarked): what the mark costs the similarity.
 UNMARKED = "+unmarked"
-SUFFIXES = (NOMAP, NODRIFT, NOTONE, NOPITCH, NORATE, NORANGE, NOFORMANT, PRESHIFT, MATCH, CHECK,
-            SHIPPED, SEARCH, MORE_TEXTS, WIDE_RANGE, UNMARKED)
+SUFFIXES = (NOMAP, NODRIFT, DRIFT_START, NOTONE, NOPITCH, NORATE, NORANGE, NOFORMANT,
+            PRESHIFT, MATCH, CHECK, SHIPPED, SEARCH, MORE_TEXTS, WIDE_RANGE, UNMARKED)
 
 
 @dataclass(frozen=True)
@@ -185,6 +188,7 @@ class Variant:
     wide_range: bool = False
     marked: bool = True
     drift: bool = True
+    drift_start: bool = False
 
 
 def parse_effort(label: str) -> Variant:
@@ -205,7 +209,8 @@ def parse_effort(label: str) -> Variant:
                    match_formants=NOFORMANT not in found,
                    measure_shifted=PRESHIFT not in found, gradient=SEARCH not in found,
                    more_texts=MORE_TEXTS in found, wide_range=WIDE_RANGE in found,
-                   marked=UNMARKED not in found, drift=NODRIFT not in found)
+                   marked=UNMARKED not in found, drift=NODRIFT not in found,
+                   drift_start=DRIFT_START in found)
 
 
 @functools.lru_cache(maxsize=1)
@@ -269,10 +274,14 @@ def keep_clone(clone: Audio, path: Path) -> None:
         raise SystemExit(f"--save-audio: cannot write {path}: {exc}") from None
 
 
-def undrifted_map() -> StyleMap | None:
-    """The shipped style map without its ``fast_drift`` (the ``-nodrift`` rows)."""
+def undrifted_map(*, everywhere: bool = False) -> StyleMap | None:
+    """The shipped style map without its ``fast_drift`` (the ``-nodrift`` rows), or
+    with it folded into every prediction (``everywhere``: the ``+driftstart`` rows)."""
     shipped = fit.load_style_map(fit.PROBE_TEXT)
-    return None if shipped is None else shipped.without_drift()
+    if shipped is None or not everywhere:
+        return None if shipped is None else shipped.without_drift()
+    return dataclasses.replace(shipped.without_drift(),
+                               style_mean=shipped.style_mean + shipped.fast_drift)
 
 
 def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
@@ -284,9 +293,10 @@ def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
     speaker = truth.split.utterance.speaker
     variant = parse_effort(effort)
     # The public API always uses the shipped map; the baseline rows hide it.
-    hidden = contextlib.nullcontext() if variant.use_map and variant.drift else \
+    hidden = contextlib.nullcontext() if variant.use_map and variant.drift and \
+        not variant.drift_start else \
         mock.patch("voxclone.clone.fit.load_style_map", return_value=None
-                   if not variant.use_map else undrifted_map())
+                   if not variant.use_map else undrifted_map(everywhere=variant.drift_start))
     changed = ({} if variant.match_range else {"match_range": False}) | \
         (WIDE_RANGE_SETTINGS if variant.wide_range else {})
     narrow = mock.patch("voxclone.clone.pitch_rate_match.PitchRateSettings",
