@@ -274,14 +274,20 @@ def keep_clone(clone: Audio, path: Path) -> None:
         raise SystemExit(f"--save-audio: cannot write {path}: {exc}") from None
 
 
-def undrifted_map(*, everywhere: bool = False) -> StyleMap | None:
-    """The shipped style map without its ``fast_drift`` (the ``-nodrift`` rows), or
-    with it folded into every prediction (``everywhere``: the ``+driftstart`` rows)."""
+def style_map_as(variant: Variant) -> contextlib.AbstractContextManager[Any]:
+    """Within it, enrollment uses the style map as ``variant`` says: the shipped one (the
+    public API's), none (``-nomap``), without its drift (``-nodrift``), or with the drift
+    folded into every effort's prediction (``+driftstart``)."""
+    if variant.use_map and variant.drift and not variant.drift_start:
+        return contextlib.nullcontext()
     shipped = fit.load_style_map(fit.PROBE_TEXT)
-    if shipped is None or not everywhere:
-        return None if shipped is None else shipped.without_drift()
-    return dataclasses.replace(shipped.without_drift(),
-                               style_mean=shipped.style_mean + shipped.fast_drift)
+    replacement: StyleMap | None = None
+    if variant.use_map and shipped is not None:
+        replacement = shipped.without_drift()
+        if variant.drift_start:
+            replacement = dataclasses.replace(
+                replacement, style_mean=shipped.style_mean + shipped.fast_drift)
+    return mock.patch("voxclone.clone.fit.load_style_map", return_value=replacement)
 
 
 def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
@@ -292,11 +298,7 @@ def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
     score later with another speaker model."""
     speaker = truth.split.utterance.speaker
     variant = parse_effort(effort)
-    # The public API always uses the shipped map; the baseline rows hide it.
-    hidden = contextlib.nullcontext() if variant.use_map and variant.drift and \
-        not variant.drift_start else \
-        mock.patch("voxclone.clone.fit.load_style_map", return_value=None
-                   if not variant.use_map else undrifted_map(everywhere=variant.drift_start))
+    hidden = style_map_as(variant)
     changed = ({} if variant.match_range else {"match_range": False}) | \
         (WIDE_RANGE_SETTINGS if variant.wide_range else {})
     narrow = mock.patch("voxclone.clone.pitch_rate_match.PitchRateSettings",
