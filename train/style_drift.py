@@ -47,14 +47,15 @@ GAINS = (1.0, 2.0, 3.0)
 
 
 def moves(fitter: VoiceFitter, speakers: list[Speaker],
-          steps: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each speaker's ``fast`` style (probe row, ``(n, 256)``) and the ascent's move from
-    it (zeros where the nearest pack, not the map, gave ``fast`` its start)."""
+          steps: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each speaker's ``fast`` style (probe row, ``(n, 256)``), the ascent's move from it
+    (``(n, 256)``), and whether the map gave ``fast`` its start (``(n,)`` bool: where
+    the nearest pack did, there is no move and the speaker takes no part)."""
     style_map = load_style_map(PROBE_TEXT)
     if style_map is None:
         raise SystemExit("no style map to drift from: run train/style_map.py first")
     n = len(fitter.probe_ids)
-    starts, moved = [], []
+    starts, moved, from_map = [], [], []
     if not isinstance(fitter.encoder, GE2EEncoder):
         raise SystemExit("the ascent needs the GE2E encoder")
     # fast's own start, as enrollment makes it, but from the plain map: a drift shipped
@@ -76,18 +77,19 @@ def moves(fitter: VoiceFitter, speakers: list[Speaker],
                 step = result.conditioning.style(fitter.packs, n) - start
             starts.append(start)
             moved.append(step)
+            from_map.append(mapped)
             print(f"{number}/{len(speakers)} {speaker.name}: fast {fast.score:.3f}"
                   f"{'' if mapped else ' (nearest pack)'}, moved {np.linalg.norm(step):.3f} "
                   f"({time.monotonic() - began:.0f} s)", flush=True)
-    return np.stack(starts), np.stack(moved)
+    return np.stack(starts), np.stack(moved), np.asarray(from_map)
 
 
 def choose_gain(fitter: VoiceFitter, speakers: list[Speaker], starts: np.ndarray,
-                moved: np.ndarray) -> float:
-    """The gain of :data:`GAINS` whose other-half drift brings the held-out sentence
-    closest to the speakers; prints the table (gain 0 is ``fast`` without drift)."""
+                moved: np.ndarray, used: np.ndarray) -> float:
+    """The gain of :data:`GAINS` whose other-half drift (the mean of the ``used``
+    speakers' moves) brings the held-out sentence closest to the speakers; prints the
+    table (gain 0 is ``fast`` without drift)."""
     ids = fitter.token_ids(HELD_OUT_TEXT)
-    used = np.linalg.norm(moved, axis=1) > 0
     half = np.arange(len(speakers)) % 2
 
     def cosines(gain: float) -> np.ndarray:
@@ -126,9 +128,8 @@ def main() -> None:
     # The halves score at the speaker's pitch: speakers without a measurable one are left out.
     speakers = [sp for sp in real_speakers(fitter, args.speech_dir) if sp.prosody is not None]
     print(f"{len(speakers)} calibration speakers (utterances under 12 s)")
-    starts, moved = moves(fitter, speakers, args.steps)
-    gain = choose_gain(fitter, speakers, starts, moved)
-    used = np.linalg.norm(moved, axis=1) > 0
+    starts, moved, used = moves(fitter, speakers, args.steps)
+    gain = choose_gain(fitter, speakers, starts, moved, used)
     drift = gain * moved[used].mean(axis=0)
     print(f"\ngain {gain:g} over {int(used.sum())} speakers: "
           f"drift norm {np.linalg.norm(drift):.3f}")
