@@ -30,9 +30,9 @@ Protocol (DESIGN.md, "Evaluation protocol"), on LibriSpeech utterances, one per 
   ``-noformant`` without the formant ratio (``voxclone.clone.formant_match``),
   ``+widerange`` with the F0 range factor clamped to 0.5-2 and widened by noisy
   references too (tried on 7 Dec, not kept);
-  ``-nodrift`` without ``fast``'s drift (the mean ascent step added to the map's style,
-  ``train/style_drift.py``), ``+driftstart`` with it at every effort (``balanced`` and
-  ``best`` then ascend from the drifted style; not the default);
+  ``-nodrift`` without the map's drift (the mean ascent step added to the map's style at
+  ``fast`` and ``balanced``, ``train/style_drift.py``), ``+driftstart`` with it at every
+  effort (``best`` then ascends from the drifted style too; not the default);
   ``<effort>-nomap-notone-nopitch-norate-noformant`` is the package issue's method (pack
   mixture, then refinement). ``+match`` turns on the opt-in style-based pitch and rate match
   (``match_prosody=True``), ``+check`` the self-check of synthesis by speech
@@ -124,7 +124,7 @@ NEAREST = "nearest-pack"
 #: Suffix of an effort enrolled without the learned style map (the package issue's method).
 NOMAP = "-nomap"
 #: Suffix of an effort whose style map has no drift (``StyleMap.fast_drift``, which
-#: only ``fast`` adds).
+#: ``fast`` and ``balanced`` add, ``fit.DRIFT_EFFORTS``).
 NODRIFT = "-nodrift"
 #: Suffix of an effort whose map's style takes the drift at every effort, not only fast.
 DRIFT_START = "+driftstart"

@@ -53,6 +53,13 @@ REFINE_EVALUATIONS: dict[str, int | None] = {"stock": 0, "fast": 0, "balanced": 
 #: and encoder allow it; its steps count against ``REFINE_EVALUATIONS`` too.
 GRADIENT_EFFORTS: frozenset[str] = frozenset({"balanced", "best"})
 
+#: Efforts whose map style takes the map's drift (the mean step of the ascent from it,
+#: :attr:`~voxclone.clone.style_map.StyleMap.fast_drift`): ``fast`` speaks from it and
+#: ``balanced`` ascends from it (+0.050 +- 0.011 on the benchmark's 48 speakers,
+#: ``bench/results/clone_quality_balanced_driftstart48.md``). ``best`` ascends from the
+#: plain map until a run measures it from the drift (4 h on 48 speakers).
+DRIFT_EFFORTS: frozenset[str] = frozenset({"fast", "balanced"})
+
 #: The probe sentence rendered at every evaluation (about 3.4 s of speech).
 PROBE_TEXT = "Bright yellow boats drift past the old harbor."
 
@@ -232,8 +239,8 @@ class VoiceFitter:
         Every effort but ``stock`` also tries the learned style map
         (:mod:`voxclone.clone.style_map`, fed ``target`` and the speaker's
         ``prosody``) and refines from the better of it and the pack mixture (at
-        ``fast``: the nearest pack, and no refinement; the map's style there also takes
-        the mean step of the ascent, :attr:`~voxclone.clone.style_map.StyleMap.fast_drift`).
+        ``fast``: the nearest pack, and no refinement; the map's style at ``fast`` and
+        ``balanced`` also takes the mean step of the ascent, :data:`DRIFT_EFFORTS`).
         ``at_pitch`` (the speaker's median F0, Hz) scores every candidate of
         ``balanced`` and ``best`` as synthesis will speak it once the pitch match has
         shifted it there, so the search looks for the closest voice at the speaker's
@@ -256,7 +263,7 @@ class VoiceFitter:
             mix=not (effort == "fast" and style_map is not None))
         base = start.style(self.packs, len(self.probe_ids))  # the start has no offset yet
         if style_map is not None:
-            style = style_map.predict(target, prosody, drift=effort == "fast")
+            style = style_map.predict(target, prosody, drift=effort in DRIFT_EFFORTS)
             mapped_embedding = evaluate(style)
             mapped_score = float(mapped_embedding @ target)
             logger.debug("style map: cosine %.3f (pack mixture %.3f)", mapped_score, score)

@@ -15,6 +15,8 @@ mixture; the refinement at ``balanced``/``best`` starts from there.
 gradient ascent from the map takes on average for real speakers
 (``train/style_drift.py``, on the same calibration speakers): the part of the domain
 gap that is common to real voices, which the synthetic training data cannot show.
+``balanced`` ascends from that drifted style too
+(:data:`voxclone.clone.fit.DRIFT_EFFORTS`).
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ class StyleMap:
             ``(256,)`` each.
         domain_shift: added to a real speaker's features before mapping, ``(259,)``.
         gain: multiplies the predicted offset (calibrated on real speakers).
-        fast_drift: added to the style at ``fast`` (``predict(..., drift=True)``):
+        fast_drift: added to the style at ``fast`` and ``balanced``
+            (``predict(..., drift=True)``; measured from ``fast``'s start, hence the name):
             the mean step of a short gradient ascent from the map's style for real
             speakers, times its calibrated gain, ``(256,)`` (zeros if not trained).
     """
