@@ -5,7 +5,8 @@ The style map (``train/style_map.py``) is learned on Kokoro's own renderings, wh
 d-vectors sit apart from real speakers'. ``balanced`` closes part of that gap by
 gradient ascent (:mod:`voxclone.clone.gradient_fit`); ``fast`` has no time for it. But
 part of each speaker's ascent is the same for every real voice: this script measures
-it and ships it, so ``fast`` starts where the ascent would begin to go.
+it and ships it, so ``fast`` starts where the ascent would begin to go (and
+``balanced`` ascends from there, :data:`voxclone.clone.fit.DRIFT_EFFORTS`).
 
 For each calibration speaker (the LibriSpeech utterances under 12 s that
 ``train/style_map.py`` calibrates on, none of them a benchmark speaker) it takes the
@@ -87,14 +88,17 @@ def moves(fitter: VoiceFitter, speakers: list[Speaker],
 def choose_gain(fitter: VoiceFitter, speakers: list[Speaker], starts: np.ndarray,
                 moved: np.ndarray, used: np.ndarray) -> float:
     """The gain of :data:`GAINS` whose other-half drift (the mean of the ``used``
-    speakers' moves) brings the held-out sentence closest to the speakers; prints the
-    table (gain 0 is ``fast`` without drift)."""
+    speakers' moves) brings the held-out sentence closest to the ``used`` speakers;
+    prints the table (gain 0 is ``fast`` without drift). The others are left out: their
+    ``fast`` start without the drift is a stock pack, which the drift does not move."""
     ids = fitter.token_ids(HELD_OUT_TEXT)
     half = np.arange(len(speakers)) % 2
 
     def cosines(gain: float) -> np.ndarray:
         found = []
         for i, speaker in enumerate(speakers):
+            if not used[i]:
+                continue
             other = moved[used & (half != half[i])].mean(axis=0)
             style = (starts[i] + gain * other).astype(np.float32)
             pitch = speaker.prosody.f0_median  # type: ignore[union-attr]  # filtered
