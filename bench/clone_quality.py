@@ -72,7 +72,6 @@ from voxclone.clone import fit
 from voxclone.clone.conditioning import StyleConditioning
 from voxclone.clone.fit import EFFORTS, learned_probe
 from voxclone.clone.pitch_rate_match import PitchRateMatch, PitchRateSettings, match_pitch_rate
-from voxclone.clone.style_map import StyleMap
 from voxclone.consent.voice_seal import seal_voice
 from voxclone.engines.kokoro import KokoroEngine, stock_packs
 from voxclone.engines.session import SessionConfig
@@ -275,19 +274,16 @@ def keep_clone(clone: Audio, path: Path) -> None:
 
 
 def style_map_as(variant: Variant) -> contextlib.AbstractContextManager[Any]:
-    """Within it, enrollment uses the style map as ``variant`` says: the shipped one (the
-    public API's), none (``-nomap``), without its drift (``-nodrift``), or with the drift
-    folded into every effort's prediction (``+driftstart``)."""
-    if variant.use_map and variant.drift and not variant.drift_start:
-        return contextlib.nullcontext()
-    shipped = fit.load_style_map(fit.PROBE_TEXT)
-    replacement: StyleMap | None = None
-    if variant.use_map and shipped is not None:
-        replacement = shipped.without_drift()
-        if variant.drift_start:
-            replacement = dataclasses.replace(
-                replacement, style_mean=shipped.style_mean + shipped.fast_drift)
-    return mock.patch("voxclone.clone.fit.load_style_map", return_value=replacement)
+    """Within it, enrollment uses the style map as ``variant`` says: none (``-nomap``), or
+    the shipped one with its drift at the efforts the public API adds it
+    (``fit.DRIFT_EFFORTS``), at none (``-nodrift``) or at every effort (``+driftstart``)."""
+    if not variant.use_map:
+        return mock.patch("voxclone.clone.fit.load_style_map", return_value=None)
+    if variant.drift_start:
+        return mock.patch.object(fit, "DRIFT_EFFORTS", frozenset(EFFORTS))
+    if not variant.drift:
+        return mock.patch.object(fit, "DRIFT_EFFORTS", frozenset())
+    return contextlib.nullcontext()
 
 
 def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
