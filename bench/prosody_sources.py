@@ -49,9 +49,11 @@ def log(message: str) -> None:
 
 @dataclass(frozen=True)
 class Target:
-    """One of issue 3's prosody targets, as a log-ratio error and its bound."""
+    """One of issue 3's prosody targets: a statistic, and the band its ratio to the
+    speaker's must fall in (as ``clone_quality_report.prosody_shares`` counts it)."""
 
     name: str
+    statistic: str  # its short name
     row_key: str  # the clone's ratio to the whole utterance, in a clone_quality row
     bound: float  # on |error|, in the error's unit
     unit: str
@@ -63,13 +65,14 @@ class Target:
 
 
 TARGETS = (
-    Target("F0 median within 1 st", "f0_median_hz", 1.0, "st",
+    Target("F0 median within 1 st", "F0 median", "f0_median_hz", 1.0, "st",
            lambda s: s.f0_median, semitones),
-    Target("F0 range within 20 %", "f0_range_ratio", 0.2, "",
+    Target("F0 range within 20 %", "F0 range", "f0_range_ratio", 0.2, "",
            lambda s: s.f0_range_semitones, lambda r: r - 1.0),
-    Target("rate within 10 %", "rate_ratio", 0.1, "",
+    Target("rate within 10 %", "rate", "rate_ratio", 0.1, "",
            lambda s: s.syllable_rate, lambda r: r - 1.0),
 )
+BY_NAME = {t.name: t for t in TARGETS}
 
 
 def clone_ratio(target: Target, row: dict[str, Any], whole: ProsodyStats) -> float:
@@ -132,7 +135,7 @@ def render(meta: dict[str, Any], summary: Sequence[dict[str, Any]]) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for s in summary:
-        unit = " st" if s["target"].startswith("F0 median") else ""
+        unit = " st" if BY_NAME[s["target"]].unit == "st" else ""
         fmt = "{:+.2f}" if unit else "{:+.3f}"
         counts = " / ".join(str(len(s["misses"][k]))
                             for k in ("reference", "match", "both", "neither"))

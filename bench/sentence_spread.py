@@ -19,6 +19,7 @@ three pairs on the assumption that the sets' errors are independent. The share o
 sentences can score on the benchmark's, before the 6 s reference's own offset.
 
     python bench/sentence_spread.py [--speakers 48] [--effort fast]   # ~15 min at fast
+    python bench/sentence_spread.py --render bench/results/sentence_spread.json
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from voxclone.clone import fit
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import clone_quality as cq
 import speech_data as sd
+from bench_parts import read_run
+from prosody_sources import TARGETS
 from prosody_texts import speakers
 
 SETS: dict[str, tuple[str, ...]] = {
@@ -48,12 +51,6 @@ SETS: dict[str, tuple[str, ...]] = {
     "four more": tuple(fit.MORE_PROSODY_TEXTS),
 }
 
-#: statistic -> (how to read it, its band as |log ratio|, unit of the spread)
-STATISTICS: dict[str, tuple[Any, float, str]] = {
-    "F0 median": (lambda s: s.f0_median, math.log(2) / 12, "st"),
-    "F0 range": (lambda s: s.f0_range_semitones, math.log(1.2), "%"),
-    "rate": (lambda s: s.syllable_rate, math.log(1.1), "%"),
-}
 
 
 def in_unit(log_ratio: float, unit: str, signed: bool = False) -> str:
@@ -68,7 +65,8 @@ def analyse(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     set's own spread (NaN where the three pairs do not solve to a positive variance)."""
     out = []
     names = list(SETS)
-    for stat, (_, band, unit) in STATISTICS.items():
+    for target in TARGETS:
+        stat, unit = target.statistic, target.unit
         logs = {n: np.log([r[n][stat] for r in rows]) for n in names}
         pairs = {}
         for a, b in itertools.combinations(names, 2):
@@ -77,7 +75,8 @@ def analyse(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             out.append({"statistic": stat, "what": f"{a} against {b}", "speakers": len(diff),
                         "median": in_unit(float(np.median(diff)), unit, signed=True),
                         "spread": in_unit(statistics.stdev(diff), unit),
-                        "within": float(np.mean(np.abs(diff) <= band + 1e-12))})
+                        "within": float(np.mean([target.within(math.exp(d))
+                                                 for d in diff]))})
         var = {frozenset(k): statistics.variance(v) for k, v in pairs.items()}
         for n in names:
             with_n = [v for k, v in var.items() if n in k]
@@ -113,14 +112,23 @@ def render(meta: dict[str, Any], table: list[dict[str, Any]]) -> str:
 
 
 def stats_dict(stats: ProsodyStats) -> dict[str, float]:
-    return {stat: float(read(stats)) for stat, (read, _, _) in STATISTICS.items()}
+    return {t.statistic: float(t.of(stats)) for t in TARGETS}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = sd.speaker_parser(__doc__, speakers=48,
                                out=sd.REPO_ROOT / "bench" / "results" / "sentence_spread")
     parser.add_argument("--effort", default="fast", choices=("fast", "balanced", "best"))
+    parser.add_argument("--render", type=Path, metavar="JSON",
+                        help="rewrite the tables of a run's .json from its rows (to --out)")
     args = parser.parse_args(argv)
+    if args.speakers < 2 and not args.render:
+        parser.error("--speakers must be at least 2: a spread over speakers needs two")
+    if args.render:
+        run = read_run(args.render)
+        table = analyse(run["rows"])
+        sd.write_results(args.out, render(run["meta"], table), {**run, "table": table})
+        return 0
     started = time.perf_counter()
     splits = speakers(args.speakers, True, args.speech_dir)
     rows: list[dict[str, Any]] = []
