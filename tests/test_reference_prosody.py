@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from voxclone.audio import Audio, load_audio
-from voxclone.audio.prosody import ProsodyStats, prosody_stats
+from voxclone.audio.prosody import ProsodyStats, prosody_stats, speech_seconds
 
 from .conftest import REFERENCE_TEXT, SPEECH_DIR, mixed_at_snr, piper_speak, with_noise
 
@@ -27,6 +27,16 @@ def test_noise_does_not_slow_a_references_speaking_rate() -> None:
     assert clean.syllable_rate == pytest.approx(own, rel=0.02)
     assert (clean.f0_median, clean.f0_p5, clean.f0_p95) == \
         (plain.f0_median, plain.f0_p5, plain.f0_p95)
+
+
+def test_speech_time_leaves_out_the_pauses() -> None:
+    joe = piper_speak(REFERENCE_TEXT)
+    spoken = speech_seconds(joe)
+    assert 0.5 * joe.duration < spoken < joe.duration
+    # a second of silence between two readings adds no speech time
+    gap = np.zeros(joe.sample_rate, dtype=np.float32)
+    twice = Audio(np.concatenate([joe.samples, gap, joe.samples]), joe.sample_rate)
+    assert speech_seconds(twice) == pytest.approx(2 * spoken, abs=0.05)
 
 
 def with_babble(audio: Audio, snr_db: float) -> Audio:

@@ -86,6 +86,16 @@ def _speech_floor(db: np.ndarray, within_db: float, above_noise: bool) -> float:
     return floor
 
 
+def speech_seconds(audio: Audio) -> float:
+    """Seconds of speech in ``audio`` as :func:`syllable_rate` counts them: the 10 ms
+    frames within 25 dB of the loudest (pauses and silence excluded). For a clip with
+    speech in it: in one of digital silence every frame is "the loudest"."""
+    _, db = _intensity(audio)
+    if db.size < 3:
+        return 0.0
+    return float(np.count_nonzero(db > _speech_floor(db, 25.0, False))) * 0.01
+
+
 def syllable_rate(audio: Audio, f0: np.ndarray | None = None, *,
                   above_noise: bool = False,
                   intensity: tuple[np.ndarray, np.ndarray] | None = None) -> float:
