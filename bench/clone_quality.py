@@ -16,7 +16,13 @@ Protocol (DESIGN.md, "Evaluation protocol"), on LibriSpeech utterances, one per 
   - similarity: cos(embed(clone), embed(held-out)), raw and normalised;
   - pitch: |12 log2(clone F0 median / speaker F0 median)| semitones, and the ratio of
     5-95 % F0 ranges in semitones, speaker statistics from the whole utterance;
-  - tempo: clone syllable rate / speaker syllable rate;
+  - tempo: clone syllable rate / speaker syllable rate (intensity peaks); and, since
+    that reading follows only a third of a clone's tempo on these sentences
+    (``bench/results/rate_response.md``), the articulation rate read from the words
+    (``articulation.py``: syllables of the sentences the clone spoke, or of
+    PocketSphinx's transcript of the speaker's utterance, over the same speech time),
+    clone over speaker, with the clone's syllables from the sentence ("tempo") and from
+    its transcript too ("tempo, both by ASR", the same reading as the speaker's);
   - intelligibility: PocketSphinx word error rate on each sentence (total errors /
     total words), and its ratio to the WER of Piper's stock "joe" voice on the same
     sentences (``JOE_TAKES`` takes of each: Piper varies from take to take).
@@ -83,6 +89,7 @@ from voxclone.watermark import default_watermark
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_parts
 import speech_data as sd  # the shared benchmark helpers next to this file
+from articulation import articulation_rate
 from clone_quality_report import prosody_errors, prosody_shares, render, summarise
 
 #: New sentences (not voxclone's internal probe), each about 2-4 s when spoken.
@@ -106,6 +113,17 @@ class Truth:
     split: sd.Split
     heldout_embedding: np.ndarray
     prosody: ProsodyStats  # of the whole utterance
+    #: articulation rates (syllables a second) of the whole utterance and of the
+    #: reference, from PocketSphinx's transcripts (NaN: not measured)
+    tempo: float = float("nan")
+    reference_tempo: float = float("nan")
+
+
+def truth_of(split: sd.Split, heldout: np.ndarray, recognizer: sd.Recognizer) -> Truth:
+    """What a clone of ``split``'s speaker is scored against."""
+    return Truth(split, heldout, prosody_stats(split.audio),
+                 articulation_rate(split.audio, recognizer.transcribe(split.audio)),
+                 articulation_rate(split.reference, recognizer.transcribe(split.reference)))
 
 
 def join(clips: Sequence[Audio]) -> Audio:
@@ -339,6 +357,9 @@ def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
         "cosine": raw, "similarity": norm.normalise(raw), "enroll_score": profile.score,
         "f0_median_hz": stats.f0_median, "speaker_f0_median_hz": real.f0_median,
         **prosody_errors(stats, real),
+        "tempo_ratio": articulation_rate(clone, " ".join(SENTENCES)) / truth.tempo,
+        "tempo_asr_ratio": articulation_rate(clone, " ".join(t.heard for t in transcripts))
+        / truth.tempo,
         "rate_factor": profile.rate,
         "pitch_range_factor": profile.pitch_range,
         "formant_ratio": profile.formant_ratio,
@@ -355,7 +376,8 @@ def reference_row(truth: Truth) -> dict[str, Any]:
     """The speaker's own reference scored on pitch and tempo as a clone would be: the
     share of speakers a perfect copy of the reference's statistics would bring within
     the targets."""
-    return prosody_errors(prosody_stats(truth.split.reference), truth.prosody)
+    return {**prosody_errors(prosody_stats(truth.split.reference), truth.prosody),
+            "tempo_ratio": truth.reference_tempo / truth.tempo}
 
 
 #: Baselines first: the nearest pack, then the package issue's method (no map, no tone).
@@ -440,7 +462,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for index, utterance in enumerate(chosen, 1):
         split = sd.split_utterance(utterance)
         assert split is not None  # chosen among usable utterances
-        truth = Truth(split, heldout[utterance.speaker], prosody_stats(split.audio))
+        truth = truth_of(split, heldout[utterance.speaker], recognizer)
         own.append(reference_row(truth))
         if index == 1:
             sd.warm_up(split.reference, [parse_effort(e).effort for e in args.efforts])

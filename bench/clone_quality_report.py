@@ -40,7 +40,20 @@ def prosody_shares(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
         "f0_range_within_20pct": share(lambda r: abs(r["f0_range_ratio"] - 1) <= 0.2),
         "rate_within_10pct": share(lambda r: abs(r["rate_ratio"] - 1) <= 0.1),
         "all_prosody_met": share(meets_prosody_targets),
+        **tempo_shares(rows),
     }
+
+
+def tempo_shares(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """The share of ``rows`` whose articulation rate (``articulation.py``) is within
+    10 % of the speaker's: the clone's syllables from its sentences, and from its
+    transcript; none for rows without it (runs before 7 Dec, other benches)."""
+    out = {}
+    for key, name in (("tempo_ratio", "tempo_within_10pct"),
+                      ("tempo_asr_ratio", "tempo_asr_within_10pct")):
+        if rows and all(key in r for r in rows):
+            out[name] = sum(abs(r[key] - 1) <= 0.1 for r in rows) / len(rows)
+    return out
 
 
 def summarise(rows: Sequence[dict[str, Any]], effort: str, joe_wer: float) -> dict[str, Any]:
@@ -62,6 +75,8 @@ def summarise(rows: Sequence[dict[str, Any]], effort: str, joe_wer: float) -> di
         "f0_error_st_median": statistics.median(col("f0_error_st")),
         "f0_range_ratio_median": statistics.median(col("f0_range_ratio")),
         "rate_ratio_median": statistics.median(col("rate_ratio")),
+        "tempo_ratio_median": statistics.median(col("tempo_ratio"))
+        if all("tempo_ratio" in r for r in ok) else None,
         **prosody_shares(ok),
         "wer": wer,
         "wer_ratio": wer / joe_wer if joe_wer > 0 else None,
@@ -88,6 +103,9 @@ COLUMNS = (  # (header, key, format)
     ("rate ratio (median)", "rate_ratio_median", "{:.2f}"),
     ("rate within 10%", "rate_within_10pct", "{:.0%}"),
     ("all three met", "all_prosody_met", "{:.0%}"),
+    ("tempo ratio (median)", "tempo_ratio_median", "{:.2f}"),
+    ("tempo within 10%", "tempo_within_10pct", "{:.0%}"),
+    ("tempo within 10% (both by ASR)", "tempo_asr_within_10pct", "{:.0%}"),
     ("WER", "wer", "{:.1%}"), ("WER / joe", "wer_ratio", "{:.2f}"),
     ("enroll s (median)", "enroll_s_median", "{:.1f}"), ("enroll s (max)", "enroll_s_max",
                                                           "{:.1f}"),
@@ -143,7 +161,9 @@ def render(meta: dict[str, Any], summary: Sequence[dict[str, Any]],
         "- the reference itself, scored like a clone (how far its own 6 s go): F0 within "
         "1 st {f0_within_1st:.0%}, F0 range within 20% {f0_range_within_20pct:.0%}, rate "
         "within 10% {rate_within_10pct:.0%}, all three {all_prosody_met:.0%}".format(
-            **meta["reference_itself"]),
+            **meta["reference_itself"])
+        + ("; tempo within 10% {:.0%}".format(meta["reference_itself"]["tempo_within_10pct"])
+           if "tempo_within_10pct" in meta["reference_itself"] else ""),
         f"- wall time {meta['wall_s']:.0f} s"
         + (f"; run in parts {meta['part']}, merged" if "," in str(meta.get("part")) else
            f"; part {meta['part']} of the speakers" if meta.get("part") else ""),
