@@ -4,34 +4,20 @@
 peaks, which needs no words but merges the syllables of quick, sonorant speech: a clone
 spoken 10 % quicker reads a median 3 % quicker on the benchmark's sentences
 (``bench/results/rate_response.md``). Here the syllables are counted in the words
-spoken - the sentence a clone was given, or a recogniser's transcript of a recording -
-and divided by the same speech time (the frames within 25 dB of the loudest), so the
-reading follows the tempo whatever was said.
+spoken (``voxclone.text.syllables``) - the sentence a clone was given, or a
+recogniser's transcript of a recording - and divided by the same speech time (the
+frames within 25 dB of the loudest), so the reading follows the tempo whatever was said.
 """
 
 from __future__ import annotations
 
-import re
-
 from voxclone.audio import Audio
 from voxclone.audio.prosody import speech_seconds
-from voxclone.text.normalize import normalize_text
-from voxclone.text.phonemize import phonemize
-
-#: The vowel symbols of voxclone's English phonemes (the engine's own), diphthongs
-#: written as one letter (A, I, O, W, Y); a run of them is one syllable's nucleus.
-_NUCLEUS = re.compile("[iuɪʊɛæʌɔɑəɚɜɐᵊaeoɒᵻAIOWY]+")
-
-
-def text_syllables(text: str) -> int:
-    """Syllables in English ``text``, as its phonemes' vowel nuclei (0 for no words)."""
-    if not text.strip():
-        return 0
-    return len(_NUCLEUS.findall(phonemize(normalize_text(text))))
+from voxclone.text.syllables import count_syllables
 
 
 def articulation_rate(audio: Audio, text: str) -> float:
     """Syllables of ``text`` per second of speech in ``audio`` (which speaks it); NaN
     when ``audio`` holds no speech time."""
     seconds = speech_seconds(audio)
-    return text_syllables(text) / seconds if seconds > 0 else float("nan")
+    return count_syllables(text) / seconds if seconds > 0 else float("nan")

@@ -46,7 +46,9 @@ Protocol (DESIGN.md, "Evaluation protocol"), on LibriSpeech utterances, one per 
   Kokoro model instead of voxclone's static int8 rewrite of it (issue 8), ``-search``
   refines a ``balanced``/``best`` voice by the random search instead of the gradient
   ascent (``voxclone.clone.gradient_fit``), ``+moretexts`` measures the pitch and
-  rate match on ``voxclone.clone.fit.MORE_PROSODY_TEXTS`` too, ``+unmarked`` scores
+  rate match on ``voxclone.clone.fit.MORE_PROSODY_TEXTS`` too, ``+wordrate`` reads the
+  rate factor from the words (a transcript of the reference, the syllables of
+  enrollment's sentences; ``PitchRateSettings.rate_from_words``), ``+unmarked`` scores
   the renderings without their watermark (what the mark costs). Issue 3's
   targets: F0 median within 1 semitone, F0 range ratio within +-20 %, speaking-rate
   ratio within +-10 %; the table gives the share of speakers meeting each.
@@ -177,11 +179,16 @@ MORE_TEXTS = "+moretexts"
 WIDE_RANGE = "+widerange"
 #: The range match's settings of :data:`WIDE_RANGE`.
 WIDE_RANGE_SETTINGS = {"range_bounds": (0.5, 2.0), "widen_for_noisy": True}
+#: Suffix of a row whose rate factor is read from the words
+#: (``PitchRateSettings.rate_from_words``: a transcript of the reference, the syllables
+#: of enrollment's sentences; not the default).
+WORD_RATE = "+wordrate"
 #: Suffix of a row whose clones are scored without their watermark (the same renderings,
 #: unmarked): what the mark costs the similarity.
 UNMARKED = "+unmarked"
 SUFFIXES = (NOMAP, NODRIFT, DRIFT_START, NOTONE, NOPITCH, NORATE, NORANGE, NOFORMANT,
-            PRESHIFT, MATCH, CHECK, SHIPPED, SEARCH, MORE_TEXTS, WIDE_RANGE, UNMARKED)
+            PRESHIFT, MATCH, CHECK, SHIPPED, SEARCH, MORE_TEXTS, WIDE_RANGE, WORD_RATE,
+            UNMARKED)
 
 
 @dataclass(frozen=True)
@@ -203,6 +210,7 @@ class Variant:
     gradient: bool = True
     more_texts: bool = False
     wide_range: bool = False
+    word_rate: bool = False
     marked: bool = True
     drift: bool = True
     drift_start: bool = False
@@ -226,6 +234,7 @@ def parse_effort(label: str) -> Variant:
                    match_formants=NOFORMANT not in found,
                    measure_shifted=PRESHIFT not in found, gradient=SEARCH not in found,
                    more_texts=MORE_TEXTS in found, wide_range=WIDE_RANGE in found,
+                   word_rate=WORD_RATE in found,
                    marked=UNMARKED not in found, drift=NODRIFT not in found,
                    drift_start=DRIFT_START in found)
 
@@ -314,7 +323,8 @@ def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
     variant = parse_effort(effort)
     hidden = style_map_as(variant)
     changed = ({} if variant.match_range else {"match_range": False}) | \
-        (WIDE_RANGE_SETTINGS if variant.wide_range else {})
+        (WIDE_RANGE_SETTINGS if variant.wide_range else {}) | \
+        ({"rate_from_words": True} if variant.word_rate else {})
     narrow = mock.patch("voxclone.clone.pitch_rate_match.PitchRateSettings",
                         functools.partial(PitchRateSettings, **changed)) if changed \
         else contextlib.nullcontext()
@@ -398,6 +408,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                              f"(no rate factor), '{NOFORMANT}' (no formant ratio), "
                              f"'{PRESHIFT}' (range and rate measured before the shift), "
                              f"'{WIDE_RANGE}' (range clamp 0.5-2, noisy references widen), "
+                             f"'{WORD_RATE}' (the rate factor read from the words), "
                              f"'{UNMARKED}' (scored without the watermark), "
                              f"'{MATCH}' (style-based pitch and rate "
                              f"match), '{CHECK}' (synthesis checked by ear) and/or "

@@ -10,19 +10,20 @@ import pytest
 
 import voxclone
 from voxclone.audio import Audio
+from voxclone.text.syllables import count_syllables
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-from articulation import articulation_rate, text_syllables
+from articulation import articulation_rate
 from clone_quality_report import prosody_shares
 
 SENTENCE = "She said the children would be home by seven, after the game."
 
 
 def test_syllables_are_counted_in_the_words_as_spoken() -> None:
-    assert text_syllables(SENTENCE) == 15
-    assert text_syllables("The meeting has been moved to Thursday afternoon.") == 12
-    assert text_syllables("I have 25 cats") == 6  # "twenty-five": numbers are read out
-    assert text_syllables("  ") == 0
+    assert count_syllables(SENTENCE) == 15
+    assert count_syllables("The meeting has been moved to Thursday afternoon.") == 12
+    assert count_syllables("I have 25 cats") == 6  # "twenty-five": numbers are read out
+    assert count_syllables("  ") == 0
 
 
 def test_the_rate_follows_the_voices_tempo(joe_reference: Audio) -> None:

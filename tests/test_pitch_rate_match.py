@@ -11,8 +11,14 @@ import pytest
 from voxclone.audio import Audio
 from voxclone.audio.equalizer import band_levels
 from voxclone.audio.pitch_shift import shift_pitch
-from voxclone.audio.prosody import ProsodyStats, prosody_stats
-from voxclone.clone.pitch_rate_match import PitchRateMatch, PitchRateSettings, match_pitch_rate
+from voxclone.audio.prosody import ProsodyStats, prosody_stats, speech_seconds
+from voxclone.clone.pitch_rate_match import (
+    PitchRateMatch,
+    PitchRateSettings,
+    match_pitch_rate,
+    reference_tempo,
+)
+from voxclone.text.syllables import count_syllables
 
 from .conftest import piper_speak
 
@@ -248,3 +254,37 @@ def test_an_effort_given_more_sentences_measures_the_clone_on_them() -> None:
         speaker.syllable_rate / rate.syllable_rate, *PitchRateSettings().rate_bounds)),
         abs=1e-3)
     assert two.rate != four.rate
+
+
+def test_the_rate_can_be_read_from_the_words() -> None:
+    """With ``rate_from_words`` the factor is the speaker's articulation rate over the
+    clone's, the clone's counted in the sentence it spoke; the speaker's is asked for
+    only then, and a rate that cannot be read leaves the voice's pace alone."""
+    text = "She said the children would be home by seven, after the game."
+    joe = piper_speak(text)
+    own = count_syllables(text) / speech_seconds(joe)
+    speaker = speaker_like(joe, 0.0, 1.2)  # quicker by the peaks ...
+    asked: list[int] = []
+
+    def tempo() -> float:  # ... slower by the words
+        asked.append(1)
+        return 0.85 * own
+
+    words = PitchRateSettings(rate_from_words=True)
+    matched = match_pitch_rate(speaker, [joe], syllables=[count_syllables(text)],
+                               speaker_tempo=tempo, settings=words)
+    assert matched.rate == pytest.approx(0.85, abs=1e-3) and asked == [1]
+    peaks = match_pitch_rate(speaker, [joe], syllables=[15], speaker_tempo=tempo)
+    assert peaks.rate == pytest.approx(1.2, abs=1e-3) and asked == [1]
+    unread = match_pitch_rate(speaker, [joe], syllables=[15], speaker_tempo=lambda: np.nan,
+                              settings=words)
+    assert unread.rate == 1.0
+
+
+def test_a_references_tempo_is_read_from_its_transcript() -> None:
+    text = "She said the children would be home by seven, after the game."
+    joe = piper_speak(text)
+    heard = reference_tempo(joe)
+    assert heard == pytest.approx(count_syllables(text) / speech_seconds(joe), rel=0.1)
+    silence = Audio(np.zeros(joe.sample_rate, dtype=np.float32), joe.sample_rate)
+    assert np.isnan(reference_tempo(silence))

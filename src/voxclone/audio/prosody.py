@@ -86,14 +86,15 @@ def _speech_floor(db: np.ndarray, within_db: float, above_noise: bool) -> float:
     return floor
 
 
-def speech_seconds(audio: Audio) -> float:
+def speech_seconds(audio: Audio, *, above_noise: bool = False) -> float:
     """Seconds of speech in ``audio`` as :func:`syllable_rate` counts them: the 10 ms
-    frames within 25 dB of the loudest (pauses and silence excluded). For a clip with
-    speech in it: in one of digital silence every frame is "the loudest"."""
+    frames within 25 dB of the loudest (pauses and silence excluded) and, when
+    ``above_noise``, 3 dB above the clip's quiet frames. For a clip with speech in it:
+    in one of digital silence every frame is "the loudest"."""
     _, db = _intensity(audio)
     if db.size < 3:
         return 0.0
-    return float(np.count_nonzero(db > _speech_floor(db, 25.0, False))) * 0.01
+    return float(np.count_nonzero(db > _speech_floor(db, 25.0, above_noise))) * 0.01
 
 
 def syllable_rate(audio: Audio, f0: np.ndarray | None = None, *,

@@ -107,7 +107,7 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
     if matches.pitch or measure_rate:
         levels = fitter.match_pitch_rate(conditioning, prosody, pitch=matches.pitch,
                                          rate=measure_rate, noisy_reference=noisy,
-                                         effort=effort)
+                                         effort=effort, reference=joined)
         shift, widen = levels.pitch_shift, levels.pitch_range
         rate = levels.rate if measure_rate else rate
     formants = 1.0

@@ -21,7 +21,12 @@ from voxclone.audio.prosody import MIN_VOICED_FRAMES, ProsodyStats, f0_track
 from voxclone.clone import gradient_fit
 from voxclone.clone.conditioning import StyleConditioning, pack_scale
 from voxclone.clone.formant_match import FormantMatch, match_formants
-from voxclone.clone.pitch_rate_match import PitchRateMatch, match_pitch_rate, pitch_shift_for
+from voxclone.clone.pitch_rate_match import (
+    PitchRateMatch,
+    match_pitch_rate,
+    pitch_shift_for,
+    reference_tempo,
+)
 from voxclone.clone.prosody_match import ProsodyMatch, learned_response, match_prosody
 from voxclone.clone.search import Progress, SearchResult, fit_mixture, refine
 from voxclone.clone.style_map import load_style_map
@@ -31,6 +36,7 @@ from voxclone.quality.noise_profile import NoiseProfile
 from voxclone.speaker import SpeakerEncoder
 from voxclone.speaker.encoder import embed_all
 from voxclone.text import normalize_text, phonemize
+from voxclone.text.syllables import count_syllables
 
 logger = logging.getLogger(__name__)
 
@@ -159,19 +165,24 @@ class VoiceFitter:
     def match_pitch_rate(self, conditioning: StyleConditioning, speaker: ProsodyStats, *,
                          pitch: bool = True, rate: bool = True,
                          noisy_reference: bool = False,
-                         effort: Effort = "fast") -> PitchRateMatch:
+                         effort: Effort = "fast",
+                         reference: Audio | None = None) -> PitchRateMatch:
         """Pitch shift and rate factor for a fitted voice
         (:func:`voxclone.clone.pitch_rate_match.match_pitch_rate`, the same arguments),
         measured on the probe, a second sentence and ``PROSODY_TEXTS[effort]``, the
-        range and rate once shifted."""
-        sentences = [self.probe_ids, self.rate_ids,
-                     *(self.token_ids(text) for text in PROSODY_TEXTS[effort])]
+        range and rate once shifted. With ``reference`` (the speaker's cleaned speech),
+        the rate can be read from the words (``PitchRateSettings.rate_from_words``)."""
+        texts = [PROBE_TEXT, RATE_TEXT, *PROSODY_TEXTS[effort]]
+        sentences = [self.probe_ids, self.rate_ids, *(self.token_ids(t) for t in texts[2:])]
 
         def shifted(semitones: float) -> list[Audio]:
             return [self.render(ids, conditioning, semitones) for ids in sentences]
 
+        tempo = None if reference is None else functools.partial(reference_tempo, reference)
         return match_pitch_rate(speaker, shifted(0.0), pitch=pitch, rate=rate,
-                                noisy_reference=noisy_reference, shifted=shifted)
+                                noisy_reference=noisy_reference, shifted=shifted,
+                                syllables=[count_syllables(t) for t in texts],
+                                speaker_tempo=tempo)
 
     def match_formants(self, conditioning: StyleConditioning, target: np.ndarray,
                        pitch_shift: float = 0.0) -> FormantMatch:
