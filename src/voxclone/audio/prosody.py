@@ -89,8 +89,8 @@ def _speech_floor(db: np.ndarray, within_db: float, above_noise: bool) -> float:
 def speech_seconds(audio: Audio, *, above_noise: bool = False) -> float:
     """Seconds of speech in ``audio`` as :func:`syllable_rate` counts them: the 10 ms
     frames within 25 dB of the loudest (pauses and silence excluded) and, when
-    ``above_noise``, 3 dB above the clip's quiet frames. For a clip with speech in it:
-    in one of digital silence every frame is "the loudest"."""
+    ``above_noise``, 3 dB above the clip's quiet frames. Meant for clips that hold
+    speech: in pure digital silence every frame is as loud as the loudest."""
     _, db = _intensity(audio)
     if db.size < 3:
         return 0.0

@@ -64,7 +64,12 @@ class PitchRateSettings:
             the syllables of the sentences it spoke over theirs. The peak reading
             follows a clone's tempo by a slope of 0.63 on enrollment's sentences and
             0.34 on the benchmark's (``bench/results/rate_response.md``): its peaks
-            merge in quick speech. Off: the transcript costs ~1.3 s of recognition.
+            merge in quick speech. On 48 speakers at ``fast``
+            (``bench/results/clone_quality_wordrate.md``) it put 79 % of clones within
+            10 % of their speaker's rate read from the words, against 44 % (the peaks
+            had made the clones a median 9 % slow), but the quicker clones lost words
+            to pocketsphinx (147 errors against 110 in 1392 words), and the transcript
+            costs ~1.3 s, which ``fast``'s 3 s has not: off until that is resolved.
         widen_for_noisy: let a noisy reference's range widen the clone's melody too.
             Off: other voices' pitch under a reference widens its measured range
             (babble at 10 dB: 1.3 times the speaker's own, median), so a noisy
@@ -188,12 +193,13 @@ def match_pitch_rate(speaker: ProsodyStats, renders: Sequence[Audio], *,
         else 1.0
     if noisy_reference and not settings.widen_for_noisy:
         widen = min(widen, 1.0)
-    factor, (low, high) = 1.0, settings.rate_bounds
+    factor, (low, high) = None, settings.rate_bounds
     if rate and settings.rate_from_words and syllables is not None \
             and speaker_tempo is not None:
         factor = _tempo_factor(heard_renders, syllables, speaker_tempo, settings)
-    elif rate and heard.syllable_rate > 0 and speaker.syllable_rate > 0:
+    if factor is None and rate and heard.syllable_rate > 0 and speaker.syllable_rate > 0:
         factor = float(np.clip(speaker.syllable_rate / heard.syllable_rate, low, high))
+    factor = 1.0 if factor is None else factor
     logger.info("pitch and rate: clone F0 %.0f Hz vs speaker %.0f Hz (shift %+.1f st), "
                 "range %.1f vs %.1f st (x%.2f), rate x%.2f", clone.f0_median,
                 speaker.f0_median, shift, heard.f0_range_semitones,
@@ -202,15 +208,17 @@ def match_pitch_rate(speaker: ProsodyStats, renders: Sequence[Audio], *,
 
 
 def _tempo_factor(renders: Sequence[Audio], syllables: Sequence[int],
-                  speaker_tempo: Callable[[], float], settings: PitchRateSettings) -> float:
-    """The rate factor from articulation rates read from the words (1 when either
-    side has no syllables or no speech time)."""
+                  speaker_tempo: Callable[[], float],
+                  settings: PitchRateSettings) -> float | None:
+    """The rate factor from articulation rates read from the words; None when either
+    side has no syllables or no speech time (nothing recognised in the reference)."""
     seconds = sum(speech_seconds(r) for r in renders)
     spoken = sum(syllables)
     speaker = speaker_tempo()
     if not (seconds > 0 and spoken > 0 and np.isfinite(speaker) and speaker > 0):
-        logger.warning("the speaking rate could not be read from the words; left as is")
-        return 1.0
+        logger.warning("the speaking rate could not be read from the words; it is read "
+                       "from syllable peaks")
+        return None
     clone = spoken / seconds
     logger.info("articulation rate: clone %.2f vs speaker %.2f syllables/s", clone, speaker)
     return float(np.clip(speaker / clone, *settings.rate_bounds))
