@@ -41,7 +41,7 @@ from voxclone.consent.voice_seal import seal_voice
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import clone_quality as cq
 import speech_data as sd
-from bench_parts import read_run
+from bench_parts import rerender, voice_run_parser
 from prosody_texts import speakers
 
 SETS: dict[str, tuple[str, ...]] = {
@@ -128,18 +128,12 @@ def voice_row(split: sd.Split, effort: str) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = sd.speaker_parser(__doc__, speakers=16,
-                               out=sd.REPO_ROOT / "bench" / "results" / "rate_response")
-    parser.add_argument("--effort", default="fast", choices=("fast", "balanced", "best"))
-    parser.add_argument("--render", type=Path, metavar="JSON",
-                        help="rewrite the table of a run's .json from its rows (to --out)")
+    parser = voice_run_parser(__doc__, speakers=16,
+                              out=sd.REPO_ROOT / "bench" / "results" / "rate_response")
     args = parser.parse_args(argv)
     if args.speakers < 1 and not args.render:
         parser.error("--speakers must be at least 1")
-    if args.render:
-        run = read_run(args.render)
-        table = analyse(run["rows"])
-        sd.write_results(args.out, render(run["meta"], table), {**run, "table": table})
+    if rerender(args, analyse, render):
         return 0
     started = time.perf_counter()
     rows = []

@@ -41,7 +41,7 @@ from voxclone.clone import fit
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import clone_quality as cq
 import speech_data as sd
-from bench_parts import read_run
+from bench_parts import rerender, voice_run_parser
 from prosody_sources import TARGETS
 from prosody_texts import speakers
 
@@ -116,18 +116,12 @@ def stats_dict(stats: ProsodyStats) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = sd.speaker_parser(__doc__, speakers=48,
-                               out=sd.REPO_ROOT / "bench" / "results" / "sentence_spread")
-    parser.add_argument("--effort", default="fast", choices=("fast", "balanced", "best"))
-    parser.add_argument("--render", type=Path, metavar="JSON",
-                        help="rewrite the tables of a run's .json from its rows (to --out)")
+    parser = voice_run_parser(__doc__, speakers=48,
+                              out=sd.REPO_ROOT / "bench" / "results" / "sentence_spread")
     args = parser.parse_args(argv)
     if args.speakers < 2 and not args.render:
         parser.error("--speakers must be at least 2: a spread over speakers needs two")
-    if args.render:
-        run = read_run(args.render)
-        table = analyse(run["rows"])
-        sd.write_results(args.out, render(run["meta"], table), {**run, "table": table})
+    if rerender(args, analyse, render):
         return 0
     started = time.perf_counter()
     splits = speakers(args.speakers, True, args.speech_dir)
