@@ -18,13 +18,17 @@ writes ``bench/results/intelligibility.{md,json}``.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import voxclone
+from voxclone.clone.pitch_rate_match import PitchRateSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import speech_data as sd  # the shared benchmark helpers next to this file
@@ -52,7 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--efforts", "--effort", default="fast",
                         help="comma-separated; each speaker is cloned at each (paired); "
                         "EFFORT:no-PART[:no-PART] leaves matches out (PART: "
-                        + ", ".join(PARTS) + ")")
+                        + ", ".join(PARTS) + "); EFFORT:word-rate reads the rate factor "
+                        "from the words")
     parser.add_argument("--joe-takes", type=int, default=3)
     parser.add_argument("--check-words", action="store_true",
                         help="clones check their sentences by ear (synthesize(check_words=))")
@@ -86,9 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             sd.warm_up(split.reference, [e.split(":")[0] for e in efforts])
         mine: dict[str, Any] = {"speaker": utterance.speaker, "gender": utterance.gender}
         for effort in efforts:
-            voice = voxclone.enroll(f"bench-{utterance.speaker}", split.reference,
-                                    save=False, force=True, i_am_the_speaker=True,
-                                    **variant(effort))  # public benchmark speech
+            with settings_of(effort):
+                voice = voxclone.enroll(f"bench-{utterance.speaker}", split.reference,
+                                        save=False, force=True, i_am_the_speaker=True,
+                                        **variant(effort))  # public benchmark speech
             for row_effort, check in rows:
                 if row_effort != effort:
                     continue
@@ -141,16 +147,32 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def variant(spec: str) -> dict[str, Any]:
-    """``enroll``'s arguments for an ``--efforts`` entry: ``fast``, ``fast:no-formants``..."""
+    """``enroll``'s arguments for an ``--efforts`` entry: ``fast``, ``fast:no-formants``,
+    ``fast:word-rate`` (see :func:`settings_of`)..."""
     effort, *parts = spec.split(":")
     options: dict[str, Any] = {"effort": effort}
     for part in parts:
         name = part.removeprefix("no-")
+        if part == WORD_RATE:
+            continue
         if name not in PARTS or not part.startswith("no-"):
             raise SystemExit(f"{spec}: each part after the effort is no-PART, with PART one "
-                             f"of {', '.join(PARTS)}")
+                             f"of {', '.join(PARTS)}, or {WORD_RATE}")
         options[f"match_{name}"] = False
     return options
+
+
+#: An ``--efforts`` part: the rate factor read from the words
+#: (``PitchRateSettings.rate_from_words``; not the default).
+WORD_RATE = "word-rate"
+
+
+def settings_of(spec: str) -> contextlib.AbstractContextManager[Any]:
+    """Within it, enrollment matches the rate as the ``--efforts`` entry says."""
+    if WORD_RATE not in spec.split(":")[1:]:
+        return contextlib.nullcontext()
+    return mock.patch("voxclone.clone.pitch_rate_match.PitchRateSettings",
+                      functools.partial(PitchRateSettings, rate_from_words=True))
 
 
 def row_name(effort: str, check: bool) -> str:
