@@ -67,9 +67,11 @@ class PitchRateSettings:
             merge in quick speech. On 48 speakers at ``fast``
             (``bench/results/clone_quality_wordrate.md``) it put 79 % of clones within
             10 % of their speaker's rate read from the words, against 44 % (the peaks
-            had made the clones a median 9 % slow), but the quicker clones lost words
-            to pocketsphinx (147 errors against 110 in 1392 words), and the transcript
-            costs ~1.3 s, which ``fast``'s 3 s has not: off until that is resolved.
+            had made the clones a median 9 % slow). The quicker clones lose some words
+            (1.13x the stock voice's WER on 20 Harvard sentences against 1.01x,
+            ``intelligibility_wordrate.md``), and the transcript costs ~1.3 s, which
+            ``fast``'s 3 s has not. Off until ``balanced`` and ``best`` are measured
+            with it.
         widen_for_noisy: let a noisy reference's range widen the clone's melody too.
             Off: other voices' pitch under a reference widens its measured range
             (babble at 10 dB: 1.3 times the speaker's own, median), so a noisy
