@@ -51,3 +51,20 @@ def test_tempo_is_shared_only_where_every_row_has_it() -> None:
     old = prosody_shares([row(1.0), row(1.0, 1.0)])  # a run from before the reading
     assert "tempo_within_10pct" not in old
     assert old["rate_within_10pct"] == pytest.approx(1.0)
+
+
+def test_the_benchmarks_word_rate_rows_turn_the_setting_on() -> None:
+    import clone_quality as cq
+    import intelligibility
+
+    from voxclone.clone import pitch_rate_match
+
+    assert cq.parse_effort("fast+wordrate").word_rate
+    assert not cq.parse_effort("fast").word_rate
+    assert intelligibility.variant("fast:word-rate") == {"effort": "fast"}
+    with intelligibility.settings_of("fast:word-rate"):
+        assert pitch_rate_match.PitchRateSettings().rate_from_words
+    with intelligibility.settings_of("fast:no-rate"):
+        assert not pitch_rate_match.PitchRateSettings().rate_from_words
+    with pytest.raises(SystemExit, match="word-rate"):
+        intelligibility.variant("fast:wordrate")
