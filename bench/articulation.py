@@ -11,13 +11,11 @@ frames within 25 dB of the loudest), so the reading follows the tempo whatever w
 
 from __future__ import annotations
 
-from voxclone.audio import Audio
-from voxclone.audio.prosody import speech_seconds
+from voxclone.audio import Audio, prosody
 from voxclone.text.syllables import count_syllables
 
 
 def articulation_rate(audio: Audio, text: str) -> float:
     """Syllables of ``text`` per second of speech in ``audio`` (which speaks it); NaN
-    when ``audio`` holds no speech time."""
-    seconds = speech_seconds(audio)
-    return count_syllables(text) / seconds if seconds > 0 else float("nan")
+    when ``text`` has no syllables or ``audio`` no speech time."""
+    return prosody.articulation_rate(audio, count_syllables(text))

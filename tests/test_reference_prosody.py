@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from voxclone.audio import Audio, load_audio
-from voxclone.audio.prosody import ProsodyStats, prosody_stats, speech_seconds
+from voxclone.audio.prosody import (
+    ProsodyStats,
+    articulation_rate,
+    prosody_stats,
+    speech_seconds,
+)
 
 from .conftest import REFERENCE_TEXT, SPEECH_DIR, mixed_at_snr, piper_speak, with_noise
 
@@ -37,6 +42,9 @@ def test_speech_time_leaves_out_the_pauses() -> None:
     gap = np.zeros(joe.sample_rate, dtype=np.float32)
     twice = Audio(np.concatenate([joe.samples, gap, joe.samples]), joe.sample_rate)
     assert speech_seconds(twice) == pytest.approx(2 * spoken, abs=0.05)
+    # the words' syllables over that time; none to count, no rate
+    assert articulation_rate(joe, 20) == pytest.approx(20 / spoken)
+    assert np.isnan(articulation_rate(joe, 0))
 
 
 def with_babble(audio: Audio, snr_db: float) -> Audio:

@@ -97,6 +97,15 @@ def speech_seconds(audio: Audio, *, above_noise: bool = False) -> float:
     return float(np.count_nonzero(db > _speech_floor(db, 25.0, above_noise))) * 0.01
 
 
+def articulation_rate(audio: Audio, syllables: int, *, above_noise: bool = False) -> float:
+    """``syllables`` (counted in the words ``audio`` speaks) per second of its
+    :func:`speech_seconds`: a speaking rate that follows the tempo, where the syllable
+    peaks of :func:`syllable_rate` merge in quick speech. NaN when there are no
+    syllables or no speech time."""
+    seconds = speech_seconds(audio, above_noise=above_noise)
+    return syllables / seconds if syllables > 0 and seconds > 0 else float("nan")
+
+
 def syllable_rate(audio: Audio, f0: np.ndarray | None = None, *,
                   above_noise: bool = False,
                   intensity: tuple[np.ndarray, np.ndarray] | None = None) -> float:

@@ -34,7 +34,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from voxclone.audio import Audio
-from voxclone.audio.prosody import ProsodyStats, prosody_stats, speech_seconds
+from voxclone.audio.prosody import (
+    ProsodyStats,
+    articulation_rate,
+    prosody_stats,
+    speech_seconds,
+)
 from voxclone.clone.profile import PITCH_RANGE_BOUNDS, PITCH_SHIFT_LIMIT
 from voxclone.errors import NoSpeechError
 from voxclone.text.syllables import count_syllables
@@ -232,9 +237,8 @@ def reference_tempo(reference: Audio) -> float:
     nothing was recognised."""
     from voxclone.asr import default_recognizer
 
-    seconds = speech_seconds(reference, above_noise=True)
     heard = count_syllables(default_recognizer().transcribe(reference))
-    return heard / seconds if seconds > 0 and heard > 0 else float("nan")
+    return articulation_rate(reference, heard, above_noise=True)
 
 
 def _joined_stats(renders: Sequence[Audio]) -> ProsodyStats:
