@@ -8,14 +8,13 @@ merge into the table one run would have written (``clone_quality_report.py --mer
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from speech_data import Utterance, speaker_parser, write_results
+from speech_data import Utterance
 
 
 def speaker_part(chosen: Sequence[Utterance], part: str) -> list[Utterance]:
@@ -106,27 +105,3 @@ def read_run(path: str | os.PathLike[str]) -> dict[str, Any]:
                          "pass the .json files the parts wrote")
     return run
 
-
-def voice_run_parser(doc: str | None, *, speakers: int,
-                     out: str | os.PathLike[str]) -> argparse.ArgumentParser:
-    """The command line of a benchmark that enrolls each speaker once and reads the
-    voice (``speech_data.speaker_parser``), with ``--effort`` (as shipped; default
-    ``fast``) and ``--render JSON`` (see :func:`rerender`)."""
-    parser = speaker_parser(doc, speakers=speakers, out=out)
-    parser.add_argument("--effort", default="fast", choices=("fast", "balanced", "best"))
-    parser.add_argument("--render", type=Path, metavar="JSON",
-                        help="rewrite the tables of a run's .json from its rows (to --out)")
-    return parser
-
-
-def rerender(args: argparse.Namespace,
-             analyse: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
-             render: Callable[[dict[str, Any], list[dict[str, Any]]], str]) -> bool:
-    """With ``--render JSON``, rewrite that run's table from its rows to ``--out``
-    (a table's layout may change after a run; its rows stay); False without it."""
-    if not args.render:
-        return False
-    run = read_run(args.render)
-    table = analyse(run["rows"])
-    write_results(args.out, render(run["meta"], table), {**run, "table": table})
-    return True

@@ -27,13 +27,11 @@ import dataclasses
 import itertools
 import math
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-import voxclone
 from voxclone.audio.prosody import prosody_stats, speech_seconds
 from voxclone.clone import fit
 from voxclone.consent.voice_seal import seal_voice
@@ -41,8 +39,7 @@ from voxclone.consent.voice_seal import seal_voice
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import clone_quality as cq
 import speech_data as sd
-from bench_parts import rerender, voice_run_parser
-from prosody_texts import speakers
+from voice_runs import rerender, run_voices, shipped_voice, spoken, voice_run_parser
 
 SETS: dict[str, tuple[str, ...]] = {
     "benchmark's": tuple(cq.SENTENCES),
@@ -110,8 +107,7 @@ def render(meta: dict[str, Any], table: list[dict[str, Any]]) -> str:
 
 def voice_row(split: sd.Split, effort: str) -> dict[str, Any]:
     """One speaker's readings: per set, per reading, one value per ``SPEEDS``."""
-    profile = voxclone.enroll("tempo", split.reference, effort=effort,  # type: ignore[arg-type]
-                              save=False, i_am_the_speaker=True, force=True)
+    profile = shipped_voice(split, effort)
     row: dict[str, Any] = {"speaker": split.utterance.speaker,
                            "gender": split.utterance.gender, "rate_factor": profile.rate,
                            "speeds": list(SPEEDS)}
@@ -121,10 +117,15 @@ def voice_row(split: sd.Split, effort: str) -> dict[str, Any]:
         # the same voice at another speed: sealed here to speak (consent.voice_seal)
         voice = seal_voice(dataclasses.replace(profile, rate=speed))
         for name, texts in SETS.items():
-            spoken = cq.join([voxclone.synthesize(t, voice) for t in texts])
-            row[name]["syllable rate"].append(prosody_stats(spoken).syllable_rate)
-            row[name]["1 / speech time"].append(1.0 / speech_seconds(spoken))
+            said = spoken(texts, voice)
+            row[name]["syllable rate"].append(prosody_stats(said).syllable_rate)
+            row[name]["1 / speech time"].append(1.0 / speech_seconds(said))
     return row
+
+
+def progress(row: dict[str, Any]) -> str:
+    return "syllable rate on the benchmark's " + " ".join(
+        f"{v:.2f}" for v in row["benchmark's"]["syllable rate"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,20 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--speakers must be at least 1")
     if rerender(args, analyse, render):
         return 0
-    started = time.perf_counter()
-    rows = []
-    splits = speakers(args.speakers, True, args.speech_dir)
-    for index, split in enumerate(splits, 1):
-        row = voice_row(split, args.effort)
-        rows.append(row)
-        print(f"[{index}/{len(splits)}] {row['speaker']}: syllable rate on the "
-              f"benchmark's " + " ".join(f"{v:.2f}" for v in row["benchmark's"]["syllable rate"]),
-              file=sys.stderr, flush=True)
-    table = analyse(rows)
-    meta = sd.run_meta(started, speakers=len(rows), effort=args.effort, speeds=list(SPEEDS))
-    sd.write_results(args.out, render(meta, table), {"meta": meta, "table": table,
-                                                     "rows": rows})
-    return 0
+    return run_voices(args, voice_row, progress, analyse, render, speeds=list(SPEEDS))
 
 
 if __name__ == "__main__":

@@ -28,22 +28,19 @@ import itertools
 import math
 import statistics
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-import voxclone
 from voxclone.audio.prosody import ProsodyStats, prosody_stats
 from voxclone.clone import fit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import clone_quality as cq
 import speech_data as sd
-from bench_parts import rerender, voice_run_parser
 from prosody_sources import TARGETS
-from prosody_texts import speakers
+from voice_runs import rerender, run_voices, shipped_voice, spoken, voice_run_parser
 
 SETS: dict[str, tuple[str, ...]] = {
     "benchmark's": tuple(cq.SENTENCES),
@@ -115,6 +112,19 @@ def stats_dict(stats: ProsodyStats) -> dict[str, float]:
     return {t.statistic: float(t.of(stats)) for t in TARGETS}
 
 
+def voice_row(split: sd.Split, effort: str) -> dict[str, Any]:
+    """One speaker's statistics on each set of sentences."""
+    profile = shipped_voice(split, effort)
+    return {"speaker": split.utterance.speaker, "gender": split.utterance.gender,
+            **{name: stats_dict(prosody_stats(spoken(texts, profile)))
+               for name, texts in SETS.items()}}
+
+
+def progress(row: dict[str, Any]) -> str:
+    return "; ".join(f"{n} rate {row[n]['rate']:.2f} F0 {row[n]['F0 median']:.0f}"
+                     for n in SETS)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = voice_run_parser(__doc__, speakers=48,
                               out=sd.REPO_ROOT / "bench" / "results" / "sentence_spread")
@@ -123,26 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--speakers must be at least 2: a spread over speakers needs two")
     if rerender(args, analyse, render):
         return 0
-    started = time.perf_counter()
-    splits = speakers(args.speakers, True, args.speech_dir)
-    rows: list[dict[str, Any]] = []
-    for index, split in enumerate(splits, 1):
-        profile = voxclone.enroll("spread", split.reference, effort=args.effort,
-                                  save=False, i_am_the_speaker=True, force=True)
-        row: dict[str, Any] = {"speaker": split.utterance.speaker,
-                               "gender": split.utterance.gender}
-        for name, texts in SETS.items():
-            spoken = cq.join([voxclone.synthesize(t, profile) for t in texts])
-            row[name] = stats_dict(prosody_stats(spoken))
-        rows.append(row)
-        print(f"[{index}/{len(splits)}] {row['speaker']}: " + "; ".join(
-            f"{n} rate {row[n]['rate']:.2f} F0 {row[n]['F0 median']:.0f}" for n in SETS),
-            file=sys.stderr, flush=True)
-    table = analyse(rows)
-    meta = sd.run_meta(started, speakers=len(rows), effort=args.effort)
-    sd.write_results(args.out, render(meta, table), {"meta": meta, "table": table,
-                                                     "rows": rows})
-    return 0
+    return run_voices(args, voice_row, progress, analyse, render)
 
 
 if __name__ == "__main__":
