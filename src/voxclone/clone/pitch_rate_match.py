@@ -200,18 +200,29 @@ def match_pitch_rate(speaker: ProsodyStats, renders: Sequence[Audio], *,
         else 1.0
     if noisy_reference and not settings.widen_for_noisy:
         widen = min(widen, 1.0)
-    factor, (low, high) = None, settings.rate_bounds
-    if rate and settings.rate_from_words and syllables is not None \
-            and speaker_tempo is not None:
-        factor = _tempo_factor(heard_renders, syllables, speaker_tempo, settings)
-    if factor is None and rate and heard.syllable_rate > 0 and speaker.syllable_rate > 0:
-        factor = float(np.clip(speaker.syllable_rate / heard.syllable_rate, low, high))
-    factor = 1.0 if factor is None else factor
+    factor = _rate_factor(speaker, heard, heard_renders, syllables, speaker_tempo,
+                          settings) if rate else 1.0
     logger.info("pitch and rate: clone F0 %.0f Hz vs speaker %.0f Hz (shift %+.1f st), "
                 "range %.1f vs %.1f st (x%.2f), rate x%.2f", clone.f0_median,
                 speaker.f0_median, shift, heard.f0_range_semitones,
                 speaker.f0_range_semitones, widen, factor)
     return PitchRateMatch(round(shift, 2), round(factor, 4), error, round(widen, 3))
+
+
+def _rate_factor(speaker: ProsodyStats, heard: ProsodyStats, renders: Sequence[Audio],
+                 syllables: Sequence[int] | None, speaker_tempo: Callable[[], float] | None,
+                 settings: PitchRateSettings) -> float:
+    """The speaker's rate over the clone's as synthesis will speak it (``heard``,
+    ``renders``), clamped: read from the words with ``settings.rate_from_words`` where
+    both sides can be, else from syllable peaks; 1 when neither can be read."""
+    if settings.rate_from_words and syllables is not None and speaker_tempo is not None:
+        words = _tempo_factor(renders, syllables, speaker_tempo, settings)
+        if words is not None:
+            return words
+    if heard.syllable_rate > 0 and speaker.syllable_rate > 0:
+        return float(np.clip(speaker.syllable_rate / heard.syllable_rate,
+                             *settings.rate_bounds))
+    return 1.0
 
 
 def _tempo_factor(renders: Sequence[Audio], syllables: Sequence[int],
