@@ -79,7 +79,7 @@ from voxclone.audio.prosody import ProsodyStats, prosody_stats
 from voxclone.clone import fit
 from voxclone.clone.conditioning import StyleConditioning
 from voxclone.clone.fit import EFFORTS, learned_probe
-from voxclone.clone.pitch_rate_match import PitchRateMatch, PitchRateSettings, match_pitch_rate
+from voxclone.clone.pitch_rate_match import PitchRateMatch, match_pitch_rate
 from voxclone.consent.voice_seal import seal_voice
 from voxclone.engines.kokoro import KokoroEngine, stock_packs
 from voxclone.engines.session import SessionConfig
@@ -325,9 +325,7 @@ def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
     changed = ({} if variant.match_range else {"match_range": False}) | \
         (WIDE_RANGE_SETTINGS if variant.wide_range else {}) | \
         ({"rate_from_words": True} if variant.word_rate else {})
-    narrow = mock.patch("voxclone.clone.pitch_rate_match.PitchRateSettings",
-                        functools.partial(PitchRateSettings, **changed)) if changed \
-        else contextlib.nullcontext()
+    narrow = sd.pitch_rate_settings(**changed)
     unshifted = contextlib.nullcontext() if variant.measure_shifted else mock.patch(
         "voxclone.clone.fit.match_pitch_rate", unshifted_match)
     searched = contextlib.nullcontext() if variant.gradient else mock.patch(

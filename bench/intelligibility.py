@@ -19,16 +19,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import voxclone
-from voxclone.clone.pitch_rate_match import PitchRateSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import speech_data as sd  # the shared benchmark helpers next to this file
@@ -169,10 +166,8 @@ WORD_RATE = "word-rate"
 
 def settings_of(spec: str) -> contextlib.AbstractContextManager[Any]:
     """Within it, enrollment matches the rate as the ``--efforts`` entry says."""
-    if WORD_RATE not in spec.split(":")[1:]:
-        return contextlib.nullcontext()
-    return mock.patch("voxclone.clone.pitch_rate_match.PitchRateSettings",
-                      functools.partial(PitchRateSettings, rate_from_words=True))
+    return sd.pitch_rate_settings(**(
+        {"rate_from_words": True} if WORD_RATE in spec.split(":")[1:] else {}))
 
 
 def row_name(effort: str, check: bool) -> str:

@@ -27,20 +27,17 @@ Run from the repo root: ``python bench/range_match.py [--speakers 48]``; writes
 
 from __future__ import annotations
 
-import functools
 import json
 import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import numpy as np
 
 import voxclone
 from voxclone.audio.prosody import prosody_stats
-from voxclone.clone.pitch_rate_match import PitchRateSettings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import clone_quality as cq
@@ -59,8 +56,7 @@ BASELINE = "shipped"
 
 def cloned(truth: cq.Truth, effort: str, norm: sd.Normalisation, recognizer: sd.Recognizer,
            settings: dict[str, Any]) -> dict[str, Any]:
-    with mock.patch("voxclone.clone.pitch_rate_match.PitchRateSettings",
-                    functools.partial(PitchRateSettings, **settings)):
+    with sd.pitch_rate_settings(**settings):
         row = cq.clone_row(truth, effort, norm, recognizer)
     row.pop("transcripts", None)
     return row

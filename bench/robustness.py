@@ -39,7 +39,6 @@ a generator seeded by the speaker, so a part draws what the whole run would.
 from __future__ import annotations
 
 import contextlib
-import functools
 import statistics
 import sys
 import time
@@ -48,7 +47,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import numpy as np
 
@@ -56,7 +54,6 @@ import voxclone
 from voxclone.audio import Audio, detect_speech, prosody
 from voxclone.audio.prosody import prosody_stats
 from voxclone.clone.fit import EFFORTS
-from voxclone.clone.pitch_rate_match import PitchRateSettings
 from voxclone.quality import analyse, gate
 from voxclone.quality.analyse import analyse_set
 from voxclone.quality.denoise import wiener_denoise
@@ -255,9 +252,8 @@ def clone_similarity(reference: Audio, held: np.ndarray, norm: sd.Normalisation,
     gate.DENOISE_BELOW_DB = 1e9 if variant.denoise else None
     try:
         began = time.perf_counter()
-        widening = mock.patch("voxclone.clone.pitch_rate_match.PitchRateSettings",
-                              functools.partial(PitchRateSettings, widen_for_noisy=True)) \
-            if variant.widen_noisy else contextlib.nullcontext()
+        widening = sd.pitch_rate_settings(
+            **({"widen_for_noisy": True} if variant.widen_noisy else {}))
         with dereverb_as(variant), compensation_as(variant), widening:
             profile = voxclone.enroll(name, reference, effort=effort, save=False,
                                       i_am_the_speaker=True, force=True,

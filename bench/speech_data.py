@@ -10,7 +10,9 @@ so that a clone made from the reference is scored against speech it never saw.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
+import functools
 import hashlib
 import json
 import logging
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 
@@ -233,6 +236,17 @@ class Transcript:
     def as_dict(self) -> dict[str, Any]:
         return {"text": self.text, "heard": self.heard, "errors": self.errors,
                 "words": self.words}
+
+
+def pitch_rate_settings(**changed: Any) -> contextlib.AbstractContextManager[Any]:
+    """Within it, enrollment's pitch and rate match runs with ``PitchRateSettings``
+    changed as given (a row's variant; nothing changed when none is given)."""
+    if not changed:
+        return contextlib.nullcontext()
+    from voxclone.clone.pitch_rate_match import PitchRateSettings
+
+    return mock.patch("voxclone.clone.pitch_rate_match.PitchRateSettings",
+                      functools.partial(PitchRateSettings, **changed))
 
 
 def score_transcript(recognizer: Recognizer, text: str, audio: Audio) -> Transcript:
