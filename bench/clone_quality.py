@@ -49,7 +49,11 @@ Protocol (DESIGN.md, "Evaluation protocol"), on LibriSpeech utterances, one per 
   rate match on ``voxclone.clone.fit.MORE_PROSODY_TEXTS`` too, ``+wordrate`` reads the
   rate factor from the words (a transcript of the reference, the syllables of
   enrollment's sentences; ``PitchRateSettings.rate_from_words``), ``+unmarked`` scores
-  the renderings without their watermark (what the mark costs). Issue 3's
+  the renderings without their watermark (what the mark costs), and ``+samevoice``
+  keeps the voice of an earlier row (the same label without ``+samevoice`` and
+  ``+wordrate``) and measures only its rate factor again (``same_voice.py``), so that
+  a ``balanced``/``best`` pair differs in that factor alone although their ascents stop
+  at a time budget. The variants are defined in ``clone_variants.py``. Issue 3's
   targets: F0 median within 1 semitone, F0 range ratio within +-20 %, speaking-rate
   ratio within +-10 %; the table gives the share of speakers meeting each.
 
@@ -76,23 +80,41 @@ import numpy as np
 import voxclone
 from voxclone.audio import Audio, write_audio
 from voxclone.audio.prosody import ProsodyStats, prosody_stats
-from voxclone.clone import fit
 from voxclone.clone.conditioning import StyleConditioning
 from voxclone.clone.fit import EFFORTS, learned_probe
-from voxclone.clone.pitch_rate_match import PitchRateMatch, match_pitch_rate
 from voxclone.consent.voice_seal import seal_voice
-from voxclone.engines.kokoro import KokoroEngine, stock_packs
-from voxclone.engines.session import SessionConfig
 from voxclone.errors import VoxcloneError
-from voxclone.pipeline import Synthesizer
 from voxclone.speaker import cosine
-from voxclone.watermark import default_watermark
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_parts
 import speech_data as sd  # the shared benchmark helpers next to this file
 from articulation import articulation_rate
 from clone_quality_report import prosody_errors, prosody_shares, render, summarise
+from clone_variants import (
+    CHECK,
+    MATCH,
+    NEAREST,
+    NOFORMANT,
+    NOMAP,
+    NOPITCH,
+    NORATE,
+    NOTONE,
+    PRESHIFT,
+    SAME_VOICE,
+    SHIPPED,
+    SUFFIXES,
+    UNMARKED,
+    WIDE_RANGE,
+    WORD_RATE,
+    engine_of,
+    marking,
+    matching,
+    parse_effort,
+    same_voice_base,
+    style_map_as,
+)
+from same_voice import MatchCall, recording_match, rerated
 
 #: New sentences (not voxclone's internal probe), each about 2-4 s when spoken.
 SENTENCES = (
@@ -138,140 +160,6 @@ def join(clips: Sequence[Audio]) -> Audio:
     return Audio(np.concatenate(parts[:-1]), rate)
 
 
-#: Baseline: the single stock pack whose probe speech is closest to the speaker.
-NEAREST = "nearest-pack"
-#: Suffix of an effort enrolled without the learned style map (the package issue's method).
-NOMAP = "-nomap"
-#: Suffix of an effort whose style map has no drift (``StyleMap.fast_drift``, which
-#: ``fast`` and ``balanced`` add, ``fit.DRIFT_EFFORTS``).
-NODRIFT = "-nodrift"
-#: Suffix of an effort whose map's style takes the drift at every effort, not only fast.
-DRIFT_START = "+driftstart"
-#: Suffix of an effort enrolled without the tone match (``match_tone=False``).
-NOTONE = "-notone"
-#: Suffix of an effort enrolled without the pitch shift (``match_pitch=False``).
-NOPITCH = "-nopitch"
-#: Suffix of an effort enrolled without the rate factor (``match_rate=False``).
-NORATE = "-norate"
-#: Suffix of an effort enrolled with the pitch shift but without the F0 range factor.
-NORANGE = "-norange"
-#: Suffix of an effort enrolled without the formant ratio (``match_formants=False``).
-NOFORMANT = "-noformant"
-#: Suffix of an effort whose F0 range and rate factors are measured on the clone's
-#: renderings before the pitch shift rather than after it (the earlier way).
-PRESHIFT = "-preshift"
-#: Suffix of an effort enrolled with the opt-in pitch and rate match in the style.
-MATCH = "+match"
-#: Suffix of a row whose sentences are synthesised with the self-check
-#: (``check_words=True``).
-CHECK = "+check"
-#: Suffix of a row enrolled and synthesised with the shipped Kokoro model (dynamic int8)
-#: instead of its static int8 rewrite (``voxclone.engines.static_int8``).
-SHIPPED = "+shipped"
-#: Suffix of a ``balanced``/``best`` row refined by the random search instead of the
-#: gradient ascent (``voxclone.clone.gradient_fit``), as before 4 Dec evening.
-SEARCH = "-search"
-#: Suffix of a row whose pitch and rate match also measures the clone on
-#: ``voxclone.clone.fit.MORE_PROSODY_TEXTS``.
-MORE_TEXTS = "+moretexts"
-#: Suffix of a row whose F0 range factor is clamped to 0.5-2 (not 0.67-1.5) and may
-#: be widened by a noisy reference too (``bench/range_match.py``; not the default).
-WIDE_RANGE = "+widerange"
-#: The range match's settings of :data:`WIDE_RANGE`.
-WIDE_RANGE_SETTINGS = {"range_bounds": (0.5, 2.0), "widen_for_noisy": True}
-#: Suffix of a row whose rate factor is read from the words
-#: (``PitchRateSettings.rate_from_words``: a transcript of the reference, the syllables
-#: of enrollment's sentences; not the default).
-WORD_RATE = "+wordrate"
-#: Suffix of a row whose clones are scored without their watermark (the same renderings,
-#: unmarked): what the mark costs the similarity.
-UNMARKED = "+unmarked"
-SUFFIXES = (NOMAP, NODRIFT, DRIFT_START, NOTONE, NOPITCH, NORATE, NORANGE, NOFORMANT,
-            PRESHIFT, MATCH, CHECK, SHIPPED, SEARCH, MORE_TEXTS, WIDE_RANGE, WORD_RATE,
-            UNMARKED)
-
-
-@dataclass(frozen=True)
-class Variant:
-    """How a row enrolls: effort, learned map, tone, pitch and rate matches, and the
-    opt-in style-based pitch and rate match."""
-
-    effort: str
-    use_map: bool = True
-    match_tone: bool = True
-    match_prosody: bool = False
-    match_pitch: bool = True
-    match_rate: bool = True
-    check_words: bool = False
-    match_range: bool = True
-    shipped_model: bool = False
-    match_formants: bool = True
-    measure_shifted: bool = True
-    gradient: bool = True
-    more_texts: bool = False
-    wide_range: bool = False
-    word_rate: bool = False
-    marked: bool = True
-    drift: bool = True
-    drift_start: bool = False
-
-
-def parse_effort(label: str) -> Variant:
-    """The :class:`Variant` of a row label such as ``fast-nomap-notone+match`` (the
-    suffixes in any order)."""
-    if label == NEAREST:
-        return Variant("stock", use_map=False, match_tone=False, match_pitch=False,
-                       match_rate=False, match_range=False, match_formants=False)
-    base, found = label, set()
-    while any(base.endswith(x) for x in SUFFIXES):
-        suffix = next(x for x in SUFFIXES if base.endswith(x))
-        found.add(suffix)
-        base = base.removesuffix(suffix)
-    return Variant(base, use_map=NOMAP not in found, match_tone=NOTONE not in found,
-                   match_prosody=MATCH in found, match_pitch=NOPITCH not in found,
-                   match_rate=NORATE not in found, check_words=CHECK in found,
-                   match_range=NORANGE not in found, shipped_model=SHIPPED in found,
-                   match_formants=NOFORMANT not in found,
-                   measure_shifted=PRESHIFT not in found, gradient=SEARCH not in found,
-                   more_texts=MORE_TEXTS in found, wide_range=WIDE_RANGE in found,
-                   word_rate=WORD_RATE in found,
-                   marked=UNMARKED not in found, drift=NODRIFT not in found,
-                   drift_start=DRIFT_START in found)
-
-
-@functools.lru_cache(maxsize=1)
-def shipped_engine() -> KokoroEngine:
-    return KokoroEngine(config=SessionConfig(static_int8=False))
-
-
-def engine_of(variant: Variant) -> contextlib.AbstractContextManager[Any]:
-    """Within it, enrollment and synthesis use the variant's model."""
-    if not variant.shipped_model:
-        return contextlib.nullcontext()
-    stack = contextlib.ExitStack()
-    stack.enter_context(mock.patch("voxclone.api.default_engine", shipped_engine))
-    synthesizer = Synthesizer(shipped_engine(), stock_packs())
-    stack.enter_context(mock.patch("voxclone.synthesis._synthesizer", lambda: synthesizer))
-    return stack
-
-
-class Unmarked:
-    """The installation's watermark, except that it leaves the audio as it is."""
-
-    def __init__(self) -> None:
-        self.name = default_watermark().name
-
-    def embed(self, samples: np.ndarray, sample_rate: int, payload: int,
-              **_: Any) -> np.ndarray:
-        return np.asarray(samples, dtype=np.float32)
-
-
-def marking(variant: Variant) -> contextlib.AbstractContextManager[Any]:
-    """Within it, synthesis marks its audio as the variant says (as shipped, or not)."""
-    return contextlib.nullcontext() if variant.marked else mock.patch(
-        "voxclone.synthesis.default_watermark", Unmarked)
-
-
 def nearest_pack(profile: voxclone.VoiceProfile) -> voxclone.VoiceProfile:
     """``profile`` with its conditioning replaced by the nearest single stock pack."""
     learned = learned_probe()
@@ -285,11 +173,6 @@ def nearest_pack(profile: voxclone.VoiceProfile) -> voxclone.VoiceProfile:
                                           score=max(scores)))
 
 
-def unshifted_match(*args: Any, shifted: Any = None, **kwargs: Any) -> PitchRateMatch:
-    """``match_pitch_rate`` measuring the range and rate before the pitch shift."""
-    return match_pitch_rate(*args, **kwargs)
-
-
 def keep_clone(clone: Audio, path: Path) -> None:
     """Write a clone for ``--save-audio``. A failure stops the run: it is the disk's,
     not the clone's, and must not be recorded as a failed row."""
@@ -300,40 +183,30 @@ def keep_clone(clone: Audio, path: Path) -> None:
         raise SystemExit(f"--save-audio: cannot write {path}: {exc}") from None
 
 
-def style_map_as(variant: Variant) -> contextlib.AbstractContextManager[Any]:
-    """Within it, enrollment uses the style map as ``variant`` says: none (``-nomap``), or
-    the shipped one with its drift at the efforts the public API adds it
-    (``fit.DRIFT_EFFORTS``), at none (``-nodrift``) or at every effort (``+driftstart``)."""
-    if not variant.use_map:
-        return mock.patch("voxclone.clone.fit.load_style_map", return_value=None)
-    if variant.drift_start:
-        return mock.patch.object(fit, "DRIFT_EFFORTS", frozenset(EFFORTS))
-    if not variant.drift:
-        return mock.patch.object(fit, "DRIFT_EFFORTS", frozenset())
-    return contextlib.nullcontext()
+
+@dataclass(frozen=True)
+class Enrolled:
+    """One row's voice of one speaker, how long it took, and its recorded match."""
+
+    profile: voxclone.VoiceProfile
+    enroll_s: float
+    calls: list[MatchCall]
 
 
-def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
-              recognizer: sd.Recognizer, audio_dir: Path | None = None) -> dict[str, Any]:
-    """Enrol one speaker at one effort and measure the clone (with the variant's model:
-    call it within :func:`engine_of`). With ``audio_dir``, the clone's sentences, joined
-    as they are embedded, are kept as ``audio_dir/<speaker>/<effort>.flac`` (24 kHz), to
-    score later with another speaker model."""
-    speaker = truth.split.utterance.speaker
+def enrolled(truth: Truth, effort: str, voices: dict[str, Enrolled]) -> Enrolled:
+    """The row's voice of ``truth``'s speaker: enrolled, or for a :data:`SAME_VOICE`
+    row, the earlier row's in ``voices`` with its rate factor measured again."""
     variant = parse_effort(effort)
-    hidden = style_map_as(variant)
-    changed = ({} if variant.match_range else {"match_range": False}) | \
-        (WIDE_RANGE_SETTINGS if variant.wide_range else {}) | \
-        ({"rate_from_words": True} if variant.word_rate else {})
-    narrow = sd.pitch_rate_settings(**changed)
-    unshifted = contextlib.nullcontext() if variant.measure_shifted else mock.patch(
-        "voxclone.clone.fit.match_pitch_rate", unshifted_match)
+    if variant.same_voice:
+        kept = voices[same_voice_base(effort)]
+        profile, seconds = rerated(kept.profile, kept.calls,
+                                   functools.partial(matching, variant))
+        return Enrolled(profile, kept.enroll_s + seconds, [])
+    speaker = truth.split.utterance.speaker
     searched = contextlib.nullcontext() if variant.gradient else mock.patch(
         "voxclone.clone.fit.GRADIENT_EFFORTS", frozenset())
-    texts = mock.patch.dict(fit.PROSODY_TEXTS, {variant.effort: fit.MORE_PROSODY_TEXTS}) \
-        if variant.more_texts else contextlib.nullcontext()
     began = time.perf_counter()
-    with hidden, narrow, unshifted, searched, texts:
+    with style_map_as(variant), matching(variant), searched, recording_match() as calls:
         profile = voxclone.enroll(f"bench-{speaker}", truth.split.reference,
                                   effort=variant.effort,  # type: ignore[arg-type]
                                   save=False, match_prosody=variant.match_prosody,
@@ -345,7 +218,23 @@ def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
                                   force=True)  # every speaker is measured, gate or not
     if effort == NEAREST:
         profile = nearest_pack(profile)
-    enroll_s = time.perf_counter() - began
+    return Enrolled(profile, time.perf_counter() - began, calls)
+
+
+def clone_row(truth: Truth, effort: str, norm: sd.Normalisation,
+              recognizer: sd.Recognizer, audio_dir: Path | None = None,
+              voices: dict[str, Enrolled] | None = None) -> dict[str, Any]:
+    """Enrol one speaker at one effort and measure the clone (with the variant's model:
+    call it within :func:`engine_of`). ``voices`` holds the speaker's earlier rows'
+    voices (for :data:`SAME_VOICE` rows); this row's is added. With ``audio_dir``, the
+    clone's sentences, joined as they are embedded, are kept as
+    ``audio_dir/<speaker>/<effort>.flac`` (24 kHz), to score later with another speaker
+    model."""
+    speaker = truth.split.utterance.speaker
+    variant = parse_effort(effort)
+    voices = {} if voices is None else voices
+    voices[effort] = voice = enrolled(truth, effort, voices)
+    profile, enroll_s = voice.profile, voice.enroll_s
     clips, compute_s = [], 0.0
     for text in SENTENCES:
         began = time.perf_counter()
@@ -408,6 +297,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                              f"'{WIDE_RANGE}' (range clamp 0.5-2, noisy references widen), "
                              f"'{WORD_RATE}' (the rate factor read from the words), "
                              f"'{UNMARKED}' (scored without the watermark), "
+                             f"'{SAME_VOICE}' (an earlier row's voice, its rate factor "
+                             "measured again), "
                              f"'{MATCH}' (style-based pitch and rate "
                              f"match), '{CHECK}' (synthesis checked by ear) and/or "
                              f"'{SHIPPED}' (the shipped model, not the static int8 one), or "
@@ -435,6 +326,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     if unknown or not args.efforts or args.speakers < 1:
         parser.error(f"efforts must be among {', '.join(EFFORTS)} (with "
                      f"{', '.join(SUFFIXES)}) or {NEAREST}; speakers >= 1")
+    for at, label in enumerate(args.efforts):
+        if parse_effort(label).same_voice and \
+                same_voice_base(label) not in args.efforts[:at]:
+            parser.error(f"{label} keeps the voice of {same_voice_base(label)}: list "
+                         "that row before it")
     return args
 
 
@@ -473,12 +369,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         assert split is not None  # chosen among usable utterances
         truth = truth_of(split, heldout[utterance.speaker], recognizer)
         own.append(reference_row(truth))
+        voices: dict[str, Enrolled] = {}
         if index == 1:
             sd.warm_up(split.reference, [parse_effort(e).effort for e in args.efforts])
         for effort in args.efforts:
             try:
                 with engine_of(parse_effort(effort)):
-                    row = clone_row(truth, effort, norm, recognizer, args.save_audio)
+                    row = clone_row(truth, effort, norm, recognizer, args.save_audio,
+                                    voices)
             except VoxcloneError as exc:
                 row = {"speaker": utterance.speaker, "gender": utterance.gender,
                        "effort": effort, "error": str(exc)}

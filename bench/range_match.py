@@ -43,13 +43,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import clone_quality as cq
 import speech_data as sd
 from clone_quality_report import prosody_shares
+from clone_variants import WIDE_RANGE_SETTINGS
 from fast_refine import dev_speakers
 
 SETTINGS: dict[str, dict[str, Any]] = {
     "shipped": {},
-    "clamp 0.5-2": {"range_bounds": cq.WIDE_RANGE_SETTINGS["range_bounds"]},
+    "clamp 0.5-2": {"range_bounds": WIDE_RANGE_SETTINGS["range_bounds"]},
     "noisy widens": {"widen_for_noisy": True},
-    "both": cq.WIDE_RANGE_SETTINGS,
+    "both": WIDE_RANGE_SETTINGS,
 }
 BASELINE = "shipped"
 

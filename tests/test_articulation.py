@@ -54,13 +54,13 @@ def test_tempo_is_shared_only_where_every_row_has_it() -> None:
 
 
 def test_the_benchmarks_word_rate_rows_turn_the_setting_on() -> None:
-    import clone_quality as cq
+    import clone_variants as cv
     import intelligibility
 
     from voxclone.clone import pitch_rate_match
 
-    assert cq.parse_effort("fast+wordrate").word_rate
-    assert not cq.parse_effort("fast").word_rate
+    assert cv.parse_effort("fast+wordrate").word_rate
+    assert not cv.parse_effort("fast").word_rate
     assert intelligibility.variant("fast:word-rate") == {"effort": "fast"}
     with intelligibility.settings_of("fast:word-rate"):
         assert pitch_rate_match.PitchRateSettings().rate_from_words
