@@ -48,14 +48,15 @@ Protocol (DESIGN.md, "Evaluation protocol"), on LibriSpeech utterances, one per 
   ascent (``voxclone.clone.gradient_fit``), ``+moretexts`` measures the pitch and
   rate match on ``voxclone.clone.fit.MORE_PROSODY_TEXTS`` too, ``+wordrate`` reads the
   rate factor from the words (a transcript of the reference, the syllables of
-  enrollment's sentences; ``PitchRateSettings.rate_from_words``), ``+unmarked`` scores
-  the renderings without their watermark (what the mark costs), and ``+samevoice``
-  keeps the voice of an earlier row (the same label without ``+samevoice`` and
-  ``+wordrate``) and measures only its rate factor again (``same_voice.py``), so that
-  a ``balanced``/``best`` pair differs in that factor alone although their ascents stop
-  at a time budget. The variants are defined in ``clone_variants.py``. Issue 3's
-  targets: F0 median within 1 semitone, F0 range ratio within +-20 %, speaking-rate
-  ratio within +-10 %; the table gives the share of speakers meeting each.
+  enrollment's sentences; ``PitchRateSettings.rate_from_words``) and ``+peakrate`` from
+  syllable peaks, ``+unmarked`` scores the renderings without their watermark (what the
+  mark costs), and ``+samevoice`` keeps the voice of an earlier row (the same label
+  without ``+samevoice``, ``+wordrate`` and ``+peakrate``) and measures only its rate
+  factor again (``same_voice.py``), so that a ``balanced``/``best`` pair differs in
+  that factor alone although their ascents stop at a time budget. The variants are
+  defined in ``clone_variants.py``. Issue 3's targets: F0 median within 1 semitone, F0
+  range ratio within +-20 %, speaking-rate ratio within +-10 %; the table gives the
+  share of speakers meeting each.
 
 Run from the repo root: ``python bench/clone_quality.py [--quick]``; writes
 ``<out>.md`` (tables) and ``<out>.json`` (per-speaker rows).
@@ -100,6 +101,7 @@ from clone_variants import (
     NOPITCH,
     NORATE,
     NOTONE,
+    PEAK_RATE,
     PRESHIFT,
     SAME_VOICE,
     SHIPPED,
@@ -295,7 +297,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                              f"(no rate factor), '{NOFORMANT}' (no formant ratio), "
                              f"'{PRESHIFT}' (range and rate measured before the shift), "
                              f"'{WIDE_RANGE}' (range clamp 0.5-2, noisy references widen), "
-                             f"'{WORD_RATE}' (the rate factor read from the words), "
+                             f"'{WORD_RATE}' / '{PEAK_RATE}' (the rate factor read from the "
+                             "words / from syllable peaks), "
                              f"'{UNMARKED}' (scored without the watermark), "
                              f"'{SAME_VOICE}' (an earlier row's voice, its rate factor "
                              "measured again), "

@@ -70,18 +70,21 @@ WIDE_RANGE_SETTINGS = {"range_bounds": (0.5, 2.0), "widen_for_noisy": True}
 #: (``PitchRateSettings.rate_from_words``: a transcript of the reference, the syllables
 #: of enrollment's sentences; not the default).
 WORD_RATE = "+wordrate"
+#: Suffix of a row whose rate factor is read from syllable peaks
+#: (``PitchRateSettings(rate_from_words=False)``; the default until 8 Dec).
+PEAK_RATE = "+peakrate"
 #: Suffix of a row whose clones are scored without their watermark (the same renderings,
 #: unmarked): what the mark costs the similarity.
 UNMARKED = "+unmarked"
 #: Suffix of a row that keeps the voice of the row named without it and without
-#: ``+wordrate`` (listed earlier), and measures only the rate factor again, as its own
-#: settings say (``same_voice.py``): the pair then differs in the rate factor alone,
-#: even where the ascent is bounded by time. Its enrollment time is the earlier row's
+#: ``+wordrate`` or ``+peakrate`` (listed earlier), and measures only the rate factor
+#: again, as its own settings say (``same_voice.py``): the pair then differs in the rate
+#: factor alone, even where the ascent is bounded by time. Its enrollment time is the earlier row's
 #: plus the second match.
 SAME_VOICE = "+samevoice"
 SUFFIXES = (NOMAP, NODRIFT, DRIFT_START, NOTONE, NOPITCH, NORATE, NORANGE, NOFORMANT,
             PRESHIFT, MATCH, CHECK, SHIPPED, SEARCH, MORE_TEXTS, WIDE_RANGE, WORD_RATE,
-            UNMARKED, SAME_VOICE)
+            PEAK_RATE, UNMARKED, SAME_VOICE)
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,8 @@ class Variant:
     gradient: bool = True
     more_texts: bool = False
     wide_range: bool = False
-    word_rate: bool = False
+    #: the rate factor from the words (True), from the peaks (False), as shipped (None)
+    word_rate: bool | None = None
     marked: bool = True
     drift: bool = True
     drift_start: bool = False
@@ -112,7 +116,7 @@ class Variant:
 
 def same_voice_base(label: str) -> str:
     """The row whose voice a :data:`SAME_VOICE` row keeps."""
-    return label.replace(SAME_VOICE, "").replace(WORD_RATE, "")
+    return label.replace(SAME_VOICE, "").replace(WORD_RATE, "").replace(PEAK_RATE, "")
 
 
 def parse_effort(label: str) -> Variant:
@@ -133,7 +137,8 @@ def parse_effort(label: str) -> Variant:
                    match_formants=NOFORMANT not in found,
                    measure_shifted=PRESHIFT not in found, gradient=SEARCH not in found,
                    more_texts=MORE_TEXTS in found, wide_range=WIDE_RANGE in found,
-                   word_rate=WORD_RATE in found,
+                   word_rate=True if WORD_RATE in found else
+                   False if PEAK_RATE in found else None,
                    marked=UNMARKED not in found, drift=NODRIFT not in found,
                    drift_start=DRIFT_START in found, same_voice=SAME_VOICE in found)
 
@@ -195,7 +200,7 @@ def matching(variant: Variant) -> Iterator[None]:
     renderings (shifted or not) and its sentences."""
     changed = ({} if variant.match_range else {"match_range": False}) | \
         (WIDE_RANGE_SETTINGS if variant.wide_range else {}) | \
-        ({"rate_from_words": True} if variant.word_rate else {})
+        ({} if variant.word_rate is None else {"rate_from_words": variant.word_rate})
     unshifted = contextlib.nullcontext() if variant.measure_shifted else mock.patch(
         "voxclone.clone.fit.match_pitch_rate", unshifted_match)
     texts = mock.patch.dict(fit.PROSODY_TEXTS, {variant.effort: fit.MORE_PROSODY_TEXTS}) \

@@ -54,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="comma-separated; each speaker is cloned at each (paired); "
                         "EFFORT:no-PART[:no-PART] leaves matches out (PART: "
                         + ", ".join(PARTS) + "); EFFORT:word-rate reads the rate factor "
-                        "from the words")
+                        "from the words, EFFORT:peak-rate from syllable peaks")
     parser.add_argument("--joe-takes", type=int, default=3)
     parser.add_argument("--check-words", action="store_true",
                         help="clones check their sentences by ear (synthesize(check_words=))")
@@ -145,29 +145,30 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def variant(spec: str) -> dict[str, Any]:
     """``enroll``'s arguments for an ``--efforts`` entry: ``fast``, ``fast:no-formants``,
-    ``fast:word-rate`` (see :func:`settings_of`)..."""
+    ``fast:word-rate``, ``fast:peak-rate`` (see :func:`settings_of`)..."""
     effort, *parts = spec.split(":")
     options: dict[str, Any] = {"effort": effort}
     for part in parts:
         name = part.removeprefix("no-")
-        if part == WORD_RATE:
+        if part in RATE_READINGS:
             continue
         if name not in PARTS or not part.startswith("no-"):
             raise SystemExit(f"{spec}: each part after the effort is no-PART, with PART one "
-                             f"of {', '.join(PARTS)}, or {WORD_RATE}")
+                             f"of {', '.join(PARTS)}, or one of {', '.join(RATE_READINGS)}")
         options[f"match_{name}"] = False
     return options
 
 
-#: An ``--efforts`` part: the rate factor read from the words
-#: (``PitchRateSettings.rate_from_words``; not the default).
-WORD_RATE = "word-rate"
+#: ``--efforts`` parts: the rate factor read from the words or from syllable peaks
+#: (``PitchRateSettings.rate_from_words`` True or False; without either, as shipped).
+WORD_RATE, PEAK_RATE = "word-rate", "peak-rate"
+RATE_READINGS = {WORD_RATE: True, PEAK_RATE: False}
 
 
 def settings_of(spec: str) -> contextlib.AbstractContextManager[Any]:
     """Within it, enrollment matches the rate as the ``--efforts`` entry says."""
-    return sd.pitch_rate_settings(**(
-        {"rate_from_words": True} if WORD_RATE in spec.split(":")[1:] else {}))
+    chosen = [RATE_READINGS[p] for p in spec.split(":")[1:] if p in RATE_READINGS]
+    return sd.pitch_rate_settings(**({"rate_from_words": chosen[-1]} if chosen else {}))
 
 
 def row_name(effort: str, check: bool) -> str:

@@ -59,12 +59,16 @@ def test_the_benchmarks_word_rate_rows_turn_the_setting_on() -> None:
 
     from voxclone.clone import pitch_rate_match
 
-    assert cv.parse_effort("fast+wordrate").word_rate
-    assert not cv.parse_effort("fast").word_rate
+    assert cv.parse_effort("fast+wordrate").word_rate is True
+    assert cv.parse_effort("fast+peakrate").word_rate is False
+    assert cv.parse_effort("fast").word_rate is None  # as shipped
     assert intelligibility.variant("fast:word-rate") == {"effort": "fast"}
     with intelligibility.settings_of("fast:word-rate"):
         assert pitch_rate_match.PitchRateSettings().rate_from_words
-    with intelligibility.settings_of("fast:no-rate"):
+    with intelligibility.settings_of("fast:peak-rate"):
         assert not pitch_rate_match.PitchRateSettings().rate_from_words
+    shipped = pitch_rate_match.PitchRateSettings
+    with intelligibility.settings_of("fast:no-rate"):  # the settings as shipped
+        assert pitch_rate_match.PitchRateSettings is shipped
     with pytest.raises(SystemExit, match="word-rate"):
         intelligibility.variant("fast:wordrate")

@@ -288,3 +288,49 @@ def test_a_references_tempo_is_read_from_its_transcript() -> None:
     assert heard == pytest.approx(count_syllables(text) / speech_seconds(joe), rel=0.1)
     silence = Audio(np.zeros(joe.sample_rate, dtype=np.float32), joe.sample_rate)
     assert np.isnan(reference_tempo(silence))
+
+
+def test_the_tempo_starts_beside_the_fit_only_when_the_words_are_read(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading the rate from the words, enrollment starts the reference's transcript in
+    a background thread before the fit; otherwise it transcribes only if asked, once."""
+    import threading
+
+    from voxclone.clone import pitch_rate_match
+
+    threads: list[str] = []
+
+    def transcript(reference: Audio, *, quick: bool = False) -> float:
+        threads.append(threading.current_thread().name)
+        return 4.5
+
+    monkeypatch.setattr(pitch_rate_match, "reference_tempo", transcript)
+    clip = Audio(np.zeros(16_000, dtype=np.float32), 16_000)
+    monkeypatch.setattr(pitch_rate_match, "PitchRateSettings",
+                        lambda: PitchRateSettings(rate_from_words=True))
+    begun = pitch_rate_match.tempo_reader(clip)
+    assert begun() == 4.5 and begun() == 4.5
+    assert len(threads) == 1 and threads[0].startswith("voxclone-tempo")
+    assert pitch_rate_match.tempo_reader(clip, rate=False) is not None and len(threads) == 1
+    monkeypatch.setattr(pitch_rate_match, "PitchRateSettings",
+                        lambda: PitchRateSettings(rate_from_words=False))
+    lazy = pitch_rate_match.tempo_reader(clip)
+    assert len(threads) == 1  # not started
+    assert lazy() == 4.5 and lazy() == 4.5
+    assert threads[1:] == [threading.current_thread().name]  # read once, when asked
+
+
+def test_a_long_reference_gives_its_tempo_from_its_opening_cut_between_words() -> None:
+    """A long few-shot reference is transcribed for its tempo only as far as
+    ``TEMPO_SPAN_S``, cut at the quietest moment of the second before (not in a word)."""
+    from voxclone.clone.pitch_rate_match import TEMPO_SPAN_S, _opening
+
+    rate = 16_000
+    rng = np.random.default_rng(0)
+    loud = rng.standard_normal(round(20 * rate)).astype(np.float32) * 0.1
+    gap = round((TEMPO_SPAN_S - 0.5) * rate)
+    loud[gap:gap + rate // 10] = 0.0  # a pause of 0.1 s half a second before the cap
+    opening = _opening(Audio(loud, rate), TEMPO_SPAN_S)
+    assert gap <= len(opening.samples) < gap + rate // 10
+    short = Audio(loud[: 5 * rate], rate)
+    assert _opening(short, TEMPO_SPAN_S) is short

@@ -121,3 +121,20 @@ def test_check_words_leaves_other_languages_alone() -> None:
     plain = voxclone.synthesize(text, voice, language="es")
     checked = voxclone.synthesize(text, voice, language="es", check_words=True)
     assert checked.duration == pytest.approx(plain.duration, abs=1e-3)
+
+
+def test_the_quick_search_hears_the_syllables_and_bad_settings_are_refused() -> None:
+    """The one-pass search (for the speaker's tempo) hears about as many syllables as
+    the default search; a setting pocketsphinx does not know is a ModelError."""
+    from voxclone.asr.recognizer import QUICK_SEARCH, EnglishRecognizer
+    from voxclone.errors import ModelError
+    from voxclone.text.syllables import count_syllables
+
+    from .conftest import piper_speak
+
+    text = "She said the children would be home by seven, after the game."
+    joe = piper_speak(text)
+    heard = count_syllables(EnglishRecognizer(search=QUICK_SEARCH).transcribe(joe))
+    assert heard == pytest.approx(count_syllables(text), rel=0.15)
+    with pytest.raises(ModelError, match="no_such_setting"):
+        EnglishRecognizer(search={"no_such_setting": 1})

@@ -4,6 +4,7 @@ dictionary: open-vocabulary transcription of a clip."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -21,6 +22,13 @@ ASR_SAMPLE_RATE = 16_000
 #: 0.2 s or more took word errors from 24.6 % to 22.0 % (8 speakers), and stock voices'
 #: from 41 % to 28 % (6 speakers).
 PAD_S = 0.3
+
+#: pocketsphinx's search narrowed to one pass, for a transcript whose syllables are
+#: counted, not its words read (the speaker's tempo,
+#: :func:`voxclone.clone.pitch_rate_match.reference_tempo`). No second (flat) pass, no
+#: best-path rescoring, beams 1e8 narrower than the defaults. TEMPO_SEARCH_NOTE
+QUICK_SEARCH: Mapping[str, Any] = {"fwdflat": False, "bestpath": False, "beam": 1e-40,
+                                   "pbeam": 1e-40, "wbeam": 1e-25}
 
 
 def peak_normalized(samples: np.ndarray) -> np.ndarray:
@@ -43,8 +51,15 @@ class EnglishRecognizer:
         ModelError: pocketsphinx is not installed or its model cannot be loaded.
     """
 
-    def __init__(self, pad_s: float = PAD_S) -> None:
-        """``pad_s``: silence put before and after each clip (see ``PAD_S``)."""
+    def __init__(self, pad_s: float = PAD_S, search: Mapping[str, Any] | None = None,
+                 ) -> None:
+        """``pad_s``: silence put before and after each clip (see ``PAD_S``);
+        ``search``: pocketsphinx decoder settings other than its defaults (e.g.
+        :data:`QUICK_SEARCH`).
+
+        Raises:
+            ModelError: as the class says, or a ``search`` setting pocketsphinx refuses.
+        """
         self.pad_s = pad_s
         try:
             import pocketsphinx
@@ -52,9 +67,10 @@ class EnglishRecognizer:
             raise ModelError(f"speech recognition needs pocketsphinx ({exc}); install it "
                              "with: pip install 'pocketsphinx>=5,<6'") from exc
         try:
-            self._decoder: Any = pocketsphinx.Decoder(loglevel="FATAL")
-        except (RuntimeError, ValueError) as exc:
-            raise ModelError(f"pocketsphinx could not load its English model: {exc}") from exc
+            self._decoder: Any = pocketsphinx.Decoder(loglevel="FATAL", **(search or {}))
+        except (RuntimeError, ValueError, KeyError) as exc:
+            raise ModelError(f"pocketsphinx could not load its English model with these "
+                             f"settings ({dict(search or {})}): {exc}") from exc
         self._lock = threading.Lock()
 
     def transcribe(self, audio: Audio) -> str:
@@ -75,12 +91,19 @@ class EnglishRecognizer:
 _lock = threading.Lock()
 
 
-@lru_cache(maxsize=1)
-def _shared() -> EnglishRecognizer:
-    return EnglishRecognizer()
+@lru_cache(maxsize=2)
+def _shared(quick: bool) -> EnglishRecognizer:
+    return EnglishRecognizer(search=QUICK_SEARCH if quick else None)
 
 
 def default_recognizer() -> EnglishRecognizer:
     """The process-wide recognizer, loaded on first use."""
     with _lock:
-        return _shared()
+        return _shared(False)
+
+
+def quick_recognizer() -> EnglishRecognizer:
+    """The process-wide recognizer with :data:`QUICK_SEARCH`, loaded on first use: for
+    transcripts whose syllables are counted, not their words read."""
+    with _lock:
+        return _shared(True)

@@ -17,7 +17,8 @@ import numpy as np
 from voxclone.audio import Audio
 from voxclone.audio.pauses import speaker_pause
 from voxclone.audio.prosody import prosody_stats
-from voxclone.clone.fit import Effort, VoiceFitter
+from voxclone.clone.fit import QUICK_TEMPO_EFFORTS, Effort, VoiceFitter
+from voxclone.clone.pitch_rate_match import tempo_reader
 from voxclone.clone.profile import SourceClip, VoiceProfile
 from voxclone.clone.search import Progress
 from voxclone.quality.noise_profile import NoiseProfile
@@ -96,6 +97,9 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
     # With the pitch match (and not the style-based one, which moves the style's own
     # pitch), the search scores candidates at the speaker's pitch.
     at_pitch = prosody.f0_median if matches.pitch and not matches.prosody else None
+    measure_rate = matches.rate and not matches.prosody  # the prosody match sets it
+    tempo = tempo_reader(joined, rate=measure_rate,  # may start beside the fit
+                         quick=effort in QUICK_TEMPO_EFFORTS)
     result = fitter.fit(target, effort, seed=seed, progress=progress, prosody=prosody,
                         at_pitch=at_pitch, noises=noises)
     conditioning, score, rate, shift = result.conditioning, result.score, 1.0, 0.0
@@ -103,11 +107,10 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
     if matches.prosody:
         matched = fitter.match_prosody(result, target, prosody)
         conditioning, score, rate = matched.conditioning, matched.score, matched.rate
-    measure_rate = matches.rate and not matches.prosody  # the prosody match set it
     if matches.pitch or measure_rate:
         levels = fitter.match_pitch_rate(conditioning, prosody, pitch=matches.pitch,
                                          rate=measure_rate, noisy_reference=noisy,
-                                         effort=effort, reference=joined)
+                                         effort=effort, speaker_tempo=tempo)
         shift, widen = levels.pitch_shift, levels.pitch_range
         rate = levels.rate if measure_rate else rate
     formants = 1.0

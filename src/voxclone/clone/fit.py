@@ -8,7 +8,7 @@ import importlib.resources as resources
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Literal, get_args
@@ -25,7 +25,6 @@ from voxclone.clone.pitch_rate_match import (
     PitchRateMatch,
     match_pitch_rate,
     pitch_shift_for,
-    reference_tempo,
 )
 from voxclone.clone.prosody_match import ProsodyMatch, learned_response, match_prosody
 from voxclone.clone.search import Progress, SearchResult, fit_mixture, refine
@@ -66,6 +65,12 @@ GRADIENT_EFFORTS: frozenset[str] = frozenset({"balanced", "best"})
 #: plain map: after its 240 s the start matters little (from the drift +0.017 +- 0.035 on
 #: 8 speakers, ``bench/results/clone_quality_best_driftstart_part1of2.md``).
 DRIFT_EFFORTS: frozenset[str] = frozenset({"fast", "balanced"})
+
+#: Efforts that read the speaker's tempo (for the rate factor read from the words) from
+#: pocketsphinx's one-pass search (:data:`voxclone.asr.recognizer.QUICK_SEARCH`)
+#: rather than its full one: ``fast``'s 3 s has no room for the full search's ~1.3 s on
+#: a 6 s reference; the others do. QUICK_EFFORTS_NOTE
+QUICK_TEMPO_EFFORTS: frozenset[str] = frozenset({"fast"})
 
 #: The probe sentence rendered at every evaluation (about 3.4 s of speech).
 PROBE_TEXT = "Bright yellow boats drift past the old harbor."
@@ -166,23 +171,24 @@ class VoiceFitter:
                          pitch: bool = True, rate: bool = True,
                          noisy_reference: bool = False,
                          effort: Effort = "fast",
-                         reference: Audio | None = None) -> PitchRateMatch:
+                         speaker_tempo: Callable[[], float] | None = None,
+                         ) -> PitchRateMatch:
         """Pitch shift and rate factor for a fitted voice
         (:func:`voxclone.clone.pitch_rate_match.match_pitch_rate`, the same arguments),
         measured on the probe, a second sentence and ``PROSODY_TEXTS[effort]``, the
-        range and rate once shifted. With ``reference`` (the speaker's cleaned speech),
-        the rate can be read from the words (``PitchRateSettings.rate_from_words``)."""
+        range and rate once shifted. With ``speaker_tempo`` (the speaker's articulation
+        rate, :func:`voxclone.clone.pitch_rate_match.tempo_reader`), the rate can be
+        read from the words (``PitchRateSettings.rate_from_words``)."""
         texts = [PROBE_TEXT, RATE_TEXT, *PROSODY_TEXTS[effort]]
         sentences = [self.probe_ids, self.rate_ids, *(self.token_ids(t) for t in texts[2:])]
 
         def shifted(semitones: float) -> list[Audio]:
             return [self.render(ids, conditioning, semitones) for ids in sentences]
 
-        tempo = None if reference is None else functools.partial(reference_tempo, reference)
         return match_pitch_rate(speaker, shifted(0.0), pitch=pitch, rate=rate,
                                 noisy_reference=noisy_reference, shifted=shifted,
                                 syllables=[count_syllables(t) for t in texts],
-                                speaker_tempo=tempo)
+                                speaker_tempo=speaker_tempo)
 
     def match_formants(self, conditioning: StyleConditioning, target: np.ndarray,
                        pitch_shift: float = 0.0) -> FormantMatch:

@@ -27,8 +27,10 @@ than their speakers.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -242,14 +244,52 @@ def _tempo_factor(renders: Sequence[Audio], syllables: Sequence[int],
     return float(np.clip(speaker / clone, *settings.rate_bounds))
 
 
-def reference_tempo(reference: Audio) -> float:
-    """The speaker's articulation rate: syllables of a transcript of ``reference``
-    (pocketsphinx, offline) over its seconds of speech above its noise; NaN when
-    nothing was recognised."""
-    from voxclone.asr import default_recognizer
+#: The speaker's tempo is read from at most this much of the reference (seconds): a
+#: transcript takes ~0.1-0.2 s a second of audio, and a long few-shot reference would
+#: spend it for no steadier a reading.
+TEMPO_SPAN_S = 15.0
 
-    heard = count_syllables(default_recognizer().transcribe(reference))
+
+def _opening(audio: Audio, seconds: float) -> Audio:
+    """The first ``seconds`` of ``audio``, cut at its quietest 10 ms in the last second
+    before that (between words, so that no word is cut in two); all of a shorter clip."""
+    rate, cap = audio.sample_rate, round(seconds * audio.sample_rate)
+    if len(audio.samples) <= cap:
+        return audio
+    frame = max(rate // 100, 1)
+    tail = audio.samples[cap - rate:cap]
+    energy = np.square(tail[: len(tail) // frame * frame].reshape(-1, frame)).sum(axis=1)
+    cut = cap - rate + int(np.argmin(energy)) * frame
+    return Audio(audio.samples[:cut], rate)
+
+
+def reference_tempo(reference: Audio, *, quick: bool = False) -> float:
+    """The speaker's articulation rate: syllables of a transcript of ``reference``'s
+    first :data:`TEMPO_SPAN_S` (pocketsphinx, offline; with ``quick``, its one-pass
+    search, :func:`voxclone.asr.recognizer.quick_recognizer`) over its seconds of speech
+    above its noise; NaN when nothing was recognised."""
+    from voxclone.asr.recognizer import default_recognizer, quick_recognizer
+
+    recognizer = quick_recognizer() if quick else default_recognizer()
+    reference = _opening(reference, TEMPO_SPAN_S)
+    heard = count_syllables(recognizer.transcribe(reference))
     return articulation_rate(reference, heard, above_noise=True)
+
+
+def tempo_reader(reference: Audio, *, rate: bool = True,
+                 quick: bool = False) -> Callable[[], float]:
+    """The speaker's tempo (:func:`reference_tempo` of ``reference``, ``quick`` as it
+    says) as a call that reads it once. When the rate is to be read from the words
+    (``rate`` and ``PitchRateSettings().rate_from_words``), the transcript starts now in
+    a background thread, so that it runs beside the fit rather than after it; otherwise
+    it runs on the first call, if any."""
+    read = functools.partial(reference_tempo, reference, quick=quick)
+    if rate and PitchRateSettings().rate_from_words:
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voxclone-tempo")
+        future = pool.submit(read)
+        pool.shutdown(wait=False)  # the submitted transcript still runs to its end
+        return future.result
+    return functools.cache(read)
 
 
 def _joined_stats(renders: Sequence[Audio]) -> ProsodyStats:
