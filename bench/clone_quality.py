@@ -30,9 +30,10 @@ Protocol (DESIGN.md, "Evaluation protocol"), on LibriSpeech utterances, one per 
 * Variants of an effort, as rows of the table: ``<effort>-nomap`` enrolls without the
   learned style map (``voxclone.clone.style_map``), ``-notone`` without the tone match
   (``voxclone.clone.tone_match``), ``-nopitch`` without the pitch shift and
-  ``-norate`` without the rate factor, ``-norange`` without the F0 range factor
-  (``voxclone.clone.pitch_rate_match``), ``-preshift`` with the range and rate factors
-  measured on the clone's renderings before the pitch shift (as before 3 Dec evening),
+  ``-norate`` without the rate factor (``+rate`` with it, where the effort leaves it
+  out), ``-norange`` without the F0 range factor (``voxclone.clone.pitch_rate_match``),
+  ``-preshift`` with the range and rate factors measured on the clone's renderings
+  before the pitch shift (as before 3 Dec evening),
   ``-noformant`` without the formant ratio (``voxclone.clone.formant_match``),
   ``+widerange`` with the F0 range factor clamped to 0.5-2 and widened by noisy
   references too (tried on 7 Dec, not kept);
@@ -103,6 +104,7 @@ from clone_variants import (
     NOTONE,
     PEAK_RATE,
     PRESHIFT,
+    RATE,
     SAME_VOICE,
     SHIPPED,
     SUFFIXES,
@@ -294,7 +296,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="comma-separated rows: an enroll effort, optionally with "
                              f"'{NOMAP}' (without the learned map), '{NOTONE}' (without "
                              f"the tone match), '{NOPITCH}' (no pitch shift), '{NORATE}' "
-                             f"(no rate factor), '{NOFORMANT}' (no formant ratio), "
+                             f"(no rate factor), '{RATE}' (the rate factor at any effort), "
+                             f"'{NOFORMANT}' (no formant ratio), "
                              f"'{PRESHIFT}' (range and rate measured before the shift), "
                              f"'{WIDE_RANGE}' (range clamp 0.5-2, noisy references widen), "
                              f"'{WORD_RATE}' / '{PEAK_RATE}' (the rate factor read from the "

@@ -40,6 +40,9 @@ NOTONE = "-notone"
 NOPITCH = "-nopitch"
 #: Suffix of an effort enrolled without the rate factor (``match_rate=False``).
 NORATE = "-norate"
+#: Suffix of an effort enrolled with the rate factor at any effort (``match_rate=True``:
+#: ``fast`` leaves it out by default, ``fit.RATE_EFFORTS``).
+RATE = "+rate"
 #: Suffix of an effort enrolled with the pitch shift but without the F0 range factor.
 NORANGE = "-norange"
 #: Suffix of an effort enrolled without the formant ratio (``match_formants=False``).
@@ -84,7 +87,7 @@ UNMARKED = "+unmarked"
 SAME_VOICE = "+samevoice"
 SUFFIXES = (NOMAP, NODRIFT, DRIFT_START, NOTONE, NOPITCH, NORATE, NORANGE, NOFORMANT,
             PRESHIFT, MATCH, CHECK, SHIPPED, SEARCH, MORE_TEXTS, WIDE_RANGE, WORD_RATE,
-            PEAK_RATE, UNMARKED, SAME_VOICE)
+            PEAK_RATE, UNMARKED, SAME_VOICE, RATE)
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,7 @@ class Variant:
     match_tone: bool = True
     match_prosody: bool = False
     match_pitch: bool = True
-    match_rate: bool = True
+    match_rate: bool | None = None  # None: as the effort says
     check_words: bool = False
     match_range: bool = True
     shipped_model: bool = False
@@ -132,7 +135,8 @@ def parse_effort(label: str) -> Variant:
         base = base.removesuffix(suffix)
     return Variant(base, use_map=NOMAP not in found, match_tone=NOTONE not in found,
                    match_prosody=MATCH in found, match_pitch=NOPITCH not in found,
-                   match_rate=NORATE not in found, check_words=CHECK in found,
+                   match_rate=False if NORATE in found else True if RATE in found else None,
+                   check_words=CHECK in found,
                    match_range=NORANGE not in found, shipped_model=SHIPPED in found,
                    match_formants=NOFORMANT not in found,
                    measure_shifted=PRESHIFT not in found, gradient=SEARCH not in found,

@@ -145,16 +145,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def variant(spec: str) -> dict[str, Any]:
     """``enroll``'s arguments for an ``--efforts`` entry: ``fast``, ``fast:no-formants``,
-    ``fast:word-rate``, ``fast:peak-rate`` (see :func:`settings_of`)..."""
+    ``fast:word-rate``, ``fast:peak-rate`` (see :func:`settings_of`), ``fast:rate``
+    (``match_rate=True``)..."""
     effort, *parts = spec.split(":")
     options: dict[str, Any] = {"effort": effort}
     for part in parts:
         name = part.removeprefix("no-")
         if part in RATE_READINGS:
             continue
+        if part == "rate":  # the rate factor where the effort leaves it out (fast)
+            options["match_rate"] = True
+            continue
         if name not in PARTS or not part.startswith("no-"):
             raise SystemExit(f"{spec}: each part after the effort is no-PART, with PART one "
-                             f"of {', '.join(PARTS)}, or one of {', '.join(RATE_READINGS)}")
+                             f"of {', '.join(PARTS)}, or rate, or one of "
+                             f"{', '.join(RATE_READINGS)}")
         options[f"match_{name}"] = False
     return options
 

@@ -6,15 +6,20 @@ reference; with pocketsphinx's full search that took ~1.3 s after the fit (7 Dec
 night). This times, interleaved in one process, each speaker's 6 s reference
 (``clone_quality.py``'s split and speakers) enrolled at ``fast``:
 
-* ``peaks``: the rate factor from syllable peaks (no transcript);
+* ``no factor``: as shipped since 8 Dec (``fast`` leaves the rate out,
+  ``fit.RATE_EFFORTS``);
+* ``peaks``: the rate factor from syllable peaks (no transcript; ``fast``'s default
+  until 8 Dec);
 * ``words, quick, beside``: from the words, the transcript by the one-pass search
   (``voxclone.asr.recognizer.QUICK_SEARCH``) started in a thread before the fit
-  (``pitch_rate_match.tempo_reader``);
+  (``pitch_rate_match.tempo_reader``): ``enroll(..., match_rate=True)`` at ``fast``;
 * ``words, quick, after``: the same transcript run when the match asks for it;
-* ``words, full, after``: the full search when the match asks for it (7 Dec's opt-in).
+* ``words, full, after``: the full search when the match asks for it (7 Dec's opt-in,
+  and how ``balanced`` and ``best`` read it).
 
 ``--rounds`` passes over the speakers, each in a rotated order of the variants.
-Medians, the slowest, each variant's ratio to ``peaks`` per speaker and round, and
+Every variant but the first is enrolled with ``match_rate=True``. Medians, the
+slowest, each variant's ratio to ``peaks`` per speaker and round, and
 whether the variants reading the same transcript gave the same rate factor.
 
 Run from the repo root on an otherwise idle machine:
@@ -24,6 +29,7 @@ Run from the repo root on an otherwise idle machine:
 from __future__ import annotations
 
 import contextlib
+import functools
 import statistics
 import sys
 import time
@@ -39,23 +45,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import speech_data as sd  # the shared benchmark helpers next to this file
 
 DEFAULT_OUT = sd.REPO_ROOT / "bench" / "results" / "tempo_enroll_time"
+NONE = "no factor"
 PEAKS = "peaks"
 BESIDE = "words, quick, beside"
 AFTER = "words, quick, after"
 FULL = "words, full, after"
-VARIANTS = (PEAKS, BESIDE, AFTER, FULL)
+VARIANTS = (NONE, PEAKS, BESIDE, AFTER, FULL)
 
 
 def _when_asked(reference: Any, *, rate: bool = True, quick: bool = False) -> Any:
-    """``tempo_reader`` that never starts the transcript before it is asked for."""
-    return pitch_rate_match.tempo_reader(reference, rate=False, quick=quick)
+    """``tempo_reader`` that never starts the transcript before it is asked for (by the
+    search ``quick`` says)."""
+    return functools.cache(functools.partial(pitch_rate_match.reference_tempo, reference,
+                                             quick=quick))
 
 
 @contextlib.contextmanager
 def variant_as(name: str) -> Iterator[None]:
     with contextlib.ExitStack() as stack:
-        if name != PEAKS:
-            stack.enter_context(sd.pitch_rate_settings(rate_from_words=True))
+        stack.enter_context(sd.pitch_rate_settings(rate_from_words=name != PEAKS))
         if name in (AFTER, FULL):
             stack.enter_context(mock.patch.object(build, "tempo_reader", _when_asked))
         if name == FULL:
@@ -70,7 +78,7 @@ def enroll_timed(reference: Any, name: str) -> tuple[float, float]:
         began = time.perf_counter()
         profile = voxclone.enroll("bench-tempo", reference, effort="fast", save=False,
                                   i_am_the_speaker=True,  # public benchmark speech
-                                  force=True)
+                                  force=True, match_rate=None if name == NONE else True)
         return time.perf_counter() - began, profile.rate
 
 

@@ -195,14 +195,19 @@ def test_matched_clone_keeps_near_the_speakers_pitch(
 def test_clone_speaks_at_the_speakers_pitch_and_rate(
     joe_reference: Audio, joe_heldout: Audio, fast_voice: voxclone.VoiceProfile,
 ) -> None:
-    """The pitch and rate matches (on by default) bring joe's clone to joe's pitch
-    level on sentences it never saw; turned off, the voice keeps the engine's."""
+    """The pitch match (on by default) brings joe's clone to joe's pitch level on
+    sentences it never saw; turned off, the voice keeps the engine's. ``fast`` matches
+    the rate only when asked (``match_rate=True``): then from joe's words, read beside
+    the fit."""
     joe = prosody_stats(joe_heldout)
     clone = prosody_stats(voxclone.synthesize(HELDOUT_TEXT, fast_voice))
     # (issue 3's target: within a semitone; joe's reading measures 0.2)
     assert abs(12 * np.log2(clone.f0_median / joe.f0_median)) < 1.0
+    assert fast_voice.rate == 1.0  # fast leaves the rate to the engine by default
+    paced = enroll("joe", joe_reference, effort="fast", save=False, match_rate=True)
     low, high = PitchRateSettings().rate_bounds
-    assert low <= fast_voice.rate <= high
+    assert low <= paced.rate <= high and paced.rate != 1.0
+    assert paced.pitch_shift == fast_voice.pitch_shift  # the rate alone is added
     plain = enroll("joe", joe_reference, effort="fast", save=False, match_pitch=False,
                    match_rate=False)
     assert plain.pitch_shift == 0.0 and plain.rate == 1.0

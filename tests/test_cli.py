@@ -392,3 +392,23 @@ def test_demo_stock(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     record = voxclone.consent_record("demo-joe", voices_dir=out / "voices")
     assert record.decision == "verified" and record.phrase_heard
     assert sf.info(str(out / "clone.wav")).samplerate == 24000
+
+
+def test_enroll_rate_match_flags(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``--rate-match`` asks for the rate at every effort, ``--no-rate-match`` for none;
+    neither leaves it to the effort (``match_rate=None``). The two are exclusive."""
+    seen: list[object] = []
+
+    def enroll(*args: object, **kwargs: object) -> object:
+        seen.append(kwargs["match_rate"])
+        raise voxclone.VoxcloneError("stop here")
+
+    monkeypatch.setattr(voxclone, "enroll", enroll)
+    clip = tmp_path / "a.wav"
+    clip.write_bytes(b"")
+    for flag, expected in ((None, None), ("--rate-match", True), ("--no-rate-match", False)):
+        argv = ["enroll", "ada", str(clip), "--i-am-the-speaker", "--voices-dir",
+                str(tmp_path), *([flag] if flag else [])]
+        assert main(argv) != 0
+        assert seen[-1] is expected
+    assert main(["enroll", "ada", str(clip), "--rate-match", "--no-rate-match"]) == 2

@@ -257,9 +257,10 @@ def test_an_effort_given_more_sentences_measures_the_clone_on_them() -> None:
 
 
 def test_the_rate_can_be_read_from_the_words() -> None:
-    """With ``rate_from_words`` the factor is the speaker's articulation rate over the
-    clone's, the clone's counted in the sentence it spoke; the speaker's is asked for
-    only then, and one that cannot be read (nothing recognised) gives way to the peaks."""
+    """By default (``rate_from_words``) the factor is the speaker's articulation rate
+    over the clone's, the clone's counted in the sentence it spoke; the speaker's is
+    asked for only then, and one that cannot be read (nothing recognised) gives way to
+    the peaks, as the factor is read with ``rate_from_words=False``."""
     text = "She said the children would be home by seven, after the game."
     joe = piper_speak(text)
     own = count_syllables(text) / speech_seconds(joe)
@@ -270,14 +271,14 @@ def test_the_rate_can_be_read_from_the_words() -> None:
         asked.append(1)
         return 0.85 * own
 
-    words = PitchRateSettings(rate_from_words=True)
+    assert PitchRateSettings().rate_from_words
     matched = match_pitch_rate(speaker, [joe], syllables=[count_syllables(text)],
-                               speaker_tempo=tempo, settings=words)
+                               speaker_tempo=tempo)
     assert matched.rate == pytest.approx(0.85, abs=1e-3) and asked == [1]
-    peaks = match_pitch_rate(speaker, [joe], syllables=[15], speaker_tempo=tempo)
+    peaks = match_pitch_rate(speaker, [joe], syllables=[15], speaker_tempo=tempo,
+                             settings=PitchRateSettings(rate_from_words=False))
     assert peaks.rate == pytest.approx(1.2, abs=1e-3) and asked == [1]
-    unread = match_pitch_rate(speaker, [joe], syllables=[15], speaker_tempo=lambda: np.nan,
-                              settings=words)
+    unread = match_pitch_rate(speaker, [joe], syllables=[15], speaker_tempo=lambda: np.nan)
     assert unread.rate == pytest.approx(1.2, abs=1e-3)
 
 
@@ -292,32 +293,38 @@ def test_a_references_tempo_is_read_from_its_transcript() -> None:
 
 def test_the_tempo_starts_beside_the_fit_only_when_the_words_are_read(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    """Reading the rate from the words, enrollment starts the reference's transcript in
-    a background thread before the fit; otherwise it transcribes only if asked, once."""
+    """Reading the rate from the words at ``fast`` (``quick``), enrollment starts the
+    reference's transcript in a background thread before the fit; otherwise it
+    transcribes only if asked, once."""
     import threading
 
     from voxclone.clone import pitch_rate_match
 
     threads: list[str] = []
+    searches: list[bool] = []
 
     def transcript(reference: Audio, *, quick: bool = False) -> float:
         threads.append(threading.current_thread().name)
+        searches.append(quick)
         return 4.5
 
     monkeypatch.setattr(pitch_rate_match, "reference_tempo", transcript)
     clip = Audio(np.zeros(16_000, dtype=np.float32), 16_000)
     monkeypatch.setattr(pitch_rate_match, "PitchRateSettings",
                         lambda: PitchRateSettings(rate_from_words=True))
-    begun = pitch_rate_match.tempo_reader(clip)
+    begun = pitch_rate_match.tempo_reader(clip, quick=True)
     assert begun() == 4.5 and begun() == 4.5
     assert len(threads) == 1 and threads[0].startswith("voxclone-tempo")
-    assert pitch_rate_match.tempo_reader(clip, rate=False) is not None and len(threads) == 1
+    assert pitch_rate_match.tempo_reader(clip, rate=False, quick=True) is not None
+    assert pitch_rate_match.tempo_reader(clip) is not None  # the full search: when asked
+    assert len(threads) == 1
     monkeypatch.setattr(pitch_rate_match, "PitchRateSettings",
                         lambda: PitchRateSettings(rate_from_words=False))
-    lazy = pitch_rate_match.tempo_reader(clip)
+    lazy = pitch_rate_match.tempo_reader(clip, quick=True)
     assert len(threads) == 1  # not started
     assert lazy() == 4.5 and lazy() == 4.5
     assert threads[1:] == [threading.current_thread().name]  # read once, when asked
+    assert searches == [True, False]  # the one-pass search beside the fit, else the full
 
 
 def test_a_long_reference_gives_its_tempo_from_its_opening_cut_between_words() -> None:

@@ -133,7 +133,7 @@ def enroll(
     match_prosody: bool = False,
     match_tone: bool = True,
     match_pitch: bool = True,
-    match_rate: bool = True,
+    match_rate: bool | None = None,
     match_pauses: bool = True,
     match_formants: bool = True,
 ) -> VoiceProfile:
@@ -179,10 +179,13 @@ def enroll(
             range other voices inflate, a narrowing only); synthesis applies both by
             PSOLA, keeping timing and formants. No shift under half a semitone, no
             range change under 10 %.
-        match_rate: after the fit (efforts other than ``stock``), store a
-            speaking-rate factor (the speaker's syllable rate over the clone's) that
-            synthesis multiplies with the caller's speed (``match_prosody`` sets it
-            too). Both matches use renderings the enrollment makes anyway.
+        match_rate: after the fit, store a speaking-rate factor that synthesis
+            multiplies with the caller's speed: the speaker's articulation rate
+            (syllables of a transcript of the clips, by the offline recogniser, over
+            their seconds of speech) over the clone's on enrollment's sentences
+            (``match_prosody`` sets it too). None (the default): at ``balanced`` and
+            ``best`` (:data:`voxclone.clone.fit.RATE_EFFORTS`); True: at ``fast`` too,
+            for ~0.6 s more (the transcript runs beside the fit); False: never.
         match_pauses: store the speaker's typical pause between phrases (efforts other
             than ``stock``): the median of the clips' pauses, drawn toward readers'
             0.51 s the fewer pauses the clips hold; synthesis puts it between sentences
@@ -243,7 +246,7 @@ def enroll_with_record(
     match_prosody: bool = False,
     match_tone: bool = True,
     match_pitch: bool = True,
-    match_rate: bool = True,
+    match_rate: bool | None = None,
     match_pauses: bool = True,
     match_formants: bool = True,
 ) -> tuple[VoiceProfile, ConsentRecord]:

@@ -17,7 +17,7 @@ import numpy as np
 from voxclone.audio import Audio
 from voxclone.audio.pauses import speaker_pause
 from voxclone.audio.prosody import prosody_stats
-from voxclone.clone.fit import QUICK_TEMPO_EFFORTS, Effort, VoiceFitter
+from voxclone.clone.fit import QUICK_TEMPO_EFFORTS, RATE_EFFORTS, Effort, VoiceFitter
 from voxclone.clone.pitch_rate_match import tempo_reader
 from voxclone.clone.profile import SourceClip, VoiceProfile
 from voxclone.clone.search import Progress
@@ -35,7 +35,8 @@ class Matches:
         tone: the equaliser curve (:mod:`voxclone.clone.tone_match`).
         pitch: the pitch shift and F0 range factor
             (:mod:`voxclone.clone.pitch_rate_match`).
-        rate: the speaking-rate factor (same module; the prosody match sets it too).
+        rate: the speaking-rate factor (same module; the prosody match sets it too);
+            None: as the effort says (:data:`voxclone.clone.fit.RATE_EFFORTS`).
         formants: the formant ratio (:mod:`voxclone.clone.formant_match`).
         pauses: the speaker's pause between sentences (:mod:`voxclone.audio.pauses`).
     """
@@ -43,14 +44,17 @@ class Matches:
     prosody: bool = False
     tone: bool = True
     pitch: bool = True
-    rate: bool = True
+    rate: bool | None = None
     pauses: bool = True
     formants: bool = True
 
     def for_effort(self, effort: Effort) -> Matches:
-        """None at ``stock``: it keeps a stock voice as it is."""
+        """The matches at ``effort``: none at ``stock`` (it keeps a stock voice as it
+        is); the rate, if not given, as :data:`voxclone.clone.fit.RATE_EFFORTS` says."""
         if effort == "stock":
             return Matches(False, False, False, False, False, False)
+        if self.rate is None:
+            return replace(self, rate=effort in RATE_EFFORTS)
         return self
 
 
@@ -97,7 +101,8 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
     # With the pitch match (and not the style-based one, which moves the style's own
     # pitch), the search scores candidates at the speaker's pitch.
     at_pitch = prosody.f0_median if matches.pitch and not matches.prosody else None
-    measure_rate = matches.rate and not matches.prosody  # the prosody match sets it
+    matches = matches.for_effort(effort)  # a rate left to the effort is settled here
+    measure_rate = bool(matches.rate) and not matches.prosody  # the prosody match sets it
     tempo = tempo_reader(joined, rate=measure_rate,  # may start beside the fit
                          quick=effort in QUICK_TEMPO_EFFORTS)
     result = fitter.fit(target, effort, seed=seed, progress=progress, prosody=prosody,

@@ -71,14 +71,15 @@ class PitchRateSettings:
             the syllables of the sentences it spoke over theirs. The peak reading
             follows a clone's tempo by a slope of 0.63 on enrollment's sentences and
             0.34 on the benchmark's (``bench/results/rate_response.md``): its peaks
-            merge in quick speech. On 48 speakers at ``fast``
-            (``bench/results/clone_quality_wordrate.md``) it put 79 % of clones within
-            10 % of their speaker's rate read from the words, against 44 % (the peaks
-            had made the clones a median 9 % slow). The quicker clones lose some words
-            (1.13x the stock voice's WER on 20 Harvard sentences against 1.01x,
-            ``intelligibility_wordrate.md``), and the transcript costs ~1.3 s, which
-            ``fast``'s 3 s has not. Off until ``balanced`` and ``best`` are measured
-            with it.
+            merge in quick speech, and the clones came out a median 9 % slow. Read from
+            the words, on the benchmark's 48 speakers, the clones within 10 % of their
+            speaker's rate went from 40 % to 73 % at ``balanced`` (the same voices,
+            ``bench/results/clone_quality_balanced_wordrate.md``) and FAST_FIGURES.
+            The quicker clones lose some words (at ``balanced`` 123 errors against
+            105 in 1392 words; at ``fast`` 1.13x the stock voice's WER on 20 Harvard
+            sentences against 1.01x, ``intelligibility_wordrate.md``). ``fast`` reads
+            the transcript by a one-pass search, beside the fit
+            (:data:`voxclone.clone.fit.QUICK_TEMPO_EFFORTS`).
         widen_for_noisy: let a noisy reference's range widen the clone's melody too.
             Off: other voices' pitch under a reference widens its measured range
             (babble at 10 dB: 1.3 times the speaker's own, median), so a noisy
@@ -100,7 +101,7 @@ class PitchRateSettings:
     range_bounds: tuple[float, float] = (0.67, 1.5)
     min_range_change: float = 0.1
     widen_for_noisy: bool = False
-    rate_from_words: bool = False
+    rate_from_words: bool = True
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_shift_st <= self.max_shift_st <= PITCH_SHIFT_LIMIT:
@@ -278,18 +279,18 @@ def reference_tempo(reference: Audio, *, quick: bool = False) -> float:
 
 def tempo_reader(reference: Audio, *, rate: bool = True,
                  quick: bool = False) -> Callable[[], float]:
-    """The speaker's tempo (:func:`reference_tempo` of ``reference``, ``quick`` as it
-    says) as a call that reads it once. When the rate is to be read from the words
-    (``rate`` and ``PitchRateSettings().rate_from_words``), the transcript starts now in
-    a background thread, so that it runs beside the fit rather than after it; otherwise
-    it runs on the first call, if any."""
-    read = functools.partial(reference_tempo, reference, quick=quick)
-    if rate and PitchRateSettings().rate_from_words:
+    """The speaker's tempo (:func:`reference_tempo` of ``reference``) as a call that
+    reads it once. With ``quick``, when the rate is to be read from the words (``rate``
+    and ``PitchRateSettings().rate_from_words``), the one-pass search's transcript
+    starts now in a background thread, so that it runs beside the fit rather than after
+    it. Otherwise the full search runs on the first call, if any: beside a fit bounded
+    by time it would take the fit's steps."""
+    if quick and rate and PitchRateSettings().rate_from_words:
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voxclone-tempo")
-        future = pool.submit(read)
+        future = pool.submit(reference_tempo, reference, quick=True)
         pool.shutdown(wait=False)  # the submitted transcript still runs to its end
         return future.result
-    return functools.cache(read)
+    return functools.cache(functools.partial(reference_tempo, reference))
 
 
 def _joined_stats(renders: Sequence[Audio]) -> ProsodyStats:
