@@ -74,7 +74,7 @@ WIDE_RANGE_SETTINGS = {"range_bounds": (0.5, 2.0), "widen_for_noisy": True}
 #: of enrollment's sentences; not the default).
 WORD_RATE = "+wordrate"
 #: Suffix of a row whose rate factor is read from syllable peaks
-#: (``PitchRateSettings(rate_from_words=False)``; the default until 8 Dec).
+#: (``PitchRateSettings(rate_from_words=False)``; the default before stop 74, 7 Dec).
 PEAK_RATE = "+peakrate"
 #: Suffix of a row whose clones are scored without their watermark (the same renderings,
 #: unmarked): what the mark costs the similarity.

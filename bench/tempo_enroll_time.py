@@ -6,10 +6,10 @@ reference; with pocketsphinx's full search that took ~1.3 s after the fit (7 Dec
 night). This times, interleaved in one process, each speaker's 6 s reference
 (``clone_quality.py``'s split and speakers) enrolled at ``fast``:
 
-* ``no factor``: as shipped since 8 Dec (``fast`` leaves the rate out,
+* ``no factor``: as shipped since stop 74 (``fast`` leaves the rate out,
   ``fit.RATE_EFFORTS``);
 * ``peaks``: the rate factor from syllable peaks (no transcript; ``fast``'s default
-  until 8 Dec);
+  before it);
 * ``words, quick, beside``: from the words, the transcript by the one-pass search
   (``voxclone.asr.recognizer.QUICK_SEARCH``) started in a thread before the fit
   (``pitch_rate_match.tempo_reader``): ``enroll(..., match_rate=True)`` at ``fast``;

@@ -341,3 +341,17 @@ def test_a_long_reference_gives_its_tempo_from_its_opening_cut_between_words() -
     assert gap <= len(opening.samples) < gap + rate // 10
     short = Audio(loud[: 5 * rate], rate)
     assert _opening(short, TEMPO_SPAN_S) is short
+
+
+def test_the_rate_is_matched_at_balanced_and_best_unless_told() -> None:
+    """``match_rate=None`` leaves the rate to the effort: matched at ``balanced`` and
+    ``best``, left out at ``fast`` (no room for the transcript); True and False are
+    kept at every effort, and ``stock`` matches nothing."""
+    from voxclone.clone.build import Matches
+
+    assert [Matches().for_effort(e).rate for e in ("fast", "balanced", "best")] == [
+        False, True, True]
+    assert Matches(rate=True).for_effort("fast").rate is True
+    assert Matches(rate=False).for_effort("best").rate is False
+    assert Matches(rate=True).for_effort("stock") == Matches(False, False, False, False,
+                                                             False, False)
