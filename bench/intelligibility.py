@@ -53,8 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--efforts", "--effort", default="fast",
                         help="comma-separated; each speaker is cloned at each (paired); "
                         "EFFORT:no-PART[:no-PART] leaves matches out (PART: "
-                        + ", ".join(PARTS) + "); EFFORT:word-rate reads the rate factor "
-                        "from the words, EFFORT:peak-rate from syllable peaks")
+                        + ", ".join(PARTS) + "); EFFORT:rate adds the rate factor where the "
+                        "effort leaves it out (fast); EFFORT:word-rate reads it from the "
+                        "words, EFFORT:peak-rate from syllable peaks")
     parser.add_argument("--joe-takes", type=int, default=3)
     parser.add_argument("--check-words", action="store_true",
                         help="clones check their sentences by ear (synthesize(check_words=))")

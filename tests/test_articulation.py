@@ -63,6 +63,9 @@ def test_the_benchmarks_word_rate_rows_turn_the_setting_on() -> None:
     assert cv.parse_effort("fast+peakrate").word_rate is False
     assert cv.parse_effort("fast").word_rate is None  # as shipped
     assert intelligibility.variant("fast:word-rate") == {"effort": "fast"}
+    assert intelligibility.variant("fast:rate") == {"effort": "fast", "match_rate": True}
+    assert cv.parse_effort("fast+rate").match_rate is True
+    assert cv.parse_effort("fast").match_rate is None  # as the effort says
     with intelligibility.settings_of("fast:word-rate"):
         assert pitch_rate_match.PitchRateSettings().rate_from_words
     with intelligibility.settings_of("fast:peak-rate"):
