@@ -185,7 +185,7 @@ def enroll(
             their seconds of speech) over the clone's on enrollment's sentences
             (``match_prosody`` sets it too). None (the default): at ``balanced`` and
             ``best`` (:data:`voxclone.clone.fit.RATE_EFFORTS`); True: at ``fast`` too,
-            for ~0.6 s more (the transcript runs beside the fit); False: never.
+            for ~0.5 s more (the transcript runs beside the fit); False: never.
         match_pauses: store the speaker's typical pause between phrases (efforts other
             than ``stock``): the median of the clips' pauses, drawn toward readers'
             0.51 s the fewer pauses the clips hold; synthesis puts it between sentences

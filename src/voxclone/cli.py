@@ -135,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     rate = p.add_mutually_exclusive_group()
     rate.add_argument("--rate-match", dest="rate_match", action="store_true", default=None,
                       help="match the speaker's speaking rate at every effort (by default "
-                           "at balanced and best; at fast it adds ~0.6 s)")
+                           "at balanced and best; at fast it adds ~0.5 s)")
     rate.add_argument("--no-rate-match", dest="rate_match", action="store_false",
                       help="keep the engine's speaking rate instead of the speaker's")
     p.add_argument("--no-formant-match", action="store_true",

@@ -69,8 +69,9 @@ DRIFT_EFFORTS: frozenset[str] = frozenset({"fast", "balanced"})
 #: Efforts that match the speaking rate unless told otherwise (``enroll``'s
 #: ``match_rate=None``), the rate read from the words
 #: (:attr:`~voxclone.clone.pitch_rate_match.PitchRateSettings.rate_from_words`). Not
-#: ``fast``: its 3 s have no room for the transcript (+0.6 s beside the fit, 3.23 s
-#: against 2.60 s, ``bench/results/tempo_enroll_time.md``), and the syllable peaks,
+#: ``fast``: its 3 s have no room for the transcript (beside the fit 1.16-1.22x the
+#: time, +0.45-0.63 s, in two runs, ``bench/results/tempo_enroll_time.md`` and
+#: ``tempo_enroll_time_first.md``), and the syllable peaks,
 #: which need none, put fewer of its clones within 10 % of their speaker's rate than no
 #: factor at all (44 % against 60 % on 48 speakers, ``clone_quality_tempo.md``).
 RATE_EFFORTS: frozenset[str] = frozenset({"balanced", "best"})
@@ -78,7 +79,7 @@ RATE_EFFORTS: frozenset[str] = frozenset({"balanced", "best"})
 #: Efforts that read the speaker's tempo, when they match the rate, by pocketsphinx's
 #: one-pass search (:data:`voxclone.asr.recognizer.QUICK_SEARCH`) in a thread beside
 #: the fit (:func:`voxclone.clone.pitch_rate_match.tempo_reader`): ``fast`` (asked
-#: with ``match_rate=True``) has no room for the full search after the fit (+1.9 s,
+#: with ``match_rate=True``) has no room for the full search after the fit (+1.8-1.9 s,
 #: ``tempo_enroll_time.md``). The others read it by the full search after the fit,
 #: which is bounded by time and would lose steps to a transcript beside it.
 QUICK_TEMPO_EFFORTS: frozenset[str] = frozenset({"fast"})

@@ -14,8 +14,11 @@ renderings the enrollment makes anyway (the probe and a second sentence, engine 
   semitones), applied by the same resynthesis around each piece's own mean: Kokoro's
   styles speak in a narrower or wider melody than many speakers, and the fit does not
   move it. Changes under :attr:`PitchRateSettings.min_range_change` are left alone.
-* ``rate``: the speaker's syllable rate over the clone's, which synthesis multiplies
-  with the caller's speed (Kokoro's ``speed`` input scales durations directly).
+* ``rate``: the speaker's speaking rate over the clone's, which synthesis multiplies
+  with the caller's speed (Kokoro's ``speed`` input scales durations directly). It is
+  read from the words (:attr:`PitchRateSettings.rate_from_words`: syllables over
+  seconds of speech, the speaker's from a transcript of the reference,
+  :func:`tempo_reader`), else from syllable peaks.
 
 The range and the rate are measured on the renderings *after* the pitch shift, as
 synthesis will speak them: measured before it, a clone shifted 5 semitones down lost
@@ -74,12 +77,12 @@ class PitchRateSettings:
             merge in quick speech, and the clones came out a median 9 % slow. Read from
             the words, on the benchmark's 48 speakers, the clones within 10 % of their
             speaker's rate went from 40 % to 73 % at ``balanced`` (the same voices,
-            ``bench/results/clone_quality_balanced_wordrate.md``) and FAST_FIGURES.
-            The quicker clones lose some words (at ``balanced`` 123 errors against
-            105 in 1392 words; at ``fast`` 1.13x the stock voice's WER on 20 Harvard
-            sentences against 1.01x, ``intelligibility_wordrate.md``). ``fast`` reads
-            the transcript by a one-pass search, beside the fit
-            (:data:`voxclone.clone.fit.QUICK_TEMPO_EFFORTS`).
+            ``bench/results/clone_quality_balanced_wordrate.md``), and at ``fast``,
+            asked with ``match_rate=True``, 79 % against 60 % with no factor (its
+            default, ``clone_quality_fast_matchrate.md``). The quicker clones lose some
+            words (at ``balanced`` 123 errors against 105 in 1392 words, at ``fast``
+            138 against 91). ``fast`` reads the transcript by a one-pass search beside
+            the fit (:data:`voxclone.clone.fit.QUICK_TEMPO_EFFORTS`).
         widen_for_noisy: let a noisy reference's range widen the clone's melody too.
             Off: other voices' pitch under a reference widens its measured range
             (babble at 10 dB: 1.3 times the speaker's own, median), so a noisy
@@ -246,7 +249,7 @@ def _tempo_factor(renders: Sequence[Audio], syllables: Sequence[int],
 
 
 #: The speaker's tempo is read from at most this much of the reference (seconds): a
-#: transcript takes ~0.1-0.2 s a second of audio, and a long few-shot reference would
+#: transcript takes ~0.13-0.27 s a second of audio, and a long few-shot reference would
 #: spend it for no steadier a reading.
 TEMPO_SPAN_S = 15.0
 
