@@ -55,9 +55,13 @@ def test_the_row_keeps_the_voice_and_takes_the_rate_its_settings_read() -> None:
         voice.pitch_shift, voice.pitch_range, voice.formant_ratio)
     assert seal_holds(kept)  # it can be spoken
     assert fitter.seen == [(("conditioning", "prosody"), {"effort": "balanced"})]
-    # without +wordrate the row reads the peaks again: the earlier row's factor
-    again, _ = rerated(voice, [call], lambda: cv.matching(cv.parse_effort("balanced+samevoice")))
+    # with +peakrate the row reads the peaks again (the earlier row's factor, here); as
+    # shipped (no rate suffix) it reads the words, the default since stop 74
+    peaks = cv.parse_effort("balanced+peakrate+samevoice")
+    again, _ = rerated(voice, [call], lambda: cv.matching(peaks))
     assert again.rate == pytest.approx(voice.rate)
+    shipped = cv.parse_effort("balanced+samevoice")
+    assert rerated(voice, [call], lambda: cv.matching(shipped))[0].rate == pytest.approx(1.2)
 
 
 def test_a_match_that_moves_the_pitch_or_did_not_run_once_is_refused() -> None:
