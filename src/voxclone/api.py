@@ -315,7 +315,7 @@ def enroll_with_record(
                              matches=Matches(prosody=match_prosody, tone=match_tone,
                                              pitch=match_pitch, rate=match_rate,
                                              pauses=match_pauses,
-                                             formants=match_formants).for_effort(effort),
+                                             formants=match_formants),
                              pauses=screened.pauses, noisy=screened.lowest_snr_db < SNR_WARN_DB,
                              noises=screened.noises, warnings=screened.warnings,
                              pitch_level=screened.pitch_level)

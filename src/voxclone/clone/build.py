@@ -74,7 +74,8 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
         cleaned: the speaker's cleaned reference speech (one sample rate).
         sources: what the profile records of the clips.
         effort: the fit's effort level.
-        matches: the matches to run after the fit.
+        matches: the matches asked for (settled for ``effort`` here,
+            :meth:`Matches.for_effort`).
         progress: called with ``(fraction_done, best_similarity)`` during the fit, and
             last with ``(1.0, the profile's score)``.
         seed: seeds the search.
@@ -101,7 +102,7 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
     # With the pitch match (and not the style-based one, which moves the style's own
     # pitch), the search scores candidates at the speaker's pitch.
     at_pitch = prosody.f0_median if matches.pitch and not matches.prosody else None
-    matches = matches.for_effort(effort)  # a rate left to the effort is settled here
+    matches = matches.for_effort(effort)  # none at stock; a rate left to the effort
     measure_rate = bool(matches.rate) and not matches.prosody  # the prosody match sets it
     tempo = tempo_reader(joined, rate=measure_rate,  # may start beside the fit
                          quick=effort in QUICK_TEMPO_EFFORTS)

@@ -33,7 +33,6 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +44,7 @@ from voxclone.audio.prosody import (
     prosody_stats,
     speech_seconds,
 )
+from voxclone.background import start_beside
 from voxclone.clone.profile import PITCH_RANGE_BOUNDS, PITCH_SHIFT_LIMIT
 from voxclone.errors import NoSpeechError
 from voxclone.text.syllables import count_syllables
@@ -289,10 +289,7 @@ def tempo_reader(reference: Audio, *, rate: bool = True,
     it. Otherwise the full search runs on the first call, if any: beside a fit bounded
     by time it would take the fit's steps."""
     if quick and rate and PitchRateSettings().rate_from_words:
-        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voxclone-tempo")
-        future = pool.submit(reference_tempo, reference, quick=True)
-        pool.shutdown(wait=False)  # the submitted transcript still runs to its end
-        return future.result
+        return start_beside("tempo", reference_tempo, reference, quick=True).result
     return functools.cache(functools.partial(reference_tempo, reference))
 
 

@@ -26,6 +26,7 @@ from typing import Final
 import numpy as np
 
 from voxclone.audio import Audio, prepare_reference
+from voxclone.background import start_beside
 from voxclone.digest import file_sha256
 from voxclone.errors import ModelError
 from voxclone.speaker.encoder import SpeakerEncoder
@@ -184,11 +185,7 @@ def start_deep_filter(audio: Audio) -> Future[Audio]:
     :data:`SPLIT_FROM_S` is filtered on one core, so the caller's own analysis runs
     beside it on another; a longer one is filtered in pieces on every core.
     """
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="voxclone-deep-filter")
-    try:
-        return pool.submit(deep_filter, audio)
-    finally:
-        pool.shutdown(wait=False)  # the thread ends with its one task
+    return start_beside("deep-filter", deep_filter, audio)
 
 
 def embed_filtered(filtered: Audio, encoder: SpeakerEncoder,
