@@ -64,6 +64,10 @@ SEARCH = "-search"
 #: Suffix of a row whose pitch and rate match also measures the clone on
 #: ``voxclone.clone.fit.MORE_PROSODY_TEXTS``.
 MORE_TEXTS = "+moretexts"
+#: Suffix of a row whose rate read from the words is measured on
+#: ``voxclone.clone.fit.MORE_PROSODY_TEXTS`` too (``fit.TEMPO_TEXTS``; the pitch level
+#: and range on enrollment's two sentences, as shipped).
+TEMPO_TEXTS = "+tempotexts"
 #: Suffix of a row whose F0 range factor is clamped to 0.5-2 (not 0.67-1.5) and may
 #: be widened by a noisy reference too (``bench/range_match.py``; not the default).
 WIDE_RANGE = "+widerange"
@@ -80,14 +84,17 @@ PEAK_RATE = "+peakrate"
 #: unmarked): what the mark costs the similarity.
 UNMARKED = "+unmarked"
 #: Suffix of a row that keeps the voice of the row named without it and without
-#: ``+wordrate`` or ``+peakrate`` (listed earlier), and measures only the rate factor
-#: again, as its own settings say (``same_voice.py``): the pair then differs in the rate
-#: factor alone, even where the ascent is bounded by time. Its enrollment time is the earlier row's
-#: plus the second match.
+#: ``+wordrate``, ``+peakrate`` or ``+tempotexts`` (listed earlier), and measures only
+#: the rate factor again, as its own settings say (``same_voice.py``): the pair then
+#: differs in the rate factor alone, even where the ascent is bounded by time. Its
+#: enrollment time is the earlier row's plus the second match.
 SAME_VOICE = "+samevoice"
 SUFFIXES = (NOMAP, NODRIFT, DRIFT_START, NOTONE, NOPITCH, NORATE, NORANGE, NOFORMANT,
             PRESHIFT, MATCH, CHECK, SHIPPED, SEARCH, MORE_TEXTS, WIDE_RANGE, WORD_RATE,
-            PEAK_RATE, UNMARKED, SAME_VOICE, RATE)
+            PEAK_RATE, UNMARKED, SAME_VOICE, RATE, TEMPO_TEXTS)
+#: The suffixes that change only how the rate factor is read, which a
+#: :data:`SAME_VOICE` row may add to the row whose voice it keeps.
+RATE_READINGS = (SAME_VOICE, WORD_RATE, PEAK_RATE, TEMPO_TEXTS)
 
 
 @dataclass(frozen=True)
@@ -108,6 +115,7 @@ class Variant:
     measure_shifted: bool = True
     gradient: bool = True
     more_texts: bool = False
+    tempo_texts: bool = False
     wide_range: bool = False
     #: the rate factor from the words (True), from the peaks (False), as shipped (None)
     word_rate: bool | None = None
@@ -119,7 +127,9 @@ class Variant:
 
 def same_voice_base(label: str) -> str:
     """The row whose voice a :data:`SAME_VOICE` row keeps."""
-    return label.replace(SAME_VOICE, "").replace(WORD_RATE, "").replace(PEAK_RATE, "")
+    for suffix in RATE_READINGS:
+        label = label.replace(suffix, "")
+    return label
 
 
 def parse_effort(label: str) -> Variant:
@@ -140,7 +150,8 @@ def parse_effort(label: str) -> Variant:
                    match_range=NORANGE not in found, shipped_model=SHIPPED in found,
                    match_formants=NOFORMANT not in found,
                    measure_shifted=PRESHIFT not in found, gradient=SEARCH not in found,
-                   more_texts=MORE_TEXTS in found, wide_range=WIDE_RANGE in found,
+                   more_texts=MORE_TEXTS in found, tempo_texts=TEMPO_TEXTS in found,
+                   wide_range=WIDE_RANGE in found,
                    word_rate=True if WORD_RATE in found else
                    False if PEAK_RATE in found else None,
                    marked=UNMARKED not in found, drift=NODRIFT not in found,
@@ -209,6 +220,8 @@ def matching(variant: Variant) -> Iterator[None]:
         "voxclone.clone.fit.match_pitch_rate", unshifted_match)
     texts = mock.patch.dict(fit.PROSODY_TEXTS, {variant.effort: fit.MORE_PROSODY_TEXTS}) \
         if variant.more_texts else contextlib.nullcontext()
-    with sd.pitch_rate_settings(**changed), unshifted, texts:
+    tempo = mock.patch.dict(fit.TEMPO_TEXTS, {variant.effort: fit.MORE_PROSODY_TEXTS}) \
+        if variant.tempo_texts else contextlib.nullcontext()
+    with sd.pitch_rate_settings(**changed), unshifted, texts, tempo:
         yield
 

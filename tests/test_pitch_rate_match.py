@@ -256,6 +256,38 @@ def test_an_effort_given_more_sentences_measures_the_clone_on_them() -> None:
     assert two.rate != four.rate
 
 
+def test_an_effort_given_tempo_sentences_renders_them_only_for_the_words() -> None:
+    """``TEMPO_TEXTS[effort]`` are rendered (shifted like the rest) when the rate is
+    read from the words, and not when there is no tempo of the speaker to read."""
+    from unittest import mock
+
+    from voxclone.clone import fit
+    from voxclone.clone.conditioning import StyleConditioning
+    from voxclone.engines.kokoro import default_engine, stock_packs
+    from voxclone.speaker import default_encoder
+
+    fitter = fit.VoiceFitter(default_engine(), default_encoder(), stock_packs())
+    voice = StyleConditioning({next(iter(stock_packs())): 1.0})
+    heard: list[list[int]] = []
+    render = fitter.render
+
+    def spy(ids: list[int], *args: object) -> Audio:
+        heard.append(ids)
+        return render(ids, *args)  # type: ignore[arg-type]
+
+    speaker = prosody_stats(piper_speak("Bright yellow boats drift past the old harbor."))
+    extra = fit.MORE_PROSODY_TEXTS[:2]
+    with mock.patch.object(fitter, "render", spy), \
+            mock.patch.dict(fit.TEMPO_TEXTS, {"balanced": extra}):
+        fitter.match_pitch_rate(voice, speaker, pitch=False, effort="balanced")
+        assert heard == [fitter.probe_ids, fitter.rate_ids]
+        heard.clear()
+        fitter.match_pitch_rate(voice, speaker, pitch=False, effort="balanced",
+                                speaker_tempo=lambda: 4.0)
+    assert heard == [fitter.probe_ids, fitter.rate_ids,
+                     *(fitter.token_ids(t) for t in extra)]
+
+
 def test_the_rate_can_be_read_from_the_words() -> None:
     """By default (``rate_from_words``) the factor is the speaker's articulation rate
     over the clone's, the clone's counted in the sentence it spoke; the speaker's is
@@ -280,6 +312,44 @@ def test_the_rate_can_be_read_from_the_words() -> None:
     assert peaks.rate == pytest.approx(1.2, abs=1e-3) and asked == [1]
     unread = match_pitch_rate(speaker, [joe], syllables=[15], speaker_tempo=lambda: np.nan)
     assert unread.rate == pytest.approx(1.2, abs=1e-3)
+
+
+def test_more_sentences_for_the_tempo_count_in_the_words_reading_alone() -> None:
+    """``tempo_only``'s sentences join the clone's renderings in the rate read from the
+    words, shifted as they are; they do not move the pitch shift or range, and are
+    not rendered when the rate is read from the peaks."""
+    first, second = ("She said the children would be home by seven, after the game.",
+                     "Our neighbours painted their fence a bright shade of green.")
+    joe, more = piper_speak(first), piper_speak(second)
+    both = (count_syllables(first) + count_syllables(second)) / (
+        speech_seconds(joe) + speech_seconds(more))
+    speaker = speaker_like(joe, 3.0, 1.0)
+    shifts: list[float] = []
+
+    def tempo_only(semitones: float) -> list[Audio]:
+        shifts.append(semitones)  # high, so the pitch would show it if it were heard
+        return [Audio(shift_pitch(more.samples, RATE, 6.0), RATE)]
+
+    plain = match_pitch_rate(speaker, [joe], syllables=[count_syllables(first)],
+                             speaker_tempo=lambda: 0.9 * both)
+    matched = match_pitch_rate(speaker, [joe], syllables=[count_syllables(first)],
+                               speaker_tempo=lambda: 0.9 * both, tempo_only=tempo_only,
+                               tempo_syllables=[count_syllables(second)])
+    assert shifts == [pytest.approx(matched.pitch_shift, abs=0.01)]
+    assert (matched.pitch_shift, matched.pitch_range) == (plain.pitch_shift,
+                                                          plain.pitch_range)
+    assert matched.pitch_shift > 2
+    high = speech_seconds(Audio(shift_pitch(more.samples, RATE, 6.0), RATE))
+    clone = (count_syllables(first) + count_syllables(second)) / (speech_seconds(joe)
+                                                                   + high)
+    assert matched.rate == pytest.approx(0.9 * both / clone, abs=1e-3)
+    assert matched.rate != plain.rate
+    shifts.clear()
+    match_pitch_rate(speaker, [joe], syllables=[count_syllables(first)],
+                     speaker_tempo=lambda: 0.9 * both, tempo_only=tempo_only,
+                     tempo_syllables=[count_syllables(second)],
+                     settings=PitchRateSettings(rate_from_words=False))
+    assert shifts == []
 
 
 def test_a_references_tempo_is_read_from_its_transcript() -> None:

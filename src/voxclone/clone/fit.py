@@ -105,10 +105,16 @@ MORE_PROSODY_TEXTS = (
 PROSODY_TEXTS: dict[str, tuple[str, ...]] = {"stock": (), "fast": (), "balanced": (),
                                              "best": ()}
 
+#: Sentences, beyond the probe, ``RATE_TEXT`` and ``PROSODY_TEXTS[effort]``, that the
+#: rate read from the words is measured on too, per effort (the pitch level and range
+#: are not).
+TEMPO_TEXTS: dict[str, tuple[str, ...]] = {"stock": (), "fast": (), "balanced": (),
+                                           "best": ()}
+
 #: Renderings (probe or second sentence) a fitter keeps for reuse: the matches after
 #: the fit need the probe and the second sentence, unshifted, after the pitch and rate
 #: match has rendered its other sentences.
-_RECENT_RENDERS = 4 + len(MORE_PROSODY_TEXTS)
+_RECENT_RENDERS = 4 + 2 * len(MORE_PROSODY_TEXTS)
 
 _cache_lock = threading.Lock()
 _pack_embedding_cache: dict[tuple[int, str], dict[str, np.ndarray]] = {}
@@ -188,19 +194,24 @@ class VoiceFitter:
         """Pitch shift and rate factor for a fitted voice
         (:func:`voxclone.clone.pitch_rate_match.match_pitch_rate`, the same arguments),
         measured on the probe, a second sentence and ``PROSODY_TEXTS[effort]``, the
-        range and rate once shifted. With ``speaker_tempo`` (the speaker's articulation
+        range and rate once shifted, the rate read from the words on
+        ``TEMPO_TEXTS[effort]`` too. With ``speaker_tempo`` (the speaker's articulation
         rate, :func:`voxclone.clone.pitch_rate_match.tempo_reader`), the rate can be
         read from the words (``PitchRateSettings.rate_from_words``)."""
         texts = [PROBE_TEXT, RATE_TEXT, *PROSODY_TEXTS[effort]]
         sentences = [self.probe_ids, self.rate_ids, *(self.token_ids(t) for t in texts[2:])]
+        tempo_texts = TEMPO_TEXTS[effort]
 
-        def shifted(semitones: float) -> list[Audio]:
-            return [self.render(ids, conditioning, semitones) for ids in sentences]
+        def shifted(semitones: float, ids: Sequence[list[int]] = sentences) -> list[Audio]:
+            return [self.render(i, conditioning, semitones) for i in ids]
 
         return match_pitch_rate(speaker, shifted(0.0), pitch=pitch, rate=rate,
                                 noisy_reference=noisy_reference, shifted=shifted,
                                 syllables=[count_syllables(t) for t in texts],
-                                speaker_tempo=speaker_tempo)
+                                speaker_tempo=speaker_tempo,
+                                tempo_only=functools.partial(
+                                    shifted, ids=[self.token_ids(t) for t in tempo_texts]),
+                                tempo_syllables=[count_syllables(t) for t in tempo_texts])
 
     def match_formants(self, conditioning: StyleConditioning, target: np.ndarray,
                        pitch_shift: float = 0.0) -> FormantMatch:

@@ -167,6 +167,8 @@ def match_pitch_rate(speaker: ProsodyStats, renders: Sequence[Audio], *,
                      shifted: Shifter | None = None,
                      syllables: Sequence[int] | None = None,
                      speaker_tempo: Callable[[], float] | None = None,
+                     tempo_only: Shifter | None = None,
+                     tempo_syllables: Sequence[int] = (),
                      settings: PitchRateSettings | None = None) -> PitchRateMatch:
     """The pitch shift and rate factor that bring a clone to ``speaker``.
 
@@ -185,6 +187,11 @@ def match_pitch_rate(speaker: ProsodyStats, renders: Sequence[Audio], *,
             ``settings.rate_from_words``, the rate factor is read from the words.
         speaker_tempo: the speaker's articulation rate (syllables per second of
             speech), called only when the rate is read from the words.
+        tempo_only: gives the clone's renderings of more sentences, shifted by a
+            number of semitones, that the rate read from the words is measured on too
+            (with ``renders``; called only then): a clone's tempo varies from sentence
+            to sentence, its pitch level and range less so.
+        tempo_syllables: the syllables each of ``tempo_only``'s renderings speaks.
         settings: knobs.
     Returns:
         The match; ``(0, 1, nan)`` if the renderings hold too little voiced speech.
@@ -206,7 +213,13 @@ def match_pitch_rate(speaker: ProsodyStats, renders: Sequence[Audio], *,
         else 1.0
     if noisy_reference and not settings.widen_for_noisy:
         widen = min(widen, 1.0)
-    factor = _rate_factor(speaker, heard, heard_renders, syllables, speaker_tempo,
+
+    def spoken() -> tuple[list[Audio], list[int]]:  # the sentences the tempo is read on
+        more = list(tempo_only(shift)) if tempo_only is not None else []
+        return [*heard_renders, *more], [*(syllables or ()), *tempo_syllables]
+
+    words = syllables is not None and speaker_tempo is not None and settings.rate_from_words
+    factor = _rate_factor(speaker, heard, spoken if words else None, speaker_tempo,
                           settings) if rate else 1.0
     logger.info("pitch and rate: clone F0 %.0f Hz vs speaker %.0f Hz (shift %+.1f st), "
                 "range %.1f vs %.1f st (x%.2f), rate x%.2f", clone.f0_median,
@@ -215,14 +228,16 @@ def match_pitch_rate(speaker: ProsodyStats, renders: Sequence[Audio], *,
     return PitchRateMatch(round(shift, 2), round(factor, 4), error, round(widen, 3))
 
 
-def _rate_factor(speaker: ProsodyStats, heard: ProsodyStats, renders: Sequence[Audio],
-                 syllables: Sequence[int] | None, speaker_tempo: Callable[[], float] | None,
+def _rate_factor(speaker: ProsodyStats, heard: ProsodyStats,
+                 spoken: Callable[[], tuple[list[Audio], list[int]]] | None,
+                 speaker_tempo: Callable[[], float] | None,
                  settings: PitchRateSettings) -> float:
-    """The speaker's rate over the clone's as synthesis will speak it (``heard``,
-    ``renders``), clamped: read from the words with ``settings.rate_from_words`` where
-    both sides can be, else from syllable peaks; 1 when neither can be read."""
-    if settings.rate_from_words and syllables is not None and speaker_tempo is not None:
-        words = _tempo_factor(renders, syllables, speaker_tempo, settings)
+    """The speaker's rate over the clone's as synthesis will speak it (``heard``),
+    clamped: read from the words where ``spoken`` (the renderings to read it on and
+    their syllables) is given and both sides can be read, else from syllable peaks; 1
+    when neither can be read."""
+    if spoken is not None and speaker_tempo is not None:
+        words = _tempo_factor(*spoken(), speaker_tempo, settings)
         if words is not None:
             return words
     if heard.syllable_rate > 0 and speaker.syllable_rate > 0:
