@@ -64,6 +64,26 @@ def test_the_row_keeps_the_voice_and_takes_the_rate_its_settings_read() -> None:
     assert rerated(voice, [call], lambda: cv.matching(shipped))[0].rate == pytest.approx(1.2)
 
 
+def test_a_tempo_texts_row_measures_the_rate_on_more_sentences() -> None:
+    """``+tempotexts`` gives the effort ``fit.MORE_PROSODY_TEXTS`` for the rate alone,
+    while the row's match runs, and leaves the shipped sentences after it."""
+    from voxclone.clone import fit
+
+    seen: list[tuple[str, ...]] = []
+
+    class Reading(FakeFitter):
+        def match_pitch_rate(self, *args: Any, **kwargs: Any) -> PitchRateMatch:
+            seen.append(fit.TEMPO_TEXTS[kwargs["effort"]])
+            return super().match_pitch_rate(*args, **kwargs)
+
+    call = MatchCall(Reading(), (), {"effort": "balanced"})  # type: ignore[arg-type]
+    row = cv.parse_effort("balanced+tempotexts+samevoice")
+    assert row.tempo_texts and row.same_voice and row.effort == "balanced"
+    shipped = fit.TEMPO_TEXTS["balanced"]
+    rerated(enrolled_voice(), [call], lambda: cv.matching(row))
+    assert seen == [fit.MORE_PROSODY_TEXTS] and fit.TEMPO_TEXTS["balanced"] == shipped
+
+
 def test_a_match_that_moves_the_pitch_or_did_not_run_once_is_refused() -> None:
     voice = enrolled_voice()
     moved = MatchCall(FakeFitter(shift=2.0), (), {})  # type: ignore[arg-type]
@@ -78,6 +98,7 @@ def test_a_match_that_moves_the_pitch_or_did_not_run_once_is_refused() -> None:
 def test_a_same_voice_row_names_its_earlier_row() -> None:
     assert cv.same_voice_base("balanced+wordrate+samevoice") == "balanced"
     assert cv.same_voice_base("fast-notone+samevoice+wordrate") == "fast-notone"
+    assert cv.same_voice_base("balanced+tempotexts+samevoice") == "balanced"
     args = cq.parse_args(["--efforts", "balanced,balanced+wordrate+samevoice"])
     assert args.efforts == ["balanced", "balanced+wordrate+samevoice"]
     with pytest.raises(SystemExit):
