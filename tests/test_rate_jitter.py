@@ -1,5 +1,5 @@
-"""The benchmark of a clone's similarity against 1 % changes of its rate reads each
-speaker's spread and largest step, and the voices it speaks move only in rate."""
+"""The benchmark of a clone's similarity against 1 % changes of its rate steps by 1 %
+and reads each speaker's spread and largest step."""
 
 from __future__ import annotations
 
