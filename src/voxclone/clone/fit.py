@@ -113,7 +113,8 @@ TEMPO_TEXTS: dict[str, tuple[str, ...]] = {"stock": (), "fast": (), "balanced": 
 
 #: Renderings (probe or second sentence) a fitter keeps for reuse: the matches after
 #: the fit need the probe and the second sentence, unshifted, after the pitch and rate
-#: match has rendered its other sentences.
+#: match has rendered its other sentences (``PROSODY_TEXTS`` and ``TEMPO_TEXTS``, each
+#: at most ``MORE_PROSODY_TEXTS``).
 _RECENT_RENDERS = 4 + 2 * len(MORE_PROSODY_TEXTS)
 
 _cache_lock = threading.Lock()
