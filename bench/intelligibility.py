@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import statistics
 import sys
 import time
 from collections.abc import Sequence
@@ -89,10 +90,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             sd.warm_up(split.reference, [e.split(":")[0] for e in efforts])
         mine: dict[str, Any] = {"speaker": utterance.speaker, "gender": utterance.gender}
         for effort in efforts:
+            enrolling = time.perf_counter()
             with settings_of(effort):
                 voice = voxclone.enroll(f"bench-{utterance.speaker}", split.reference,
                                         save=False, force=True, i_am_the_speaker=True,
                                         **variant(effort))  # public benchmark speech
+            mine[f"{effort} enroll_s"] = time.perf_counter() - enrolling
             for row_effort, check in rows:
                 if row_effort != effort:
                     continue
@@ -130,6 +133,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         lines.append(f"| clones, {name} | {totals[name]['errors']}/{totals[name]['words']} | "
                      f"{totals[name]['wer']:.1%} | {ratios[name]:.2f} | "
                      f"{sd.mean_se(paired) if name != names[0] else ''} |")
+    lines += ["", "Enrollment (median; slowest): " + "; ".join(
+        f"`{e}` {statistics.median(s[f'{e} enroll_s'] for s in speakers):.1f} s "
+        f"({max(s[f'{e} enroll_s'] for s in speakers):.1f} s)" for e in efforts) + "."]
     lines += ["", f"Errors per sentence (joe over {args.joe_takes} takes, clones over "
               f"{len(speakers)} speakers):", "",
               "| sentence | joe | " + " | ".join(names) + " |",
