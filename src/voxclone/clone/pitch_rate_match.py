@@ -18,7 +18,8 @@ renderings the enrollment makes anyway (the probe and a second sentence, engine 
   with the caller's speed (Kokoro's ``speed`` input scales durations directly). It is
   read from the words (:attr:`PitchRateSettings.rate_from_words`: syllables over
   seconds of speech, the speaker's from a transcript of the reference,
-  :func:`tempo_reader`), else from syllable peaks.
+  :func:`tempo_reader`; the clone's on more sentences where the effort has the time,
+  ``tempo_only``), else from syllable peaks.
 
 The range and the rate are measured on the renderings *after* the pitch shift, as
 synthesis will speak them: measured before it, a clone shifted 5 semitones down lost
