@@ -3,6 +3,7 @@ and reads each speaker's spread and largest step."""
 
 from __future__ import annotations
 
+import itertools
 import sys
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from rate_jitter import STEPS, analyse, render
 
 def test_the_steps_are_one_per_cent_around_the_factor() -> None:
     assert STEPS[0] == 0.97 and STEPS[-1] == 1.03 and 1.0 in STEPS
-    assert all(b - a == pytest.approx(0.01) for a, b in zip(STEPS, STEPS[1:]))
+    assert all(b - a == pytest.approx(0.01) for a, b in itertools.pairwise(STEPS))
 
 
 def test_each_speakers_spread_and_largest_step_are_read() -> None:
