@@ -112,7 +112,8 @@ PROSODY_TEXTS: dict[str, tuple[str, ...]] = {"stock": (), "fast": (), "balanced"
 #: speakers at ``balanced`` (the same voices, ``bench/results/
 #: clone_quality_balanced_tempotexts.md``) the clones within 10 % of their speaker's
 #: rate went from 73 % to 83 % (5 voices in, none out), their mean offset from +4.2 %
-#: to +2.6 %, for ~2-4 s of renderings; a voice's own error did not shrink. ``fast``
+#: to +2.6 %, for ~3-6 s of renderings on a slow machine (``bench/results/
+#: intelligibility_balanced_tempotexts.md``); a voice's own error did not shrink. ``fast``
 #: has no time for them.
 TEMPO_TEXTS: dict[str, tuple[str, ...]] = {"stock": (), "fast": (),
                                            "balanced": MORE_PROSODY_TEXTS,
