@@ -22,21 +22,20 @@ from unittest import mock
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import speech_data as sd
 from prosody_texts import speakers
+from voice_runs import shipped_voice
 
-import voxclone
 from voxclone.clone import fit
 
 VARIANTS = ("two", "six")
 
 
-def enroll_time(reference: voxclone.Audio, variant: str) -> float:
-    """Seconds to enroll ``reference`` at ``balanced`` with the variant's sentences."""
+def enroll_time(split: sd.Split, variant: str) -> float:
+    """Seconds to enroll ``split``'s speaker at ``balanced`` as shipped, with the
+    variant's sentences."""
     texts = {} if variant == "six" else {"balanced": ()}
     with mock.patch.dict(fit.TEMPO_TEXTS, texts):
         began = time.perf_counter()
-        voxclone.enroll("bench", reference, effort="balanced", save=False,
-                        i_am_the_speaker=True,  # public benchmark speech
-                        force=True)  # every speaker is timed, gate or not
+        shipped_voice(split, "balanced")
         return time.perf_counter() - began
 
 
@@ -71,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             order = VARIANTS if (index + round_) % 2 == 0 else VARIANTS[::-1]
             row: dict[str, Any] = {"speaker": split.utterance.speaker, "round": round_}
             for variant in order:
-                row[variant] = enroll_time(split.reference, variant)
+                row[variant] = enroll_time(split, variant)
             rows.append(row)
             print(f"{row['speaker']}: two {row['two']:.1f} s, six {row['six']:.1f} s",
                   file=sys.stderr, flush=True)

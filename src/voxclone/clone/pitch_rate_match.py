@@ -215,13 +215,15 @@ def match_pitch_rate(speaker: ProsodyStats, renders: Sequence[Audio], *,
     if noisy_reference and not settings.widen_for_noisy:
         widen = min(widen, 1.0)
 
-    def spoken() -> tuple[list[Audio], list[int]]:  # the sentences the tempo is read on
+    def from_words(tempo: Callable[[], float]) -> float | None:
+        # on the renderings heard, and on more sentences where the effort gives them
         more = list(tempo_only(shift)) if tempo_only is not None else []
-        return [*heard_renders, *more], [*(syllables or ()), *tempo_syllables]
+        return _tempo_factor([*heard_renders, *more],
+                             [*(syllables or ()), *tempo_syllables], tempo, settings)
 
-    words = syllables is not None and speaker_tempo is not None and settings.rate_from_words
-    factor = _rate_factor(speaker, heard, spoken if words else None, speaker_tempo,
-                          settings) if rate else 1.0
+    words = functools.partial(from_words, speaker_tempo) if syllables is not None \
+        and speaker_tempo is not None and settings.rate_from_words else None
+    factor = _rate_factor(speaker, heard, words, settings) if rate else 1.0
     logger.info("pitch and rate: clone F0 %.0f Hz vs speaker %.0f Hz (shift %+.1f st), "
                 "range %.1f vs %.1f st (x%.2f), rate x%.2f", clone.f0_median,
                 speaker.f0_median, shift, heard.f0_range_semitones,
@@ -230,17 +232,14 @@ def match_pitch_rate(speaker: ProsodyStats, renders: Sequence[Audio], *,
 
 
 def _rate_factor(speaker: ProsodyStats, heard: ProsodyStats,
-                 spoken: Callable[[], tuple[list[Audio], list[int]]] | None,
-                 speaker_tempo: Callable[[], float] | None,
+                 from_words: Callable[[], float | None] | None,
                  settings: PitchRateSettings) -> float:
     """The speaker's rate over the clone's as synthesis will speak it (``heard``),
-    clamped: read from the words where ``spoken`` (the renderings to read it on and
-    their syllables) is given and both sides can be read, else from syllable peaks; 1
-    when neither can be read."""
-    if spoken is not None and speaker_tempo is not None:
-        words = _tempo_factor(*spoken(), speaker_tempo, settings)
-        if words is not None:
-            return words
+    clamped: ``from_words()`` where it is given and can be read, else from syllable
+    peaks; 1 when neither can be read."""
+    words = from_words() if from_words is not None else None
+    if words is not None:
+        return words
     if heard.syllable_rate > 0 and speaker.syllable_rate > 0:
         return float(np.clip(speaker.syllable_rate / heard.syllable_rate,
                              *settings.rate_bounds))
