@@ -83,7 +83,8 @@ import voxclone
 from voxclone.audio import Audio, write_audio
 from voxclone.audio.prosody import ProsodyStats, prosody_stats
 from voxclone.clone.conditioning import StyleConditioning
-from voxclone.clone.fit import EFFORTS, learned_probe
+from voxclone.clone.fit import EFFORTS, PROBE_TEXT
+from voxclone.clone.learned_probe import learned_probe
 from voxclone.consent.voice_seal import seal_voice
 from voxclone.errors import VoxcloneError
 from voxclone.speaker import cosine
@@ -166,7 +167,7 @@ def join(clips: Sequence[Audio]) -> Audio:
 
 def nearest_pack(profile: voxclone.VoiceProfile) -> voxclone.VoiceProfile:
     """``profile`` with its conditioning replaced by the nearest single stock pack."""
-    learned = learned_probe()
+    learned = learned_probe(PROBE_TEXT)
     if learned is None:
         raise SystemExit("the nearest-pack baseline needs src/voxclone/clone/data/")
     names = list(learned.pack_embeddings)

@@ -364,8 +364,9 @@ def test_a_references_tempo_is_read_from_its_transcript() -> None:
 def test_the_tempo_starts_beside_the_fit_only_when_the_words_are_read(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Reading the rate from the words at ``fast`` (``quick``), enrollment starts the
-    reference's transcript in a background thread before the fit; otherwise it
-    transcribes only if asked, once."""
+    reference's transcript in a background thread before the fit; at the other efforts
+    it transcribes before the fit, in its own thread (so that the fit's deadline counts
+    it); not reading the rate from the words, only if asked, once."""
     import threading
 
     from voxclone.clone import pitch_rate_match
@@ -386,15 +387,18 @@ def test_the_tempo_starts_beside_the_fit_only_when_the_words_are_read(
     assert begun() == 4.5 and begun() == 4.5
     assert len(threads) == 1 and threads[0].startswith("voxclone-tempo")
     assert pitch_rate_match.tempo_reader(clip, rate=False, quick=True) is not None
-    assert pitch_rate_match.tempo_reader(clip) is not None  # the full search: when asked
-    assert len(threads) == 1
+    assert len(threads) == 1  # no rate to match: not read
+    read = pitch_rate_match.tempo_reader(clip)  # the full search, read now
+    assert threads[1:] == [threading.current_thread().name]
+    assert read() == 4.5 and read() == 4.5 and len(threads) == 2
     monkeypatch.setattr(pitch_rate_match, "PitchRateSettings",
                         lambda: PitchRateSettings(rate_from_words=False))
     lazy = pitch_rate_match.tempo_reader(clip, quick=True)
-    assert len(threads) == 1  # not started
+    assert len(threads) == 2  # not started
     assert lazy() == 4.5 and lazy() == 4.5
-    assert threads[1:] == [threading.current_thread().name]  # read once, when asked
-    assert searches == [True, False]  # the one-pass search beside the fit, else the full
+    assert threads[2:] == [threading.current_thread().name]  # read once, when asked
+    # the one-pass search beside the fit, else the full
+    assert searches == [True, False, False]
 
 
 def test_a_long_reference_gives_its_tempo_from_its_opening_cut_between_words() -> None:

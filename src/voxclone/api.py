@@ -29,7 +29,7 @@ from voxclone.audio import Audio, prepare_reference
 from voxclone.audio.inputs import MAX_CLIP_SECONDS, as_audio
 from voxclone.audit import AuditLog
 from voxclone.clone.build import Matches, build_voice
-from voxclone.clone.fit import Effort, VoiceFitter, check_effort
+from voxclone.clone.fit import ENROLL_DEADLINE_S, Effort, VoiceFitter, check_effort
 from voxclone.clone.profile import SourceClip, VoiceProfile, VoiceStore, check_name
 from voxclone.consent import (
     Challenge,
@@ -266,6 +266,7 @@ def enroll_with_record(
 
     try:
         began = time.monotonic()
+        limit = ENROLL_DEADLINE_S[effort]
         verifier = _consent_verifier()
         if challenge is not None:  # cheap, and needs no audio: fail before decoding clips
             verifier.check_challenge(name, challenge)
@@ -318,7 +319,8 @@ def enroll_with_record(
                                              formants=match_formants),
                              pauses=screened.pauses, noisy=screened.lowest_snr_db < SNR_WARN_DB,
                              noises=screened.noises, warnings=screened.warnings,
-                             pitch_level=screened.pitch_level)
+                             pitch_level=screened.pitch_level,
+                             deadline=None if limit is None else began + limit)
             # consent is settled (verified, or the waiver recorded): only now is it sealed
             profile, record = sealed_with_record(profile, record)
             # An enrollment the audit log does not know of must not stay, nor cost the voice
@@ -361,7 +363,7 @@ def _build(name: str, target: np.ndarray, cleaned: list[Audio], records: list[So
            effort: Effort, *, progress: bool | ProgressCallback, seed: int,
            matches: Matches, pauses: Sequence[float], noisy: bool,
            noises: Sequence[NoiseProfile], warnings: Sequence[str],
-           pitch_level: float | None) -> VoiceProfile:
+           pitch_level: float | None, deadline: float | None) -> VoiceProfile:
     """Build the voice (:func:`voxclone.clone.build.build_voice`) under a progress bar."""
     reporter = contextlib.nullcontext(progress) if callable(progress) else \
         progress_bar(f"enrolling {name} ({effort})", enabled=bool(progress))
@@ -369,7 +371,7 @@ def _build(name: str, target: np.ndarray, cleaned: list[Audio], records: list[So
         return build_voice(_fitter(), name, target, cleaned, records, effort,
                            matches=matches, progress=report, seed=seed, pauses=pauses,
                            noisy=noisy, noises=noises, warnings=warnings,
-                           pitch_level=pitch_level)
+                           pitch_level=pitch_level, deadline=deadline)
 
 
 def load_voice(name: str, *, voices_dir: str | os.PathLike[str] | None = None) -> VoiceProfile:

@@ -64,7 +64,7 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
                 seed: int = 0, pauses: Sequence[float] = (),
                 noisy: bool = False, noises: Sequence[NoiseProfile] = (),
                 warnings: Sequence[str] = (), pitch_level: float | None = None,
-                ) -> VoiceProfile:
+                deadline: float | None = None) -> VoiceProfile:
     """Fit a voice to ``target`` and match it to the speaker.
 
     Args:
@@ -90,6 +90,9 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
             speech's F0 median and percentiles together, so its range stays as heard.
         warnings: what the quality gate warned of; the profile keeps them, and the
             fit's own warning after them.
+        deadline: when (:func:`time.monotonic`) the enrollment should be done; the
+            fit's refinement is cut short to leave the matches after it their time
+            (:meth:`voxclone.clone.fit.VoiceFitter.fit`).
     Raises:
         NoSpeechError: the reference holds too little voiced speech to measure pitch.
     """
@@ -104,10 +107,10 @@ def build_voice(fitter: VoiceFitter, name: str, target: np.ndarray,
     at_pitch = prosody.f0_median if matches.pitch and not matches.prosody else None
     matches = matches.for_effort(effort)  # none at stock; a rate left to the effort
     measure_rate = bool(matches.rate) and not matches.prosody  # the prosody match sets it
-    tempo = tempo_reader(joined, rate=measure_rate,  # may start beside the fit
-                         quick=effort in QUICK_TEMPO_EFFORTS)
+    # read before the fit (or beside it), so that the fit's deadline counts its time
+    tempo = tempo_reader(joined, rate=measure_rate, quick=effort in QUICK_TEMPO_EFFORTS)
     result = fitter.fit(target, effort, seed=seed, progress=progress, prosody=prosody,
-                        at_pitch=at_pitch, noises=noises)
+                        at_pitch=at_pitch, noises=noises, deadline=deadline)
     conditioning, score, rate, shift = result.conditioning, result.score, 1.0, 0.0
     widen = 1.0
     if matches.prosody:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import functools
-import hashlib
-import importlib.resources as resources
 import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from typing import Literal, get_args
 
 import numpy as np
@@ -21,13 +18,14 @@ from voxclone.audio.prosody import MIN_VOICED_FRAMES, ProsodyStats, f0_track
 from voxclone.clone import gradient_fit
 from voxclone.clone.conditioning import StyleConditioning, pack_scale
 from voxclone.clone.formant_match import FormantMatch, match_formants
+from voxclone.clone.learned_probe import learned_probe
 from voxclone.clone.pitch_rate_match import (
     PitchRateMatch,
     match_pitch_rate,
     pitch_shift_for,
 )
 from voxclone.clone.prosody_match import ProsodyMatch, learned_response, match_prosody
-from voxclone.clone.search import Progress, SearchResult, fit_mixture, refine
+from voxclone.clone.search import Evaluator, Progress, SearchResult, fit_mixture, refine
 from voxclone.clone.style_map import load_style_map
 from voxclone.clone.tone_match import ToneMatch, match_tone
 from voxclone.engines.base import Engine
@@ -52,6 +50,25 @@ REFINE_SECONDS: dict[str, float] = {"stock": 0.0, "fast": 0.0, "balanced": 45.0,
 #: speech on dev speakers for ~2 s more than its 3 s (``bench/results/fast_refine.md``).
 REFINE_EVALUATIONS: dict[str, int | None] = {"stock": 0, "fast": 0, "balanced": None,
                                              "best": None}
+
+#: Seconds from the start of an enrollment by which it should be done, per effort (None:
+#: no deadline): a margin under the ~1 min and ~5 min that ``balanced`` and ``best``
+#: promise. The refinement is cut short where its time would end later than the
+#: deadline less the work still to come after it (:data:`AFTER_FIT_EVALUATIONS`): on a
+#: slow or busy machine, where that work takes longer, the ascent takes fewer steps
+#: rather than the enrollment going over its time.
+ENROLL_DEADLINE_S: dict[str, float | None] = {"stock": None, "fast": None,
+                                              "balanced": 57.0, "best": 295.0}
+
+#: The work after the refinement (its runtime check, the pitch and rate match's
+#: renderings, the formant and tone matches, storing), counted in the fit's own
+#: evaluations of its start (a rendering of the probe at the speaker's pitch and its
+#: d-vector), which time the machine: 6-9 of them at ``balanced`` on four speakers,
+#: ``bench/results/enroll_deadline.md``.
+AFTER_FIT_EVALUATIONS = 10.0
+
+#: An evaluation's time when the fit made none to time (no map and no mixture).
+_UNTIMED_EVALUATION_S = 0.6
 
 #: Efforts whose refinement is the gradient ascent of the timbre
 #: (:mod:`voxclone.clone.gradient_fit`) rather than the random search, where the engine
@@ -137,7 +154,7 @@ def check_effort(effort: str) -> Effort:
 
 
 def _prior() -> np.ndarray | None:
-    learned = learned_probe()
+    learned = learned_probe(PROBE_TEXT)
     return None if learned is None else learned.response
 
 
@@ -267,7 +284,7 @@ class VoiceFitter:
 
     def pack_embeddings(self) -> dict[str, np.ndarray]:
         """Probe embeddings of the stock packs, computed once per process and engine."""
-        learned = learned_probe()
+        learned = learned_probe(PROBE_TEXT)
         if learned is not None and set(learned.pack_embeddings) == set(self.packs):
             return learned.pack_embeddings
         key = (id(self.engine), PROBE_TEXT)
@@ -283,7 +300,8 @@ class VoiceFitter:
             progress: Progress | None = None, budget_s: float | None = None,
             prosody: ProsodyStats | None = None, use_map: bool = True,
             at_pitch: float | None = None,
-            noises: Sequence[NoiseProfile] = ()) -> SearchResult:
+            noises: Sequence[NoiseProfile] = (),
+            deadline: float | None = None) -> SearchResult:
         """Conditioning whose speech embeds close to ``target`` (unit ``(256,)``).
 
         Every effort but ``stock`` also tries the learned style map
@@ -297,14 +315,17 @@ class VoiceFitter:
         pitch rather than at the engine's.
         ``noises`` (noisy references' noise profiles) makes the gradient ascent also
         hear its probe through that noise (:mod:`voxclone.clone.gradient_fit`).
-        ``budget_s`` overrides the effort's refinement time and ``use_map=False``
-        leaves the map out (both for benchmarks).
+        ``deadline`` (a :func:`time.monotonic` time, the enrollment's
+        :data:`ENROLL_DEADLINE_S`) cuts the refinement short so that the work after it
+        ends by then too. ``budget_s`` overrides the effort's refinement time and
+        ``use_map=False`` leaves the map out (both for benchmarks).
         """
         began = time.monotonic()
         rows = self.pack_rows()
-        evaluate = self.evaluate
+        evaluate: Evaluator = self.evaluate
         if at_pitch is not None and effort in ("balanced", "best"):
             evaluate = functools.partial(self.evaluate_at_pitch, at_pitch=at_pitch)
+        evaluate = timed = _TimedEvaluator(evaluate)
         style_map = load_style_map(PROBE_TEXT) if use_map and effort != "stock" else None
         # At fast the map stands against the nearest pack alone (its probe embedding is
         # known): rendering the mixture too would cost a third of fast's time.
@@ -321,6 +342,15 @@ class VoiceFitter:
                 start = start.with_delta(style - base)
                 start_embedding, score = mapped_embedding, mapped_score
         budget = REFINE_SECONDS[effort] if budget_s is None else budget_s
+        if deadline is not None and budget > 0:
+            left = timed.time_left(deadline)
+            if left < budget:
+                logger.info("the %s refinement is cut to %.1f s (of %.0f s) to end the "
+                            "enrollment by its deadline", effort, max(left, 0.0), budget)
+                if left <= 0:
+                    return self._untouched(start, score, effort, time.monotonic() - began,
+                                           progress)
+                budget = left
         if progress is not None:
             progress(0.0 if budget > 0 else 1.0, score)
         if budget <= 0:
@@ -349,6 +379,18 @@ class VoiceFitter:
         return SearchResult(result.conditioning, result.score, result.evaluations,
                             time.monotonic() - began)
 
+    @staticmethod
+    def _untouched(start: StyleConditioning, score: float, effort: Effort, seconds: float,
+                   progress: Progress | None) -> SearchResult:
+        """The start as the fit, with a warning: no time was left to refine it."""
+        warning = (f"no time was left for the {effort} refinement by the enrollment's "
+                   "deadline, so this voice is the quick fit's; if the computer was busy, "
+                   "enrolling again when it is idle may give a closer clone")
+        logger.warning("%s", warning)
+        if progress is not None:
+            progress(1.0, score)
+        return SearchResult(start, score, 0, seconds, warning)
+
     def match_prosody(self, fitted: SearchResult, target: np.ndarray,
                       speaker: ProsodyStats) -> ProsodyMatch:
         """Correct a fit's pitch toward ``speaker``'s and measure its rate factor
@@ -372,35 +414,22 @@ class VoiceFitter:
                              learned_response(PROBE_TEXT), rate_probe=rate_probe)
 
 
-@dataclass(frozen=True)
-class LearnedProbe:
-    """What ``train/style_response.py`` learned about the probe sentence.
+class _TimedEvaluator:
+    """An evaluator that times its calls: how fast the machine renders and embeds now."""
 
-    Attributes:
-        response: linear response of the embedding to style offsets, ``(256, 256)``.
-        pack_embeddings: pack name -> probe embedding with that pack, ``(256,)``.
-    """
+    def __init__(self, evaluate: Evaluator) -> None:
+        self._evaluate = evaluate
+        self._seconds: list[float] = []
 
-    response: np.ndarray
-    pack_embeddings: dict[str, np.ndarray]
+    def __call__(self, style: np.ndarray) -> np.ndarray:
+        began = time.monotonic()
+        try:
+            return self._evaluate(style)
+        finally:
+            self._seconds.append(time.monotonic() - began)
 
-
-@lru_cache(maxsize=1)
-def learned_probe() -> LearnedProbe | None:
-    """The shipped :class:`LearnedProbe`, or ``None`` (with a warning) if it is missing
-    or was made for another probe sentence; the search then explores blindly first.
-    """
-    path = resources.files("voxclone.clone") / "data" / "style_response.npz"
-    try:
-        with path.open("rb") as handle, np.load(handle) as data:
-            probe = str(data["probe_sha256"])
-            response = np.asarray(data["response"], dtype=np.float64)
-            packs = {str(n): np.asarray(e, np.float32)
-                     for n, e in zip(data["pack_names"], data["pack_embeddings"], strict=True)}
-    except (FileNotFoundError, KeyError, ValueError, OSError):
-        logger.warning("no learned style response found; enrollment will be slower")
-        return None
-    if probe != hashlib.sha256(PROBE_TEXT.encode()).hexdigest():
-        logger.warning("the learned style response is for another probe sentence; ignoring it")
-        return None
-    return LearnedProbe(response, packs)
+    def time_left(self, deadline: float) -> float:
+        """Seconds from now to ``deadline`` (monotonic) less the work after the fit,
+        :data:`AFTER_FIT_EVALUATIONS` of the mean evaluation so far."""
+        each = float(np.mean(self._seconds)) if self._seconds else _UNTIMED_EVALUATION_S
+        return deadline - time.monotonic() - AFTER_FIT_EVALUATIONS * each

@@ -298,14 +298,19 @@ def reference_tempo(reference: Audio, *, quick: bool = False) -> float:
 def tempo_reader(reference: Audio, *, rate: bool = True,
                  quick: bool = False) -> Callable[[], float]:
     """The speaker's tempo (:func:`reference_tempo` of ``reference``) as a call that
-    reads it once. With ``quick``, when the rate is to be read from the words (``rate``
-    and ``PitchRateSettings().rate_from_words``), the one-pass search's transcript
-    starts now in a background thread, so that it runs beside the fit rather than after
-    it. Otherwise the full search runs on the first call, if any: beside a fit bounded
-    by time it would take the fit's steps."""
-    if quick and rate and PitchRateSettings().rate_from_words:
+    gives it. When the rate is to be read from the words (``rate`` and
+    ``PitchRateSettings().rate_from_words``), the transcript starts now: with ``quick``,
+    the one-pass search's in a background thread, so that it runs beside the fit;
+    otherwise the full search's, read before the call returns, so that a fit bounded
+    by time runs after it (beside, it would take the fit's steps) and a fit bounded by
+    the enrollment's deadline counts it. Otherwise it is read on the first call, if
+    any."""
+    if not (rate and PitchRateSettings().rate_from_words):
+        return functools.cache(functools.partial(reference_tempo, reference))
+    if quick:
         return start_beside("tempo", reference_tempo, reference, quick=True).result
-    return functools.cache(functools.partial(reference_tempo, reference))
+    tempo = reference_tempo(reference)
+    return lambda: tempo
 
 
 def _joined_stats(renders: Sequence[Audio]) -> ProsodyStats:
