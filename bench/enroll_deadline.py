@@ -1,22 +1,26 @@
-"""Whether `balanced` enrollment ends within its deadline on an idle and on a busy machine.
+"""Whether `balanced` enrollment ends within its deadline on an idle and on a slow machine.
 
 ``balanced``'s refinement is cut short where it would end the enrollment later than
 ``voxclone.clone.fit.ENROLL_DEADLINE_S`` less the work after it (``AFTER_FIT_EVALUATIONS``
 of the fit's evaluations). This enrolls clone_quality's first speakers at ``balanced``
 as shipped ("deadline") and with no deadline ("fixed": the refinement's 45 s alone),
-in alternating order, first on the idle machine, then with ``--busy`` processes
-spinning on its cores (a slower machine, as a shared host is on a bad evening). Per
-condition and variant: the median and slowest enrollment, the ascent's steps, and the
+in alternating order, first as the machine is, then slowed: the process is given the
+CPU ``--running`` of the time (stopped and continued every 0.1 s, as a host that lends
+its cores to others stops a virtual machine), which slows all of its work alike, as on
+the evening when ``balanced``'s ascent took 7 steps in its 45 s rather than ~16. Per
+condition and variant: the median and slowest enrollment, the ascent's steps, the
 voice's probe cosine to the speaker (``VoiceProfile.score``, paired against "fixed"),
 and the work after the fit against what the deadline reserved for it.
 
-    python bench/enroll_deadline.py [--speakers 4] [--busy 1]   # ~2 min a speaker
+    python bench/enroll_deadline.py [--speakers 4] [--running 0.45]   # ~2.5 min a speaker
 """
 
 from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
+import signal
 import statistics
 import sys
 import time
@@ -35,25 +39,32 @@ from voxclone.clone import fit
 VARIANTS = ("fixed", "deadline")
 
 
-def _spin() -> None:
-    """Keep one core busy until killed."""
-    count = 0
+def _throttle(pid: int, running: float, period: float) -> None:
+    """Stop ``pid`` for all but ``running`` of every ``period`` seconds, until killed."""
     while True:
-        count += 1
+        time.sleep(running * period)
+        os.kill(pid, signal.SIGSTOP)
+        time.sleep((1.0 - running) * period)
+        os.kill(pid, signal.SIGCONT)
 
 
 @contextlib.contextmanager
-def busy(processes: int) -> Iterator[None]:
-    """``processes`` processes spinning on the machine's cores while the block runs."""
-    spinners = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(processes)]
-    for spinner in spinners:
-        spinner.start()
+def slowed(running: float, period: float = 0.1) -> Iterator[None]:
+    """This process given the CPU ``running`` of the time while the block runs (1: as
+    it is): it is stopped and continued every ``period`` seconds, all its threads
+    together, as a host that lends its cores to others stops a virtual machine's."""
+    if running >= 1.0:
+        yield
+        return
+    throttle = multiprocessing.Process(target=_throttle, args=(os.getpid(), running, period),
+                                       daemon=True)
+    throttle.start()
     try:
         yield
     finally:
-        for spinner in spinners:
-            spinner.kill()
-            spinner.join()
+        throttle.kill()
+        throttle.join()
+        os.kill(os.getpid(), signal.SIGCONT)  # in case it was killed while we were stopped
 
 
 def enroll_timed(split: sd.Split, variant: str) -> dict[str, Any]:
@@ -92,12 +103,13 @@ def render(meta: dict[str, Any], rows: list[dict[str, Any]]) -> str:
     lines = ["# `balanced` enrollment with and without its deadline", "",
              f"- date: {meta['date']}; machine: {meta['machine']}; git: {meta['git_commit']}",
              f"- {meta['speakers']} speakers; deadline {meta['deadline_s']:.0f} s; the "
-             f"variants in alternating order in one process; busy: {meta['busy']} "
-             f"processes spinning; wall time {meta['wall_s']:.0f} s", "",
+             f"variants in alternating order in one process; slowed: the process given "
+             f"the CPU {meta['running']:.0%} of the time (stopped and continued every "
+             f"0.1 s); wall time {meta['wall_s']:.0f} s", "",
              "| machine | variant | enrollment, median | slowest | ascent steps, median | "
              "probe cosine, paired to fixed | after the fit / reserved, median |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
-    for condition in ("idle", "busy"):
+    for condition in ("idle", "slowed"):
         here = [r for r in rows if r["condition"] == condition]
         if not here:
             continue
@@ -121,16 +133,16 @@ def render(meta: dict[str, Any], rows: list[dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = sd.speaker_parser(__doc__, speakers=4,
                                out=Path(__file__).parent / "results" / "enroll_deadline")
-    parser.add_argument("--busy", type=int, default=1,
-                        help="processes spinning on the cores in the busy condition (0: "
-                             "idle only)")
+    parser.add_argument("--running", type=float, default=0.45,
+                        help="the share of the time the slowed condition gives this "
+                             "process the CPU (1: the idle condition only)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     splits = speakers(args.speakers, True, args.speech_dir)
     sd.warm_up(splits[0].reference, ["balanced"])
     rows = []
-    for condition in ("idle", "busy")[:2 if args.busy else 1]:
-        with busy(args.busy if condition == "busy" else 0):
+    for condition in ("idle", "slowed")[:2 if args.running < 1.0 else 1]:
+        with slowed(args.running if condition == "slowed" else 1.0):
             for index, split in enumerate(splits):
                 order = VARIANTS if index % 2 == 0 else VARIANTS[::-1]
                 row: dict[str, Any] = {"speaker": split.utterance.speaker,
@@ -142,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"{v} {row[v]['seconds']:.1f} s ({row[v]['steps']} steps, after "
                     f"{row[v]['after_s']:.1f} s of {row[v]['reserved_s']:.1f} s)"
                     for v in VARIANTS), file=sys.stderr, flush=True)
-    meta = sd.run_meta(started, speakers=len(splits), busy=args.busy,
+    meta = sd.run_meta(started, speakers=len(splits), running=args.running,
                        deadline_s=fit.ENROLL_DEADLINE_S["balanced"])
     sd.write_results(args.out, render(meta, rows), {"meta": meta, "rows": rows})
     return 0
