@@ -42,6 +42,7 @@ def test_the_time_left_sets_aside_the_work_after_the_fit_in_evaluations() -> Non
     deadline = time.monotonic() + 10.0
     left = timed.time_left(deadline)
     assert 10.0 - AFTER_FIT_EVALUATIONS * 0.15 < left <= 10.0 - AFTER_FIT_EVALUATIONS * 0.05
+    assert 0.05 * 4 <= timed.seconds_for(4) < 0.15 * 4
     # a slower machine (slower evaluations) is left less
     slower = _TimedEvaluator(slow)
     slower._seconds = [0.5]
@@ -75,6 +76,21 @@ def test_the_refinement_gets_what_the_deadline_leaves(fitter: VoiceFitter,
     # the time to the deadline, less at least ten evaluations of a probe (~0.5 s each)
     assert 0 < budget < deadline - called - AFTER_FIT_EVALUATIONS * 0.01
     assert budget > deadline - called - AFTER_FIT_EVALUATIONS * 5.0
+
+
+def test_a_deadline_that_leaves_less_than_a_first_step_keeps_the_start(
+        fitter: VoiceFitter, joe_reference: Audio) -> None:
+    """The ascent's preparation and first step run whatever its budget: a deadline that
+    leaves less than they take does not start it (here ~35 s against 10 000 evaluations)."""
+    target = default_encoder().embed(joe_reference)
+    ascent = _Ascent()
+    with mock.patch.object(fit_module.gradient_fit, "ascend", ascent):
+        with mock.patch.object(fit_module, "FIRST_STEP_EVALUATIONS", 10_000.0):
+            kept = fitter.fit(target, "balanced", deadline=time.monotonic() + 40.0)
+        cut = fitter.fit(target, "balanced", deadline=time.monotonic() + 40.0)
+    assert kept.evaluations == 0 and kept.warning is not None
+    assert len(ascent.budgets) == 1 and 0 < ascent.budgets[0][0] < 40.0
+    assert cut.warning is None
 
 
 def test_a_deadline_already_past_keeps_the_quick_fit_and_says_so(

@@ -153,7 +153,9 @@ def enroll(
             your own voice. Logged as a warning and recorded as a waiver.
         effort: ``stock`` (instant, nearest stock voice), ``fast`` (a few seconds: the
             learned style map and the tone match, no search),
-            ``balanced`` (~1 min) or ``best`` (~4 min).
+            ``balanced`` (~50 s; its refinement is cut short to end the enrollment by
+            57 s from the call on a slow machine) or ``best`` (~4 min, by 295 s;
+            :data:`voxclone.clone.fit.ENROLL_DEADLINE_S`).
         voices_dir: where profiles live (default: :func:`default_voices_dir`).
         overwrite: replace an existing voice of that name.
         save: store the profile and consent record (False: just return the profile;

@@ -120,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", metavar="NAME", help="name to store the voice under")
     p.add_argument("clips", metavar="CLIP", nargs="+", help="reference recording(s)")
     p.add_argument("--effort", choices=EFFORTS, default="balanced",
-                   help="stock: instant; fast: a few s; balanced: ~1 min (default); best: ~4 min")
+                   help="stock: instant; fast: a few s; balanced: under 1 min (default); "
+                        "best: under 5 min")
     p.add_argument("--force", action="store_true", help="replace a voice of the same name")
     p.add_argument("--force-quality", action="store_true",
                    help="enroll even if the quality check refuses the clips (logged)")

@@ -67,6 +67,11 @@ ENROLL_DEADLINE_S: dict[str, float | None] = {"stock": None, "fast": None,
 #: ``bench/results/enroll_deadline.md``.
 AFTER_FIT_EVALUATIONS = 10.0
 
+#: The refinement's own start, which runs whatever its budget (the ascent's
+#: preparation and first step: ~4 and ~6 evaluations at ``balanced``), in evaluations:
+#: a deadline that leaves less keeps the fit's start.
+FIRST_STEP_EVALUATIONS = 10.0
+
 #: An evaluation's time when the fit made none to time (no map and no mixture).
 _UNTIMED_EVALUATION_S = 0.6
 
@@ -347,7 +352,7 @@ class VoiceFitter:
             if left < budget:
                 logger.info("the %s refinement is cut to %.1f s (of %.0f s) to end the "
                             "enrollment by its deadline", effort, max(left, 0.0), budget)
-                if left <= 0:
+                if left < timed.seconds_for(FIRST_STEP_EVALUATIONS):
                     return self._untouched(start, score, effort, time.monotonic() - began,
                                            progress)
                 budget = left
@@ -428,8 +433,12 @@ class _TimedEvaluator:
         finally:
             self._seconds.append(time.monotonic() - began)
 
+    def seconds_for(self, evaluations: float) -> float:
+        """The time of that many evaluations at the mean of those so far."""
+        each = float(np.mean(self._seconds)) if self._seconds else _UNTIMED_EVALUATION_S
+        return evaluations * each
+
     def time_left(self, deadline: float) -> float:
         """Seconds from now to ``deadline`` (monotonic) less the work after the fit,
-        :data:`AFTER_FIT_EVALUATIONS` of the mean evaluation so far."""
-        each = float(np.mean(self._seconds)) if self._seconds else _UNTIMED_EVALUATION_S
-        return deadline - time.monotonic() - AFTER_FIT_EVALUATIONS * each
+        :data:`AFTER_FIT_EVALUATIONS` evaluations."""
+        return deadline - time.monotonic() - self.seconds_for(AFTER_FIT_EVALUATIONS)
