@@ -1,7 +1,7 @@
 """Whether `balanced` enrollment ends within its deadline on an idle and on a slow machine.
 
 ``balanced``'s refinement is cut short where it would end the enrollment later than
-``voxclone.clone.fit.ENROLL_DEADLINE_S`` less the work after it (``AFTER_FIT_EVALUATIONS``
+``voxclone.clone.deadline.ENROLL_DEADLINE_S`` less the work after it (``AFTER_FIT_EVALUATIONS``
 of the fit's evaluations). This enrolls clone_quality's first speakers at ``balanced``
 as shipped ("deadline") and with no deadline ("fixed": the refinement's 45 s alone),
 in alternating order, first as the machine is, then slowed: the process is given the
@@ -34,7 +34,7 @@ import speech_data as sd
 from prosody_texts import speakers
 from voice_runs import shipped_voice
 
-from voxclone.clone import fit
+from voxclone.clone import deadline, fit
 
 VARIANTS = ("fixed", "deadline")
 
@@ -71,7 +71,7 @@ def enroll_timed(split: sd.Split, variant: str) -> dict[str, Any]:
     """Enroll ``split``'s speaker at ``balanced`` as the variant says; its timings."""
     fitted: dict[str, Any] = {}
     evaluations: list[float] = []
-    fit_once, evaluate_once = fit.VoiceFitter.fit, fit._TimedEvaluator.__call__
+    fit_once, evaluate_once = fit.VoiceFitter.fit, deadline.TimedEvaluator.__call__
 
     def fit_timed(self: fit.VoiceFitter, *args: Any, **kwargs: Any) -> Any:
         result = fit_once(self, *args, **kwargs)
@@ -86,9 +86,9 @@ def enroll_timed(split: sd.Split, variant: str) -> dict[str, Any]:
             evaluations.append(time.perf_counter() - began)
 
     limits = {} if variant == "deadline" else {"balanced": None}
-    with mock.patch.dict(fit.ENROLL_DEADLINE_S, limits), \
+    with mock.patch.dict(deadline.ENROLL_DEADLINE_S, limits), \
             mock.patch.object(fit.VoiceFitter, "fit", fit_timed), \
-            mock.patch.object(fit._TimedEvaluator, "__call__", evaluate_timed):
+            mock.patch.object(deadline.TimedEvaluator, "__call__", evaluate_timed):
         began = time.perf_counter()
         profile = shipped_voice(split, "balanced")
         ended = time.perf_counter()
@@ -96,7 +96,7 @@ def enroll_timed(split: sd.Split, variant: str) -> dict[str, Any]:
     timing = evaluations[:-1] or evaluations
     return {"seconds": ended - began, "score": profile.score, "steps": fitted["steps"],
             "after_s": ended - fitted["end"],
-            "reserved_s": fit.AFTER_FIT_EVALUATIONS * statistics.mean(timing)}
+            "reserved_s": deadline.AFTER_FIT_EVALUATIONS * statistics.mean(timing)}
 
 
 def render(meta: dict[str, Any], rows: list[dict[str, Any]]) -> str:
@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"{row[v]['after_s']:.1f} s of {row[v]['reserved_s']:.1f} s)"
                     for v in VARIANTS), file=sys.stderr, flush=True)
     meta = sd.run_meta(started, speakers=len(splits), running=args.running,
-                       deadline_s=fit.ENROLL_DEADLINE_S["balanced"])
+                       deadline_s=deadline.ENROLL_DEADLINE_S["balanced"])
     sd.write_results(args.out, render(meta, rows), {"meta": meta, "rows": rows})
     return 0
 

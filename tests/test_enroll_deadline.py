@@ -12,15 +12,11 @@ import pytest
 
 import voxclone
 from voxclone.audio import Audio
+from voxclone.clone import deadline as deadline_module
 from voxclone.clone import fit as fit_module
 from voxclone.clone import pitch_rate_match
-from voxclone.clone.fit import (
-    AFTER_FIT_EVALUATIONS,
-    ENROLL_DEADLINE_S,
-    REFINE_SECONDS,
-    VoiceFitter,
-    _TimedEvaluator,
-)
+from voxclone.clone.deadline import AFTER_FIT_EVALUATIONS, ENROLL_DEADLINE_S, TimedEvaluator
+from voxclone.clone.fit import REFINE_SECONDS, VoiceFitter
 from voxclone.clone.search import SearchResult
 from voxclone.engines.kokoro import default_engine, stock_packs
 from voxclone.speaker import default_encoder
@@ -36,7 +32,7 @@ def test_the_time_left_sets_aside_the_work_after_the_fit_in_evaluations() -> Non
         time.sleep(0.05)
         return style
 
-    timed = _TimedEvaluator(slow)
+    timed = TimedEvaluator(slow)
     np.testing.assert_array_equal(timed(np.ones(3)), np.ones(3))  # passes results through
     timed(np.ones(3))
     deadline = time.monotonic() + 10.0
@@ -44,7 +40,7 @@ def test_the_time_left_sets_aside_the_work_after_the_fit_in_evaluations() -> Non
     assert 10.0 - AFTER_FIT_EVALUATIONS * 0.15 < left <= 10.0 - AFTER_FIT_EVALUATIONS * 0.05
     assert 0.05 * 4 <= timed.seconds_for(4) < 0.15 * 4
     # a slower machine (slower evaluations) is left less
-    slower = _TimedEvaluator(slow)
+    slower = TimedEvaluator(slow)
     slower._seconds = [0.5]
     assert slower.time_left(deadline) < left
 
@@ -85,7 +81,7 @@ def test_a_deadline_that_leaves_less_than_a_first_step_keeps_the_start(
     target = default_encoder().embed(joe_reference)
     ascent = _Ascent()
     with mock.patch.object(fit_module.gradient_fit, "ascend", ascent):
-        with mock.patch.object(fit_module, "FIRST_STEP_EVALUATIONS", 10_000.0):
+        with mock.patch.object(deadline_module, "FIRST_STEP_EVALUATIONS", 10_000.0):
             kept = fitter.fit(target, "balanced", deadline=time.monotonic() + 40.0)
         cut = fitter.fit(target, "balanced", deadline=time.monotonic() + 40.0)
     assert kept.evaluations == 0 and kept.warning is not None

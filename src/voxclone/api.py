@@ -29,7 +29,8 @@ from voxclone.audio import Audio, prepare_reference
 from voxclone.audio.inputs import MAX_CLIP_SECONDS, as_audio
 from voxclone.audit import AuditLog
 from voxclone.clone.build import Matches, build_voice
-from voxclone.clone.fit import ENROLL_DEADLINE_S, Effort, VoiceFitter, check_effort
+from voxclone.clone.deadline import ENROLL_DEADLINE_S
+from voxclone.clone.fit import Effort, VoiceFitter, check_effort
 from voxclone.clone.profile import SourceClip, VoiceProfile, VoiceStore, check_name
 from voxclone.consent import (
     Challenge,
@@ -155,7 +156,7 @@ def enroll(
             learned style map and the tone match, no search),
             ``balanced`` (~50 s; its refinement is cut short to end the enrollment by
             57 s from the call on a slow machine) or ``best`` (~4 min, by 295 s;
-            :data:`voxclone.clone.fit.ENROLL_DEADLINE_S`).
+            :data:`voxclone.clone.deadline.ENROLL_DEADLINE_S`).
         voices_dir: where profiles live (default: :func:`default_voices_dir`).
         overwrite: replace an existing voice of that name.
         save: store the profile and consent record (False: just return the profile;

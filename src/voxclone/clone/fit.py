@@ -17,6 +17,7 @@ from voxclone.audio.pitch_shift import shift_pitch
 from voxclone.audio.prosody import MIN_VOICED_FRAMES, ProsodyStats, f0_track
 from voxclone.clone import gradient_fit
 from voxclone.clone.conditioning import StyleConditioning, pack_scale
+from voxclone.clone.deadline import TimedEvaluator, refinement_budget
 from voxclone.clone.formant_match import FormantMatch, match_formants
 from voxclone.clone.learned_probe import learned_probe
 from voxclone.clone.pitch_rate_match import (
@@ -50,30 +51,6 @@ REFINE_SECONDS: dict[str, float] = {"stock": 0.0, "fast": 0.0, "balanced": 45.0,
 #: speech on dev speakers for ~2 s more than its 3 s (``bench/results/fast_refine.md``).
 REFINE_EVALUATIONS: dict[str, int | None] = {"stock": 0, "fast": 0, "balanced": None,
                                              "best": None}
-
-#: Seconds from the start of an enrollment by which it should be done, per effort (None:
-#: no deadline): a margin under the ~1 min and ~5 min that ``balanced`` and ``best``
-#: promise. The refinement is cut short where its time would end later than the
-#: deadline less the work still to come after it (:data:`AFTER_FIT_EVALUATIONS`): on a
-#: slow or busy machine, where that work takes longer, the ascent takes fewer steps
-#: rather than the enrollment going over its time.
-ENROLL_DEADLINE_S: dict[str, float | None] = {"stock": None, "fast": None,
-                                              "balanced": 57.0, "best": 295.0}
-
-#: The work after the refinement (its runtime check, the pitch and rate match's
-#: renderings, the formant and tone matches, storing), counted in the fit's own
-#: evaluations of its start (a rendering of the probe at the speaker's pitch and its
-#: d-vector), which time the machine: 6-9 of them at ``balanced`` on four speakers,
-#: ``bench/results/enroll_deadline.md``.
-AFTER_FIT_EVALUATIONS = 10.0
-
-#: The refinement's own start, which runs whatever its budget (the ascent's
-#: preparation and first step: ~4 and ~6 evaluations at ``balanced``), in evaluations:
-#: a deadline that leaves less keeps the fit's start.
-FIRST_STEP_EVALUATIONS = 10.0
-
-#: An evaluation's time when the fit made none to time (no map and no mixture).
-_UNTIMED_EVALUATION_S = 0.6
 
 #: Efforts whose refinement is the gradient ascent of the timbre
 #: (:mod:`voxclone.clone.gradient_fit`) rather than the random search, where the engine
@@ -321,16 +298,18 @@ class VoiceFitter:
         ``noises`` (noisy references' noise profiles) makes the gradient ascent also
         hear its probe through that noise (:mod:`voxclone.clone.gradient_fit`).
         ``deadline`` (a :func:`time.monotonic` time, the enrollment's
-        :data:`ENROLL_DEADLINE_S`) cuts the refinement short so that the work after it
-        ends by then too. ``budget_s`` overrides the effort's refinement time and
-        ``use_map=False`` leaves the map out (both for benchmarks).
+        :data:`~voxclone.clone.deadline.ENROLL_DEADLINE_S`) cuts the refinement short
+        so that the work after it ends by then too
+        (:func:`~voxclone.clone.deadline.refinement_budget`). ``budget_s`` overrides
+        the effort's refinement time and ``use_map=False`` leaves the map out (both for
+        benchmarks).
         """
         began = time.monotonic()
         rows = self.pack_rows()
         evaluate: Evaluator = self.evaluate
         if at_pitch is not None and effort in ("balanced", "best"):
             evaluate = functools.partial(self.evaluate_at_pitch, at_pitch=at_pitch)
-        evaluate = timed = _TimedEvaluator(evaluate)
+        evaluate = timed = TimedEvaluator(evaluate)
         style_map = load_style_map(PROBE_TEXT) if use_map and effort != "stock" else None
         # At fast the map stands against the nearest pack alone (its probe embedding is
         # known): rendering the mixture too would cost a third of fast's time.
@@ -348,14 +327,10 @@ class VoiceFitter:
                 start_embedding, score = mapped_embedding, mapped_score
         budget = REFINE_SECONDS[effort] if budget_s is None else budget_s
         if deadline is not None and budget > 0:
-            left = timed.time_left(deadline)
-            if left < budget:
-                logger.info("the %s refinement is cut to %.1f s (of %.0f s) to end the "
-                            "enrollment by its deadline", effort, max(left, 0.0), budget)
-                if left < timed.seconds_for(FIRST_STEP_EVALUATIONS):
-                    return self._untouched(start, score, effort, time.monotonic() - began,
-                                           progress)
-                budget = left
+            budget = refinement_budget(budget, deadline, timed, effort)
+            if budget <= 0:
+                return self._untouched(start, score, effort, time.monotonic() - began,
+                                       progress)
         if progress is not None:
             progress(0.0 if budget > 0 else 1.0, score)
         if budget <= 0:
@@ -418,27 +393,3 @@ class VoiceFitter:
                              self.scale, render, self.encoder.embed,
                              learned_response(PROBE_TEXT), rate_probe=rate_probe)
 
-
-class _TimedEvaluator:
-    """An evaluator that times its calls: how fast the machine renders and embeds now."""
-
-    def __init__(self, evaluate: Evaluator) -> None:
-        self._evaluate = evaluate
-        self._seconds: list[float] = []
-
-    def __call__(self, style: np.ndarray) -> np.ndarray:
-        began = time.monotonic()
-        try:
-            return self._evaluate(style)
-        finally:
-            self._seconds.append(time.monotonic() - began)
-
-    def seconds_for(self, evaluations: float) -> float:
-        """The time of that many evaluations at the mean of those so far."""
-        each = float(np.mean(self._seconds)) if self._seconds else _UNTIMED_EVALUATION_S
-        return evaluations * each
-
-    def time_left(self, deadline: float) -> float:
-        """Seconds from now to ``deadline`` (monotonic) less the work after the fit,
-        :data:`AFTER_FIT_EVALUATIONS` evaluations."""
-        return deadline - time.monotonic() - self.seconds_for(AFTER_FIT_EVALUATIONS)
