@@ -326,15 +326,16 @@ class VoiceFitter:
                 start = start.with_delta(style - base)
                 start_embedding, score = mapped_embedding, mapped_score
         budget = REFINE_SECONDS[effort] if budget_s is None else budget_s
+        cut = None  # why a refinement the effort asks for did not run
         if deadline is not None and budget > 0:
             budget = refinement_budget(budget, deadline, timed, effort)
             if budget <= 0:
-                return self._untouched(start, score, effort, time.monotonic() - began,
-                                       progress)
+                cut = (f"no time was left for the {effort} refinement by the enrollment's "
+                       "deadline")
         if progress is not None:
             progress(0.0 if budget > 0 else 1.0, score)
         if budget <= 0:
-            return SearchResult(start, score, 0, time.monotonic() - began)
+            return _quick_fit(start, score, 0, began, cut)
         if effort in GRADIENT_EFFORTS and gradient_fit.supported(self.engine, self.encoder):
             result = gradient_fit.ascend(
                 start, score, target, packs=self.packs, probe_ids=self.probe_ids,
@@ -349,27 +350,12 @@ class VoiceFitter:
         if result.score <= score:  # nothing better found in the budget (a busy CPU?)
             # Rare on an idle machine (none of 120 logged benchmark ascents): say so, as the
             # user waited for a closer voice and got the quick fit's.
-            warning = (f"the {effort} refinement found no voice closer to the speaker than "
-                       f"its start in {result.seconds:.0f} s ({result.evaluations} "
-                       "renderings), so this voice is the quick fit's; if the computer was "
-                       "busy, enrolling again when it is idle may give a closer clone")
-            logger.warning("%s", warning)
-            return SearchResult(start, score, result.evaluations, time.monotonic() - began,
-                                warning)
+            return _quick_fit(start, score, result.evaluations, began,
+                              f"the {effort} refinement found no voice closer to the speaker "
+                              f"than its start in {result.seconds:.0f} s "
+                              f"({result.evaluations} renderings)")
         return SearchResult(result.conditioning, result.score, result.evaluations,
                             time.monotonic() - began)
-
-    @staticmethod
-    def _untouched(start: StyleConditioning, score: float, effort: Effort, seconds: float,
-                   progress: Progress | None) -> SearchResult:
-        """The start as the fit, with a warning: no time was left to refine it."""
-        warning = (f"no time was left for the {effort} refinement by the enrollment's "
-                   "deadline, so this voice is the quick fit's; if the computer was busy, "
-                   "enrolling again when it is idle may give a closer clone")
-        logger.warning("%s", warning)
-        if progress is not None:
-            progress(1.0, score)
-        return SearchResult(start, score, 0, seconds, warning)
 
     def match_prosody(self, fitted: SearchResult, target: np.ndarray,
                       speaker: ProsodyStats) -> ProsodyMatch:
@@ -393,3 +379,14 @@ class VoiceFitter:
                              self.scale, render, self.encoder.embed,
                              learned_response(PROBE_TEXT), rate_probe=rate_probe)
 
+
+def _quick_fit(start: StyleConditioning, score: float, evaluations: int, began: float,
+               why: str | None) -> SearchResult:
+    """The fit's start as its result; with ``why`` (a refinement the effort asked for
+    did not improve on it), a warning that says so and what to do, logged and kept."""
+    warning = None if why is None else (
+        f"{why}, so this voice is the quick fit's; if the computer was busy, enrolling "
+        "again when it is idle may give a closer clone")
+    if warning is not None:
+        logger.warning("%s", warning)
+    return SearchResult(start, score, evaluations, time.monotonic() - began, warning)
