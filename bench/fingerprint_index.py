@@ -72,7 +72,7 @@ def median_s(action: Callable[[], object], repeats: int = 5) -> float:
 
 def held_bytes(index: FingerprintIndex) -> int:
     return sum(getattr(index, name).nbytes
-               for name in ("ids", "starts", "words", "active", "_order", "_sorted"))
+               for name in ("ids", "starts", "words", "active", "_order", "_bucket"))
 
 
 def store(url: str, items: list[tuple[int, Fingerprint]], *, over_days: float = 0.0) -> None:

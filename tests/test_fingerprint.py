@@ -395,6 +395,6 @@ def test_an_extended_index_is_the_index_of_all() -> None:
                                                          strict=True)]
     whole = FingerprintIndex(items)
     merged = FingerprintIndex(items[:20]).extended(items[20:45]).extended(items[45:])
-    for name in ("ids", "starts", "words", "active", "_order", "_sorted"):
+    for name in ("ids", "starts", "words", "active", "_order", "_bucket"):
         assert np.array_equal(getattr(merged, name), getattr(whole, name)), name
     assert FingerprintIndex([]).extended(items).frames == whole.frames
