@@ -200,15 +200,15 @@ def null_spread(strangers: list[tuple[str, np.ndarray]], index: FingerprintIndex
 
 
 def repeated(stored: list[tuple[int, Fingerprint]], hours: float,
-             rng: np.random.Generator) -> list[tuple[int, Fingerprint]]:
-    """``stored`` repeated to ``hours`` of speech, a quarter of the bits of each copy
-    flipped (ids from 1)."""
+             rng: np.random.Generator, flip: float = 0.25) -> list[tuple[int, Fingerprint]]:
+    """``stored`` repeated to ``hours`` of speech, a share ``flip`` of the bits of each
+    copy flipped (ids from 1)."""
     frames_needed = int(hours * 3600 / 0.016)
     big: list[tuple[int, Fingerprint]] = []
     total = 0
     while total < frames_needed:
         for _, fp in stored:
-            flips = (rng.random((len(fp), 16)) < 0.25) << np.arange(16)
+            flips = (rng.random((len(fp), 16)) < flip) << np.arange(16)
             big.append((len(big) + 1, Fingerprint(
                 fp.words ^ flips.sum(axis=1).astype(np.uint16), fp.active)))
             total += len(fp)

@@ -40,9 +40,12 @@ MIN_MATCH_SECONDS = 0.55
 #: How far into a mark's span (s) the stretches searched by fingerprint reach: the span
 #: is known to about a second.
 MARK_EDGE_SECONDS = 1.0
-#: Clips up to this long (s) are fingerprinted at every sub-hop shift and speed to be
-#: matched.
-ALL_SHIFTS_SECONDS = 30.0
+#: Clips shorter than this (s) are fingerprinted at every sub-hop shift to be matched;
+#: longer ones at one, which matched them as often, in a quarter of the time
+#: (bench/results/fingerprint_search.md).
+ONE_SHIFT_SECONDS = 4.0
+#: Clips up to this long (s) are searched at every speed; longer ones at their own.
+ALL_SPEEDS_SECONDS = 30.0
 
 AudioSource = str | os.PathLike[str] | bytes | Audio
 
@@ -255,12 +258,11 @@ def _stretch_match(index: FingerprintIndex, readable: Audio, start: float,
     """The synthesis the stretch ``[start, end)`` (s) of ``readable`` was cut from, by
     its fingerprint in ``index``; placed in the whole audio's time."""
     rate = readable.sample_rate
-    # a long stretch is matched at one sub-hop shift and its own speed: it has bits to
-    # spare, and the other cuts would take several times as long
-    short = end - start <= ALL_SHIFTS_SECONDS
+    # a longer stretch has bits to spare, and each other cut of it is another search
+    # as long (an enrollment's reference, searched as a whole, is 6 s or more)
     match = search_clip(index, readable.samples[round(start * rate):round(end * rate)],
-                        rate, shifts=SHIFTS if short else 1,
-                        speeds=SPEEDS if short else (1.0,))
+                        rate, shifts=SHIFTS if end - start < ONE_SHIFT_SECONDS else 1,
+                        speeds=SPEEDS if end - start <= ALL_SPEEDS_SECONDS else (1.0,))
     if match is None:
         return None
     logger.info("no readable watermark, but %.2f-%.2f s matches the fingerprint of "
