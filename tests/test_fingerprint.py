@@ -22,7 +22,7 @@ import voxclone
 from voxclone.audio import Audio, load_audio
 from voxclone.audit import AuditLog
 from voxclone.cli import main
-from voxclone.detection import is_voxclone_output
+from voxclone.detection import ONE_SHIFT_SECONDS, is_voxclone_output
 from voxclone.errors import AuditError, SyntheticConsentError
 from voxclone.fingerprint import (
     SHIFTS,
@@ -196,6 +196,21 @@ def test_a_replayed_synthesis_is_no_consent(takes: list[tuple[Audio, int]]) -> N
     assert is_voxclone_output(replay)  # what consent and enrollment ask
     with pytest.raises(SyntheticConsentError, match="matches the fingerprint"):
         voxclone.enroll("echo", replay, effort="stock", save=False, i_am_the_speaker=True)
+
+
+def test_a_replay_at_another_speed_is_no_consent(takes: list[tuple[Audio, int]]) -> None:
+    audio, _ = takes[0]
+    assert audio.duration >= ONE_SHIFT_SECONDS  # searched as a reference is: at one shift
+    # played 4.5 % slower, between two of the speeds searched, then a voice message
+    slower = Audio(soxr.resample(audio.samples, RATE * 0.955, RATE).astype(np.float32),
+                   RATE)
+    replay = load_audio(opus_16k(slower, 0.97))
+    assert not mark_read(replay)
+    assert is_voxclone_output(replay)
+    # found at another speed: at its own it is not
+    index = load_index(open_database())
+    assert search_clip(index, replay.samples, replay.sample_rate, shifts=1,
+                       speeds=(1.0,)) is None
 
 
 def test_a_damaged_row_is_skipped(takes: list[tuple[Audio, int]],
@@ -398,3 +413,26 @@ def test_an_extended_index_is_the_index_of_all() -> None:
     for name in ("ids", "starts", "words", "active", "_order", "_bucket"):
         assert np.array_equal(getattr(merged, name), getattr(whole, name)), name
     assert FingerprintIndex([]).extended(items).frames == whole.frames
+
+
+def test_votes_pick_the_alignments_with_most_frames_within_a_bit() -> None:
+    """The alignments checked are those where the most query frames find a stored frame
+    whose word is theirs or one bit away (ties: the earlier alignment), as counted one
+    frame at a time."""
+    table = np.array([bin(v).count("1") for v in range(1 << 16)])
+    # hundreds of alignments with several votes; four (the rest of the eight tie at
+    # one); none
+    for distinct in (6, 5000, 20000):
+        rng = np.random.default_rng(5)
+        words = rng.integers(0, distinct, 900).astype(np.uint16)
+        index = FingerprintIndex([(1, Fingerprint(words[:500], rng.random(500) < 0.8)),
+                                  (2, Fingerprint(words[500:], rng.random(400) < 0.8))])
+        query = Fingerprint(rng.integers(0, distinct, 60).astype(np.uint16),
+                            rng.random(60) < 0.9)
+        votes: dict[int, int] = {}
+        for f in np.flatnonzero(query.active):
+            near = table[index.words ^ query.words[f]] <= 1
+            for p in np.flatnonzero(near & index.active):
+                votes[int(p - f)] = votes.get(int(p - f), 0) + 1
+        expected = sorted(votes, key=lambda k: (-votes[k], k))[:8]
+        assert index._voted(query) == expected
