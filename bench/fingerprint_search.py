@@ -7,7 +7,7 @@ fingerprints of every stored synthesis, so that voxclone's own output cannot be 
 without a readable mark the same way. A clip that matches nothing, the usual case, is
 searched at every speed, and its cost grows with the store.
 
-Run from the repo root (about 15 minutes on 2 cores)::
+Run from the repo root (about 8 minutes on 2 cores)::
 
     python bench/fingerprint_search.py [--baseline-src /tmp/old/src]
         [--out bench/results/fingerprint_search]
