@@ -1,7 +1,7 @@
 """Retention: removing the fingerprints of old syntheses, on purpose and on the record.
 
 Every synthesis stores an acoustic fingerprint (about 180 bytes a second of speech, and
-1.7 MB an hour in the memory of a process that searches them) so that a clip whose
+1.4 MB an hour in the memory of a process that searches them) so that a clip whose
 watermark was lost can still be traced. An installation that keeps them for a limited
 time prunes the older ones. A prune is logged first (event
 :data:`~voxclone.audit.log.FINGERPRINTS_PRUNED`, with the cutoff), then done, so that

@@ -136,7 +136,7 @@ def cached_index(engine: Engine, config: FingerprintConfig = DEFAULT_CONFIG) -> 
     (``bench/results/fingerprint_index.md``). A row changed in place (or rows
     swapped for others that add up the same) keeps its first reading here until the
     process ends; :meth:`voxclone.audit.AuditLog.verify` reports it. The index is held
-    in memory: about 1.7 MB an hour of speech stored.
+    in memory: about 1.4 MB an hour of speech stored.
 
     Raises:
         AuditError: the database cannot be read.
