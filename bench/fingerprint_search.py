@@ -73,12 +73,12 @@ def utterances(speech_dir: str | None, count: int) -> list[np.ndarray]:
 def word_skew(index: FingerprintIndex, queries: list[np.ndarray]) -> float:
     """Stored frames a query word (or it with one bit flipped) finds, over what an even
     spread of the stored words would give."""
-    from voxclone.fingerprint.match import _ONE_BIT
+    from voxclone.fingerprint.match import _ONE_BIT, WORDS
 
-    counts = np.bincount(index.words[index.active], minlength=1 << 16)
+    counts = np.diff(index._bucket)  # the stored active frames of each word
     words = np.concatenate([f.words[f.active] for f in (fingerprint(q, RATE) for q in queries)])
     probes = (words[:, None] ^ _ONE_BIT[None, :]).reshape(-1)
-    return float(counts[probes].mean() / (counts.sum() / (1 << 16)))
+    return float(counts[probes].mean() / (counts.sum() / WORDS))
 
 
 def shift_rows(audios: list[np.ndarray], stored_count: int, clips: int,

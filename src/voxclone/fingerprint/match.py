@@ -109,12 +109,12 @@ class FingerprintIndex:
         self.active = np.concatenate([fp.active for _, fp in items]) if items else \
             np.zeros(0, dtype=bool)
         usable = np.flatnonzero(self.active)
-        self._order = usable[np.argsort(self.words[usable], kind="stable")] \
-            .astype(_positions(self.frames))
+        used = self.words[usable]
+        self._order = usable[np.argsort(used, kind="stable")].astype(_positions(self.frames))
         # where each word's frames begin in _order (and end, at the next word's): a
         # lookup is two reads, not a binary search of every stored frame
         self._bucket = np.concatenate([[0], np.cumsum(np.bincount(
-            self.words[usable], minlength=WORDS))]).astype(np.int64)
+            used, minlength=WORDS))]).astype(np.int64)
 
     @property
     def frames(self) -> int:
